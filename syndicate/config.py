@@ -1,0 +1,207 @@
+"""config.toml → typed, validated settings.
+
+pydantic does the validation so every error names the exact key (`digest.from`) and what is
+wrong with it; unknown keys are errors too, because a typo that silently falls back to a
+default is the worst kind of misconfiguration. Secrets never live in the file: they come from
+the environment (`SYNDICATE_SMTP_PASSWORD`, `SYNDICATE_DKIM_KEY`).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from email.utils import formataddr, parseaddr
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+
+DEFAULT_CONFIG_NAME = "config.toml"
+
+
+class ConfigError(Exception):
+    """The config file is missing or invalid; the message says which key and why."""
+
+
+def _check_cron(expr: str) -> str:
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(expr, timezone="UTC")
+    except ValueError as exc:
+        raise ValueError(f"not a 5-field cron expression ({exc})") from None
+    return expr
+
+
+def _check_mailbox(value: str) -> str:
+    """Accept `addr@host` or `Display Name <addr@host>`; normalise to the latter form."""
+    name, addr = parseaddr(value)
+    if not addr or "\n" in value or "\r" in value:
+        raise ValueError("expected an address like 'Name <news@example.org>'")
+    try:
+        addr = validate_email(addr, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from None
+    return formataddr((name, addr)) if name else addr
+
+
+Cron = Annotated[str, AfterValidator(_check_cron)]
+Mailbox = Annotated[str, AfterValidator(_check_mailbox)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SiteConfig(_Section):
+    title: str = "Syndicate"
+    description: str = "New articles, as feeds and an email digest."
+    base_url: str = "https://example.org/"
+    language: str = "en"
+    timezone: str = "UTC"
+    postal_address: str = ""
+    icon: str = ""
+    logo: str = ""
+
+    @field_validator("base_url")
+    @classmethod
+    def _absolute_url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must be an absolute http(s) URL, e.g. 'https://news.example.org/'")
+        return v if v.endswith("/") else v + "/"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {v!r}, e.g. 'Asia/Jakarta'") from None
+        return v
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def domain(self) -> str:
+        return self.base_url.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0]
+
+
+class PathsConfig(_Section):
+    inbox: Path = Path("articles")
+    feeds: Path = Path("feeds")
+    outbox: Path = Path("outbox")
+    state: Path = Path("state")
+    templates: Path = Path("templates")
+
+
+class FeedConfig(_Section):
+    entries: int = Field(50, ge=1, le=10_000)
+    hub: str = ""  # WebSub hub URL; empty = none
+
+
+class DigestConfig(_Section):
+    from_: Mailbox = Field("Syndicate <digest@example.org>", alias="from")
+    subject: str = "{site}: {count} new — {first_title}"
+    subscribers: list[Mailbox] = []
+    reply_to: Mailbox | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("subject")
+    @classmethod
+    def _known_fields(cls, v: str) -> str:
+        try:
+            v.format(site="", count=0, date="", first_title="")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(
+                f"bad placeholder {exc}; use {{site}}, {{count}}, {{date}}, {{first_title}}"
+            ) from None
+        return v
+
+
+class ScheduleConfig(_Section):
+    publish: Cron = "*/15 * * * *"
+    digest: Cron = "0 7 * * *"
+
+
+class DeliveryConfig(_Section):
+    method: Literal["maildir", "eml", "smtp"] = "maildir"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str = ""
+    smtp_timeout: float = Field(30.0, gt=0)
+
+    @property
+    def smtp_password(self) -> str:
+        return os.environ.get("SYNDICATE_SMTP_PASSWORD", "")
+
+
+class LimitsConfig(_Section):
+    max_article_bytes: int = Field(5_000_000, ge=1_000)
+
+
+class ServerConfig(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+
+
+class Config(_Section):
+    site: SiteConfig = SiteConfig()
+    paths: PathsConfig = PathsConfig()
+    feed: FeedConfig = FeedConfig()
+    digest: DigestConfig = DigestConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+    delivery: DeliveryConfig = DeliveryConfig()
+    limits: LimitsConfig = LimitsConfig()
+    server: ServerConfig = ServerConfig()
+    root: Path = Path(".")  # folder of the config file; relative paths resolve against it
+
+    def path(self, name: Literal["inbox", "feeds", "outbox", "state", "templates"]) -> Path:
+        p = getattr(self.paths, name)
+        return p if p.is_absolute() else (self.root / p)
+
+    @property
+    def db_path(self) -> Path:
+        return self.path("state") / "syndicate.db"
+
+
+def _format_error(path: Path, exc: ValidationError) -> str:
+    lines = [f"{path}: {exc.error_count()} problem(s) in the config:"]
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (typo?); see the configuration reference in README.md"
+        lines.append(f"  {key}: {msg}")
+    return "\n".join(lines)
+
+
+def load_config(path: Path | str | None = None) -> Config:
+    """Read and validate a config file; raise ConfigError with a message fit for the operator."""
+    path = Path(path) if path is not None else Path(DEFAULT_CONFIG_NAME)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: config file not found; pass --config PATH or create {DEFAULT_CONFIG_NAME}"
+        ) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    if "root" in raw:
+        raise ConfigError(f"{path}: root: unknown key (paths resolve against the file's folder)")
+    try:
+        return Config.model_validate({**raw, "root": path.resolve().parent})
+    except ValidationError as exc:
+        raise ConfigError(_format_error(path, exc)) from None
