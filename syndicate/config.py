@@ -148,6 +148,13 @@ class DeliveryConfig(_Section):
         return os.environ.get("SYNDICATE_SMTP_PASSWORD", "")
 
 
+class ReadersConfig(_Section):
+    """Extra markers for the plain-text reader, on top of the built-in per-language lists."""
+
+    furniture: list[str] = []  # lines dropped from bodies ("Baca juga:", "Read more")
+    byline_prefixes: list[str] = []  # "Oleh", "By", "Penulis:"
+
+
 class LimitsConfig(_Section):
     max_article_bytes: int = Field(5_000_000, ge=1_000)
 
@@ -164,6 +171,7 @@ class Config(_Section):
     digest: DigestConfig = DigestConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     delivery: DeliveryConfig = DeliveryConfig()
+    readers: ReadersConfig = ReadersConfig()
     limits: LimitsConfig = LimitsConfig()
     server: ServerConfig = ServerConfig()
     root: Path = Path(".")  # folder of the config file; relative paths resolve against it

@@ -11,12 +11,15 @@ from syndicate.model import Article, Digest
 
 @dataclass(frozen=True)
 class RenderedDigest:
+    """Rendered and inlined once per digest; mail.py only fills per-subscriber links."""
+
     subject: str
-    html: str  # CSS inlined once per digest; per-subscriber links filled by mail.py
+    html: str  # may hold a placeholder for the subscriber's unsubscribe URL
     text: str
+    web_html: str  # the web version (feeds/digests/<id>.html): no personal links
 
 
-def render_digest(digest: Digest, config: Config) -> RenderedDigest:
+def render_digest(digest: Digest, config: Config, *, web_url: str) -> RenderedDigest:
     raise NotImplementedError
 
 

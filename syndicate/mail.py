@@ -1,5 +1,5 @@
-"""Digest → one email.message per subscriber, and the transports (Maildir, .eml, SMTP).
-Issue #6 (headers, DKIM); the Maildir/SMTP delivery contract is the pipeline's."""
+"""Digest → one email.message per subscriber, headers and DKIM signing.
+Issue #6."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ def build_message(
     *,
     message_id: str,
     unsubscribe_url: str,
-    web_url: str,
 ) -> EmailMessage:
+    """One multipart/alternative message (text + HTML) to one subscriber, with List-* headers.
+    Transports live in delivery.py."""
     raise NotImplementedError
