@@ -18,12 +18,15 @@ JSON Feed is written with `json` (feedgen has none) from the same prepared entri
 three formats cannot drift apart.
 
 Window and archives (RFC 5005): articles are ordered by when the store first saw them (then
-id). The newest `feed.entries` go to the main feeds; the older ones are cut into pages of
-`feed.archive_page_size` counted from the oldest, so page 1 always holds the same articles,
-page 2 the next ones, and so on. A page changes only while it is the newest archive page (it
-fills up, then gains its `next-archive` link once); after that only an edit of one of its
-articles changes it. Ordering by first-seen rather than by the publisher's date means a
-back-dated article still appears in the main feed instead of reshuffling old pages.
+id), so a back-dated article still lands in the main feed instead of reshuffling old pages.
+Only *full* pages of `feed.archive_page_size` entries, counted from the oldest, are archived:
+RFC 5005 clients may cache an archive document forever, so the set of entries in one must
+never change. The main feeds therefore hold the newest `feed.entries` entries plus the few
+(fewer than one page) that wait for the next page to fill. An archive page's bytes change in
+two cases only: once, when the next page is cut and it gains its `next-archive` link, and when
+one of its articles is edited. Edited archived articles are also repeated in the main feeds
+while the edit is recent (newer than the oldest entry there), as RFC 5005 section 4.1
+suggests, so readers that never refetch archives still see the change.
 """
 
 from __future__ import annotations
@@ -179,7 +182,11 @@ def _utc(dt: datetime) -> datetime:
 
 def _sanitize_html(fragment: str, base: str) -> str:
     def absolutize(tag: str, attr: str, value: str) -> str | None:
+        if attr == "href" and value.strip().lower().startswith("mailto:"):
+            return value.strip()
         if attr in ("href", "src"):
+            # Readers resolve relative URLs against the feed, not the article: make them
+            # absolute against the article's link. Anything not http(s) is dropped.
             return _absolute_url(value, base)
         return value
 
@@ -296,22 +303,25 @@ def prepare_entry(article: Article, config: Config) -> Entry:
 
 
 def paginate(entries: Sequence[Entry], window: int, page_size: int) -> list[Page]:
-    """Main page (number 0) plus archive pages numbered from the oldest."""
+    """Main page (number 0) plus the full archive pages, numbered from the oldest."""
     ordered = sorted(entries, key=lambda e: e.order)
-    cut = max(len(ordered) - window, 0)
+    full_pages = max(len(ordered) - window, 0) // page_size
+    cut = full_pages * page_size
     archived, current = ordered[:cut], ordered[cut:]
-    chunks = [archived[i : i + page_size] for i in range(0, len(archived), page_size)]
-    last = len(chunks)
     pages = [
         Page(
             number=n,
-            entries=_newest_first(chunk),
+            entries=_newest_first(archived[(n - 1) * page_size : n * page_size]),
             prev_archive=n - 1 if n > 1 else None,
-            next_archive=n + 1 if n < last else None,
+            next_archive=n + 1 if n < full_pages else None,
         )
-        for n, chunk in enumerate(chunks, start=1)
+        for n in range(1, full_pages + 1)
     ]
-    main = Page(0, _newest_first(current), last or None, None)
+    if current:
+        # Recently edited archived entries are repeated in the main feed (see module doc).
+        since = current[0].order[0]
+        current += [e for e in archived if e.updated >= since and e.updated > e.published]
+    main = Page(0, _newest_first(current), full_pages or None, None)
     return [main, *pages]
 
 
@@ -414,10 +424,8 @@ def _feed_generator(page: Page, kind: str, config: Config) -> FeedGenerator:
     return fg
 
 
-def _add_atom_link(parent: etree._Element, rel: str, href: str, type_: str | None = None) -> None:
-    link = etree.SubElement(parent, f"{{{ATOM_NS}}}link", rel=rel, href=href)
-    if type_:
-        link.set("type", type_)
+def _atom_link(rel: str, href: str) -> etree._Element:
+    return etree.Element(f"{{{ATOM_NS}}}link", rel=rel, href=href)
 
 
 def _serialize(root: etree._Element) -> bytes:
@@ -441,10 +449,15 @@ def render_atom(page: Page, config: Config) -> bytes:
     base = config.site.base_url
     data = _feed_generator(page, "atom", config).atom_str()
     root = _reparse(data, {"fh": FH_NS} if page.number else {})
-    for rel, href in _hub_links(config) + _history_links("atom", page, base):
-        _add_atom_link(root, rel, href)
+    # Feed metadata must come before the first entry (RFC 4287 schema; the validator errs).
+    first_entry = root.find(f"{{{ATOM_NS}}}entry")
+    at = root.index(first_entry) if first_entry is not None else len(root)
+    extra = [_atom_link(rel, href) for rel, href in _hub_links(config)]
+    extra += [_atom_link(rel, href) for rel, href in _history_links("atom", page, base)]
     if page.number:
-        etree.SubElement(root, f"{{{FH_NS}}}archive")
+        extra.append(etree.Element(f"{{{FH_NS}}}archive"))
+    for offset, element in enumerate(extra):
+        root.insert(at + offset, element)
     by_id = {e.id: e for e in page.entries}
     for node in root.iter(f"{{{ATOM_NS}}}entry"):
         _fix_atom_entry(node, by_id[node.findtext(f"{{{ATOM_NS}}}id")])
@@ -477,12 +490,12 @@ def render_rss(page: Page, config: Config) -> bytes:
     channel = root.find("channel")
     self_link = channel.find(f"{{{ATOM_NS}}}link")
     at = channel.index(self_link) + 1
-    extra = _hub_links(config) + _history_links("rss", page, base)
-    for offset, (rel, href) in enumerate(extra):
-        link = etree.Element(f"{{{ATOM_NS}}}link", rel=rel, href=href)
-        channel.insert(at + offset, link)
+    extra = [_atom_link(rel, href) for rel, href in _hub_links(config)]
+    extra += [_atom_link(rel, href) for rel, href in _history_links("rss", page, base)]
     if page.number:
-        channel.insert(at + len(extra), etree.Element(f"{{{FH_NS}}}archive"))
+        extra.append(etree.Element(f"{{{FH_NS}}}archive"))
+    for offset, element in enumerate(extra):
+        channel.insert(at + offset, element)
     return _serialize(root)
 
 

@@ -387,6 +387,7 @@ def test_window_and_archive_pages(config):
     def ids(name):
         return [e.id.rsplit("/", 1)[1] for e in parsed(out[name]).entries]
 
+    # (9 - 3) // 2 = 3 full pages; nothing waits for a page, so the main feed has exactly 3.
     assert ids("atom.xml") == ["008", "007", "006"]
     assert ids("rss.xml") == ["008", "007", "006"]
     assert ids("archive/atom-1.xml") == ["001", "000"]
@@ -405,6 +406,9 @@ def test_window_and_archive_pages(config):
         "next-archive": f"{FEEDS_BASE}archive/atom-3.xml",
     }
     assert page2.find(f"{FH}archive") is not None
+    # Feed metadata we add after feedgen must still precede the entries (RFC 4287 schema).
+    first_entry = page2.index(page2.find(f"{A}entry"))
+    assert all(page2.index(e) < first_entry for e in page2 if e.tag != f"{A}entry")
     assert "prev-archive" not in atom_links(xml(out["archive/atom-1.xml"]))
     assert "next-archive" not in atom_links(xml(out["archive/atom-3.xml"]))
 
@@ -438,9 +442,46 @@ def test_full_archive_pages_never_change(config):
         assert after[name] == before[name]
     for name in ("archive/atom-2.xml", "archive/rss-2.xml", "archive/feed-2.json"):
         assert after[name] == before[name]
-    assert after["archive/atom-3.xml"] != before["archive/atom-3.xml"]
+    page3_before = xml(before["archive/atom-3.xml"])
+    page3_after = xml(after["archive/atom-3.xml"])
+    assert "next-archive" not in atom_links(page3_before)
+    assert atom_links(page3_after)["next-archive"] == f"{FEEDS_BASE}archive/atom-4.xml"
+    page3_after.remove(page3_after.find(f"{A}link[@rel='next-archive']"))
+    assert etree.tostring(page3_after) == etree.tostring(page3_before)
     assert "archive/atom-4.xml" in after and "archive/atom-4.xml" not in before
-    assert after["atom.xml"] != before["atom.xml"]
+
+
+def test_archive_pages_are_only_cut_when_full_and_their_entries_never_change():
+    # RFC 5005 clients may cache an archive page forever: a page's entry set is fixed at birth.
+    config = feeds_config(entries=3, page=4)
+    seen: dict[str, list[str]] = {}
+    for count in range(1, 24):
+        out = render_feeds([feeds_article(n) for n in range(count)], config)
+        main = [e.id for e in parsed(out["atom.xml"]).entries]
+        assert 3 <= len(main) <= 3 + 4 - 1 or count < 3
+        archived = []
+        for name in sorted(n for n in out if n.startswith("archive/atom-")):
+            ids = [e.id for e in parsed(out[name]).entries]
+            assert len(ids) == 4
+            assert seen.setdefault(name, ids) == ids
+            archived += ids
+        # Every article is in exactly one document.
+        assert sorted(main + archived) == sorted(feeds_article(n).id for n in range(count))
+
+
+def test_recently_edited_archived_entry_is_repeated_in_main_feed():
+    config = feeds_config(entries=3, page=2)
+    articles = [feeds_article(n) for n in range(9)]  # pages [0,1] [2,3] [4,5]; main 6,7,8
+    recent_edit = articles[8].first_seen + timedelta(minutes=5)
+    articles[2] = articles[2].with_(title="Diperbarui", updated=recent_edit)
+    articles[0] = articles[0].with_(updated=articles[0].first_seen + timedelta(hours=1))  # old
+    out = render_feeds(articles, config)
+    main = [e.id for e in parsed(out["atom.xml"]).entries]
+    assert articles[2].id in main and articles[0].id not in main
+    assert len(main) == 4
+    page2 = [e.title for e in parsed(out["archive/atom-2.xml"]).entries]
+    assert "Diperbarui" in page2  # the archive shows the current version too
+    assert xml(out["atom.xml"]).findtext(f"{A}updated") == recent_edit.isoformat()
 
 
 def test_backdated_article_goes_to_the_main_feed_not_an_old_page(config):
@@ -560,6 +601,9 @@ def test_hub_links_in_every_format(articles):
         {"type": "WebSub", "url": "https://hub.example.net/"}
     ]
     assert "hub" not in atom_links(xml(render_feeds(articles, feeds_config())["atom.xml"]))
+    atom = xml(out["atom.xml"])
+    hub_at = atom.index(atom.find(f"{A}link[@rel='hub']"))
+    assert hub_at < atom.index(atom.find(f"{A}entry"))
 
 
 def test_feed_urls_are_the_main_feeds(config):
