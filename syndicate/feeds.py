@@ -83,15 +83,23 @@ _LABELS = {
 
 # XML 1.0 forbids most C0 controls, surrogates and U+FFFE/U+FFFF; the W3C validator also
 # warns on C1 controls and noncharacters, so those go too.
+# U+FFFD too: it only ever marks text already damaged upstream, and the validator flags it.
 _XML_ILLEGAL = re.compile(
-    "[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufdcf\ufdf0-\ufffd\U00010000-\U0010ffff]"
+    "[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufdcf\ufdf0-\ufffc\U00010000-\U0010ffff]"
 )
 _TAG = re.compile(r"<[A-Za-z/!?][^<>]*>")
 # Script and style bodies are code, never visible text: drop them with their tags.
 _CODE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _SPACE = re.compile(r"\s+")
 _LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
-_URL_SAFE = "%:/?#[]@!$&'()*+,;=~"
+_PATH_SAFE = "/:@!$&'()*+,;=~%"
+_QUERY_SAFE = _PATH_SAFE + "?"
+_LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_HOST = re.compile(r"[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]")
+# Elements whose text is plain text (not HTML) in our RSS and Atom documents.
+_PLAIN_ELEMENTS = re.compile(
+    rb"(<(title|subtitle|summary|name|category|dc:creator)>)([^<]*)(</\2>)"
+)
 
 
 class HubPingError(Exception):
@@ -151,7 +159,13 @@ def plain_text(text: str | None) -> str:
     a reader (or the validator) would take for HTML in a title.
     """
     text = _TAG.sub(" ", _CODE.sub(" ", clean_text(text)))
-    text = _TAG.sub(" ", _CODE.sub(" ", html.unescape(text)))
+    # Decode until stable: double-escaped input (`&amp;lt;b&amp;gt;`) would otherwise keep
+    # entity-looking text that readers show raw. Each round only shrinks the string.
+    for _ in range(5):
+        decoded = _TAG.sub(" ", _CODE.sub(" ", html.unescape(text)))
+        if decoded == text:
+            break
+        text = decoded
     return _SPACE.sub(" ", clean_text(text)).strip()
 
 
@@ -160,8 +174,33 @@ def _absolute_url(url: str | None, base: str) -> str | None:
     url = clean_text(url).strip()
     if not url:
         return None
-    url = urllib.parse.quote(urllib.parse.urljoin(base, url), safe=_URL_SAFE)
-    return url if url.startswith(("http://", "https://")) else None
+    try:
+        parts = urllib.parse.urlsplit(urllib.parse.urljoin(base, url))
+        host, port = parts.hostname, parts.port  # both raise ValueError on garbage
+        if parts.scheme not in ("http", "https") or not host:
+            return None
+        host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except (ValueError, UnicodeError):
+        return None
+    host = f"[{host}]" if ":" in host else host
+    if not _HOST.fullmatch(host):
+        return None
+    # User info is dropped: credentials have no business in a feed.
+    netloc = f"{host}:{port}" if port is not None else host
+    return urllib.parse.urlunsplit(
+        (
+            parts.scheme,
+            netloc,
+            _quote(parts.path, _PATH_SAFE),
+            _quote(parts.query, _QUERY_SAFE),
+            _quote(parts.fragment, _QUERY_SAFE),
+        )
+    )
+
+
+def _quote(part: str, safe: str) -> str:
+    """Percent-encode what RFC 3986 does not allow; keep existing %XX escapes as they are."""
+    return urllib.parse.quote(_LONE_PERCENT.sub("%25", part), safe=safe)
 
 
 def _language(tag: str | None) -> str | None:
@@ -190,7 +229,8 @@ def _sanitize_html(fragment: str, base: str) -> str:
             return _absolute_url(value, base)
         return value
 
-    return nh3.clean(clean_text(fragment), attribute_filter=absolutize).strip()
+    # nh3 decodes character references, so clean again after it (`&#0;` becomes U+FFFD).
+    return clean_text(nh3.clean(clean_text(fragment), attribute_filter=absolutize)).strip()
 
 
 def _blocks_html(blocks: Sequence[Block]) -> str:
@@ -429,7 +469,18 @@ def _atom_link(rel: str, href: str) -> etree._Element:
 
 
 def _serialize(root: etree._Element) -> bytes:
-    return etree.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True)
+    data = etree.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True)
+    return _PLAIN_ELEMENTS.sub(_hex_refs, data)
+
+
+def _hex_refs(match: re.Match[bytes]) -> bytes:
+    """Write `&` and `<` in plain-text elements as hexadecimal character references.
+
+    Same XML, but it is how the RSS Advisory Board's profile tells a reader "this is text, not
+    HTML": "AT&amp;T" could be either, "AT&#x26;T" cannot. The W3C validator warns otherwise.
+    """
+    text = match.group(3).replace(b"&amp;", b"&#x26;").replace(b"&lt;", b"&#x3C;")
+    return match.group(1) + text + match.group(4)
 
 
 def _reparse(data: bytes, extra_ns: dict[str, str]) -> etree._Element:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import stat
 import threading
 from datetime import UTC, datetime, timedelta
@@ -692,3 +693,117 @@ def test_feed_config_defaults_and_validation(tmp_path):
         FeedConfig(hub="hub.example.net")
     shipped = load_config(Path(__file__).resolve().parent.parent / "config.toml")
     assert shipped.feed.archive_page_size == 50 and shipped.feed.hub == ""
+
+
+# ---------------------------------------------------------------------------------------------
+# fuzz: seeded, so failures reproduce
+
+
+_NASTY = "<>&\"']]>\x00\x01\x0b\x1f\x7f\x85\x9f\ud800\udfff\ufeff\ufffe\uffff\u202e\u2028\U0001f600"
+
+
+def _fuzz_text(rng: random.Random, size: int) -> str:
+    pieces = []
+    for _ in range(size):
+        pick = rng.random()
+        if pick < 0.3:
+            pieces.append(rng.choice(_NASTY))
+        elif pick < 0.4:
+            pieces.append(rng.choice(["<b>", "</b>", "<script>", "&amp;", "&#0;", "&lt;i&gt;"]))
+        elif pick < 0.5:
+            pieces.append(chr(rng.randrange(0x80, 0x3000)))
+        else:
+            pieces.append(rng.choice("abc xyz.,"))
+    return "".join(pieces)
+
+
+def test_fuzzed_articles_always_give_wellformed_feeds(config):
+    rng = random.Random(20261127)
+    articles = []
+    for n in range(60):
+        articles.append(
+            feeds_article(
+                n,
+                title=_fuzz_text(rng, 30),
+                summary=_fuzz_text(rng, 60),
+                author=Author(name=_fuzz_text(rng, 8), bio=_fuzz_text(rng, 20)),
+                tags=(_fuzz_text(rng, 5), _fuzz_text(rng, 5)),
+                blocks=(Block("paragraph", _fuzz_text(rng, 200)), Block("item", "x", "•")),
+                body_html=_fuzz_text(rng, 200) if n % 2 else None,
+                language=rng.choice(["en", "id", "ar", "he", "zh-Hans", "x<y", None]),
+                url=rng.choice([None, "https://example.com/" + _fuzz_text(rng, 10)]),
+            )
+        )
+    out = render_feeds(articles, feeds_config(entries=20, page=10))
+    assert len(out) == 3 * 5  # main + 4 full pages, three formats
+    for name, data in out.items():
+        if name.endswith(".json"):
+            assert len(json.loads(data)["items"]) in (10, 20)
+            continue
+        xml(data)  # well-formed
+        feed = parsed(data)
+        assert len(feed.entries) in (10, 20), name
+        for entry in feed.entries:
+            assert not re.search(r"<[A-Za-z/!?][^<>]*>", entry.title)  # "a < b" is just text
+            assert entry.link.startswith("https://")
+
+
+def test_json_feed_structure(config):
+    articles = [feeds_article(n) for n in range(3)] + feeds_hostile_articles()
+    doc = json.loads(render_feeds(articles, config)["feed.json"])
+    allowed_top = {
+        "version", "title", "home_page_url", "feed_url", "description", "icon", "favicon",
+        "language", "authors", "hubs", "next_url", "items",
+    }  # fmt: skip
+    assert set(doc) <= allowed_top
+    ids = [item["id"] for item in doc["items"]]
+    assert len(ids) == len(set(ids)) == len(articles)
+    for item in doc["items"]:
+        assert isinstance(item["id"], str) and item["id"]
+        assert item["url"].startswith("https://")
+        assert item["content_html"]
+        for key in ("date_published", "date_modified"):
+            assert item[key].endswith("Z")
+            assert datetime.fromisoformat(item[key]).tzinfo is not None
+
+
+def test_plain_text_uses_hex_references_for_ampersand_and_less_than(config):
+    # RSS Profile: "&#x26;" in a plain-text element can only be text, "&amp;" might be HTML.
+    article = feeds_article(1, title="AT&T &alpha; a < b", author=Author(name="Q&A <desk>"))
+    out = render_feeds([article], config)
+    assert b"<title>AT&#x26;T \xce\xb1 a &#x3C; b</title>" in out["rss.xml"]
+    assert b"<dc:creator>Q&#x26;A</dc:creator>" in out["rss.xml"]
+    assert b"<title>AT&#x26;T \xce\xb1 a &#x3C; b</title>" in out["atom.xml"]
+    for name in ("rss.xml", "atom.xml"):
+        assert parsed(out[name]).entries[0].title == "AT&T α a < b"
+    # HTML stays escaped the ordinary way.
+    assert b"&lt;p&gt;" in out["atom.xml"] and b"&#x3C;p" not in out["atom.xml"]
+
+
+def test_double_escaped_and_replacement_characters_are_cleaned(config):
+    title = "&amp;lt;b&amp;gt;Bold&amp;lt;/b&amp;gt; \ufffd &#0; done"
+    out = render_feeds([feeds_article(1, title=title, body_html="<p>x&#0;y</p>")], config)
+    entry = parsed(out["atom.xml"]).entries[0]
+    assert entry.title == "Bold done"
+    assert "\ufffd" not in out["atom.xml"].decode() and "\ufffd" not in out["rss.xml"].decode()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "https://example.com/a b/[x]?q=1 2&r=%zz#f g",
+            "https://example.com/a%20b/%5Bx%5D?q=1%202&r=%25zz#f%20g",
+        ),
+        ("https://user:secret@example.com:8443/p", "https://example.com:8443/p"),
+        ("https://bücher.example/straße", "https://xn--bcher-kva.example/stra%C3%9Fe"),
+        ("https://example.com/%C3%A9", "https://example.com/%C3%A9"),
+        ("/relative/page.html", f"{FEEDS_BASE}relative/page.html"),
+        ("javascript:alert(1)", None),
+        ("https://exa mple.com/", None),
+        ("http://[::1", None),
+    ],
+)
+def test_canonical_urls_are_normalised_or_refused(url, expected, config):
+    entry = parsed(render_feeds([feeds_article(1, url=url)], config)["atom.xml"]).entries[0]
+    assert entry.link == (expected or f"{FEEDS_BASE}articles/artikel-001.html")
