@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import html
 import json
-import mimetypes
 import re
 import urllib.error
 import urllib.parse
@@ -53,7 +52,6 @@ from syndicate.model import Article, Block, article_link
 ATOM_NS = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 FH_NS = "http://purl.org/syndication/history/1.0"
-DC_NS = "http://purl.org/dc/elements/1.1/"
 
 RSS_FILE = "rss.xml"
 ATOM_FILE = "atom.xml"
@@ -63,11 +61,21 @@ ARCHIVE_DIR = "archive"
 RSS_TYPE = "application/rss+xml"
 ATOM_TYPE = "application/atom+xml"
 JSON_TYPE = "application/feed+json"
+# Enclosure types by file suffix: a fixed table, not the host's mime.types, so the same
+# articles give the same bytes on every machine.
+_IMAGE_TYPES = {
+    ".avif": "image/avif",
+    ".gif": "image/gif",
+    ".jpeg": "image/jpeg",
+    ".jpg": "image/jpeg",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".webp": "image/webp",
+}
 
 # With no entries there is no "newest change"; a fixed date keeps empty feeds byte-stable.
 EMPTY_FEED_DATE = datetime(2000, 1, 1, tzinfo=UTC)
 GENERATOR = "syndicate"
-GENERATOR_URI = "https://github.com/syndicate-news/syndicate"
 
 # Byline and key-points labels, by primary language subtag; English otherwise.
 _LABELS = {
@@ -82,8 +90,8 @@ _LABELS = {
 }
 
 # XML 1.0 forbids most C0 controls, surrogates and U+FFFE/U+FFFF; the W3C validator also
-# warns on C1 controls and noncharacters, so those go too.
-# U+FFFD too: it only ever marks text already damaged upstream, and the validator flags it.
+# warns on C1 controls, noncharacters and U+FFFD (which only ever marks text damaged
+# upstream), so those go too.
 _XML_ILLEGAL = re.compile(
     "[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufdcf\ufdf0-\ufffc\U00010000-\U0010ffff]"
 )
@@ -208,6 +216,16 @@ def _language(tag: str | None) -> str | None:
     return tag if tag and _LANG.match(tag) else None
 
 
+def _site_language(config: Config) -> str:
+    return _language(config.site.language) or "en"
+
+
+def _base_url(config: Config) -> str:
+    """The site's base URL in the same normal form as every other URL we write."""
+    base = config.site.base_url
+    return _absolute_url(base, base) or base
+
+
 def _utc(dt: datetime) -> datetime:
     # Naive datetimes are taken as UTC; seconds precision so all three formats agree.
     if dt.tzinfo is None:
@@ -292,7 +310,7 @@ def _local_enclosure(image: str, config: Config) -> Enclosure | None:
     """An RSS enclosure needs the real byte length, and rendering never touches the network,
     so only images we serve ourselves (under base_url, present in the feeds folder) get one;
     any other lead image is announced with media:thumbnail only."""
-    base = config.site.base_url
+    base = _base_url(config)
     if not image.startswith(base):
         return None
     relative = urllib.parse.unquote(urllib.parse.urlsplit(image[len(base) :]).path)
@@ -300,8 +318,8 @@ def _local_enclosure(image: str, config: Config) -> Enclosure | None:
     path = (root / relative).resolve()
     if not path.is_relative_to(root) or not path.is_file():
         return None
-    media_type = mimetypes.guess_type(path.name)[0] or ""
-    if not media_type.startswith("image/"):
+    media_type = _IMAGE_TYPES.get(path.suffix.lower())
+    if media_type is None:
         return None
     return Enclosure(url=image, length=path.stat().st_size, type=media_type)
 
@@ -310,16 +328,18 @@ def prepare_entry(article: Article, config: Config) -> Entry:
     """Everything a feed shows of one article, cleaned once for all formats."""
     if not article.id:
         raise ValueError(f"{article.source}: article has no id; store it before rendering feeds")
-    base = config.site.base_url
-    link = _absolute_url(article_link(article, base), base)
-    if link is None or (article.url and link != _absolute_url(article.url, base)):
-        # A canonical URL that is not http(s) (javascript:, mailto:) is not a link to give out.
-        link = _absolute_url(f"articles/{article.slug}.html", base) or base
+    base = _base_url(config)
+    # A canonical URL that is not http(s) (javascript:, mailto:) is no link to give out.
+    link = (
+        _absolute_url(article_link(article, base), base)
+        or _absolute_url(article_link(article.with_(url=None), base), base)
+        or base
+    )
     first_seen = article.first_seen or article.published or EMPTY_FEED_DATE
     published = _utc(article.published or first_seen)
     updated = max(_utc(article.updated or published), published)
     lang = _language(article.language)
-    site_lang = config.site.language
+    site_lang = _site_language(config)
     image = _absolute_url(article.image, base)
     author = plain_text(article.author.name) if article.author else ""
     author_url = _absolute_url(article.author.url, base) if article.author else None
@@ -384,7 +404,17 @@ def file_name(kind: str, number: int) -> str:
 
 def feed_urls(config: Config) -> list[str]:
     """URLs of the main feeds: the WebSub topics to ping after a publish."""
-    return [config.site.base_url + file_name(k, 0) for k in ("rss", "atom", "json")]
+    return [_base_url(config) + file_name(k, 0) for k in ("rss", "atom", "json")]
+
+
+def content_type(name: str) -> str:
+    """The HTTP Content-Type to serve a feed file with (the validator checks it too)."""
+    stem = name.rsplit("/", 1)[-1]
+    if stem.endswith(".json"):
+        kind = JSON_TYPE
+    else:
+        kind = RSS_TYPE if stem.startswith("rss") else ATOM_TYPE
+    return f"{kind}; charset=utf-8"
 
 
 def _history_links(kind: str, page: Page, base: str) -> list[tuple[str, str]]:
@@ -406,7 +436,7 @@ def _page_updated(page: Page) -> datetime:
 
 def _feed_generator(page: Page, kind: str, config: Config) -> FeedGenerator:
     site = config.site
-    base = site.base_url
+    base = _base_url(config)
     fg = FeedGenerator()
     # dc at feed level: it registers on every entry added later, and RSS needs dc:creator
     # for name-only authors. Atom has author/name, so dc stays out of Atom.
@@ -417,9 +447,9 @@ def _feed_generator(page: Page, kind: str, config: Config) -> FeedGenerator:
     description = plain_text(site.description) or plain_text(site.title) or "Syndicate"
     fg.subtitle(description)
     fg.description(description)
-    fg.language(site.language)
+    fg.language(_site_language(config))
     fg.author({"name": plain_text(site.title) or "Syndicate"})  # Atom: covers authorless entries
-    fg.generator(GENERATOR, version=__version__, uri=GENERATOR_URI)
+    fg.generator(GENERATOR, version=__version__)
     fg.updated(_page_updated(page))
     icon = _absolute_url(site.icon, base)
     logo = _absolute_url(site.logo, base)
@@ -497,7 +527,7 @@ def _reparse(data: bytes, extra_ns: dict[str, str]) -> etree._Element:
 
 
 def render_atom(page: Page, config: Config) -> bytes:
-    base = config.site.base_url
+    base = _base_url(config)
     data = _feed_generator(page, "atom", config).atom_str()
     root = _reparse(data, {"fh": FH_NS} if page.number else {})
     # Feed metadata must come before the first entry (RFC 4287 schema; the validator errs).
@@ -535,7 +565,7 @@ def _fix_atom_entry(node: etree._Element, entry: Entry) -> None:
 
 
 def render_rss(page: Page, config: Config) -> bytes:
-    base = config.site.base_url
+    base = _base_url(config)
     data = _feed_generator(page, "rss", config).rss_str()
     root = _reparse(data, {"fh": FH_NS} if page.number else {})
     channel = root.find("channel")
@@ -562,17 +592,19 @@ def _iso(dt: datetime) -> str:
 def render_json(page: Page, config: Config) -> bytes:
     """JSON Feed 1.1 (https://jsonfeed.org/version/1.1); older pages chained via next_url."""
     site = config.site
-    base = site.base_url
+    base = _base_url(config)
     feed: dict[str, object] = {
         "version": "https://jsonfeed.org/version/1.1",
         "title": plain_text(site.title) or "Syndicate",
         "home_page_url": base,
         "feed_url": base + file_name("json", page.number),
         "description": plain_text(site.description),
-        "language": site.language,
+        "language": _site_language(config),
         "authors": [{"name": plain_text(site.title) or "Syndicate"}],
     }
-    icon = _absolute_url(site.logo or site.icon, base)
+    # JSON Feed wants a square icon (512 px) and a small favicon: both from site.icon; the
+    # wide logo is the fallback for the former only.
+    icon = _absolute_url(site.icon or site.logo, base)
     favicon = _absolute_url(site.icon, base)
     if icon:
         feed["icon"] = icon

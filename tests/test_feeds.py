@@ -27,6 +27,7 @@ from syndicate.config import Config, FeedConfig, load_config
 from syndicate.feeds import (
     EMPTY_FEED_DATE,
     HubPingError,
+    content_type,
     feed_urls,
     ping_hub,
     plain_text,
@@ -237,8 +238,7 @@ def test_icon_and_logo_when_configured(articles):
     assert image.findtext("url") == "https://cdn.example.net/logo.png"
     assert image.findtext("link") == FEEDS_BASE
     doc = json.loads(out["feed.json"])
-    assert doc["icon"] == "https://cdn.example.net/logo.png"
-    assert doc["favicon"] == f"{FEEDS_BASE}static/icon.png"
+    assert doc["icon"] == doc["favicon"] == f"{FEEDS_BASE}static/icon.png"
 
 
 def test_feed_updated_is_newest_entry_change(config):
@@ -605,6 +605,14 @@ def test_hub_links_in_every_format(articles):
     atom = xml(out["atom.xml"])
     hub_at = atom.index(atom.find(f"{A}link[@rel='hub']"))
     assert hub_at < atom.index(atom.find(f"{A}entry"))
+
+
+def test_content_types_for_serving():
+    assert content_type("rss.xml") == "application/rss+xml; charset=utf-8"
+    assert content_type("archive/rss-3.xml") == "application/rss+xml; charset=utf-8"
+    assert content_type("atom.xml") == "application/atom+xml; charset=utf-8"
+    assert content_type("archive/atom-1.xml") == "application/atom+xml; charset=utf-8"
+    assert content_type("archive/feed-2.json") == "application/feed+json; charset=utf-8"
 
 
 def test_feed_urls_are_the_main_feeds(config):
