@@ -10,6 +10,8 @@ import json
 import random
 import re
 import stat
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -353,6 +355,35 @@ def test_byte_identical_rerun_and_input_order_does_not_matter(config):
     random.Random(5).shuffle(shuffled)
     assert render_feeds(shuffled, feeds_config(entries=5, page=4)) == first
     assert render_feeds(articles, feeds_config(entries=5, page=4)) == first
+
+
+_RENDER_DIGEST = """
+import hashlib
+from syndicate.feeds import render_feeds
+from tests.feeds_fixtures import feeds_article, feeds_config, feeds_hostile_articles
+articles = [feeds_article(n) for n in range(12)] + feeds_hostile_articles()
+out = render_feeds(articles, feeds_config(entries=5, page=4))
+print(hashlib.sha256(b"".join(k.encode() + v for k, v in sorted(out.items()))).hexdigest())
+"""
+
+
+def test_byte_identical_across_processes_and_hash_seeds():
+    # A rerun is a new process: nothing may depend on hash order, the clock or the locale.
+    root = Path(__file__).resolve().parent.parent
+    digests = set()
+    for seed, lang in (("1", "C.UTF-8"), ("987", "C")):
+        env = {
+            "PYTHONPATH": str(root),
+            "PYTHONHASHSEED": seed,
+            "LC_ALL": lang,
+            "TZ": "Asia/Jakarta",
+        }
+        run = subprocess.run(
+            [sys.executable, "-c", _RENDER_DIGEST], env=env, capture_output=True, text=True
+        )
+        assert run.returncode == 0, run.stderr
+        digests.add(run.stdout.strip())
+    assert len(digests) == 1
 
 
 def test_edit_keeps_id_and_moves_updated(config):
