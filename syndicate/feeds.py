@@ -277,9 +277,13 @@ def _blocks_html(blocks: Sequence[Block]) -> str:
     return "\n".join(out)
 
 
-def _content_html(article: Article, link: str, language: str) -> str:
+def _content_html(article: Article, link: str, language: str, image: str | None) -> str:
     by, key_points = _LABELS.get(language.split("-")[0].lower(), _LABELS["en"])
     parts: list[str] = []
+    # The lead image in the content too: many readers ignore media:thumbnail. Not when the
+    # body already shows it.
+    if image and image not in (article.body_html or ""):
+        parts.append(f'<p><img src="{html.escape(image)}" alt=""></p>')
     if article.author and plain_text(article.author.name):
         byline = f"{by} {html.escape(plain_text(article.author.name), quote=False)}"
         bio = html.escape(plain_text(article.author.bio), quote=False)
@@ -353,7 +357,7 @@ def prepare_entry(article: Article, config: Config) -> Entry:
         author=author,
         author_url=author_url if author else None,
         summary=_summary(article),
-        content_html=_content_html(article, link, lang or site_lang),
+        content_html=_content_html(article, link, lang or site_lang, image),
         tags=tags,
         image=image,
         enclosure=_local_enclosure(image, config) if image else None,

@@ -614,6 +614,15 @@ def test_remote_image_is_a_thumbnail_without_enclosure(config):
     assert entry.find(f"{MEDIA}thumbnail").get("url") == "https://cdn.example.net/lead.jpg"
     item = json.loads(out["feed.json"])["items"][0]
     assert item["image"] == "https://cdn.example.net/lead.jpg" and "attachments" not in item
+    # Also shown at the top of the content, for readers that ignore media:thumbnail.
+    assert item["content_html"].startswith('<p><img src="https://cdn.example.net/lead.jpg"')
+    shown = feeds_article(
+        2,
+        image="https://cdn.example.net/a.jpg",
+        body_html='<img src="https://cdn.example.net/a.jpg">',
+    )
+    content = json.loads(render_feeds([shown], config)["feed.json"])["items"][0]["content_html"]
+    assert content.count("cdn.example.net/a.jpg") == 1
 
 
 def test_local_image_outside_feeds_folder_gets_no_enclosure(tmp_path):
