@@ -108,8 +108,8 @@ class PathsConfig(_Section):
 class FeedConfig(_Section):
     entries: int = Field(50, ge=1, le=10_000)
     hub: str = ""  # WebSub hub URL; empty = none
-    # Entries per RFC 5005 archive page (archive/atom-1.xml … numbered from the oldest).
-    # Changing it re-cuts every page, so readers may refetch the archives once.
+    # Entries per RFC 5005 archive page (archive/atom-1.xml … numbered from the oldest, cut
+    # only when full). Changing it re-cuts every page.
     archive_page_size: int = Field(50, ge=1, le=10_000)
 
     @field_validator("hub")
