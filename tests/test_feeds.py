@@ -855,3 +855,56 @@ def test_double_escaped_and_replacement_characters_are_cleaned(config):
 def test_canonical_urls_are_normalised_or_refused(url, expected, config):
     entry = parsed(render_feeds([feeds_article(1, url=url)], config)["atom.xml"]).entries[0]
     assert entry.link == (expected or f"{FEEDS_BASE}articles/artikel-001.html")
+
+
+# ---------------------------------------------------------------------------------------------
+# canaries: feedgen's own behaviour behind each workaround. If one fails after a feedgen
+# upgrade, the trap is gone upstream and feeds.py's workaround can be reconsidered; the tests
+# above keep our output right either way.
+
+
+def _bare_feed():
+    fg = feedgen.feed.FeedGenerator()
+    fg.id("https://example.org/atom.xml")
+    fg.title("t")
+    fg.description("d")
+    fg.link(href="https://example.org/", rel="alternate")
+    fe = fg.add_entry()
+    fe.id("tag:example.org,2026:1")
+    fe.title("e")
+    fe.updated(datetime(2026, 1, 1, tzinfo=UTC))
+    return fg, fe
+
+
+def test_canary_feedgen_entry_links_lose_rel_and_type():
+    fg, fe = _bare_feed()
+    fe.link(href="https://example.org/a", rel="alternate", type="text/html")
+    fe.enclosure("https://example.org/a.jpg", "10", "image/jpeg")
+    links = xml(fg.atom_str()).findall(f"{A}entry/{A}link")
+    assert [link.get("rel") for link in links] == [None, None]
+
+
+def test_canary_feedgen_channel_link_is_last_link_call():
+    fg, _ = _bare_feed()  # its alternate link comes first
+    fg.link(href="https://example.org/rss.xml", rel="self")
+    assert xml(fg.rss_str()).findtext("channel/link") == "https://example.org/rss.xml"
+
+
+def test_canary_feedgen_updated_defaults_to_now():
+    fg, _ = _bare_feed()
+    assert abs(fg.updated() - datetime.now(UTC)) < timedelta(minutes=5)
+    assert fg.lastBuildDate() is not None
+
+
+def test_canary_feedgen_name_only_author_vanishes_from_rss_without_dc():
+    fg, fe = _bare_feed()
+    fe.author(name="Sari")
+    item = xml(fg.rss_str()).find("channel/item")
+    assert item.find("author") is None and b"Sari" not in etree.tostring(item)
+
+
+def test_canary_feedgen_cdata_content_is_not_atom():
+    fg, fe = _bare_feed()
+    fe.content("<p>x</p>", type="CDATA")
+    content = xml(fg.atom_str()).find(f"{A}entry/{A}content")
+    assert content.get("type") == "CDATA"  # not a type RFC 4287 allows
