@@ -16,3 +16,7 @@ def render_feeds(articles: Sequence[Article], config: Config) -> dict[str, bytes
     Deterministic: the same articles give byte-identical output.
     """
     raise NotImplementedError
+
+
+def ping_hub(hub_url: str, topic_urls: list[str], *, timeout: float = 10) -> None:
+    raise NotImplementedError
