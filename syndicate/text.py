@@ -1,12 +1,518 @@
-"""Sentences and summaries (pure, deterministic, offline). Owned by issue #4."""
+"""Sentences and summaries (pure, deterministic, offline). Owned by issue #4.
+
+News puts the point first, so the summary is lead-biased: the first real sentences of the body
+(dateline removed), skipping what a reader would not want as a summary (headings, furniture,
+questions, lead-ins ending in ':'), kept within a word budget. Key bullets then add what the
+summary does not say: the article's own `•` points when it has them, otherwise the most central
+later sentences, shortened at a clause boundary.
+
+Everything here is plain `re` and dict/list work in input order, so the output depends only on
+the input (never on hash seeds or set iteration order).
+"""
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+
 from syndicate.model import Summary
+
+# --------------------------------------------------------------------------------------------
+# Sentence splitting
+# --------------------------------------------------------------------------------------------
+
+
+def _wordset(words: str) -> frozenset[str]:
+    """A whitespace-separated word list (kept as prose so it stays easy to extend)."""
+    return frozenset(words.split())
+
+
+# Abbreviations that stand before a name, number or place: a following capital never starts a
+# new sentence ("dr. Andi", "Prof. Budi", "Jl. Sudirman No. 5", "PT. Bank ...", "Rp. 5").
+_PREFIX_ABBR = _wordset(
+    """
+    dr drg Dr Drs Dra Prof prof Ir H Hj KH Kyai Jl Jln jl Gg No no Nomor Nmr PT Pt CV UD Kec Kab
+    Kel Ds Kp Bpk Bp Sdr Sdri Tn Ny Nn Yth Rp Rp. Sen Rep Gov Gen Col Lt Capt Cpt Sgt Maj Brig
+    Cmdr Adm Mr Mrs Ms Mx Messrs Mme Mlle Dr Rev Fr Hon Pres Supt Insp Det Cpl Pvt Mt Ft St Ste
+    Kol Letkol Mayjen Brigjen Jend Kapt Pol AKBP AKP Kombes Ipda Iptu Aiptu Bripka Brigpol
+    Jan Feb Mar Apr Jun Jul Aug Agu Agt Sep Sept Okt Oct Nov Nop Des Dec vs Vs vol Vol hal Hal
+    tel Tel Fig fig approx ca cf Art art Pasal Ayat Mt Sta
+    """
+)
+# Abbreviations that may also close a sentence ("… PT Astra Tbk. Direktur …" is ambiguous):
+# split after them only when a capital letter follows.
+_FINAL_ABBR = _wordset(
+    """
+    dkk dll dsb dst tsb sbb Tbk Persero Inc Ltd Co Corp Jr Sr Bros etc al Ph Esq SH SE MM MH MSi
+    MPd SPd SIK SIP SKom SSos MBA PhD
+    """
+)
+# Words that often begin a sentence. After a dotted acronym ("U.S.", "B.B.") a capital alone
+# cannot tell "U.S. Attorney" from "U.S. The next day"; one of these words can.
+_STARTERS = _wordset(
+    """
+    The A An He She It They We I You His Her Their Its Our My This That These Those There Here
+    But And Or So Yet In On At For From By With As After Before When While If Although Though
+    Since Because However Meanwhile Now Then Today Yesterday Last Earlier Later Some Many Most
+    All No Not One Two What Who Why How Where Officials Police
+    Ia Dia Mereka Kami Kita Saya Aku Anda Ini Itu Namun Tetapi Tapi Sementara Selain Sedangkan
+    Dalam Di Pada Ke Dari Untuk Dengan Menurut Sebelumnya Kemudian Lalu Adapun Hal Saat Ketika
+    Jika Bila Karena Sejak Setelah Selanjutnya Bahkan Meski Meskipun Walaupun Oleh Akibat Hingga
+    Kini Sekarang Para Seorang Sebuah Sejumlah Beberapa Semua Tidak Bukan Juga Demikian Polisi
+    """
+)
+
+# Terminal punctuation (Latin, CJK, Arabic/Urdu) plus any closing quotes/brackets after it.
+_CANDIDATE = re.compile(r"[.!?…。！？؟۔]+[\"'”’»)\]」』》]*")
+_CJK_STOPS = frozenset("。！？")
+_OPEN_QUOTES = '"“‘«「『(['
+_DOTTED_ACRONYM = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")
+_TERMINAL = tuple(".!?…。！？؟۔\"'”’»)]」』》")
+
+
+def _prev_token(para: str, end: int) -> str:
+    """The whitespace-delimited token that ends at `end`, without opening quotes/brackets."""
+    start = end
+    while start > 0 and not para[start - 1].isspace():
+        start -= 1
+    return para[start:end].lstrip(_OPEN_QUOTES)
+
+
+def _inside_attributed_quote(para: str, start: int, end: int) -> bool:
+    """True when `para[start:end]` leaves a quotation open that closes later with attribution.
+
+    `"Kami siap. Semua lancar," ujar Budi.` is one sentence in news style: the quote ends with a
+    comma (or is followed by a lower-case verb), so splitting inside it would orphan "ujar Budi".
+    """
+    seg = para[start:end]
+    if seg.count("“") > seg.count("”"):
+        close = para.find("”", end)
+    elif seg.count('"') % 2 == 1:
+        close = para.find('"', end)
+    elif seg.count("«") > seg.count("»"):
+        close = para.find("»", end)
+    else:
+        return False
+    if close < 0 or close - end > 600:
+        return False
+    before = para[close - 1] if close > 0 else ""
+    after = para[close + 1 :].lstrip()
+    return before == "," or (bool(after) and (after[0].islower() or after[0] == ","))
+
+
+def _is_boundary(para: str, start: int, m: re.Match[str]) -> bool:
+    """Decide whether the terminal punctuation in `m` ends a sentence."""
+    punct = m.group(0).rstrip("\"'”’»)]」』》")
+    end = m.end()
+    rest = para[end:].lstrip()
+    if not rest:
+        return False  # end of paragraph: the caller closes the last sentence anyway
+    if punct[-1] in _CJK_STOPS or punct[-1] in "؟۔":
+        return True  # these scripts do not put a space after a full stop; always a boundary
+    if end < len(para) and not para[end].isspace():
+        return False  # "6.17", "Suara.com", "U.S" in the middle of a token
+    nxt = rest[0]
+    if nxt.islower() or nxt in ",;:":
+        return False  # '"Siap!" ujar dia', "dr. andi", "Inc., the"
+    if punct in (".", "…") or punct.startswith(".."):
+        if punct == ".":
+            tok = _prev_token(para, m.start())
+            bare = tok.rstrip(".")
+            if not bare:
+                return True
+            if bare in _PREFIX_ABBR:
+                return False
+            if len(bare) == 1 and bare.isupper():
+                return False  # an initial: "Arry H. Reksodiputro"
+            if _DOTTED_ACRONYM.fullmatch(bare):
+                word = rest.lstrip(_OPEN_QUOTES).split(maxsplit=1)[0].strip(",;:")
+                if word not in _STARTERS:
+                    return False  # "U.S. Attorney", "B.B. King"
+            if bare in _FINAL_ABBR and not (nxt.isupper() or nxt in _OPEN_QUOTES):
+                return False
+            if bare[-1:].isdigit() and nxt.isdigit():
+                return False  # "pukul 10. 30", broken decimals
+        elif not (nxt.isupper() or nxt in _OPEN_QUOTES):
+            return False  # an ellipsis inside a sentence
+    return not _inside_attributed_quote(para, start, m.start())
+
+
+def _split_paragraph(para: str) -> list[str]:
+    out: list[str] = []
+    start = 0
+    for m in _CANDIDATE.finditer(para):
+        if _is_boundary(para, start, m):
+            seg = para[start : m.end()].strip()
+            if seg:
+                out.append(seg)
+            start = m.end()
+    seg = para[start:].strip()
+    if seg:
+        out.append(seg)
+    return out
+
+
+_BULLET = re.compile(r"^\s*(?:[•·▪◦●‣∙*\-–—]|\d{1,2}[.)])\s+(?=\S)")
+
+
+def _lines(text: str) -> list[str]:
+    """Physical lines with hard wraps undone: a line that does not end a sentence and is
+    followed by one starting in lower case is the same paragraph (plain-text email wrapping)."""
+    raw = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    out: list[str] = []
+    joinable = False
+    for line in raw:
+        s = " ".join(line.split())
+        if not s:
+            joinable = False
+            out.append("")
+            continue
+        if joinable and s[0].islower() and not _BULLET.match(line):
+            out[-1] = f"{out[-1]} {s}"
+        else:
+            out.append(s)
+        joinable = not s.endswith(_TERMINAL) and not s.endswith(":")
+    return out
 
 
 def split_sentences(text: str, lang: str | None = None) -> list[str]:
-    raise NotImplementedError
+    """Split news text into sentences, verbatim (whitespace collapsed).
+
+    Every line break ends a sentence (except hard wraps); inside a line, a sentence ends after
+    . ! ? … (with closing quotes) followed by a space and a capital, digit or opening quote,
+    unless the dot belongs to an abbreviation, title, initial, dotted acronym or a quotation
+    that continues with attribution. CJK (。！？) and Arabic (؟ ۔) stops always end one.
+    `lang` is accepted for symmetry with `summarize`; the rules cover all supported languages.
+    """
+    del lang  # the rules are script-based; kept in the signature for callers and future use
+    out: list[str] = []
+    for line in _lines(text or ""):
+        if line:
+            out.extend(_split_paragraph(line))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Article structure: blocks, furniture, datelines
+# --------------------------------------------------------------------------------------------
+
+# Page furniture that readers usually strip already; dropped defensively line by line.
+_FURNITURE = re.compile(
+    r"""^(?:
+        (?:baca|simak|lihat|tonton)(?:\s+(?:juga|pula|video|selengkapnya))?\b\s*:?.*
+      | (?:read|see)\s+(?:more|also)\b.*
+      | (?:advertisement|iklan|scroll\s+to\s+continue.*|sponsored|promoted)
+      | share\s+this\b.*|bagikan\b.*|follow\s+us\b.*|ikuti\s+kami\b.*
+      | related(?:\s+(?:articles?|stories|news))?\s*:.*|artikel\s+terkait\s*:?.*
+      | (?:anda|kamu)\s+mungkin\s+(?:juga\s+)?(?:tertarik|suka)\b.*
+      | you\s+(?:may|might)\s+(?:also\s+)?like\b.*
+      | (?:editor|penulis|reporter|pewarta|penyunting|writer|foto|photo)\s*:.*
+      | \((?:[a-z]{2,5}/?){1,3}\)
+    )$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# A line that ends the article body: what follows is credits, author bio or link lists.
+_END_OF_BODY = re.compile(r"^(?:sumber|source|sources|referensi|references)\s*:?\s*$", re.I)
+
+# "JAKARTA, KOMPAS.com - ", "Jakarta (ANTARA News) - ", "WASHINGTON (Reuters) — ",
+# "Liputan6.com, Jakarta - ", "Jakarta, CNN Indonesia - - ": capitalised words, a place or
+# agency in parentheses, then a spaced dash. Kept off the summary: it is not part of the news.
+_DATELINE = re.compile(
+    r"^(?P<head>(?:[A-Z0-9][\w.&'’/-]*,?\s+|\([^()\n]{1,40}\),?\s+){1,7})"
+    r"[-–—]{1,2}(?:\s*[-–—]{1,2})*\s+(?=\S)"
+)
+_DATELINE_HINT = re.compile(r"[(,]|\.(?:com|co|id|net)\b|\b[A-Z]{3,}\b")
+
+
+def strip_dateline(sentence: str) -> str:
+    """`sentence` without a leading news dateline ("JAKARTA, KOMPAS.com - ")."""
+    m = _DATELINE.match(sentence)
+    if not m or len(m.group("head")) > 60 or not _DATELINE_HINT.search(m.group("head")):
+        return sentence
+    rest = sentence[m.end() :]
+    return rest if len(rest.split()) >= 3 else sentence
+
+
+@dataclass(frozen=True)
+class _Block:
+    kind: str  # "paragraph", "heading" or "item"
+    text: str
+
+
+def _is_heading(line: str) -> bool:
+    # Headings are short and carry no final punctuation; a line ending in ':' introduces
+    # something (a list, a link list) and never stands on its own either.
+    return line.endswith(":") or (len(line.split()) <= 12 and not line.endswith(_TERMINAL))
+
+
+def _blocks(text: str) -> list[_Block]:
+    blocks: list[_Block] = []
+    for line in _lines(text):
+        if not line or _FURNITURE.match(line):
+            continue
+        if _END_OF_BODY.match(line) and blocks:
+            break
+        m = _BULLET.match(line)
+        if m:
+            blocks.append(_Block("item", line[m.end() :].strip()))
+        elif _is_heading(line):
+            blocks.append(_Block("heading", line))
+        else:
+            blocks.append(_Block("paragraph", line))
+    return blocks
+
+
+# --------------------------------------------------------------------------------------------
+# Language and words
+# --------------------------------------------------------------------------------------------
+
+# Malay is left out on purpose: its list overlaps Indonesian almost entirely and is larger,
+# so it would win on Indonesian text.
+_LATIN_CANDIDATES = ("en", "id", "de", "fr", "es", "pt", "it", "nl")
+_SCRIPT_LANG = (  # (first code point, last code point, language)
+    (0x0600, 0x06FF, "ar"),
+    (0x0590, 0x05FF, "he"),
+    (0x3040, 0x30FF, "ja"),
+    (0xAC00, 0xD7AF, "ko"),
+    (0x4E00, 0x9FFF, "zh"),
+    (0x0400, 0x04FF, "ru"),
+    (0x0E00, 0x0E7F, "th"),
+    (0x0900, 0x097F, "hi"),
+    (0x0370, 0x03FF, "el"),
+)
+
+
+@lru_cache(maxsize=64)
+def _stopwords(lang: str) -> frozenset[str]:
+    """Stop words from stopwordsiso, loaded on first use (import costs ~60 ms)."""
+    try:
+        import stopwordsiso
+    except ImportError:  # degrade to no stop words rather than fail the pipeline
+        return frozenset()
+    base = lang.split("-")[0].lower()
+    return frozenset(stopwordsiso.stopwords(base)) if stopwordsiso.has_lang(base) else frozenset()
+
+
+def detect_language(text: str) -> str:
+    """Cheap guess of the language (ISO 639-1): script first, then stop-word hits for Latin.
+
+    Good enough to pick stop words; the pipeline passes the article's language when known.
+    """
+    sample = text[:3000]
+    counts: Counter[str] = Counter()
+    for ch in sample:
+        if ch.isalpha():
+            cp = ord(ch)
+            for lo, hi, code in _SCRIPT_LANG:
+                if lo <= cp <= hi:
+                    counts[code] += 1
+                    break
+            else:
+                counts["latin"] += 1
+    if not counts:
+        return "en"
+    top = max(sorted(counts), key=lambda k: counts[k])
+    if top == "zh" and counts["ja"]:
+        return "ja"  # kana anywhere means Japanese, which also uses kanji
+    if top != "latin":
+        return top
+    words = [w for w in re.findall(r"[^\W\d_]+", sample.lower())][:400]
+    best, best_hits = "en", -1
+    for code in _LATIN_CANDIDATES:
+        sw = _stopwords(code)
+        hits = sum(1 for w in words if w in sw)
+        if hits > best_hits:  # strict: ties keep the earlier (deterministic) candidate
+            best, best_hits = code, hits
+    return best
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _content_words(sentence: str, stop: frozenset[str]) -> list[str]:
+    return [w for w in _WORD.findall(sentence.lower()) if w not in stop and len(w) > 1]
+
+
+def _n_words(s: str) -> int:
+    # CJK has no spaces: count characters / 2 as a rough word equivalent so budgets still bite.
+    n = len(s.split())
+    if n <= 2 and len(s) > 20:
+        return max(n, sum(1 for ch in s if unicodedata.east_asian_width(ch) in "WF") // 2)
+    return n
+
+
+# --------------------------------------------------------------------------------------------
+# Summary
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    index: int  # position in the article
+    block: int  # index of the block it comes from
+    kind: str  # kind of that block
+    text: str  # as shown (dateline removed for the first one)
+    words: int
+
+
+_QUOTE_START = tuple("\"“”‘'«「")
+
+
+def _summary_worthy(s: _Sentence) -> bool:
+    """Whether a sentence could stand in a summary on its own."""
+    t = s.text
+    return (
+        s.kind == "paragraph"
+        and s.words >= 5
+        and t.endswith(_TERMINAL)
+        and not t.endswith((":", "?", '?"', "?”"))
+        and not t.startswith(_QUOTE_START)
+    )
+
+
+def _sentences(blocks: list[_Block]) -> list[_Sentence]:
+    out: list[_Sentence] = []
+    for b_i, block in enumerate(blocks):
+        parts = [block.text] if block.kind == "heading" else _split_paragraph(block.text)
+        for part in parts:
+            text = strip_dateline(part) if not out else part
+            out.append(_Sentence(len(out), b_i, block.kind, text, _n_words(text)))
+    return out
+
+
+def _overlap(a: list[str], b: set[str]) -> float:
+    """Share of a's distinct content words already in b (redundancy)."""
+    sa = set(a)
+    return len(sa & b) / len(sa) if sa else 1.0
+
+
+def _select_summary(
+    sents: list[_Sentence], stop: frozenset[str], max_words: int
+) -> list[_Sentence]:
+    candidates = [s for s in sents if _summary_worthy(s)]
+    if len(candidates) < 2:  # relax: any sentence-like paragraph or item text will do
+        candidates = [s for s in sents if s.kind != "heading" and s.words >= 3] or [
+            s for s in sents if s.kind != "heading"
+        ]
+    chosen: list[_Sentence] = []
+    seen: set[str] = set()
+    total = 0
+    for s in candidates[:8]:  # lead bias: only the opening of the article is considered
+        if len(chosen) == 3:
+            break
+        words = _content_words(s.text, stop)
+        if chosen and _overlap(words, seen) > 0.7:
+            continue  # says again what the summary already says
+        # A second sentence is wanted even over budget (2–3 sentences promised) but only if
+        # it is not a wall of text; a third one must fit.
+        if (
+            chosen
+            and total + s.words > max_words
+            and (len(chosen) >= 2 or total + s.words > max_words * 1.5)
+        ):
+            continue
+        chosen.append(s)
+        seen.update(words)
+        total += s.words
+    if len(chosen) == 1 and len(candidates) > 1:
+        # Two sentences are promised; rather a repetitive or long one than a lone sentence.
+        rest = [s for s in candidates[1:8] if s.words <= max_words] or candidates[1:2]
+        chosen.append(rest[0])
+        chosen.sort(key=lambda s: s.index)
+    return chosen
+
+
+# --------------------------------------------------------------------------------------------
+# Bullets
+# --------------------------------------------------------------------------------------------
+
+_CLAUSE_BREAK = re.compile(r"[,;:]\s|\s[–—-]\s")
+_BULLET_WORDS = 20  # a bullet longer than this is cut at a clause boundary (or hard at ~25)
+
+
+def shorten(sentence: str, max_words: int = _BULLET_WORDS, *, prefix_words: int = 0) -> str:
+    """Cut `sentence` to about `max_words` words (counting `prefix_words` already used),
+    preferring the first clause boundary that keeps at least six words; '…' marks a cut."""
+    words = sentence.split()
+    budget = max(6, max_words - prefix_words)
+    if len(words) <= budget:
+        return sentence
+    for m in _CLAUSE_BREAK.finditer(sentence):
+        n = len(sentence[: m.start()].split())
+        if n >= 6:
+            if n <= budget + 5:
+                return sentence[: m.start()].rstrip(" ,;:–—-") + "…"
+            break
+    return " ".join(words[:budget]).rstrip(" ,;:–—-") + "…"
+
+
+def _point_bullets(blocks: list[_Block]) -> list[str]:
+    """The article's own points: each `•` item with the key sentence of what follows it."""
+    bullets: list[str] = []
+    for i, block in enumerate(blocks):
+        if block.kind != "item":
+            continue
+        point = block.text.rstrip(":").strip()
+        if len(point.split()) > 12 or point.endswith(_TERMINAL):
+            bullets.append(shorten(point, _BULLET_WORDS + 5))  # the item is the statement
+            continue
+        nxt = blocks[i + 1] if i + 1 < len(blocks) else None
+        if nxt is not None and nxt.kind == "paragraph":
+            first = _split_paragraph(nxt.text)[0]
+            n = len(point.split())
+            bullets.append(f"{point}: {shorten(first, prefix_words=n)}")
+        else:
+            bullets.append(point)
+    return bullets
+
+
+def _sentence_bullets(
+    sents: list[_Sentence], summary: list[_Sentence], stop: frozenset[str], want: int
+) -> list[str]:
+    """Key sentences outside the summary: central (frequent content words), early, not
+    redundant with the summary or each other; returned in article order, shortened."""
+    used = {s.index for s in summary}
+    pool = [s for s in sents if s.index not in used and _summary_worthy(s)]
+    if len(pool) < want:
+        pool += [
+            s
+            for s in sents
+            if s.index not in used and s not in pool and s.kind != "heading" and s.words >= 4
+        ]
+        pool.sort(key=lambda s: s.index)
+    if not pool:
+        return []
+    words_of = {s.index: _content_words(s.text, stop) for s in pool}
+    freq: Counter[str] = Counter()
+    for s in sents:
+        freq.update(set(_content_words(s.text, stop)))
+    seen: set[str] = set()
+    for s in summary:
+        seen.update(_content_words(s.text, stop))
+    n = len(sents)
+
+    def score(s: _Sentence) -> float:
+        ws = words_of[s.index]
+        if not ws:
+            return 0.0
+        centrality = sum(min(freq[w], 5) for w in set(ws)) / (len(set(ws)) ** 0.5)
+        position = 1.0 - s.index / (n + 1)
+        return centrality * (0.5 + position)
+
+    ranked = sorted(pool, key=lambda s: (-score(s), s.index))
+    picked: list[_Sentence] = []
+    for s in ranked:
+        if len(picked) == want:
+            break
+        if _overlap(words_of[s.index], seen) > 0.6:
+            continue
+        picked.append(s)
+        seen.update(words_of[s.index])
+    picked.sort(key=lambda s: s.index)
+    return [shorten(s.text) for s in picked]
 
 
 def summarize(text: str, lang: str | None = None, *, max_words: int = 70) -> Summary:
@@ -16,4 +522,19 @@ def summarize(text: str, lang: str | None = None, *, max_words: int = 70) -> Sum
     with a bullet marker ("• ", "- ", "* ", "1. ") are the article's own points/sections and
     drive the bullets.
     """
-    raise NotImplementedError
+    blocks = _blocks(text or "")
+    if not blocks:
+        return Summary(summary="", bullets=[])
+    stop = _stopwords(lang or detect_language(text))
+    sents = _sentences(blocks)
+    chosen = _select_summary(sents, stop, max_words)
+    if not chosen:  # only headings: nothing to summarise, but they still say what it covers
+        return Summary(summary="", bullets=[b.text for b in blocks][:5])
+
+    bullets: list[str] = []
+    if sum(1 for b in blocks if b.kind == "item") >= 2:
+        bullets = _point_bullets(blocks)[:5]
+    if len(bullets) < 3:
+        extra = _sentence_bullets(sents, chosen, stop, 5 if len(sents) > 20 else 3)
+        bullets += extra[: max(0, (5 if len(sents) > 20 else 3) - len(bullets))]
+    return Summary(summary=" ".join(s.text for s in chosen), bullets=bullets)
