@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message as MessageHandler
 
 from syndicate.config import Config, load_config
 
@@ -49,3 +52,38 @@ def site(tmp_path: Path) -> Path:
 @pytest.fixture
 def config(site: Path) -> Config:
     return load_config(site / "config.toml")
+
+
+class RecordingHandler(MessageHandler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list = []
+
+    def handle_message(self, message) -> None:
+        self.messages.append(message)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("refuse"):
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def free_port() -> int:
+    # aiosmtpd's Controller checks readiness by connecting to the port it was given, so it
+    # cannot take port 0: ask the kernel for a free one first.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    handler = RecordingHandler()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()

@@ -1,16 +1,14 @@
 """Transports against real folders and a real SMTP server (aiosmtpd) on 127.0.0.1."""
 
-import socket
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message as MessageHandler
 
 from syndicate.config import DeliveryConfig
 from syndicate.delivery import DeliveryError, eml_transport, maildir_transport, smtp_transport
+from tests.conftest import free_port
 
 
 def message(to: str = "reader@example.org") -> EmailMessage:
@@ -48,41 +46,6 @@ def test_eml_folder(tmp_path: Path):
     deliver(message(), "d1.abc.syndicate")
     assert [p.name for p in tmp_path.iterdir()] == ["d1.abc.syndicate.eml"]
     assert (tmp_path / "d1.abc.syndicate.eml").stat().st_mode & 0o777 == 0o644
-
-
-class RecordingHandler(MessageHandler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: list = []
-
-    def handle_message(self, message) -> None:
-        self.messages.append(message)
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address.startswith("refuse"):
-            return "550 5.1.1 no such user"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-
-def free_port() -> int:
-    # aiosmtpd's Controller checks readiness by connecting to the port it was given, so it
-    # cannot take port 0: ask the kernel for a free one first.
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server():
-    handler = RecordingHandler()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, port
-    finally:
-        controller.stop()
 
 
 def test_smtp_delivers_to_a_real_server(smtp_server):
