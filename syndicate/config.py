@@ -108,6 +108,17 @@ class PathsConfig(_Section):
 class FeedConfig(_Section):
     entries: int = Field(50, ge=1, le=10_000)
     hub: str = ""  # WebSub hub URL; empty = none
+    # Entries per RFC 5005 archive page (archive/atom-1.xml … numbered from the oldest).
+    # Changing it re-cuts every page, so readers may refetch the archives once.
+    archive_page_size: int = Field(50, ge=1, le=10_000)
+
+    @field_validator("hub")
+    @classmethod
+    def _hub_url(cls, v: str) -> str:
+        v = v.strip()
+        if v and not v.startswith(("http://", "https://")):
+            raise ValueError("must be an absolute http(s) URL of a WebSub hub, or empty")
+        return v
 
 
 class DigestConfig(_Section):
