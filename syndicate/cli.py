@@ -208,7 +208,8 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
 def _address(raw: str) -> tuple[str, str]:
     name, addr = parseaddr(raw)
     try:
-        return name, validate_email(addr, check_deliverability=False).normalized
+        # Stored lower-cased: one subscriber per mailbox however it was typed.
+        return name, validate_email(addr, check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
         raise ValueError(f"{raw!r} is not a valid address: {exc}") from None
 

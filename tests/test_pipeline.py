@@ -51,16 +51,18 @@ def test_sample_run_publishes_feeds_and_one_digest(config: Config):
 
     (message,) = outbox_messages(config)
     assert message.get_content_type() == "multipart/alternative"
-    text = message.get_body(("plain",)).get_content()
-    html = message.get_body(("html",)).get_content()
+    # The text part is wrapped at 78 columns: compare with whitespace folded.
+    text = " ".join(message.get_body(("plain",)).get_content().split())
+    html = " ".join(message.get_body(("html",)).get_content().split())
     article = report.new[0]
     assert article.summary and 3 <= len(article.key_bullets) <= 5
     assert "Alexander Rossi" in html
     assert 'style="' in html  # premailer inlined the CSS
-    assert article.summary.split(". ")[0] in text
+    assert article.summary in text
+    assert article.summary in html
     for bullet in article.key_bullets:
-        assert bullet.split(":")[0] in text
-        assert bullet.split(":")[0] in html
+        assert bullet in text
+        assert bullet in html
     assert message["To"].addresses[0].addr_spec == "one@example.org"
     web = config.path("feeds") / "digests" / f"{report.digest_id}.html"
     assert "Alexander Rossi" in web.read_text(encoding="utf-8")
