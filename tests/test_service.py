@@ -121,3 +121,44 @@ def test_health(config: Config, server: str, tmp_path: Path):
     status, headers, body = fetch(f"{server}/health")
     assert status == 200 and headers["Content-Type"] == "application/json"
     assert b'"status": "ok"' in body
+
+
+def test_serve_runs_until_sigterm_and_serves_what_a_triggered_run_publishes(site: Path):
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    config_path = site / "config.toml"
+    config_path.write_text(
+        config_path.read_text(encoding="utf-8") + "\n[server]\nport = 0\n", encoding="utf-8"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "syndicate", "serve", "--config", str(config_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        first = proc.stdout.readline()
+        match = re.search(r"on (http://127\.0\.0\.1:\d+)/", first)
+        assert match, first
+        base = match.group(1)
+        schedule = proc.stdout.readline() + proc.stdout.readline()
+        assert "publish next at" in schedule and "digest next at" in schedule
+        assert fetch(f"{base}/atom.xml")[0] == 404
+        status, _, body = fetch(f"{base}/run", method="POST", data=b"")
+        assert status == 200 and b'"new": 1' in body
+        status, headers, body = fetch(f"{base}/atom.xml")
+        assert headers["Content-Type"].startswith("application/atom+xml")
+        assert status == 200 and b"Alexander Rossi" in body
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=20)
+        assert proc.returncode == 0
+        assert "syndicate: stopped" in out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
