@@ -21,7 +21,7 @@ from pathlib import Path
 from syndicate import store
 from syndicate.config import Config
 from syndicate.delivery import DeliveryError, make_transport
-from syndicate.digest import render_article_page, render_digest
+from syndicate.digest import RenderedDigest, render_article_page, render_digest
 from syndicate.feeds import ping_hub, render_feeds
 from syndicate.files import write_atomic
 from syndicate.mail import build_message
@@ -240,14 +240,21 @@ def unsubscribe_url(config: Config, token: str) -> str:
 
 
 def _deliver(
-    conn: sqlite3.Connection, config: Config, now: datetime, report: RunReport, progress: Progress
+    conn: sqlite3.Connection,
+    config: Config,
+    now: datetime,
+    report: RunReport,
+    progress: Progress,
+    rendered_by_digest: dict[str, RenderedDigest],
 ) -> None:
-    """Send every queued delivery: this run's digest and anything an earlier run left."""
+    """Send every queued delivery: this run's digest and anything an earlier run left.
+
+    Digests are rendered (and CSS-inlined) once each, never once per subscriber.
+    """
     pending = store.open_deliveries(conn)
     if not pending:
         return
     transport = make_transport(config.delivery, config.path("outbox"))
-    rendered_by_digest = {}
     for n, delivery in enumerate(pending, 1):
         if len(pending) > 10 and n % 10 == 0:
             progress(f"delivering: {n}/{len(pending)}")
@@ -284,10 +291,10 @@ def _deliver(
 
 def _make_digest(
     conn: sqlite3.Connection, config: Config, now: datetime, report: RunReport
-) -> None:
+) -> dict[str, RenderedDigest]:
     articles = store.undigested_articles(conn)
     if not articles:
-        return
+        return {}
     local_date = now.astimezone(config.site.tz).date().isoformat()
     digest_id = store.create_digest(conn, articles, now, local_date)
     report.digest_id = digest_id
@@ -298,6 +305,7 @@ def _make_digest(
     write_atomic(
         config.path("feeds") / "digests" / f"{digest_id}.html", rendered.web_html.encode("utf-8")
     )
+    return {digest_id: rendered}
 
 
 # ---------------------------------------------------------------- the run
@@ -323,8 +331,8 @@ def run(
             _ingest(conn, config, now, report, progress)
             _publish(conn, config, report)
             if with_digest:
-                _make_digest(conn, config, now, report)
-                _deliver(conn, config, now, report, progress)
+                rendered = _make_digest(conn, config, now, report)
+                _deliver(conn, config, now, report, progress, rendered)
             store.finish_run(conn, run_id, datetime.now(config.site.tz), report.counts())
         finally:
             conn.close()
