@@ -13,8 +13,8 @@ the input (never on hash seeds or set iteration order).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -39,7 +39,7 @@ _PREFIX_ABBR = _wordset(
     Cmdr Adm Mr Mrs Ms Mx Messrs Mme Mlle Dr Rev Fr Hon Pres Supt Insp Det Cpl Pvt Mt Ft St Ste
     Kol Letkol Mayjen Brigjen Jend Kapt Pol AKBP AKP Kombes Ipda Iptu Aiptu Bripka Brigpol
     Jan Feb Mar Apr Jun Jul Aug Agu Agt Sep Sept Okt Oct Nov Nop Des Dec vs Vs vol Vol hal Hal
-    tel Tel Fig fig approx ca cf Art art Pasal Ayat Mt Sta
+    tel Tel Fig fig approx ca cf Art art Pasal Ayat Mt Sta pp Pp ed eds
     """
 )
 # Abbreviations that may also close a sentence ("… PT Astra Tbk. Direktur …" is ambiguous):
@@ -66,11 +66,13 @@ _STARTERS = _wordset(
 )
 
 # Terminal punctuation (Latin, CJK, Arabic/Urdu) plus any closing quotes/brackets after it.
-_CANDIDATE = re.compile(r"[.!?…。！？؟۔]+[\"'”’»)\]」』》]*")
-_CJK_STOPS = frozenset("。！？")
+_CLOSERS = "\"'”’»)]」』》"
+_CANDIDATE = re.compile(r"[.!?…。！？｡؟۔।॥።։]+[\"'”’»)\]」』》]*")
+# Stops of scripts written without a space after them, or without letter case: always split.
+_ALWAYS_STOPS = frozenset("。！？｡؟۔।॥።։")
 _OPEN_QUOTES = '"“‘«「『(['
 _DOTTED_ACRONYM = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")
-_TERMINAL = tuple(".!?…。！？؟۔\"'”’»)]」』》")
+_TERMINAL = tuple(".!?…。！？｡؟۔।॥።։\"'”’»)]」』》")
 
 
 def _prev_token(para: str, end: int) -> str:
@@ -105,13 +107,13 @@ def _inside_attributed_quote(para: str, start: int, end: int) -> bool:
 
 def _is_boundary(para: str, start: int, m: re.Match[str]) -> bool:
     """Decide whether the terminal punctuation in `m` ends a sentence."""
-    punct = m.group(0).rstrip("\"'”’»)]」』》")
+    punct = m.group(0).rstrip(_CLOSERS)
     end = m.end()
     rest = para[end:].lstrip()
     if not rest:
         return False  # end of paragraph: the caller closes the last sentence anyway
-    if punct[-1] in _CJK_STOPS or punct[-1] in "؟۔":
-        return True  # these scripts do not put a space after a full stop; always a boundary
+    if punct[-1] in _ALWAYS_STOPS:
+        return True
     if end < len(para) and not para[end].isspace():
         return False  # "6.17", "Suara.com", "U.S" in the middle of a token
     nxt = rest[0]
@@ -133,8 +135,6 @@ def _is_boundary(para: str, start: int, m: re.Match[str]) -> bool:
                     return False  # "U.S. Attorney", "B.B. King"
             if bare in _FINAL_ABBR and not (nxt.isupper() or nxt in _OPEN_QUOTES):
                 return False
-            if bare[-1:].isdigit() and nxt.isdigit():
-                return False  # "pukul 10. 30", broken decimals
         elif not (nxt.isupper() or nxt in _OPEN_QUOTES):
             return False  # an ellipsis inside a sentence
     return not _inside_attributed_quote(para, start, m.start())
@@ -202,19 +202,28 @@ def split_sentences(text: str, lang: str | None = None) -> list[str]:
 # Page furniture that readers usually strip already; dropped defensively line by line.
 _FURNITURE = re.compile(
     r"""^(?:
-        (?:baca|simak|lihat|tonton)(?:\s+(?:juga|pula|video|selengkapnya))?\b\s*:?.*
-      | (?:read|see)\s+(?:more|also)\b.*
-      | (?:advertisement|iklan|scroll\s+to\s+continue.*|sponsored|promoted)
-      | share\s+this\b.*|bagikan\b.*|follow\s+us\b.*|ikuti\s+kami\b.*
-      | related(?:\s+(?:articles?|stories|news))?\s*:.*|artikel\s+terkait\s*:?.*
+        (?:baca|simak|lihat|tonton)(?:\s+(?:juga|pula|video|selengkapnya|berita|artikel))+\b.*
+      | (?:baca|simak|lihat|tonton|read|watch)\s*:.*
+      | (?:read|see|watch)\s+(?:more|also|next)\b.*
+      | (?:advertisement|iklan|scroll\s+to\s+continue.*|sponsored|promoted|ads?)
+      | (?:share|bagikan)\s*(?::.*|this\b.*|(?:artikel|berita)\s+ini\b.*)
+      | (?:follow\s+us|ikuti\s+kami)\b.*
+      | (?:related(?:\s+(?:articles?|stories|news))?|artikel\s+terkait|berita\s+terkait)\s*:?.*
       | (?:anda|kamu)\s+mungkin\s+(?:juga\s+)?(?:tertarik|suka)\b.*
-      | you\s+(?:may|might)\s+(?:also\s+)?like\b.*
-      | (?:editor|penulis|reporter|pewarta|penyunting|writer|foto|photo)\s*:.*
+      | you\s+(?:may|might)\s+(?:also\s+)?(?:like|be\s+interested)\b.*
+      | (?:editor|penulis|reporter|pewarta|penyunting|writer|foto|photo|image|gambar)\s*:.*
       | (?:(?:additional\s+)?reporting|writing|editing)\s+by\b.*
       | \((?:[a-z]{2,5}/?){1,3}\)
     )$""",
     re.IGNORECASE | re.VERBOSE,
 )
+_FURNITURE_MAX_WORDS = 20  # furniture is a short line; a long one starting alike is prose
+
+
+def _is_furniture(line: str) -> bool:
+    return len(line.split()) <= _FURNITURE_MAX_WORDS and bool(_FURNITURE.match(line))
+
+
 # A line that ends the article body: what follows is credits, author bio or link lists.
 _END_OF_BODY = re.compile(r"^(?:sumber|source|sources|referensi|references)\s*:?\s*$", re.I)
 
@@ -258,7 +267,7 @@ def _is_heading(line: str) -> bool:
 def _blocks(text: str) -> list[_Block]:
     blocks: list[_Block] = []
     for line in _lines(text):
-        if not line or _FURNITURE.match(line):
+        if not line or _is_furniture(line):
             continue
         if _END_OF_BODY.match(line) and blocks:
             break
@@ -343,12 +352,18 @@ def _content_words(sentence: str, stop: frozenset[str]) -> list[str]:
     return [w for w in _WORD.findall(sentence.lower()) if w not in stop and len(w) > 1]
 
 
+# Scripts written without spaces between words (CJK ideographs, kana, hangul, fullwidth forms).
+_WIDE = re.compile(
+    r"[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60]"
+)
+
+
 def _n_words(s: str) -> int:
-    # CJK has no spaces: count characters / 2 as a rough word equivalent so budgets still bite.
-    n = len(s.split())
-    if n <= 2 and len(s) > 20:
-        return max(n, sum(1 for ch in s if unicodedata.east_asian_width(ch) in "WF") // 2)
-    return n
+    """Words, with two CJK characters counted as one so word budgets still bite there."""
+    wide = len(_WIDE.findall(s))
+    if not wide:
+        return len(s.split())
+    return sum(1 for tok in s.split() if not _WIDE.search(tok)) + (wide + 1) // 2
 
 
 # --------------------------------------------------------------------------------------------
@@ -381,7 +396,7 @@ def _summary_worthy(s: _Sentence) -> bool:
         s.kind == "paragraph"
         and s.words >= _MIN_WORDS
         and t.endswith(_TERMINAL)
-        and not t.endswith((":", "?", '?"', "?”"))
+        and not t.rstrip(_CLOSERS).endswith((":", "?", "؟", "？"))  # questions, lead-ins
         and not t.startswith(_QUOTE_START)  # quotes need their context; measured: worse
     )
 
@@ -449,10 +464,12 @@ _BULLET_WORDS = 20  # a bullet longer than this is cut at a clause boundary (or 
 def shorten(sentence: str, max_words: int = _BULLET_WORDS, *, prefix_words: int = 0) -> str:
     """Cut `sentence` to about `max_words` words (counting `prefix_words` already used),
     preferring the first clause boundary that keeps at least six words; '…' marks a cut."""
-    words = sentence.split()
     budget = max(6, max_words - prefix_words)
-    if len(words) <= budget:
+    if _n_words(sentence) <= budget:
         return sentence
+    if _WIDE.search(sentence):
+        return _shorten_wide(sentence, budget)
+    words = sentence.split()
     for m in _CLAUSE_BREAK.finditer(sentence):
         n = len(sentence[: m.start()].split())
         if n >= 6:
@@ -460,6 +477,23 @@ def shorten(sentence: str, max_words: int = _BULLET_WORDS, *, prefix_words: int 
                 return sentence[: m.start()].rstrip(" ,;:–—-") + "…"
             break
     return " ".join(words[:budget]).rstrip(" ,;:–—-") + "…"
+
+
+def _shorten_wide(sentence: str, budget: int) -> str:
+    # No spaces to count: cut at the first CJK comma/semicolon past six "words" (12 chars).
+    for m in re.finditer(r"[，；：、,;:]", sentence):
+        n = _n_words(sentence[: m.start()])
+        if n >= 6:
+            if n <= budget + 5:
+                return sentence[: m.start()] + "…"
+            break
+    out, n = "", 0
+    for ch in sentence:
+        n += 1 if _WIDE.match(ch) else 0
+        if n > 2 * budget:
+            break
+        out += ch
+    return out.rstrip(" ，；：、,;:") + "…"
 
 
 def _point_bullets(blocks: list[_Block]) -> list[str]:
@@ -553,4 +587,12 @@ def summarize(text: str, lang: str | None = None, *, max_words: int = 70) -> Sum
     if len(bullets) < 3:
         extra = _sentence_bullets(sents, chosen, stop, 5 if len(sents) > 20 else 3)
         bullets += extra[: max(0, (5 if len(sents) > 20 else 3) - len(bullets))]
-    return Summary(summary=" ".join(s.text for s in chosen), bullets=bullets)
+    return Summary(summary=_join(s.text for s in chosen), bullets=bullets)
+
+
+def _join(sentences: Iterable[str]) -> str:
+    """Sentences as running text: a space between them, none after a CJK full stop."""
+    out = ""
+    for s in sentences:
+        out += s if not out or out[-1] in "。！？｡」』" else f" {s}"
+    return out
