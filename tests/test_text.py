@@ -296,3 +296,99 @@ def test_deterministic_across_hash_seeds(sample_text: str) -> None:
         outputs.append(json.loads(proc.stdout))
     assert outputs[0] == outputs[1]
     assert outputs[0][0] == summarize(sample_text).summary
+
+
+# --- other languages and structures ---------------------------------------------------------
+
+ENGLISH = """WASHINGTON (Reuters) - The U.S. Senate on Thursday passed a $1.2 trillion spending \
+package, averting a partial government shutdown hours before funding was set to expire.
+
+The bill, which passed 74-24, now goes to President Joe Biden, who has said he will sign it. \
+It funds the Department of Homeland Security, the Pentagon and other agencies through Sept. 30.
+
+"This is a good bill for the American people," Senate Majority Leader Chuck Schumer said.
+
+ADVERTISEMENT
+
+Republicans had demanded deeper cuts to non-defense spending. Sen. Rand Paul called the \
+package "a monument to waste," but most of his party voted in favor.
+
+Read more: What a shutdown would have meant for federal workers
+
+The measure includes $886 billion for the military, a 3% increase over last year.
+
+It does not include aid for Ukraine, which remains stalled in the House of Representatives.
+
+Reporting by Jane Doe; Editing by John Smith
+"""
+
+
+def test_english_news() -> None:
+    result = summarize(ENGLISH)  # language detected
+    assert detect_language(ENGLISH) == "en"
+    assert result.summary == (
+        "The U.S. Senate on Thursday passed a $1.2 trillion spending package, averting a partial "
+        "government shutdown hours before funding was set to expire. The bill, which passed "
+        "74-24, now goes to President Joe Biden, who has said he will sign it. It funds the "
+        "Department of Homeland Security, the Pentagon and other agencies through Sept. 30."
+    )
+    assert result.bullets == [
+        "Republicans had demanded deeper cuts to non-defense spending.",
+        'Sen. Rand Paul called the package "a monument to waste," but most of his party voted in '
+        "favor.",
+        "It does not include aid for Ukraine, which remains stalled in the House of "
+        "Representatives.",
+    ]
+    for furniture in ("ADVERTISEMENT", "Read more", "Reporting by", "Reuters"):
+        assert furniture not in result.summary + " ".join(result.bullets)
+
+
+def test_numbered_points_drive_bullets() -> None:
+    text = (
+        "Ada tiga cara menghemat listrik di rumah tanpa mengurangi kenyamanan keluarga.\n\n"
+        "1. Matikan lampu\n\nLampu yang menyala tanpa penghuni membuang daya percuma.\n\n"
+        "2. Cabut pengisi daya\n\nPengisi daya tetap menyedot listrik meski tidak dipakai.\n\n"
+        "3. Atur suhu AC\n\nSuhu 25 derajat sudah nyaman dan jauh lebih hemat energi.\n\n"
+        "Langkah kecil ini bisa memangkas tagihan hingga dua puluh persen setiap bulan."
+    )
+    result = summarize(text, "id")
+    assert result.bullets == [
+        "Matikan lampu: Lampu yang menyala tanpa penghuni membuang daya percuma.",
+        "Cabut pengisi daya: Pengisi daya tetap menyedot listrik meski tidak dipakai.",
+        "Atur suhu AC: Suhu 25 derajat sudah nyaman dan jauh lebih hemat energi.",
+    ]
+    # Headings and the points themselves never make the summary.
+    assert result.summary == (
+        "Ada tiga cara menghemat listrik di rumah tanpa mengurangi kenyamanan keluarga. "
+        "Lampu yang menyala tanpa penghuni membuang daya percuma. "
+        "Pengisi daya tetap menyedot listrik meski tidak dipakai."
+    )
+
+
+def test_chinese_summary() -> None:
+    text = (
+        "国家统计局周一发布了最新的工业利润数据。前十个月规模以上工业企业利润同比增长百分之三点五。\n\n"
+        "分析人士认为，政策支持和需求回暖是利润增长的主要原因。高技术制造业利润增长尤为明显。\n\n"
+        "不过，也有专家提醒，外部环境仍然复杂多变。统计局表示将继续密切关注经济运行。"
+    )
+    result = summarize(text)
+    assert result.summary == (
+        "国家统计局周一发布了最新的工业利润数据。前十个月规模以上工业企业利润同比增长百分之三点五。"
+        "分析人士认为，政策支持和需求回暖是利润增长的主要原因。"
+    )
+    assert result.bullets == [
+        "高技术制造业利润增长尤为明显。",
+        "不过，也有专家提醒，外部环境仍然复杂多变。",
+        "统计局表示将继续密切关注经济运行。",
+    ]
+
+
+def test_arabic_question_not_in_summary() -> None:
+    text = (
+        "أعلنت الحكومة يوم الأحد عن خطة جديدة لدعم الصادرات الزراعية في البلاد. "
+        "هل ستنجح الخطة في تحقيق أهدافها المعلنة؟ "
+        "وتهدف الخطة إلى زيادة الصادرات بنسبة عشرين في المئة خلال العام المقبل."
+    )
+    result = summarize(text, "ar")
+    assert "؟" not in result.summary
+    assert len(split_sentences(result.summary, "ar")) == 2
