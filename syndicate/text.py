@@ -155,7 +155,8 @@ def _split_paragraph(para: str) -> list[str]:
     return out
 
 
-_BULLET = re.compile(r"^\s*(?:[•·▪◦●‣∙*\-–—]|\d{1,2}[.)])\s+(?=\S)")
+# List markers. Not the em dash: "— Name (@handle) date" closes embedded tweets and quotes.
+_BULLET = re.compile(r"^\s*(?:[•·▪◦●‣∙*\-–]|\d{1,2}[.)])\s+(?=\S)")
 
 
 def _lines(text: str) -> list[str]:
@@ -461,22 +462,53 @@ _CLAUSE_BREAK = re.compile(r"[,;:]\s|\s[–—-]\s")
 _BULLET_WORDS = 20  # a bullet longer than this is cut at a clause boundary (or hard at ~25)
 
 
-def shorten(sentence: str, max_words: int = _BULLET_WORDS, *, prefix_words: int = 0) -> str:
-    """Cut `sentence` to about `max_words` words (counting `prefix_words` already used),
-    preferring the first clause boundary that keeps at least six words; '…' marks a cut."""
+# Words that open an introductory clause: "In addition to the pot, you need…" is cut after its
+# main clause, not after the intro ("In addition to the pot…" says nothing).
+_INTRO_WORDS = _wordset(
+    """
+    In On At During After Before When While As Although Though Because Since If Unless Despite
+    According For With Without By Under Following Amid Instead However Meanwhile But And So
+    Also Still Now Then Earlier Later Last Like Unlike Besides Once Until Given
+    Dalam Di Pada Saat Ketika Setelah Sebelum Sejak Karena Jika Bila Apabila Meski Meskipun
+    Walaupun Menurut Untuk Dengan Namun Tetapi Tapi Sementara Selain Bahkan Oleh Seperti
+    Sebelumnya Kemudian Akibatnya Adapun Sedangkan Padahal Terkait Mengenai Berdasarkan Usai
+    Sesuai Apalagi Selama Hingga Sehingga Agar Supaya Tanpa Sebagai
+    """
+)
+
+
+def shorten(
+    sentence: str,
+    max_words: int = _BULLET_WORDS,
+    *,
+    prefix_words: int = 0,
+    stop: frozenset[str] = frozenset(),
+) -> str:
+    """Cut `sentence` to about `max_words` words (counting `prefix_words` already used).
+
+    Prefers the first clause boundary that keeps at least six words (past an introductory
+    clause); else cuts at the budget, dropping trailing `stop` words. '…' marks a cut.
+    """
     budget = max(6, max_words - prefix_words)
     if _n_words(sentence) <= budget:
         return sentence
     if _WIDE.search(sentence):
         return _shorten_wide(sentence, budget)
     words = sentence.split()
+    skip_intro = words[0].strip(_OPEN_QUOTES + ",") in _INTRO_WORDS
     for m in _CLAUSE_BREAK.finditer(sentence):
         n = len(sentence[: m.start()].split())
+        if skip_intro:
+            skip_intro = False
+            continue
         if n >= 6:
             if n <= budget + 5:
                 return sentence[: m.start()].rstrip(" ,;:–—-") + "…"
             break
-    return " ".join(words[:budget]).rstrip(" ,;:–—-") + "…"
+    cut = words[:budget]
+    while len(cut) > 6 and cut[-1].lower().strip(",;:") in stop:
+        cut.pop()  # "… sold to the…" reads worse than "… sold…"
+    return " ".join(cut).rstrip(" ,;:–—-") + "…"
 
 
 def _shorten_wide(sentence: str, budget: int) -> str:
@@ -496,23 +528,25 @@ def _shorten_wide(sentence: str, budget: int) -> str:
     return out.rstrip(" ，；：、,;:") + "…"
 
 
-def _point_bullets(blocks: list[_Block]) -> list[str]:
+def _point_bullets(blocks: list[_Block], stop: frozenset[str]) -> list[str]:
     """The article's own points: each `•` item with the key sentence of what follows it."""
     bullets: list[str] = []
     for i, block in enumerate(blocks):
-        if block.kind != "item":
-            continue
+        if len(bullets) == 5:
+            break
         point = block.text.rstrip(":").strip()
-        if len(point.split()) > 12 or point.endswith(_TERMINAL):
-            bullets.append(shorten(point, _BULLET_WORDS + 5))  # the item is the statement
+        if block.kind != "item" or not point:
             continue
-        nxt = blocks[i + 1] if i + 1 < len(blocks) else None
-        if nxt is not None and nxt.kind == "paragraph":
-            first = _split_paragraph(nxt.text)[0]
+        if len(point.split()) > 12 or point.endswith(_TERMINAL):
+            bullet = shorten(point, _BULLET_WORDS + 5, stop=stop)  # the item is the statement
+        elif i + 1 < len(blocks) and blocks[i + 1].kind == "paragraph":
+            first = _split_paragraph(blocks[i + 1].text)[0]
             n = len(point.split())
-            bullets.append(f"{point}: {shorten(first, prefix_words=n)}")
+            bullet = f"{point}: {shorten(first, prefix_words=n, stop=stop)}"
         else:
-            bullets.append(point)
+            bullet = point
+        if bullet not in bullets:
+            bullets.append(bullet)
     return bullets
 
 
@@ -551,18 +585,20 @@ def _sentence_bullets(
 
     ranked = sorted(pool, key=lambda s: (-score(s), s.index))
     picked: list[_Sentence] = []
+    texts: set[str] = set()  # repeated boilerplate sentences must not become two bullets
     # Strict about repeating the summary first; relax only if that leaves too few bullets
     # (short articles), since three bullets are promised.
     for limit in (0.6, 0.85, 1.0):
         for s in ranked:
             if len(picked) == want:
                 break
-            if s in picked or _overlap(words_of[s.index], seen) > limit:
+            if s in picked or s.text in texts or _overlap(words_of[s.index], seen) > limit:
                 continue
             picked.append(s)
+            texts.add(s.text)
             seen.update(words_of[s.index])
     picked.sort(key=lambda s: s.index)
-    return [shorten(s.text) for s in picked]
+    return [shorten(s.text, stop=stop) for s in picked]
 
 
 def summarize(text: str, lang: str | None = None, *, max_words: int = 70) -> Summary:
@@ -583,7 +619,7 @@ def summarize(text: str, lang: str | None = None, *, max_words: int = 70) -> Sum
 
     bullets: list[str] = []
     if sum(1 for b in blocks if b.kind == "item") >= 2:
-        bullets = _point_bullets(blocks)[:5]
+        bullets = _point_bullets(blocks, stop)
     if len(bullets) < 3:
         extra = _sentence_bullets(sents, chosen, stop, 5 if len(sents) > 20 else 3)
         bullets += extra[: max(0, (5 if len(sents) > 20 else 3) - len(bullets))]
