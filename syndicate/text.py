@@ -117,8 +117,10 @@ def _is_boundary(para: str, start: int, m: re.Match[str]) -> bool:
     if end < len(para) and not para[end].isspace():
         return False  # "6.17", "Suara.com", "U.S" in the middle of a token
     nxt = rest[0]
-    if nxt.islower() or nxt in ",;:":
-        return False  # '"Siap!" ujar dia', "dr. andi", "Inc., the"
+    if nxt in ",;:":
+        return False  # "Inc., the"
+    if nxt.islower() and not any(ch.isupper() for ch in rest[1:3]):
+        return False  # '"Siap!" ujar dia', "dr. andi"; but "iPhone", "eBay" may start one
     if punct in (".", "…") or punct.startswith(".."):
         if punct == ".":
             tok = _prev_token(para, m.start())

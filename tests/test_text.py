@@ -92,6 +92,31 @@ def test_split_english(text: str, expected: list[str]) -> None:
     assert split_sentences(text, "en") == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "NEW YORK, Nov. 27 (Reuters) - Stocks rose on Friday. Bonds fell.",
+            ["NEW YORK, Nov. 27 (Reuters) - Stocks rose on Friday.", "Bonds fell."],
+        ),
+        (
+            "JAKARTA, KOMPAS.com - Harga beras naik pada pukul 10.00 WIB. Pedagang mengeluh.",
+            ["JAKARTA, KOMPAS.com - Harga beras naik pada pukul 10.00 WIB.", "Pedagang mengeluh."],
+        ),
+        (
+            "Apple sold 5.2 million units. iPhone sales rose 3.5 percent in 2019. 2020 was worse.",
+            [
+                "Apple sold 5.2 million units.",
+                "iPhone sales rose 3.5 percent in 2019.",
+                "2020 was worse.",
+            ],
+        ),
+    ],
+)
+def test_split_datelines_and_numbers(text: str, expected: list[str]) -> None:
+    assert split_sentences(text) == expected
+
+
 def test_split_cjk() -> None:
     text = "今天天气很好。我们去公园吧！你来吗？好的"
     assert split_sentences(text, "zh") == ["今天天气很好。", "我们去公园吧！", "你来吗？", "好的"]
@@ -148,6 +173,12 @@ def test_split_lines_and_hard_wraps() -> None:
         # Not datelines: a hyphenated compound, an ordinary sentence with a dash.
         ("Kerja sama Rusia-Korea Utara menguat.", "Kerja sama Rusia-Korea Utara menguat."),
         ("The U.S. - China talks resumed.", "The U.S. - China talks resumed."),
+        ("Trump - who won - spoke on Friday.", "Trump - who won - spoke on Friday."),
+        (
+            "Kalah 1 - 4 dari India mengejutkan tim Indonesia.",
+            "Kalah 1 - 4 dari India mengejutkan tim Indonesia.",
+        ),
+        ("NEW YORK, Nov. 27 (Reuters) - Stocks rose on Friday.", "Stocks rose on Friday."),
     ],
 )
 def test_strip_dateline(sentence: str, expected: str) -> None:
