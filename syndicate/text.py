@@ -262,9 +262,9 @@ class _Block:
 
 
 def _is_heading(line: str) -> bool:
-    # Headings are short and carry no final punctuation; a line ending in ':' introduces
+    # Headings are short and carry no final punctuation; a short line ending in ':' introduces
     # something (a list, a link list) and never stands on its own either.
-    return line.endswith(":") or (len(line.split()) <= 12 and not line.endswith(_TERMINAL))
+    return len(line.split()) <= 12 and (line.endswith(":") or not line.endswith(_TERMINAL))
 
 
 def _blocks(text: str) -> list[_Block]:
@@ -338,7 +338,7 @@ def detect_language(text: str) -> str:
         return "ja"  # kana anywhere means Japanese, which also uses kanji
     if top != "latin":
         return top
-    words = [w for w in re.findall(r"[^\W\d_]+", sample.lower())][:400]
+    words = re.findall(r"[^\W\d_]+", sample.lower())[:400]
     best, best_hits = "en", -1
     for code in _LATIN_CANDIDATES:
         sw = _stopwords(code)
@@ -407,7 +407,8 @@ def _summary_worthy(s: _Sentence) -> bool:
 def _sentences(blocks: list[_Block]) -> list[_Sentence]:
     out: list[_Sentence] = []
     for b_i, block in enumerate(blocks):
-        parts = [block.text] if block.kind == "heading" else _split_paragraph(block.text)
+        # A heading or list item is one unit; only paragraphs are split into sentences.
+        parts = [block.text] if block.kind != "paragraph" else _split_paragraph(block.text)
         for part in parts:
             text = strip_dateline(part) if not out else part
             out.append(_Sentence(len(out), b_i, block.kind, text, _n_words(text)))
@@ -421,9 +422,13 @@ def _overlap(a: list[str], b: set[str]) -> float:
 
 
 def _select_summary(
-    sents: list[_Sentence], stop: frozenset[str], max_words: int
+    sents: list[_Sentence], stop: frozenset[str], max_words: int, reserved: frozenset[int]
 ) -> list[_Sentence]:
-    candidates = [s for s in sents if _summary_worthy(s)]
+    """Lead-biased choice of 2–3 sentences; `reserved` ones (the key sentences the article's
+    own points already show as bullets) are avoided unless nothing else is left."""
+    candidates = [s for s in sents if _summary_worthy(s) and s.index not in reserved]
+    if len(candidates) < 2:
+        candidates = [s for s in sents if _summary_worthy(s)]
     if len(candidates) < 2:  # relax: any sentence-like paragraph or item text will do
         candidates = [s for s in sents if s.kind != "heading" and s.words >= 3] or [
             s for s in sents if s.kind != "heading"
@@ -530,21 +535,33 @@ def _shorten_wide(sentence: str, budget: int) -> str:
     return out.rstrip(" ，；：、,;:") + "…"
 
 
-def _point_bullets(blocks: list[_Block], stop: frozenset[str]) -> list[str]:
-    """The article's own points: each `•` item with the key sentence of what follows it."""
+def _point_key_sentences(sents: list[_Sentence]) -> dict[int, _Sentence]:
+    """Each item's key sentence: the first sentence of the paragraph right after a short
+    point ("• Keuntungan geopolitik" → "Tiongkok memandang …"), by the item's index."""
+    keys: dict[int, _Sentence] = {}
+    for i, s in enumerate(sents[:-1]):
+        nxt = sents[i + 1]
+        if s.kind == "item" and nxt.kind == "paragraph" and nxt.block == s.block + 1:
+            keys[s.index] = nxt
+    return keys
+
+
+def _point_bullets(
+    sents: list[_Sentence], keys: dict[int, _Sentence], stop: frozenset[str]
+) -> list[str]:
+    """The article's own points, each with its key sentence, shortened; at most five."""
     bullets: list[str] = []
-    for i, block in enumerate(blocks):
+    for s in sents:
         if len(bullets) == 5:
             break
-        point = block.text.rstrip(":").strip()
-        if block.kind != "item" or not point:
+        point = s.text.rstrip(":").strip()
+        if s.kind != "item" or not point:
             continue
         if len(point.split()) > 12 or point.endswith(_TERMINAL):
             bullet = shorten(point, _BULLET_WORDS + 5, stop=stop)  # the item is the statement
-        elif i + 1 < len(blocks) and blocks[i + 1].kind == "paragraph":
-            first = _split_paragraph(blocks[i + 1].text)[0]
+        elif s.index in keys:
             n = len(point.split())
-            bullet = f"{point}: {shorten(first, prefix_words=n, stop=stop)}"
+            bullet = f"{point}: {shorten(keys[s.index].text, prefix_words=n, stop=stop)}"
         else:
             bullet = point
         if bullet not in bullets:
@@ -615,16 +632,16 @@ def summarize(text: str, lang: str | None = None, *, max_words: int = 70) -> Sum
         return Summary(summary="", bullets=[])
     stop = _stopwords(lang or detect_language(text))
     sents = _sentences(blocks)
-    chosen = _select_summary(sents, stop, max_words)
+    has_points = sum(1 for b in blocks if b.kind == "item") >= 2
+    keys = _point_key_sentences(sents) if has_points else {}
+    chosen = _select_summary(sents, stop, max_words, frozenset(k.index for k in keys.values()))
     if not chosen:  # only headings: nothing to summarise, but they still say what it covers
         return Summary(summary="", bullets=[b.text for b in blocks][:5])
 
-    bullets: list[str] = []
-    if sum(1 for b in blocks if b.kind == "item") >= 2:
-        bullets = _point_bullets(blocks, stop)
+    bullets = _point_bullets(sents, keys, stop) if has_points else []
+    want = 5 if len(sents) > 20 else 3  # long articles get more bullets
     if len(bullets) < 3:
-        extra = _sentence_bullets(sents, chosen, stop, 5 if len(sents) > 20 else 3)
-        bullets += extra[: max(0, (5 if len(sents) > 20 else 3) - len(bullets))]
+        bullets += _sentence_bullets(sents, chosen, stop, want - len(bullets))
     return Summary(summary=_join(s.text for s in chosen), bullets=bullets)
 
 

@@ -388,11 +388,10 @@ def test_numbered_points_drive_bullets() -> None:
         "Cabut pengisi daya: Pengisi daya tetap menyedot listrik meski tidak dipakai.",
         "Atur suhu AC: Suhu 25 derajat sudah nyaman dan jauh lebih hemat energi.",
     ]
-    # Headings and the points themselves never make the summary.
+    # Headings and points never make the summary, nor do the key sentences the bullets show.
     assert result.summary == (
         "Ada tiga cara menghemat listrik di rumah tanpa mengurangi kenyamanan keluarga. "
-        "Lampu yang menyala tanpa penghuni membuang daya percuma. "
-        "Pengisi daya tetap menyedot listrik meski tidak dipakai."
+        "Langkah kecil ini bisa memangkas tagihan hingga dua puluh persen setiap bulan."
     )
 
 
