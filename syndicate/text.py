@@ -101,7 +101,7 @@ def _inside_attributed_quote(para: str, start: int, end: int) -> bool:
     if close < 0 or close - end > 600:
         return False
     before = para[close - 1] if close > 0 else ""
-    after = para[close + 1 :].lstrip()
+    after = para[close + 1 : close + 40].lstrip()  # bounded slices keep long paragraphs linear
     return before == "," or (bool(after) and (after[0].islower() or after[0] == ","))
 
 
@@ -109,7 +109,7 @@ def _is_boundary(para: str, start: int, m: re.Match[str]) -> bool:
     """Decide whether the terminal punctuation in `m` ends a sentence."""
     punct = m.group(0).rstrip(_CLOSERS)
     end = m.end()
-    rest = para[end:].lstrip()
+    rest = para[end : end + 80].lstrip()  # what follows, enough to see the next word
     if not rest:
         return False  # end of paragraph: the caller closes the last sentence anyway
     if punct[-1] in _ALWAYS_STOPS:
@@ -132,7 +132,7 @@ def _is_boundary(para: str, start: int, m: re.Match[str]) -> bool:
             if len(bare) == 1 and bare.isupper():
                 return False  # an initial: "Arry H. Reksodiputro"
             if _DOTTED_ACRONYM.fullmatch(bare):
-                word = rest.lstrip(_OPEN_QUOTES).split(maxsplit=1)[0].strip(",;:")
+                word = (rest.lstrip(_OPEN_QUOTES).split(maxsplit=1) or [""])[0].strip(",;:")
                 if word not in _STARTERS:
                     return False  # "U.S. Attorney", "B.B. King"
             if bare in _FINAL_ABBR and not (nxt.isupper() or nxt in _OPEN_QUOTES):

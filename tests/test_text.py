@@ -244,6 +244,35 @@ def test_only_headings() -> None:
     assert result == Summary(summary="", bullets=["Ekonomi", "Politik", "Olahraga"])
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        ".",
+        "....",
+        "!!!",
+        "“",
+        '"',
+        "\n\n•\n\n• ",
+        "- ",
+        "1.",
+        'Made in the U.S. "',
+        "。。。",
+        "؟؟",
+        "Sumber",
+        "\x00\x01",
+        "• a\n\n• b",
+        "a" * 5000,
+        "Kalimat pendek. " * 3000,
+    ],
+)
+def test_odd_input_never_raises(text: str) -> None:
+    result = summarize(text)
+    assert isinstance(result.summary, str)
+    assert all(isinstance(b, str) and b for b in result.bullets)
+    assert len(result.bullets) <= 5
+    split_sentences(text)
+
+
 def test_furniture_is_skipped() -> None:
     text = (
         "ADVERTISEMENT\n\nBaca juga: Harga emas naik\n\n"
