@@ -390,6 +390,12 @@ _MIN_WORDS = 6  # shorter ones are fragments ("Yaitu, Irman dan Gusman.") or asi
 _REDUNDANT = 0.85  # share of content words already said that makes a sentence a repeat
 _SECOND_OVER = 1.5  # a 2nd sentence may overshoot the budget this much (2 are promised)
 _QUOTE_START = tuple("\"“”‘'«「")
+_QUOTE_PAIRS = {"“": "”", "‘": "’", "«": "»", "「": "」", "”": "”", '"': '"', "'": "'"}
+# The quote that closes each opening one; "’" and "'" double as apostrophes ("It's"), so only
+# one not followed by a letter counts.
+_CLOSING = {
+    o: re.compile(re.escape(c) + (r"(?!\w)" if c in "’'" else "")) for o, c in _QUOTE_PAIRS.items()
+}
 
 
 def _summary_worthy(s: _Sentence) -> bool:
@@ -400,8 +406,17 @@ def _summary_worthy(s: _Sentence) -> bool:
         and s.words >= _MIN_WORDS
         and t.endswith(_TERMINAL)
         and not t.rstrip(_CLOSERS).endswith((":", "?", "؟", "？"))  # questions, lead-ins
-        and not t.startswith(_QUOTE_START)  # quotes need their context; measured: worse
+        and not _is_speech(t)  # quotes need their context; measured: worse as summary
     )
+
+
+def _is_speech(sentence: str) -> bool:
+    """Whether the sentence opens with quoted speech ('"We are ready," he said.'), as opposed
+    to a quoted title ('"Frozen 2" broke records.')."""
+    if not sentence.startswith(_QUOTE_START):
+        return False
+    close = _CLOSING[sentence[0]].search(sentence, 1)
+    return close is None or sentence[: close.start()].rstrip()[-1:] in tuple(",.!?…;:")
 
 
 def _sentences(blocks: list[_Block]) -> list[_Sentence]:

@@ -403,6 +403,20 @@ def test_english_news() -> None:
         assert furniture not in result.summary + " ".join(result.bullets)
 
 
+def test_quoted_speech_is_not_a_summary_sentence_but_a_quoted_title_is() -> None:
+    text = (
+        '"Frozen 2" earned $130 million in North America over its opening weekend. '
+        '"We are thrilled with the result," a Disney spokesperson said on Sunday. '
+        "The film also set a record for an animated release in November. "
+        "Analysts expect it to pass one billion dollars worldwide by January."
+    )
+    assert summarize(text, "en").summary == (
+        '"Frozen 2" earned $130 million in North America over its opening weekend. '
+        "The film also set a record for an animated release in November. "
+        "Analysts expect it to pass one billion dollars worldwide by January."
+    )
+
+
 def test_numbered_points_drive_bullets() -> None:
     text = (
         "Ada tiga cara menghemat listrik di rumah tanpa mengurangi kenyamanan keluarga.\n\n"
