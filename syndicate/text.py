@@ -481,6 +481,8 @@ def _select_summary(
 # --------------------------------------------------------------------------------------------
 
 _CLAUSE_BREAK = re.compile(r"[,;:]\s|\s[–—-]\s")
+# After a comma, a list goes on: a short item and another comma, or a conjunction.
+_LIST_NEXT = re.compile(r"(?:\S+\s+){0,2}?\S+,\s|(?:dan|atau|serta|and|or|as well as)\s", re.I)
 _BULLET_WORDS = 20  # a bullet longer than this is cut at a clause boundary (or hard at ~25)
 
 
@@ -517,16 +519,21 @@ def shorten(
     if _WIDE.search(sentence):
         return _shorten_wide(sentence, budget)
     words = sentence.split()
+    # The latest clause boundary that fits keeps the most meaning, but not one inside a list
+    # ("Taiwan, India, dan sekutu AS") nor the one closing an introductory clause.
     skip_intro = words[0].strip(_OPEN_QUOTES + ",") in _INTRO_WORDS
+    best = 0
     for m in _CLAUSE_BREAK.finditer(sentence):
         n = len(sentence[: m.start()].split())
+        if n > budget + 3:
+            break
         if skip_intro:
             skip_intro = False
             continue
-        if n >= 6:
-            if n <= budget + 5:
-                return sentence[: m.start()].rstrip(" ,;:–—-") + "…"
-            break
+        if n >= 6 and not _LIST_NEXT.match(sentence, m.end()):
+            best = m.start()
+    if best:
+        return sentence[:best].rstrip(" ,;:–—-") + "…"
     cut = words[:budget]
     while len(cut) > 6 and cut[-1].lower().strip(",;:") in stop:
         cut.pop()  # "… sold to the…" reads worse than "… sold…"
