@@ -138,6 +138,17 @@ def main(argv: list[str] | None = None) -> int:
         a, b = rows["syndicate"], rows["lead-3"]
         deltas = " ".join(f"{a[k] - b[k]:+6.2f}" for k in ("r1", "r2", "rl"))
         print(f"{'delta':10s} {deltas}")
+        results = [summarize(r["text"], r.get("lang"), max_words=args.max_words) for r in records]
+        fmt = sum(
+            1
+            for res in results
+            if 2 <= len(tool.split_sentences(res.summary)) <= 3 and 3 <= len(res.bullets) <= 5
+        )
+        bullet_words = statistics.median(len(b.split()) for res in results for b in res.bullets)
+        print(
+            f"format: {100 * fmt / len(records):.1f}% with 2-3 summary sentences and 3-5 bullets;"
+            f" median bullet words {bullet_words:.0f}"
+        )
         beats = all(a[k] >= b[k] for k in ("r1", "r2", "rl"))
         ok &= beats
         print(f"ROUGE-1/2/L all >= lead-3: {'yes' if beats else 'NO'}")
