@@ -92,6 +92,31 @@ def test_split_english(text: str, expected: list[str]) -> None:
     assert split_sentences(text, "en") == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "NEW YORK, Nov. 27 (Reuters) - Stocks rose on Friday. Bonds fell.",
+            ["NEW YORK, Nov. 27 (Reuters) - Stocks rose on Friday.", "Bonds fell."],
+        ),
+        (
+            "JAKARTA, KOMPAS.com - Harga beras naik pada pukul 10.00 WIB. Pedagang mengeluh.",
+            ["JAKARTA, KOMPAS.com - Harga beras naik pada pukul 10.00 WIB.", "Pedagang mengeluh."],
+        ),
+        (
+            "Apple sold 5.2 million units. iPhone sales rose 3.5 percent in 2019. 2020 was worse.",
+            [
+                "Apple sold 5.2 million units.",
+                "iPhone sales rose 3.5 percent in 2019.",
+                "2020 was worse.",
+            ],
+        ),
+    ],
+)
+def test_split_datelines_and_numbers(text: str, expected: list[str]) -> None:
+    assert split_sentences(text) == expected
+
+
 def test_split_cjk() -> None:
     text = "今天天气很好。我们去公园吧！你来吗？好的"
     assert split_sentences(text, "zh") == ["今天天气很好。", "我们去公园吧！", "你来吗？", "好的"]
@@ -148,6 +173,12 @@ def test_split_lines_and_hard_wraps() -> None:
         # Not datelines: a hyphenated compound, an ordinary sentence with a dash.
         ("Kerja sama Rusia-Korea Utara menguat.", "Kerja sama Rusia-Korea Utara menguat."),
         ("The U.S. - China talks resumed.", "The U.S. - China talks resumed."),
+        ("Trump - who won - spoke on Friday.", "Trump - who won - spoke on Friday."),
+        (
+            "Kalah 1 - 4 dari India mengejutkan tim Indonesia.",
+            "Kalah 1 - 4 dari India mengejutkan tim Indonesia.",
+        ),
+        ("NEW YORK, Nov. 27 (Reuters) - Stocks rose on Friday.", "Stocks rose on Friday."),
     ],
 )
 def test_strip_dateline(sentence: str, expected: str) -> None:
@@ -211,6 +242,35 @@ def test_one_sentence() -> None:
 def test_only_headings() -> None:
     result = summarize("Ekonomi\n\nPolitik\n\nOlahraga", "id")
     assert result == Summary(summary="", bullets=["Ekonomi", "Politik", "Olahraga"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        ".",
+        "....",
+        "!!!",
+        "“",
+        '"',
+        "\n\n•\n\n• ",
+        "- ",
+        "1.",
+        'Made in the U.S. "',
+        "。。。",
+        "؟؟",
+        "Sumber",
+        "\x00\x01",
+        "• a\n\n• b",
+        "a" * 5000,
+        "Kalimat pendek. " * 3000,
+    ],
+)
+def test_odd_input_never_raises(text: str) -> None:
+    result = summarize(text)
+    assert isinstance(result.summary, str)
+    assert all(isinstance(b, str) and b for b in result.bullets)
+    assert len(result.bullets) <= 5
+    split_sentences(text)
 
 
 def test_furniture_is_skipped() -> None:
@@ -296,3 +356,112 @@ def test_deterministic_across_hash_seeds(sample_text: str) -> None:
         outputs.append(json.loads(proc.stdout))
     assert outputs[0] == outputs[1]
     assert outputs[0][0] == summarize(sample_text).summary
+
+
+# --- other languages and structures ---------------------------------------------------------
+
+ENGLISH = """WASHINGTON (Reuters) - The U.S. Senate on Thursday passed a $1.2 trillion spending \
+package, averting a partial government shutdown hours before funding was set to expire.
+
+The bill, which passed 74-24, now goes to President Joe Biden, who has said he will sign it. \
+It funds the Department of Homeland Security, the Pentagon and other agencies through Sept. 30.
+
+"This is a good bill for the American people," Senate Majority Leader Chuck Schumer said.
+
+ADVERTISEMENT
+
+Republicans had demanded deeper cuts to non-defense spending. Sen. Rand Paul called the \
+package "a monument to waste," but most of his party voted in favor.
+
+Read more: What a shutdown would have meant for federal workers
+
+The measure includes $886 billion for the military, a 3% increase over last year.
+
+It does not include aid for Ukraine, which remains stalled in the House of Representatives.
+
+Reporting by Jane Doe; Editing by John Smith
+"""
+
+
+def test_english_news() -> None:
+    result = summarize(ENGLISH)  # language detected
+    assert detect_language(ENGLISH) == "en"
+    assert result.summary == (
+        "The U.S. Senate on Thursday passed a $1.2 trillion spending package, averting a partial "
+        "government shutdown hours before funding was set to expire. The bill, which passed "
+        "74-24, now goes to President Joe Biden, who has said he will sign it. It funds the "
+        "Department of Homeland Security, the Pentagon and other agencies through Sept. 30."
+    )
+    assert result.bullets == [
+        "Republicans had demanded deeper cuts to non-defense spending.",
+        'Sen. Rand Paul called the package "a monument to waste," but most of his party voted in '
+        "favor.",
+        "It does not include aid for Ukraine, which remains stalled in the House of "
+        "Representatives.",
+    ]
+    for furniture in ("ADVERTISEMENT", "Read more", "Reporting by", "Reuters"):
+        assert furniture not in result.summary + " ".join(result.bullets)
+
+
+def test_quoted_speech_is_not_a_summary_sentence_but_a_quoted_title_is() -> None:
+    text = (
+        '"Frozen 2" earned $130 million in North America over its opening weekend. '
+        '"We are thrilled with the result," a Disney spokesperson said on Sunday. '
+        "The film also set a record for an animated release in November. "
+        "Analysts expect it to pass one billion dollars worldwide by January."
+    )
+    assert summarize(text, "en").summary == (
+        '"Frozen 2" earned $130 million in North America over its opening weekend. '
+        "The film also set a record for an animated release in November. "
+        "Analysts expect it to pass one billion dollars worldwide by January."
+    )
+
+
+def test_numbered_points_drive_bullets() -> None:
+    text = (
+        "Ada tiga cara menghemat listrik di rumah tanpa mengurangi kenyamanan keluarga.\n\n"
+        "1. Matikan lampu\n\nLampu yang menyala tanpa penghuni membuang daya percuma.\n\n"
+        "2. Cabut pengisi daya\n\nPengisi daya tetap menyedot listrik meski tidak dipakai.\n\n"
+        "3. Atur suhu AC\n\nSuhu 25 derajat sudah nyaman dan jauh lebih hemat energi.\n\n"
+        "Langkah kecil ini bisa memangkas tagihan hingga dua puluh persen setiap bulan."
+    )
+    result = summarize(text, "id")
+    assert result.bullets == [
+        "Matikan lampu: Lampu yang menyala tanpa penghuni membuang daya percuma.",
+        "Cabut pengisi daya: Pengisi daya tetap menyedot listrik meski tidak dipakai.",
+        "Atur suhu AC: Suhu 25 derajat sudah nyaman dan jauh lebih hemat energi.",
+    ]
+    # Headings and points never make the summary, nor do the key sentences the bullets show.
+    assert result.summary == (
+        "Ada tiga cara menghemat listrik di rumah tanpa mengurangi kenyamanan keluarga. "
+        "Langkah kecil ini bisa memangkas tagihan hingga dua puluh persen setiap bulan."
+    )
+
+
+def test_chinese_summary() -> None:
+    text = (
+        "国家统计局周一发布了最新的工业利润数据。前十个月规模以上工业企业利润同比增长百分之三点五。\n\n"
+        "分析人士认为，政策支持和需求回暖是利润增长的主要原因。高技术制造业利润增长尤为明显。\n\n"
+        "不过，也有专家提醒，外部环境仍然复杂多变。统计局表示将继续密切关注经济运行。"
+    )
+    result = summarize(text)
+    assert result.summary == (
+        "国家统计局周一发布了最新的工业利润数据。前十个月规模以上工业企业利润同比增长百分之三点五。"
+        "分析人士认为，政策支持和需求回暖是利润增长的主要原因。"
+    )
+    assert result.bullets == [
+        "高技术制造业利润增长尤为明显。",
+        "不过，也有专家提醒，外部环境仍然复杂多变。",
+        "统计局表示将继续密切关注经济运行。",
+    ]
+
+
+def test_arabic_question_not_in_summary() -> None:
+    text = (
+        "أعلنت الحكومة يوم الأحد عن خطة جديدة لدعم الصادرات الزراعية في البلاد. "
+        "هل ستنجح الخطة في تحقيق أهدافها المعلنة؟ "
+        "وتهدف الخطة إلى زيادة الصادرات بنسبة عشرين في المئة خلال العام المقبل."
+    )
+    result = summarize(text, "ar")
+    assert "؟" not in result.summary
+    assert len(split_sentences(result.summary, "ar")) == 2
