@@ -9,6 +9,7 @@ the environment (`SYNDICATE_SMTP_PASSWORD`, `SYNDICATE_DKIM_KEY`).
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from email.utils import formataddr, parseaddr
 from pathlib import Path
@@ -126,8 +127,47 @@ class DigestConfig(_Section):
     subject: str = "{site}: {count} new — {first_title}"
     subscribers: list[Mailbox] = []
     reply_to: Mailbox | None = None
+    # List-Id is "<list_id>"; empty = "<site-title-slug>.<site domain>" (RFC 2919).
+    list_id: str = ""
+    # DKIM signing happens only when both a selector and the key ($SYNDICATE_DKIM_KEY) are set;
+    # dkim_domain defaults to the From address's domain (DMARC alignment needs them to match).
+    dkim_selector: str = ""
+    dkim_domain: str = ""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("list_id")
+    @classmethod
+    def _list_id_shape(cls, v: str) -> str:
+        # RFC 2919: dot-atom text; anything else (spaces, <>, CR/LF) would break the header.
+        if v and not re.fullmatch(
+            r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)+", v
+        ):
+            raise ValueError("expected a dotted name like 'news.example.org'")
+        return v
+
+    @field_validator("dkim_selector", "dkim_domain")
+    @classmethod
+    def _dns_label(cls, v: str) -> str:
+        if v and not re.fullmatch(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*", v):
+            raise ValueError("expected a DNS name like 'mail' or 'news.example.org'")
+        return v
+
+    @property
+    def dkim_key(self) -> bytes | None:
+        """The PEM private key from $SYNDICATE_DKIM_KEY: the PEM text itself or a file path.
+
+        Read on use (not at load) so a rotated key file is picked up by a running service.
+        """
+        raw = os.environ.get("SYNDICATE_DKIM_KEY", "").strip()
+        if not raw:
+            return None
+        if raw.startswith("-----BEGIN"):
+            return raw.encode("ascii")
+        try:
+            return Path(raw).expanduser().read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"SYNDICATE_DKIM_KEY: cannot read key file {raw!r}: {exc}") from None
 
     @field_validator("subject")
     @classmethod

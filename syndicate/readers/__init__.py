@@ -1,21 +1,174 @@
-"""Inbox files → Article. One module per format; chosen by suffix, or by sniffing. Issue #3."""
+"""Inbox files → Article. One module per format; chosen by suffix, or by sniffing. Issue #3.
+
+`read_article` owns everything about the *file* (where it is, how big, which bytes, which
+encoding); the format readers only ever see clean text. Every way a file can be unusable ends
+in an `ArticleError` whose message is one line fit for the run report.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, tzinfo
 from pathlib import Path
 
+from syndicate.config import ReadersConfig
 from syndicate.model import Article
+from syndicate.readers import hygiene
+from syndicate.readers.errors import ArticleError
+from syndicate.readers.markers import Markers, load_markers
+
+__all__ = ["SUFFIXES", "ArticleError", "ReadContext", "is_candidate", "read_article"]
+
+# Suffix → format. Anything else is sniffed (and still read, if it looks like text).
+SUFFIXES: dict[str, str] = {
+    ".txt": "text",
+    ".text": "text",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".mdown": "markdown",
+    ".mkd": "markdown",
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
+}
+
+# Names editors, rsync, browsers and publishers' tools use while a file is still being written.
+_TEMPORARY = re.compile(r"^\.|\.(tmp|temp|part|partial|crdownload|swp|swx)$|~$|^#.*#$", re.I)
+_HTML_START = re.compile(
+    r"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>])", re.I | re.S
+)
+_HTML_TAGS = re.compile(r"<(head|body|article|div|p|meta|title)[\s>]", re.I)
+_FRONT_MATTER = re.compile(r"^(---|\+\+\+)[ \t]*\n")
 
 
-class ArticleError(Exception):
-    """This inbox file cannot be used; str(exc) is the reason, fit for the operator."""
+@dataclass(frozen=True)
+class ReadContext:
+    """What a format reader needs besides the text."""
+
+    source: str  # path relative to the inbox, forward slashes
+    markers: Markers
+    default_tz: tzinfo = UTC
+    language_hint: str | None = None
 
 
 def is_candidate(path: Path) -> bool:
     """False for names publishers' tools use while writing (.*, *.tmp, *.part, *~)."""
-    raise NotImplementedError
+    return not _TEMPORARY.search(Path(path).name)
 
 
-def read_article(path: Path, *, inbox: Path, max_bytes: int = 5_000_000) -> Article:
-    """Read one inbox file; raise ArticleError with a reason for anything unusable."""
-    raise NotImplementedError
+def read_article(
+    path: Path,
+    *,
+    inbox: Path,
+    max_bytes: int = 5_000_000,
+    readers_config: ReadersConfig | None = None,
+    default_tz: tzinfo = UTC,
+    language_hint: str | None = None,
+) -> Article:
+    """Read one inbox file; raise ArticleError with a reason for anything unusable.
+
+    `default_tz` is the zone for dates written without one (pass the site's zone);
+    `language_hint` (the site's language) settles texts too short to identify.
+    """
+    path = Path(path)
+    source = _source_name(path, Path(inbox))
+    data = _read_bytes(path, Path(inbox), max_bytes)
+    text = hygiene.normalize(hygiene.decode(data))
+    if not text.strip():
+        raise ArticleError("empty file (only whitespace or invisible characters)")
+    if hygiene.looks_binary(text):
+        raise ArticleError("binary file, not text")
+    context = ReadContext(
+        source=source,
+        markers=load_markers(readers_config),
+        default_tz=default_tz,
+        language_hint=language_hint,
+    )
+    return _READERS[sniff_format(path.suffix, text)](text, context)
+
+
+def sniff_format(suffix: str, text: str) -> str:
+    """The suffix's format, unless the content clearly says otherwise (an HTML page saved as
+    .txt, a Markdown file with front matter saved as .txt)."""
+    head = text[:2048]
+    if _HTML_START.match(head):
+        return "html"
+    declared = SUFFIXES.get(suffix.lower())
+    if declared == "html":
+        # An .html file that is really a fragment or plain text still goes to the HTML reader
+        # only if it has tags; otherwise it is text someone named .html.
+        return "html" if _HTML_TAGS.search(head) else "text"
+    if declared == "text" and _FRONT_MATTER.match(text):
+        return "text"  # the text reader understands front matter itself
+    if declared:
+        return declared
+    if _FRONT_MATTER.match(text) or re.search(r"^#{1,6} \S", head, re.M):
+        return "markdown"
+    if len(_HTML_TAGS.findall(head)) >= 2:
+        return "html"
+    return "text"
+
+
+def _source_name(path: Path, inbox: Path) -> str:
+    try:
+        return path.relative_to(inbox).as_posix()
+    except ValueError:
+        try:
+            return path.resolve().relative_to(inbox.resolve()).as_posix()
+        except ValueError:
+            return path.name
+
+
+def _read_bytes(path: Path, inbox: Path, max_bytes: int) -> bytes:
+    try:
+        # Only files that sit inside the inbox are confined to it: `syndicate inspect` may be
+        # pointed at any file, but an inbox entry must not let a symlink publish /etc/passwd.
+        inside = path.absolute().is_relative_to(inbox.absolute())
+        if inside and not path.resolve(strict=True).is_relative_to(inbox.resolve()):
+            raise ArticleError("symlink leads outside the inbox; not following it")
+        st = path.stat()
+    except FileNotFoundError:
+        raise ArticleError("file vanished before it could be read") from None
+    except OSError as exc:
+        raise ArticleError(f"cannot read: {exc.strerror or exc}") from None
+    if not path.is_file():
+        raise ArticleError("not a regular file")
+    # Size first: a 2 GB file dropped by mistake must not be read into memory to find that out.
+    if st.st_size > max_bytes:
+        raise ArticleError(f"too large: {st.st_size:,} bytes (limit {max_bytes:,})")
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise ArticleError(f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > max_bytes:
+        raise ArticleError(f"too large: more than {max_bytes:,} bytes (limit {max_bytes:,})")
+    return data
+
+
+def _read_text(text: str, context: ReadContext) -> Article:
+    from syndicate.readers.text import read_text_file
+
+    return read_text_file(text, context)
+
+
+def _read_markdown(text: str, context: ReadContext) -> Article:
+    from syndicate.readers.markdown import read_markdown
+
+    return read_markdown(text, context)
+
+
+def _read_html(text: str, context: ReadContext) -> Article:
+    # Imported only when an HTML file shows up: trafilatura takes ~0.5 s to import.
+    from syndicate.readers.html import read_html
+
+    return read_html(text, context)
+
+
+_READERS: dict[str, Callable[[str, ReadContext], Article]] = {
+    "text": _read_text,
+    "markdown": _read_markdown,
+    "html": _read_html,
+}

@@ -1,0 +1,13 @@
+"""Adapter for ../shared/tools/summeval/eval_summ.py, which wants function(text, lang) -> dict.
+
+eval_summ.py --py bench.summ_adapter:summarize_dict   (run from the repository root)
+"""
+
+from __future__ import annotations
+
+from syndicate.text import summarize
+
+
+def summarize_dict(text: str, lang: str | None = None) -> dict[str, object]:
+    result = summarize(text, lang)
+    return {"summary": result.summary, "bullets": list(result.bullets)}

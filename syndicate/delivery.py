@@ -1,0 +1,136 @@
+"""Transports: put one finished message where the subscriber's mail system will pick it up.
+
+Each transport is idempotent for a given `name` (one per digest and subscriber), so a run that
+crashed after handing a message over but before recording it cannot send it twice:
+- Maildir: tmp/ → fsync → link() into new/ under the deterministic name; link() refuses to
+  overwrite, and a name already in new/ or cur/ means "already delivered".
+- .eml folder: the same, one `<name>.eml` file per message.
+- SMTP: success only on a 250 for every recipient; smtplib reports refused recipients in
+  a return value instead of raising, so we check it.
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import ssl
+from collections.abc import Callable
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+
+from syndicate.config import DeliveryConfig
+
+
+class DeliveryError(Exception):
+    """The message could not be handed over; it stays queued and is retried next run."""
+
+
+Transport = Callable[[EmailMessage, str], str]
+"""(message, deterministic name) → a short description of where it went."""
+
+
+def _write_durable(folder: Path, name: str, data: bytes) -> Path:
+    tmp = folder / f"{name}.{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return tmp
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def maildir_transport(outbox: Path) -> Transport:
+    for sub in ("tmp", "new", "cur"):
+        (outbox / sub).mkdir(parents=True, exist_ok=True)
+
+    def deliver(message: EmailMessage, name: str) -> str:
+        target = outbox / "new" / name
+        if target.exists() or any((outbox / "cur").glob(f"{name}:2,*")):
+            return f"{target} (already there)"
+        tmp = _write_durable(outbox / "tmp", name, message.as_bytes(policy=policy.SMTP))
+        try:
+            os.link(tmp, target)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+        _fsync_dir(target.parent)
+        return str(target)
+
+    return deliver
+
+
+def eml_transport(outbox: Path) -> Transport:
+    outbox.mkdir(parents=True, exist_ok=True)
+
+    def deliver(message: EmailMessage, name: str) -> str:
+        target = outbox / f"{name}.eml"
+        if target.exists():
+            return f"{target} (already there)"
+        tmp = _write_durable(outbox, f".{name}", message.as_bytes(policy=policy.SMTP))
+        try:
+            os.link(tmp, target)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+        os.chmod(target, 0o644)
+        _fsync_dir(outbox)
+        return str(target)
+
+    return deliver
+
+
+def smtp_transport(settings: DeliveryConfig) -> Transport:
+    def deliver(message: EmailMessage, name: str) -> str:
+        try:
+            if settings.smtp_security == "tls":
+                client: smtplib.SMTP = smtplib.SMTP_SSL(
+                    settings.smtp_host,
+                    settings.smtp_port,
+                    timeout=settings.smtp_timeout,
+                    context=ssl.create_default_context(),
+                )
+            else:
+                client = smtplib.SMTP(
+                    settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout
+                )
+            with client:
+                if settings.smtp_security == "starttls":
+                    client.starttls(context=ssl.create_default_context())
+                if settings.smtp_username:
+                    client.login(settings.smtp_username, settings.smtp_password)
+                refused = client.send_message(message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            refused = exc.recipients
+        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+            raise DeliveryError(
+                f"SMTP {settings.smtp_host}:{settings.smtp_port}: {exc}; will retry next run"
+            ) from None
+        if refused:
+            detail = "; ".join(
+                f"{rcpt}: {code} {msg.decode('utf-8', 'replace')}"
+                for rcpt, (code, msg) in refused.items()
+            )
+            raise DeliveryError(f"SMTP refused {detail}")
+        return f"smtp://{settings.smtp_host}:{settings.smtp_port}"
+
+    return deliver
+
+
+def make_transport(settings: DeliveryConfig, outbox: Path) -> Transport:
+    if settings.method == "smtp":
+        return smtp_transport(settings)
+    if settings.method == "eml":
+        return eml_transport(outbox)
+    return maildir_transport(outbox)

@@ -1,0 +1,385 @@
+"""One run: ingest the inbox → enrich → store → publish feeds → build and deliver the digest.
+
+Idempotent: a second run with nothing new reads no file twice, writes no feed byte, creates no
+digest and sends nothing. The CLI and the service only call `run`, `preview` and `inspect`.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import parseaddr
+from pathlib import Path
+
+from syndicate import store
+from syndicate.config import Config
+from syndicate.delivery import DeliveryError, make_transport
+from syndicate.digest import RenderedDigest, render_article_page, render_digest
+from syndicate.feeds import ping_hub, render_feeds
+from syndicate.files import write_atomic
+from syndicate.mail import build_message
+from syndicate.model import Article, Digest, Rejection
+from syndicate.readers import ArticleError, is_candidate, read_article
+from syndicate.text import summarize
+
+Progress = Callable[[str], None]
+
+
+class RunInProgress(Exception):
+    """Another run (manual or scheduled) holds the lock."""
+
+
+@dataclass
+class RunReport:
+    """What one run did, for the operator's one-screen report and the runs table."""
+
+    new: list[Article] = field(default_factory=list)
+    updated: list[Article] = field(default_factory=list)
+    unchanged: int = 0
+    rejected: list[Rejection] = field(default_factory=list)  # newly rejected this run
+    still_rejected: list[Rejection] = field(default_factory=list)  # unchanged since rejected
+    waiting: list[Rejection] = field(default_factory=list)  # being written; next run
+    feeds_written: list[str] = field(default_factory=list)
+    pages_written: int = 0
+    digest_id: str | None = None
+    digest_articles: int = 0
+    sent: int = 0
+    failed: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int | str | None]:
+        return {
+            "new": len(self.new),
+            "updated": len(self.updated),
+            "unchanged": self.unchanged,
+            "rejected": len(self.rejected),
+            "still_rejected": len(self.still_rejected),
+            "waiting": len(self.waiting),
+            "feeds_written": len(self.feeds_written),
+            "digest": self.digest_id,
+            "sent": self.sent,
+            "failed": len(self.failed),
+        }
+
+
+# ---------------------------------------------------------------- lock
+
+
+@contextmanager
+def run_lock(config: Config) -> Iterator[None]:
+    """One run at a time across processes (CLI, service, HTTP trigger): an flock on a file in
+    the state folder, released by the kernel even if the process dies."""
+    state = config.path("state")
+    state.mkdir(parents=True, exist_ok=True)
+    fd = os.open(state / "run.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise RunInProgress(
+                    f"another syndicate run holds {state / 'run.lock'}; try again when it ends"
+                ) from None
+            raise
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        os.close(fd)
+
+
+# ---------------------------------------------------------------- ingest
+
+
+def inbox_files(inbox: Path) -> list[Path]:
+    """Candidate files under the inbox, in a stable order; hidden folders are skipped."""
+    if not inbox.is_dir():
+        return []
+    found = []
+    for path in inbox.rglob("*"):
+        rel = path.relative_to(inbox)
+        if any(part.startswith(".") for part in rel.parts[:-1]):
+            continue
+        if (path.is_file() or path.is_symlink()) and is_candidate(path):
+            found.append(path)
+    return sorted(found)
+
+
+def source_name(path: Path, inbox: Path) -> str:
+    return path.relative_to(inbox).as_posix()
+
+
+def _fingerprint(path: Path, max_bytes: int) -> tuple[str, os.stat_result]:
+    """sha256 of the file, or a size/mtime stand-in for files too big to read at all."""
+    st = path.stat()
+    if st.st_size > max_bytes:
+        return f"oversize:{st.st_size}:{st.st_mtime_ns}", st
+    return hashlib.sha256(path.read_bytes()).hexdigest(), st
+
+
+def enrich(article: Article, config: Config) -> Article:
+    """Add what readers leave to us: language fallback, summary and key bullets."""
+    language = article.language or config.site.language
+    if article.summary and article.key_bullets:
+        return article.with_(language=language)
+    summary = summarize(article.text, language)
+    return article.with_(
+        language=language,
+        summary=article.summary or summary.summary,
+        key_bullets=article.key_bullets or tuple(summary.bullets),
+    )
+
+
+def understand(path: Path, config: Config) -> Article:
+    """Read and enrich one file without touching state (for `inspect` and `preview`)."""
+    inbox = config.path("inbox")
+    if not path.resolve().is_relative_to(inbox.resolve()):
+        inbox = path.parent
+    article = read_article(
+        path,
+        inbox=inbox,
+        max_bytes=config.limits.max_article_bytes,
+        readers_config=config.readers,
+    )
+    return enrich(article, config)
+
+
+def _ingest(
+    conn: sqlite3.Connection, config: Config, now: datetime, report: RunReport, progress: Progress
+) -> None:
+    inbox = config.path("inbox")
+    files = inbox_files(inbox)
+    for i, path in enumerate(files, 1):
+        source = source_name(path, inbox)
+        if len(files) > 20 and i % 20 == 0:
+            progress(f"reading inbox: {i}/{len(files)}")
+        try:
+            file_hash, before = _fingerprint(path, config.limits.max_article_bytes)
+        except OSError as exc:
+            report.waiting.append(Rejection(source, f"cannot read yet ({exc.strerror})"))
+            continue
+        known = store.stored_file(conn, source)
+        if known and known.file_hash == file_hash:
+            if known.rejected_reason:
+                report.still_rejected.append(Rejection(source, known.rejected_reason))
+            else:
+                report.unchanged += 1
+            continue
+        try:
+            article = understand(path, config)
+        except ArticleError as exc:
+            store.record_rejection(conn, source, file_hash, str(exc), now)
+            report.rejected.append(Rejection(source, str(exc)))
+            continue
+        try:
+            after = path.stat()
+        except OSError:
+            after = None
+        if after is None or (after.st_size, after.st_mtime_ns) != (
+            before.st_size,
+            before.st_mtime_ns,
+        ):
+            report.waiting.append(Rejection(source, "changed while being read; next run"))
+            continue
+        outcome, stored = store.save_article(
+            conn, article, file_hash=file_hash, now=now, domain=config.site.domain
+        )
+        if outcome == "new":
+            report.new.append(stored)
+        elif outcome == "updated":
+            report.updated.append(stored)
+        else:
+            report.unchanged += 1
+
+
+# ---------------------------------------------------------------- publish
+
+
+def _publish(conn: sqlite3.Connection, config: Config, report: RunReport) -> None:
+    feeds_dir = config.path("feeds")
+    articles = store.all_articles(conn)
+    for name, data in sorted(render_feeds(articles, config).items()):
+        if write_atomic(feeds_dir / name, data):
+            report.feeds_written.append(name)
+    changed = {a.id for a in report.new + report.updated}
+    for article in articles:
+        page = feeds_dir / "articles" / f"{article.slug}.html"
+        if article.id in changed or not page.exists():
+            html = render_article_page(article, config)
+            report.pages_written += write_atomic(page, html.encode("utf-8"))
+    if config.feed.hub and report.feeds_written:
+        topics = [config.site.base_url + n for n in report.feeds_written if "/" not in n]
+        try:
+            ping_hub(config.feed.hub, topics)
+        except Exception as exc:  # the feeds are published; a hub outage is only a warning
+            report.warnings.append(f"WebSub hub {config.feed.hub}: {exc}")
+
+
+# ---------------------------------------------------------------- digest
+
+
+def sync_config_subscribers(conn: sqlite3.Connection, config: Config, now: datetime) -> None:
+    for mailbox in config.digest.subscribers:
+        name, addr = parseaddr(mailbox)
+        store.add_subscriber(conn, addr, name, now, resubscribe=False)
+
+
+def digest_web_url(config: Config, digest_id: str) -> str:
+    return f"{config.site.base_url}digests/{digest_id}.html"
+
+
+def unsubscribe_url(config: Config, token: str) -> str:
+    return f"{config.site.base_url}unsubscribe/{token}"
+
+
+def _deliver(
+    conn: sqlite3.Connection,
+    config: Config,
+    now: datetime,
+    report: RunReport,
+    progress: Progress,
+    rendered_by_digest: dict[str, RenderedDigest],
+) -> None:
+    """Send every queued delivery: this run's digest and anything an earlier run left.
+
+    Digests are rendered (and CSS-inlined) once each, never once per subscriber.
+    """
+    pending = store.open_deliveries(conn)
+    if not pending:
+        return
+    transport = make_transport(config.delivery, config.path("outbox"))
+    for n, delivery in enumerate(pending, 1):
+        if len(pending) > 10 and n % 10 == 0:
+            progress(f"delivering: {n}/{len(pending)}")
+        rendered = rendered_by_digest.get(delivery.digest_id)
+        if rendered is None:
+            created, articles = store.digest_articles(conn, delivery.digest_id)
+            digest = Digest(delivery.digest_id, created, tuple(articles))
+            rendered = render_digest(
+                digest, config, web_url=digest_web_url(config, delivery.digest_id)
+            )
+            rendered_by_digest[delivery.digest_id] = rendered
+        subscriber = store.get_subscriber(conn, delivery.email)
+        if subscriber is None:
+            continue
+        key = store.subscriber_key(subscriber.email)
+        message = build_message(
+            rendered,
+            subscriber,
+            config,
+            message_id=f"<{delivery.digest_id}.{key}@{config.site.domain}>",
+            unsubscribe_url=unsubscribe_url(config, subscriber.token),
+        )
+        try:
+            transport(message, f"{delivery.digest_id}.{key}.syndicate")
+        except DeliveryError as exc:
+            store.mark_delivery(
+                conn, delivery.digest_id, delivery.email, sent=False, now=now, detail=str(exc)
+            )
+            report.failed.append(f"{delivery.email}: {exc}")
+            continue
+        store.mark_delivery(conn, delivery.digest_id, delivery.email, sent=True, now=now)
+        report.sent += 1
+
+
+def _make_digest(
+    conn: sqlite3.Connection, config: Config, now: datetime, report: RunReport
+) -> dict[str, RenderedDigest]:
+    articles = store.undigested_articles(conn)
+    if not articles:
+        return {}
+    local_date = now.astimezone(config.site.tz).date().isoformat()
+    digest_id = store.create_digest(conn, articles, now, local_date)
+    report.digest_id = digest_id
+    report.digest_articles = len(articles)
+    rendered = render_digest(
+        Digest(digest_id, now, tuple(articles)), config, web_url=digest_web_url(config, digest_id)
+    )
+    write_atomic(
+        config.path("feeds") / "digests" / f"{digest_id}.html", rendered.web_html.encode("utf-8")
+    )
+    return {digest_id: rendered}
+
+
+# ---------------------------------------------------------------- the run
+
+
+def run(
+    config: Config,
+    *,
+    trigger: str = "manual",
+    with_digest: bool = True,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+) -> RunReport:
+    """One whole run under the lock. Raises RunInProgress if another run holds it."""
+    progress = progress or (lambda _msg: None)
+    now = now or datetime.now(config.site.tz)
+    report = RunReport()
+    with run_lock(config):
+        conn = store.open_store(config.db_path)
+        try:
+            run_id = store.start_run(conn, trigger, now)
+            sync_config_subscribers(conn, config, now)
+            _ingest(conn, config, now, report, progress)
+            _publish(conn, config, report)
+            if with_digest:
+                rendered = _make_digest(conn, config, now, report)
+                _deliver(conn, config, now, report, progress, rendered)
+            store.finish_run(conn, run_id, datetime.now(config.site.tz), report.counts())
+        finally:
+            conn.close()
+    return report
+
+
+def preview(config: Config, paths: list[Path], out_dir: Path) -> list[Path]:
+    """Render the digest for the given files (or the pending ones) into out_dir.
+
+    Touches no state: articles not yet stored get provisional ids and slugs.
+    """
+    now = datetime.now(config.site.tz)
+    articles: list[Article] = []
+    if paths:
+        articles = [_provisional(understand(p, config), now) for p in paths]
+    else:
+        known: set[str] = set()
+        if config.db_path.exists():
+            conn = store.open_store(config.db_path)
+            try:
+                articles = store.undigested_articles(conn)
+                known = {a.source for a in store.all_articles(conn)}
+            finally:
+                conn.close()
+        inbox = config.path("inbox")
+        for path in inbox_files(inbox):
+            if source_name(path, inbox) in known:
+                continue
+            try:
+                articles.append(_provisional(understand(path, config), now))
+            except ArticleError:
+                continue
+    digest = Digest("preview", now, tuple(articles))
+    rendered = render_digest(digest, config, web_url=digest_web_url(config, "preview"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    html_path, text_path = out_dir / "digest.html", out_dir / "digest.txt"
+    write_atomic(html_path, rendered.html.encode("utf-8"))
+    write_atomic(text_path, rendered.text.encode("utf-8"))
+    return [html_path, text_path]
+
+
+def _provisional(article: Article, now: datetime) -> Article:
+    slug = store.slugify(Path(article.source).stem)
+    return article.with_(
+        id=article.url or f"preview:{slug}",
+        slug=slug,
+        first_seen=now,
+        published=article.published or now,
+        updated=article.updated or article.published or now,
+    )

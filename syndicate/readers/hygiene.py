@@ -1,0 +1,159 @@
+"""Bytes → clean Unicode text: decoding, NFC, line endings, invisible junk.
+
+Every reader goes through here first, so the rest of the code only ever sees NFC text with `\\n`
+line endings and no control characters.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+
+from syndicate.readers.errors import ArticleError
+
+# Magic numbers of formats publishers drop into an inbox by mistake. Checked before decoding
+# because several of them (PDF, RTF) are mostly ASCII and would decode "successfully".
+_BINARY_SIGNATURES = (
+    b"%PDF-",
+    b"\x89PNG",
+    b"\xff\xd8\xff",  # JPEG
+    b"GIF8",
+    b"PK\x03\x04",  # zip, docx, odt, epub
+    b"\x1f\x8b",  # gzip
+    b"\xd0\xcf\x11\xe0",  # OLE2: .doc, .xls
+    b"{\\rtf",
+    b"\x7fELF",
+    b"MZ",
+    b"BZh",
+    b"\xfd7zXZ",
+    b"RIFF",
+    b"OggS",
+    b"ID3",
+    b"SQLite format 3",
+)
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE: its BOM starts the same way
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+# Legacy encodings a charset detector may pick. Anything it proposes outside this set for a
+# non-UTF-8 file is far more likely a misdetection of cp1252/latin-1 text than a real
+# KOI8-R or Mac Roman article, so we only accept what publishers actually produce.
+_LEGACY_ENCODINGS = frozenset(
+    {
+        "cp1252",
+        "latin_1",
+        "iso8859_15",
+        "cp1250",
+        "iso8859_2",
+        "cp1251",
+        "koi8_r",
+        "cp1253",
+        "iso8859_7",
+        "cp1254",
+        "iso8859_9",
+        "cp1255",
+        "iso8859_8",
+        "cp1256",
+        "iso8859_6",
+        "cp1257",
+        "cp874",
+        "tis_620",
+        "gb18030",
+        "gbk",
+        "gb2312",
+        "big5",
+        "big5hkscs",
+        "shift_jis",
+        "cp932",
+        "euc_jp",
+        "euc_kr",
+        "cp949",
+        "iso2022_jp",
+        "utf_16",
+        "utf_8",
+        "ascii",
+    }
+)
+
+# Removed: C0 controls except tab/newline, DEL, C1 controls, and invisible characters that only
+# ever get into articles by copy-paste: zero-width space, word joiner, BOM/ZWNBSP, soft hyphen,
+# Mongolian vowel separator, invisible math operators, and the explicit bidi embeddings,
+# overrides and isolates (U+202A–U+202E, U+2066–U+2069). Those last ones can reorder the text
+# around them when an article lands in a feed reader ("Trojan Source"), and the Unicode bidi
+# algorithm lays out right-to-left paragraphs correctly without them.
+# Kept on purpose: ZWJ (U+200D; emoji sequences, Indic conjuncts) and ZWNJ (U+200C; required
+# by Persian and Indic spelling), and the bidi *marks* LRM/RLM/ALM (U+200E, U+200F, U+061C),
+# which are how RTL authors pin the direction of numbers and Latin words; they cannot leak.
+_JUNK = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u180e\u200b\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]"
+)
+_LINE_SEPARATORS = re.compile("\r\n?|[\u2028\u2029\x85]")
+
+
+def decode(data: bytes) -> str:
+    """Decode an inbox file's bytes; raise ArticleError when they are not text."""
+    if not data.strip():
+        raise ArticleError("empty file")
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom) :].decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise ArticleError(
+                    f"undecodable: starts with a {encoding} byte-order mark but is not "
+                    f"{encoding} (byte {exc.start + len(bom)})"
+                ) from None
+    if data.startswith(_BINARY_SIGNATURES) or b"\x00" in data[:8192]:
+        raise ArticleError("binary file, not text")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    return _decode_legacy(data)
+
+
+def _decode_legacy(data: bytes) -> str:
+    # charset-normalizer measures how "chaotic" each candidate decoding looks and how well it
+    # matches a language; it is much better than trying cp1252 and hoping.
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None or best.encoding not in _LEGACY_ENCODINGS:
+        raise ArticleError("undecodable: not UTF-8 and no plausible legacy encoding")
+    if best.chaos > 0.3:
+        raise ArticleError("undecodable: bytes do not look like text in any encoding")
+    return str(best)
+
+
+def normalize(text: str) -> str:
+    """NFC, `\\n` line endings, no control characters or invisible junk, no trailing spaces."""
+    text = _LINE_SEPARATORS.sub("\n", text)
+    text = _JUNK.sub("", text)
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\t", "    ")
+    return "\n".join(line.rstrip() for line in text.split("\n"))
+
+
+def single_line(text: str) -> str:
+    """For titles and names: collapse every run of whitespace (including newlines) to a space."""
+    return " ".join(text.split())
+
+
+def looks_binary(text: str) -> bool:
+    """Decoded text that is still mostly unprintable (e.g. UTF-16 without BOM misread)."""
+    sample = text[:4096]
+    if not sample:
+        return False
+    bad = sum(
+        1
+        for ch in sample
+        if ch not in "\n\t" and unicodedata.category(ch) in ("Cc", "Co", "Cn", "Cs")
+    )
+    return bad > len(sample) * 0.1

@@ -1,0 +1,85 @@
+"""Furniture, related-link, tag and byline markers: built-in per-language lists + user config."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from syndicate.config import ReadersConfig
+
+
+@dataclass(frozen=True)
+class Markers:
+    related: tuple[str, ...]
+    furniture: tuple[str, ...]
+    tags: tuple[str, ...]
+    byline: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MarkerMatch:
+    marker: str
+    payload: str  # what follows the marker on the same line ("" when nothing)
+
+
+# Separators between a marker and its payload: "Sumber: Reuters", "Baca juga - X", "Editor | Y".
+# A dash only counts with spaces around it: "Sumber-sumber mengatakan" is a sentence.
+_SEPARATOR = re.compile(r"\s*[:：|]\s*|\s+[-–—]+\s+")
+_TRAILING = ".:：…"
+
+
+def _dedupe(items: list[str]) -> tuple[str, ...]:
+    seen: dict[str, str] = {}
+    for item in items:
+        key = item.strip().casefold()
+        if key and key not in seen:
+            seen[key] = item.strip()
+    # Longest first, so "Baca juga" wins over "Baca" and "Read more" over "Read".
+    return tuple(sorted(seen.values(), key=lambda m: (-len(m), m.casefold())))
+
+
+@lru_cache(maxsize=1)
+def _builtin() -> dict[str, dict[str, list[str]]]:
+    raw = resources.files("syndicate.data").joinpath("readers.toml").read_text(encoding="utf-8")
+    return tomllib.loads(raw)
+
+
+def load_markers(config: ReadersConfig | None = None) -> Markers:
+    """All languages' built-in markers plus the user's extras from `[readers]`."""
+    lists: dict[str, list[str]] = {"related": [], "furniture": [], "tags": [], "byline": []}
+    for per_language in _builtin().values():
+        for kind, items in per_language.items():
+            lists[kind].extend(items)
+    if config is not None:
+        lists["furniture"].extend(config.furniture)
+        lists["byline"].extend(config.byline_prefixes)
+        lists["related"].extend(getattr(config, "related", []))
+    return Markers(**{kind: _dedupe(items) for kind, items in lists.items()})
+
+
+def match_marker(line: str, markers: tuple[str, ...], *, max_words: int = 12) -> MarkerMatch | None:
+    """Does `line` start with one of `markers` as a furniture line would? See data/readers.toml."""
+    folded = line.casefold()
+    for marker in markers:
+        m = marker.casefold()
+        if not folded.startswith(m):
+            continue
+        rest = line[len(marker) :]
+        if not rest.strip(_TRAILING + " "):
+            return MarkerMatch(marker, "")
+        sep = _SEPARATOR.match(rest)
+        if sep:
+            return MarkerMatch(marker, rest[sep.end() :].strip())
+        if rest[0].isalnum() and not _is_cjk(rest[0]):
+            # "Sourcey" is not "Source"; only whole words count.
+            continue
+        if rest.rstrip().endswith((":", "：")) and len(line.split()) <= max_words:
+            return MarkerMatch(marker, "")
+    return None
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u3040" <= ch <= "\u30ff" or "\u3400" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af"

@@ -1,0 +1,226 @@
+"""`syndicate serve`: APScheduler runs the pipeline on cron; HTTP serves the outputs.
+
+HTTP (stdlib ThreadingHTTPServer; SimpleHTTPRequestHandler already answers If-Modified-Since
+with 304, which is what feed readers need to be polite):
+  GET  /rss.xml, /atom.xml, /feed.json, /digests/…, /articles/…   the published files
+  GET  /health                      JSON: ok + last run
+  POST /run                         trigger a run now (409 if one is running)
+  GET  /unsubscribe/<token>         confirmation page (GET never unsubscribes: link scanners)
+  POST /unsubscribe/<token>         unsubscribe; RFC 8058 one-click POSTs here
+
+APScheduler 3 traps handled here: explicit job ids with replace_existing (no duplicates on
+restart), coalesce + max_instances=1, a misfire grace of 15 minutes instead of 1 s, a memory job
+store (a persistent one shared by two processes would double-send), and crontab day-of-week
+numbers translated to names because APScheduler counts 0 as Monday.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import signal
+import sys
+import threading
+from datetime import datetime
+from functools import partial
+from http import HTTPStatus
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from syndicate import pipeline, store
+from syndicate.config import Config
+
+_DOW_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+CONTENT_TYPES = {
+    "rss.xml": "application/rss+xml; charset=utf-8",
+    "atom.xml": "application/atom+xml; charset=utf-8",
+    "feed.json": "application/feed+json; charset=utf-8",
+}
+
+
+def cron_trigger(expr: str, timezone: Any) -> CronTrigger:
+    """A standard 5-field crontab line as an APScheduler trigger, Sunday = 0 or 7 as in cron."""
+    minute, hour, day, month, dow = expr.split()
+    # Numbers after "/" are steps, not days; every other number is a crontab weekday.
+    dow = re.sub(r"(?<![/\d])\d+", lambda m: _DOW_NAMES[int(m.group())], dow)
+    return CronTrigger(
+        minute=minute, hour=hour, day=day, month=month, day_of_week=dow, timezone=timezone
+    )
+
+
+def scheduled_run(config: Config, *, with_digest: bool) -> None:
+    trigger = "digest" if with_digest else "publish"
+    try:
+        report = pipeline.run(config, trigger=f"schedule:{trigger}", with_digest=with_digest)
+    except pipeline.RunInProgress as exc:
+        print(f"syndicate: scheduled {trigger} skipped: {exc}", file=sys.stderr, flush=True)
+        return
+    counts = ", ".join(f"{k} {v}" for k, v in report.counts().items() if v)
+    print(f"syndicate: scheduled {trigger}: {counts or 'nothing to do'}", flush=True)
+    for rejection in report.rejected:
+        print(f"syndicate: rejected {rejection.source}: {rejection.reason}", flush=True)
+
+
+def build_scheduler(config: Config) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(
+        timezone=config.site.tz,
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 900},
+    )
+    for job_id, expr, with_digest in (
+        ("publish", config.schedule.publish, False),
+        ("digest", config.schedule.digest, True),
+    ):
+        scheduler.add_job(
+            partial(scheduled_run, config, with_digest=with_digest),
+            cron_trigger(expr, config.site.tz),
+            id=job_id,
+            name=f"syndicate {job_id}",
+            replace_existing=True,
+        )
+    return scheduler
+
+
+def _page(title: str, body: str) -> bytes:
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{html.escape(title)}</title></head>"
+        "<body style='font-family:system-ui,sans-serif;max-width:36em;margin:3em auto;"
+        f"padding:0 1em'><h1>{html.escape(title)}</h1>{body}</body></html>"
+    ).encode()
+
+
+def make_handler(config: Config) -> type[SimpleHTTPRequestHandler]:
+    feeds_dir = str(config.path("feeds"))
+
+    class Handler(SimpleHTTPRequestHandler):
+        server_version = "syndicate"
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=feeds_dir, **kwargs)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            sys.stderr.write(f"http: {self.address_string()} {format % args}\n")
+
+        def guess_type(self, path: str | Path) -> str:
+            name = Path(path).name
+            if name in CONTENT_TYPES:
+                return CONTENT_TYPES[name]
+            if name.endswith(".html"):
+                return "text/html; charset=utf-8"
+            if name.endswith(".xml"):
+                return "application/xml; charset=utf-8"
+            return super().guess_type(path)
+
+        def list_directory(self, path: str | Path) -> None:  # no directory listings
+            self.send_error(HTTPStatus.NOT_FOUND)
+            return None
+
+        def _send(self, status: int, body: bytes, ctype: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def _json(self, status: int, data: dict) -> None:
+            self._send(status, json.dumps(data).encode(), "application/json")
+
+        def do_GET(self) -> None:
+            route = self.path.split("?", 1)[0]
+            if route == "/health":
+                return self._health()
+            if route.startswith("/unsubscribe/"):
+                token = html.escape(route.removeprefix("/unsubscribe/"))
+                body = (
+                    f"<p>Stop receiving the {html.escape(config.site.title)} digest?</p>"
+                    f"<form method='post' action='/unsubscribe/{token}'>"
+                    "<button type='submit'>Unsubscribe</button></form>"
+                )
+                return self._send(200, _page("Unsubscribe", body), "text/html; charset=utf-8")
+            return super().do_GET()
+
+        def do_POST(self) -> None:
+            route = self.path.split("?", 1)[0]
+            length = int(self.headers.get("Content-Length") or 0)
+            self.rfile.read(min(length, 65536))
+            if route == "/run":
+                return self._trigger()
+            if route.startswith("/unsubscribe/"):
+                return self._unsubscribe(route.removeprefix("/unsubscribe/"))
+            self.send_error(HTTPStatus.NOT_FOUND)
+            return None
+
+        def _health(self) -> None:
+            last = None
+            if config.db_path.exists():
+                conn = store.open_store(config.db_path)
+                try:
+                    runs = store.recent_runs(conn, limit=1)
+                finally:
+                    conn.close()
+                last = runs[0] if runs else None
+            self._json(200, {"status": "ok", "last_run": last})
+
+        def _trigger(self) -> None:
+            if not self.client_address[0].startswith(("127.", "::1")):
+                self._json(403, {"error": "runs can be triggered from this host only"})
+                return
+            try:
+                report = pipeline.run(config, trigger="http")
+            except pipeline.RunInProgress as exc:
+                self._json(409, {"error": str(exc)})
+                return
+            self._json(200, {"status": "done", **report.counts()})
+
+        def _unsubscribe(self, token: str) -> None:
+            conn = store.open_store(config.db_path)
+            try:
+                email = store.unsubscribe(conn, datetime.now(config.site.tz), token=token)
+            finally:
+                conn.close()
+            if email is None:
+                body = "<p>This link is not valid (already used, or mistyped).</p>"
+                return self._send(404, _page("Unsubscribe", body), "text/html; charset=utf-8")
+            body = f"<p>{html.escape(email)} will get no more digests.</p>"
+            return self._send(200, _page("Unsubscribed", body), "text/html; charset=utf-8")
+
+    return Handler
+
+
+def make_server(config: Config) -> ThreadingHTTPServer:
+    config.path("feeds").mkdir(parents=True, exist_ok=True)
+    return ThreadingHTTPServer((config.server.host, config.server.port), make_handler(config))
+
+
+def serve(config: Config) -> int:
+    scheduler = build_scheduler(config)
+    server = make_server(config)
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: Any) -> None:
+        stop.set()
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    scheduler.start()
+    host, port = server.server_address[:2]
+    print(f"syndicate: serving {config.path('feeds')} on http://{host}:{port}/", flush=True)
+    for job in scheduler.get_jobs():
+        print(f"syndicate: {job.id} next at {job.next_run_time:%Y-%m-%d %H:%M %Z}", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        scheduler.shutdown(wait=True)  # let a run in progress finish: never half a delivery
+        server.server_close()
+        print("syndicate: stopped", flush=True)
+    return 0

@@ -1,0 +1,89 @@
+"""Shared fixtures: a throwaway site (config + inbox) in a temp folder, with real paths."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message as MessageHandler
+
+from syndicate.config import Config, load_config
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "articles" / "000_6bd5c2adaf47451d.txt"
+
+BASE_CONFIG = """
+[site]
+title = "Test Site"
+base_url = "https://news.example.org/"
+language = "id"
+timezone = "Asia/Jakarta"
+postal_address = "Jl. Contoh No. 1, Jakarta"
+
+[paths]
+templates = "{templates}"
+
+[digest]
+from = "Test Site <digest@news.example.org>"
+subscribers = ["Reader One <one@example.org>"]
+"""
+
+
+def write_config(root: Path, extra: str = "") -> Path:
+    path = root / "config.toml"
+    path.write_text(
+        BASE_CONFIG.format(templates=(REPO / "templates").as_posix()) + extra, encoding="utf-8"
+    )
+    (root / "articles").mkdir(exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    """A site folder with config.toml and an inbox holding the sample article."""
+    write_config(tmp_path)
+    shutil.copy(SAMPLE, tmp_path / "articles" / SAMPLE.name)
+    return tmp_path
+
+
+@pytest.fixture
+def config(site: Path) -> Config:
+    return load_config(site / "config.toml")
+
+
+class RecordingHandler(MessageHandler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list = []
+
+    def handle_message(self, message) -> None:
+        self.messages.append(message)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("refuse"):
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def free_port() -> int:
+    # aiosmtpd's Controller checks readiness by connecting to the port it was given, so it
+    # cannot take port 0: ask the kernel for a free one first.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    handler = RecordingHandler()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()

@@ -1,0 +1,127 @@
+"""The operator's commands, through `main()` and as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from syndicate.cli import main
+from tests.conftest import SAMPLE
+
+INSPECT_KEYS = {
+    "title", "author", "language", "published", "url", "tags",
+    "summary", "bullets", "sections", "related", "body",
+}  # fmt: skip
+
+
+def test_run_prints_a_one_screen_report_and_exits_0(site: Path, capsys):
+    assert main(["run", "--config", str(site / "config.toml")]) == 0
+    out = capsys.readouterr().out
+    assert "new          1" in out
+    assert SAMPLE.name in out
+    assert "1 sent via maildir" in out
+    assert len(out.splitlines()) < 25
+    assert main(["--config", str(site / "config.toml"), "run"]) == 0
+    out = capsys.readouterr().out
+    assert "unchanged    1" in out and "digest     none" in out
+
+
+def test_rejected_input_gives_exit_3_and_names_the_file(site: Path, capsys):
+    (site / "articles" / "kosong.txt").write_text("\n\n", encoding="utf-8")
+    assert main(["run", "--config", str(site / "config.toml")]) == 3
+    out = capsys.readouterr().out
+    assert "kosong.txt: " in out
+    assert "new          1" in out
+
+
+def test_config_error_exit_78_without_traceback(tmp_path: Path):
+    bad = tmp_path / "config.toml"
+    bad.write_text("[feed]\nentries = 'many'\n", encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "syndicate", "run", "--config", str(bad)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 78
+    assert "feed.entries" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_inspect_json_on_the_sample(site: Path, capsys):
+    assert main(["inspect", str(SAMPLE), "--json", "--config", str(site / "config.toml")]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data) == INSPECT_KEYS
+    assert data["author"]["name"] == "Alexander Rossi"
+    assert data["author"]["bio"].startswith("Alexander Rossi is the Creator and Editor")
+    assert data["language"] == "id"
+    for heading in (
+        "Keuntungan geopolitik",
+        "Dasar ideologis dan strategis",
+        "Peran instrumental DPRK",
+    ):
+        assert heading in data["sections"]
+    everything = json.dumps(data, ensure_ascii=False)
+    for furniture in ("Baca juga", "Anda mungkin juga tertarik", "Sumber"):
+        assert furniture not in data["body"]
+        assert furniture not in data["summary"]
+        assert all(furniture not in b for b in data["bullets"])
+    assert "Pasukan Korea Utara di garis depan" in everything  # kept as a related link
+    assert "Pasukan Korea Utara di garis depan" not in data["body"]
+
+
+def test_inspect_unusable_file_exits_65_with_one_line(site: Path):
+    empty = site / "articles" / "empty.txt"
+    empty.write_text("", encoding="utf-8")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "syndicate",
+            "inspect",
+            str(empty),
+            "--config",
+            str(site / "config.toml"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 65
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert "empty.txt" in proc.stderr
+    assert proc.stdout == ""
+
+
+def test_preview_writes_files_and_records_nothing(site: Path, capsys):
+    out_dir = site / "pv"
+    assert main(["preview", "--out", str(out_dir), "--config", str(site / "config.toml")]) == 0
+    printed = capsys.readouterr().out.split()
+    assert printed == [str(out_dir / "digest.html"), str(out_dir / "digest.txt")]
+    assert "Alexander Rossi" in (out_dir / "digest.txt").read_text(encoding="utf-8")
+    assert not (site / "outbox").exists()
+    assert not (site / "state" / "syndicate.db").exists()
+
+
+def test_subscribers_add_list_remove(site: Path, capsys):
+    cfg = ["--config", str(site / "config.toml")]
+    assert main(["subscribers", "add", "Budi <Budi@Example.org>", *cfg]) == 0
+    assert "budi@example.org: added" in capsys.readouterr().out
+    assert main(["subscribers", "list", *cfg]) == 0
+    assert "budi@example.org\tactive\tBudi" in capsys.readouterr().out
+    assert main(["subscribers", "remove", "budi@example.org", *cfg]) == 0
+    assert main(["subscribers", "list", *cfg]) == 0
+    assert "budi@example.org\tunsubscribed" in capsys.readouterr().out
+    assert main(["subscribers", "add", "not-an-address", *cfg]) == 2
+
+
+def test_status_after_a_run(site: Path, capsys):
+    cfg = ["--config", str(site / "config.toml")]
+    main(["run", *cfg])
+    capsys.readouterr()
+    assert main(["status", *cfg]) == 0
+    out = capsys.readouterr().out
+    assert "articles     1 stored, 0 waiting" in out
+    assert "deliveries   1 sent, 0 pending, 0 failed" in out

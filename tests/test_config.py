@@ -1,0 +1,59 @@
+from pathlib import Path
+
+import pytest
+
+from syndicate.config import ConfigError, load_config
+from tests.conftest import REPO, write_config
+
+
+def test_bundled_config_is_valid_and_resolves_paths_next_to_it():
+    config = load_config(REPO / "config.toml")
+    assert config.site.language == "id"
+    assert config.path("inbox") == REPO / "articles"
+    assert config.db_path == REPO / "state" / "syndicate.db"
+    assert config.digest.from_ == "Kabar Syndicate <digest@news.example.org>"
+
+
+def test_missing_file_says_what_to_do(tmp_path: Path):
+    with pytest.raises(ConfigError, match="config file not found; pass --config"):
+        load_config(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "why"),
+    [
+        ("[site]\nbase_url = 'news.example.org'\n", "site.base_url", "absolute"),
+        ("[site]\ntimezone = 'Mars/Olympus'\n", "site.timezone", "unknown IANA time zone"),
+        ("[feed]\nentries = 0\n", "feed.entries", "greater than or equal to 1"),
+        ("[feed]\nentires = 5\n", "feed.entires", "unknown key"),
+        ("[schedule]\ndigest = '0 25 * * *'\n", "schedule.digest", "cron"),
+        ("[digest]\nfrom = 'not an address'\n", "digest.from", "address"),
+        ("[digest]\nsubject = '{nope}'\n", "digest.subject", "placeholder"),
+        ("[delivery]\nmethod = 'pigeon'\n", "delivery.method", "maildir"),
+    ],
+)
+def test_invalid_values_name_the_key(tmp_path: Path, extra: str, key: str, why: str):
+    path = tmp_path / "config.toml"
+    # Replace whole sections so duplicate-table errors don't mask the one under test.
+    path.write_text(extra, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert f"  {key}: " in message
+    assert why in message
+    assert str(path) in message
+
+
+def test_toml_syntax_error_is_reported_with_file(tmp_path: Path):
+    path = tmp_path / "config.toml"
+    path.write_text("[site\ntitle = 1", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(path)
+
+
+def test_from_address_is_normalised(tmp_path: Path):
+    path = write_config(tmp_path, "")
+    config = load_config(path)
+    assert config.digest.subscribers == ["Reader One <one@example.org>"]
+    assert config.site.domain == "news.example.org"
+    assert config.site.base_url.endswith("/")

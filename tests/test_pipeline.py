@@ -1,0 +1,186 @@
+"""End to end on the sample: real files in, feeds parsed by feedparser, mail parsed by `email`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from syndicate import pipeline, store
+from syndicate.config import Config, load_config
+from tests.conftest import SAMPLE, write_config
+
+TITLE = (
+    "Kerja sama militer antara Korea Utara dan Rusia pada umumnya adalah demi kepentingan"
+    " Tiongkok dalam melawan Barat."
+)
+
+
+def outbox_messages(config: Config) -> list[EmailMessage]:
+    new = config.path("outbox") / "new"
+    return [
+        message_from_bytes(p.read_bytes(), policy=policy.default)  # type: ignore[misc]
+        for p in sorted(new.iterdir())
+    ]
+
+
+def feed_bytes(config: Config) -> dict[str, bytes]:
+    feeds = config.path("feeds")
+    return {
+        p.relative_to(feeds).as_posix(): p.read_bytes() for p in feeds.rglob("*") if p.is_file()
+    }
+
+
+def test_sample_run_publishes_feeds_and_one_digest(config: Config):
+    report = pipeline.run(config)
+    assert [a.title for a in report.new] == [TITLE]
+    assert report.rejected == [] and report.failed == []
+
+    for name in ("rss.xml", "atom.xml"):
+        parsed = feedparser.parse(config.path("feeds") / name)
+        assert parsed.bozo == 0, parsed.get("bozo_exception")
+        assert parsed.feed.language == "id" or parsed.feed.get("language") == "id"
+        (entry,) = parsed.entries
+        assert entry.title == TITLE
+        assert entry.author == "Alexander Rossi"
+
+    (message,) = outbox_messages(config)
+    assert message.get_content_type() == "multipart/alternative"
+    # The text part is wrapped at 78 columns: compare with whitespace folded.
+    text = " ".join(message.get_body(("plain",)).get_content().split())
+    html = " ".join(message.get_body(("html",)).get_content().split())
+    article = report.new[0]
+    assert article.summary and 3 <= len(article.key_bullets) <= 5
+    assert "Alexander Rossi" in html
+    assert 'style="' in html  # premailer inlined the CSS
+    assert article.summary in text
+    assert article.summary in html
+    for bullet in article.key_bullets:
+        assert bullet in text
+        assert bullet in html
+    assert message["To"].addresses[0].addr_spec == "one@example.org"
+    web = config.path("feeds") / "digests" / f"{report.digest_id}.html"
+    assert "Alexander Rossi" in web.read_text(encoding="utf-8")
+    assert (config.path("feeds") / "articles" / f"{article.slug}.html").exists()
+
+
+def test_second_run_publishes_nothing_and_changes_no_byte(config: Config):
+    pipeline.run(config)
+    before = feed_bytes(config)
+    mtimes = {p: p.stat().st_mtime_ns for p in config.path("feeds").rglob("*.xml")}
+    report = pipeline.run(config)
+    assert (report.new, report.updated, report.unchanged) == ([], [], 1)
+    assert report.digest_id is None and report.sent == 0
+    assert feed_bytes(config) == before
+    assert {p: p.stat().st_mtime_ns for p in mtimes} == mtimes
+    assert len(outbox_messages(config)) == 1
+
+
+def test_editing_an_article_updates_the_entry_but_sends_no_second_digest(config: Config):
+    first = pipeline.run(config).new[0]
+    path = config.path("inbox") / SAMPLE.name
+    path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    report = pipeline.run(config)
+    assert report.unchanged == 1  # a trailing newline is not a content change
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("11.000 tentara", "12.000 tentara"),
+        encoding="utf-8",
+    )
+    report = pipeline.run(config)
+    (updated,) = report.updated
+    assert updated.id == first.id and updated.updated > first.updated
+    assert report.digest_id is None
+    entry = feedparser.parse(config.path("feeds") / "atom.xml").entries[0]
+    assert entry.id == first.id
+    assert len(outbox_messages(config)) == 1
+
+
+def test_bad_files_are_reported_and_the_rest_is_published(site: Path):
+    inbox = site / "articles"
+    (inbox / "empty.txt").write_text("  \n", encoding="utf-8")
+    (inbox / "binary.txt").write_bytes(bytes(range(256)) * 10)
+    (inbox / "draft.txt.part").write_text("Half a story", encoding="utf-8")
+    (inbox / ".hidden.txt").write_text("Hidden\n\nText.", encoding="utf-8")
+    config = load_config(site / "config.toml")
+    report = pipeline.run(config)
+    assert [a.source for a in report.new] == [SAMPLE.name]
+    assert sorted(r.source for r in report.rejected) == ["binary.txt", "empty.txt"]
+    assert all(r.reason for r in report.rejected)
+    again = pipeline.run(config)
+    assert again.rejected == []  # not retried until the file changes
+    assert sorted(r.source for r in again.still_rejected) == ["binary.txt", "empty.txt"]
+    (inbox / "empty.txt").write_text("Judul\n\nSekarang ada isinya.\n", encoding="utf-8")
+    assert [a.source for a in pipeline.run(config).new] == ["empty.txt"]
+
+
+def test_a_second_run_is_refused_while_one_holds_the_lock(config: Config):
+    with pipeline.run_lock(config), pytest.raises(pipeline.RunInProgress, match="another"):
+        pipeline.run(config)
+
+
+def test_failed_smtp_delivery_is_retried_by_the_next_run(site: Path, smtp_server):
+    handler, port = smtp_server
+    write_config(site, f"\n[delivery]\nmethod = 'smtp'\nsmtp_port = {port}\n")
+    config = load_config(site / "config.toml")
+    conn = store.open_store(config.db_path)
+    store.add_subscriber(conn, "refuse-me@example.org", "", pipeline_now(config), resubscribe=True)
+    conn.close()
+    report = pipeline.run(config)
+    assert report.sent == 1 and len(report.failed) == 1
+    assert "refuse-me@example.org" in report.failed[0]
+    assert [m["To"] for m in handler.messages] == ["Reader One <one@example.org>"]
+    report = pipeline.run(config)
+    assert report.sent == 0 and len(report.failed) == 1  # retried; the good one is not resent
+    assert len(handler.messages) == 1
+
+
+def pipeline_now(config: Config):
+    from datetime import datetime
+
+    return datetime.now(config.site.tz)
+
+
+def test_crash_after_maildir_link_does_not_duplicate(config: Config, monkeypatch):
+    # Simulate a crash between handing the message to the Maildir and recording it as sent.
+    calls = []
+    real_mark = store.mark_delivery
+
+    def crash_once(*args, **kwargs):
+        if not calls:
+            calls.append(1)
+            raise KeyboardInterrupt("power cut")
+        return real_mark(*args, **kwargs)
+
+    monkeypatch.setattr(store, "mark_delivery", crash_once)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.run(config)
+    assert len(outbox_messages(config)) == 1
+    report = pipeline.run(config)
+    assert report.sent == 1  # recorded now…
+    assert len(outbox_messages(config)) == 1  # …without a second copy
+
+
+def test_outputs_are_world_readable_and_no_temp_files_remain(config: Config):
+    pipeline.run(config)
+    for path in config.path("feeds").rglob("*"):
+        assert not path.name.startswith("."), path
+        if path.is_file():
+            assert path.stat().st_mode & 0o777 == 0o644, path
+    assert os.listdir(config.path("outbox") / "tmp") == []
+
+
+def test_inbox_in_subfolders_and_unicode_names(site: Path):
+    sub = site / "articles" / "opini"
+    sub.mkdir()
+    shutil.copy(SAMPLE, sub / "Kolom Ümit.txt")
+    config = load_config(site / "config.toml")
+    report = pipeline.run(config)
+    sources = sorted(a.source for a in report.new)
+    assert sources == [SAMPLE.name, "opini/Kolom Ümit.txt"]
+    slugs = {a.slug for a in report.new}
+    assert "kolom-umit" in slugs

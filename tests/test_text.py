@@ -1,0 +1,467 @@
+"""Sentence splitting and summaries (issue #4). Self-contained: no /work/shared data."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import syndicate
+from syndicate.model import Summary
+from syndicate.text import detect_language, shorten, split_sentences, strip_dateline, summarize
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "articles" / "000_6bd5c2adaf47451d.txt"
+
+
+@pytest.fixture(scope="module")
+def sample_text() -> str:
+    return SAMPLE.read_text(encoding="utf-8")
+
+
+# --- splitting ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Pasien ditangani dr. Andi dan Prof. Budi di RS Jl. Sudirman No. 5. Kondisinya stabil.",
+            [
+                "Pasien ditangani dr. Andi dan Prof. Budi di RS Jl. Sudirman No. 5.",
+                "Kondisinya stabil.",
+            ],
+        ),
+        (
+            "Ir. H. Joko Widodo meresmikan pabrik PT. Semen Indonesia Tbk. di Tuban. "
+            "Nilai investasinya Rp 52.017.195 per unit.",
+            [
+                "Ir. H. Joko Widodo meresmikan pabrik PT. Semen Indonesia Tbk. di Tuban.",
+                "Nilai investasinya Rp 52.017.195 per unit.",
+            ],
+        ),
+        (
+            "Penelitian Santoso dkk. menunjukkan hasil serupa. Inflasi naik 6,17 persen.",
+            ["Penelitian Santoso dkk. menunjukkan hasil serupa.", "Inflasi naik 6,17 persen."],
+        ),
+        (
+            '"Kami sudah siap. Semua lancar," ujar Kepala BPS Suhariyanto. Ia optimistis.',
+            ['"Kami sudah siap. Semua lancar," ujar Kepala BPS Suhariyanto.', "Ia optimistis."],
+        ),
+        (
+            "“Ini langkah maju!” kata Menteri. Rapat berlanjut hingga malam.",
+            ["“Ini langkah maju!” kata Menteri.", "Rapat berlanjut hingga malam."],
+        ),
+    ],
+)
+def test_split_indonesian(text: str, expected: list[str]) -> None:
+    assert split_sentences(text, "id") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "The U.S. Attorney met B.B. King in Memphis. He played 3.5 hours.",
+            ["The U.S. Attorney met B.B. King in Memphis.", "He played 3.5 hours."],
+        ),
+        (
+            "Sanctions were imposed by the U.S. The move angered Moscow.",
+            ["Sanctions were imposed by the U.S.", "The move angered Moscow."],
+        ),
+        (
+            '"We are ready. The team is fit," said Dr. Smith. Mr. Jones agreed.',
+            ['"We are ready. The team is fit," said Dr. Smith.', "Mr. Jones agreed."],
+        ),
+        (
+            'Is it over? "Not yet!" he said. Wait... it\'s fine. Shares of Apple Inc. rose.',
+            [
+                "Is it over?",
+                '"Not yet!" he said.',
+                "Wait... it's fine.",
+                "Shares of Apple Inc. rose.",
+            ],
+        ),
+    ],
+)
+def test_split_english(text: str, expected: list[str]) -> None:
+    assert split_sentences(text, "en") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "NEW YORK, Nov. 27 (Reuters) - Stocks rose on Friday. Bonds fell.",
+            ["NEW YORK, Nov. 27 (Reuters) - Stocks rose on Friday.", "Bonds fell."],
+        ),
+        (
+            "JAKARTA, KOMPAS.com - Harga beras naik pada pukul 10.00 WIB. Pedagang mengeluh.",
+            ["JAKARTA, KOMPAS.com - Harga beras naik pada pukul 10.00 WIB.", "Pedagang mengeluh."],
+        ),
+        (
+            "Apple sold 5.2 million units. iPhone sales rose 3.5 percent in 2019. 2020 was worse.",
+            [
+                "Apple sold 5.2 million units.",
+                "iPhone sales rose 3.5 percent in 2019.",
+                "2020 was worse.",
+            ],
+        ),
+    ],
+)
+def test_split_datelines_and_numbers(text: str, expected: list[str]) -> None:
+    assert split_sentences(text) == expected
+
+
+def test_split_cjk() -> None:
+    text = "今天天气很好。我们去公园吧！你来吗？好的"
+    assert split_sentences(text, "zh") == ["今天天气很好。", "我们去公园吧！", "你来吗？", "好的"]
+    assert split_sentences("東京で会議が開かれた。「成功だ」と述べた。", "ja") == [
+        "東京で会議が開かれた。",
+        "「成功だ」と述べた。",
+    ]
+
+
+def test_split_rtl() -> None:
+    arabic = "هل انتهى الاجتماع؟ نعم، انتهى مساء أمس. وسيعقد اجتماع آخر غدا."
+    assert split_sentences(arabic, "ar") == [
+        "هل انتهى الاجتماع؟",
+        "نعم، انتهى مساء أمس.",
+        "وسيعقد اجتماع آخر غدا.",
+    ]
+    hebrew = "הישיבה הסתיימה. מחר תתקיים ישיבה נוספת!"
+    assert split_sentences(hebrew, "he") == ["הישיבה הסתיימה.", "מחר תתקיים ישיבה נוספת!"]
+
+
+def test_split_lines_and_hard_wraps() -> None:
+    text = "A first line that wraps\nover two lines. Then more.\n\n• A point\n\nHeading"
+    assert split_sentences(text) == [
+        "A first line that wraps over two lines.",
+        "Then more.",
+        "• A point",
+        "Heading",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        (
+            "Jakarta (ANTARA News) - Badan Pusat Statistik mencatat ekspor turun.",
+            "Badan Pusat Statistik mencatat ekspor turun.",
+        ),
+        (
+            "Jakarta, CNN Indonesia - - Taylor Swift baru merilis single.",
+            "Taylor Swift baru merilis single.",
+        ),
+        (
+            "JAKARTA, KOMPAS.com - Harga beras naik lagi pekan ini.",
+            "Harga beras naik lagi pekan ini.",
+        ),
+        (
+            "WASHINGTON (Reuters) — The Senate passed the bill on Friday.",
+            "The Senate passed the bill on Friday.",
+        ),
+        (
+            "Suara.com - Ario Kiswinar Teguh diduga menyindir ayahnya.",
+            "Ario Kiswinar Teguh diduga menyindir ayahnya.",
+        ),
+        # Not datelines: a hyphenated compound, an ordinary sentence with a dash.
+        ("Kerja sama Rusia-Korea Utara menguat.", "Kerja sama Rusia-Korea Utara menguat."),
+        ("The U.S. - China talks resumed.", "The U.S. - China talks resumed."),
+        ("Trump - who won - spoke on Friday.", "Trump - who won - spoke on Friday."),
+        (
+            "Kalah 1 - 4 dari India mengejutkan tim Indonesia.",
+            "Kalah 1 - 4 dari India mengejutkan tim Indonesia.",
+        ),
+        ("NEW YORK, Nov. 27 (Reuters) - Stocks rose on Friday.", "Stocks rose on Friday."),
+    ],
+)
+def test_strip_dateline(sentence: str, expected: str) -> None:
+    assert strip_dateline(sentence) == expected
+
+
+# --- the sample article ---------------------------------------------------------------------
+
+
+def test_sample_summary(sample_text: str) -> None:
+    result = syndicate.summarize(sample_text, "id")
+    assert isinstance(result, Summary)
+    assert result.summary == (
+        "Kerja sama militer antara Korea Utara dan Rusia pada umumnya adalah demi kepentingan "
+        "Tiongkok dalam melawan Barat. Lebih dari 11.000 tentara Korea Utara, dan mungkin lebih, "
+        "terlibat dalam pertempuran di pihak Rusia dalam perang melawan Ukraina. Hal ini "
+        "menimbulkan kekhawatiran di kalangan analis internasional."
+    )
+    sentences = split_sentences(result.summary, "id")
+    assert 2 <= len(sentences) <= 3
+    flat = " ".join(sample_text.split())
+    assert all(s in flat for s in sentences)
+    for furniture in ("Baca juga", "Sumber", "Anda mungkin", "Alexander Rossi"):
+        assert furniture not in result.summary
+    assert len(result.summary.split()) <= 70
+
+
+def test_sample_bullets_follow_the_points(sample_text: str) -> None:
+    result = summarize(sample_text, "id")
+    assert result.bullets == [
+        "Keuntungan geopolitik: Tiongkok memandang perang di Ukraina sebagai cara untuk "
+        "melemahkan fokus strategis Amerika Serikat…",
+        "Dasar ideologis dan strategis: Beijing mendukung tesis “kepentingan keamanan sah” Moskow…",
+        "Peran instrumental DPRK: Pyongyang telah menjadi pelaksana tugas-tugas yang tidak dapat "
+        "dilaksanakan secara terbuka oleh Tiongkok karena kekhawatiran akan sanksi.",
+    ]
+    assert all(len(b.split()) <= 25 for b in result.bullets)
+
+
+def test_sample_language_detected(sample_text: str) -> None:
+    assert detect_language(sample_text) == "id"
+    assert summarize(sample_text) == summarize(sample_text, "id")
+
+
+# --- edge cases -----------------------------------------------------------------------------
+
+
+def test_empty_and_blank() -> None:
+    assert summarize("") == Summary(summary="", bullets=[])
+    assert summarize("  \n\n \n") == Summary(summary="", bullets=[])
+    assert split_sentences("") == []
+
+
+def test_one_sentence() -> None:
+    result = summarize("Harga beras naik lima persen pekan ini di Jakarta.", "id")
+    assert result == Summary(
+        summary="Harga beras naik lima persen pekan ini di Jakarta.", bullets=[]
+    )
+
+
+def test_only_headings() -> None:
+    result = summarize("Ekonomi\n\nPolitik\n\nOlahraga", "id")
+    assert result == Summary(summary="", bullets=["Ekonomi", "Politik", "Olahraga"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        ".",
+        "....",
+        "!!!",
+        "“",
+        '"',
+        "\n\n•\n\n• ",
+        "- ",
+        "1.",
+        'Made in the U.S. "',
+        "。。。",
+        "؟؟",
+        "Sumber",
+        "\x00\x01",
+        "• a\n\n• b",
+        "a" * 5000,
+        "Kalimat pendek. " * 3000,
+    ],
+)
+def test_odd_input_never_raises(text: str) -> None:
+    result = summarize(text)
+    assert isinstance(result.summary, str)
+    assert all(isinstance(b, str) and b for b in result.bullets)
+    assert len(result.bullets) <= 5
+    split_sentences(text)
+
+
+def test_furniture_is_skipped() -> None:
+    text = (
+        "ADVERTISEMENT\n\nBaca juga: Harga emas naik\n\n"
+        "Pemerintah menaikkan harga BBM mulai Senin pagi ini. Kenaikan rata-rata sepuluh persen "
+        "untuk semua jenis bahan bakar.\n\nRead more: something else\n\n"
+        "Menteri Keuangan menyebut subsidi terlalu besar selama ini. Dana akan dialihkan ke "
+        "bantuan sosial langsung.\n\nSumber\n\nPenulis Terkenal\nPenulis adalah wartawan senior."
+    )
+    result = summarize(text, "id")
+    assert result.summary == (
+        "Pemerintah menaikkan harga BBM mulai Senin pagi ini. Kenaikan rata-rata sepuluh persen "
+        "untuk semua jenis bahan bakar. Menteri Keuangan menyebut subsidi terlalu besar selama ini."
+    )
+    assert result.bullets == ["Dana akan dialihkan ke bantuan sosial langsung."]
+
+
+def test_word_budget() -> None:
+    goods = ["beras", "gula", "minyak", "telur", "daging", "ayam", "sapi", "ikan", "cabai"]
+    goods += ["bawang", "garam", "kopi"]
+    # Twelve distinct ten-word sentences.
+    text = " ".join(
+        f"Pedagang {w} di pasar {i} melaporkan kenaikan harga minggu {i + 1} ini."
+        for i, w in enumerate(goods)
+    )
+    for budget in (25, 40, 70):
+        result = summarize(text, "id", max_words=budget)
+        n = len(split_sentences(result.summary))
+        assert 2 <= n <= 3
+        assert len(result.summary.split()) <= max(budget, 20)
+
+
+def test_shorten_cuts_at_clause() -> None:
+    long = (
+        "Tiongkok memandang perang di Ukraina sebagai cara untuk melemahkan fokus strategis "
+        "Amerika Serikat, yang terpaksa membagi sumber daya antara Eropa dan Asia sejak lama."
+    )
+    assert shorten(long) == (
+        "Tiongkok memandang perang di Ukraina sebagai cara untuk melemahkan fokus strategis "
+        "Amerika Serikat…"
+    )
+    assert shorten("Pendek saja.") == "Pendek saja."
+
+
+def test_bullets_add_to_the_summary() -> None:
+    paras = [
+        "The city council approved a new budget on Tuesday after months of debate.",
+        "The budget raises spending on schools by ten percent next year.",
+        "Council members argued over police funding for several weeks.",
+        "A new library branch will open in the northern district in 2027.",
+        "Bus fares stay unchanged, the transit authority confirmed on Wednesday.",
+        "Property taxes rise slightly for owners of large commercial buildings.",
+        "The mayor is expected to sign the budget into law by Friday.",
+    ]
+    result = summarize("\n\n".join(paras), "en")
+    assert result.summary == " ".join(paras[:3])
+    assert 3 <= len(result.bullets) <= 5
+    assert all(b not in result.summary for b in result.bullets)
+    assert all(b in paras for b in result.bullets)
+
+
+# --- determinism ----------------------------------------------------------------------------
+
+
+def test_deterministic_across_hash_seeds(sample_text: str) -> None:
+    code = (
+        "import json, sys; from syndicate.text import summarize; "
+        "t = sys.stdin.read(); r = summarize(t); r2 = summarize(t, 'id'); "
+        "print(json.dumps([r.summary, r.bullets, r2.summary, r2.bullets]))"
+    )
+    outputs = []
+    for seed in ("0", "12345"):
+        env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=str(ROOT))
+        proc = subprocess.run(
+            [sys.executable, "-c", code],
+            input=sample_text,
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        )
+        outputs.append(json.loads(proc.stdout))
+    assert outputs[0] == outputs[1]
+    assert outputs[0][0] == summarize(sample_text).summary
+
+
+# --- other languages and structures ---------------------------------------------------------
+
+ENGLISH = """WASHINGTON (Reuters) - The U.S. Senate on Thursday passed a $1.2 trillion spending \
+package, averting a partial government shutdown hours before funding was set to expire.
+
+The bill, which passed 74-24, now goes to President Joe Biden, who has said he will sign it. \
+It funds the Department of Homeland Security, the Pentagon and other agencies through Sept. 30.
+
+"This is a good bill for the American people," Senate Majority Leader Chuck Schumer said.
+
+ADVERTISEMENT
+
+Republicans had demanded deeper cuts to non-defense spending. Sen. Rand Paul called the \
+package "a monument to waste," but most of his party voted in favor.
+
+Read more: What a shutdown would have meant for federal workers
+
+The measure includes $886 billion for the military, a 3% increase over last year.
+
+It does not include aid for Ukraine, which remains stalled in the House of Representatives.
+
+Reporting by Jane Doe; Editing by John Smith
+"""
+
+
+def test_english_news() -> None:
+    result = summarize(ENGLISH)  # language detected
+    assert detect_language(ENGLISH) == "en"
+    assert result.summary == (
+        "The U.S. Senate on Thursday passed a $1.2 trillion spending package, averting a partial "
+        "government shutdown hours before funding was set to expire. The bill, which passed "
+        "74-24, now goes to President Joe Biden, who has said he will sign it. It funds the "
+        "Department of Homeland Security, the Pentagon and other agencies through Sept. 30."
+    )
+    assert result.bullets == [
+        "Republicans had demanded deeper cuts to non-defense spending.",
+        'Sen. Rand Paul called the package "a monument to waste," but most of his party voted in '
+        "favor.",
+        "It does not include aid for Ukraine, which remains stalled in the House of "
+        "Representatives.",
+    ]
+    for furniture in ("ADVERTISEMENT", "Read more", "Reporting by", "Reuters"):
+        assert furniture not in result.summary + " ".join(result.bullets)
+
+
+def test_quoted_speech_is_not_a_summary_sentence_but_a_quoted_title_is() -> None:
+    text = (
+        '"Frozen 2" earned $130 million in North America over its opening weekend. '
+        '"We are thrilled with the result," a Disney spokesperson said on Sunday. '
+        "The film also set a record for an animated release in November. "
+        "Analysts expect it to pass one billion dollars worldwide by January."
+    )
+    assert summarize(text, "en").summary == (
+        '"Frozen 2" earned $130 million in North America over its opening weekend. '
+        "The film also set a record for an animated release in November. "
+        "Analysts expect it to pass one billion dollars worldwide by January."
+    )
+
+
+def test_numbered_points_drive_bullets() -> None:
+    text = (
+        "Ada tiga cara menghemat listrik di rumah tanpa mengurangi kenyamanan keluarga.\n\n"
+        "1. Matikan lampu\n\nLampu yang menyala tanpa penghuni membuang daya percuma.\n\n"
+        "2. Cabut pengisi daya\n\nPengisi daya tetap menyedot listrik meski tidak dipakai.\n\n"
+        "3. Atur suhu AC\n\nSuhu 25 derajat sudah nyaman dan jauh lebih hemat energi.\n\n"
+        "Langkah kecil ini bisa memangkas tagihan hingga dua puluh persen setiap bulan."
+    )
+    result = summarize(text, "id")
+    assert result.bullets == [
+        "Matikan lampu: Lampu yang menyala tanpa penghuni membuang daya percuma.",
+        "Cabut pengisi daya: Pengisi daya tetap menyedot listrik meski tidak dipakai.",
+        "Atur suhu AC: Suhu 25 derajat sudah nyaman dan jauh lebih hemat energi.",
+    ]
+    # Headings and points never make the summary, nor do the key sentences the bullets show.
+    assert result.summary == (
+        "Ada tiga cara menghemat listrik di rumah tanpa mengurangi kenyamanan keluarga. "
+        "Langkah kecil ini bisa memangkas tagihan hingga dua puluh persen setiap bulan."
+    )
+
+
+def test_chinese_summary() -> None:
+    text = (
+        "国家统计局周一发布了最新的工业利润数据。前十个月规模以上工业企业利润同比增长百分之三点五。\n\n"
+        "分析人士认为，政策支持和需求回暖是利润增长的主要原因。高技术制造业利润增长尤为明显。\n\n"
+        "不过，也有专家提醒，外部环境仍然复杂多变。统计局表示将继续密切关注经济运行。"
+    )
+    result = summarize(text)
+    assert result.summary == (
+        "国家统计局周一发布了最新的工业利润数据。前十个月规模以上工业企业利润同比增长百分之三点五。"
+        "分析人士认为，政策支持和需求回暖是利润增长的主要原因。"
+    )
+    assert result.bullets == [
+        "高技术制造业利润增长尤为明显。",
+        "不过，也有专家提醒，外部环境仍然复杂多变。",
+        "统计局表示将继续密切关注经济运行。",
+    ]
+
+
+def test_arabic_question_not_in_summary() -> None:
+    text = (
+        "أعلنت الحكومة يوم الأحد عن خطة جديدة لدعم الصادرات الزراعية في البلاد. "
+        "هل ستنجح الخطة في تحقيق أهدافها المعلنة؟ "
+        "وتهدف الخطة إلى زيادة الصادرات بنسبة عشرين في المئة خلال العام المقبل."
+    )
+    result = summarize(text, "ar")
+    assert "؟" not in result.summary
+    assert len(split_sentences(result.summary, "ar")) == 2
