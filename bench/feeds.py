@@ -14,9 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from syndicate.feeds import render_feeds  # noqa: E402
-from syndicate.model import Block  # noqa: E402
-from tests.feeds_fixtures import feeds_article, feeds_config  # noqa: E402
+from syndicate.feeds import render_feeds
+from syndicate.model import Block
+from tests.feeds_fixtures import feeds_article, feeds_config
 
 
 def articles(count: int, words: int) -> list:
