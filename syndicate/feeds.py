@@ -284,10 +284,10 @@ def _content_html(article: Article, link: str, language: str, image: str | None)
     # body already shows it.
     if image and image not in (article.body_html or ""):
         parts.append(f'<p><img src="{html.escape(image)}" alt=""></p>')
-    if article.author and plain_text(article.author.name):
-        byline = f"{by} {html.escape(plain_text(article.author.name), quote=False)}"
-        bio = html.escape(plain_text(article.author.bio), quote=False)
-        parts.append(f"<p><em>{byline}</em>{' — ' + bio if bio else ''}</p>")
+    name = plain_text(article.author.name) if article.author else ""
+    bio = plain_text(article.author.bio) if article.author and name else ""
+    if name:
+        parts.append(f"<p><em>{by} {html.escape(name, quote=False)}</em></p>")
     bullets = [html.escape(plain_text(b), quote=False) for b in article.key_bullets]
     bullets = [b for b in bullets if b]
     if bullets:
@@ -297,6 +297,9 @@ def _content_html(article: Article, link: str, language: str, image: str | None)
     # markup reaches a feed reader, and relative URLs must become absolute here.
     body = article.body_html if article.body_html else _blocks_html(article.blocks)
     parts.append(body)
+    if bio:
+        # Bios run long; after the article, not between the byline and the story.
+        parts.append(f"<p><em>{html.escape(name, quote=False)}</em>: {html.escape(bio, quote=False)}</p>")
     return _sanitize_html("\n".join(parts), link)
 
 

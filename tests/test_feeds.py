@@ -130,9 +130,10 @@ def test_entry_fields(config):
     assert [c.get("term") for c in atom.findall(f"{A}category")] == ["politik", "asia"]
     content = atom.find(f"{A}content")
     assert content.get("type") == "html"
-    # Byline with bio, key bullets, then the body; list items grouped in one list.
+    # Byline, key bullets, the body, then the bio; list items grouped in one list.
     html = content.text
-    assert "<em>Oleh Sari Wulandari</em> — Wartawan senior." in html
+    assert html.startswith("<p><em>Oleh Sari Wulandari</em></p>\n<p><strong>Poin utama")
+    assert html.endswith("<p><em>Sari Wulandari</em>: Wartawan senior.</p>")
     assert "<li>Butir satu.</li><li>Butir dua.</li>" in html
     assert "<h2>Latar belakang</h2>" in html
     assert "<ul>\n<li>Poin pertama</li>\n<li>Poin kedua</li>\n</ul>" in html
