@@ -299,7 +299,8 @@ def _content_html(article: Article, link: str, language: str, image: str | None)
     parts.append(body)
     if bio:
         # Bios run long; after the article, not between the byline and the story.
-        parts.append(f"<p><em>{html.escape(name, quote=False)}</em>: {html.escape(bio, quote=False)}</p>")
+        who, about = html.escape(name, quote=False), html.escape(bio, quote=False)
+        parts.append(f"<p><em>{who}</em>: {about}</p>")
     return _sanitize_html("\n".join(parts), link)
 
 
