@@ -17,6 +17,17 @@ feedgen builds the skeleton of both XML formats; a small lxml pass then repairs 
 JSON Feed is written with `json` (feedgen has none) from the same prepared entries, so the
 three formats cannot drift apart.
 
+Other decisions:
+- `rel="self"` is always `site.base_url` + the file name: set base_url to where `feeds/` is
+  served, or the validator (rightly) warns that self does not match the location.
+- Lead images get an RSS enclosure (and Atom `rel="enclosure"`, JSON attachment) only when the
+  byte length is known without the network: the URL is under base_url and the file exists in
+  the feeds folder. Every lead image gets `media:thumbnail` and an `<img>` atop the content.
+- Content = short byline, lead image, key bullets, body (body_html re-sanitized with nh3, else
+  the blocks escaped), author bio; every URL absolute against the article's link.
+- Plain-text elements write `&` and `<` as hex character references (RSS Profile), so no
+  reader takes "AT&T" or "a <b" for markup.
+
 Window and archives (RFC 5005): articles are ordered by when the store first saw them (then
 id), so a back-dated article still lands in the main feed instead of reshuffling old pages.
 Only *full* pages of `feed.archive_page_size` entries, counted from the oldest, are archived:
