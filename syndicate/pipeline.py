@@ -205,9 +205,18 @@ def _ingest(
 def _publish(conn: sqlite3.Connection, config: Config, report: RunReport) -> None:
     feeds_dir = config.path("feeds")
     articles = store.all_articles(conn)
-    for name, data in sorted(render_feeds(articles, config).items()):
+    documents = render_feeds(articles, config)
+    for name, data in sorted(documents.items()):
         if write_atomic(feeds_dir / name, data):
             report.feeds_written.append(name)
+    # Archive pages that the current settings no longer produce (archive_page_size changed)
+    # would sit there unlinked and stale: remove them.
+    archive = feeds_dir / "archive"
+    if archive.is_dir():
+        for path in sorted(archive.iterdir()):
+            if path.is_file() and f"archive/{path.name}" not in documents:
+                path.unlink()
+                report.warnings.append(f"removed stale archive page {path}")
     changed = {a.id for a in report.new + report.updated}
     for article in articles:
         page = feeds_dir / "articles" / f"{article.slug}.html"

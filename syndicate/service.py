@@ -34,14 +34,9 @@ from apscheduler.triggers.cron import CronTrigger
 
 from syndicate import pipeline, store
 from syndicate.config import Config
+from syndicate.feeds import content_type
 
 _DOW_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-CONTENT_TYPES = {
-    "rss.xml": "application/rss+xml; charset=utf-8",
-    "atom.xml": "application/atom+xml; charset=utf-8",
-    "feed.json": "application/feed+json; charset=utf-8",
-}
 
 
 def cron_trigger(expr: str, timezone: Any) -> CronTrigger:
@@ -110,12 +105,10 @@ def make_handler(config: Config) -> type[SimpleHTTPRequestHandler]:
 
         def guess_type(self, path: str | Path) -> str:
             name = Path(path).name
-            if name in CONTENT_TYPES:
-                return CONTENT_TYPES[name]
+            if name.endswith((".xml", ".json")):
+                return content_type(name)  # feeds and their archive pages
             if name.endswith(".html"):
                 return "text/html; charset=utf-8"
-            if name.endswith(".xml"):
-                return "application/xml; charset=utf-8"
             return super().guess_type(path)
 
         def list_directory(self, path: str | Path) -> None:  # no directory listings

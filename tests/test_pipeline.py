@@ -184,3 +184,24 @@ def test_inbox_in_subfolders_and_unicode_names(site: Path):
     assert sources == [SAMPLE.name, "opini/Kolom Ümit.txt"]
     slugs = {a.slug for a in report.new}
     assert "kolom-umit" in slugs
+
+
+def test_archive_pages_follow_the_settings_and_stale_ones_are_removed(site: Path):
+    for i in range(7):
+        (site / "articles" / f"berita-{i}.txt").write_text(
+            f"Berita nomor {i} hari ini\n\nIsi berita nomor {i} yang cukup panjang untuk dibaca.\n",
+            encoding="utf-8",
+        )
+    write_config(site, "\n[feed]\nentries = 2\narchive_page_size = 2\n")
+    pipeline.run(load_config(site / "config.toml"), with_digest=False)
+    archive = site / "feeds" / "archive"
+    small_pages = sorted(p.name for p in archive.iterdir())
+    assert "atom-3.xml" in small_pages
+    write_config(site, "\n[feed]\nentries = 2\narchive_page_size = 4\n")
+    report = pipeline.run(load_config(site / "config.toml"), with_digest=False)
+    pages = sorted(p.name for p in archive.iterdir())
+    assert "atom-3.xml" not in pages and "atom-1.xml" in pages
+    assert any("removed stale archive page" in w for w in report.warnings)
+    main = feedparser.parse(site / "feeds" / "atom.xml")
+    prev = [link.href for link in main.feed.links if link.rel == "prev-archive"]
+    assert prev and prev[0].rsplit("/", 1)[1] in pages
