@@ -403,3 +403,14 @@ def test_article_page_without_summary_does_not_repeat_first_paragraph():
     page = render_article_page(make_article(summary="", key_bullets=()), make_config())
     assert page.count("Lebih dari 11.000 tentara Korea Utara terlibat.") == 1
     assert 'class="summary"' not in page
+
+
+def test_long_unbroken_words_get_break_opportunities_in_html_only():
+    word = "Donaudampfschifffahrtsgesellschaftskapitänswitwenrente"
+    r = render_digest(
+        make_digest(make_article(summary=f"Kata {word} panjang.")), make_config(), web_url=WEB_URL
+    )
+    summary = re.search(r'<p class="summary"[^>]*>(.*?)</p>', r.html).group(1)
+    assert word not in summary and "\u200b" in summary
+    assert summary.replace("\u200b", "") == f"Kata {word} panjang."
+    assert word in r.text and "\u200b" not in r.text
