@@ -334,6 +334,9 @@ def digest_subject(digest: Digest, config: Config) -> str:
 
 
 def render_digest(digest: Digest, config: Config, *, web_url: str) -> RenderedDigest:
+    if not digest.articles:
+        # "No new articles → no digest" is the pipeline's call; an empty email is never right.
+        raise ValueError(f"digest {digest.id!r} has no articles")
     lang = config.site.language or "en"
     labels = labels_for(lang, config.path("templates"))
     site = one_line(config.site.title)

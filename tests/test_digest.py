@@ -139,7 +139,9 @@ def test_css_is_inlined_and_media_rules_kept_with_important():
     assert re.search(r'<h2 class="title" style="[^"]*font-size:22px', h)
     assert re.search(r'<td class="button" bgcolor="#1d4ed8" style="[^"]*padding:11px 22px', h)
     # … and its <style> block is gone; the responsive block stays, !important intact
-    styles = re.findall(r"<style[^>]*>(.*?)</style>", h, re.S)
+    styles = re.findall(
+        r"<style[^>]*>(.*?)</style>", re.sub(r"<!--.*?-->", "", h, flags=re.S), re.S
+    )
     assert len(styles) == 1
     kept = styles[0]
     assert "@media screen and (max-width: 620px)" in kept
@@ -291,6 +293,15 @@ def test_web_version_has_no_personal_links():
     assert r.unsubscribe_placeholder in r.html and r.unsubscribe_placeholder in r.text
 
 
+def test_empty_digest_is_refused():
+    with pytest.raises(ValueError, match="no articles"):
+        render_digest(
+            Digest("2026-11-27-001", datetime(2026, 11, 27, tzinfo=WIB), ()),
+            make_config(),
+            web_url=WEB_URL,
+        )
+
+
 def test_rendering_is_deterministic():
     d = make_digest(n=3)
     assert render_digest(d, make_config(), web_url=WEB_URL) == render_digest(
@@ -328,8 +339,13 @@ def test_partial_language_falls_back_per_key():
 def test_rtl_languages_get_dir_rtl(lang):
     r = render_digest(make_digest(), make_config(lang), web_url=WEB_URL)
     assert f'<html lang="{lang}" dir="rtl"' in r.html
-    # the Indonesian article inside is marked left-to-right again
+    # the Indonesian article inside is marked left-to-right again, bullets indented on the left
     assert re.search(r'<td class="article" lang="id" dir="ltr"', r.html)
+    assert re.search(r'<ul class="bullets bullets-ltr" style="[^"]*padding-left:22px', r.html)
+    ar = make_article(language=lang, title="عنوان")
+    r = render_digest(make_digest(ar), make_config(lang), web_url=WEB_URL)
+    assert re.search(r'<td class="article" style=', r.html)  # same language: no lang/dir
+    assert re.search(r'<ul class="bullets bullets-rtl" style="[^"]*padding-right:22px', r.html)
 
 
 def test_arabic_labels():
@@ -414,3 +430,10 @@ def test_long_unbroken_words_get_break_opportunities_in_html_only():
     assert word not in summary and "\u200b" in summary
     assert summary.replace("\u200b", "") == f"Kata {word} panjang."
     assert word in r.text and "\u200b" not in r.text
+
+
+def test_read_more_arrow_follows_reading_direction():
+    ltr = render_digest(make_digest(), make_config(), web_url=WEB_URL).html
+    rtl = render_digest(make_digest(), make_config("ar"), web_url=WEB_URL).html
+    assert "Baca selengkapnya →</a>" in ltr
+    assert "اقرأ المزيد ←</a>" in rtl and "&amp;larr;" not in rtl

@@ -360,8 +360,29 @@ def pages(tmp_path_factory) -> dict[str, Path]:
         message_id="<x@news.example.org>",
         unsubscribe_url="https://news.example.org/unsubscribe?token=t",
     )
+    # Right-to-left: an Arabic site and articles, one Indonesian article among them.
+    cfg_ar = cfg.model_copy(update={"site": cfg.site.model_copy(update={"language": "ar"})})
+    arabic = (
+        tuple(
+            a.with_(
+                language="ar",
+                title="التعاون العسكري بين كوريا الشمالية وروسيا يخدم مصالح الصين في مواجهة الغرب",
+                summary="يشارك أكثر من أحد عشر ألف جندي كوري شمالي في القتال إلى جانب روسيا. " * 3,
+                key_bullets=("المكاسب الجيوسياسية", "الأسس الأيديولوجية والاستراتيجية"),
+                author=Author("ألكسندر روسي", bio="محرر التكنولوجيا."),
+            )
+            for a in arts[:2]
+        )
+        + arts[2:3]
+    )
+    rtl = render_digest(
+        Digest("2026-11-27-002", digest.created, arabic),
+        cfg_ar,
+        web_url="https://news.example.org/digests/y.html",
+    )
     out = {
         "email": msg.get_body(("html",)).get_content(),
+        "email-rtl": rtl.html.replace(rtl.unsubscribe_placeholder, "https://x.example/u"),
         "web": rendered.web_html,
         "article": render_article_page(arts[0], cfg),
     }
@@ -377,7 +398,7 @@ def pages(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("width", [375, 600])
-@pytest.mark.parametrize("page", ["email", "web", "article"])
+@pytest.mark.parametrize("page", ["email", "email-rtl", "web", "article"])
 def test_renders_without_horizontal_scroll_and_readable(browser, pages, page, width, scheme):
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / f"{page}-{width}-{scheme}.png"
