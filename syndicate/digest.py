@@ -397,7 +397,22 @@ def render_article_page(article: Article, config: Config) -> str:
             groups[-1][1].append(text)
         else:
             groups.append((b.kind, [text]))
+    body_html = ""
+    if not groups and article.body_html:
+        # Only when the reader produced no blocks. Sanitized again here (it came from input,
+        # and a template is the last edge before a browser); images stay out: no tracking or
+        # remote loads from our pages.
+        import nh3
+
+        body_html = Markup(
+            nh3.clean(
+                clean_text(article.body_html),
+                tags=nh3.ALLOWED_TAGS - {"img"},
+                url_schemes={"http", "https", "mailto"},
+            )
+        )
     return _template(config, "article.html.j2").render(
+        body_html=body_html,
         lang=lang,
         dir=text_direction(lang),
         labels=labels,

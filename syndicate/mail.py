@@ -17,11 +17,13 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from pathlib import Path
 from urllib.parse import quote
 
 from syndicate.config import Config
-from syndicate.digest import RenderedDigest, one_line
-from syndicate.model import Subscriber
+from syndicate.digest import RenderedDigest, one_line, render_digest
+from syndicate.files import write_atomic
+from syndicate.model import Digest, Subscriber
 
 # CRLF line endings whatever the caller does: msg.as_bytes() and
 # msg.as_bytes(policy=policy.SMTP) then give the same bytes, which is what the DKIM
@@ -166,3 +168,35 @@ def dkim_sign(msg: EmailMessage, config: Config) -> EmailMessage:
     for k, v in headers:
         msg[k] = v
     return msg
+
+
+PREVIEW_SUBSCRIBER = Subscriber("preview@example.invalid", "Preview", "preview")
+
+
+def write_preview(digest: Digest, config: Config, folder: Path, *, web_url: str) -> list[Path]:
+    """`syndicate preview`: the digest as the subscriber would get it, written to `folder`
+    (digest.html, digest.txt, digest-web.html, digest.eml) without delivering or recording.
+
+    The .eml is addressed to a .invalid preview address and carries a dummy unsubscribe
+    token, so it can be opened in a mail client or fed to an email checker as is.
+    """
+    rendered = render_digest(digest, config, web_url=web_url)
+    msg = build_message(
+        rendered,
+        PREVIEW_SUBSCRIBER,
+        config,
+        message_id=f"<preview.{digest.id}@{config.site.domain}>",
+        unsubscribe_url=f"{config.site.base_url}unsubscribe?token=preview",
+    )
+    files = {
+        "digest.html": msg.get_body(("html",)).get_content().encode("utf-8"),
+        "digest.txt": msg.get_body(("plain",)).get_content().encode("utf-8"),
+        "digest-web.html": rendered.web_html.encode("utf-8"),
+        "digest.eml": msg.as_bytes(policy=MAIL_POLICY),
+    }
+    paths = []
+    for name, data in files.items():
+        path = Path(folder) / name
+        write_atomic(path, data)
+        paths.append(path)
+    return paths

@@ -437,3 +437,18 @@ def test_read_more_arrow_follows_reading_direction():
     rtl = render_digest(make_digest(), make_config("ar"), web_url=WEB_URL).html
     assert "Baca selengkapnya →</a>" in ltr
     assert "اقرأ المزيد ←</a>" in rtl and "&amp;larr;" not in rtl
+
+
+def test_article_page_falls_back_to_sanitized_body_html():
+    a = make_article(
+        blocks=(),
+        body_html='<p onclick="x()">Isi <b>tebal</b><script>alert(1)</script>'
+        '<img src="https://tracker.example/p.gif" onerror="y()">'
+        '<a href="javascript:z()">tautan</a> <a href="https://ok.example/">ok</a></p>',
+    )
+    page = render_article_page(a, make_config())
+    assert "Isi <b>tebal</b>" in page
+    assert "<script" not in page and "alert(1)" not in page
+    assert "onclick" not in page and "onerror" not in page and "javascript:" not in page
+    assert "tracker.example" not in page
+    assert '<a href="https://ok.example/" rel="noopener noreferrer">ok</a>' in page

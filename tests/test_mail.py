@@ -17,7 +17,7 @@ import pytest
 
 from syndicate.config import Config, DigestConfig, SiteConfig
 from syndicate.digest import render_digest
-from syndicate.mail import build_message
+from syndicate.mail import build_message, write_preview
 from syndicate.model import Article, Author, Block, Digest, Subscriber
 
 REPO = Path(__file__).resolve().parent.parent
@@ -332,3 +332,13 @@ def test_ten_article_message_under_102_kb():
     html = msg.get_body(("html",))
     assert len(html.get_content().encode("utf-8")) < 102 * 1024
     assert len(raw) < 102 * 1024
+
+
+def test_write_preview_files(tmp_path):
+    paths = write_preview(make_digest(), make_config(), tmp_path / "preview", web_url=WEB_URL)
+    assert [p.name for p in paths] == ["digest.html", "digest.txt", "digest-web.html", "digest.eml"]
+    msg = email.message_from_bytes(paths[3].read_bytes(), policy=policy.default)
+    assert msg["To"] == "Preview <preview@example.invalid>"
+    assert "https://news.example.org/unsubscribe?token=preview" in paths[1].read_text()
+    assert "SYNDICATE-UNSUBSCRIBE" not in paths[0].read_text()
+    assert SUMMARY in paths[2].read_text()
