@@ -112,9 +112,20 @@ def build_message(
             rendered.unsubscribe_placeholder, html.escape(unsub, quote=True)
         )
 
+    local, _, domain = to_addr.rpartition("@")
+    if not local or not domain or "@" in local:
+        raise ValueError(f"not a deliverable address: {to_addr[:80]!r}")
+    # Without SMTPUTF8 an address must be ASCII: IDNA for the domain; a non-ASCII local part
+    # cannot be written at all (the email package would emit an invalid encoded word).
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError(f"not a valid domain: {domain[:80]!r}") from None
+    if not local.isascii():
+        raise ValueError(f"non-ASCII mailbox needs SMTPUTF8, not supported: {to_addr[:80]!r}")
+
     msg = EmailMessage(policy=MAIL_POLICY)
     msg["From"] = config.digest.from_
-    local, _, domain = to_addr.rpartition("@")
     msg["To"] = Address(display_name=one_line(subscriber.name), username=local, domain=domain)
     msg["Subject"] = one_line(rendered.subject)
     msg["Date"] = format_datetime(rendered.created or datetime.now(UTC))

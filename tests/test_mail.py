@@ -212,9 +212,18 @@ def test_subscriber_name_cannot_inject_headers():
     assert msg["To"].addresses[0].addr_spec == "reader@example.org"
 
 
-def test_bad_recipient_address_is_refused():
+@pytest.mark.parametrize(
+    "addr", ["reader@example.org\r\nBcc: x@y", "pëmbaca@example.org", "no-at-sign", "a@b@"]
+)
+def test_bad_recipient_address_is_refused(addr):
     with pytest.raises(ValueError):
-        build(subscriber=Subscriber("reader@example.org\r\nBcc: x@y", "", "t"))
+        build(subscriber=Subscriber(addr, "", "t"))
+
+
+def test_international_domain_is_idna_encoded_and_name_rfc2047():
+    raw, msg = reparse(build(subscriber=Subscriber("pembaca@bücher.example", "Nämé", "t")))
+    assert b"<pembaca@xn--bcher-kva.example>" in raw
+    assert msg["To"].addresses[0].display_name == "Nämé"
 
 
 # --------------------------------------------------------------------------- DKIM
