@@ -56,7 +56,10 @@ class RenderedDigest:
 
 # --------------------------------------------------------------------------- text hygiene
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff\ufffe\uffff]")
+# C0/C1 controls, BOM/non-characters, and lone surrogates (they cannot even be encoded).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff\ufffe\uffff\ud800-\udfff]")
+# Bidi embeddings/overrides/isolates: in a subject they can make text display reversed.
+_BIDI_CONTROLS = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x85\x0b\x0c]+")
 
 
@@ -67,13 +70,14 @@ def clean_text(s: str) -> str:
 
 
 def one_line(s: str, limit: int = 0) -> str:
-    """A single line with no line breaks or controls of any kind: safe for headers/titles.
+    """A single line with no line breaks or controls: safe for headers and titles.
 
-    Every Unicode "other" (Cc, Cf incl. bidi overrides, Zl, Zp …) becomes a space: the email
-    package refuses U+2028 in headers, and CR/LF would end the header.
+    Line/paragraph separators and controls become spaces (the email package refuses U+2028
+    in headers, CR/LF would end the header); bidi overrides go. Other format characters stay:
+    ZWNJ/ZWJ are spelling in Persian and parts of emoji.
     """
-    s = _LINE_BREAKS.sub(" ", s)
-    s = "".join(" " if unicodedata.category(ch)[0] in "CZ" and ch != " " else ch for ch in s)
+    s = _BIDI_CONTROLS.sub("", _LINE_BREAKS.sub(" ", s))
+    s = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp") else ch for ch in s)
     s = " ".join(s.split())
     if limit and len(s) > limit:
         s = s[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,.;:–—-") + "…"

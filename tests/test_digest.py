@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 
 from syndicate.config import Config, DigestConfig, PathsConfig, SiteConfig
-from syndicate.digest import inline_css, render_article_page, render_digest
+from syndicate.digest import (
+    clean_text,
+    inline_css,
+    one_line,
+    render_article_page,
+    render_digest,
+)
 from syndicate.model import Article, Author, Block, Digest, RelatedLink
 
 REPO = Path(__file__).resolve().parent.parent
@@ -452,3 +458,20 @@ def test_article_page_falls_back_to_sanitized_body_html():
     assert "onclick" not in page and "onerror" not in page and "javascript:" not in page
     assert "tracker.example" not in page
     assert '<a href="https://ok.example/" rel="noopener noreferrer">ok</a>' in page
+
+
+def test_one_line_keeps_zwnj_drops_bidi_overrides_and_surrogates():
+    assert one_line("می\u200cخواهم\u2028x") == "می\u200cخواهم x"
+    assert one_line("abc\u202edcba\u202c") == "abcdcba"
+    assert clean_text("a\ud800b") == "ab"
+
+
+def test_text_part_aligns_two_digit_numbers():
+    r = render_digest(make_digest(n=10), make_config(), web_url=WEB_URL)
+    lines = r.text.splitlines()
+    assert " 1. Kerja sama militer antara Korea Utara dan Rusia demi kepentingan Tiongkok" in lines
+    assert "10. Kerja sama militer antara Korea Utara dan Rusia demi kepentingan Tiongkok" in lines
+    assert "    Oleh Alexander Rossi · 26 November 2026" in lines
+    assert " [9] https://news.example.org/articles/artikel-8.html" in lines
+    assert "[10] https://news.example.org/articles/artikel-9.html" in lines
+    assert all(len(ln) <= 78 for ln in lines if "://" not in ln)

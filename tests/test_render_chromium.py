@@ -50,6 +50,7 @@ FLAGS = (
     "--disable-default-apps",
     "--mute-audio",
     "--hide-scrollbars",
+    "--disable-dev-shm-usage",  # containers often have a 64 MB /dev/shm
     "--remote-debugging-pipe",
 )
 
