@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -132,9 +133,13 @@ class DevTools:
         to_child_r, self._to_child = os.pipe()
         self._from_child, from_child_w = os.pipe()
 
-        def wire_fds() -> None:  # in the child: the protocol's fixed descriptors
-            os.dup2(to_child_r, 3)
-            os.dup2(from_child_w, 4)
+        def wire_fds() -> None:  # in the child: the protocol's fixed descriptors 3 and 4
+            # Move both ends above 10 first: a pipe end may itself be fd 3 or 4, and dup2()
+            # onto itself neither moves it nor clears close-on-exec.
+            high_r = fcntl.fcntl(to_child_r, fcntl.F_DUPFD, 10)
+            high_w = fcntl.fcntl(from_child_w, fcntl.F_DUPFD, 10)
+            os.dup2(high_r, 3)  # dup2 targets are inheritable
+            os.dup2(high_w, 4)
 
         # Chromium logs a lot (D-Bus, GPU) to stderr: a file, so a full pipe never blocks it.
         self.log = open(Path(profile) / "chromium.log", "wb")  # noqa: SIM115
