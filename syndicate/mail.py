@@ -87,6 +87,17 @@ def _body_cte(s: str) -> str:
     return "base64" if non_ascii > len(data) // 5 else "quoted-printable"
 
 
+def message_id_for(digest_id: str, subscriber_email: str, config: Config) -> str:
+    """A deterministic Message-ID on the site's domain for one (digest, subscriber) pair.
+
+    The same pair always gets the same id, so a retried delivery is recognisably the same
+    message (receivers deduplicate on it), and the address itself is not exposed in it.
+    """
+    who = hashlib.sha256(subscriber_email.strip().lower().encode("utf-8")).hexdigest()[:20]
+    local = re.sub(r"[^A-Za-z0-9.-]+", "-", digest_id).strip(".-") or "digest"
+    return f"<{local}.{who}@{config.site.domain}>"
+
+
 def build_message(
     rendered: RenderedDigest,
     subscriber: Subscriber,

@@ -17,7 +17,7 @@ import pytest
 
 from syndicate.config import Config, DigestConfig, SiteConfig
 from syndicate.digest import render_digest
-from syndicate.mail import build_message, write_preview
+from syndicate.mail import build_message, message_id_for, write_preview
 from syndicate.model import Article, Author, Block, Digest, Subscriber
 
 REPO = Path(__file__).resolve().parent.parent
@@ -351,3 +351,22 @@ def test_write_preview_files(tmp_path):
     assert "https://news.example.org/unsubscribe?token=preview" in paths[1].read_text()
     assert "SYNDICATE-UNSUBSCRIBE" not in paths[0].read_text()
     assert SUMMARY in paths[2].read_text()
+
+
+def test_message_id_for_is_stable_on_site_domain_and_hides_address():
+    cfg = make_config()
+    a = message_id_for("2026-11-27-001", "Reader@Example.org", cfg)
+    assert a == message_id_for("2026-11-27-001", "reader@example.org ", cfg)
+    assert a != message_id_for("2026-11-27-001", "other@example.org", cfg)
+    assert re.fullmatch(r"<2026-11-27-001\.[0-9a-f]{20}@news\.example\.org>", a)
+    assert "reader" not in a
+    _, msg = reparse(
+        build_message(
+            render_digest(make_digest(), cfg, web_url=WEB_URL),
+            Subscriber("reader@example.org"),
+            cfg,
+            message_id=a,
+            unsubscribe_url=UNSUB,
+        )
+    )
+    assert msg["Message-ID"] == a
