@@ -20,7 +20,7 @@ from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from urllib.parse import quote
 
-from syndicate.config import Config
+from syndicate.config import Config, ConfigError
 from syndicate.digest import RenderedDigest, one_line, render_digest
 from syndicate.files import write_atomic
 from syndicate.model import Digest, Subscriber
@@ -169,15 +169,19 @@ def dkim_sign(msg: EmailMessage, config: Config) -> EmailMessage:
     domain = config.digest.dkim_domain or _address(config.digest.from_)[1].rpartition("@")[2]
     present = {k.lower() for k in msg}
     include = [h.lower().encode() for h in DKIM_HEADERS if h.lower() in present]
-    sig = dkim.sign(
-        msg.as_bytes(policy=MAIL_POLICY),
-        selector.encode("ascii"),
-        domain.encode("ascii"),
-        key,
-        canonicalize=(b"relaxed", b"relaxed"),
-        include_headers=include,
-        linesep=b"\r\n",
-    )
+    try:
+        sig = dkim.sign(
+            msg.as_bytes(policy=MAIL_POLICY),
+            selector.encode("ascii"),
+            domain.encode("ascii"),
+            key,
+            canonicalize=(b"relaxed", b"relaxed"),
+            include_headers=include,
+            linesep=b"\r\n",
+        )
+    except dkim.DKIMException as exc:
+        # A bad key is an operator problem: say which setting, not a dkimpy traceback.
+        raise ConfigError(f"SYNDICATE_DKIM_KEY: cannot sign with this key: {exc}") from None
     name, _, value = sig.decode("ascii").partition(":")
     # Unfold: the email package refolds at spaces on output, which relaxed header
     # canonicalization treats as the same header.

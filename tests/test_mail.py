@@ -15,7 +15,7 @@ from pathlib import Path
 import dkim
 import pytest
 
-from syndicate.config import Config, DigestConfig, SiteConfig
+from syndicate.config import Config, ConfigError, DigestConfig, SiteConfig
 from syndicate.digest import render_digest
 from syndicate.mail import build_message, message_id_for, write_preview
 from syndicate.model import Article, Author, Block, Digest, Subscriber
@@ -370,3 +370,14 @@ def test_message_id_for_is_stable_on_site_domain_and_hides_address():
         )
     )
     assert msg["Message-ID"] == a
+
+
+def test_unusable_dkim_key_is_a_clear_config_error(tmp_path, monkeypatch):
+    bad = tmp_path / "bad.pem"
+    bad.write_text("-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n")
+    monkeypatch.setenv("SYNDICATE_DKIM_KEY", str(bad))
+    with pytest.raises(ConfigError, match="SYNDICATE_DKIM_KEY"):
+        build(config=make_config(dkim_selector="mail"))
+    monkeypatch.setenv("SYNDICATE_DKIM_KEY", str(tmp_path / "missing.pem"))
+    with pytest.raises(ConfigError, match="cannot read key file"):
+        build(config=make_config(dkim_selector="mail"))
