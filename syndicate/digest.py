@@ -30,7 +30,12 @@ from syndicate.model import Article, Digest, article_link
 
 # The templates that ship with syndicate: the fallback for any file missing from the user's
 # templates folder (config.paths.templates), so a user can override one file, not all of them.
-BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+# In a checkout they are the top-level templates/; a wheel may carry them as package data.
+_HERE = Path(__file__).resolve().parent
+BUILTIN_TEMPLATES = next(
+    (d for d in (_HERE / "templates", _HERE.parent / "templates") if (d / "labels.toml").is_file()),
+    _HERE.parent / "templates",
+)
 TEXT_WIDTH = 78  # plain-text alternative, RFC 5322's recommended line length
 PREHEADER_CHARS = 180  # inbox previews show ~90–140 characters; a bit more is harmless
 # Scripts written right to left; Babel knows most locales, this covers unknown/partial ones.
