@@ -30,7 +30,12 @@ from syndicate.model import Article, Digest, article_link
 
 # The templates that ship with syndicate: the fallback for any file missing from the user's
 # templates folder (config.paths.templates), so a user can override one file, not all of them.
-BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+# In a checkout they are the top-level templates/; a wheel may carry them as package data.
+_HERE = Path(__file__).resolve().parent
+BUILTIN_TEMPLATES = next(
+    (d for d in (_HERE / "templates", _HERE.parent / "templates") if (d / "labels.toml").is_file()),
+    _HERE.parent / "templates",
+)
 TEXT_WIDTH = 78  # plain-text alternative, RFC 5322's recommended line length
 PREHEADER_CHARS = 180  # inbox previews show ~90–140 characters; a bit more is harmless
 # Scripts written right to left; Babel knows most locales, this covers unknown/partial ones.
@@ -56,7 +61,10 @@ class RenderedDigest:
 
 # --------------------------------------------------------------------------- text hygiene
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff\ufffe\uffff]")
+# C0/C1 controls, BOM/non-characters, and lone surrogates (they cannot even be encoded).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff\ufffe\uffff\ud800-\udfff]")
+# Bidi embeddings/overrides/isolates: in a subject they can make text display reversed.
+_BIDI_CONTROLS = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x85\x0b\x0c]+")
 
 
@@ -67,13 +75,14 @@ def clean_text(s: str) -> str:
 
 
 def one_line(s: str, limit: int = 0) -> str:
-    """A single line with no line breaks or controls of any kind: safe for headers/titles.
+    """A single line with no line breaks or controls: safe for headers and titles.
 
-    Every Unicode "other" (Cc, Cf incl. bidi overrides, Zl, Zp …) becomes a space: the email
-    package refuses U+2028 in headers, and CR/LF would end the header.
+    Line/paragraph separators and controls become spaces (the email package refuses U+2028
+    in headers, CR/LF would end the header); bidi overrides go. Other format characters stay:
+    ZWNJ/ZWJ are spelling in Persian and parts of emoji.
     """
-    s = _LINE_BREAKS.sub(" ", s)
-    s = "".join(" " if unicodedata.category(ch)[0] in "CZ" and ch != " " else ch for ch in s)
+    s = _BIDI_CONTROLS.sub("", _LINE_BREAKS.sub(" ", s))
+    s = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp") else ch for ch in s)
     s = " ".join(s.split())
     if limit and len(s) > limit:
         s = s[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,.;:–—-") + "…"
@@ -89,6 +98,29 @@ def safe_url(url: str | None) -> str:
     if not re.match(r"(?i)https?://[^\s/?#]+", url) or re.search(r"[\s\x00-\x1f\x7f<>\"]", url):
         return ""
     return url
+
+
+_LONG_RUN = re.compile(r"\S{31,}")
+
+
+def breakable(s: str) -> str:
+    """Allow line breaks inside very long unbroken runs (URLs, compounds, hostile input).
+
+    A 120-character word stretches a table-based email past a phone's width in every client;
+    CSS (word-break, overflow-wrap) is not honoured everywhere, a zero-width space is. Only
+    for HTML: the plain-text part keeps the text as written.
+    """
+
+    def split(m: re.Match[str]) -> str:
+        run, out = m.group(0), []
+        for i, ch in enumerate(run):
+            # never before a combining mark: it would detach from its base character
+            if i and i % 15 == 0 and unicodedata.category(ch)[0] != "M":
+                out.append("\u200b")
+            out.append(ch)
+        return "".join(out)
+
+    return _LONG_RUN.sub(split, s)
 
 
 # --------------------------------------------------------------------------- language
@@ -194,6 +226,7 @@ def _environment(templates: str) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["wrap"] = _wrap
+    env.filters["breakable"] = breakable
     return env
 
 
@@ -310,6 +343,9 @@ def digest_subject(digest: Digest, config: Config) -> str:
 
 
 def render_digest(digest: Digest, config: Config, *, web_url: str) -> RenderedDigest:
+    if not digest.articles:
+        # "No new articles → no digest" is the pipeline's call; an empty email is never right.
+        raise ValueError(f"digest {digest.id!r} has no articles")
     lang = config.site.language or "en"
     labels = labels_for(lang, config.path("templates"))
     site = one_line(config.site.title)
@@ -370,7 +406,22 @@ def render_article_page(article: Article, config: Config) -> str:
             groups[-1][1].append(text)
         else:
             groups.append((b.kind, [text]))
+    body_html = ""
+    if not groups and article.body_html:
+        # Only when the reader produced no blocks. Sanitized again here (it came from input,
+        # and a template is the last edge before a browser); images stay out: no tracking or
+        # remote loads from our pages.
+        import nh3
+
+        body_html = Markup(
+            nh3.clean(
+                clean_text(article.body_html),
+                tags=nh3.ALLOWED_TAGS - {"img"},
+                url_schemes={"http", "https", "mailto"},
+            )
+        )
     return _template(config, "article.html.j2").render(
+        body_html=body_html,
         lang=lang,
         dir=text_direction(lang),
         labels=labels,

@@ -17,11 +17,13 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from pathlib import Path
 from urllib.parse import quote
 
-from syndicate.config import Config
-from syndicate.digest import RenderedDigest, one_line
-from syndicate.model import Subscriber
+from syndicate.config import Config, ConfigError
+from syndicate.digest import RenderedDigest, one_line, render_digest
+from syndicate.files import write_atomic
+from syndicate.model import Digest, Subscriber
 
 # CRLF line endings whatever the caller does: msg.as_bytes() and
 # msg.as_bytes(policy=policy.SMTP) then give the same bytes, which is what the DKIM
@@ -85,6 +87,17 @@ def _body_cte(s: str) -> str:
     return "base64" if non_ascii > len(data) // 5 else "quoted-printable"
 
 
+def message_id_for(digest_id: str, subscriber_email: str, config: Config) -> str:
+    """A deterministic Message-ID on the site's domain for one (digest, subscriber) pair.
+
+    The same pair always gets the same id, so a retried delivery is recognisably the same
+    message (receivers deduplicate on it), and the address itself is not exposed in it.
+    """
+    who = hashlib.sha256(subscriber_email.strip().lower().encode("utf-8")).hexdigest()[:20]
+    local = re.sub(r"[^A-Za-z0-9.-]+", "-", digest_id).strip(".-") or "digest"
+    return f"<{local}.{who}@{config.site.domain}>"
+
+
 def build_message(
     rendered: RenderedDigest,
     subscriber: Subscriber,
@@ -110,9 +123,20 @@ def build_message(
             rendered.unsubscribe_placeholder, html.escape(unsub, quote=True)
         )
 
+    local, _, domain = to_addr.rpartition("@")
+    if not local or not domain or "@" in local:
+        raise ValueError(f"not a deliverable address: {to_addr[:80]!r}")
+    # Without SMTPUTF8 an address must be ASCII: IDNA for the domain; a non-ASCII local part
+    # cannot be written at all (the email package would emit an invalid encoded word).
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError(f"not a valid domain: {domain[:80]!r}") from None
+    if not local.isascii():
+        raise ValueError(f"non-ASCII mailbox needs SMTPUTF8, not supported: {to_addr[:80]!r}")
+
     msg = EmailMessage(policy=MAIL_POLICY)
     msg["From"] = config.digest.from_
-    local, _, domain = to_addr.rpartition("@")
     msg["To"] = Address(display_name=one_line(subscriber.name), username=local, domain=domain)
     msg["Subject"] = one_line(rendered.subject)
     msg["Date"] = format_datetime(rendered.created or datetime.now(UTC))
@@ -145,15 +169,19 @@ def dkim_sign(msg: EmailMessage, config: Config) -> EmailMessage:
     domain = config.digest.dkim_domain or _address(config.digest.from_)[1].rpartition("@")[2]
     present = {k.lower() for k in msg}
     include = [h.lower().encode() for h in DKIM_HEADERS if h.lower() in present]
-    sig = dkim.sign(
-        msg.as_bytes(policy=MAIL_POLICY),
-        selector.encode("ascii"),
-        domain.encode("ascii"),
-        key,
-        canonicalize=(b"relaxed", b"relaxed"),
-        include_headers=include,
-        linesep=b"\r\n",
-    )
+    try:
+        sig = dkim.sign(
+            msg.as_bytes(policy=MAIL_POLICY),
+            selector.encode("ascii"),
+            domain.encode("ascii"),
+            key,
+            canonicalize=(b"relaxed", b"relaxed"),
+            include_headers=include,
+            linesep=b"\r\n",
+        )
+    except dkim.DKIMException as exc:
+        # A bad key is an operator problem: say which setting, not a dkimpy traceback.
+        raise ConfigError(f"SYNDICATE_DKIM_KEY: cannot sign with this key: {exc}") from None
     name, _, value = sig.decode("ascii").partition(":")
     # Unfold: the email package refolds at spaces on output, which relaxed header
     # canonicalization treats as the same header.
@@ -166,3 +194,35 @@ def dkim_sign(msg: EmailMessage, config: Config) -> EmailMessage:
     for k, v in headers:
         msg[k] = v
     return msg
+
+
+PREVIEW_SUBSCRIBER = Subscriber("preview@example.invalid", "Preview", "preview")
+
+
+def write_preview(digest: Digest, config: Config, folder: Path, *, web_url: str) -> list[Path]:
+    """`syndicate preview`: the digest as the subscriber would get it, written to `folder`
+    (digest.html, digest.txt, digest-web.html, digest.eml) without delivering or recording.
+
+    The .eml is addressed to a .invalid preview address and carries a dummy unsubscribe
+    token, so it can be opened in a mail client or fed to an email checker as is.
+    """
+    rendered = render_digest(digest, config, web_url=web_url)
+    msg = build_message(
+        rendered,
+        PREVIEW_SUBSCRIBER,
+        config,
+        message_id=f"<preview.{digest.id}@{config.site.domain}>",
+        unsubscribe_url=f"{config.site.base_url}unsubscribe?token=preview",
+    )
+    files = {
+        "digest.html": msg.get_body(("html",)).get_content().encode("utf-8"),
+        "digest.txt": msg.get_body(("plain",)).get_content().encode("utf-8"),
+        "digest-web.html": rendered.web_html.encode("utf-8"),
+        "digest.eml": msg.as_bytes(policy=MAIL_POLICY),
+    }
+    paths = []
+    for name, data in files.items():
+        path = Path(folder) / name
+        write_atomic(path, data)
+        paths.append(path)
+    return paths
