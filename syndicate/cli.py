@@ -166,6 +166,8 @@ def cmd_preview(args: argparse.Namespace, config: Config) -> int:
     except ArticleError as exc:
         _err(str(exc))
         return EXIT_DATAERR
+    if not paths:
+        print("nothing to preview: no pending articles (name files to preview them)")
     for path in paths:
         print(path)
     return EXIT_OK

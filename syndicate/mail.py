@@ -212,7 +212,7 @@ def write_preview(digest: Digest, config: Config, folder: Path, *, web_url: str)
         PREVIEW_SUBSCRIBER,
         config,
         message_id=f"<preview.{digest.id}@{config.site.domain}>",
-        unsubscribe_url=f"{config.site.base_url}unsubscribe?token=preview",
+        unsubscribe_url=f"{config.site.base_url}unsubscribe/preview",
     )
     files = {
         "digest.html": msg.get_body(("html",)).get_content().encode("utf-8"),

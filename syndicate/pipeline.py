@@ -24,7 +24,7 @@ from syndicate.delivery import DeliveryError, make_transport
 from syndicate.digest import RenderedDigest, render_article_page, render_digest
 from syndicate.feeds import ping_hub, render_feeds
 from syndicate.files import write_atomic
-from syndicate.mail import build_message
+from syndicate.mail import build_message, message_id_for, write_preview
 from syndicate.model import Article, Digest, Rejection
 from syndicate.readers import ArticleError, is_candidate, read_article
 from syndicate.text import summarize
@@ -278,15 +278,15 @@ def _deliver(
         subscriber = store.get_subscriber(conn, delivery.email)
         if subscriber is None:
             continue
-        key = store.subscriber_key(subscriber.email)
         message = build_message(
             rendered,
             subscriber,
             config,
-            message_id=f"<{delivery.digest_id}.{key}@{config.site.domain}>",
+            message_id=message_id_for(delivery.digest_id, subscriber.email, config),
             unsubscribe_url=unsubscribe_url(config, subscriber.token),
         )
         try:
+            key = store.subscriber_key(subscriber.email)
             transport(message, f"{delivery.digest_id}.{key}.syndicate")
         except DeliveryError as exc:
             store.mark_delivery(
@@ -374,13 +374,10 @@ def preview(config: Config, paths: list[Path], out_dir: Path) -> list[Path]:
                 articles.append(_provisional(understand(path, config), now))
             except ArticleError:
                 continue
+    if not articles:
+        return []
     digest = Digest("preview", now, tuple(articles))
-    rendered = render_digest(digest, config, web_url=digest_web_url(config, "preview"))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    html_path, text_path = out_dir / "digest.html", out_dir / "digest.txt"
-    write_atomic(html_path, rendered.html.encode("utf-8"))
-    write_atomic(text_path, rendered.text.encode("utf-8"))
-    return [html_path, text_path]
+    return write_preview(digest, config, out_dir, web_url=digest_web_url(config, "preview"))
 
 
 def _provisional(article: Article, now: datetime) -> Article:

@@ -99,7 +99,8 @@ def test_preview_writes_files_and_records_nothing(site: Path, capsys):
     out_dir = site / "pv"
     assert main(["preview", "--out", str(out_dir), "--config", str(site / "config.toml")]) == 0
     printed = capsys.readouterr().out.split()
-    assert printed == [str(out_dir / "digest.html"), str(out_dir / "digest.txt")]
+    names = ["digest.html", "digest.txt", "digest-web.html", "digest.eml"]
+    assert printed == [str(out_dir / name) for name in names]
     assert "Alexander Rossi" in (out_dir / "digest.txt").read_text(encoding="utf-8")
     assert not (site / "outbox").exists()
     assert not (site / "state" / "syndicate.db").exists()
@@ -125,3 +126,13 @@ def test_status_after_a_run(site: Path, capsys):
     out = capsys.readouterr().out
     assert "articles     1 stored, 0 waiting" in out
     assert "deliveries   1 sent, 0 pending, 0 failed" in out
+
+
+def test_preview_with_nothing_pending_says_so(site: Path, capsys):
+    cfg = ["--config", str(site / "config.toml")]
+    main(["run", *cfg])
+    capsys.readouterr()
+    assert main(["preview", "--out", str(site / "pv"), *cfg]) == 0
+    assert "nothing to preview" in capsys.readouterr().out
+    assert main(["preview", str(SAMPLE), "--out", str(site / "pv"), *cfg]) == 0
+    assert (site / "pv" / "digest.eml").exists()

@@ -348,7 +348,7 @@ def test_write_preview_files(tmp_path):
     assert [p.name for p in paths] == ["digest.html", "digest.txt", "digest-web.html", "digest.eml"]
     msg = email.message_from_bytes(paths[3].read_bytes(), policy=policy.default)
     assert msg["To"] == "Preview <preview@example.invalid>"
-    assert "https://news.example.org/unsubscribe?token=preview" in paths[1].read_text()
+    assert "https://news.example.org/unsubscribe/preview" in paths[1].read_text()
     assert "SYNDICATE-UNSUBSCRIBE" not in paths[0].read_text()
     assert SUMMARY in paths[2].read_text()
 
