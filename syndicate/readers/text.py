@@ -101,7 +101,7 @@ def read_text(
     body = _take_top_meta(body, markers, found, default_tz)
     body = _take_closing_byline(body, markers, found)
     blocks = _blocks(body)
-    blocks = _take_dateline(blocks, found)
+    blocks, found.location = take_dateline(blocks)
     if not blocks:
         raise ArticleError("title but no body text")
     language = detect_language("\n".join([title, *(b.text for b in blocks)]), hint=language_hint)
@@ -280,7 +280,7 @@ def _uncased(ch: str) -> bool:
     return not (ch.isupper() or ch.islower())
 
 
-def _byline(text: str, prefixes: tuple[str, ...]) -> str | None:
+def byline_name(text: str, prefixes: tuple[str, ...]) -> str | None:
     """'By Jane Doe' / 'Oleh: Budi Santoso' / 'Penulis: X | Editor: Y' → the name."""
     for prefix in prefixes:
         if not text.casefold().startswith(prefix.casefold()):
@@ -324,7 +324,7 @@ def _take_top_meta(
         text = lines[i].text
         consumed = False
         for part in re.split(r"\s+[|·•]\s+", text):
-            name = _byline(part, markers.byline)
+            name = byline_name(part, markers.byline)
             if name and found.author is None:
                 found.author = Author(name=name)
                 consumed = True
@@ -365,7 +365,9 @@ def _take_closing_byline(lines: list[Line], markers: Markers, found: _Found) -> 
     if lines:
         last = lines[-1].text
         sign_off = re.match(r"^(?:--?|[—–])\s*(.+)$", last) or re.match(r"^\((.+)\)$", last)
-        name = _byline(last, markers.byline) or (as_name(sign_off.group(1)) if sign_off else None)
+        name = byline_name(last, markers.byline) or (
+            as_name(sign_off.group(1)) if sign_off else None
+        )
         if name and (lines[-1].alone or len(lines) > 1):
             if found.author is None:
                 found.author = Author(name=name)
@@ -414,18 +416,26 @@ def _blocks(lines: list[Line]) -> list[Block]:
     return blocks
 
 
-def _take_dateline(blocks: list[Block], found: _Found) -> list[Block]:
+def match_dateline(text: str) -> tuple[str, int] | None:
+    """("JAKARTA", length of the dateline prefix) when `text` opens with a dateline."""
+    m = _DATELINE.match(text)
+    if not m:
+        return None
+    return (m.group("caps") or m.group("title") or "").strip(" ,"), m.end()
+
+
+def take_dateline(blocks: list[Block]) -> tuple[list[Block], str | None]:
+    """Strip a dateline ("JAKARTA, KOMPAS.com - ") from the first paragraph; return the place."""
     for i, block in enumerate(blocks[:2]):
         if block.kind != "paragraph":
             continue
-        m = _DATELINE.match(block.text)
-        if m:
-            place = (m.group("caps") or m.group("title") or "").strip(" ,")
-            found.location = place
-            rest = block.text[m.end() :].strip()
-            return [*blocks[:i], Block("paragraph", rest), *blocks[i + 1 :]]
+        found = match_dateline(block.text)
+        if found:
+            place, end = found
+            rest = block.text[end:].strip()
+            return [*blocks[:i], Block("paragraph", rest), *blocks[i + 1 :]], place
         break
-    return blocks
+    return blocks, None
 
 
 def read_text_file(text: str, context: ReadContext) -> Article:
