@@ -194,6 +194,12 @@ def extract(markup: str) -> tuple[Any, dict[str, str]]:
     return document, facts
 
 
+def _tags(raw: list[str] | None) -> tuple[str, ...]:
+    # trafilatura passes <meta name="keywords"> through as one comma-separated string.
+    tags = (single_line(t) for entry in raw or [] for t in entry.split(","))
+    return tuple(dict.fromkeys(t for t in tags if t))
+
+
 def read_html(text: str, context: ReadContext) -> Article:
     document, facts = extract(text)
     if document is None or document.body is None:
@@ -226,7 +232,7 @@ def read_html(text: str, context: ReadContext) -> Article:
         published=published,
         updated=updated if updated and updated != published else None,
         url=url if url and url.startswith(("http://", "https://")) else None,
-        tags=tuple(dict.fromkeys(single_line(t) for t in (document.tags or []) if t.strip())),
+        tags=_tags(document.tags),
         image=document.image or None,
         body_html=_render(blocks),
     )

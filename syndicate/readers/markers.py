@@ -56,7 +56,7 @@ def load_markers(config: ReadersConfig | None = None) -> Markers:
     if config is not None:
         lists["furniture"].extend(config.furniture)
         lists["byline"].extend(config.byline_prefixes)
-        lists["related"].extend(getattr(config, "related", []))
+        lists["related"].extend(config.related)
     return Markers(**{kind: _dedupe(items) for kind, items in lists.items()})
 
 
@@ -77,6 +77,10 @@ def match_marker(line: str, markers: tuple[str, ...], *, max_words: int = 12) ->
             # "Sourcey" is not "Source"; only whole words count.
             continue
         if rest.rstrip().endswith((":", "：")) and len(line.split()) <= max_words:
+            return MarkerMatch(marker, "")
+        # Long markers are distinctive enough to match as the start of a short line:
+        # "Simak breaking news dan berita pilihan kami langsung di ponselmu."
+        if len(marker.split()) >= 3 and len(line.split()) <= 20:
             return MarkerMatch(marker, "")
     return None
 

@@ -11,6 +11,7 @@ keep article text when in doubt: dropping a real paragraph is worse than keeping
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING
@@ -45,6 +46,11 @@ _DATELINE = re.compile(
     r"(?:\s*,\s*(?P<extra>[^,—–\n]{1,40}?))?"
     r"(?:\s*\((?P<agency>[^)\n]{1,40})\))?"
     r"\s*(?:--|[-—–])\s+(?=\S)"
+)
+# In scripts without capitals (Arabic, Hebrew, CJK) a dateline is one or two words and a dash
+# with spaces around it: "عمّان — ".
+_UNCASED_DATELINE = re.compile(
+    r"^(?P<place>[^\s\d\W]\S{1,20}(?: \S{2,20})?)\s+(?:--|[-—–])\s+(?=\S)"
 )
 
 # Words a person's name may contain in lower case.
@@ -289,7 +295,9 @@ def byline_name(text: str, prefixes: tuple[str, ...]) -> str | None:
         if rest[:1].isalnum() and not _CJK.match(rest[:1]) and not _CJK.match(prefix[-1:]):
             continue  # "Byron …" is not "By ron"
         rest = rest.lstrip(" :：-–—")
-        names = re.split(r"\s+(?:and|dan|&)\s+|\s*,\s*(?=[A-Z][a-z]+ [A-Z])", rest)
+        # "Jane Doe, Staff Reporter" is one name and a role; "A, B and C" are three names.
+        several = re.search(r"\s(?:and|dan|&)\s", rest)
+        names = re.split(r"\s+(?:and|dan|&)\s+|\s*,\s*" if several else r"\s+&\s+", rest)
         first = as_name(names[0]) if names else None
         if first is None:
             continue
@@ -310,7 +318,8 @@ def _date_line(text: str, default_tz: tzinfo) -> tuple[str, datetime] | None:
         return None
     dt, m = found
     leftover = _DATE_LABELS.sub("", text[: m.start()] + text[m.end() :])
-    if re.sub(r"[\W_]+", "", leftover):
+    # Allow a site name or a short label ("Kompas.com - 26/11/2026, 14:30 WIB").
+    if len(re.sub(r"[^\w.]+", " ", leftover).split()) > 2:
         return None
     return ("updated" if _UPDATED_LABEL.match(text) else "published", dt)
 
@@ -397,6 +406,7 @@ def _blocks(lines: list[Line]) -> list[Block]:
         prev = lines[i - 1] if i > 0 else None
         nxt = lines[i + 1] if i + 1 < len(lines) else None
         followed_by_text = nxt is not None and not nxt.marker and not _is_heading_like(nxt.text)
+        followed_by_content = nxt is not None and (nxt.marker or not _is_heading_like(nxt.text))
         if line.marker:
             # "  • Keuntungan geopolitik" standing alone between paragraphs is a section title
             # the publisher styled as a bullet; a run of bullets is a list.
@@ -409,7 +419,7 @@ def _blocks(lines: list[Line]) -> list[Block]:
                 blocks.append(Block("heading", line.text, line.marker))
             else:
                 blocks.append(Block("item", line.text, line.marker))
-        elif _is_heading_like(line.text) and followed_by_text:
+        elif _is_heading_like(line.text) and followed_by_content:
             blocks.append(Block("heading", line.text))
         else:
             blocks.append(Block("paragraph", line.text))
@@ -419,9 +429,16 @@ def _blocks(lines: list[Line]) -> list[Block]:
 def match_dateline(text: str) -> tuple[str, int] | None:
     """("JAKARTA", length of the dateline prefix) when `text` opens with a dateline."""
     m = _DATELINE.match(text)
-    if not m:
-        return None
-    return (m.group("caps") or m.group("title") or "").strip(" ,"), m.end()
+    if m:
+        return (m.group("caps") or m.group("title") or "").strip(" ,"), m.end()
+    m = _UNCASED_DATELINE.match(text)
+    # Letters and combining marks only (Arabic vowel signs such as the shadda in "عمّان").
+    if m and all(
+        (ch.isalpha() and _uncased(ch)) or unicodedata.category(ch).startswith("M") or ch == " "
+        for ch in m.group("place")
+    ):
+        return m.group("place"), m.end()
+    return None
 
 
 def take_dateline(blocks: list[Block]) -> tuple[list[Block], str | None]:
