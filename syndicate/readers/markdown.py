@@ -163,8 +163,12 @@ def read_markdown(text: str, context: ReadContext) -> Article:
     for part in parts:
         _describe(part)
     parts = [p for p in parts if p.blocks or p.tokens[0].type == "hr"]
+    while parts and not parts[0].blocks:
+        parts.pop(0)  # a leading "---" rule
 
     title = meta.get("title") if isinstance(meta.get("title"), str) else None
+    if title and parts and parts[0].heading_level and parts[0].blocks[0].text == single_line(title):
+        parts.pop(0)  # the body repeats the front matter title
     if not title and parts and parts[0].heading_level:
         # The document's first heading is its title (and not also a section of its body).
         title = parts.pop(0).blocks[0].text
