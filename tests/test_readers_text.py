@@ -208,3 +208,59 @@ def test_source_is_relative_with_forward_slashes(tmp_path):
     (tmp_path / "2026" / "11").mkdir(parents=True)
     article = read_string(tmp_path, "Title\n\nSome body text here.\n", name="2026/11/story.txt")
     assert article.source == "2026/11/story.txt"
+
+
+@pytest.mark.parametrize(
+    ("opening", "place"),
+    [
+        ("JAKARTA, KOMPAS.com - ", "JAKARTA"),
+        ("SPRINGFIELD — ", "SPRINGFIELD"),
+        ("WASHINGTON (Reuters) - ", "WASHINGTON"),
+        ("SPRINGFIELD, Ill. — ", "SPRINGFIELD"),
+        ("Jakarta (ANTARA) - ", "Jakarta"),
+        ("Liputan6.com, Jakarta - ", "Jakarta"),
+        ("TEMPO.CO, Jakarta - ", "Jakarta"),
+        ("Jakarta - ", "Jakarta"),
+        ("Jakarta, CNN Indonesia -- ", "Jakarta"),
+        ("NEW YORK — ", "NEW YORK"),
+    ],
+)
+def test_datelines(tmp_path, opening, place):
+    sentence = "Harga beras naik lagi pekan ini di semua pasar tradisional."
+    article = read_string(tmp_path, f"Judul\n\n{opening}{sentence}\n")
+    assert article.location == place
+    assert article.paragraphs == (sentence,)
+
+
+@pytest.mark.parametrize(
+    "opening",
+    ["NATO - the alliance met today. ", "Jakarta-Bandung toll road is busy. ", "Meanwhile - "],
+)
+def test_not_datelines(tmp_path, opening):
+    article = read_string(tmp_path, f"Title\n\n{opening}more text follows here.\n")
+    assert article.location is None
+    assert article.paragraphs == (f"{opening}more text follows here.".strip(),)
+
+
+def test_footer_lines_are_dropped(tmp_path):
+    text = (
+        "Title\n\nBy Jane Doe\nStaff Writer\n\nThe only paragraph of the story.\n\n"
+        "© 2026 Northern Ledger. All rights reserved.\n\nShare this article\n"
+    )
+    article = read_string(tmp_path, text)
+    assert article.author == Author(name="Jane Doe")
+    assert article.paragraphs == ("The only paragraph of the story.",)
+
+
+def test_other_languages_furniture(tmp_path):
+    text = (
+        "Le gouvernement annonce un plan pour le rail\n\nPar Jean Dupont\n\n"
+        "Le gouvernement a présenté mardi un plan de dix milliards d'euros pour moderniser "
+        "les lignes régionales.\n\nLire aussi : La grève des contrôleurs se poursuit\n\n"
+        "Les travaux commenceront au printemps.\n\nSource : AFP\n"
+    )
+    article = read_string(tmp_path, text)
+    assert article.author == Author(name="Jean Dupont")
+    assert article.language == "fr"
+    assert article.related == (RelatedLink("La grève des contrôleurs se poursuit"),)
+    assert len(article.paragraphs) == 2 and "AFP" not in article.text

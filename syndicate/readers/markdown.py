@@ -15,7 +15,7 @@ from syndicate.model import Article, Author, Block, RelatedLink
 from syndicate.readers.errors import ArticleError
 from syndicate.readers.frontmatter import apply_front_matter, split_front_matter
 from syndicate.readers.hygiene import single_line
-from syndicate.readers.markers import Markers, match_marker
+from syndicate.readers.markers import Markers, is_copyright, match_marker
 from syndicate.readers.sanitize import clean_html, html_to_text
 from syndicate.readers.text import as_name, byline_name, match_dateline
 
@@ -129,7 +129,7 @@ def _is_furniture(part: _Part, markers: Markers, related: list[RelatedLink]) -> 
     if rel is not None:
         return True
     junk = match_marker(text, markers.furniture)
-    return junk is not None and len(junk.payload.split()) <= 15
+    return (junk is not None and len(junk.payload.split()) <= 15) or is_copyright(text)
 
 
 def _take_dateline(parts: list[_Part]) -> str | None:

@@ -85,5 +85,13 @@ def match_marker(line: str, markers: tuple[str, ...], *, max_words: int = 12) ->
     return None
 
 
+_COPYRIGHT = re.compile(r"^(?:©|\(c\)|copyright\b|hak cipta\b)", re.I)
+
+
+def is_copyright(line: str) -> bool:
+    """'© 2026 Northern Ledger. All rights reserved.' — page footer, never article text."""
+    return bool(_COPYRIGHT.match(line)) and len(line.split()) <= 25
+
+
 def _is_cjk(ch: str) -> bool:
     return "\u3040" <= ch <= "\u30ff" or "\u3400" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af"

@@ -22,7 +22,7 @@ from syndicate.readers.dates import find_date
 from syndicate.readers.errors import ArticleError
 from syndicate.readers.frontmatter import apply_front_matter, split_front_matter
 from syndicate.readers.hygiene import single_line
-from syndicate.readers.markers import Markers, match_marker
+from syndicate.readers.markers import Markers, is_copyright, match_marker
 
 if TYPE_CHECKING:
     from syndicate.readers import ReadContext
@@ -38,14 +38,26 @@ _CLOSING_QUOTES = "\"'”’»」』)]"
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _URL = re.compile(r"https?://\S+")
 
-# "JAKARTA, KOMPAS.com - ", "SPRINGFIELD — ", "WASHINGTON (Reuters) - ", "LONDON, Nov 27 (AP) —",
-# "Jakarta (ANTARA) - ". An all-caps place, or a capitalised one with an agency in parentheses.
-_DATELINE = re.compile(
-    r"^(?:(?P<caps>[A-Z][A-Z'’.]+(?:[ -][A-Z][A-Z'’.]*){0,3})"
-    r"|(?P<title>[A-Z][a-z]+(?: [A-Z][a-z]+){0,2})(?=\s*(?:,[^,\n]{1,30})?\s*\())"
-    r"(?:\s*,\s*(?P<extra>[^,—–\n]{1,40}?))?"
-    r"(?:\s*\((?P<agency>[^)\n]{1,40})\))?"
-    r"\s*(?:--|[-—–])\s+(?=\S)"
+_DASH = r"(?:--|[-—–])"
+_TITLE_PLACE = r"[A-Z][a-z]+(?: [A-Z][a-z]+){0,2}"
+_OUTLET = (
+    r"(?:[A-Za-z0-9]+\.(?:[A-Za-z]{2,4}\.)?[A-Za-z]{2,4}|[A-Z0-9][A-Z0-9&]+(?: [A-Z][A-Za-z]+)?)"
+)
+_DATELINES = (
+    # "Jakarta (ANTARA) - ": a capitalised place with an agency in parentheses.
+    re.compile(rf"^(?P<place>{_TITLE_PLACE})\s*\([^)\n]{{1,40}}\)\s*{_DASH}\s+(?=\S)"),
+    # "Liputan6.com, Jakarta - ", "TEMPO.CO, Jakarta - ": the outlet first.
+    re.compile(rf"^{_OUTLET}\s*,\s*(?P<place>{_TITLE_PLACE})\s+{_DASH}\s+(?=\S)"),
+    # "JAKARTA, KOMPAS.com - ", "SPRINGFIELD — ", "WASHINGTON (Reuters) - ",
+    # "LONDON, Nov 27 (AP) —": an all-caps place, then anything short.
+    re.compile(
+        r"^(?P<place>[A-Z][A-Z'’.]+(?:[ -][A-Z][A-Z'’.]*){0,3})"
+        r"(?:\s*,\s*[^,—–\n]{1,40}?)?(?:\s*\([^)\n]{1,40}\))?"
+        rf"\s*{_DASH}\s+(?=\S)"
+    ),
+    # "Jakarta - ", "Jakarta, CNN Indonesia -- ": a capitalised place, maybe an outlet, and a
+    # spaced dash (an unspaced one is a compound word: "Jakarta-Bandung").
+    re.compile(rf"^(?P<place>{_TITLE_PLACE})(?:\s*,\s*{_OUTLET})?\s+{_DASH}\s+(?=\S)"),
 )
 # In scripts without capitals (Arabic, Hebrew, CJK) a dateline is one or two words and a dash
 # with spaces around it: "عمّان — ".
@@ -234,7 +246,7 @@ def _drop_furniture(lines: list[Line], markers: Markers, found: _Found) -> list[
             )
             continue
         junk = match_marker(line.text, markers.furniture)
-        if junk is not None and len(junk.payload.split()) <= 15:
+        if (junk is not None and len(junk.payload.split()) <= 15) or is_copyright(line.text):
             continue
         kept.append(line)
     return kept
@@ -328,31 +340,43 @@ def _take_top_meta(
     lines: list[Line], markers: Markers, found: _Found, default_tz: tzinfo
 ) -> list[Line]:
     """Bylines and date lines right under the title ("By Jane Doe | 27 Nov 2026")."""
+
+    def take_date(text: str) -> bool:
+        dated = _date_line(text, default_tz)
+        if not dated:
+            return False
+        kind, dt = dated
+        if kind == "updated" or found.published is not None:
+            found.updated = found.updated or dt
+        else:
+            found.published = dt
+        return True
+
+    def take_part(part: str) -> bool:
+        if found.author is None and (name := byline_name(part, markers.byline)):
+            found.author = Author(name=name)
+            return True
+        return take_date(part) or (found.author is not None and _is_role(part))
+
     i = 0
-    while i < min(len(lines), 4):
+    while i < min(len(lines), 4) and len(lines[i].text) <= 160 and not lines[i].marker:
         text = lines[i].text
-        consumed = False
-        for part in re.split(r"\s+[|·•]\s+", text):
-            name = byline_name(part, markers.byline)
-            if name and found.author is None:
-                found.author = Author(name=name)
-                consumed = True
-                continue
-            dated = _date_line(part, default_tz)
-            if dated:
-                kind, dt = dated
-                if kind == "updated" or found.published is not None:
-                    found.updated = found.updated or dt
-                else:
-                    found.published = dt
-                consumed = True
-                continue
-            consumed = False
-            break
-        if not consumed:
+        if not (take_date(text) or all(map(take_part, re.split(r"\s+[|·•/]\s+", text)))):
             break
         i += 1
     return lines[i:]
+
+
+_ROLES = re.compile(
+    r"\b(staff|writer|reporter|correspondent|editor|contributor|columnist|journalist|"
+    r"wartawan|kontributor|koresponden|jurnalis|redaktur|penulis)\b",
+    re.I,
+)
+
+
+def _is_role(text: str) -> bool:
+    """'Staff Writer', 'Energy correspondent', 'Wartawan Kompas.com' under a byline."""
+    return len(text.split()) <= 5 and bool(_ROLES.search(text)) and not _ends_sentence(text)
 
 
 def _take_closing_byline(lines: list[Line], markers: Markers, found: _Found) -> list[Line]:
@@ -428,9 +452,11 @@ def _blocks(lines: list[Line]) -> list[Block]:
 
 def match_dateline(text: str) -> tuple[str, int] | None:
     """("JAKARTA", length of the dateline prefix) when `text` opens with a dateline."""
-    m = _DATELINE.match(text)
-    if m:
-        return (m.group("caps") or m.group("title") or "").strip(" ,"), m.end()
+    for pattern in _DATELINES:
+        m = pattern.match(text)
+        # The story starts right after a dateline: "NATO - the alliance …" is not one.
+        if m and not text[m.end()].islower():
+            return m.group("place").strip(" ,"), m.end()
     m = _UNCASED_DATELINE.match(text)
     # Letters and combining marks only (Arabic vowel signs such as the shadda in "عمّان").
     if m and all(
