@@ -15,7 +15,7 @@ from syndicate.model import Article, Author, Block, RelatedLink
 from syndicate.readers.errors import ArticleError
 from syndicate.readers.frontmatter import apply_front_matter, split_front_matter
 from syndicate.readers.hygiene import single_line
-from syndicate.readers.markers import Markers, is_copyright, match_marker
+from syndicate.readers.markers import Markers, furniture_kind
 from syndicate.readers.sanitize import clean_html, html_to_text
 from syndicate.readers.text import as_name, byline_name, match_dateline
 
@@ -119,17 +119,14 @@ def _is_furniture(part: _Part, markers: Markers, related: list[RelatedLink]) -> 
     """'**Baca juga:** [Headline](url)' → a related link; 'Sumber: Reuters' → dropped."""
     if len(part.blocks) != 1 or part.blocks[0].kind != "paragraph":
         return False
-    text = part.blocks[0].text
-    rel = match_marker(text, markers.related)
-    if rel is not None and rel.payload:
+    kind = furniture_kind(part.blocks[0].text, markers)
+    if kind is None:
+        return False
+    if kind[0] == "related" and kind[1]:
         inline = next((t for t in part.tokens if t.type == "inline"), None)
         url = _first_link(inline) if inline is not None else None
-        related.append(RelatedLink(title=rel.payload, url=url))
-        return True
-    if rel is not None:
-        return True
-    junk = match_marker(text, markers.furniture)
-    return (junk is not None and len(junk.payload.split()) <= 15) or is_copyright(text)
+        related.append(RelatedLink(title=kind[1], url=url))
+    return True
 
 
 def _take_dateline(parts: list[_Part]) -> str | None:

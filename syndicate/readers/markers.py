@@ -85,6 +85,18 @@ def match_marker(line: str, markers: tuple[str, ...], *, max_words: int = 12) ->
     return None
 
 
+def furniture_kind(line: str, markers: Markers) -> tuple[str, str] | None:
+    """("related", headline) for 'Baca juga: Headline', ("related", "") for a bare marker,
+    ("drop", "") for furniture such as 'Sumber: Reuters' or '© 2026 …', None for text."""
+    rel = match_marker(line, markers.related)
+    if rel is not None:
+        return "related", rel.payload
+    junk = match_marker(line, markers.furniture)
+    if (junk is not None and len(junk.payload.split()) <= 15) or is_copyright(line):
+        return "drop", ""
+    return None
+
+
 _COPYRIGHT = re.compile(r"^(?:©|\(c\)|copyright\b|hak cipta\b)", re.I)
 
 
