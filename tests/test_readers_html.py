@@ -162,3 +162,18 @@ def test_trafilatura_drops_subheadings_in_unrecognised_containers():
     assert read_html(page, context).sections == ()
     renamed = page.replace('class="read__content"', 'class="article-body"')
     assert read_html(renamed, context).sections == ("Tiket bisa dipesan mulai hari ini",)
+
+
+def test_byline_paragraph_in_the_body_becomes_the_author(tmp_path):
+    first = "The harbour reopened on Monday after three weeks of repairs to the seawall. " * 2
+    second = "Fishing boats were the first to leave, followed by the ferry to the islands. " * 2
+    article = read_string(
+        tmp_path,
+        "<html><head><title>Harbour reopens</title></head><body><article>"
+        "<h1>Harbour reopens</h1><p>By Jane Doe | 27 November 2026</p>"
+        f"<p>{first}</p><p>{second}</p></article></body></html>",
+        "b.html",
+    )
+    assert article.author == Author(name="Jane Doe")
+    assert article.published == datetime(2026, 11, 27, tzinfo=UTC)
+    assert article.paragraphs == (first.strip(), second.strip())

@@ -23,7 +23,7 @@ from syndicate.readers.errors import ArticleError
 from syndicate.readers.hygiene import normalize, single_line
 from syndicate.readers.markers import Markers, furniture_kind
 from syndicate.readers.sanitize import clean_html
-from syndicate.readers.text import take_dateline
+from syndicate.readers.text import take_dateline, take_top_meta
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -244,6 +244,7 @@ def read_html(text: str, context: ReadContext) -> Article:
         for b, link in _blocks_from_body(document.body, title)
     ]
     blocks, related = _drop_furniture([p for p in pairs if p[0].text], context.markers)
+    blocks, byline, dateline_date = take_top_meta(blocks, context.markers, context.default_tz)
     blocks, location = take_dateline(blocks)
     if not title and blocks:
         title = blocks.pop(0).text
@@ -251,8 +252,10 @@ def read_html(text: str, context: ReadContext) -> Article:
         raise ArticleError("no title and no text in the HTML page")
     if not blocks:
         raise ArticleError("title but no body text")
-    author = single_line(document.author or "")
-    published = parse_date(facts.get("published") or document.date, context.default_tz)
+    author = single_line(document.author or "") or (byline.name if byline else "")
+    published = (
+        parse_date(facts.get("published") or document.date, context.default_tz) or dateline_date
+    )
     updated = parse_date(facts.get("updated"), context.default_tz)
     url = facts.get("canonical") or document.url
     lang = facts.get("lang")

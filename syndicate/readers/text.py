@@ -467,6 +467,16 @@ def match_dateline(text: str) -> tuple[str, int] | None:
     return None
 
 
+def take_top_meta(
+    blocks: list[Block], markers: Markers, default_tz: tzinfo
+) -> tuple[list[Block], Author | None, datetime | None]:
+    """Byline and date paragraphs at the top of an extracted body ("By Jane Doe | 27 Nov")."""
+    found = _Found()
+    lines = [Line(b.text, b.marker) for b in blocks]
+    rest = _take_top_meta(lines, markers, found, default_tz)
+    return blocks[len(lines) - len(rest) :], found.author, found.published
+
+
 def take_dateline(blocks: list[Block]) -> tuple[list[Block], str | None]:
     """Strip a dateline ("JAKARTA, KOMPAS.com - ") from the first paragraph; return the place."""
     for i, block in enumerate(blocks[:2]):
