@@ -152,7 +152,9 @@ def test_sentences_that_look_like_bylines_are_text(tmp_path):
     )
 
 
-@pytest.mark.parametrize("sign_off", ["— Jane Doe", "Oleh: Jane Doe", "(Jane Doe)"])
+@pytest.mark.parametrize(
+    "sign_off", ["— Jane Doe", "– Jane Doe", "-- Jane Doe", "Oleh: Jane Doe", "(Jane Doe)"]
+)
 def test_closing_sign_off(tmp_path, sign_off):
     text = f"Title\n\nThe article has one paragraph of real text in it.\n\n{sign_off}\n"
     article = read_string(tmp_path, text)
@@ -264,3 +266,10 @@ def test_other_languages_furniture(tmp_path):
     assert article.language == "fr"
     assert article.related == (RelatedLink("La grève des contrôleurs se poursuit"),)
     assert len(article.paragraphs) == 2 and "AFP" not in article.text
+
+
+def test_a_list_ending_in_a_name_keeps_its_last_item(tmp_path):
+    text = "Title\n\nThe panel:\n\n- Ann Lee\n- Bo Chen\n"
+    article = read_string(tmp_path, text)
+    assert article.author is None
+    assert [b.text for b in article.blocks if b.kind == "item"] == ["Ann Lee", "Bo Chen"]

@@ -60,11 +60,17 @@ def load_markers(config: ReadersConfig | None = None) -> Markers:
     return Markers(**{kind: _dedupe(items) for kind, items in lists.items()})
 
 
+@lru_cache(maxsize=64)
+def _folded(markers: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((marker, marker.casefold()) for marker in markers)
+
+
 def match_marker(line: str, markers: tuple[str, ...], *, max_words: int = 12) -> MarkerMatch | None:
     """Does `line` start with one of `markers` as a furniture line would? See data/readers.toml."""
+    if len(line) > 400:
+        return None  # a paragraph, not a furniture line; keeps 5 MB files fast
     folded = line.casefold()
-    for marker in markers:
-        m = marker.casefold()
+    for marker, m in _folded(markers):
         if not folded.startswith(m):
             continue
         rest = line[len(marker) :]

@@ -394,14 +394,21 @@ def _take_closing_byline(lines: list[Line], markers: Markers, found: _Found) -> 
         ) and (found.author is None or found.author.name == name):
             found.author = Author(name=name, bio=bio)
             return lines[:i] + lines[i + 2 :]
-    # A sign-off on the last line.
+    # A sign-off on the last line: "— Jane Doe", "(Jane Doe)", "Oleh: Jane Doe". A dash
+    # sign-off parses as a one-item list ("– Jane Doe"), so a lone dash item counts too.
     if lines:
-        last = lines[-1].text
-        sign_off = re.match(r"^(?:--?|[—–])\s*(.+)$", last) or re.match(r"^\((.+)\)$", last)
-        name = byline_name(last, markers.byline) or (
-            as_name(sign_off.group(1)) if sign_off else None
+        last = lines[-1]
+        lone_dash_item = last.marker in ("-", "–") and (len(lines) < 2 or not lines[-2].marker)
+        sign_off = re.match(r"^(?:--?|[—–])\s*(.+)$", last.text) or re.match(
+            r"^\((.+)\)$", last.text
         )
-        if name and (lines[-1].alone or len(lines) > 1):
+        name = None
+        if not last.marker or lone_dash_item:
+            candidate = last.text if lone_dash_item else (sign_off.group(1) if sign_off else "")
+            name = byline_name(last.text, markers.byline) or (
+                as_name(candidate) if candidate and candidate == as_name(candidate) else None
+            )
+        if name:
             if found.author is None:
                 found.author = Author(name=name)
             return lines[:-1]
@@ -513,6 +520,8 @@ def read_text_file(text: str, context: ReadContext) -> Article:
         source=context.source,
         markers=context.markers,
         default_tz=context.default_tz,
-        language_hint=meta.get("lang") if isinstance(meta.get("lang"), str) else None,
+        language_hint=meta.get("lang")
+        if isinstance(meta.get("lang"), str)
+        else context.language_hint,
     )
     return apply_front_matter(article, meta, context.default_tz)
