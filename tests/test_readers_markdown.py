@@ -178,3 +178,18 @@ def test_thematic_break_is_not_front_matter(tmp_path):
 def test_heading_only_is_title_without_body(tmp_path):
     with pytest.raises(ArticleError, match=r"^title but no body text$"):
         read_string(tmp_path, "---\ntitle: Only a title\n---\n\n# Only a title\n")
+
+
+def test_bare_read_also_marker_takes_the_linked_list_after_it(tmp_path):
+    article = read_string(
+        tmp_path,
+        "# Judul\n\nParagraf pertama berita.\n\n**Baca juga:**\n\n"
+        "- [Harga emas naik](https://example.id/emas)\n- [Rupiah menguat](https://example.id/rp)\n\n"
+        "Paragraf kedua berita.\n",
+    )
+    assert article.related == (
+        RelatedLink("Harga emas naik", "https://example.id/emas"),
+        RelatedLink("Rupiah menguat", "https://example.id/rp"),
+    )
+    assert article.paragraphs == ("Paragraf pertama berita.", "Paragraf kedua berita.")
+    assert "Harga emas" not in (article.body_html or "")

@@ -129,6 +129,20 @@ def _is_furniture(part: _Part, markers: Markers, related: list[RelatedLink]) -> 
     return True
 
 
+def _take_headlines(part: _Part, related: list[RelatedLink]) -> bool:
+    """The paragraph or list right after a bare "Read also:": each line a linked headline."""
+    if part.heading_level or not part.blocks:
+        return False
+    inlines = [t for t in part.tokens if t.type == "inline"]
+    if len(inlines) != len(part.blocks) or any(len(b.text.split()) > 25 for b in part.blocks):
+        return False
+    links = [_first_link(t) for t in inlines]
+    if not all(links) and len(part.blocks) > 1:
+        return False
+    related.extend(RelatedLink(b.text, url) for b, url in zip(part.blocks, links, strict=True))
+    return True
+
+
 def _take_dateline(parts: list[_Part]) -> str | None:
     """Strip a dateline from the first paragraph, in its block and in the tokens (for HTML)."""
     for part in parts[:2]:
@@ -178,8 +192,16 @@ def read_markdown(text: str, context: ReadContext) -> Article:
     related: list[RelatedLink] = []
     author: Author | None = None
     kept: list[_Part] = []
+    expect_headlines = False
     for index, part in enumerate(parts):
+        if expect_headlines and _take_headlines(part, related):
+            expect_headlines = False
+            continue
+        expect_headlines = False
         if _is_furniture(part, context.markers, related):
+            # A bare "Baca juga:" announces headlines in the next paragraph or list.
+            text = part.blocks[0].text
+            expect_headlines = furniture_kind(text, context.markers) == ("related", "")
             continue
         if index < 2 and author is None and len(part.blocks) == 1 and not part.heading_level:
             name = byline_name(part.blocks[0].text, context.markers.byline)
