@@ -40,6 +40,7 @@ def reason(path: Path, inbox: Path, **kwargs) -> str:
         "#autosave#",
         "a.crdownload",
         ".a.swp",
+        "~$draft.txt",  # Microsoft Office lock file
     ],
 )
 def test_temporary_names_are_never_candidates(name):

@@ -35,8 +35,21 @@ def read_bytes(tmp_path: Path, data: bytes, name: str = "a.txt"):
         ID_TEXT.encode("cp1252"),
         ID_TEXT.replace("“", '"').replace("”", '"').replace("—", "-").encode("latin-1"),
         ID_TEXT.replace("\n", "\r\n").encode("cp1252"),
+        ID_TEXT.encode("utf-16-le"),
+        ID_TEXT.encode("utf-16-be"),
     ],
-    ids=["utf8", "utf8-bom", "utf16le-bom", "utf16be-bom", "utf16", "cp1252", "latin1", "crlf"],
+    ids=[
+        "utf8",
+        "utf8-bom",
+        "utf16le-bom",
+        "utf16be-bom",
+        "utf16",
+        "cp1252",
+        "latin1",
+        "crlf",
+        "utf16le-no-bom",
+        "utf16be-no-bom",
+    ],
 )
 def test_encodings_decode_to_the_same_text(tmp_path, data):
     article = read_bytes(tmp_path, data)
@@ -104,3 +117,12 @@ def test_rtl_and_cjk_survive_the_whole_reader(tmp_path):
 def test_utf8_decodes_even_when_it_could_be_latin1():
     # Every byte string is valid latin-1; UTF-8 must be tried (and win) first.
     assert decode("naïve résumé".encode()) == "naïve résumé"
+
+
+@pytest.mark.parametrize(
+    ("sample", "encoding"),
+    [("zh_news.txt", "gbk"), ("zh_news.txt", "gb18030"), ("ar_news.txt", "cp1256")],
+)
+def test_legacy_cjk_and_arabic_encodings(sample, encoding):
+    text = (Path(__file__).parent / "samples" / "readers" / sample).read_text(encoding="utf-8")
+    assert decode(text.encode(encoding)) == text

@@ -44,7 +44,7 @@ SUFFIXES: dict[str, str] = {
 }
 
 # Names editors, rsync, browsers and publishers' tools use while a file is still being written.
-_TEMPORARY = re.compile(r"^\.|\.(tmp|temp|part|partial|crdownload|swp|swx)$|~$|^#.*#$", re.I)
+_TEMPORARY = re.compile(r"^\.|^~\$|\.(tmp|temp|part|partial|crdownload|swp|swx)$|~$|^#.*#$", re.I)
 _HTML_START = re.compile(
     r"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>])", re.I | re.S
 )
