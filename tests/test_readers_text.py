@@ -273,3 +273,35 @@ def test_a_list_ending_in_a_name_keeps_its_last_item(tmp_path):
     article = read_string(tmp_path, text)
     assert article.author is None
     assert [b.text for b in article.blocks if b.kind == "item"] == ["Ann Lee", "Bo Chen"]
+
+
+def test_detik_style():
+    article = read("id_detik.txt")
+    assert article.author == Author(name="Andi Saputra")  # "Andi Saputra - detikFinance"
+    assert article.published == datetime(2026, 11, 26, 15, 42, tzinfo=WIB)
+    assert article.location == "Jakarta"
+    assert article.paragraphs[0].startswith("Menteri Keuangan mengumumkan defisit")
+    assert len(article.blocks) == 3
+    for junk in ("detikFinance", "Simak Video", "Gambas", "(abc/dna)", "Rabu, 26 Nov"):
+        assert junk not in article.text, junk
+
+
+def test_blog_post_furniture():
+    article = read("en_blog.txt")
+    assert article.title == "Why I Stopped Using Microservices for Small Projects"
+    assert article.sections == ("What I do now",)
+    assert len(article.paragraphs) == 4
+    for junk in ("Unsplash", "Thanks for reading", "Originally published"):
+        assert junk not in article.text, junk
+
+
+def test_japanese_with_agency_credit():
+    article = read("ja_news.txt")
+    assert article.language == "ja"
+    assert article.sections == ("今後の課題",)
+    assert article.related == (RelatedLink("物価高で給食の献立見直し相次ぐ"),)
+    assert article.author == Author(name="共同")  # "（共同）": the Kyodo News credit
+    assert (
+        article.paragraphs[-1]
+        == "一方で、食材価格の高騰が続く中、給食の質をどう維持するかが課題となる。"
+    )

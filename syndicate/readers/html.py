@@ -223,7 +223,7 @@ def _drop_furniture(
         if kind is not None:
             if kind[0] == "related" and kind[1]:
                 related.append(RelatedLink(title=kind[1], url=link))
-            expect_headline = kind == ("related", "")
+            expect_headline = kind[0] == "announce"
             continue
         if expect_headline and link and len(block.text.split()) <= 25:
             related.append(RelatedLink(title=block.text, url=link))

@@ -201,7 +201,7 @@ def read_markdown(text: str, context: ReadContext) -> Article:
         if _is_furniture(part, context.markers, related):
             # A bare "Baca juga:" announces headlines in the next paragraph or list.
             text = part.blocks[0].text
-            expect_headlines = furniture_kind(text, context.markers) == ("related", "")
+            expect_headlines = furniture_kind(text, context.markers) == ("announce", "")
             continue
         if index < 2 and author is None and len(part.blocks) == 1 and not part.heading_level:
             name = byline_name(part.blocks[0].text, context.markers.byline)

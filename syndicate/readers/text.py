@@ -22,7 +22,7 @@ from syndicate.readers.dates import find_date
 from syndicate.readers.errors import ArticleError
 from syndicate.readers.frontmatter import apply_front_matter, split_front_matter
 from syndicate.readers.hygiene import single_line
-from syndicate.readers.markers import Markers, is_copyright, match_marker
+from syndicate.readers.markers import Markers, is_boilerplate, match_marker
 
 if TYPE_CHECKING:
     from syndicate.readers import ReadContext
@@ -216,6 +216,8 @@ def _drop_furniture(lines: list[Line], markers: Markers, found: _Found) -> list[
                 if link:
                     found.related.append(link)
                 continue
+            if not rel.bare:
+                continue  # "Baca juga berita lainnya di sini": furniture, no headline
             # A bare "Baca juga:": the headlines are the short lines right after it, up to the
             # first real paragraph, another marker, or the end of their group.
             first = True
@@ -246,7 +248,7 @@ def _drop_furniture(lines: list[Line], markers: Markers, found: _Found) -> list[
             )
             continue
         junk = match_marker(line.text, markers.furniture)
-        if (junk is not None and len(junk.payload.split()) <= 15) or is_copyright(line.text):
+        if (junk is not None and len(junk.payload.split()) <= 15) or is_boilerplate(line.text):
             continue
         kept.append(line)
     return kept
@@ -353,7 +355,7 @@ def _take_top_meta(
         return True
 
     def take_part(part: str) -> bool:
-        if found.author is None and (name := byline_name(part, markers.byline)):
+        if found.author is None and (name := byline_name(part, markers.byline) or _signed(part)):
             found.author = Author(name=name)
             return True
         return take_date(part) or (found.author is not None and _is_role(part))
@@ -365,6 +367,23 @@ def _take_top_meta(
             break
         i += 1
     return lines[i:]
+
+
+_NAME_AND_OUTLET = re.compile(r"^(?P<name>[^,|\-–—]{3,60}?)\s*(?:,|\s[-–—|]\s)\s*(?P<outlet>\S+)$")
+
+
+def _signed(text: str) -> str | None:
+    """'Andi Saputra - detikFinance', 'Jane Doe, BBC News': a name and the outlet's one-word
+    name (camel-cased, dotted or all caps), with no "By" in front."""
+    m = _NAME_AND_OUTLET.match(text)
+    if not m:
+        return None
+    outlet = m.group("outlet")
+    looks_like_outlet = (
+        "." in outlet.strip(".") or outlet.isupper() or re.search(r"[a-z][A-Z]", outlet) is not None
+    )
+    name = as_name(m.group("name"))
+    return name if looks_like_outlet and name == m.group("name").strip() else None
 
 
 _ROLES = re.compile(
@@ -400,7 +419,7 @@ def _take_closing_byline(lines: list[Line], markers: Markers, found: _Found) -> 
         last = lines[-1]
         lone_dash_item = last.marker in ("-", "–") and (len(lines) < 2 or not lines[-2].marker)
         sign_off = re.match(r"^(?:--?|[—–])\s*(.+)$", last.text) or re.match(
-            r"^\((.+)\)$", last.text
+            r"^[(（]\s*(.+?)\s*[)）]$", last.text
         )
         name = None
         if not last.marker or lone_dash_item:
