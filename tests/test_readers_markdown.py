@@ -193,3 +193,18 @@ def test_bare_read_also_marker_takes_the_linked_list_after_it(tmp_path):
     )
     assert article.paragraphs == ("Paragraf pertama berita.", "Paragraf kedua berita.")
     assert "Harga emas" not in (article.body_html or "")
+
+
+def test_table_rows_read_as_lines(tmp_path):
+    article = read_string(
+        tmp_path,
+        "# Harga pangan\n\nHarga di Jakarta pekan ini:\n\n"
+        "| Komoditas | Harga (Rp/kg) |\n|---|---:|\n| Beras | 14.500 |\n| Cabai rawit | 62.000 |\n",
+    )
+    assert article.paragraphs == (
+        "Harga di Jakarta pekan ini:",
+        "Komoditas | Harga (Rp/kg)",
+        "Beras | 14.500",
+        "Cabai rawit | 62.000",
+    )
+    assert "<table>" in (article.body_html or "")

@@ -80,9 +80,19 @@ def _describe(part: _Part) -> None:
     """Fill part.blocks: headings, paragraphs and list items in reading order."""
     markers: list[str] = []  # bullet markers of the open list items, innermost last
     in_item_paragraph = [False]
+    row: list[str] | None = None  # cells of the table row being read
     for token in part.tokens:
         kind = token.type
-        if kind == "heading_open":
+        if kind == "tr_open":
+            row = []
+        elif kind == "tr_close" and row is not None:
+            # A table row reads as one line: "Jakarta | 10.5 | 2.1".
+            if any(row):
+                part.blocks.append(Block("paragraph", " | ".join(row)))
+            row = None
+        elif kind == "inline" and row is not None:
+            row.append(_inline_text(token))
+        elif kind == "heading_open":
             part.heading_level = part.heading_level or int(token.tag[1])
         elif kind == "list_item_open":
             markers.append(f"{token.info}{token.markup}" if token.info else token.markup)
