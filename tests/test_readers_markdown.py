@@ -208,3 +208,24 @@ def test_table_rows_read_as_lines(tmp_path):
         "Cabai rawit | 62.000",
     )
     assert "<table>" in (article.body_html or "")
+
+
+def test_byline_and_date_paragraphs_under_the_title(tmp_path):
+    article = read_string(
+        tmp_path,
+        "# Title\n\n*By Jane Doe*\n\n_27 November 2026_\n\nBody text of the story.\n",
+        default_tz=timezone(timedelta(hours=7)),
+    )
+    assert article.author == Author(name="Jane Doe")
+    assert article.published == datetime(2026, 11, 27, tzinfo=timezone(timedelta(hours=7)))
+    assert article.paragraphs == ("Body text of the story.",)
+    assert "Jane Doe" not in (article.body_html or "")
+
+
+def test_unusable_front_matter_language_is_detected_instead(tmp_path):
+    article = read_string(
+        tmp_path,
+        "---\ntitle: Judul\nlang: Bahasa Indonesia\n---\n\n"
+        "Pemerintah akan membangun jalan tol baru di Sumatra tahun depan.\n",
+    )
+    assert article.language == "id"

@@ -17,7 +17,7 @@ from syndicate.readers.frontmatter import apply_front_matter, split_front_matter
 from syndicate.readers.hygiene import single_line
 from syndicate.readers.markers import Markers, furniture_kind
 from syndicate.readers.sanitize import clean_html, html_to_text
-from syndicate.readers.text import as_name, byline_name, match_dateline
+from syndicate.readers.text import as_name, byline_name, match_dateline, take_top_meta
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -203,7 +203,7 @@ def read_markdown(text: str, context: ReadContext) -> Article:
     author: Author | None = None
     kept: list[_Part] = []
     expect_headlines = False
-    for index, part in enumerate(parts):
+    for part in parts:
         if expect_headlines and _take_headlines(part, related):
             expect_headlines = False
             continue
@@ -213,12 +213,17 @@ def read_markdown(text: str, context: ReadContext) -> Article:
             text = part.blocks[0].text
             expect_headlines = furniture_kind(text, context.markers) == ("announce", "")
             continue
-        if index < 2 and author is None and len(part.blocks) == 1 and not part.heading_level:
-            name = byline_name(part.blocks[0].text, context.markers.byline)
-            if name:
-                author = Author(name=name)
-                continue
         kept.append(part)
+    # "*By Jane Doe*", "27 November 2026" paragraphs right under the title.
+    published = None
+    lead = 0
+    while lead < min(len(kept), 3) and len(kept[lead].blocks) == 1 and not kept[lead].heading_level:
+        lead += 1
+    if lead:
+        rest, author, published = take_top_meta(
+            [p.blocks[0] for p in kept[:lead]], context.markers, context.default_tz
+        )
+        kept = kept[lead - len(rest) :]
     # Trailing author sign-off ("— Jane Doe", "*Oleh: Budi*") when nothing else named one.
     if kept and author is None and len(kept[-1].blocks) == 1:
         last = kept[-1].blocks[0].text
@@ -235,19 +240,18 @@ def read_markdown(text: str, context: ReadContext) -> Article:
         raise ArticleError("title but no body text")
     body_tokens = [t for part in kept for t in part.tokens]
     body_html = clean_html(md.renderer.render(body_tokens, md.options, {}))
-    declared = meta.get("lang") or meta.get("language")
     article = Article(
         source=context.source,
         title=title,
         blocks=tuple(blocks),
         author=author,
-        language=None
-        if isinstance(declared, str)  # front matter says; no need to guess
-        else detect_language(
-            "\n".join([title, *(b.text for b in blocks)]), hint=context.language_hint
-        ),
+        published=published,
         location=location,
         related=tuple(dict.fromkeys(related)),
         body_html=body_html,
     )
-    return apply_front_matter(article, meta, context.default_tz)
+    article = apply_front_matter(article, meta, context.default_tz)
+    if article.language is None:  # front matter did not say (or said something unusable)
+        text = "\n".join([article.title, *(b.text for b in blocks)])
+        article = article.with_(language=detect_language(text, hint=context.language_hint))
+    return article
