@@ -177,3 +177,22 @@ def test_byline_paragraph_in_the_body_becomes_the_author(tmp_path):
     assert article.author == Author(name="Jane Doe")
     assert article.published == datetime(2026, 11, 27, tzinfo=UTC)
     assert article.paragraphs == (first.strip(), second.strip())
+
+
+def test_wrong_lang_attribute_does_not_override_the_text(tmp_path):
+    # Indonesian article inside an English CMS template; relative og:image made absolute.
+    paragraph = (
+        "Pemerintah akan membangun jalan tol baru di Sumatra tahun depan untuk mempercepat "
+        "distribusi barang dan menekan biaya logistik di seluruh pulau."
+    )
+    article = read_string(
+        tmp_path,
+        '<html lang="en"><head><title>Jalan tol baru</title>'
+        '<link rel="canonical" href="https://berita.example.id/ekonomi/tol">'
+        '<meta property="og:image" content="/img/tol.jpg"></head>'
+        f"<body><article><h1>Jalan tol baru</h1><p>{paragraph}</p>"
+        f"<p>{paragraph.replace('Sumatra', 'Kalimantan')}</p></article></body></html>",
+        "t.html",
+    )
+    assert article.language == "id"
+    assert article.image == "https://berita.example.id/img/tol.jpg"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
 
 from syndicate.language import detect_language
 from syndicate.model import Article, Author, Block, RelatedLink
@@ -258,21 +259,27 @@ def read_html(text: str, context: ReadContext) -> Article:
     )
     updated = parse_date(facts.get("updated"), context.default_tz)
     url = facts.get("canonical") or document.url
-    lang = facts.get("lang")
+    url = url if url and url.startswith(("http://", "https://")) else None
+    image = urljoin(url, document.image) if url and document.image else document.image
+    # The page's lang attribute is a hint, not the answer: CMS templates often say lang="en"
+    # around Indonesian articles. It wins close calls and keeps its region ("en-GB").
+    declared = facts.get("lang")
+    detected = detect_language(
+        "\n".join([title, *(b.text for b in blocks)]), hint=declared or context.language_hint
+    )
+    if declared and declared.split("-")[0].lower() == detected:
+        detected = declared
     return Article(
         source=context.source,
         title=title,
         blocks=tuple(blocks),
         author=Author(name=author) if author else None,
-        language=lang
-        or detect_language(
-            "\n".join([title, *(b.text for b in blocks)]), hint=context.language_hint
-        ),
+        language=detected,
         published=published,
         updated=updated if updated and updated != published else None,
-        url=url if url and url.startswith(("http://", "https://")) else None,
+        url=url,
         tags=_tags(document.tags),
-        image=document.image or None,
+        image=image if image and image.startswith(("http://", "https://")) else None,
         location=location,
         related=tuple(dict.fromkeys(related)),
         body_html=_render(blocks),
