@@ -200,10 +200,19 @@ class DeliveryConfig(_Section):
 
 
 class ReadersConfig(_Section):
-    """Extra markers for the plain-text reader, on top of the built-in per-language lists."""
+    """Extra markers for the readers, on top of the built-in per-language lists
+    (syndicate/data/readers.toml). Matching is case-insensitive, on whole lines."""
 
-    furniture: list[str] = []  # lines dropped from bodies ("Baca juga:", "Read more")
+    furniture: list[str] = []  # lines dropped from bodies ("Sumber", "Advertisement")
     byline_prefixes: list[str] = []  # "Oleh", "By", "Penulis:"
+    related: list[str] = []  # "Baca juga", "Read also": what follows becomes related links
+
+    @field_validator("furniture", "byline_prefixes", "related")
+    @classmethod
+    def _no_blank_markers(cls, v: list[str]) -> list[str]:
+        if any(not item.strip() for item in v):
+            raise ValueError("markers must not be empty strings")
+        return [item.strip() for item in v]
 
 
 class LimitsConfig(_Section):

@@ -70,8 +70,11 @@ def detect_language(text: str, hint: str | None = None) -> str:
         probabilities[_COLLAPSE.get(code, code)] += float(prob)
     best, best_prob = max(probabilities.items(), key=lambda kv: (kv[1], kv[0]))
 
-    if best in _INDONESIAN_LOOKALIKES and (
-        probabilities.get("id", 0.0) >= _RUNNER_UP_MIN or hint_code == "id"
+    # A Malay/Javanese site says so through its hint; then the model's answer stands.
+    if (
+        best in _INDONESIAN_LOOKALIKES
+        and hint_code not in _INDONESIAN_LOOKALIKES
+        and (probabilities.get("id", 0.0) >= _RUNNER_UP_MIN or hint_code == "id")
     ):
         return "id"
     if hint_code and hint_code != best:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.readers import ArticleError, is_candidate, read_article
+from syndicate.readers import ArticleChanging, ArticleError, is_candidate, read_article
 
 BODY = "Paragraf pertama berita ini cukup panjang untuk dibaca sebagai isi artikel.\n"
 
@@ -40,6 +40,7 @@ def reason(path: Path, inbox: Path, **kwargs) -> str:
         "#autosave#",
         "a.crdownload",
         ".a.swp",
+        "~$draft.txt",  # Microsoft Office lock file
     ],
 )
 def test_temporary_names_are_never_candidates(name):
@@ -158,3 +159,38 @@ def test_hostile_text_is_kept_as_inert_text(tmp_path):
         "serta ]]> di tengah kalimat yang cukup panjang."
     )
     assert article.body_html is None  # plain text never becomes markup
+
+
+def test_broken_symlink(tmp_path):
+    (tmp_path / "dangling.txt").symlink_to(tmp_path / "nowhere.txt")
+    assert reason(tmp_path / "dangling.txt", tmp_path) == "broken symlink"
+
+
+def test_file_changed_since_discovery_waits_for_the_next_run(tmp_path):
+    path = write(tmp_path, "growing.txt", "Judul\n\n" + BODY)
+    discovered = path.stat()
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("\nParagraf yang masih ditulis.\n")
+    with pytest.raises(ArticleChanging) as exc_info:
+        read_article(path, inbox=tmp_path, discovered=discovered)
+    assert isinstance(exc_info.value, ArticleError)  # callers that only know ArticleError
+    assert str(exc_info.value) == "changed since the inbox was listed (still being written?)"
+    # Unchanged since discovery: read normally.
+    article = read_article(path, inbox=tmp_path, discovered=path.stat())
+    assert article.paragraphs[-1] == "Paragraf yang masih ditulis."
+
+
+def test_importing_the_readers_does_not_import_trafilatura():
+    # Plain-text runs must not pay for trafilatura's import; checked in a fresh interpreter.
+    import subprocess
+    import sys
+
+    code = "import sys, syndicate.readers; print('trafilatura' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert result.stdout.strip() == "False"

@@ -7,6 +7,7 @@ in an `ArticleError` whose message is one line fit for the run report.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,10 +17,18 @@ from pathlib import Path
 from syndicate.config import ReadersConfig
 from syndicate.model import Article
 from syndicate.readers import hygiene
-from syndicate.readers.errors import ArticleError
+from syndicate.readers.errors import ArticleChanging, ArticleError
 from syndicate.readers.markers import Markers, load_markers
 
-__all__ = ["SUFFIXES", "ArticleError", "ReadContext", "is_candidate", "read_article"]
+__all__ = [
+    "SUFFIXES",
+    "ArticleChanging",
+    "ArticleError",
+    "ReadContext",
+    "is_candidate",
+    "read_article",
+    "sniff_format",
+]
 
 # Suffix → format. Anything else is sniffed (and still read, if it looks like text).
 SUFFIXES: dict[str, str] = {
@@ -35,7 +44,7 @@ SUFFIXES: dict[str, str] = {
 }
 
 # Names editors, rsync, browsers and publishers' tools use while a file is still being written.
-_TEMPORARY = re.compile(r"^\.|\.(tmp|temp|part|partial|crdownload|swp|swx)$|~$|^#.*#$", re.I)
+_TEMPORARY = re.compile(r"^\.|^~\$|\.(tmp|temp|part|partial|crdownload|swp|swx)$|~$|^#.*#$", re.I)
 _HTML_START = re.compile(
     r"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>])", re.I | re.S
 )
@@ -66,15 +75,19 @@ def read_article(
     readers_config: ReadersConfig | None = None,
     default_tz: tzinfo = UTC,
     language_hint: str | None = None,
+    discovered: os.stat_result | None = None,
 ) -> Article:
     """Read one inbox file; raise ArticleError with a reason for anything unusable.
 
     `default_tz` is the zone for dates written without one (pass the site's zone);
-    `language_hint` (the site's language) settles texts too short to identify.
+    `language_hint` (the site's language) settles texts too short to identify;
+    `discovered` is the file's stat from when the run listed the inbox: if the size or mtime
+    moved since then (or while reading) the file is still being written, and
+    `ArticleChanging` (an ArticleError) says to try again next run rather than reject it.
     """
     path = Path(path)
     source = _source_name(path, Path(inbox))
-    data = _read_bytes(path, Path(inbox), max_bytes)
+    data = _read_bytes(path, Path(inbox), max_bytes, discovered)
     text = hygiene.normalize(hygiene.decode(data))
     if not text.strip():
         raise ArticleError("empty file (only whitespace or invisible characters)")
@@ -121,7 +134,15 @@ def _source_name(path: Path, inbox: Path) -> str:
             return path.name
 
 
-def _read_bytes(path: Path, inbox: Path, max_bytes: int) -> bytes:
+def _signature(st: os.stat_result) -> tuple[int, int]:
+    return st.st_size, st.st_mtime_ns
+
+
+def _read_bytes(
+    path: Path, inbox: Path, max_bytes: int, discovered: os.stat_result | None
+) -> bytes:
+    if path.is_symlink() and not path.exists():
+        raise ArticleError("broken symlink")
     try:
         # Only files that sit inside the inbox are confined to it: `syndicate inspect` may be
         # pointed at any file, but an inbox entry must not let a symlink publish /etc/passwd.
@@ -135,16 +156,21 @@ def _read_bytes(path: Path, inbox: Path, max_bytes: int) -> bytes:
         raise ArticleError(f"cannot read: {exc.strerror or exc}") from None
     if not path.is_file():
         raise ArticleError("not a regular file")
+    if discovered is not None and _signature(st) != _signature(discovered):
+        raise ArticleChanging("changed since the inbox was listed (still being written?)")
     # Size first: a 2 GB file dropped by mistake must not be read into memory to find that out.
     if st.st_size > max_bytes:
         raise ArticleError(f"too large: {st.st_size:,} bytes (limit {max_bytes:,})")
     try:
         with path.open("rb") as fh:
             data = fh.read(max_bytes + 1)
+            after = os.fstat(fh.fileno())
     except OSError as exc:
         raise ArticleError(f"cannot read: {exc.strerror or exc}") from None
     if len(data) > max_bytes:
         raise ArticleError(f"too large: more than {max_bytes:,} bytes (limit {max_bytes:,})")
+    if _signature(after) != _signature(st) or len(data) != after.st_size:
+        raise ArticleChanging("changed while being read (still being written?)")
     return data
 
 

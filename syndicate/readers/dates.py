@@ -47,6 +47,10 @@ _MONTH_DAY_YEAR = re.compile(
     rf"\b(?P<mon>{_MONTH})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})\b{_TIME}",
     re.I,
 )
+_CJK_DATE = re.compile(
+    r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日"
+    r"(?:\s*(?P<hh>\d{1,2})\s*[:：時时]\s*(?P<mi>\d{2})分?)?(?P<zone>)"
+)
 _NUMERIC = re.compile(rf"\b(?P<d>\d{{1,2}})/(?P<m>\d{{1,2}})/(?P<y>\d{{4}})\b{_TIME}", re.I)
 
 
@@ -82,7 +86,7 @@ def _build(
 
 def find_date(text: str, default_tz: tzinfo = UTC) -> tuple[datetime, re.Match[str]] | None:
     """The first date in `text`, and where it was."""
-    for pattern in (_ISO, _DAY_MONTH_YEAR, _MONTH_DAY_YEAR, _NUMERIC):
+    for pattern in (_ISO, _DAY_MONTH_YEAR, _MONTH_DAY_YEAR, _CJK_DATE, _NUMERIC):
         m = pattern.search(text)
         if not m:
             continue

@@ -110,13 +110,37 @@ def decode(data: bytes) -> str:
                     f"undecodable: starts with a {encoding} byte-order mark but is not "
                     f"{encoding} (byte {exc.start + len(bom)})"
                 ) from None
-    if data.startswith(_BINARY_SIGNATURES) or b"\x00" in data[:8192]:
+    if data.startswith(_BINARY_SIGNATURES):
         raise ArticleError("binary file, not text")
+    if b"\x00" in data[:8192]:
+        text = _utf16_without_bom(data)
+        if text is None:
+            raise ArticleError("binary file, not text")
+        return text
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
     return _decode_legacy(data)
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 saved without a BOM: Latin-script text has a NUL in every other byte."""
+    sample = data[:4096]
+    if len(sample) < 4:
+        return None
+    even_nuls = sample[0::2].count(0) / len(sample[0::2])
+    odd_nuls = sample[1::2].count(0) / len(sample[1::2])
+    if odd_nuls > 0.4 and even_nuls < 0.05:
+        encoding = "utf-16-le"
+    elif even_nuls > 0.4 and odd_nuls < 0.05:
+        encoding = "utf-16-be"
+    else:
+        return None
+    try:
+        return data[: len(data) - len(data) % 2].decode(encoding)
+    except UnicodeDecodeError:
+        return None
 
 
 def _decode_legacy(data: bytes) -> str:

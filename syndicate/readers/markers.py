@@ -22,7 +22,8 @@ class Markers:
 @dataclass(frozen=True)
 class MarkerMatch:
     marker: str
-    payload: str  # what follows the marker on the same line ("" when nothing)
+    payload: str  # what follows the marker after a separator ("Sumber: Reuters" → "Reuters")
+    bare: bool = False  # the line is only the marker ("Baca juga:"): something follows below
 
 
 # Separators between a marker and its payload: "Sumber: Reuters", "Baca juga - X", "Editor | Y".
@@ -56,20 +57,26 @@ def load_markers(config: ReadersConfig | None = None) -> Markers:
     if config is not None:
         lists["furniture"].extend(config.furniture)
         lists["byline"].extend(config.byline_prefixes)
-        lists["related"].extend(getattr(config, "related", []))
+        lists["related"].extend(config.related)
     return Markers(**{kind: _dedupe(items) for kind, items in lists.items()})
+
+
+@lru_cache(maxsize=64)
+def _folded(markers: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((marker, marker.casefold()) for marker in markers)
 
 
 def match_marker(line: str, markers: tuple[str, ...], *, max_words: int = 12) -> MarkerMatch | None:
     """Does `line` start with one of `markers` as a furniture line would? See data/readers.toml."""
+    if len(line) > 400:
+        return None  # a paragraph, not a furniture line; keeps 5 MB files fast
     folded = line.casefold()
-    for marker in markers:
-        m = marker.casefold()
+    for marker, m in _folded(markers):
         if not folded.startswith(m):
             continue
         rest = line[len(marker) :]
         if not rest.strip(_TRAILING + " "):
-            return MarkerMatch(marker, "")
+            return MarkerMatch(marker, "", bare=True)
         sep = _SEPARATOR.match(rest)
         if sep:
             return MarkerMatch(marker, rest[sep.end() :].strip())
@@ -77,8 +84,41 @@ def match_marker(line: str, markers: tuple[str, ...], *, max_words: int = 12) ->
             # "Sourcey" is not "Source"; only whole words count.
             continue
         if rest.rstrip().endswith((":", "：")) and len(line.split()) <= max_words:
+            return MarkerMatch(marker, "", bare=True)
+        # Markers of two words or more are distinctive enough to match as the start of a short
+        # line: "Simak breaking news dan berita pilihan kami langsung di ponselmu."
+        if len(marker.split()) >= 2 and len(line.split()) <= 15:
             return MarkerMatch(marker, "")
     return None
+
+
+def furniture_kind(line: str, markers: Markers) -> tuple[str, str] | None:
+    """What a furniture line is, or None for article text:
+    ("related", headline) — 'Baca juga: Headline';
+    ("announce", "")      — a bare 'Baca juga:' (the headlines follow on the next lines);
+    ("drop", "")          — 'Sumber: Reuters', '© 2026 …', 'Simak breaking news …'."""
+    rel = match_marker(line, markers.related)
+    if rel is not None:
+        if rel.payload:
+            return "related", rel.payload
+        return ("announce", "") if rel.bare else ("drop", "")
+    junk = match_marker(line, markers.furniture)
+    if (junk is not None and len(junk.payload.split()) <= 15) or is_boilerplate(line):
+        return "drop", ""
+    return None
+
+
+# Lines that are page furniture in any language, whatever the configured markers.
+_BOILERPLATE = (
+    re.compile(r"^(?:©|\(c\)|copyright\b|hak cipta\b)", re.I),  # footers
+    re.compile(r"^\(\s*[a-z]{2,5}(?:/[a-z]{2,5})+\s*\)$"),  # editors' initials: "(abc/dna)"
+    re.compile(r"^\[\w+:[^\]\n]{0,80}\]$"),  # embed placeholders: "[Gambas:Video 20detik]"
+)
+
+
+def is_boilerplate(line: str) -> bool:
+    """'© 2026 Northern Ledger. All rights reserved.', '(abc/dna)', '[Gambas:Video 20detik]'."""
+    return len(line.split()) <= 25 and any(p.match(line) for p in _BOILERPLATE)
 
 
 def _is_cjk(ch: str) -> bool:

@@ -11,6 +11,7 @@ keep article text when in doubt: dropping a real paragraph is worse than keeping
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING
@@ -21,7 +22,7 @@ from syndicate.readers.dates import find_date
 from syndicate.readers.errors import ArticleError
 from syndicate.readers.frontmatter import apply_front_matter, split_front_matter
 from syndicate.readers.hygiene import single_line
-from syndicate.readers.markers import Markers, match_marker
+from syndicate.readers.markers import Markers, is_boilerplate, match_marker
 
 if TYPE_CHECKING:
     from syndicate.readers import ReadContext
@@ -37,14 +38,31 @@ _CLOSING_QUOTES = "\"'”’»」』)]"
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _URL = re.compile(r"https?://\S+")
 
-# "JAKARTA, KOMPAS.com - ", "SPRINGFIELD — ", "WASHINGTON (Reuters) - ", "LONDON, Nov 27 (AP) —",
-# "Jakarta (ANTARA) - ". An all-caps place, or a capitalised one with an agency in parentheses.
-_DATELINE = re.compile(
-    r"^(?:(?P<caps>[A-Z][A-Z'’.]+(?:[ -][A-Z][A-Z'’.]*){0,3})"
-    r"|(?P<title>[A-Z][a-z]+(?: [A-Z][a-z]+){0,2})(?=\s*(?:,[^,\n]{1,30})?\s*\())"
-    r"(?:\s*,\s*(?P<extra>[^,—–\n]{1,40}?))?"
-    r"(?:\s*\((?P<agency>[^)\n]{1,40})\))?"
-    r"\s*(?:--|[-—–])\s+(?=\S)"
+_DASH = r"(?:--|[-—–])"
+_TITLE_PLACE = r"[A-Z][a-z]+(?: [A-Z][a-z]+){0,2}"
+_OUTLET = (
+    r"(?:[A-Za-z0-9]+\.(?:[A-Za-z]{2,4}\.)?[A-Za-z]{2,4}|[A-Z0-9][A-Z0-9&]+(?: [A-Z][A-Za-z]+)?)"
+)
+_DATELINES = (
+    # "Jakarta (ANTARA) - ": a capitalised place with an agency in parentheses.
+    re.compile(rf"^(?P<place>{_TITLE_PLACE})\s*\([^)\n]{{1,40}}\)\s*{_DASH}\s+(?=\S)"),
+    # "Liputan6.com, Jakarta - ", "TEMPO.CO, Jakarta - ": the outlet first.
+    re.compile(rf"^{_OUTLET}\s*,\s*(?P<place>{_TITLE_PLACE})\s+{_DASH}\s+(?=\S)"),
+    # "JAKARTA, KOMPAS.com - ", "SPRINGFIELD — ", "WASHINGTON (Reuters) - ",
+    # "LONDON, Nov 27 (AP) —": an all-caps place, then anything short.
+    re.compile(
+        r"^(?P<place>[A-Z][A-Z'’.]+(?:[ -][A-Z][A-Z'’.]*){0,3})"
+        r"(?:\s*,\s*[^,—–\n]{1,40}?)?(?:\s*\([^)\n]{1,40}\))?"
+        rf"\s*{_DASH}\s+(?=\S)"
+    ),
+    # "Jakarta - ", "Jakarta, CNN Indonesia -- ": a capitalised place, maybe an outlet, and a
+    # spaced dash (an unspaced one is a compound word: "Jakarta-Bandung").
+    re.compile(rf"^(?P<place>{_TITLE_PLACE})(?:\s*,\s*{_OUTLET})?\s+{_DASH}\s+(?=\S)"),
+)
+# In scripts without capitals (Arabic, Hebrew, CJK) a dateline is one or two words and a dash
+# with spaces around it: "عمّان — ".
+_UNCASED_DATELINE = re.compile(
+    r"^(?P<place>[^\s\d\W]\S{1,20}(?: \S{2,20})?)\s+(?:--|[-—–])\s+(?=\S)"
 )
 
 # Words a person's name may contain in lower case.
@@ -101,7 +119,7 @@ def read_text(
     body = _take_top_meta(body, markers, found, default_tz)
     body = _take_closing_byline(body, markers, found)
     blocks = _blocks(body)
-    blocks = _take_dateline(blocks, found)
+    blocks, found.location = take_dateline(blocks)
     if not blocks:
         raise ArticleError("title but no body text")
     language = detect_language("\n".join([title, *(b.text for b in blocks)]), hint=language_hint)
@@ -198,6 +216,8 @@ def _drop_furniture(lines: list[Line], markers: Markers, found: _Found) -> list[
                 if link:
                     found.related.append(link)
                 continue
+            if not rel.bare:
+                continue  # "Baca juga berita lainnya di sini": furniture, no headline
             # A bare "Baca juga:": the headlines are the short lines right after it, up to the
             # first real paragraph, another marker, or the end of their group.
             first = True
@@ -228,7 +248,7 @@ def _drop_furniture(lines: list[Line], markers: Markers, found: _Found) -> list[
             )
             continue
         junk = match_marker(line.text, markers.furniture)
-        if junk is not None and len(junk.payload.split()) <= 15:
+        if (junk is not None and len(junk.payload.split()) <= 15) or is_boilerplate(line.text):
             continue
         kept.append(line)
     return kept
@@ -280,7 +300,7 @@ def _uncased(ch: str) -> bool:
     return not (ch.isupper() or ch.islower())
 
 
-def _byline(text: str, prefixes: tuple[str, ...]) -> str | None:
+def byline_name(text: str, prefixes: tuple[str, ...]) -> str | None:
     """'By Jane Doe' / 'Oleh: Budi Santoso' / 'Penulis: X | Editor: Y' → the name."""
     for prefix in prefixes:
         if not text.casefold().startswith(prefix.casefold()):
@@ -289,7 +309,9 @@ def _byline(text: str, prefixes: tuple[str, ...]) -> str | None:
         if rest[:1].isalnum() and not _CJK.match(rest[:1]) and not _CJK.match(prefix[-1:]):
             continue  # "Byron …" is not "By ron"
         rest = rest.lstrip(" :：-–—")
-        names = re.split(r"\s+(?:and|dan|&)\s+|\s*,\s*(?=[A-Z][a-z]+ [A-Z])", rest)
+        # "Jane Doe, Staff Reporter" is one name and a role; "A, B and C" are three names.
+        several = re.search(r"\s(?:and|dan|&)\s", rest)
+        names = re.split(r"\s+(?:and|dan|&)\s+|\s*,\s*" if several else r"\s+&\s+", rest)
         first = as_name(names[0]) if names else None
         if first is None:
             continue
@@ -310,7 +332,8 @@ def _date_line(text: str, default_tz: tzinfo) -> tuple[str, datetime] | None:
         return None
     dt, m = found
     leftover = _DATE_LABELS.sub("", text[: m.start()] + text[m.end() :])
-    if re.sub(r"[\W_]+", "", leftover):
+    # Allow a site name or a short label ("Kompas.com - 26/11/2026, 14:30 WIB").
+    if len(re.sub(r"[^\w.]+", " ", leftover).split()) > 2:
         return None
     return ("updated" if _UPDATED_LABEL.match(text) else "published", dt)
 
@@ -319,31 +342,60 @@ def _take_top_meta(
     lines: list[Line], markers: Markers, found: _Found, default_tz: tzinfo
 ) -> list[Line]:
     """Bylines and date lines right under the title ("By Jane Doe | 27 Nov 2026")."""
+
+    def take_date(text: str) -> bool:
+        dated = _date_line(text, default_tz)
+        if not dated:
+            return False
+        kind, dt = dated
+        if kind == "updated" or found.published is not None:
+            found.updated = found.updated or dt
+        else:
+            found.published = dt
+        return True
+
+    def take_part(part: str) -> bool:
+        if found.author is None and (name := byline_name(part, markers.byline) or _signed(part)):
+            found.author = Author(name=name)
+            return True
+        return take_date(part) or (found.author is not None and _is_role(part))
+
     i = 0
-    while i < min(len(lines), 4):
+    while i < min(len(lines), 4) and len(lines[i].text) <= 160 and not lines[i].marker:
         text = lines[i].text
-        consumed = False
-        for part in re.split(r"\s+[|·•]\s+", text):
-            name = _byline(part, markers.byline)
-            if name and found.author is None:
-                found.author = Author(name=name)
-                consumed = True
-                continue
-            dated = _date_line(part, default_tz)
-            if dated:
-                kind, dt = dated
-                if kind == "updated" or found.published is not None:
-                    found.updated = found.updated or dt
-                else:
-                    found.published = dt
-                consumed = True
-                continue
-            consumed = False
-            break
-        if not consumed:
+        if not (take_date(text) or all(map(take_part, re.split(r"\s+[|·•/]\s+", text)))):
             break
         i += 1
     return lines[i:]
+
+
+_NAME_AND_OUTLET = re.compile(r"^(?P<name>[^,|\-–—]{3,60}?)\s*(?:,|\s[-–—|]\s)\s*(?P<outlet>\S+)$")
+
+
+def _signed(text: str) -> str | None:
+    """'Andi Saputra - detikFinance', 'Jane Doe, BBC News': a name and the outlet's one-word
+    name (camel-cased, dotted or all caps), with no "By" in front."""
+    m = _NAME_AND_OUTLET.match(text)
+    if not m:
+        return None
+    outlet = m.group("outlet")
+    looks_like_outlet = (
+        "." in outlet.strip(".") or outlet.isupper() or re.search(r"[a-z][A-Z]", outlet) is not None
+    )
+    name = as_name(m.group("name"))
+    return name if looks_like_outlet and name == m.group("name").strip() else None
+
+
+_ROLES = re.compile(
+    r"\b(staff|writer|reporter|correspondent|editor|contributor|columnist|journalist|"
+    r"wartawan|kontributor|koresponden|jurnalis|redaktur|penulis)\b",
+    re.I,
+)
+
+
+def _is_role(text: str) -> bool:
+    """'Staff Writer', 'Energy correspondent', 'Wartawan Kompas.com' under a byline."""
+    return len(text.split()) <= 5 and bool(_ROLES.search(text)) and not _ends_sentence(text)
 
 
 def _take_closing_byline(lines: list[Line], markers: Markers, found: _Found) -> list[Line]:
@@ -361,12 +413,21 @@ def _take_closing_byline(lines: list[Line], markers: Markers, found: _Found) -> 
         ) and (found.author is None or found.author.name == name):
             found.author = Author(name=name, bio=bio)
             return lines[:i] + lines[i + 2 :]
-    # A sign-off on the last line.
+    # A sign-off on the last line: "— Jane Doe", "(Jane Doe)", "Oleh: Jane Doe". A dash
+    # sign-off parses as a one-item list ("– Jane Doe"), so a lone dash item counts too.
     if lines:
-        last = lines[-1].text
-        sign_off = re.match(r"^(?:--?|[—–])\s*(.+)$", last) or re.match(r"^\((.+)\)$", last)
-        name = _byline(last, markers.byline) or (as_name(sign_off.group(1)) if sign_off else None)
-        if name and (lines[-1].alone or len(lines) > 1):
+        last = lines[-1]
+        lone_dash_item = last.marker in ("-", "–") and (len(lines) < 2 or not lines[-2].marker)
+        sign_off = re.match(r"^(?:--?|[—–])\s*(.+)$", last.text) or re.match(
+            r"^[(（]\s*(.+?)\s*[)）]$", last.text
+        )
+        name = None
+        if not last.marker or lone_dash_item:
+            candidate = last.text if lone_dash_item else (sign_off.group(1) if sign_off else "")
+            name = byline_name(last.text, markers.byline) or (
+                as_name(candidate) if candidate and candidate == as_name(candidate) else None
+            )
+        if name:
             if found.author is None:
                 found.author = Author(name=name)
             return lines[:-1]
@@ -395,6 +456,7 @@ def _blocks(lines: list[Line]) -> list[Block]:
         prev = lines[i - 1] if i > 0 else None
         nxt = lines[i + 1] if i + 1 < len(lines) else None
         followed_by_text = nxt is not None and not nxt.marker and not _is_heading_like(nxt.text)
+        followed_by_content = nxt is not None and (nxt.marker or not _is_heading_like(nxt.text))
         if line.marker:
             # "  • Keuntungan geopolitik" standing alone between paragraphs is a section title
             # the publisher styled as a bullet; a run of bullets is a list.
@@ -407,25 +469,52 @@ def _blocks(lines: list[Line]) -> list[Block]:
                 blocks.append(Block("heading", line.text, line.marker))
             else:
                 blocks.append(Block("item", line.text, line.marker))
-        elif _is_heading_like(line.text) and followed_by_text:
+        elif _is_heading_like(line.text) and followed_by_content:
             blocks.append(Block("heading", line.text))
         else:
             blocks.append(Block("paragraph", line.text))
     return blocks
 
 
-def _take_dateline(blocks: list[Block], found: _Found) -> list[Block]:
+def match_dateline(text: str) -> tuple[str, int] | None:
+    """("JAKARTA", length of the dateline prefix) when `text` opens with a dateline."""
+    for pattern in _DATELINES:
+        m = pattern.match(text)
+        # The story starts right after a dateline: "NATO - the alliance …" is not one.
+        if m and not text[m.end()].islower():
+            return m.group("place").strip(" ,"), m.end()
+    m = _UNCASED_DATELINE.match(text)
+    # Letters and combining marks only (Arabic vowel signs such as the shadda in "عمّان").
+    if m and all(
+        (ch.isalpha() and _uncased(ch)) or unicodedata.category(ch).startswith("M") or ch == " "
+        for ch in m.group("place")
+    ):
+        return m.group("place"), m.end()
+    return None
+
+
+def take_top_meta(
+    blocks: list[Block], markers: Markers, default_tz: tzinfo
+) -> tuple[list[Block], Author | None, datetime | None]:
+    """Byline and date paragraphs at the top of an extracted body ("By Jane Doe | 27 Nov")."""
+    found = _Found()
+    lines = [Line(b.text, b.marker) for b in blocks]
+    rest = _take_top_meta(lines, markers, found, default_tz)
+    return blocks[len(lines) - len(rest) :], found.author, found.published
+
+
+def take_dateline(blocks: list[Block]) -> tuple[list[Block], str | None]:
+    """Strip a dateline ("JAKARTA, KOMPAS.com - ") from the first paragraph; return the place."""
     for i, block in enumerate(blocks[:2]):
         if block.kind != "paragraph":
             continue
-        m = _DATELINE.match(block.text)
-        if m:
-            place = (m.group("caps") or m.group("title") or "").strip(" ,")
-            found.location = place
-            rest = block.text[m.end() :].strip()
-            return [*blocks[:i], Block("paragraph", rest), *blocks[i + 1 :]]
+        found = match_dateline(block.text)
+        if found:
+            place, end = found
+            rest = block.text[end:].strip()
+            return [*blocks[:i], Block("paragraph", rest), *blocks[i + 1 :]], place
         break
-    return blocks
+    return blocks, None
 
 
 def read_text_file(text: str, context: ReadContext) -> Article:
@@ -450,6 +539,8 @@ def read_text_file(text: str, context: ReadContext) -> Article:
         source=context.source,
         markers=context.markers,
         default_tz=context.default_tz,
-        language_hint=meta.get("lang") if isinstance(meta.get("lang"), str) else None,
+        language_hint=meta.get("lang")
+        if isinstance(meta.get("lang"), str)
+        else context.language_hint,
     )
     return apply_front_matter(article, meta, context.default_tz)
