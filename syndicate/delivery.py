@@ -11,15 +11,15 @@ crashed after handing a message over but before recording it cannot send it twic
 
 from __future__ import annotations
 
-import os
 import smtplib
 import ssl
 from collections.abc import Callable
-from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 
 from syndicate.config import DeliveryConfig
+from syndicate.files import link_durably
+from syndicate.mail import MAIL_POLICY
 
 
 class DeliveryError(Exception):
@@ -30,25 +30,6 @@ Transport = Callable[[EmailMessage, str], str]
 """(message, deterministic name) → a short description of where it went."""
 
 
-def _write_durable(folder: Path, name: str, data: bytes) -> Path:
-    tmp = folder / f"{name}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    return tmp
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def maildir_transport(outbox: Path) -> Transport:
     for sub in ("tmp", "new", "cur"):
         (outbox / sub).mkdir(parents=True, exist_ok=True)
@@ -57,14 +38,7 @@ def maildir_transport(outbox: Path) -> Transport:
         target = outbox / "new" / name
         if target.exists() or any((outbox / "cur").glob(f"{name}:2,*")):
             return f"{target} (already there)"
-        tmp = _write_durable(outbox / "tmp", name, message.as_bytes(policy=policy.SMTP))
-        try:
-            os.link(tmp, target)
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink(missing_ok=True)
-        _fsync_dir(target.parent)
+        link_durably(message.as_bytes(policy=MAIL_POLICY), outbox / "tmp", target)
         return str(target)
 
     return deliver
@@ -77,15 +51,7 @@ def eml_transport(outbox: Path) -> Transport:
         target = outbox / f"{name}.eml"
         if target.exists():
             return f"{target} (already there)"
-        tmp = _write_durable(outbox, f".{name}", message.as_bytes(policy=policy.SMTP))
-        try:
-            os.link(tmp, target)
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink(missing_ok=True)
-        os.chmod(target, 0o644)
-        _fsync_dir(outbox)
+        link_durably(message.as_bytes(policy=MAIL_POLICY), outbox, target, mode=0o644)
         return str(target)
 
     return deliver

@@ -1,4 +1,4 @@
-"""Atomic file output: a reader (web server, feed poller) never sees half a file."""
+"""Durable file output: a reader (web server, feed poller, mail client) never sees half a file."""
 
 from __future__ import annotations
 
@@ -7,11 +7,26 @@ import tempfile
 from pathlib import Path
 
 
+def _write_temp(folder: Path, name: str, data: bytes, mode: int) -> Path:
+    """A fully written, fsynced temp file in `folder` (same file system as its final name)."""
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
+
+
 def write_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> bool:
     """Write `data` to `path` via temp file + fsync + rename. Return False if already equal.
 
-    Skipping identical content keeps mtimes (and so HTTP Last-Modified/ETag) stable across
-    runs that change nothing.
+    Skipping identical content keeps mtimes (and so HTTP Last-Modified) stable across runs
+    that change nothing.
     """
     path = Path(path)
     try:
@@ -20,23 +35,36 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> bool:
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = _write_temp(path.parent, path.name, data, mode)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return True
 
 
-def _fsync_dir(folder: Path) -> None:
-    # The rename is only durable once the directory entry is on disk.
+def link_durably(data: bytes, tmp_dir: Path, target: Path, *, mode: int = 0o600) -> bool:
+    """Write `data` to a temp file in `tmp_dir`, fsync it, then link() it to `target`.
+
+    link() never overwrites: if `target` already exists this returns False and leaves it
+    alone. That is what makes Maildir and .eml delivery idempotent under a deterministic name.
+    `tmp_dir` must be on the same file system as `target`.
+    """
+    tmp = _write_temp(tmp_dir, target.name, data, mode)
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        return False
+    finally:
+        tmp.unlink(missing_ok=True)
+    fsync_dir(target.parent)
+    return True
+
+
+def fsync_dir(folder: Path) -> None:
+    # A rename or link is only durable once the directory entry is on disk.
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)

@@ -6,13 +6,12 @@ import html as htmllib
 import http.server
 import re
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
-from syndicate.config import Config, DigestConfig, PathsConfig, SiteConfig
+from syndicate.config import DigestConfig
 from syndicate.digest import (
     clean_text,
     inline_css,
@@ -20,63 +19,16 @@ from syndicate.digest import (
     render_article_page,
     render_digest,
 )
-from syndicate.model import Article, Author, Block, Digest, RelatedLink
-
-REPO = Path(__file__).resolve().parent.parent
-WIB = timezone(timedelta(hours=7))
-WEB_URL = "https://news.example.org/digests/2026-11-27-001.html"
-BIO = (
-    "Alexander Rossi is the Creator and Editor for Gadget & Teknologi with a degree in "
-    "Information Technology from the University of California, Berkeley."
+from syndicate.model import Author, Digest, RelatedLink
+from tests.factories import (
+    BULLETS,
+    SUMMARY,
+    WEB_URL,
+    WIB,
+    make_article,
+    make_config,
+    make_digest,
 )
-SUMMARY = (
-    "Lebih dari 11.000 tentara Korea Utara terlibat dalam pertempuran di pihak Rusia. "
-    "Tiongkok mungkin melihat keuntungan tertentu dari kerja sama Pyongyang dengan Moskow."
-)
-BULLETS = ("Keuntungan geopolitik", "Dasar ideologis dan strategis", "Peran instrumental DPRK")
-
-
-def make_config(language: str = "id", **paths) -> Config:
-    return Config(
-        site=SiteConfig(
-            title="Kabar Syndicate",
-            base_url="https://news.example.org/",
-            language=language,
-            timezone="Asia/Jakarta",
-            postal_address="Jl. Contoh No. 1, Jakarta 10110, Indonesia",
-        ),
-        digest=DigestConfig(**{"from": "Kabar Syndicate <digest@news.example.org>"}),
-        paths=PathsConfig(**paths),
-        root=REPO,
-    )
-
-
-def make_article(i: int = 0, **changes) -> Article:
-    a = Article(
-        source=f"{i:03}.txt",
-        title="Kerja sama militer antara Korea Utara dan Rusia demi kepentingan Tiongkok",
-        blocks=(
-            Block("paragraph", "Lebih dari 11.000 tentara Korea Utara terlibat."),
-            Block("item", "Keuntungan geopolitik", "•"),
-            Block("item", "Dasar ideologis dan strategis", "•"),
-            Block("heading", "Kemungkinan risiko bagi Tiongkok"),
-            Block("paragraph", "Meskipun Tiongkok secara umum menyetujui tindakan Korea Utara."),
-        ),
-        author=Author("Alexander Rossi", bio=BIO),
-        language="id",
-        summary=SUMMARY,
-        key_bullets=BULLETS,
-        id=f"tag:news.example.org,2026:artikel-{i}",
-        slug=f"artikel-{i}",
-        published=datetime(2026, 11, 26, 9, 0, tzinfo=WIB),
-        first_seen=datetime(2026, 11, 26, 9, 5, tzinfo=WIB),
-    )
-    return a.with_(**changes) if changes else a
-
-
-def make_digest(*articles: Article, n: int = 1) -> Digest:
-    arts = articles or tuple(make_article(i) for i in range(n))
-    return Digest(id="2026-11-27-001", created=datetime(2026, 11, 27, 7, tzinfo=WIB), articles=arts)
 
 
 def visible_text(html: str) -> str:
@@ -362,7 +314,7 @@ def test_arabic_labels():
 def test_user_templates_folder_overrides_single_files(tmp_path):
     (tmp_path / "digest.css").write_text(".title { color: #ff0000; }\n", encoding="utf-8")
     (tmp_path / "labels.toml").write_text('[id]\nread_more = "Lanjut baca"\n', encoding="utf-8")
-    r = render_digest(make_digest(), make_config(templates=tmp_path), web_url=WEB_URL)
+    r = render_digest(make_digest(), make_config(paths={"templates": tmp_path}), web_url=WEB_URL)
     assert re.search(r'<h2 class="title" style="color:#f00', r.html)
     assert "Lanjut baca" in r.html and "Poin penting" in r.html  # other labels from built-in
 

@@ -7,7 +7,7 @@ import email
 import re
 import shutil
 import subprocess
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -15,58 +15,23 @@ from pathlib import Path
 import dkim
 import pytest
 
-from syndicate.config import Config, ConfigError, DigestConfig, SiteConfig
+from syndicate.config import Config, ConfigError
 from syndicate.digest import render_digest
 from syndicate.mail import build_message, message_id_for, write_preview
-from syndicate.model import Article, Author, Block, Digest, Subscriber
+from syndicate.model import Author, Digest, Subscriber
+from tests.factories import (
+    BIO,
+    BULLETS,
+    SUMMARY,
+    WEB_URL,
+    WIB,
+    make_article,
+    make_config,
+    make_digest,
+)
 
-REPO = Path(__file__).resolve().parent.parent
-WIB = timezone(timedelta(hours=7))
-WEB_URL = "https://news.example.org/digests/2026-11-27-001.html"
 UNSUB = "https://news.example.org/unsubscribe?token=t0k3n&list=digest"
 MSGID = "<2026-11-27-001.reader@news.example.org>"
-SUMMARY = "Lebih dari 11.000 tentara Korea Utara terlibat dalam pertempuran di pihak Rusia."
-BULLETS = ("Keuntungan geopolitik", "Dasar ideologis dan strategis")
-BIO = "Alexander Rossi is the Creator and Editor for Gadget & Teknologi."
-
-
-def make_config(**digest) -> Config:
-    return Config(
-        site=SiteConfig(
-            title="Kabar Syndicate",
-            base_url="https://news.example.org/",
-            language="id",
-            timezone="Asia/Jakarta",
-            postal_address="Jl. Contoh No. 1, Jakarta 10110, Indonesia",
-        ),
-        digest=DigestConfig(**{"from": "Kabar Syndicate <digest@news.example.org>", **digest}),
-        root=REPO,
-    )
-
-
-def make_article(i: int = 0, **changes) -> Article:
-    a = Article(
-        source=f"{i:03}.txt",
-        title="Kerja sama militer antara Korea Utara dan Rusia",
-        blocks=(Block("paragraph", SUMMARY),),
-        author=Author("Alexander Rossi", bio=BIO),
-        language="id",
-        summary=SUMMARY,
-        key_bullets=BULLETS,
-        id=f"tag:news.example.org,2026:artikel-{i}",
-        slug=f"artikel-{i}",
-        published=datetime(2026, 11, 26, 9, 0, tzinfo=WIB),
-        first_seen=datetime(2026, 11, 26, 9, 0, tzinfo=WIB),
-    )
-    return a.with_(**changes) if changes else a
-
-
-def make_digest(*articles: Article) -> Digest:
-    return Digest(
-        id="2026-11-27-001",
-        created=datetime(2026, 11, 27, 7, tzinfo=WIB),
-        articles=articles or (make_article(),),
-    )
 
 
 def build(

@@ -28,12 +28,11 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.config import Config, DigestConfig, SiteConfig
 from syndicate.digest import render_article_page, render_digest
 from syndicate.mail import build_message
 from syndicate.model import Article, Author, Block, Digest, Subscriber
+from tests.factories import make_config
 
-REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 WIB = timezone(timedelta(hours=7))
 TIMEOUT = 30.0
@@ -297,20 +296,6 @@ LONG_WORD = "https://publisher.example/" + "sangat-panjang-" * 8 + "tanpa-spasi"
 UNBROKEN = "Donaudampfschifffahrtsgesellschaftskapitänswitwenrentenversicherungsanstalt" * 2
 
 
-def sample_config() -> Config:
-    return Config(
-        site=SiteConfig(
-            title="Kabar Syndicate",
-            base_url="https://news.example.org/",
-            language="id",
-            timezone="Asia/Jakarta",
-            postal_address="Jl. Contoh No. 1, Jakarta 10110, Indonesia",
-        ),
-        digest=DigestConfig(**{"from": "Kabar Syndicate <digest@news.example.org>"}),
-        root=REPO,
-    )
-
-
 def sample_articles(n: int = 4) -> tuple[Article, ...]:
     bio = (
         "Alexander Rossi is the Creator and Editor for Gadget & Teknologi with a degree in "
@@ -355,7 +340,7 @@ def sample_articles(n: int = 4) -> tuple[Article, ...]:
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("render")
-    cfg = sample_config()
+    cfg = make_config()
     arts = sample_articles()
     digest = Digest("2026-11-27-001", datetime(2026, 11, 27, 7, tzinfo=WIB), arts)
     rendered = render_digest(digest, cfg, web_url="https://news.example.org/digests/x.html")
