@@ -127,6 +127,9 @@ class DigestConfig(_Section):
     subject: str = "{site}: {count} new — {first_title}"
     subscribers: list[Mailbox] = []
     reply_to: Mailbox | None = None
+    # More articles than this in one digest are counted, not shown: past ~15 full articles an
+    # email gets clipped by Gmail (102 KB) and nobody reads that far anyway.
+    max_articles: int = Field(15, ge=1, le=100)
     # List-Id is "<list_id>"; empty = "<site-title-slug>.<site domain>" (RFC 2919).
     list_id: str = ""
     # DKIM signing happens only when both a selector and the key ($SYNDICATE_DKIM_KEY) are set;

@@ -334,7 +334,7 @@ def digest_subject(digest: Digest, config: Config) -> str:
     first = digest.articles[0].title if digest.articles else ""
     subject = config.digest.subject.format(
         site=one_line(config.site.title),
-        count=len(digest.articles),
+        count=len(digest.articles) + digest.omitted,
         date=format_day(digest.created, lang, config.site.tz),
         first_title=one_line(clean_text(first), limit=120),
     )
@@ -360,7 +360,8 @@ def render_digest(digest: Digest, config: Config, *, web_url: str) -> RenderedDi
         "site_url": config.site.base_url,
         "subject": digest_subject(digest, config),
         "date": format_day(digest.created, lang, config.site.tz),
-        "intro": plural_label(labels, "intro", len(articles), lang),
+        "intro": plural_label(labels, "intro", len(articles) + digest.omitted, lang),
+        "more": plural_label(labels, "more", digest.omitted, lang) if digest.omitted else "",
         "why": labels["why"].replace("{site}", site),
         "articles": articles,
         "preheader": one_line(lead, limit=PREHEADER_CHARS),

@@ -130,7 +130,10 @@ class Digest:
 
     id: str  # e.g. "2026-11-27-001"; also the web version's file name
     created: datetime
-    articles: tuple[Article, ...]
+    articles: tuple[Article, ...]  # shown, newest first
+    # Articles of the same period left out to keep the email readable and under Gmail's
+    # clipping size (digest.max_articles); the digest points to the site for them.
+    omitted: int = 0
 
 
 @dataclass(frozen=True)

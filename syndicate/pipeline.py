@@ -244,6 +244,14 @@ def digest_web_url(config: Config, digest_id: str) -> str:
     return f"{config.site.base_url}digests/{digest_id}.html"
 
 
+def capped_digest(
+    config: Config, digest_id: str, created: datetime, articles: list[Article]
+) -> Digest:
+    """The digest as subscribers see it: the newest `digest.max_articles`, the rest counted."""
+    shown = tuple(articles[: config.digest.max_articles])
+    return Digest(digest_id, created, shown, omitted=len(articles) - len(shown))
+
+
 def unsubscribe_url(config: Config, token: str) -> str:
     return f"{config.site.base_url}unsubscribe/{token}"
 
@@ -270,7 +278,7 @@ def _deliver(
         rendered = rendered_by_digest.get(delivery.digest_id)
         if rendered is None:
             created, articles = store.digest_articles(conn, delivery.digest_id)
-            digest = Digest(delivery.digest_id, created, tuple(articles))
+            digest = capped_digest(config, delivery.digest_id, created, articles)
             rendered = render_digest(
                 digest, config, web_url=digest_web_url(config, delivery.digest_id)
             )
@@ -309,7 +317,9 @@ def _make_digest(
     report.digest_id = digest_id
     report.digest_articles = len(articles)
     rendered = render_digest(
-        Digest(digest_id, now, tuple(articles)), config, web_url=digest_web_url(config, digest_id)
+        capped_digest(config, digest_id, now, articles),
+        config,
+        web_url=digest_web_url(config, digest_id),
     )
     write_atomic(
         config.path("feeds") / "digests" / f"{digest_id}.html", rendered.web_html.encode("utf-8")
@@ -376,7 +386,7 @@ def preview(config: Config, paths: list[Path], out_dir: Path) -> list[Path]:
                 continue
     if not articles:
         return []
-    digest = Digest("preview", now, tuple(articles))
+    digest = capped_digest(config, "preview", now, articles)
     return write_preview(digest, config, out_dir, web_url=digest_web_url(config, "preview"))
 
 

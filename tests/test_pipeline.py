@@ -205,3 +205,25 @@ def test_archive_pages_follow_the_settings_and_stale_ones_are_removed(site: Path
     main = feedparser.parse(site / "feeds" / "atom.xml")
     prev = [link.href for link in main.feed.links if link.rel == "prev-archive"]
     assert prev and prev[0].rsplit("/", 1)[1] in pages
+
+
+def test_a_big_first_digest_shows_the_newest_and_counts_the_rest(site: Path):
+    for i in range(4):
+        (site / "articles" / f"berita-{i}.txt").write_text(
+            f"Berita nomor {i} hari ini\n\nIsi berita nomor {i} yang cukup panjang untuk dibaca.\n",
+            encoding="utf-8",
+        )
+    config = load_config(site / "config.toml")
+    config = config.model_copy(
+        update={"digest": config.digest.model_copy(update={"max_articles": 2})}
+    )
+    report = pipeline.run(config)
+    assert report.digest_articles == 5
+    (message,) = outbox_messages(config)
+    text = " ".join(message.get_body(("plain",)).get_content().split())
+    assert "5 artikel baru" in text
+    assert "…dan 3 artikel lainnya di situs." in text
+    assert message["Subject"].startswith("Test Site: 5 new")
+    html = message.get_body(("html",)).get_content()
+    assert html.count("<h2") == 2
+    assert pipeline.run(config).digest_id is None  # all five were covered by that digest
