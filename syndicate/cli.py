@@ -3,19 +3,22 @@
 Exit codes (also in the README):
   0 ok · 2 usage error · 3 some inbox files were rejected (the rest was published) ·
   4 some deliveries failed (queued, retried next run) · 65 `inspect`: unusable article ·
-  75 another run holds the lock · 78 configuration error
+  74 I/O error (permissions, disk full, damaged state) · 75 another run holds the lock ·
+  78 configuration or template error
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from collections.abc import Sequence
 from datetime import datetime
 from email.utils import parseaddr
 from pathlib import Path
 
+import jinja2
 from email_validator import EmailNotValidError, validate_email
 
 from syndicate import __version__, pipeline, store
@@ -28,6 +31,7 @@ EXIT_REJECTED = 3
 EXIT_DELIVERY_FAILED = 4
 EXIT_DATAERR = 65
 EXIT_LOCKED = 75
+EXIT_IOERR = 74
 EXIT_CONFIG = 78
 
 
@@ -307,7 +311,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.config = "config.toml"
     try:
         config = load_config(args.config)
-    except ConfigError as exc:
+        return args.func(args, config)
+    except ConfigError as exc:  # also raised late, e.g. an unusable $SYNDICATE_DKIM_KEY
         _err(str(exc))
         return EXIT_CONFIG
-    return args.func(args, config)
+    except jinja2.TemplateError as exc:
+        where = f"{exc.filename}:{exc.lineno}: " if hasattr(exc, "lineno") else ""
+        _err(f"template error: {where}{exc.message}; fix the template (paths.templates)")
+        return EXIT_CONFIG
+    except (OSError, sqlite3.DatabaseError) as exc:
+        # Permissions, a full disk, a damaged state file: the operator's to fix, so say what
+        # and where instead of a traceback. Nothing half-written was published (atomic writes,
+        # per-step transactions); the next run picks up where this one stopped.
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        _err(f"{where}{exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}")
+        return EXIT_IOERR

@@ -283,6 +283,7 @@ def _deliver(
                 digest, config, web_url=digest_web_url(config, delivery.digest_id)
             )
             rendered_by_digest[delivery.digest_id] = rendered
+            _write_web_version(config, delivery.digest_id, rendered)  # if an earlier run failed
         subscriber = store.get_subscriber(conn, delivery.email)
         if subscriber is None:
             continue
@@ -321,10 +322,13 @@ def _make_digest(
         config,
         web_url=digest_web_url(config, digest_id),
     )
-    write_atomic(
-        config.path("feeds") / "digests" / f"{digest_id}.html", rendered.web_html.encode("utf-8")
-    )
+    _write_web_version(config, digest_id, rendered)
     return {digest_id: rendered}
+
+
+def _write_web_version(config: Config, digest_id: str, rendered: RenderedDigest) -> None:
+    path = config.path("feeds") / "digests" / f"{digest_id}.html"
+    write_atomic(path, rendered.web_html.encode("utf-8"))
 
 
 # ---------------------------------------------------------------- the run

@@ -136,3 +136,33 @@ def test_preview_with_nothing_pending_says_so(site: Path, capsys):
     assert "nothing to preview" in capsys.readouterr().out
     assert main(["preview", str(SAMPLE), "--out", str(site / "pv"), *cfg]) == 0
     assert (site / "pv" / "digest.eml").exists()
+
+
+def test_broken_user_template_is_a_clear_error_and_the_digest_waits(site: Path, capsys):
+    own = site / "my-templates"
+    own.mkdir()
+    (own / "digest.html.j2").write_text("<html>{% if %}</html>", encoding="utf-8")
+    config_path = site / "config.toml"
+    config_path.write_text(
+        config_path.read_text(encoding="utf-8").replace(
+            'templates = "', 'templates = "my-templates" # was "'
+        ),
+        encoding="utf-8",
+    )
+    cfg = ["--config", str(config_path)]
+    assert main(["run", *cfg]) == 78
+    err = capsys.readouterr().err
+    assert "template error" in err and "digest.html.j2:1" in err
+    assert (site / "feeds" / "atom.xml").exists()  # feeds were published before the digest
+    (own / "digest.html.j2").unlink()  # fixed: the built-in template is used again
+    assert main(["run", *cfg]) == 0
+    out = capsys.readouterr().out
+    assert "1 sent" in out
+    assert list((site / "feeds" / "digests").glob("*.html"))  # web version written on resume
+
+
+def test_unwritable_state_is_an_io_error_not_a_traceback(site: Path, capsys):
+    (site / "state").write_text("not a folder", encoding="utf-8")
+    assert main(["run", "--config", str(site / "config.toml")]) == 74
+    err = capsys.readouterr().err
+    assert err.startswith("syndicate: ") and "state" in err
