@@ -11,6 +11,7 @@ import fcntl
 import hashlib
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -73,21 +74,31 @@ class RunReport:
 
 
 @contextmanager
-def run_lock(config: Config) -> Iterator[None]:
+def run_lock(config: Config, *, wait: float = 0) -> Iterator[None]:
     """One run at a time across processes (CLI, service, HTTP trigger): an flock on a file in
-    the state folder, released by the kernel even if the process dies."""
+    the state folder, released by the kernel even if the process dies.
+
+    `wait` > 0 polls for that many seconds first. Only the scheduler uses it: its publish and
+    digest jobs often fall on the same minute (07:00), and the digest must not be skipped for
+    a day because the 15-minute publish got there first. People and HTTP get a refusal now.
+    """
     state = config.path("state")
     state.mkdir(parents=True, exist_ok=True)
     fd = os.open(state / "run.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + wait
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                raise RunInProgress(
-                    f"another syndicate run holds {state / 'run.lock'}; try again when it ends"
-                ) from None
-            raise
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise RunInProgress(
+                        f"another syndicate run holds {state / 'run.lock'}; try again when it ends"
+                    ) from None
+                time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         yield
@@ -341,12 +352,14 @@ def run(
     with_digest: bool = True,
     now: datetime | None = None,
     progress: Progress | None = None,
+    wait_for_lock: float = 0,
 ) -> RunReport:
-    """One whole run under the lock. Raises RunInProgress if another run holds it."""
+    """One whole run under the lock. Raises RunInProgress if another run holds it (after
+    `wait_for_lock` seconds)."""
     progress = progress or (lambda _msg: None)
-    now = now or datetime.now(config.site.tz)
     report = RunReport()
-    with run_lock(config):
+    with run_lock(config, wait=wait_for_lock):
+        now = now or datetime.now(config.site.tz)  # after any wait for the lock
         conn = store.open_store(config.db_path)
         try:
             run_id = store.start_run(conn, trigger, now)

@@ -36,6 +36,10 @@ from syndicate import pipeline, store
 from syndicate.config import Config
 from syndicate.feeds import content_type
 
+# A scheduled job that finds another run going waits this long before giving up (see
+# pipeline.run_lock); the misfire grace below is longer, so the job is not dropped meanwhile.
+SCHEDULED_LOCK_WAIT = 600.0
+
 _DOW_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -52,7 +56,12 @@ def cron_trigger(expr: str, timezone: Any) -> CronTrigger:
 def scheduled_run(config: Config, *, with_digest: bool) -> None:
     trigger = "digest" if with_digest else "publish"
     try:
-        report = pipeline.run(config, trigger=f"schedule:{trigger}", with_digest=with_digest)
+        report = pipeline.run(
+            config,
+            trigger=f"schedule:{trigger}",
+            with_digest=with_digest,
+            wait_for_lock=SCHEDULED_LOCK_WAIT,
+        )
     except pipeline.RunInProgress as exc:
         print(f"syndicate: scheduled {trigger} skipped: {exc}", file=sys.stderr, flush=True)
         return

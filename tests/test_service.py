@@ -162,3 +162,38 @@ def test_serve_runs_until_sigterm_and_serves_what_a_triggered_run_publishes(site
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+
+
+def test_a_scheduled_job_waits_for_a_running_one_instead_of_skipping(
+    config: Config, monkeypatch, capsys
+):
+    # publish (every 15 min) and digest (07:00) fire in the same minute: the digest must run.
+    import syndicate.service as service
+
+    monkeypatch.setattr(service, "SCHEDULED_LOCK_WAIT", 10.0)
+    import time
+
+    acquired = threading.Event()
+
+    def hold_lock() -> None:
+        with run_lock(config):
+            acquired.set()
+            time.sleep(0.5)
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+    assert acquired.wait(5)
+    started = time.monotonic()
+    service.scheduled_run(config, with_digest=True)
+    waited = time.monotonic() - started
+    holder.join()
+    out = capsys.readouterr().out
+    assert "scheduled digest:" in out and "new 1" in out and "sent 1" in out
+    assert waited >= 0.3  # it really waited for the other run to end
+
+
+def test_manual_runs_are_still_refused_at_once(config: Config):
+    from syndicate.pipeline import RunInProgress, run
+
+    with run_lock(config), pytest.raises(RunInProgress):
+        run(config)
