@@ -227,3 +227,40 @@ def test_a_big_first_digest_shows_the_newest_and_counts_the_rest(site: Path):
     html = message.get_body(("html",)).get_content()
     assert html.count("<h2") == 2
     assert pipeline.run(config).digest_id is None  # all five were covered by that digest
+
+
+def test_hostile_article_is_published_as_inert_text_everywhere(site: Path):
+    hostile = (
+        "<script>alert(1)</script> Judul {{ 7*7 }} ]]> \u2028Bcc: victim@example.org\n\n"
+        "Paragraf pertama dengan {% raw %} dan <b>tag</b> serta \x07 karakter kontrol. "
+        "Kalimat kedua yang cukup panjang untuk ringkasan berita ini.\n\n"
+        "Paragraf kedua ]]> <![CDATA[ x ]]> dengan emoji 🎉 dan teks عربي.\n"
+    )
+    (site / "articles" / "hostile.txt").write_text(hostile, encoding="utf-8")
+    config = load_config(site / "config.toml")
+    report = pipeline.run(config)
+    assert sorted(a.source for a in report.new) == ["000_6bd5c2adaf47451d.txt", "hostile.txt"]
+
+    feeds = config.path("feeds")
+    for name in ("rss.xml", "atom.xml"):
+        parsed = feedparser.parse(feeds / name)
+        assert parsed.bozo == 0, parsed.get("bozo_exception")
+        titles = [e.title for e in parsed.entries]
+        assert any("{{ 7*7 }}" in t for t in titles)
+        assert not any("49" in t for t in titles)
+    import json
+
+    items = json.loads((feeds / "feed.json").read_text(encoding="utf-8"))["items"]
+    assert any("{{ 7*7 }}" in item["title"] for item in items)
+
+    (message,) = outbox_messages(config)
+    assert message["Bcc"] is None
+    assert "victim@example.org" not in str(message["To"])
+    html = message.get_body(("html",)).get_content()
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "{{ 7*7 }}" in html
+    text = message.get_body(("plain",)).get_content()
+    assert "{{ 7*7 }}" in " ".join(text.split())
+    page = (feeds / "articles" / "hostile.html").read_text(encoding="utf-8")
+    assert "<script>" not in page and "<b>tag</b>" not in page
+    assert "{{ 7*7 }}" in page and "\x07" not in page
