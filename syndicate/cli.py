@@ -96,12 +96,17 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     started = datetime.now(config.site.tz)
     try:
         report = pipeline.run(
-            config, trigger="cli", with_digest=not args.no_digest, progress=_progress
+            config,
+            trigger="cli",
+            with_digest=not args.no_digest,
+            progress=_progress,
+            retry_failed=args.retry_failed,
         )
     except pipeline.RunInProgress as exc:
         _err(str(exc))
         return EXIT_LOCKED
-    if not args.quiet:
+    trouble = report.rejected or report.failed or report.warnings
+    if not args.quiet or trouble:
         print(format_report(report, config, started))
     if report.rejected:
         return EXIT_REJECTED
@@ -198,6 +203,16 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
             f"deliveries   {counts.get('sent', 0)} sent, {counts.get('pending', 0)} pending,"
             f" {counts.get('failed', 0)} failed (retried next run)"
         )
+        for d in store.failed_deliveries(conn):
+            retry = (
+                "retried next run"
+                if d.attempts < store.MAX_ATTEMPTS
+                else "gave up: fix the cause, then `syndicate run --retry-failed`"
+            )
+            print(
+                f"failed       {d.digest_id} → {d.email}: {d.detail}"
+                f" (attempt {d.attempts}/{store.MAX_ATTEMPTS}, {retry})"
+            )
         for digest_id, created, n in store.digests(conn, limit=3):
             print(f"digest       {digest_id}  {created:%Y-%m-%d %H:%M}  {n} article(s)")
         for run in store.recent_runs(conn, limit=5):
@@ -273,6 +288,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", parents=[common], help="read the inbox, publish feeds and digest")
     p.add_argument("--no-digest", action="store_true", help="refresh the feeds only")
     p.add_argument("--quiet", action="store_true", help="print nothing unless something failed")
+    p.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help=f"retry deliveries that failed {store.MAX_ATTEMPTS} times already",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("serve", parents=[common], help="scheduled runs + HTTP until stopped")

@@ -353,6 +353,7 @@ def run(
     now: datetime | None = None,
     progress: Progress | None = None,
     wait_for_lock: float = 0,
+    retry_failed: bool = False,
 ) -> RunReport:
     """One whole run under the lock. Raises RunInProgress if another run holds it (after
     `wait_for_lock` seconds)."""
@@ -364,6 +365,8 @@ def run(
         try:
             run_id = store.start_run(conn, trigger, now)
             sync_config_subscribers(conn, config, now)
+            if retry_failed:
+                store.requeue_failed(conn)
             _ingest(conn, config, now, report, progress)
             _publish(conn, config, report)
             if with_digest:

@@ -365,6 +365,22 @@ def mark_delivery(
     )
 
 
+def failed_deliveries(conn: sqlite3.Connection, limit: int = 20) -> list[Delivery]:
+    rows = conn.execute(
+        "SELECT * FROM deliveries WHERE status = 'failed' ORDER BY at DESC, email LIMIT ?",
+        (limit,),
+    ).fetchall()
+    return [
+        Delivery(r["digest_id"], r["email"], r["status"], r["attempts"], r["detail"]) for r in rows
+    ]
+
+
+def requeue_failed(conn: sqlite3.Connection) -> int:
+    """Give deliveries that used up their attempts a fresh set; return how many."""
+    cur = conn.execute("UPDATE deliveries SET attempts = 0 WHERE status = 'failed'")
+    return cur.rowcount
+
+
 def delivery_counts(conn: sqlite3.Connection) -> dict[str, int]:
     rows = conn.execute("SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status")
     return {r["status"]: r["n"] for r in rows}

@@ -166,3 +166,24 @@ def test_unwritable_state_is_an_io_error_not_a_traceback(site: Path, capsys):
     assert main(["run", "--config", str(site / "config.toml")]) == 74
     err = capsys.readouterr().err
     assert err.startswith("syndicate: ") and "state" in err
+
+
+def test_failed_delivery_is_retried_then_given_up_then_requeued(site: Path, smtp_server, capsys):
+    handler, port = smtp_server
+    config_path = site / "config.toml"
+    config_path.write_text(
+        config_path.read_text(encoding="utf-8").replace("one@example.org", "refuse@example.org")
+        + f"\n[delivery]\nmethod = 'smtp'\nsmtp_port = {port}\n",
+        encoding="utf-8",
+    )
+    cfg = ["--config", str(config_path)]
+    for _ in range(5):
+        assert main(["run", "--quiet", *cfg]) == 4
+    assert "refuse@example.org: SMTP refused" in capsys.readouterr().out  # --quiet still tells
+    assert main(["run", "--quiet", *cfg]) == 0  # attempts used up: no more hammering
+    assert main(["status", *cfg]) == 0
+    status = capsys.readouterr().out
+    assert "failed       " in status and "attempt 5/5" in status and "--retry-failed" in status
+    assert main(["run", "--retry-failed", *cfg]) == 4
+    assert "1 failed" in capsys.readouterr().out
+    assert handler.messages == []
