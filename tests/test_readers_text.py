@@ -305,3 +305,20 @@ def test_japanese_with_agency_credit():
         article.paragraphs[-1]
         == "一方で、食材価格の高騰が続く中、給食の質をどう維持するかが課題となる。"
     )
+
+
+def test_header_style_metadata_block(tmp_path):
+    text = (
+        "Title: Festival film Jakarta dibuka\nAuthor: Dewi Lestari\nDate: 2026-11-27 19:00\n"
+        "URL: https://berita.example.id/2026/11/27/festival-film\nTags: film, festival\n\n"
+        "Festival film tahunan di Jakarta dibuka dengan pemutaran film dokumenter.\n"
+    )
+    article = read_string(tmp_path, text, default_tz=WIB)
+    assert article.title == "Festival film Jakarta dibuka"
+    assert article.author == Author(name="Dewi Lestari")
+    assert article.published == datetime(2026, 11, 27, 19, 0, tzinfo=WIB)
+    assert article.url == "https://berita.example.id/2026/11/27/festival-film"
+    assert article.tags == ("film", "festival")
+    assert article.paragraphs == (
+        "Festival film tahunan di Jakarta dibuka dengan pemutaran film dokumenter.",
+    )

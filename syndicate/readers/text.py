@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 _BULLET = re.compile(
     r"^\s*(?P<marker>[•\-*·▪◦‣●○■□➢➤►✓✔–]|\d{1,3}[.)]|\(\d{1,3}\))\s+(?P<text>\S.*)$"
 )
+# "Tags: a, b" / "URL: https://…": a metadata line, never the continuation of a wrapped one.
+_HEADER_FIELD = re.compile(r"^[A-Z][A-Za-z ]{1,20}:\s")
 # Lines that only separate things: "***", "* * *", "---", "===", "___", "~~~".
 _RULE = re.compile(r"^\s*([-=*_~#•·])(\s*\1){2,}\s*$")
 _TERMINAL = tuple(".!?…:;,。！？؟۔、，；：")
@@ -95,6 +97,7 @@ class _Found:
     published: datetime | None = None
     updated: datetime | None = None
     location: str | None = None
+    url: str | None = None
     related: list[RelatedLink] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
 
@@ -132,6 +135,7 @@ def read_text(
         published=found.published,
         updated=found.updated,
         tags=tuple(dict.fromkeys(found.tags)),
+        url=found.url,
         location=found.location,
         related=tuple(dict.fromkeys(found.related)),
     )
@@ -157,10 +161,14 @@ def split_lines(text: str) -> list[Line]:
                 logical.append((bullet.group("marker"), bullet.group("text").strip()))
                 continue
             stripped = ln.strip()
-            continues = logical and (
-                (wrapped and len(logical[-1][1]) >= 40 and not _ends_sentence(logical[-1][1]))
-                or (wrapped and len(logical[-1][1]) >= 60)
-                or (logical[-1][0] and ln[:1].isspace())  # indented continuation of a bullet
+            continues = (
+                logical
+                and not _HEADER_FIELD.match(stripped)
+                and (
+                    (wrapped and len(logical[-1][1]) >= 40 and not _ends_sentence(logical[-1][1]))
+                    or (wrapped and len(logical[-1][1]) >= 60)
+                    or (logical[-1][0] and ln[:1].isspace())  # indented continuation of a bullet
+                )
             )
             if continues:
                 marker, prev = logical[-1]
@@ -358,6 +366,9 @@ def _take_top_meta(
         if found.author is None and (name := byline_name(part, markers.byline) or _signed(part)):
             found.author = Author(name=name)
             return True
+        if found.url is None and (link := _URL_LINE.match(part)):
+            found.url = link.group(1)
+            return True
         return take_date(part) or (found.author is not None and _is_role(part))
 
     i = 0
@@ -369,6 +380,8 @@ def _take_top_meta(
     return lines[i:]
 
 
+# "URL: https://…" in an email-header-style block under the title.
+_URL_LINE = re.compile(r"^(?:url|link|canonical|permalink|tautan)\s*:\s*(https?://\S+)$", re.I)
 _NAME_AND_OUTLET = re.compile(r"^(?P<name>[^,|\-–—]{3,60}?)\s*(?:,|\s[-–—|]\s)\s*(?P<outlet>\S+)$")
 
 
