@@ -44,7 +44,8 @@ def _dedupe(items: list[str]) -> tuple[str, ...]:
 
 @lru_cache(maxsize=1)
 def _builtin() -> dict[str, dict[str, list[str]]]:
-    raw = resources.files("syndicate.data").joinpath("readers.toml").read_text(encoding="utf-8")
+    # Via the regular package "syndicate": data/ has no __init__.py (it holds only data).
+    raw = resources.files("syndicate").joinpath("data/readers.toml").read_text(encoding="utf-8")
     return tomllib.loads(raw)
 
 
