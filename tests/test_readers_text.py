@@ -322,3 +322,21 @@ def test_header_style_metadata_block(tmp_path):
     assert article.paragraphs == (
         "Festival film tahunan di Jakarta dibuka dengan pemutaran film dokumenter.",
     )
+
+
+def test_file_without_a_title_line(tmp_path):
+    first = (
+        "The city council met on Tuesday to discuss the budget for next year, and members "
+        "spent most of the four-hour session arguing about the cost of the new water plant. "
+    )
+    text = first * 3 + "\n\nA second paragraph follows.\n"
+    article = read_string(tmp_path, text)
+    assert article.title == first.strip()
+    assert article.paragraphs == ((first * 3).strip(), "A second paragraph follows.")
+
+
+def test_overlong_first_line_without_sentences(tmp_path):
+    line = " ".join(["kata"] * 120)
+    article = read_string(tmp_path, f"{line}\n\nIsi.\n")
+    assert article.title.endswith("…") and len(article.title) <= 201
+    assert article.paragraphs[0] == line

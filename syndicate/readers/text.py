@@ -116,6 +116,10 @@ def read_text(
     title = _clean_title(head)
     if not title:
         raise ArticleError("empty file")
+    if len(title) > _MAX_TITLE:
+        # A file without a title line: its first line is a paragraph. Title it with the first
+        # sentence (or a cut at a word boundary) and keep the whole line as body text.
+        title, rest = _title_from_paragraph(title), f"{head}\n\n{rest}"
     body = split_lines(rest)
     found = _Found()
     body = _drop_furniture(body, markers, found)
@@ -188,6 +192,18 @@ def _join_wrapped(left: str, right: str) -> str:
 
 def _ends_sentence(text: str) -> bool:
     return text.rstrip(_CLOSING_QUOTES).endswith(_TERMINAL)
+
+
+_MAX_TITLE = 250
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])[\"'”’»)]*(?:\s+|(?=[^\x00-\x7f]))")
+
+
+def _title_from_paragraph(paragraph: str) -> str:
+    first = _SENTENCE_END.split(paragraph, maxsplit=1)[0].strip()
+    if 0 < len(first) <= _MAX_TITLE:
+        return first
+    cut = paragraph[:200].rsplit(" ", 1)[0] if " " in paragraph[:200] else paragraph[:200]
+    return cut.rstrip(" ,;:") + "…"
 
 
 def _clean_title(line: str) -> str:
