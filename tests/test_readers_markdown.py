@@ -229,3 +229,14 @@ def test_unusable_front_matter_language_is_detected_instead(tmp_path):
         "Pemerintah akan membangun jalan tol baru di Sumatra tahun depan.\n",
     )
     assert article.language == "id"
+
+
+def test_escapes_cannot_smuggle_control_characters(tmp_path):
+    article = read_string(
+        tmp_path,
+        '---\ntitle: "Bell\\a and NUL\\x00 and ESC\\e here"\ntags: ["a\\x1b[31m"]\n---\n\n'
+        "Entities &#7; and &#x1b; and &#0; in text.\n",
+    )
+    assert article.title == "Bell and NUL and ESC here"
+    assert article.tags == ("a[31m",)
+    assert all(ch >= " " for ch in article.text)

@@ -17,7 +17,7 @@ from typing import Any
 from syndicate.model import Article, Author
 from syndicate.readers.dates import parse_date
 from syndicate.readers.errors import ArticleError
-from syndicate.readers.hygiene import single_line
+from syndicate.readers.hygiene import clean_field
 
 _FENCES = {
     "---": re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.M),
@@ -76,7 +76,7 @@ def _first(meta: dict[str, Any], *keys: str) -> Any:
 
 def _text(value: Any) -> str | None:
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        text = single_line(str(value))
+        text = clean_field(str(value))
         return text or None
     return None
 

@@ -165,6 +165,12 @@ def normalize(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.split("\n"))
 
 
+def clean_field(text: str) -> str:
+    """A metadata value (title, name, tag) from front matter or HTML: YAML escapes and HTML
+    entities can smuggle in control characters the file-level cleaning never saw."""
+    return single_line(normalize(text))
+
+
 def single_line(text: str) -> str:
     """For titles and names: collapse every run of whitespace (including newlines) to a space."""
     return " ".join(text.split())

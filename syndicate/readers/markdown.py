@@ -14,7 +14,7 @@ from syndicate.language import detect_language
 from syndicate.model import Article, Author, Block, RelatedLink
 from syndicate.readers.errors import ArticleError
 from syndicate.readers.frontmatter import apply_front_matter, split_front_matter
-from syndicate.readers.hygiene import single_line
+from syndicate.readers.hygiene import clean_field, single_line
 from syndicate.readers.markers import Markers, furniture_kind
 from syndicate.readers.sanitize import clean_html, html_to_text
 from syndicate.readers.text import as_name, byline_name, match_dateline, take_top_meta
@@ -53,7 +53,7 @@ def _inline_text(token: Token) -> str:
         ):
             out.append(" ")
         # Images' alt text is not article prose; other inline HTML is markup, not text.
-    return single_line("".join(out))
+    return clean_field("".join(out))
 
 
 def _first_link(token: Token) -> str | None:
