@@ -13,12 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from syndicate.config import ReadersConfig
 from syndicate.model import Article
 from syndicate.readers import hygiene
 from syndicate.readers.errors import ArticleChanging, ArticleError
 from syndicate.readers.markers import Markers, load_markers
+
+if TYPE_CHECKING:  # the config module pulls in pydantic; readers only read attributes
+    from syndicate.config import ReadersConfig
 
 __all__ = [
     "SUFFIXES",

@@ -7,8 +7,10 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
-from syndicate.config import ReadersConfig
+if TYPE_CHECKING:  # the config module pulls in pydantic; readers only read attributes
+    from syndicate.config import ReadersConfig
 
 
 @dataclass(frozen=True)
