@@ -340,3 +340,17 @@ def test_overlong_first_line_without_sentences(tmp_path):
     article = read_string(tmp_path, f"{line}\n\nIsi.\n")
     assert article.title.endswith("…") and len(article.title) <= 201
     assert article.paragraphs[0] == line
+
+
+def test_about_the_author_box(tmp_path):
+    text = (
+        "Judul\n\nIsi berita yang cukup panjang untuk menjadi satu paragraf.\n\n"
+        "Tentang Penulis\n\nBudi Santoso adalah wartawan ekonomi yang meliput pasar modal sejak "
+        "2015.\n"
+    )
+    article = read_string(tmp_path, text)
+    assert article.author == Author(
+        name="Budi Santoso",
+        bio="Budi Santoso adalah wartawan ekonomi yang meliput pasar modal sejak 2015.",
+    )
+    assert article.paragraphs == ("Isi berita yang cukup panjang untuk menjadi satu paragraf.",)

@@ -396,6 +396,12 @@ def _take_top_meta(
     return lines[i:]
 
 
+_ABOUT_AUTHOR = re.compile(
+    r"^(?:about the authors?|about me|tentang penulis|profil penulis|biodata penulis)\s*:?$", re.I
+)
+_BIO_SUBJECT = re.compile(
+    r"^(?P<name>[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,4})\s+(?:is|was|has|adalah|merupakan|ialah)\b"
+)
 # "URL: https://…" in an email-header-style block under the title.
 _URL_LINE = re.compile(r"^(?:url|link|canonical|permalink|tautan)\s*:\s*(https?://\S+)$", re.I)
 _NAME_AND_OUTLET = re.compile(r"^(?P<name>[^,|\-–—]{3,60}?)\s*(?:,|\s[-–—|]\s)\s*(?P<outlet>\S+)$")
@@ -429,6 +435,16 @@ def _is_role(text: str) -> bool:
 
 def _take_closing_byline(lines: list[Line], markers: Markers, found: _Found) -> list[Line]:
     """An author box at the end: 'Name' + 'Name is …' bio, or a closing 'Oleh: X' / '— X'."""
+    # "About the author" + "Jane Doe is a reporter …": the name is the bio's subject.
+    for i in range(len(lines) - 2, max(-1, len(lines) - 6), -1):
+        if not _ABOUT_AUTHOR.match(lines[i].text):
+            continue
+        bio = lines[i + 1].text
+        subject = _BIO_SUBJECT.match(bio)
+        name = as_name(subject.group("name")) if subject else None
+        if name and (found.author is None or found.author.name == name):
+            found.author = Author(name=name, bio=bio)
+            return lines[:i] + lines[i + 2 :]
     # Name line followed by a bio paragraph that starts with the name (or its first/last word).
     for i in range(len(lines) - 2, max(-1, len(lines) - 6), -1):
         name = as_name(lines[i].text) if not lines[i].marker else None
