@@ -23,8 +23,8 @@ from syndicate.readers.dates import parse_date
 from syndicate.readers.errors import ArticleError
 from syndicate.readers.hygiene import clean_field
 from syndicate.readers.markers import Markers, furniture_kind
+from syndicate.readers.meta import take_dateline, take_top_meta
 from syndicate.readers.sanitize import clean_html
-from syndicate.readers.text import take_dateline, take_top_meta
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -245,7 +245,7 @@ def read_html(text: str, context: ReadContext) -> Article:
         for b, link in _blocks_from_body(document.body, title)
     ]
     blocks, related = _drop_furniture([p for p in pairs if p[0].text], context.markers)
-    blocks, byline, dateline_date = take_top_meta(blocks, context.markers, context.default_tz)
+    blocks, top = take_top_meta(blocks, context.markers.byline, context.default_tz)
     blocks, location = take_dateline(blocks)
     if not title and blocks:
         title = blocks.pop(0).text
@@ -253,9 +253,9 @@ def read_html(text: str, context: ReadContext) -> Article:
         raise ArticleError("no title and no text in the HTML page")
     if not blocks:
         raise ArticleError("title but no body text")
-    author = clean_field(document.author or "") or (byline.name if byline else "")
+    author = clean_field(document.author or "") or (top.author.name if top.author else "")
     published = (
-        parse_date(facts.get("published") or document.date, context.default_tz) or dateline_date
+        parse_date(facts.get("published") or document.date, context.default_tz) or top.published
     )
     updated = parse_date(facts.get("updated"), context.default_tz)
     url = facts.get("canonical") or document.url

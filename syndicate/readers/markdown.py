@@ -16,8 +16,8 @@ from syndicate.readers.errors import ArticleError
 from syndicate.readers.frontmatter import apply_front_matter, split_front_matter
 from syndicate.readers.hygiene import clean_field, single_line
 from syndicate.readers.markers import Markers, furniture_kind
+from syndicate.readers.meta import as_name, byline_name, match_dateline, read_top_meta
 from syndicate.readers.sanitize import clean_html, html_to_text
-from syndicate.readers.text import as_name, byline_name, match_dateline, take_top_meta
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -200,7 +200,6 @@ def read_markdown(text: str, context: ReadContext) -> Article:
         raise ArticleError("no title: no front matter title and no text to take one from")
 
     related: list[RelatedLink] = []
-    author: Author | None = None
     kept: list[_Part] = []
     expect_headlines = False
     for part in parts:
@@ -215,15 +214,13 @@ def read_markdown(text: str, context: ReadContext) -> Article:
             continue
         kept.append(part)
     # "*By Jane Doe*", "27 November 2026" paragraphs right under the title.
-    published = None
     lead = 0
-    while lead < min(len(kept), 3) and len(kept[lead].blocks) == 1 and not kept[lead].heading_level:
+    while lead < min(len(kept), 4) and len(kept[lead].blocks) == 1 and not kept[lead].heading_level:
         lead += 1
-    if lead:
-        rest, author, published = take_top_meta(
-            [p.blocks[0] for p in kept[:lead]], context.markers, context.default_tz
-        )
-        kept = kept[lead - len(rest) :]
+    texts = [p.blocks[0].text for p in kept[:lead] if p.blocks[0].kind == "paragraph"]
+    taken, top = read_top_meta(texts, context.markers.byline, context.default_tz)
+    kept = kept[taken:]
+    author = top.author
     # Trailing author sign-off ("— Jane Doe", "*Oleh: Budi*") when nothing else named one.
     if kept and author is None and len(kept[-1].blocks) == 1:
         last = kept[-1].blocks[0].text
@@ -245,7 +242,9 @@ def read_markdown(text: str, context: ReadContext) -> Article:
         title=title,
         blocks=tuple(blocks),
         author=author,
-        published=published,
+        published=top.published,
+        updated=top.updated,
+        url=top.url,
         location=location,
         related=tuple(dict.fromkeys(related)),
         body_html=body_html,
