@@ -176,11 +176,10 @@ def byline_name(text: str, prefixes: tuple[str, ...]) -> str | None:
         first = as_name(names[0]) if names else None
         if first is None:
             continue
-        return (
-            " and ".join(n for n in (as_name(x) for x in names) if n)
-            if len(names) > 1 and all(as_name(x) for x in names)
-            else first
-        )
+        every = [as_name(x) for x in names]
+        if len(every) > 1 and all(every):
+            return f"{', '.join(every[:-1])} and {every[-1]}"  # type: ignore[arg-type]
+        return first
     return None
 
 
