@@ -354,3 +354,15 @@ def test_about_the_author_box(tmp_path):
         bio="Budi Santoso adalah wartawan ekonomi yang meliput pasar modal sejak 2015.",
     )
     assert article.paragraphs == ("Isi berita yang cukup panjang untuk menjadi satu paragraf.",)
+
+
+def test_language_left_open_when_the_text_is_too_short_to_tell(tmp_path):
+    assert read_string(tmp_path, "OK\n\n12:30\n").language is None
+    assert read_string(tmp_path, "OK\n\n12:30\n", language_hint="id").language == "id"
+
+
+def test_empty_marker_in_config_is_a_config_error():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="markers must not be empty strings"):
+        ReadersConfig(furniture=["Sumber", "  "])

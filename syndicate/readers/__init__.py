@@ -15,6 +15,7 @@ from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from syndicate.language import UNDETERMINED
 from syndicate.model import Article
 from syndicate.readers import hygiene
 from syndicate.readers.errors import ArticleChanging, ArticleError
@@ -102,7 +103,12 @@ def read_article(
         default_tz=default_tz,
         language_hint=language_hint,
     )
-    return _READERS[sniff_format(path.suffix, text)](text, context)
+    article = _READERS[sniff_format(path.suffix, text)](text, context)
+    if article.language == UNDETERMINED:
+        # Too little text to tell and no hint: leave it open so the pipeline's fallback (the
+        # site's language) applies, rather than publishing "und".
+        article = article.with_(language=None)
+    return article
 
 
 def sniff_format(suffix: str, text: str) -> str:
