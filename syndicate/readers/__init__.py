@@ -122,9 +122,9 @@ def sniff_format(suffix: str, text: str) -> str:
         # An .html file that is really a fragment or plain text still goes to the HTML reader
         # only if it has tags; otherwise it is text someone named .html.
         return "html" if _HTML_TAGS.search(head) else "text"
-    if declared == "text" and _FRONT_MATTER.match(text):
-        return "text"  # the text reader understands front matter itself
     if declared:
+        # Front matter in a .txt file stays with the text reader, which understands it: the
+        # body is still plain text, where "*" and "_" are not markup.
         return declared
     if _FRONT_MATTER.match(text) or re.search(r"^#{1,6} \S", head, re.M):
         return "markdown"
