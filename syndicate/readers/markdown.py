@@ -166,8 +166,8 @@ def _take_dateline(parts: list[_Part]) -> str | None:
         place, end = found
         prefix = part.blocks[0].text[:end]
         part.blocks[0] = Block("paragraph", part.blocks[0].text[end:].strip())
-        inline = next(t for t in part.tokens if t.type == "inline")
-        first = (inline.children or [None])[0]
+        inline = next((t for t in part.tokens if t.type == "inline"), None)
+        first = (inline.children or [None])[0] if inline is not None else None
         # Only when the dateline is plain text; "**JAKARTA** —" stays in the HTML, which is
         # harmless, rather than us rewriting formatted markup.
         if first is not None and first.type == "text" and first.content.startswith(prefix):
