@@ -116,8 +116,10 @@ def _describe(part: _Part) -> None:
             else:
                 part.blocks.append(Block("paragraph", text))
         elif kind in ("fence", "code_block"):
-            code = token.content.strip("\n")
-            if code.strip():
+            # Blocks are prose, one line each (the plain-text body separates them with blank
+            # lines); the code keeps its layout in body_html.
+            code = clean_field(token.content)
+            if code:
                 part.blocks.append(Block("paragraph", code))
         elif kind == "html_block":
             text = html_to_text(token.content)
