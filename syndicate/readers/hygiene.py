@@ -133,9 +133,9 @@ def _decode_legacy(data: bytes) -> str:
         # cp1255 tie with Cyrillic cp1251, and neither its coherence score nor py3langid can
         # tell them apart; longer texts and UTF-8, which is what publishers send, are fine.)
         return str(min(plausible, key=lambda m: (m.chaos, -m.coherence)))
-    # The detector abstains on some short texts ("Grüße aus München." alone). cp1252 is the
-    # only legacy encoding we then try, and only if its result reads as text by the same
-    # chaos measure.
+    # The detector abstains on some short texts. cp1252 is then the only legacy encoding we
+    # try, and only if its result reads as text by the detector's own chaos measure (a line
+    # of isolated accented capitals, "Ä Ö Ü ß", does not: such a file is rejected).
     try:
         text = data.decode("cp1252")
     except UnicodeDecodeError:
