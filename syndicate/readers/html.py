@@ -17,7 +17,7 @@ import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-from syndicate.language import detect_language
+from syndicate.language import canonical_tag, detect_language
 from syndicate.model import Article, Author, Block, RelatedLink
 from syndicate.readers.dates import parse_date
 from syndicate.readers.errors import ArticleError
@@ -98,8 +98,8 @@ def _page_facts(tree: HtmlElement) -> dict[str, str]:
             if key in ("content-language", "og:locale") and meta.get("content"):
                 lang = meta.get("content")
                 break
-    if lang and re.fullmatch(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*", lang.strip()):
-        facts["lang"] = lang.strip().replace("_", "-")
+    if lang and (tag := canonical_tag(lang)):
+        facts["lang"] = tag
     for link in tree.iter("link"):
         if (link.get("rel") or "").lower() == "canonical" and (link.get("href") or "").startswith(
             ("http://", "https://")
