@@ -65,6 +65,18 @@ def _first_link(token: Token) -> str | None:
     return None
 
 
+def _images(part: _Part) -> list[str]:
+    """Absolute image URLs in a part, in order."""
+    return [
+        str(child.attrs.get("src", ""))
+        for token in part.tokens
+        if token.type == "inline"
+        for child in token.children or []
+        if child.type == "image"
+        and str(child.attrs.get("src", "")).startswith(("http://", "https://"))
+    ]
+
+
 def _top_level_parts(tokens: list[Token]) -> list[_Part]:
     parts: list[_Part] = []
     depth = 0
@@ -185,8 +197,10 @@ def read_markdown(text: str, context: ReadContext) -> Article:
     parts = _top_level_parts(md.parse(body))
     for part in parts:
         _describe(part)
-    parts = [p for p in parts if p.blocks or p.tokens[0].type == "hr"]
-    while parts and not parts[0].blocks:
+    # Keep rules and pictures for body_html even though they add no text blocks.
+    parts = [p for p in parts if p.blocks or p.tokens[0].type == "hr" or _images(p)]
+    lead_image = next((src for p in parts for src in _images(p)), None)
+    while parts and not parts[0].blocks and not _images(parts[0]):
         parts.pop(0)  # a leading "---" rule
 
     title = meta.get("title") if isinstance(meta.get("title"), str) else None
@@ -247,6 +261,7 @@ def read_markdown(text: str, context: ReadContext) -> Article:
         published=top.published,
         updated=top.updated,
         url=top.url,
+        image=lead_image,  # front matter's image, if any, wins below
         location=location,
         related=tuple(dict.fromkeys(related)),
         body_html=body_html,
