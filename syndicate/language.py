@@ -53,6 +53,25 @@ def _primary(tag: str) -> str:
     return re.split(r"[-_]", tag.strip(), maxsplit=1)[0].lower()
 
 
+def canonical_tag(tag: str) -> str | None:
+    """A BCP 47 tag in its canonical case ("en-us" → "en-US", "zh_hant_tw" → "zh-Hant-TW"),
+    or None when `tag` is not shaped like one ("Bahasa Indonesia")."""
+    parts = re.split(r"[-_]", tag.strip())
+    if not re.fullmatch(r"[A-Za-z]{2,3}", parts[0]) or not all(
+        re.fullmatch(r"[A-Za-z0-9]{1,8}", p) for p in parts[1:]
+    ):
+        return None
+    out = [parts[0].lower()]
+    for part in parts[1:]:
+        if len(part) == 4 and part.isalpha():
+            out.append(part.title())  # script
+        elif len(part) == 2 and part.isalpha():
+            out.append(part.upper())  # region
+        else:
+            out.append(part.lower())
+    return "-".join(out)
+
+
 def detect_language(text: str, hint: str | None = None) -> str:
     """BCP 47 primary language code of `text` ("id", "en", "ar", "zh"…), or "und".
 

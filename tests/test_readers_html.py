@@ -196,3 +196,22 @@ def test_wrong_lang_attribute_does_not_override_the_text(tmp_path):
     )
     assert article.language == "id"
     assert article.image == "https://berita.example.id/img/tol.jpg"
+
+
+def test_trafilatura_collapses_repeated_paragraphs(tmp_path):
+    # Library surprise (trafilatura 2.3): a paragraph repeated verbatim is kept once even with
+    # deduplicate=False (its own per-document duplicate filter). Harmless for news, but it
+    # means HTML bodies are not always a faithful copy; pinned so an upgrade that changes it
+    # is noticed.
+    repeated = "The harbour reopened on Monday after three weeks of repairs to the seawall. " * 3
+    article = read_string(
+        tmp_path,
+        "<html><head><title>Harbour reopens</title></head><body><article><h1>Harbour reopens"
+        "</h1><p>Intro paragraph that is different from the others in this test.</p>"
+        f"<p>{repeated}</p><p>{repeated}</p></article></body></html>",
+        "r.html",
+    )
+    assert article.paragraphs == (
+        "Intro paragraph that is different from the others in this test.",
+        repeated.strip(),
+    )

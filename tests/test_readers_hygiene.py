@@ -126,3 +126,29 @@ def test_utf8_decodes_even_when_it_could_be_latin1():
 def test_legacy_cjk_and_arabic_encodings(sample, encoding):
     text = (Path(__file__).parent / "samples" / "readers" / sample).read_text(encoding="utf-8")
     assert decode(text.encode(encoding)) == text
+
+
+HEBREW = (
+    "שריפה גדולה בכרמל נשלטה אחרי יומיים\n\nכוחות הכיבוי השתלטו הבוקר על השריפה, שפרצה ביום "
+    "ראשון ליד חיפה. לא היו נפגעים בנפש. המשטרה פתחה בחקירה כדי לברר את סיבת השריפה, ותושבי "
+    "השכונות הסמוכות חזרו לבתיהם בערב."
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        # Short Western texts: charset-normalizer alone answers cp1250 ("Naďve") or even
+        # mac_iceland for these; among equally clean decodings we prefer Windows-1252.
+        ("Naïve résumé\n\nThe café served crème brûlée.", "cp1252"),
+        ("Café\n\nIt costs 5€ — nice.", "cp1252"),
+        ("Jalan\n\nHarga naik 5% – kata pejabat.", "cp1252"),
+        ("x\n\né", "latin-1"),
+        ("Zażółć gęślą jaźń — polski tekst o pogodzie w Krakowie.", "cp1250"),
+        ("Привет, как дела? Это тестовая статья о погоде в Москве.", "cp1251"),
+        ("Καλημέρα, αυτό είναι ένα άρθρο για τον καιρό.", "cp1253"),
+        (HEBREW, "cp1255"),
+    ],
+)
+def test_legacy_code_pages(text, encoding):
+    assert decode(text.encode(encoding)) == text

@@ -54,3 +54,22 @@ def test_hint_settles_a_close_call_but_not_a_clear_one():
 
 def test_deterministic():
     assert {detect_language(SAMPLES["id"]) for _ in range(5)} == {"id"}
+
+
+@pytest.mark.parametrize(
+    ("tag", "canonical"),
+    [
+        ("en-us", "en-US"),
+        ("EN_gb", "en-GB"),
+        ("id", "id"),
+        ("zh_hant_tw", "zh-Hant-TW"),
+        ("es-419", "es-419"),
+        ("Bahasa Indonesia", None),
+        ("", None),
+        ("english", None),
+    ],
+)
+def test_canonical_tag(tag, canonical):
+    from syndicate.language import canonical_tag
+
+    assert canonical_tag(tag) == canonical

@@ -229,3 +229,34 @@ def test_unusable_front_matter_language_is_detected_instead(tmp_path):
         "Pemerintah akan membangun jalan tol baru di Sumatra tahun depan.\n",
     )
     assert article.language == "id"
+
+
+def test_escapes_cannot_smuggle_control_characters(tmp_path):
+    article = read_string(
+        tmp_path,
+        '---\ntitle: "Bell\\a and NUL\\x00 and ESC\\e here"\ntags: ["a\\x1b[31m"]\n---\n\n'
+        "Entities &#7; and &#x1b; and &#0; in text.\n",
+    )
+    assert article.title == "Bell and NUL and ESC here"
+    assert article.tags == ("a[31m",)
+    assert all(ch >= " " for ch in article.text)
+
+
+def test_pictures_stay_in_the_html_and_the_first_is_the_lead_image(tmp_path):
+    article = read_string(
+        tmp_path,
+        "# Judul\n\n![Banjir di Kampung Melayu](https://berita.example.id/foto/banjir.jpg)\n\n"
+        "Isi berita pertama.\n\n![relatif](foto/kedua.jpg)\n",
+    )
+    assert article.image == "https://berita.example.id/foto/banjir.jpg"
+    assert article.paragraphs == ("Isi berita pertama.",)  # alt text is not prose
+    html = article.body_html or ""
+    assert (
+        '<img src="https://berita.example.id/foto/banjir.jpg" alt="Banjir di Kampung Melayu">'
+        in html
+    )
+
+
+def test_front_matter_image_wins_over_the_first_picture():
+    article = read("en_yaml_front_matter.md")
+    assert article.image == "https://ledger.example.org/img/city-hall.jpg"

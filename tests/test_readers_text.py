@@ -305,3 +305,64 @@ def test_japanese_with_agency_credit():
         article.paragraphs[-1]
         == "一方で、食材価格の高騰が続く中、給食の質をどう維持するかが課題となる。"
     )
+
+
+def test_header_style_metadata_block(tmp_path):
+    text = (
+        "Title: Festival film Jakarta dibuka\nAuthor: Dewi Lestari\nDate: 2026-11-27 19:00\n"
+        "URL: https://berita.example.id/2026/11/27/festival-film\nTags: film, festival\n\n"
+        "Festival film tahunan di Jakarta dibuka dengan pemutaran film dokumenter.\n"
+    )
+    article = read_string(tmp_path, text, default_tz=WIB)
+    assert article.title == "Festival film Jakarta dibuka"
+    assert article.author == Author(name="Dewi Lestari")
+    assert article.published == datetime(2026, 11, 27, 19, 0, tzinfo=WIB)
+    assert article.url == "https://berita.example.id/2026/11/27/festival-film"
+    assert article.tags == ("film", "festival")
+    assert article.paragraphs == (
+        "Festival film tahunan di Jakarta dibuka dengan pemutaran film dokumenter.",
+    )
+
+
+def test_file_without_a_title_line(tmp_path):
+    first = (
+        "The city council met on Tuesday to discuss the budget for next year, and members "
+        "spent most of the four-hour session arguing about the cost of the new water plant. "
+    )
+    text = first * 3 + "\n\nA second paragraph follows.\n"
+    article = read_string(tmp_path, text)
+    assert article.title == first.strip()
+    assert article.paragraphs == ((first * 3).strip(), "A second paragraph follows.")
+
+
+def test_overlong_first_line_without_sentences(tmp_path):
+    line = " ".join(["kata"] * 120)
+    article = read_string(tmp_path, f"{line}\n\nIsi.\n")
+    assert article.title.endswith("…") and len(article.title) <= 201
+    assert article.paragraphs[0] == line
+
+
+def test_about_the_author_box(tmp_path):
+    text = (
+        "Judul\n\nIsi berita yang cukup panjang untuk menjadi satu paragraf.\n\n"
+        "Tentang Penulis\n\nBudi Santoso adalah wartawan ekonomi yang meliput pasar modal sejak "
+        "2015.\n"
+    )
+    article = read_string(tmp_path, text)
+    assert article.author == Author(
+        name="Budi Santoso",
+        bio="Budi Santoso adalah wartawan ekonomi yang meliput pasar modal sejak 2015.",
+    )
+    assert article.paragraphs == ("Isi berita yang cukup panjang untuk menjadi satu paragraf.",)
+
+
+def test_language_left_open_when_the_text_is_too_short_to_tell(tmp_path):
+    assert read_string(tmp_path, "OK\n\n12:30\n").language is None
+    assert read_string(tmp_path, "OK\n\n12:30\n", language_hint="id").language == "id"
+
+
+def test_empty_marker_in_config_is_a_config_error():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="markers must not be empty strings"):
+        ReadersConfig(furniture=["Sumber", "  "])

@@ -13,12 +13,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from syndicate.config import ReadersConfig
+from syndicate.language import UNDETERMINED
 from syndicate.model import Article
 from syndicate.readers import hygiene
 from syndicate.readers.errors import ArticleChanging, ArticleError
 from syndicate.readers.markers import Markers, load_markers
+
+if TYPE_CHECKING:  # the config module pulls in pydantic; readers only read attributes
+    from syndicate.config import ReadersConfig
 
 __all__ = [
     "SUFFIXES",
@@ -99,7 +103,12 @@ def read_article(
         default_tz=default_tz,
         language_hint=language_hint,
     )
-    return _READERS[sniff_format(path.suffix, text)](text, context)
+    article = _READERS[sniff_format(path.suffix, text)](text, context)
+    if article.language == UNDETERMINED:
+        # Too little text to tell and no hint: leave it open so the pipeline's fallback (the
+        # site's language) applies, rather than publishing "und".
+        article = article.with_(language=None)
+    return article
 
 
 def sniff_format(suffix: str, text: str) -> str:
@@ -113,9 +122,9 @@ def sniff_format(suffix: str, text: str) -> str:
         # An .html file that is really a fragment or plain text still goes to the HTML reader
         # only if it has tags; otherwise it is text someone named .html.
         return "html" if _HTML_TAGS.search(head) else "text"
-    if declared == "text" and _FRONT_MATTER.match(text):
-        return "text"  # the text reader understands front matter itself
     if declared:
+        # Front matter in a .txt file stays with the text reader, which understands it: the
+        # body is still plain text, where "*" and "_" are not markup.
         return declared
     if _FRONT_MATTER.match(text) or re.search(r"^#{1,6} \S", head, re.M):
         return "markdown"

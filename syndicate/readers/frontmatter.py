@@ -14,10 +14,11 @@ from dataclasses import replace
 from datetime import tzinfo
 from typing import Any
 
+from syndicate.language import canonical_tag
 from syndicate.model import Article, Author
 from syndicate.readers.dates import parse_date
 from syndicate.readers.errors import ArticleError
-from syndicate.readers.hygiene import single_line
+from syndicate.readers.hygiene import clean_field
 
 _FENCES = {
     "---": re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.M),
@@ -76,7 +77,7 @@ def _first(meta: dict[str, Any], *keys: str) -> Any:
 
 def _text(value: Any) -> str | None:
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        text = single_line(str(value))
+        text = clean_field(str(value))
         return text or None
     return None
 
@@ -136,8 +137,8 @@ def apply_front_matter(article: Article, meta: dict[str, Any], default_tz: tzinf
     if tags := _strings(_first(meta, "tags", "keywords", "categories")):
         changes["tags"] = tags
     lang = _text(_first(meta, "lang", "language", "locale"))
-    if lang and re.fullmatch(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*", lang):
-        changes["language"] = lang.replace("_", "-")
+    if lang and (tag := canonical_tag(lang)):
+        changes["language"] = tag
     if summary := _text(_first(meta, "summary", "description", "excerpt")):
         changes["summary"] = summary
     if bullets := _strings(_first(meta, "bullets", "key_bullets", "highlights")):

@@ -17,14 +17,14 @@ import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-from syndicate.language import detect_language
+from syndicate.language import canonical_tag, detect_language
 from syndicate.model import Article, Author, Block, RelatedLink
 from syndicate.readers.dates import parse_date
 from syndicate.readers.errors import ArticleError
-from syndicate.readers.hygiene import normalize, single_line
+from syndicate.readers.hygiene import clean_field
 from syndicate.readers.markers import Markers, furniture_kind
+from syndicate.readers.meta import take_dateline, take_top_meta
 from syndicate.readers.sanitize import clean_html
-from syndicate.readers.text import take_dateline, take_top_meta
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -69,7 +69,7 @@ def _text(element: Any, *, skip: frozenset[str] = frozenset()) -> str:
             parts.append(" ")
 
     walk(element)
-    return single_line("".join(parts))
+    return clean_field("".join(parts))
 
 
 def _list_items(element: Any, depth: int = 0) -> list[Block]:
@@ -98,8 +98,8 @@ def _page_facts(tree: HtmlElement) -> dict[str, str]:
             if key in ("content-language", "og:locale") and meta.get("content"):
                 lang = meta.get("content")
                 break
-    if lang and re.fullmatch(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*", lang.strip()):
-        facts["lang"] = lang.strip().replace("_", "-")
+    if lang and (tag := canonical_tag(lang)):
+        facts["lang"] = tag
     for link in tree.iter("link"):
         if (link.get("rel") or "").lower() == "canonical" and (link.get("href") or "").startswith(
             ("http://", "https://")
@@ -135,7 +135,7 @@ def _blocks_from_body(body: Any, title: str) -> list[tuple[Block, str | None]]:
         # trafilatura leaves some paragraphs as bare text between elements (an element's
         # .tail, or the body's own .text); losing them cost 0.4 recall on list-style pages.
         if text and text.strip():
-            blocks.append((Block("paragraph", single_line(text)), None))
+            blocks.append((Block("paragraph", clean_field(text)), None))
 
     loose_text(body.text)
     for element in body:
@@ -208,7 +208,7 @@ def extract(markup: str) -> tuple[Any, dict[str, str]]:
 
 def _tags(raw: list[str] | None) -> tuple[str, ...]:
     # trafilatura passes <meta name="keywords"> through as one comma-separated string.
-    tags = (single_line(t) for entry in raw or [] for t in entry.split(","))
+    tags = (clean_field(t) for entry in raw or [] for t in entry.split(","))
     return tuple(dict.fromkeys(t for t in tags if t))
 
 
@@ -239,13 +239,13 @@ def read_html(text: str, context: ReadContext) -> Article:
     document, facts = extract(text)
     if document is None or document.body is None:
         raise ArticleError("no article text found in the HTML page")
-    title = single_line(normalize(document.title or ""))
+    title = clean_field(document.title or "")
     pairs = [
-        (Block(b.kind, single_line(normalize(b.text)), b.marker), link)
+        (Block(b.kind, clean_field(b.text), b.marker), link)
         for b, link in _blocks_from_body(document.body, title)
     ]
     blocks, related = _drop_furniture([p for p in pairs if p[0].text], context.markers)
-    blocks, byline, dateline_date = take_top_meta(blocks, context.markers, context.default_tz)
+    blocks, top = take_top_meta(blocks, context.markers.byline, context.default_tz)
     blocks, location = take_dateline(blocks)
     if not title and blocks:
         title = blocks.pop(0).text
@@ -253,9 +253,9 @@ def read_html(text: str, context: ReadContext) -> Article:
         raise ArticleError("no title and no text in the HTML page")
     if not blocks:
         raise ArticleError("title but no body text")
-    author = single_line(document.author or "") or (byline.name if byline else "")
+    author = clean_field(document.author or "") or (top.author.name if top.author else "")
     published = (
-        parse_date(facts.get("published") or document.date, context.default_tz) or dateline_date
+        parse_date(facts.get("published") or document.date, context.default_tz) or top.published
     )
     updated = parse_date(facts.get("updated"), context.default_tz)
     url = facts.get("canonical") or document.url

@@ -14,10 +14,10 @@ from syndicate.language import detect_language
 from syndicate.model import Article, Author, Block, RelatedLink
 from syndicate.readers.errors import ArticleError
 from syndicate.readers.frontmatter import apply_front_matter, split_front_matter
-from syndicate.readers.hygiene import single_line
+from syndicate.readers.hygiene import clean_field, single_line
 from syndicate.readers.markers import Markers, furniture_kind
+from syndicate.readers.meta import as_name, byline_name, match_dateline, read_top_meta
 from syndicate.readers.sanitize import clean_html, html_to_text
-from syndicate.readers.text import as_name, byline_name, match_dateline, take_top_meta
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -53,7 +53,7 @@ def _inline_text(token: Token) -> str:
         ):
             out.append(" ")
         # Images' alt text is not article prose; other inline HTML is markup, not text.
-    return single_line("".join(out))
+    return clean_field("".join(out))
 
 
 def _first_link(token: Token) -> str | None:
@@ -63,6 +63,18 @@ def _first_link(token: Token) -> str | None:
             if href.startswith(("http://", "https://")):
                 return href
     return None
+
+
+def _images(part: _Part) -> list[str]:
+    """Absolute image URLs in a part, in order."""
+    return [
+        str(child.attrs.get("src", ""))
+        for token in part.tokens
+        if token.type == "inline"
+        for child in token.children or []
+        if child.type == "image"
+        and str(child.attrs.get("src", "")).startswith(("http://", "https://"))
+    ]
 
 
 def _top_level_parts(tokens: list[Token]) -> list[_Part]:
@@ -116,8 +128,10 @@ def _describe(part: _Part) -> None:
             else:
                 part.blocks.append(Block("paragraph", text))
         elif kind in ("fence", "code_block"):
-            code = token.content.strip("\n")
-            if code.strip():
+            # Blocks are prose, one line each (the plain-text body separates them with blank
+            # lines); the code keeps its layout in body_html.
+            code = clean_field(token.content)
+            if code:
                 part.blocks.append(Block("paragraph", code))
         elif kind == "html_block":
             text = html_to_text(token.content)
@@ -166,8 +180,8 @@ def _take_dateline(parts: list[_Part]) -> str | None:
         place, end = found
         prefix = part.blocks[0].text[:end]
         part.blocks[0] = Block("paragraph", part.blocks[0].text[end:].strip())
-        inline = next(t for t in part.tokens if t.type == "inline")
-        first = (inline.children or [None])[0]
+        inline = next((t for t in part.tokens if t.type == "inline"), None)
+        first = (inline.children or [None])[0] if inline is not None else None
         # Only when the dateline is plain text; "**JAKARTA** —" stays in the HTML, which is
         # harmless, rather than us rewriting formatted markup.
         if first is not None and first.type == "text" and first.content.startswith(prefix):
@@ -183,8 +197,10 @@ def read_markdown(text: str, context: ReadContext) -> Article:
     parts = _top_level_parts(md.parse(body))
     for part in parts:
         _describe(part)
-    parts = [p for p in parts if p.blocks or p.tokens[0].type == "hr"]
-    while parts and not parts[0].blocks:
+    # Keep rules and pictures for body_html even though they add no text blocks.
+    parts = [p for p in parts if p.blocks or p.tokens[0].type == "hr" or _images(p)]
+    lead_image = next((src for p in parts for src in _images(p)), None)
+    while parts and not parts[0].blocks and not _images(parts[0]):
         parts.pop(0)  # a leading "---" rule
 
     title = meta.get("title") if isinstance(meta.get("title"), str) else None
@@ -200,7 +216,6 @@ def read_markdown(text: str, context: ReadContext) -> Article:
         raise ArticleError("no title: no front matter title and no text to take one from")
 
     related: list[RelatedLink] = []
-    author: Author | None = None
     kept: list[_Part] = []
     expect_headlines = False
     for part in parts:
@@ -215,15 +230,13 @@ def read_markdown(text: str, context: ReadContext) -> Article:
             continue
         kept.append(part)
     # "*By Jane Doe*", "27 November 2026" paragraphs right under the title.
-    published = None
     lead = 0
-    while lead < min(len(kept), 3) and len(kept[lead].blocks) == 1 and not kept[lead].heading_level:
+    while lead < min(len(kept), 4) and len(kept[lead].blocks) == 1 and not kept[lead].heading_level:
         lead += 1
-    if lead:
-        rest, author, published = take_top_meta(
-            [p.blocks[0] for p in kept[:lead]], context.markers, context.default_tz
-        )
-        kept = kept[lead - len(rest) :]
+    texts = [p.blocks[0].text for p in kept[:lead] if p.blocks[0].kind == "paragraph"]
+    taken, top = read_top_meta(texts, context.markers.byline, context.default_tz)
+    kept = kept[taken:]
+    author = top.author
     # Trailing author sign-off ("— Jane Doe", "*Oleh: Budi*") when nothing else named one.
     if kept and author is None and len(kept[-1].blocks) == 1:
         last = kept[-1].blocks[0].text
@@ -245,7 +258,10 @@ def read_markdown(text: str, context: ReadContext) -> Article:
         title=title,
         blocks=tuple(blocks),
         author=author,
-        published=published,
+        published=top.published,
+        updated=top.updated,
+        url=top.url,
+        image=lead_image,  # front matter's image, if any, wins below
         location=location,
         related=tuple(dict.fromkeys(related)),
         body_html=body_html,

@@ -7,8 +7,10 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
-from syndicate.config import ReadersConfig
+if TYPE_CHECKING:  # the config module pulls in pydantic; readers only read attributes
+    from syndicate.config import ReadersConfig
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,8 @@ def _dedupe(items: list[str]) -> tuple[str, ...]:
 
 @lru_cache(maxsize=1)
 def _builtin() -> dict[str, dict[str, list[str]]]:
-    raw = resources.files("syndicate.data").joinpath("readers.toml").read_text(encoding="utf-8")
+    # Via the regular package "syndicate": data/ has no __init__.py (it holds only data).
+    raw = resources.files("syndicate").joinpath("data/readers.toml").read_text(encoding="utf-8")
     return tomllib.loads(raw)
 
 
