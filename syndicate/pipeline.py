@@ -27,7 +27,7 @@ from syndicate.feeds import ping_hub, render_feeds
 from syndicate.files import write_atomic
 from syndicate.mail import build_message, message_id_for, write_preview
 from syndicate.model import Article, Digest, Rejection
-from syndicate.readers import ArticleError, is_candidate, read_article
+from syndicate.readers import ArticleChanging, ArticleError, is_candidate, read_article
 from syndicate.text import summarize
 
 Progress = Callable[[str], None]
@@ -148,8 +148,12 @@ def enrich(article: Article, config: Config) -> Article:
     )
 
 
-def understand(path: Path, config: Config) -> Article:
-    """Read and enrich one file without touching state (for `inspect` and `preview`)."""
+def understand(path: Path, config: Config, *, discovered: os.stat_result | None = None) -> Article:
+    """Read and enrich one file. Touches no state, so `inspect` and `preview` use it too.
+
+    `discovered` is the file's stat when the run listed it: the reader raises ArticleChanging
+    if the file moved on since (a publisher still writing it).
+    """
     inbox = config.path("inbox")
     if not path.resolve().is_relative_to(inbox.resolve()):
         inbox = path.parent
@@ -158,6 +162,9 @@ def understand(path: Path, config: Config) -> Article:
         inbox=inbox,
         max_bytes=config.limits.max_article_bytes,
         readers_config=config.readers,
+        default_tz=config.site.tz,
+        language_hint=config.site.language,
+        discovered=discovered,
     )
     return enrich(article, config)
 
@@ -184,20 +191,13 @@ def _ingest(
                 report.unchanged += 1
             continue
         try:
-            article = understand(path, config)
+            article = understand(path, config, discovered=before)
+        except ArticleChanging as exc:  # still being written: not a rejection
+            report.waiting.append(Rejection(source, f"{exc}; read again next run"))
+            continue
         except ArticleError as exc:
             store.record_rejection(conn, source, file_hash, str(exc), now)
             report.rejected.append(Rejection(source, str(exc)))
-            continue
-        try:
-            after = path.stat()
-        except OSError:
-            after = None
-        if after is None or (after.st_size, after.st_mtime_ns) != (
-            before.st_size,
-            before.st_mtime_ns,
-        ):
-            report.waiting.append(Rejection(source, "changed while being read; next run"))
             continue
         outcome, stored = store.save_article(
             conn, article, file_hash=file_hash, now=now, domain=config.site.domain

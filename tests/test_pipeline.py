@@ -264,3 +264,28 @@ def test_hostile_article_is_published_as_inert_text_everywhere(site: Path):
     page = (feeds / "articles" / "hostile.html").read_text(encoding="utf-8")
     assert "<script>" not in page and "<b>tag</b>" not in page
     assert "{{ 7*7 }}" in page and "\x07" not in page
+
+
+def test_a_file_still_being_written_waits_for_the_next_run(site: Path, monkeypatch):
+    growing = site / "articles" / "growing.txt"
+    growing.write_text("Judul yang sedang ditulis\n\nParagraf pertama.\n", encoding="utf-8")
+    real_fingerprint = pipeline._fingerprint
+
+    def publisher_keeps_writing(path: Path, max_bytes: int):
+        result = real_fingerprint(path, max_bytes)
+        if path == growing:  # the publisher appends right after the run listed the file
+            with growing.open("a", encoding="utf-8") as fh:
+                fh.write("Paragraf kedua yang baru saja ditambahkan.\n")
+        return result
+
+    monkeypatch.setattr(pipeline, "_fingerprint", publisher_keeps_writing)
+    config = load_config(site / "config.toml")
+    report = pipeline.run(config)
+    assert [w.source for w in report.waiting] == ["growing.txt"]
+    assert report.rejected == []
+    assert [a.source for a in report.new] == [SAMPLE.name]
+    monkeypatch.setattr(pipeline, "_fingerprint", real_fingerprint)
+    report = pipeline.run(config)
+    (article,) = report.new
+    assert article.source == "growing.txt"
+    assert "Paragraf kedua" in article.text
