@@ -42,6 +42,7 @@ suggests, so readers that never refetch archives still see the change.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
@@ -50,7 +51,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import nh3
 from feedgen.feed import FeedGenerator
@@ -150,6 +151,7 @@ class Entry:
     enclosure: Enclosure | None
     language: str | None  # only when it differs from the feed's
     order: tuple[datetime, str]  # archival order: first seen, then id
+    updated_stamp: datetime  # `updated` as written in Atom and JSON Feed: see _tie_break
 
 
 @dataclass(frozen=True)
@@ -378,7 +380,21 @@ def prepare_entry(article: Article, config: Config) -> Entry:
         enclosure=_local_enclosure(image, config) if image else None,
         language=lang if lang and lang.lower() != site_lang.lower() else None,
         order=(_utc(first_seen), article.id),
+        updated_stamp=_tie_break(updated, article.id),
     )
+
+
+def _tie_break(updated: datetime, entry_id: str) -> datetime:
+    """`updated` plus a sub-second offset that depends only on the entry's id.
+
+    Articles first seen in the same run, or dated by the day only, share one `updated` second;
+    the W3C validator then warns (DuplicateUpdated), and readers that key versions on it cannot
+    tell the entries apart. An offset derived from the id never changes for an entry, so no
+    reader sees a fake update, and it is the same in Atom and JSON Feed (RSS dates have no
+    fractions, and feedparser's parsed dates keep whole seconds, so all formats still agree).
+    """
+    digest = hashlib.sha256(entry_id.encode("utf-8", "surrogatepass")).digest()
+    return updated + timedelta(microseconds=int.from_bytes(digest[:4], "big") % 999_999 + 1)
 
 
 def paginate(entries: Sequence[Entry], window: int, page_size: int) -> list[Page]:
@@ -450,7 +466,7 @@ def _history_links(kind: str, page: Page, base: str) -> list[tuple[str, str]]:
 
 def _page_updated(page: Page) -> datetime:
     # Never "now": the newest change among the document's entries.
-    return max((e.updated for e in page.entries), default=EMPTY_FEED_DATE)
+    return max((e.updated_stamp for e in page.entries), default=EMPTY_FEED_DATE)
 
 
 def _feed_generator(page: Page, kind: str, config: Config) -> FeedGenerator:
@@ -492,7 +508,7 @@ def _feed_generator(page: Page, kind: str, config: Config) -> FeedGenerator:
             enc = entry.enclosure
             fe.enclosure(enc.url, str(enc.length), enc.type)
         fe.published(entry.published)
-        fe.updated(entry.updated)
+        fe.updated(entry.updated_stamp)
         if entry.author:
             author = {"name": entry.author}
             if entry.author_url:
@@ -643,7 +659,7 @@ def render_json(page: Page, config: Config) -> bytes:
             "content_html": e.content_html,
             "summary": e.summary,
             "date_published": _iso(e.published),
-            "date_modified": _iso(e.updated),
+            "date_modified": _iso(e.updated_stamp),
         }
         if e.image:
             item["image"] = e.image

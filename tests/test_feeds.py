@@ -124,7 +124,7 @@ def test_entry_fields(config):
     assert atom.findtext(f"{A}id") == "tag:news.example.org,2026:articles/001"
     assert atom.findtext(f"{A}title") == "Artikel nomor 1"
     assert atom.findtext(f"{A}published") == "2026-11-21T09:00:00+00:00"
-    assert atom.findtext(f"{A}updated") == "2026-11-22T10:15:00+00:00"
+    assert whole_seconds(atom.findtext(f"{A}updated")) == "2026-11-22T10:15:00+00:00"
     assert atom.findtext(f"{A}author/{A}name") == "Sari Wulandari"
     assert atom.findtext(f"{A}summary") == "Ringkasan artikel 1."
     assert [c.get("term") for c in atom.findall(f"{A}category")] == ["politik", "asia"]
@@ -247,7 +247,9 @@ def test_icon_and_logo_when_configured(articles):
 def test_feed_updated_is_newest_entry_change(config):
     edited = feeds_article(1, updated=datetime(2026, 12, 1, 12, 0, tzinfo=UTC))
     out = render_feeds([feeds_article(0), edited, feeds_article(2)], config)
-    assert xml(out["atom.xml"]).findtext(f"{A}updated") == "2026-12-01T12:00:00+00:00"
+    assert (
+        whole_seconds(xml(out["atom.xml"]).findtext(f"{A}updated")) == "2026-12-01T12:00:00+00:00"
+    )
     last_build = xml(out["rss.xml"]).findtext("channel/lastBuildDate")
     assert last_build == "Tue, 01 Dec 2026 12:00:00 +0000"
 
@@ -460,7 +462,7 @@ def test_window_and_archive_pages(config):
     assert json.loads(out["archive/feed-1.json"]).get("next_url") is None
     assert json.loads(out["archive/feed-3.json"])["next_url"] == f"{FEEDS_BASE}archive/feed-2.json"
     # Each archive page's updated is its own newest entry, not the main feed's.
-    assert xml(out["archive/atom-1.xml"]).findtext(f"{A}updated") == (
+    assert whole_seconds(xml(out["archive/atom-1.xml"]).findtext(f"{A}updated")) == (
         feeds_article(1).published.isoformat()
     )
 
@@ -514,7 +516,7 @@ def test_recently_edited_archived_entry_is_repeated_in_main_feed():
     assert len(main) == 4
     page2 = [e.title for e in parsed(out["archive/atom-2.xml"]).entries]
     assert "Diperbarui" in page2  # the archive shows the current version too
-    assert xml(out["atom.xml"]).findtext(f"{A}updated") == recent_edit.isoformat()
+    assert whole_seconds(xml(out["atom.xml"]).findtext(f"{A}updated")) == recent_edit.isoformat()
 
 
 def test_backdated_article_goes_to_the_main_feed_not_an_old_page(config):
@@ -909,3 +911,34 @@ def test_canary_feedgen_cdata_content_is_not_atom():
     fe.content("<p>x</p>", type="CDATA")
     content = xml(fg.atom_str()).find(f"{A}entry/{A}content")
     assert content.get("type") == "CDATA"  # not a type RFC 4287 allows
+
+
+def whole_seconds(stamp: str | None) -> str:
+    """Atom `updated` without the per-entry sub-second tie-break (see feeds._tie_break)."""
+    return re.sub(r"\.\d+(?=[+Z-])", "", stamp or "")
+
+
+def test_entries_seen_in_one_run_get_distinct_stable_updated_stamps():
+    # W3C validator: DuplicateUpdated when two entries share atom:updated. A first run over a
+    # full inbox stamps every article with the same second.
+    same = datetime(2026, 11, 27, 5, 0, tzinfo=UTC)
+    arts = [feeds_article(i).with_(published=same, updated=same, first_seen=same) for i in range(6)]
+    first = render_feeds(arts, feeds_config())
+    stamps = [e.findtext(f"{A}updated") for e in xml(first["atom.xml"]).iter(f"{A}entry")]
+    assert len(set(stamps)) == 6
+    assert {whole_seconds(s) for s in stamps} == {"2026-11-27T05:00:00+00:00"}
+    # Stable per entry: adding another article changes no existing entry's stamp.
+    more = render_feeds(
+        [*arts, feeds_article(9).with_(published=same, updated=same)], feeds_config()
+    )
+    again = {
+        e.findtext(f"{A}id"): e.findtext(f"{A}updated")
+        for e in xml(more["atom.xml"]).iter(f"{A}entry")
+    }
+    for entry in xml(first["atom.xml"]).iter(f"{A}entry"):
+        assert again[entry.findtext(f"{A}id")] == entry.findtext(f"{A}updated")
+    items = {i["id"]: i["date_modified"] for i in json.loads(first["feed.json"])["items"]}
+    for entry in xml(first["atom.xml"]).iter(f"{A}entry"):
+        assert items[entry.findtext(f"{A}id")].replace("Z", "+00:00") == entry.findtext(
+            f"{A}updated"
+        )
