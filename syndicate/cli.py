@@ -51,28 +51,40 @@ def _short(text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+REPORT_LIST_LIMIT = 8  # per category: the report must fit one screen after a big first run
+
+
+def _listed(items: list[str]) -> list[str]:
+    shown = [f"      {item}" for item in items[:REPORT_LIST_LIMIT]]
+    if len(items) > REPORT_LIST_LIMIT:
+        shown.append(f"      … and {len(items) - REPORT_LIST_LIMIT} more (`syndicate status`)")
+    return shown
+
+
 def format_report(report: pipeline.RunReport, config: Config, started: datetime) -> str:
     lines = [f"syndicate run · {started:%Y-%m-%d %H:%M %Z} · inbox {config.path('inbox')}"]
     for label, articles in (("new", report.new), ("updated", report.updated)):
         lines.append(f"  {label:<10}{len(articles):>4}")
-        lines += [f"      {a.source}  “{_short(a.title)}”" for a in articles]
+        lines += _listed([f"{a.source}  “{_short(a.title)}”" for a in articles])
     lines.append(f"  {'unchanged':<10}{report.unchanged:>4}")
     skipped = report.rejected + report.still_rejected + report.waiting
     lines.append(f"  {'skipped':<10}{len(skipped):>4}")
-    lines += [f"      {r.source}: {r.reason}" for r in report.rejected]
-    lines += [
-        f"      {r.source}: {r.reason} (unchanged since; fix the file)"
-        for r in report.still_rejected
-    ]
-    lines += [f"      {r.source}: {r.reason}" for r in report.waiting]
+    # Fresh rejections first: they are what the operator has to act on now.
+    lines += _listed(
+        [f"{r.source}: {r.reason}" for r in report.rejected]
+        + [f"{r.source}: {r.reason}" for r in report.waiting]
+        + [f"{r.source}: {r.reason} (unchanged since; fix the file)" for r in report.still_rejected]
+    )
     feeds_dir = config.path("feeds")
     if report.feeds_written:
         lines.append(f"  feeds      written to {feeds_dir}: {', '.join(report.feeds_written)}")
     else:
         lines.append(f"  feeds      unchanged in {feeds_dir}")
     if report.digest_id:
+        shown = min(report.digest_articles, config.digest.max_articles)
+        counted = f" ({shown} shown)" if shown < report.digest_articles else ""
         lines.append(
-            f"  digest     {report.digest_id}: {report.digest_articles} article(s),"
+            f"  digest     {report.digest_id}: {report.digest_articles} article(s){counted},"
             f" web version {feeds_dir / 'digests' / (report.digest_id + '.html')}"
         )
     else:
@@ -87,7 +99,7 @@ def format_report(report: pipeline.RunReport, config: Config, started: datetime)
             f"  delivery   {report.sent} sent via {config.delivery.method} ({where}),"
             f" {len(report.failed)} failed"
         )
-        lines += [f"      {f}" for f in report.failed]
+        lines += _listed(report.failed)
     lines += [f"  warning    {w}" for w in report.warnings]
     return "\n".join(lines)
 

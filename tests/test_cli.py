@@ -187,3 +187,19 @@ def test_failed_delivery_is_retried_then_given_up_then_requeued(site: Path, smtp
     assert main(["run", "--retry-failed", *cfg]) == 4
     assert "1 failed" in capsys.readouterr().out
     assert handler.messages == []
+
+
+def test_report_fits_one_screen_after_a_big_first_run(site: Path, capsys):
+    for i in range(30):
+        (site / "articles" / f"berita-{i:02d}.txt").write_text(
+            f"Berita nomor {i}\n\nIsi berita nomor {i} yang cukup panjang untuk dibaca.\n",
+            encoding="utf-8",
+        )
+    for i in range(12):
+        (site / "articles" / f"kosong-{i:02d}.txt").write_text(" \n", encoding="utf-8")
+    assert main(["run", "--config", str(site / "config.toml")]) == 3
+    out = capsys.readouterr().out
+    assert len(out.splitlines()) <= 30
+    assert "new         31" in out and "… and 23 more" in out
+    assert "skipped     12" in out and "… and 4 more" in out
+    assert "31 article(s) (15 shown)" in out
