@@ -289,3 +289,53 @@ def test_a_file_still_being_written_waits_for_the_next_run(site: Path, monkeypat
     (article,) = report.new
     assert article.source == "growing.txt"
     assert "Paragraf kedua" in article.text
+
+
+def test_websub_hub_is_pinged_only_when_a_feed_changed(site: Path):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import parse_qs
+
+    pings: list[dict] = []
+
+    class Hub(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            pings.append(parse_qs(body.decode()))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    hub = ThreadingHTTPServer(("127.0.0.1", 0), Hub)
+    threading.Thread(target=hub.serve_forever, daemon=True).start()
+    try:
+        write_config(site, f"\n[feed]\nhub = 'http://127.0.0.1:{hub.server_address[1]}/'\n")
+        config = load_config(site / "config.toml")
+        report = pipeline.run(config)
+        assert report.warnings == []
+        topics = sorted(p["hub.url"][0] for p in pings)
+        assert topics == [
+            "https://news.example.org/atom.xml",
+            "https://news.example.org/feed.json",
+            "https://news.example.org/rss.xml",
+        ]
+        assert all(p["hub.mode"] == ["publish"] for p in pings)
+        atom = feedparser.parse(config.path("feeds") / "atom.xml")
+        assert any(link.rel == "hub" for link in atom.feed.links)
+        pipeline.run(config)
+        assert len(pings) == 3  # nothing changed: no ping
+    finally:
+        hub.shutdown()
+        hub.server_close()
+
+
+def test_hub_outage_is_a_warning_and_the_feeds_are_still_published(site: Path):
+    from tests.conftest import free_port
+
+    write_config(site, f"\n[feed]\nhub = 'http://127.0.0.1:{free_port()}/'\n")
+    config = load_config(site / "config.toml")
+    report = pipeline.run(config)
+    assert report.feeds_written and report.sent == 1
+    assert len(report.warnings) == 1 and "WebSub hub" in report.warnings[0]
