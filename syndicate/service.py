@@ -4,7 +4,8 @@ HTTP (stdlib ThreadingHTTPServer; SimpleHTTPRequestHandler already answers If-Mo
 with 304, which is what feed readers need to be polite):
   GET  /rss.xml, /atom.xml, /feed.json, /digests/…, /articles/…   the published files
   GET  /health                      JSON: ok + last run
-  POST /run                         trigger a run now (409 if one is running)
+  POST /run                         trigger a run now (409 if one is running); local clients
+                                    only, or any with $SYNDICATE_TRIGGER_TOKEN as bearer token
   GET  /unsubscribe/<token>         confirmation page (GET never unsubscribes: link scanners)
   POST /unsubscribe/<token>         unsubscribe; RFC 8058 one-click POSTs here
 
@@ -16,8 +17,10 @@ numbers translated to names because APScheduler counts 0 as Monday.
 
 from __future__ import annotations
 
+import hmac
 import html
 import json
+import os
 import re
 import signal
 import sys
@@ -141,11 +144,11 @@ def make_handler(config: Config) -> type[SimpleHTTPRequestHandler]:
             if route == "/health":
                 return self._health()
             if route.startswith("/unsubscribe/"):
-                token = html.escape(route.removeprefix("/unsubscribe/"))
+                # No form action: post back to this very URL, whatever path prefix a reverse
+                # proxy put in front of it.
                 body = (
                     f"<p>Stop receiving the {html.escape(config.site.title)} digest?</p>"
-                    f"<form method='post' action='/unsubscribe/{token}'>"
-                    "<button type='submit'>Unsubscribe</button></form>"
+                    "<form method='post'><button type='submit'>Unsubscribe</button></form>"
                 )
                 return self._send(200, _page("Unsubscribe", body), "text/html; charset=utf-8")
             return super().do_GET()
@@ -172,9 +175,27 @@ def make_handler(config: Config) -> type[SimpleHTTPRequestHandler]:
                 last = runs[0] if runs else None
             self._json(200, {"status": "ok", "last_run": last})
 
+        def _trigger_allowed(self) -> bool:
+            """With $SYNDICATE_TRIGGER_TOKEN set, a matching bearer token is required. Without
+            it, only direct local clients: a request relayed by a reverse proxy also comes from
+            127.0.0.1, so anything carrying forwarding headers counts as remote."""
+            token = os.environ.get("SYNDICATE_TRIGGER_TOKEN", "")
+            if token:
+                given = self.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+                return hmac.compare_digest(given.encode(), token.encode())
+            forwarded = self.headers.get("Forwarded") or self.headers.get("X-Forwarded-For")
+            local = self.client_address[0].startswith(("127.", "::1"))
+            return local and not forwarded
+
         def _trigger(self) -> None:
-            if not self.client_address[0].startswith(("127.", "::1")):
-                self._json(403, {"error": "runs can be triggered from this host only"})
+            if not self._trigger_allowed():
+                self._json(
+                    403,
+                    {
+                        "error": "runs can be triggered from this host, or with"
+                        " 'Authorization: Bearer $SYNDICATE_TRIGGER_TOKEN'"
+                    },
+                )
                 return
             try:
                 report = pipeline.run(config, trigger="http")

@@ -103,7 +103,7 @@ def test_one_click_unsubscribe(config: Config, server: str):
     store.add_subscriber(conn, "one@example.org", "", now, resubscribe=False)
     token = store.get_subscriber(conn, "one@example.org").token
     status, _, body = fetch(f"{server}/unsubscribe/{token}")
-    assert status == 200 and b"<form method='post'" in body
+    assert status == 200 and b"<form method='post'>" in body
     assert store.subscribers(conn, active_only=True) != []  # GET alone changes nothing
     status, _, body = fetch(
         f"{server}/unsubscribe/{token}",
@@ -197,3 +197,15 @@ def test_manual_runs_are_still_refused_at_once(config: Config):
 
     with run_lock(config), pytest.raises(RunInProgress):
         run(config)
+
+
+def test_trigger_through_a_reverse_proxy_needs_the_token(config: Config, server: str, monkeypatch):
+    proxied = {"X-Forwarded-For": "203.0.113.9"}
+    assert fetch(f"{server}/run", method="POST", data=b"", headers=proxied)[0] == 403
+    monkeypatch.setenv("SYNDICATE_TRIGGER_TOKEN", "s3cret")
+    assert fetch(f"{server}/run", method="POST", data=b"")[0] == 403  # local, but no token
+    wrong = {**proxied, "Authorization": "Bearer nope"}
+    assert fetch(f"{server}/run", method="POST", data=b"", headers=wrong)[0] == 403
+    right = {**proxied, "Authorization": "Bearer s3cret"}
+    status, _, body = fetch(f"{server}/run", method="POST", data=b"", headers=right)
+    assert status == 200 and b'"new": 1' in body
