@@ -173,6 +173,8 @@ def _ingest(
     conn: sqlite3.Connection, config: Config, now: datetime, report: RunReport, progress: Progress
 ) -> None:
     inbox = config.path("inbox")
+    if not inbox.is_dir():
+        report.warnings.append(f"inbox {inbox} does not exist (paths.inbox in the config)")
     files = inbox_files(inbox)
     for i, path in enumerate(files, 1):
         source = source_name(path, inbox)

@@ -203,3 +203,11 @@ def test_report_fits_one_screen_after_a_big_first_run(site: Path, capsys):
     assert "new         31" in out and "… and 23 more" in out
     assert "skipped     12" in out and "… and 4 more" in out
     assert "31 article(s) (15 shown)" in out
+
+
+def test_missing_inbox_is_reported_even_with_quiet(tmp_path: Path, capsys):
+    config_path = tmp_path / "config.toml"
+    config_path.write_text("[paths]\ninbox = 'nowhere'\n", encoding="utf-8")
+    assert main(["run", "--quiet", "--config", str(config_path)]) == 0
+    out = capsys.readouterr().out
+    assert "inbox" in out and "nowhere does not exist" in out
