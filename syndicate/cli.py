@@ -293,6 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="syndicate",
         description="Publish an inbox of articles as RSS/Atom/JSON feeds and an email digest.",
         parents=[common],
+        epilog="exit codes: 0 ok, 2 usage, 3 inbox files rejected, 4 deliveries failed,"
+        " 65 unusable article (inspect), 74 I/O error, 75 another run is going,"
+        " 78 config or template error",
     )
     parser.add_argument("--version", action="version", version=f"syndicate {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
