@@ -559,11 +559,21 @@ def _shorten_wide(sentence: str, budget: int) -> str:
 
 def _point_key_sentences(sents: list[_Sentence]) -> dict[int, _Sentence]:
     """Each item's key sentence: the first sentence of the paragraph right after a short
-    point ("• Keuntungan geopolitik" → "Tiongkok memandang …"), by the item's index."""
+    point ("• Keuntungan geopolitik" → "Tiongkok memandang …"), by the item's index.
+
+    Only a point that stands alone has one: the last item of an ordinary list is followed by
+    a paragraph too, but that paragraph is the article going on, not the item's explanation.
+    """
+    item_blocks = {s.block for s in sents if s.kind == "item"}
     keys: dict[int, _Sentence] = {}
     for i, s in enumerate(sents[:-1]):
         nxt = sents[i + 1]
-        if s.kind == "item" and nxt.kind == "paragraph" and nxt.block == s.block + 1:
+        if (
+            s.kind == "item"
+            and nxt.kind == "paragraph"
+            and nxt.block == s.block + 1
+            and s.block - 1 not in item_blocks
+        ):
             keys[s.index] = nxt
     return keys
 

@@ -465,3 +465,20 @@ def test_arabic_question_not_in_summary() -> None:
     result = summarize(text, "ar")
     assert "؟" not in result.summary
     assert len(split_sentences(result.summary, "ar")) == 2
+
+
+def test_a_list_followed_by_a_paragraph_does_not_glue_the_paragraph_to_the_last_item():
+    text = (
+        "We are happy to announce syndicate 0.2. It adds JSON Feed archives and a new layout.\n\n"
+        "What's new\n\n"
+        "- JSON Feed 1.1 archives\n\n"
+        "- Faster plain-text reader\n\n"
+        "- Digest preview command\n\n"
+        "Thanks to everyone who contributed to this release over the last months."
+    )
+    bullets = summarize(text, "en").bullets
+    assert bullets[:3] == [
+        "JSON Feed 1.1 archives",
+        "Faster plain-text reader",
+        "Digest preview command",
+    ]
