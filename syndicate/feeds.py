@@ -562,18 +562,17 @@ def _reparse(data: bytes, extra_ns: dict[str, str]) -> etree._Element:
 
 
 def render_atom(page: Page, config: Config) -> bytes:
-    base = _base_url(config)
     data = _feed_generator(page, "atom", config).atom_str()
     root = _reparse(data, {"fh": FH_NS} if page.number else {})
     # Feed metadata must come before the first entry (RFC 4287 schema; the validator errs).
     first_entry = root.find(f"{{{ATOM_NS}}}entry")
-    at = root.index(first_entry) if first_entry is not None else len(root)
-    extra = [_atom_link(rel, href) for rel, href in _hub_links(config)]
-    extra += [_atom_link(rel, href) for rel, href in _history_links("atom", page, base)]
-    if page.number:
-        extra.append(etree.Element(f"{{{FH_NS}}}archive"))
-    for offset, element in enumerate(extra):
-        root.insert(at + offset, element)
+    _insert_feed_links(
+        root,
+        root.index(first_entry) if first_entry is not None else len(root),
+        "atom",
+        page,
+        config,
+    )
     by_id = {e.id: e for e in page.entries}
     for node in root.iter(f"{{{ATOM_NS}}}entry"):
         _fix_atom_entry(node, by_id[node.findtext(f"{{{ATOM_NS}}}id")])
@@ -600,19 +599,25 @@ def _fix_atom_entry(node: etree._Element, entry: Entry) -> None:
 
 
 def render_rss(page: Page, config: Config) -> bytes:
-    base = _base_url(config)
     data = _feed_generator(page, "rss", config).rss_str()
     root = _reparse(data, {"fh": FH_NS} if page.number else {})
     channel = root.find("channel")
     self_link = channel.find(f"{{{ATOM_NS}}}link")
-    at = channel.index(self_link) + 1
+    _insert_feed_links(channel, channel.index(self_link) + 1, "rss", page, config)
+    return _serialize(root)
+
+
+def _insert_feed_links(
+    parent: etree._Element, at: int, kind: str, page: Page, config: Config
+) -> None:
+    """What feedgen cannot write: WebSub hub links, RFC 5005 history links, fh:archive."""
+    base = _base_url(config)
     extra = [_atom_link(rel, href) for rel, href in _hub_links(config)]
-    extra += [_atom_link(rel, href) for rel, href in _history_links("rss", page, base)]
+    extra += [_atom_link(rel, href) for rel, href in _history_links(kind, page, base)]
     if page.number:
         extra.append(etree.Element(f"{{{FH_NS}}}archive"))
     for offset, element in enumerate(extra):
-        channel.insert(at + offset, element)
-    return _serialize(root)
+        parent.insert(at + offset, element)
 
 
 def _hub_links(config: Config) -> list[tuple[str, str]]:

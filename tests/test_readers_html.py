@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
@@ -11,15 +10,9 @@ from syndicate.model import Author, Block, RelatedLink
 from syndicate.readers import ArticleError, ReadContext, read_article, sniff_format
 from syndicate.readers.html import read_html
 from syndicate.readers.markers import load_markers
+from tests.reader_helpers import SAMPLES, read_string
 
-SAMPLES = Path(__file__).parent / "samples" / "readers"
 PAGE = SAMPLES / "en_page.html"
-
-
-def read_string(tmp_path: Path, text: str, name: str, **kwargs):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return read_article(path, inbox=tmp_path, **kwargs)
 
 
 @pytest.fixture(scope="module")

@@ -8,19 +8,9 @@ from pathlib import Path
 import pytest
 
 from syndicate.model import Author, Block, RelatedLink
-from syndicate.readers import ArticleError, read_article
-
-SAMPLES = Path(__file__).parent / "samples" / "readers"
-
-
-def read(name: str, **kwargs):
-    return read_article(SAMPLES / name, inbox=SAMPLES, **kwargs)
-
-
-def read_string(tmp_path: Path, text: str, name: str = "a.md", **kwargs):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return read_article(path, inbox=tmp_path, **kwargs)
+from syndicate.readers import ArticleError
+from tests.reader_helpers import read_sample
+from tests.reader_helpers import read_string as read_text_into
 
 
 def test_yaml_front_matter_wins():
@@ -260,3 +250,11 @@ def test_pictures_stay_in_the_html_and_the_first_is_the_lead_image(tmp_path):
 def test_front_matter_image_wins_over_the_first_picture():
     article = read("en_yaml_front_matter.md")
     assert article.image == "https://ledger.example.org/img/city-hall.jpg"
+
+
+def read(name: str, **kwargs):
+    return read_sample(name, **kwargs)
+
+
+def read_string(tmp_path: Path, text: str, name: str = "a.md", **kwargs):
+    return read_text_into(tmp_path, text, name, **kwargs)

@@ -9,20 +9,10 @@ import pytest
 
 from syndicate.config import ReadersConfig
 from syndicate.model import Author, Block, RelatedLink
-from syndicate.readers import read_article
+from tests.reader_helpers import read_sample
+from tests.reader_helpers import read_string as read_text_into
 
-SAMPLES = Path(__file__).parent / "samples" / "readers"
 WIB = timezone(timedelta(hours=7))
-
-
-def read(name: str, **kwargs):
-    return read_article(SAMPLES / name, inbox=SAMPLES, **kwargs)
-
-
-def read_string(tmp_path: Path, text: str, name: str = "a.txt", **kwargs):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return read_article(path, inbox=tmp_path, **kwargs)
 
 
 def test_english_wire_story():
@@ -366,3 +356,11 @@ def test_empty_marker_in_config_is_a_config_error():
 
     with pytest.raises(ValidationError, match="markers must not be empty strings"):
         ReadersConfig(furniture=["Sumber", "  "])
+
+
+def read(name: str, **kwargs):
+    return read_sample(name, **kwargs)
+
+
+def read_string(tmp_path: Path, text: str, name: str = "a.txt", **kwargs):
+    return read_text_into(tmp_path, text, name, **kwargs)
