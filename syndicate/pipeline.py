@@ -21,12 +21,12 @@ from pathlib import Path
 
 from syndicate import store
 from syndicate.config import Config
-from syndicate.delivery import DeliveryError, make_transport
+from syndicate.delivery import DeliveryError, Transport, make_transport
 from syndicate.digest import RenderedDigest, render_article_page, render_digest
 from syndicate.feeds import ping_hub, render_feeds
 from syndicate.files import write_atomic
 from syndicate.mail import build_message, message_id_for, write_preview
-from syndicate.model import Article, Digest, Rejection
+from syndicate.model import Article, Digest, Rejection, Subscriber
 from syndicate.readers import ArticleChanging, ArticleError, is_candidate, read_article
 from syndicate.text import summarize
 
@@ -300,16 +300,8 @@ def _deliver(
         subscriber = store.get_subscriber(conn, delivery.email)
         if subscriber is None:
             continue
-        message = build_message(
-            rendered,
-            subscriber,
-            config,
-            message_id=message_id_for(delivery.digest_id, subscriber.email, config),
-            unsubscribe_url=unsubscribe_url(config, subscriber.token),
-        )
         try:
-            key = store.subscriber_key(subscriber.email)
-            transport(message, f"{delivery.digest_id}.{key}.syndicate")
+            _hand_over(rendered, subscriber, delivery.digest_id, config, transport)
         except DeliveryError as exc:
             store.mark_delivery(
                 conn, delivery.digest_id, delivery.email, sent=False, now=now, detail=str(exc)
@@ -318,6 +310,27 @@ def _deliver(
             continue
         store.mark_delivery(conn, delivery.digest_id, delivery.email, sent=True, now=now)
         report.sent += 1
+
+
+def _hand_over(
+    rendered: RenderedDigest,
+    subscriber: Subscriber,
+    digest_id: str,
+    config: Config,
+    transport: Transport,
+) -> None:
+    """Build one subscriber's message and give it to the transport; DeliveryError if not."""
+    try:
+        message = build_message(
+            rendered,
+            subscriber,
+            config,
+            message_id=message_id_for(digest_id, subscriber.email, config),
+            unsubscribe_url=unsubscribe_url(config, subscriber.token),
+        )
+    except ValueError as exc:  # an address no message can carry (e.g. one needing SMTPUTF8)
+        raise DeliveryError(f"cannot address a message to it: {exc}") from None
+    transport(message, f"{digest_id}.{store.subscriber_key(subscriber.email)}.syndicate")
 
 
 def _make_digest(

@@ -339,3 +339,18 @@ def test_hub_outage_is_a_warning_and_the_feeds_are_still_published(site: Path):
     report = pipeline.run(config)
     assert report.feeds_written and report.sent == 1
     assert len(report.warnings) == 1 and "WebSub hub" in report.warnings[0]
+
+
+def test_an_address_no_message_can_carry_fails_alone(config: Config):
+    from datetime import datetime
+
+    conn = store.open_store(config.db_path)
+    # Valid for email-validator, but its non-ASCII local part needs SMTPUTF8.
+    store.add_subscriber(conn, "pembaca.ü@example.org", "", datetime.now(config.site.tz),
+                         resubscribe=True)  # fmt: skip
+    conn.close()
+    report = pipeline.run(config)
+    assert report.sent == 1
+    (failure,) = report.failed
+    assert failure.startswith("pembaca.ü@example.org: cannot address")
+    assert len(outbox_messages(config)) == 1
