@@ -346,8 +346,8 @@ def test_an_address_no_message_can_carry_fails_alone(config: Config):
 
     conn = store.open_store(config.db_path)
     # Valid for email-validator, but its non-ASCII local part needs SMTPUTF8.
-    store.add_subscriber(conn, "pembaca.ü@example.org", "", datetime.now(config.site.tz),
-                         resubscribe=True)  # fmt: skip
+    now = datetime.now(config.site.tz)
+    store.add_subscriber(conn, "pembaca.ü@example.org", "", now, resubscribe=True)
     conn.close()
     report = pipeline.run(config)
     assert report.sent == 1
