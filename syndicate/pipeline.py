@@ -12,6 +12,7 @@ import hashlib
 import os
 import sqlite3
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -200,6 +201,15 @@ def _ingest(
         except ArticleError as exc:
             store.record_rejection(conn, source, file_hash, str(exc), now)
             report.rejected.append(Rejection(source, str(exc)))
+            continue
+        except Exception as exc:  # one bad file must never stop the others
+            reason = (
+                f"could not be read ({type(exc).__name__}: {exc}); this is a bug in"
+                " syndicate, please report it with the file"
+            )
+            traceback.print_exc()
+            store.record_rejection(conn, source, file_hash, reason, now)
+            report.rejected.append(Rejection(source, reason))
             continue
         outcome, stored = store.save_article(
             conn, article, file_hash=file_hash, now=now, domain=config.site.domain

@@ -354,3 +354,23 @@ def test_an_address_no_message_can_carry_fails_alone(config: Config):
     (failure,) = report.failed
     assert failure.startswith("pembaca.ü@example.org: cannot address")
     assert len(outbox_messages(config)) == 1
+
+
+def test_a_reader_bug_on_one_file_does_not_stop_the_run(site: Path, monkeypatch, capsys):
+    from syndicate import readers
+
+    real = readers._read_text
+
+    def explode_on_one(text, context):
+        if context.source == "boom.txt":
+            raise RuntimeError("unexpected")
+        return real(text, context)
+
+    monkeypatch.setattr(readers, "_READERS", {**readers._READERS, "text": explode_on_one})
+    (site / "articles" / "boom.txt").write_text("Judul\n\nIsi berita.\n", encoding="utf-8")
+    report = pipeline.run(load_config(site / "config.toml"))
+    assert [a.source for a in report.new] == [SAMPLE.name]
+    (rejection,) = report.rejected
+    assert rejection.source == "boom.txt"
+    assert "RuntimeError: unexpected" in rejection.reason and "bug" in rejection.reason
+    assert "Traceback" in capsys.readouterr().err  # the details are there for the bug report

@@ -258,3 +258,9 @@ def read(name: str, **kwargs):
 
 def read_string(tmp_path: Path, text: str, name: str = "a.md", **kwargs):
     return read_text_into(tmp_path, text, name, **kwargs)
+
+
+def test_impossible_yaml_date_is_a_clear_rejection(tmp_path: Path):
+    # PyYAML raises ValueError (not YAMLError) for a date-shaped value like 2026-13-45.
+    with pytest.raises(ArticleError, match=r"impossible date: month must be in 1\.\.12"):
+        read_string(tmp_path, "---\ntitle: T\ndate: 2026-13-45\n---\nBody text here.\n")

@@ -65,6 +65,10 @@ def _load_yaml(raw: str) -> object:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 2})" if mark is not None else ""
         raise ArticleError(f"front matter is not valid YAML: {problem}{where}") from None
+    except ValueError as exc:
+        # PyYAML resolves anything shaped like a date (2026-13-45) as a timestamp, then the
+        # datetime constructor raises ValueError, not a YAMLError.
+        raise ArticleError(f"front matter has an impossible date: {exc}") from None
 
 
 def _first(meta: dict[str, Any], *keys: str) -> Any:
