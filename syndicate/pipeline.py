@@ -211,6 +211,17 @@ def _ingest(
             store.record_rejection(conn, source, file_hash, reason, now)
             report.rejected.append(Rejection(source, reason))
             continue
+        owner = store.source_of(conn, article.url) if article.url else None
+        if owner and owner != source and (inbox / owner).exists():
+            # Two files claiming one canonical URL would take turns overwriting one entry on
+            # every run. A file whose URL's owner is gone is a rename, and takes it over.
+            reason = (
+                f"same canonical URL as {owner} ({article.url}); one file per article:"
+                " remove one, or give it its own url"
+            )
+            store.record_rejection(conn, source, file_hash, reason, now)
+            report.rejected.append(Rejection(source, reason))
+            continue
         outcome, stored = store.save_article(
             conn, article, file_hash=file_hash, now=now, domain=config.site.domain
         )

@@ -247,6 +247,12 @@ def save_article(
         return ("updated" if changed else "unchanged"), stored
 
 
+def source_of(conn: sqlite3.Connection, article_id: str) -> str | None:
+    """The inbox file an article currently comes from."""
+    row = conn.execute("SELECT source FROM articles WHERE id = ?", (article_id,)).fetchone()
+    return row["source"] if row else None
+
+
 def record_rejection(
     conn: sqlite3.Connection, source: str, file_hash: str, reason: str, now: datetime
 ) -> None:

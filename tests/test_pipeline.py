@@ -374,3 +374,26 @@ def test_a_reader_bug_on_one_file_does_not_stop_the_run(site: Path, monkeypatch,
     assert rejection.source == "boom.txt"
     assert "RuntimeError: unexpected" in rejection.reason and "bug" in rejection.reason
     assert "Traceback" in capsys.readouterr().err  # the details are there for the bug report
+
+
+def test_two_files_with_one_canonical_url_do_not_fight_over_the_entry(site: Path):
+    front = "---\ntitle: {t}\nurl: https://publisher.example/berita/1\n---\nIsi berita {t}.\n"
+    inbox = site / "articles"
+    (inbox / "a.md").write_text(front.format(t="Pertama"), encoding="utf-8")
+    (inbox / "b.md").write_text(front.format(t="Kedua"), encoding="utf-8")
+    config = load_config(site / "config.toml")
+    report = pipeline.run(config)
+    assert sorted(a.source for a in report.new) == [SAMPLE.name, "a.md"]
+    (rejection,) = report.rejected
+    assert rejection.source == "b.md" and "same canonical URL as a.md" in rejection.reason
+    before = feed_bytes(config)
+    again = pipeline.run(config)
+    assert (again.new, again.updated, again.rejected) == ([], [], [])
+    assert feed_bytes(config) == before
+    # A rename (the old file is gone) keeps the entry, under its new file name.
+    (inbox / "a.md").rename(inbox / "a-renamed.md")
+    moved = pipeline.run(config)
+    assert moved.new == [] and moved.rejected == []
+    conn = store.open_store(config.db_path)
+    assert store.source_of(conn, "https://publisher.example/berita/1") == "a-renamed.md"
+    conn.close()
