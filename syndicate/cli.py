@@ -67,6 +67,9 @@ def format_report(report: pipeline.RunReport, config: Config, started: datetime)
         lines.append(f"  {label:<10}{len(articles):>4}")
         lines += _listed([f"{a.source}  “{_short(a.title)}”" for a in articles])
     lines.append(f"  {'unchanged':<10}{report.unchanged:>4}")
+    if report.moved:
+        lines.append(f"  {'moved':<10}{len(report.moved):>4}")
+        lines += _listed([f"{old} → {new}" for old, new in report.moved])
     skipped = report.rejected + report.still_rejected + report.waiting
     lines.append(f"  {'skipped':<10}{len(skipped):>4}")
     # Fresh rejections first: they are what the operator has to act on now.

@@ -48,6 +48,7 @@ class RunReport:
     rejected: list[Rejection] = field(default_factory=list)  # newly rejected this run
     still_rejected: list[Rejection] = field(default_factory=list)  # unchanged since rejected
     waiting: list[Rejection] = field(default_factory=list)  # being written; next run
+    moved: list[tuple[str, str]] = field(default_factory=list)  # (old, new) file names
     feeds_written: list[str] = field(default_factory=list)
     pages_written: int = 0
     digest_id: str | None = None
@@ -61,6 +62,7 @@ class RunReport:
             "new": len(self.new),
             "updated": len(self.updated),
             "unchanged": self.unchanged,
+            "moved": len(self.moved),
             "rejected": len(self.rejected),
             "still_rejected": len(self.still_rejected),
             "waiting": len(self.waiting),
@@ -193,6 +195,17 @@ def _ingest(
             else:
                 report.unchanged += 1
             continue
+        if known is None:
+            # The very bytes of an article whose file is gone: a rename or a move into a
+            # subfolder. It keeps its id, so readers do not see it twice.
+            moved_from = next(
+                (s for s in store.sources_with_hash(conn, file_hash) if not (inbox / s).exists()),
+                None,
+            )
+            if moved_from is not None:
+                store.move_article(conn, moved_from, source)
+                report.moved.append((moved_from, source))
+                continue
         try:
             article = understand(path, config, discovered=before)
         except ArticleChanging as exc:  # still being written: not a rejection

@@ -247,6 +247,25 @@ def save_article(
         return ("updated" if changed else "unchanged"), stored
 
 
+def sources_with_hash(conn: sqlite3.Connection, file_hash: str) -> list[str]:
+    rows = conn.execute(
+        "SELECT source FROM articles WHERE file_hash = ? ORDER BY source", (file_hash,)
+    ).fetchall()
+    return [r["source"] for r in rows]
+
+
+def move_article(conn: sqlite3.Connection, old_source: str, new_source: str) -> None:
+    """The article's file was renamed or moved: same article, same id, new file name."""
+    with transaction(conn):
+        conn.execute("DELETE FROM rejections WHERE source = ?", (new_source,))
+        row = conn.execute("SELECT data FROM articles WHERE source = ?", (old_source,)).fetchone()
+        data = article_to_json(article_from_json(row["data"]).with_(source=new_source))
+        conn.execute(
+            "UPDATE articles SET source = ?, data = ? WHERE source = ?",
+            (new_source, data, old_source),
+        )
+
+
 def source_of(conn: sqlite3.Connection, article_id: str) -> str | None:
     """The inbox file an article currently comes from."""
     row = conn.execute("SELECT source FROM articles WHERE id = ?", (article_id,)).fetchone()

@@ -397,3 +397,20 @@ def test_two_files_with_one_canonical_url_do_not_fight_over_the_entry(site: Path
     conn = store.open_store(config.db_path)
     assert store.source_of(conn, "https://publisher.example/berita/1") == "a-renamed.md"
     conn.close()
+
+
+def test_a_renamed_file_is_the_same_article(site: Path):
+    config = load_config(site / "config.toml")
+    (first,) = pipeline.run(config).new
+    before = feed_bytes(config)
+    inbox = site / "articles"
+    (inbox / "2026").mkdir()
+    (inbox / SAMPLE.name).rename(inbox / "2026" / "korea-rusia.txt")
+    report = pipeline.run(config)
+    assert report.new == [] and report.digest_id is None
+    assert report.moved == [(SAMPLE.name, "2026/korea-rusia.txt")]
+    entries = feedparser.parse(config.path("feeds") / "atom.xml").entries
+    assert [e.id for e in entries] == [first.id]
+    assert feed_bytes(config) == before  # the entry did not change at all
+    again = pipeline.run(config)
+    assert (again.new, again.moved, again.unchanged) == ([], [], 1)
