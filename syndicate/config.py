@@ -24,6 +24,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 DEFAULT_CONFIG_NAME = "config.toml"
@@ -196,6 +197,18 @@ class DeliveryConfig(_Section):
     smtp_security: Literal["none", "starttls", "tls"] = "none"
     smtp_username: str = ""
     smtp_timeout: float = Field(30.0, gt=0)
+    # CA bundle to trust for a relay with a private or self-signed certificate; empty = the
+    # system's trust store. Certificates are always verified.
+    smtp_cafile: Path | None = None
+
+    @model_validator(mode="after")
+    def _login_needs_tls(self) -> DeliveryConfig:
+        if self.method == "smtp" and self.smtp_username and self.smtp_security == "none":
+            raise ValueError(
+                "smtp_username is set but smtp_security is 'none': the password would cross"
+                " the network in clear; use 'starttls' or 'tls'"
+            )
+        return self
 
     @property
     def smtp_password(self) -> str:

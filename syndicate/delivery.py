@@ -60,12 +60,15 @@ def eml_transport(outbox: Path) -> Transport:
 def smtp_transport(settings: DeliveryConfig) -> Transport:
     def deliver(message: EmailMessage, name: str) -> str:
         try:
+            context = ssl.create_default_context(
+                cafile=str(settings.smtp_cafile) if settings.smtp_cafile else None
+            )
             if settings.smtp_security == "tls":
                 client: smtplib.SMTP = smtplib.SMTP_SSL(
                     settings.smtp_host,
                     settings.smtp_port,
                     timeout=settings.smtp_timeout,
-                    context=ssl.create_default_context(),
+                    context=context,
                 )
             else:
                 client = smtplib.SMTP(
@@ -73,7 +76,7 @@ def smtp_transport(settings: DeliveryConfig) -> Transport:
                 )
             with client:
                 if settings.smtp_security == "starttls":
-                    client.starttls(context=ssl.create_default_context())
+                    client.starttls(context=context)
                 if settings.smtp_username:
                     client.login(settings.smtp_username, settings.smtp_password)
                 refused = client.send_message(message)
@@ -94,8 +97,11 @@ def smtp_transport(settings: DeliveryConfig) -> Transport:
     return deliver
 
 
-def make_transport(settings: DeliveryConfig, outbox: Path) -> Transport:
+def make_transport(settings: DeliveryConfig, outbox: Path, root: Path) -> Transport:
+    """The configured transport; `root` is the config file's folder (relative smtp_cafile)."""
     if settings.method == "smtp":
+        if settings.smtp_cafile and not settings.smtp_cafile.is_absolute():
+            settings = settings.model_copy(update={"smtp_cafile": root / settings.smtp_cafile})
         return smtp_transport(settings)
     if settings.method == "eml":
         return eml_transport(outbox)

@@ -318,7 +318,7 @@ def _deliver(
     pending = store.open_deliveries(conn)
     if not pending:
         return
-    transport = make_transport(config.delivery, config.path("outbox"))
+    transport = make_transport(config.delivery, config.path("outbox"), config.root)
     for n, delivery in enumerate(pending, 1):
         if len(pending) > 10 and n % 10 == 0:
             progress(f"delivering: {n}/{len(pending)}")

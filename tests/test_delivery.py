@@ -69,3 +69,88 @@ def test_smtp_server_down_is_a_clear_error():
     deliver = smtp_transport(DeliveryConfig(smtp_host="127.0.0.1", smtp_port=port, smtp_timeout=2))
     with pytest.raises(DeliveryError, match=f"127.0.0.1:{port}.*retry next run"):
         deliver(message(), "x")
+
+
+def _tls_server(cert, key, **smtp_options):
+    import ssl
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    from tests.conftest import RecordingHandler
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+
+    def authenticator(server, session, envelope, mechanism, data):
+        ok = data.login == b"digest" and data.password == b"s3cret"
+        return AuthResult(success=ok, handled=False)
+
+    handler = RecordingHandler()
+    port = free_port()
+    implicit = smtp_options.pop("implicit_tls", False)
+    options = {"authenticator": authenticator, **smtp_options}
+    if implicit:
+        controller = Controller(
+            handler, hostname="127.0.0.1", port=port, ssl_context=context, **options
+        )
+    else:
+        controller = Controller(
+            handler, hostname="127.0.0.1", port=port, tls_context=context, **options
+        )
+    controller.start()
+    return controller, handler, port
+
+
+def test_smtp_starttls_and_login_with_the_password_from_the_environment(tls_cert, monkeypatch):
+    cert, key = tls_cert
+    controller, handler, port = _tls_server(cert, key, require_starttls=True, auth_required=True)
+    monkeypatch.setenv("SYNDICATE_SMTP_PASSWORD", "s3cret")
+    try:
+        settings = DeliveryConfig(
+            method="smtp", smtp_host="127.0.0.1", smtp_port=port, smtp_security="starttls",
+            smtp_username="digest", smtp_cafile=cert,
+        )  # fmt: skip
+        smtp_transport(settings)(message(), "x")
+        assert [m["Subject"] for m in handler.messages] == ["Ringkasan hari ini"]
+        monkeypatch.setenv("SYNDICATE_SMTP_PASSWORD", "wrong")
+        with pytest.raises(DeliveryError, match="535"):
+            smtp_transport(settings)(message(), "x")
+    finally:
+        controller.stop()
+
+
+def test_smtp_implicit_tls(tls_cert):
+    cert, key = tls_cert
+    controller, handler, port = _tls_server(cert, key, implicit_tls=True)
+    try:
+        settings = DeliveryConfig(
+            method="smtp", smtp_host="127.0.0.1", smtp_port=port, smtp_security="tls",
+            smtp_cafile=cert,
+        )  # fmt: skip
+        smtp_transport(settings)(message(), "x")
+        assert len(handler.messages) == 1
+    finally:
+        controller.stop()
+
+
+def test_smtp_certificate_is_verified(tls_cert):
+    cert, key = tls_cert
+    controller, handler, port = _tls_server(cert, key, require_starttls=True)
+    try:
+        settings = DeliveryConfig(
+            method="smtp", smtp_host="127.0.0.1", smtp_port=port, smtp_security="starttls",
+            smtp_timeout=5,
+        )  # fmt: skip
+        with pytest.raises(DeliveryError, match="CERTIFICATE_VERIFY_FAILED"):
+            smtp_transport(settings)(message(), "x")
+        assert handler.messages == []
+    finally:
+        controller.stop()
+
+
+def test_a_login_over_plain_smtp_is_refused_by_the_config():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="in clear"):
+        DeliveryConfig(method="smtp", smtp_username="digest", smtp_security="none")
