@@ -153,6 +153,9 @@ def article_json(article: Article) -> dict:
 
 def cmd_inspect(args: argparse.Namespace, config: Config) -> int:
     path = Path(args.path)
+    if not path.exists() and not path.is_symlink():
+        _err(f"{path}: no such file")
+        return EXIT_DATAERR
     try:
         article = pipeline.understand(path, config)
     except ArticleError as exc:
