@@ -15,14 +15,12 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 from datetime import datetime
-from email.utils import parseaddr
 from pathlib import Path
 
 import jinja2
-from email_validator import EmailNotValidError, validate_email
 
 from syndicate import __version__, pipeline, store
-from syndicate.config import Config, ConfigError, load_config
+from syndicate.config import Config, ConfigError, load_config, parse_mailbox
 from syndicate.model import Article
 from syndicate.readers import ArticleError
 
@@ -245,12 +243,11 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
 
 
 def _address(raw: str) -> tuple[str, str]:
-    name, addr = parseaddr(raw)
     try:
-        # Stored lower-cased: one subscriber per mailbox however it was typed.
-        return name, validate_email(addr, check_deliverability=False).normalized.lower()
-    except EmailNotValidError as exc:
+        name, addr = parse_mailbox(raw)
+    except ValueError as exc:
         raise ValueError(f"{raw!r} is not a valid address: {exc}") from None
+    return name, addr.lower()  # stored lower-cased: one subscriber per mailbox
 
 
 def cmd_subscribers(args: argparse.Namespace, config: Config) -> int:

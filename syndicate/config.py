@@ -44,15 +44,22 @@ def _check_cron(expr: str) -> str:
     return expr
 
 
-def _check_mailbox(value: str) -> str:
-    """Accept `addr@host` or `Display Name <addr@host>`; normalise to the latter form."""
+def parse_mailbox(value: str) -> tuple[str, str]:
+    """`addr@host` or `Display Name <addr@host>` → (name, normalised address), or ValueError.
+
+    The one place addresses are checked: config values, `syndicate subscribers add`, mail.
+    """
     name, addr = parseaddr(value)
     if not addr or "\n" in value or "\r" in value:
         raise ValueError("expected an address like 'Name <news@example.org>'")
     try:
-        addr = validate_email(addr, check_deliverability=False).normalized
+        return name, validate_email(addr, check_deliverability=False).normalized
     except EmailNotValidError as exc:
         raise ValueError(str(exc)) from None
+
+
+def _check_mailbox(value: str) -> str:
+    name, addr = parse_mailbox(value)
     return formataddr((name, addr)) if name else addr
 
 

@@ -16,11 +16,11 @@ from datetime import UTC, datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from syndicate.config import Config, ConfigError
+from syndicate.config import Config, ConfigError, parse_mailbox
 from syndicate.digest import RenderedDigest, one_line, render_digest
 from syndicate.files import write_atomic
 from syndicate.model import Digest, Subscriber
@@ -75,7 +75,7 @@ def _list_id(config: Config) -> str:
 
 
 def _address(value: str) -> tuple[str, str]:
-    name, addr = parseaddr(value)
+    name, addr = parse_mailbox(value)
     return one_line(name), addr
 
 

@@ -17,11 +17,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.utils import parseaddr
 from pathlib import Path
 
 from syndicate import store
-from syndicate.config import Config
+from syndicate.config import Config, parse_mailbox
 from syndicate.delivery import DeliveryError, Transport, make_transport
 from syndicate.digest import RenderedDigest, render_article_page, render_digest
 from syndicate.feeds import ping_hub, render_feeds
@@ -50,7 +49,6 @@ class RunReport:
     waiting: list[Rejection] = field(default_factory=list)  # being written; next run
     moved: list[tuple[str, str]] = field(default_factory=list)  # (old, new) file names
     feeds_written: list[str] = field(default_factory=list)
-    pages_written: int = 0
     digest_id: str | None = None
     digest_articles: int = 0
     sent: int = 0
@@ -269,7 +267,7 @@ def _publish(conn: sqlite3.Connection, config: Config, report: RunReport) -> Non
         page = feeds_dir / "articles" / f"{article.slug}.html"
         if article.id in changed or not page.exists():
             html = render_article_page(article, config)
-            report.pages_written += write_atomic(page, html.encode("utf-8"))
+            write_atomic(page, html.encode("utf-8"))
     if config.feed.hub and report.feeds_written:
         topics = [config.site.base_url + n for n in report.feeds_written if "/" not in n]
         try:
@@ -283,7 +281,7 @@ def _publish(conn: sqlite3.Connection, config: Config, report: RunReport) -> Non
 
 def sync_config_subscribers(conn: sqlite3.Connection, config: Config, now: datetime) -> None:
     for mailbox in config.digest.subscribers:
-        name, addr = parseaddr(mailbox)
+        name, addr = parse_mailbox(mailbox)
         store.add_subscriber(conn, addr, name, now, resubscribe=False)
 
 
@@ -437,18 +435,17 @@ def preview(config: Config, paths: list[Path], out_dir: Path) -> list[Path]:
     if paths:
         articles = [_provisional(understand(p, config), now) for p in paths]
     else:
-        known: set[str] = set()
+        inbox = config.path("inbox")
+        fresh = inbox_files(inbox)
         if config.db_path.exists():
             conn = store.open_store(config.db_path)
             try:
                 articles = store.undigested_articles(conn)
-                known = {a.source for a in store.all_articles(conn)}
+                stored = {p: store.stored_file(conn, source_name(p, inbox)) for p in fresh}
+                fresh = [p for p in fresh if not (stored[p] and stored[p].article_id)]
             finally:
                 conn.close()
-        inbox = config.path("inbox")
-        for path in inbox_files(inbox):
-            if source_name(path, inbox) in known:
-                continue
+        for path in fresh:
             try:
                 articles.append(_provisional(understand(path, config), now))
             except ArticleError:
