@@ -357,7 +357,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{exc.filename}:{exc.lineno}: " if hasattr(exc, "lineno") else ""
         _err(f"template error: {where}{exc.message}; fix the template (paths.templates)")
         return EXIT_CONFIG
-    except (OSError, sqlite3.DatabaseError) as exc:
+    except (OSError, sqlite3.DatabaseError, store.StateError) as exc:
         # Permissions, a full disk, a damaged state file: the operator's to fix, so say what
         # and where instead of a traceback. Nothing half-written was published (atomic writes,
         # per-step transactions); the next run picks up where this one stopped.

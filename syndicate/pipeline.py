@@ -171,7 +171,7 @@ def understand(path: Path, config: Config, *, discovered: os.stat_result | None 
 
 
 def _ingest(
-    conn: sqlite3.Connection, config: Config, now: datetime, report: RunReport, progress: Progress
+    conn: store.Database, config: Config, now: datetime, report: RunReport, progress: Progress
 ) -> None:
     inbox = config.path("inbox")
     if not inbox.is_dir():
@@ -247,7 +247,7 @@ def _ingest(
 # ---------------------------------------------------------------- publish
 
 
-def _publish(conn: sqlite3.Connection, config: Config, report: RunReport) -> None:
+def _publish(conn: store.Database, config: Config, report: RunReport) -> None:
     feeds_dir = config.path("feeds")
     articles = store.all_articles(conn)
     documents = render_feeds(articles, config)
@@ -279,7 +279,7 @@ def _publish(conn: sqlite3.Connection, config: Config, report: RunReport) -> Non
 # ---------------------------------------------------------------- digest
 
 
-def sync_config_subscribers(conn: sqlite3.Connection, config: Config, now: datetime) -> None:
+def sync_config_subscribers(conn: store.Database, config: Config, now: datetime) -> None:
     for mailbox in config.digest.subscribers:
         name, addr = parse_mailbox(mailbox)
         store.add_subscriber(conn, addr, name, now, resubscribe=False)
@@ -302,7 +302,7 @@ def unsubscribe_url(config: Config, token: str) -> str:
 
 
 def _deliver(
-    conn: sqlite3.Connection,
+    conn: store.Database,
     config: Config,
     now: datetime,
     report: RunReport,
@@ -366,7 +366,7 @@ def _hand_over(
 
 
 def _make_digest(
-    conn: sqlite3.Connection, config: Config, now: datetime, report: RunReport
+    conn: store.Database, config: Config, now: datetime, report: RunReport
 ) -> dict[str, RenderedDigest]:
     articles = store.undigested_articles(conn)
     if not articles:

@@ -1,0 +1,131 @@
+"""Digests and their per-recipient deliveries."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from syndicate.model import Article
+from syndicate.store.articles import article_from_json
+from syndicate.store.db import Database, iso, to_dt, transaction
+
+
+@dataclass(frozen=True)
+class Delivery:
+    digest_id: str
+    email: str
+    status: str
+    attempts: int
+    detail: str
+
+
+def undigested_articles(conn: Database) -> list[Article]:
+    rows = conn.execute(
+        "SELECT data FROM articles WHERE digest_id IS NULL ORDER BY published DESC, id"
+    ).fetchall()
+    return [article_from_json(r["data"]) for r in rows]
+
+
+def create_digest(conn: Database, articles: Sequence[Article], now: datetime, tz_date: str) -> str:
+    """Record a digest, claim its articles and queue one delivery per active subscriber.
+
+    One transaction: either the digest exists with all its recipients queued, or nothing.
+    """
+    with transaction(conn):
+        n = conn.execute(
+            "SELECT COUNT(*) AS n FROM digests WHERE id LIKE ?", (f"{tz_date}-%",)
+        ).fetchone()["n"]
+        digest_id = f"{tz_date}-{n + 1:03d}"
+        ids = [a.id for a in articles]
+        conn.execute(
+            "INSERT INTO digests (id, created, articles) VALUES (?, ?, ?)",
+            (digest_id, iso(now), json.dumps(ids)),
+        )
+        conn.executemany(
+            "UPDATE articles SET digest_id = ? WHERE id = ?", [(digest_id, i) for i in ids]
+        )
+        conn.execute(
+            "INSERT INTO deliveries (digest_id, email, status)"
+            " SELECT ?, email, 'pending' FROM subscribers WHERE status = 'active'",
+            (digest_id,),
+        )
+    return digest_id
+
+
+def digest_articles(conn: Database, digest_id: str) -> tuple[datetime, list[Article]]:
+    row = conn.execute(
+        "SELECT created, articles FROM digests WHERE id = ?", (digest_id,)
+    ).fetchone()
+    by_id = {
+        r["id"]: article_from_json(r["data"])
+        for r in conn.execute("SELECT id, data FROM articles WHERE digest_id = ?", (digest_id,))
+    }
+    ids = json.loads(row["articles"])
+    return to_dt(row["created"]), [by_id[i] for i in ids if i in by_id]  # type: ignore[return-value]
+
+
+def digests(conn: Database, limit: int = 10) -> list[tuple[str, datetime, int]]:
+    rows = conn.execute(
+        "SELECT id, created, articles FROM digests ORDER BY created DESC, id DESC LIMIT ?",
+        (limit,),
+    ).fetchall()
+    return [
+        (r["id"], to_dt(r["created"]), len(json.loads(r["articles"])))  # type: ignore[misc]
+        for r in rows
+    ]
+
+
+MAX_ATTEMPTS = 5  # after that a failed delivery waits for the operator (`status` lists it)
+
+
+def open_deliveries(conn: Database) -> list[Delivery]:
+    """Deliveries not yet sent (pending, or failed fewer than MAX_ATTEMPTS times) to
+    subscribers still active."""
+    rows = conn.execute(
+        "SELECT d.* FROM deliveries d JOIN subscribers s ON s.email = d.email"
+        " WHERE d.status != 'sent' AND d.attempts < ? AND s.status = 'active'"
+        " ORDER BY d.digest_id, d.email",
+        (MAX_ATTEMPTS,),
+    ).fetchall()
+    return [
+        Delivery(r["digest_id"], r["email"], r["status"], r["attempts"], r["detail"]) for r in rows
+    ]
+
+
+def mark_delivery(
+    conn: Database,
+    digest_id: str,
+    email: str,
+    *,
+    sent: bool,
+    now: datetime,
+    detail: str = "",
+) -> None:
+    conn.execute(
+        "UPDATE deliveries SET status = ?, attempts = attempts + 1, at = ?, detail = ?"
+        " WHERE digest_id = ? AND email = ?",
+        ("sent" if sent else "failed", iso(now), detail, digest_id, email),
+    )
+
+
+def failed_deliveries(conn: Database, limit: int = 20) -> list[Delivery]:
+    rows = conn.execute(
+        "SELECT * FROM deliveries WHERE status = 'failed' ORDER BY at DESC, email LIMIT ?",
+        (limit,),
+    ).fetchall()
+    return [
+        Delivery(r["digest_id"], r["email"], r["status"], r["attempts"], r["detail"]) for r in rows
+    ]
+
+
+def requeue_failed(conn: Database) -> int:
+    """Give deliveries that used up their attempts a fresh set; return how many."""
+    cur = conn.execute("UPDATE deliveries SET attempts = 0 WHERE status = 'failed'")
+    return cur.rowcount
+
+
+def delivery_counts(conn: Database) -> dict[str, int]:
+    rows = conn.execute("SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status")
+    return {r["status"]: r["n"] for r in rows}

@@ -1,0 +1,39 @@
+"""Runs: what each run did, for `status` and the service's health page."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from syndicate.store.db import Database, iso
+
+
+def start_run(conn: Database, trigger: str, now: datetime) -> int:
+    row = conn.execute(
+        "INSERT INTO runs (started, trigger) VALUES (?, ?) RETURNING id", (iso(now), trigger)
+    ).fetchone()
+    return int(row["id"])
+
+
+def finish_run(conn: Database, run_id: int, now: datetime, summary: dict) -> None:
+    conn.execute(
+        "UPDATE runs SET finished = ?, summary = ? WHERE id = ?",
+        (iso(now), json.dumps(summary, ensure_ascii=False, sort_keys=True), run_id),
+    )
+
+
+def recent_runs(conn: Database, limit: int = 5) -> list[dict]:
+    rows = conn.execute(
+        "SELECT id, started, finished, trigger, summary FROM runs ORDER BY id DESC LIMIT ?",
+        (limit,),
+    ).fetchall()
+    return [
+        {
+            "id": r["id"],
+            "started": r["started"],
+            "finished": r["finished"],
+            "trigger": r["trigger"],
+            "summary": json.loads(r["summary"]) if r["summary"] else None,
+        }
+        for r in rows
+    ]

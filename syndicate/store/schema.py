@@ -1,0 +1,142 @@
+"""The state's tables, as the newest schema, and the steps that upgrade older states.
+
+Every status a row can have is listed in a CHECK so that a typo in code fails loudly
+instead of parking a delivery in a state nothing ever reads.
+"""
+
+from __future__ import annotations
+
+LATEST_VERSION = 2
+
+SCHEMA = """
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,             -- schema_version, state_id
+    value TEXT NOT NULL
+);
+CREATE TABLE articles (
+    id             TEXT PRIMARY KEY,    -- feed guid/id; never changes once written
+    source         TEXT NOT NULL UNIQUE,-- inbox path, forward slashes
+    slug           TEXT NOT NULL UNIQUE,
+    file_hash      TEXT NOT NULL,       -- sha256 of the file's bytes: skip unchanged files fast
+    content_hash   TEXT NOT NULL,       -- Article.content_hash(): what readers see
+    first_seen     TEXT NOT NULL,
+    published      TEXT NOT NULL,
+    updated        TEXT NOT NULL,
+    data           TEXT NOT NULL,       -- the Article as JSON
+    digest_id      TEXT,                -- the digest that announced it; NULL = not yet
+    skipped_at     TEXT,                -- `digest skip`: never goes into a digest
+    retracted_at   TEXT,                -- `retract`: out of every feed and digest, id kept
+    retract_reason TEXT
+);
+CREATE INDEX articles_file_hash ON articles (file_hash);
+CREATE INDEX articles_digest ON articles (digest_id);
+CREATE TABLE rejections (
+    source    TEXT PRIMARY KEY,
+    file_hash TEXT NOT NULL,            -- not retried until the file changes
+    reason    TEXT NOT NULL,
+    at        TEXT NOT NULL
+);
+CREATE TABLE runs (
+    id        INTEGER PRIMARY KEY,
+    started   TEXT NOT NULL,
+    finished  TEXT,
+    trigger   TEXT NOT NULL,
+    summary   TEXT,                     -- JSON counts
+    details   TEXT                      -- JSON lists the report pointed to (status shows them)
+);
+CREATE TABLE digests (
+    id       TEXT PRIMARY KEY,
+    created  TEXT NOT NULL,
+    articles TEXT NOT NULL              -- JSON list of article ids, newest first
+);
+CREATE TABLE subscribers (
+    email    TEXT PRIMARY KEY,          -- lower-cased address
+    name     TEXT NOT NULL DEFAULT '',
+    token    TEXT NOT NULL UNIQUE,      -- unsubscribe secret
+    status   TEXT NOT NULL
+             CHECK (status IN ('active', 'pending', 'unsubscribed', 'bounced', 'complained')),
+    language TEXT NOT NULL DEFAULT '',  -- BCP 47; '' = the site's
+    added    TEXT NOT NULL,
+    changed  TEXT NOT NULL
+);
+CREATE TABLE suppressions (
+    hash   TEXT PRIMARY KEY,            -- subscriber_key() of an erased address: never re-added
+    reason TEXT NOT NULL,
+    at     TEXT NOT NULL
+);
+CREATE TABLE deliveries (
+    digest_id TEXT NOT NULL REFERENCES digests(id),
+    email     TEXT NOT NULL,
+    status    TEXT NOT NULL
+              CHECK (status IN ('pending', 'sent', 'failed', 'in_doubt', 'dropped')),
+    attempts  INTEGER NOT NULL DEFAULT 0,
+    at        TEXT,
+    detail    TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (digest_id, email)
+);
+CREATE TABLE resends (
+    id        INTEGER PRIMARY KEY,
+    digest_id TEXT NOT NULL REFERENCES digests(id),
+    email     TEXT NOT NULL,
+    at        TEXT NOT NULL,
+    detail    TEXT NOT NULL DEFAULT ''  -- where it went
+);
+CREATE TABLE renders (
+    path      TEXT PRIMARY KEY,         -- output file, relative to paths.feeds
+    input_key TEXT NOT NULL             -- hash of everything it was rendered from
+);
+"""
+
+# (schema version reached, script). Each runs inside the one upgrade transaction.
+MIGRATIONS: list[tuple[int, str]] = [
+    (
+        2,
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        ALTER TABLE articles ADD COLUMN skipped_at TEXT;
+        ALTER TABLE articles ADD COLUMN retracted_at TEXT;
+        ALTER TABLE articles ADD COLUMN retract_reason TEXT;
+        CREATE INDEX articles_file_hash ON articles (file_hash);
+        CREATE INDEX articles_digest ON articles (digest_id);
+        ALTER TABLE runs ADD COLUMN details TEXT;
+        CREATE TABLE subscribers_v2 (
+            email    TEXT PRIMARY KEY,
+            name     TEXT NOT NULL DEFAULT '',
+            token    TEXT NOT NULL UNIQUE,
+            status   TEXT NOT NULL
+                     CHECK (status IN ('active', 'pending', 'unsubscribed', 'bounced',
+                                       'complained')),
+            language TEXT NOT NULL DEFAULT '',
+            added    TEXT NOT NULL,
+            changed  TEXT NOT NULL
+        );
+        INSERT INTO subscribers_v2 (email, name, token, status, added, changed)
+            SELECT email, name, token, status, added, changed FROM subscribers;
+        DROP TABLE subscribers;
+        ALTER TABLE subscribers_v2 RENAME TO subscribers;
+        CREATE TABLE suppressions (hash TEXT PRIMARY KEY, reason TEXT NOT NULL, at TEXT NOT NULL);
+        CREATE TABLE deliveries_v2 (
+            digest_id TEXT NOT NULL REFERENCES digests(id),
+            email     TEXT NOT NULL,
+            status    TEXT NOT NULL
+                      CHECK (status IN ('pending', 'sent', 'failed', 'in_doubt', 'dropped')),
+            attempts  INTEGER NOT NULL DEFAULT 0,
+            at        TEXT,
+            detail    TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (digest_id, email)
+        );
+        INSERT INTO deliveries_v2 SELECT digest_id, email, status, attempts, at, detail
+            FROM deliveries;
+        DROP TABLE deliveries;
+        ALTER TABLE deliveries_v2 RENAME TO deliveries;
+        CREATE TABLE resends (
+            id        INTEGER PRIMARY KEY,
+            digest_id TEXT NOT NULL REFERENCES digests(id),
+            email     TEXT NOT NULL,
+            at        TEXT NOT NULL,
+            detail    TEXT NOT NULL DEFAULT ''
+        );
+        CREATE TABLE renders (path TEXT PRIMARY KEY, input_key TEXT NOT NULL);
+        """,
+    ),
+]
