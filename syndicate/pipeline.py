@@ -10,7 +10,6 @@ import errno
 import fcntl
 import hashlib
 import os
-import sqlite3
 import time
 import traceback
 from collections.abc import Callable, Iterator
