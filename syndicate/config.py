@@ -279,12 +279,18 @@ def _format_error(path: Path, exc: ValidationError) -> str:
     return "\n".join(lines)
 
 
-def load_config(path: Path | str | None = None) -> Config:
-    """Read and validate a config file; raise ConfigError with a message fit for the operator."""
+def load_config(path: Path | str | None = None, *, missing_ok: bool = False) -> Config:
+    """Read and validate a config file; raise ConfigError with a message fit for the operator.
+
+    `missing_ok`: a missing file means the defaults, relative to the current folder (for
+    commands such as `inspect` that make sense without a site).
+    """
     path = Path(path) if path is not None else Path(DEFAULT_CONFIG_NAME)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
+        if missing_ok:
+            return Config(root=Path.cwd())
         raise ConfigError(
             f"{path}: config file not found; pass --config PATH or create {DEFAULT_CONFIG_NAME}"
         ) from None

@@ -26,16 +26,12 @@ from babel.dates import format_date
 from markupsafe import Markup
 
 from syndicate.config import Config
+from syndicate.files import BUILTIN_TEMPLATES
 from syndicate.model import Article, Digest, article_link
 
 # The templates that ship with syndicate: the fallback for any file missing from the user's
 # templates folder (config.paths.templates), so a user can override one file, not all of them.
 # In a checkout they are the top-level templates/; a wheel may carry them as package data.
-_HERE = Path(__file__).resolve().parent
-BUILTIN_TEMPLATES = next(
-    (d for d in (_HERE / "templates", _HERE.parent / "templates") if (d / "labels.toml").is_file()),
-    _HERE.parent / "templates",
-)
 TEXT_WIDTH = 78  # plain-text alternative, RFC 5322's recommended line length
 PREHEADER_CHARS = 180  # inbox previews show ~90–140 characters; a bit more is harmless
 # Scripts written right to left; Babel knows most locales, this covers unknown/partial ones.
@@ -436,4 +432,19 @@ def render_article_page(article: Article, config: Config) -> str:
             (one_line(clean_text(r.title)), safe_url(r.url)) for r in article.related if r.title
         ),
         location=one_line(article.location or ""),
+    )
+
+
+def render_retracted_page(article: Article, config: Config) -> str:
+    """What stays at a retracted article's address: a dated notice, no title, no text."""
+    lang = config.site.language or "en"
+    labels = labels_for(lang, config.path("templates"))
+    date = format_day(article.retracted, lang, config.site.tz)
+    return _template(config, "retracted.html.j2").render(
+        lang=lang,
+        dir=text_direction(lang),
+        labels=labels,
+        notice=labels["retracted_notice"].replace("{date}", date),
+        site=one_line(config.site.title),
+        site_url=config.site.base_url,
     )

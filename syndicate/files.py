@@ -6,6 +6,15 @@ import os
 import tempfile
 from pathlib import Path
 
+# The templates that ship with syndicate: the fallback for any file missing from the user's
+# templates folder (config.paths.templates), so a user can override one file, not all of them.
+# In a checkout they are the top-level templates/; a wheel carries them as package data.
+_HERE = Path(__file__).resolve().parent
+BUILTIN_TEMPLATES = next(
+    (d for d in (_HERE / "templates", _HERE.parent / "templates") if (d / "labels.toml").is_file()),
+    _HERE.parent / "templates",
+)
+
 
 def _write_temp(folder: Path, name: str, data: bytes, mode: int) -> Path:
     """A fully written, fsynced temp file in `folder` (same file system as its final name)."""

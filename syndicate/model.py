@@ -7,6 +7,7 @@ the store gives them a stable `id` and dates, and writers (feeds, digest, mail) 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
@@ -68,6 +69,8 @@ class Article:
     id: str = ""  # feed guid/id: canonical URL, else a tag: URI; never changes once stored
     slug: str = ""  # file-name-safe, unique; names the article's web page
     first_seen: datetime | None = None
+    # Set by the store from its own column (never from the file): `syndicate retract`.
+    retracted: datetime | None = None
 
     @property
     def paragraphs(self) -> tuple[str, ...]:
@@ -141,8 +144,28 @@ class Subscriber:
     email: str
     name: str = ""
     token: str = ""  # secret for one-click unsubscribe links
+    status: str = "active"  # active, pending, unsubscribed, bounced, complained
+    language: str = ""  # BCP 47; "" = the site's
 
 
 def article_link(article: Article, base_url: str) -> str:
     """Where a reader goes for the full article: the publisher's canonical URL, else our page."""
-    return article.url or f"{base_url}articles/{article.slug}.html"
+    return article.url or f"{base_url}{article_page(article.slug)}"
+
+
+def article_page(slug: str) -> str:
+    """The article's own page, relative to the feeds folder (and to site.base_url)."""
+    return f"articles/{slug}.html"
+
+
+def digest_page(digest_id: str) -> str:
+    """A digest's web version, relative to the feeds folder (and to site.base_url)."""
+    return f"digests/{digest_id}.html"
+
+
+def capped_digest(
+    digest_id: str, created: datetime, articles: Sequence[Article], max_articles: int
+) -> Digest:
+    """The digest as subscribers see it: the newest `max_articles`, the rest counted."""
+    shown = tuple(articles[:max_articles])
+    return Digest(digest_id, created, shown, omitted=len(articles) - len(shown))

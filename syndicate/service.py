@@ -21,7 +21,6 @@ import hmac
 import html
 import json
 import os
-import re
 import signal
 import sys
 import threading
@@ -31,11 +30,12 @@ from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
 
 from syndicate import pipeline, store
+from syndicate.cadence import cron_trigger
 from syndicate.config import Config
 from syndicate.feeds import content_type
 
@@ -43,33 +43,22 @@ from syndicate.feeds import content_type
 # pipeline.run_lock); the misfire grace below is longer, so the job is not dropped meanwhile.
 SCHEDULED_LOCK_WAIT = 600.0
 
-_DOW_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-
-def cron_trigger(expr: str, timezone: Any) -> CronTrigger:
-    """A standard 5-field crontab line as an APScheduler trigger, Sunday = 0 or 7 as in cron."""
-    minute, hour, day, month, dow = expr.split()
-    # Numbers after "/" are steps, not days; every other number is a crontab weekday.
-    dow = re.sub(r"(?<![/\d])\d+", lambda m: _DOW_NAMES[int(m.group())], dow)
-    return CronTrigger(
-        minute=minute, hour=hour, day=day, month=month, day_of_week=dow, timezone=timezone
-    )
-
-
-def scheduled_run(config: Config, *, with_digest: bool) -> None:
-    trigger = "digest" if with_digest else "publish"
+def scheduled_run(config: Config, *, job: str) -> None:
+    """The `publish` job never makes a digest; the `digest` job makes one when it is due by
+    the cadence rule, so a restart or a repeated firing never makes two in one period."""
     try:
         report = pipeline.run(
             config,
-            trigger=f"schedule:{trigger}",
-            with_digest=with_digest,
+            trigger=f"schedule:{job}",
+            digest="due" if job == "digest" else "never",
             wait_for_lock=SCHEDULED_LOCK_WAIT,
         )
     except pipeline.RunInProgress as exc:
-        print(f"syndicate: scheduled {trigger} skipped: {exc}", file=sys.stderr, flush=True)
+        print(f"syndicate: scheduled {job} skipped: {exc}", file=sys.stderr, flush=True)
         return
     counts = ", ".join(f"{k} {v}" for k, v in report.counts().items() if v)
-    print(f"syndicate: scheduled {trigger}: {counts or 'nothing to do'}", flush=True)
+    print(f"syndicate: scheduled {job}: {counts or 'nothing to do'}", flush=True)
     for rejection in report.rejected:
         print(f"syndicate: rejected {rejection.source}: {rejection.reason}", flush=True)
 
@@ -79,12 +68,12 @@ def build_scheduler(config: Config) -> BackgroundScheduler:
         timezone=config.site.tz,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 900},
     )
-    for job_id, expr, with_digest in (
-        ("publish", config.schedule.publish, False),
-        ("digest", config.schedule.digest, True),
+    for job_id, expr in (
+        ("publish", config.schedule.publish),
+        ("digest", config.schedule.digest),
     ):
         scheduler.add_job(
-            partial(scheduled_run, config, with_digest=with_digest),
+            partial(scheduled_run, config, job=job_id),
             cron_trigger(expr, config.site.tz),
             id=job_id,
             name=f"syndicate {job_id}",
@@ -197,8 +186,13 @@ def make_handler(config: Config) -> type[SimpleHTTPRequestHandler]:
                     },
                 )
                 return
+            query = parse_qs(self.path.partition("?")[2])
+            mode = (query.get("digest") or ["due"])[0]
+            if mode not in pipeline.DIGEST_MODES:
+                self._json(400, {"error": "digest must be due, now or never"})
+                return
             try:
-                report = pipeline.run(config, trigger="http")
+                report = pipeline.run(config, trigger="http", digest=mode)
             except pipeline.RunInProgress as exc:
                 self._json(409, {"error": str(exc)})
                 return

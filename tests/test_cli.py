@@ -21,7 +21,7 @@ def test_run_prints_a_one_screen_report_and_exits_0(site: Path, capsys):
     out = capsys.readouterr().out
     assert "new          1" in out
     assert SAMPLE.name in out
-    assert "1 sent via maildir" in out
+    assert "1 written to the Maildir" in out
     assert len(out.splitlines()) < 25
     assert main(["--config", str(site / "config.toml"), "run"]) == 0
     out = capsys.readouterr().out
@@ -157,7 +157,7 @@ def test_broken_user_template_is_a_clear_error_and_the_digest_waits(site: Path, 
     (own / "digest.html.j2").unlink()  # fixed: the built-in template is used again
     assert main(["run", *cfg]) == 0
     out = capsys.readouterr().out
-    assert "1 sent" in out
+    assert "1 written to the Maildir" in out
     assert list((site / "feeds" / "digests").glob("*.html"))  # web version written on resume
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from syndicate import pipeline, store
+from syndicate import ingest, pipeline, store
 from syndicate.config import Config, load_config
 from tests.conftest import SAMPLE, write_config
 
@@ -193,12 +193,12 @@ def test_archive_pages_follow_the_settings_and_stale_ones_are_removed(site: Path
             encoding="utf-8",
         )
     write_config(site, "\n[feed]\nentries = 2\narchive_page_size = 2\n")
-    pipeline.run(load_config(site / "config.toml"), with_digest=False)
+    pipeline.run(load_config(site / "config.toml"), digest="never")
     archive = site / "feeds" / "archive"
     small_pages = sorted(p.name for p in archive.iterdir())
     assert "atom-3.xml" in small_pages
     write_config(site, "\n[feed]\nentries = 2\narchive_page_size = 4\n")
-    report = pipeline.run(load_config(site / "config.toml"), with_digest=False)
+    report = pipeline.run(load_config(site / "config.toml"), digest="never")
     pages = sorted(p.name for p in archive.iterdir())
     assert "atom-3.xml" not in pages and "atom-1.xml" in pages
     assert any("removed stale archive page" in w for w in report.warnings)
@@ -269,7 +269,7 @@ def test_hostile_article_is_published_as_inert_text_everywhere(site: Path):
 def test_a_file_still_being_written_waits_for_the_next_run(site: Path, monkeypatch):
     growing = site / "articles" / "growing.txt"
     growing.write_text("Judul yang sedang ditulis\n\nParagraf pertama.\n", encoding="utf-8")
-    real_fingerprint = pipeline._fingerprint
+    real_fingerprint = ingest._fingerprint
 
     def publisher_keeps_writing(path: Path, max_bytes: int):
         result = real_fingerprint(path, max_bytes)
@@ -278,13 +278,13 @@ def test_a_file_still_being_written_waits_for_the_next_run(site: Path, monkeypat
                 fh.write("Paragraf kedua yang baru saja ditambahkan.\n")
         return result
 
-    monkeypatch.setattr(pipeline, "_fingerprint", publisher_keeps_writing)
+    monkeypatch.setattr(ingest, "_fingerprint", publisher_keeps_writing)
     config = load_config(site / "config.toml")
     report = pipeline.run(config)
     assert [w.source for w in report.waiting] == ["growing.txt"]
     assert report.rejected == []
     assert [a.source for a in report.new] == [SAMPLE.name]
-    monkeypatch.setattr(pipeline, "_fingerprint", real_fingerprint)
+    monkeypatch.setattr(ingest, "_fingerprint", real_fingerprint)
     report = pipeline.run(config)
     (article,) = report.new
     assert article.source == "growing.txt"

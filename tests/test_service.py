@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from syndicate import store
+from syndicate.cadence import cron_trigger
 from syndicate.config import Config
 from syndicate.pipeline import run_lock
-from syndicate.service import build_scheduler, cron_trigger, make_server
+from syndicate.service import build_scheduler, make_server
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 
@@ -184,7 +185,7 @@ def test_a_scheduled_job_waits_for_a_running_one_instead_of_skipping(
     holder.start()
     assert acquired.wait(5)
     started = time.monotonic()
-    service.scheduled_run(config, with_digest=True)
+    service.scheduled_run(config, job="digest")
     waited = time.monotonic() - started
     holder.join()
     out = capsys.readouterr().out

@@ -91,6 +91,9 @@ class Entry:
     language: str | None  # only when it differs from the feed's
     order: tuple[datetime, str]  # archival order: first seen, then id
     updated_stamp: datetime  # `updated` as written in Atom and JSON Feed: see _tie_break
+    # Retracted: RSS and JSON Feed leave the entry out, Atom writes an RFC 6721 tombstone
+    # (at:deleted-entry) in its place. `updated` is then the retraction time.
+    deleted: datetime | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -286,6 +289,8 @@ def prepare_entry(article: Article, config: Config) -> Entry:
         or base
     )
     first_seen = article.first_seen or article.published or EMPTY_FEED_DATE
+    if article.retracted:
+        return _tombstone(article, first_seen)
     published = utc(article.published or first_seen)
     updated = max(utc(article.updated or published), published)
     lang = _language(article.language)
@@ -310,6 +315,31 @@ def prepare_entry(article: Article, config: Config) -> Entry:
         language=lang if lang and lang.lower() != site_lang.lower() else None,
         order=(utc(first_seen), article.id),
         updated_stamp=_tie_break(updated, article.id),
+    )
+
+
+def _tombstone(article: Article, first_seen: datetime) -> Entry:
+    """A retracted article keeps its slot (pages never shift) and its id, nothing else: no
+    title or text of a taken-down article may stay in any feed."""
+    when = utc(article.retracted)  # type: ignore[arg-type]
+    entry_id = clean_text(article.id).strip()
+    return Entry(
+        id=entry_id,
+        title="",
+        link="",
+        published=utc(article.published or first_seen),
+        updated=when,
+        author="",
+        author_url=None,
+        summary="",
+        content_html="",
+        tags=(),
+        image=None,
+        enclosure=None,
+        language=None,
+        order=(utc(first_seen), article.id),
+        updated_stamp=when,
+        deleted=when,
     )
 
 

@@ -43,6 +43,8 @@ def render_json(page: Page, config: Config) -> bytes:
         feed["next_url"] = base + file_name("json", page.prev_archive)
     items = []
     for e in page.entries:
+        if e.deleted:
+            continue  # retracted: JSON Feed has no tombstones, the item just goes
         item: dict[str, object] = {
             "id": e.id,
             "url": e.link,

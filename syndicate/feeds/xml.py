@@ -31,6 +31,7 @@ from syndicate.feeds.pages import (
 ATOM_NS = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 FH_NS = "http://purl.org/syndication/history/1.0"
+AT_NS = "http://purl.org/atompub/tombstones/1.0"  # RFC 6721
 # Elements whose text is plain text (not HTML) in our RSS and Atom documents.
 _PLAIN_ELEMENTS = re.compile(
     rb"(<(title|subtitle|summary|name|category|dc:creator)>)([^<]*)(</\2>)"
@@ -66,6 +67,8 @@ def _feed_generator(page: Page, kind: str, config: Config) -> FeedGenerator:
     fg.link(href=base, rel="alternate", type="text/html")
 
     for entry in page.entries:
+        if entry.deleted:
+            continue  # RSS has no tombstones; Atom's are added after feedgen (render_atom)
         fe = fg.add_entry(order="append")
         fe.id(entry.id)
         permalink = entry.id == entry.link and entry.id.startswith(("http://", "https://"))
@@ -131,7 +134,11 @@ def _reparse(data: bytes, extra_ns: dict[str, str]) -> etree._Element:
 
 def render_atom(page: Page, config: Config) -> bytes:
     data = _feed_generator(page, "atom", config).atom_str()
-    root = _reparse(data, {"fh": FH_NS} if page.number else {})
+    tombstones = [e for e in page.entries if e.deleted]
+    extra_ns = {"fh": FH_NS} if page.number else {}
+    if tombstones:
+        extra_ns["at"] = AT_NS
+    root = _reparse(data, extra_ns)
     # Feed metadata must come before the first entry (RFC 4287 schema; the validator errs).
     first_entry = root.find(f"{{{ATOM_NS}}}entry")
     _insert_feed_links(
@@ -144,6 +151,14 @@ def render_atom(page: Page, config: Config) -> bytes:
     by_id = {e.id: e for e in page.entries}
     for node in root.iter(f"{{{ATOM_NS}}}entry"):
         _fix_atom_entry(node, by_id[node.findtext(f"{{{ATOM_NS}}}id")])
+    for entry in tombstones:
+        # RFC 6721: ref = the entry's id, when = the retraction; no reason and no title, which
+        # may be exactly what had to come down.
+        root.append(
+            etree.Element(
+                f"{{{AT_NS}}}deleted-entry", ref=entry.id, when=entry.updated.isoformat()
+            )
+        )
     return _serialize(root)
 
 

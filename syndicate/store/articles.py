@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from syndicate.model import Article, Author, Block, RelatedLink
 from syndicate.store.db import Database, iso, to_dt, transaction
@@ -24,13 +26,19 @@ class StoredFile:
 
 def article_to_json(article: Article) -> str:
     data = asdict(article)
+    del data["retracted"]  # the store's own column, not part of the article as read
     for key in ("published", "updated", "first_seen"):
         data[key] = iso(data[key]) if data[key] else None
     return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
 
+def _hash(data: str) -> str:
+    return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def article_from_json(text: str) -> Article:
     data = json.loads(text)
+    data.pop("retracted", None)
     data["blocks"] = tuple(Block(**b) for b in data["blocks"])
     data["author"] = Author(**data["author"]) if data["author"] else None
     data["related"] = tuple(RelatedLink(**r) for r in data["related"])
@@ -39,6 +47,13 @@ def article_from_json(text: str) -> Article:
     for key in ("published", "updated", "first_seen"):
         data[key] = to_dt(data[key])
     return Article(**data)
+
+
+def _article(row: Any) -> Article:
+    """A stored article from a row holding `data` and `retracted_at`."""
+    article = article_from_json(row["data"])
+    retracted = to_dt(row["retracted_at"])
+    return article.with_(retracted=retracted) if retracted else article
 
 
 def stored_file(conn: Database, source: str) -> StoredFile | None:
@@ -100,9 +115,10 @@ def save_article(
                 published=published,
                 updated=article.updated or published,
             )
+            data = article_to_json(stored)
             conn.execute(
                 "INSERT INTO articles (id, source, slug, file_hash, content_hash, first_seen,"
-                " published, updated, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " published, updated, data, data_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     stored.id,
                     stored.source,
@@ -112,7 +128,8 @@ def save_article(
                     iso(now),
                     iso(published),
                     iso(stored.updated),
-                    article_to_json(stored),
+                    data,
+                    _hash(data),
                 ),
             )
             return "new", stored
@@ -127,17 +144,20 @@ def save_article(
             first_seen=first_seen,
             published=article.published or old.published,
             updated=updated,
+            retracted=to_dt(row["retracted_at"]),
         )
+        data = article_to_json(stored)
         conn.execute(
             "UPDATE articles SET source = ?, file_hash = ?, content_hash = ?, published = ?,"
-            " updated = ?, data = ? WHERE id = ?",
+            " updated = ?, data = ?, data_hash = ? WHERE id = ?",
             (
                 stored.source,
                 file_hash,
                 content_hash,
                 iso(stored.published),
                 iso(stored.updated),
-                article_to_json(stored),
+                data,
+                _hash(data),
                 row["id"],
             ),
         )
@@ -158,8 +178,8 @@ def move_article(conn: Database, old_source: str, new_source: str) -> None:
         row = conn.execute("SELECT data FROM articles WHERE source = ?", (old_source,)).fetchone()
         data = article_to_json(article_from_json(row["data"]).with_(source=new_source))
         conn.execute(
-            "UPDATE articles SET source = ?, data = ? WHERE source = ?",
-            (new_source, data, old_source),
+            "UPDATE articles SET source = ?, data = ?, data_hash = ? WHERE source = ?",
+            (new_source, data, _hash(data), old_source),
         )
 
 
@@ -187,9 +207,90 @@ def rejections(conn: Database) -> list[tuple[str, str, datetime]]:
 
 def all_articles(conn: Database) -> list[Article]:
     """Every stored article, newest publication first (ties broken by id, for stable output)."""
-    rows = conn.execute("SELECT data FROM articles ORDER BY published DESC, id").fetchall()
-    return [article_from_json(r["data"]) for r in rows]
+    rows = conn.execute(
+        "SELECT data, retracted_at FROM articles ORDER BY published DESC, id"
+    ).fetchall()
+    return [_article(r) for r in rows]
 
 
 def count_articles(conn: Database) -> int:
     return conn.execute("SELECT COUNT(*) AS n FROM articles").fetchone()["n"]
+
+
+def get_article(conn: Database, ref: str) -> Article | None:
+    """A stored article by feed id or by inbox path."""
+    row = conn.execute(
+        "SELECT data, retracted_at FROM articles WHERE id = ? OR source = ?", (ref, ref)
+    ).fetchone()
+    return _article(row) if row else None
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    """What the store knows of an article without decoding it: enough to decide whether any
+    of its outputs must be rendered again, and for `syndicate articles`."""
+
+    id: str
+    source: str
+    slug: str
+    first_seen: datetime
+    published: datetime
+    updated: datetime
+    data_hash: str
+    digest_id: str | None
+    skipped: datetime | None
+    retracted: datetime | None
+    retract_reason: str | None
+
+
+def article_rows(conn: Database) -> list[ArticleRow]:
+    """Every article's row in archival order (first seen, then id)."""
+    rows = conn.execute(
+        "SELECT id, source, slug, first_seen, published, updated, data_hash, digest_id,"
+        " skipped_at, retracted_at, retract_reason FROM articles ORDER BY first_seen, id"
+    ).fetchall()
+    return [
+        ArticleRow(
+            r["id"],
+            r["source"],
+            r["slug"],
+            to_dt(r["first_seen"]),  # type: ignore[arg-type]
+            to_dt(r["published"]),  # type: ignore[arg-type]
+            to_dt(r["updated"]),  # type: ignore[arg-type]
+            r["data_hash"] or "",
+            r["digest_id"],
+            to_dt(r["skipped_at"]),
+            to_dt(r["retracted_at"]),
+            r["retract_reason"],
+        )
+        for r in rows
+    ]
+
+
+def set_retracted(conn: Database, article_id: str, reason: str | None, now: datetime) -> bool:
+    """Retract (reason given) or restore (reason None) an article; False if unchanged."""
+    with transaction(conn):
+        if reason is None:
+            cur = conn.execute(
+                "UPDATE articles SET retracted_at = NULL, retract_reason = NULL"
+                " WHERE id = ? AND retracted_at IS NOT NULL",
+                (article_id,),
+            )
+        else:
+            cur = conn.execute(
+                "UPDATE articles SET retracted_at = ?, retract_reason = ?"
+                " WHERE id = ? AND retracted_at IS NULL",
+                (iso(now), reason, article_id),
+            )
+        return cur.rowcount > 0
+
+
+def skip_pending(conn: Database, now: datetime) -> int:
+    """`digest skip`: every article waiting for a digest is marked as never needing one."""
+    with transaction(conn):
+        cur = conn.execute(
+            "UPDATE articles SET skipped_at = ?"
+            " WHERE digest_id IS NULL AND skipped_at IS NULL AND retracted_at IS NULL",
+            (iso(now),),
+        )
+        return cur.rowcount

@@ -21,11 +21,27 @@ class Delivery:
     detail: str
 
 
+_PENDING = "digest_id IS NULL AND skipped_at IS NULL AND retracted_at IS NULL"
+
+
 def undigested_articles(conn: Database) -> list[Article]:
+    """Articles waiting for the next digest (not skipped, not retracted), newest first."""
     rows = conn.execute(
-        "SELECT data FROM articles WHERE digest_id IS NULL ORDER BY published DESC, id"
+        f"SELECT data FROM articles WHERE {_PENDING} ORDER BY published DESC, id"
     ).fetchall()
     return [article_from_json(r["data"]) for r in rows]
+
+
+def count_pending(conn: Database) -> int:
+    return conn.execute(f"SELECT COUNT(*) AS n FROM articles WHERE {_PENDING}").fetchone()["n"]
+
+
+def last_digest(conn: Database) -> tuple[str, datetime] | None:
+    """The most recently created digest: (id, created)."""
+    row = conn.execute(
+        "SELECT id, created FROM digests ORDER BY created DESC, id DESC LIMIT 1"
+    ).fetchone()
+    return (row["id"], to_dt(row["created"])) if row else None  # type: ignore[return-value]
 
 
 def create_digest(conn: Database, articles: Sequence[Article], now: datetime, tz_date: str) -> str:
@@ -54,13 +70,20 @@ def create_digest(conn: Database, articles: Sequence[Article], now: datetime, tz
     return digest_id
 
 
-def digest_articles(conn: Database, digest_id: str) -> tuple[datetime, list[Article]]:
+def digest_articles(conn: Database, digest_id: str) -> tuple[datetime, list[Article]] | None:
+    """A digest's creation time and its articles as shown, newest first; retracted articles
+    are left out (of resends and of the web version too). None if there is no such digest."""
     row = conn.execute(
         "SELECT created, articles FROM digests WHERE id = ?", (digest_id,)
     ).fetchone()
+    if row is None:
+        return None
     by_id = {
         r["id"]: article_from_json(r["data"])
-        for r in conn.execute("SELECT id, data FROM articles WHERE digest_id = ?", (digest_id,))
+        for r in conn.execute(
+            "SELECT id, data FROM articles WHERE digest_id = ? AND retracted_at IS NULL",
+            (digest_id,),
+        )
     }
     ids = json.loads(row["articles"])
     return to_dt(row["created"]), [by_id[i] for i in ids if i in by_id]  # type: ignore[return-value]
@@ -85,7 +108,7 @@ def open_deliveries(conn: Database) -> list[Delivery]:
     subscribers still active."""
     rows = conn.execute(
         "SELECT d.* FROM deliveries d JOIN subscribers s ON s.email = d.email"
-        " WHERE d.status != 'sent' AND d.attempts < ? AND s.status = 'active'"
+        " WHERE d.status IN ('pending', 'failed') AND d.attempts < ? AND s.status = 'active'"
         " ORDER BY d.digest_id, d.email",
         (MAX_ATTEMPTS,),
     ).fetchall()
@@ -129,3 +152,50 @@ def requeue_failed(conn: Database) -> int:
 def delivery_counts(conn: Database) -> dict[str, int]:
     rows = conn.execute("SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status")
     return {r["status"]: r["n"] for r in rows}
+
+
+def digest_members(conn: Database) -> dict[str, list[tuple[str, str, str | None]]]:
+    """digest id → (article id, data hash, retracted) of each of its articles: what its web
+    version is rendered from, read without decoding any article."""
+    out: dict[str, list[tuple[str, str, str | None]]] = {
+        r["id"]: [] for r in conn.execute("SELECT id FROM digests")
+    }
+    rows = conn.execute(
+        "SELECT digest_id, id, data_hash, retracted_at FROM articles"
+        " WHERE digest_id IS NOT NULL ORDER BY digest_id, id"
+    )
+    for r in rows:
+        out.setdefault(r["digest_id"], []).append(
+            (r["id"], r["data_hash"] or "", r["retracted_at"])
+        )
+    return out
+
+
+def record_resend(conn: Database, digest_id: str, email: str, now: datetime, detail: str) -> int:
+    """Record a resend; return how many times this digest went to this address by resend."""
+    with transaction(conn):
+        conn.execute(
+            "INSERT INTO resends (digest_id, email, at, detail) VALUES (?, ?, ?, ?)",
+            (digest_id, email, iso(now), detail),
+        )
+        return conn.execute(
+            "SELECT COUNT(*) AS n FROM resends WHERE digest_id = ? AND email = ?",
+            (digest_id, email),
+        ).fetchone()["n"]
+
+
+def count_resends(conn: Database, digest_id: str, email: str) -> int:
+    return conn.execute(
+        "SELECT COUNT(*) AS n FROM resends WHERE digest_id = ? AND email = ?",
+        (digest_id, email),
+    ).fetchone()["n"]
+
+
+def count_queued(conn: Database, digest_id: str) -> int:
+    return conn.execute(
+        "SELECT COUNT(*) AS n FROM deliveries WHERE digest_id = ?", (digest_id,)
+    ).fetchone()["n"]
+
+
+def count_all_resends(conn: Database) -> int:
+    return conn.execute("SELECT COUNT(*) AS n FROM resends").fetchone()["n"]

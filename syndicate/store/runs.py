@@ -15,16 +15,24 @@ def start_run(conn: Database, trigger: str, now: datetime) -> int:
     return int(row["id"])
 
 
-def finish_run(conn: Database, run_id: int, now: datetime, summary: dict) -> None:
+def finish_run(
+    conn: Database, run_id: int, now: datetime, summary: dict, details: dict | None = None
+) -> None:
     conn.execute(
-        "UPDATE runs SET finished = ?, summary = ? WHERE id = ?",
-        (iso(now), json.dumps(summary, ensure_ascii=False, sort_keys=True), run_id),
+        "UPDATE runs SET finished = ?, summary = ?, details = ? WHERE id = ?",
+        (
+            iso(now),
+            json.dumps(summary, ensure_ascii=False, sort_keys=True),
+            json.dumps(details or {}, ensure_ascii=False, sort_keys=True),
+            run_id,
+        ),
     )
 
 
 def recent_runs(conn: Database, limit: int = 5) -> list[dict]:
     rows = conn.execute(
-        "SELECT id, started, finished, trigger, summary FROM runs ORDER BY id DESC LIMIT ?",
+        "SELECT id, started, finished, trigger, summary, details FROM runs"
+        " ORDER BY id DESC LIMIT ?",
         (limit,),
     ).fetchall()
     return [
@@ -34,6 +42,7 @@ def recent_runs(conn: Database, limit: int = 5) -> list[dict]:
             "finished": r["finished"],
             "trigger": r["trigger"],
             "summary": json.loads(r["summary"]) if r["summary"] else None,
+            "details": json.loads(r["details"]) if r["details"] else {},
         }
         for r in rows
     ]

@@ -23,6 +23,7 @@ CREATE TABLE articles (
     published      TEXT NOT NULL,
     updated        TEXT NOT NULL,
     data           TEXT NOT NULL,       -- the Article as JSON
+    data_hash      TEXT,                -- sha256 of data: what its pages were rendered from
     digest_id      TEXT,                -- the digest that announced it; NULL = not yet
     skipped_at     TEXT,                -- `digest skip`: never goes into a digest
     retracted_at   TEXT,                -- `retract`: out of every feed and digest, id kept
@@ -93,6 +94,7 @@ MIGRATIONS: list[tuple[int, str]] = [
         2,
         """
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        ALTER TABLE articles ADD COLUMN data_hash TEXT;
         ALTER TABLE articles ADD COLUMN skipped_at TEXT;
         ALTER TABLE articles ADD COLUMN retracted_at TEXT;
         ALTER TABLE articles ADD COLUMN retract_reason TEXT;

@@ -1,0 +1,117 @@
+"""Operator commands. Thin: parse arguments, call pipeline/control/store, print.
+
+One module per group of commands, each with a `register(subparsers, common)`; heavy
+libraries are imported inside the commands, so `syndicate --help` starts fast.
+Exit codes are in cli/common.py and the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from syndicate import __version__
+from syndicate.cli import articles, digest, run, serve, status, subscribers
+from syndicate.cli.common import (
+    EXIT_CODES,
+    EXIT_CONFIG,
+    EXIT_DATAERR,
+    EXIT_IOERR,
+    EXIT_LOCKED,
+    EXIT_OK,
+    CommandError,
+    err,
+)
+
+GROUPS = (run, serve, articles, digest, status, subscribers)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        default=argparse.SUPPRESS,
+        metavar="PATH",
+        help="config file (default: ./config.toml)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="syndicate",
+        description="Publish an inbox of articles as RSS/Atom/JSON feeds and an email digest.",
+        parents=[common],
+        epilog=EXIT_CODES,
+    )
+    parser.add_argument("--version", action="version", version=f"syndicate {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for group in GROUPS:
+        group.register(sub, common)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    explicit = hasattr(args, "config")
+    path = args.config if explicit else "config.toml"
+    try:
+        return _dispatch(args, path, explicit)
+    except BrokenPipeError:
+        # `syndicate subscribers list | head -1`: the reader is done, which is not an error.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+
+
+def _dispatch(args: argparse.Namespace, path: str, explicit: bool) -> int:
+    from syndicate.config import ConfigError, load_config
+
+    try:
+        config = load_config(
+            path, missing_ok=not explicit and getattr(args, "config_optional", False)
+        )
+        return args.func(args, config)
+    except CommandError as exc:
+        err(str(exc))
+        return exc.code
+    except ConfigError as exc:  # also raised late, e.g. an unusable $SYNDICATE_DKIM_KEY
+        err(str(exc))
+        return EXIT_CONFIG
+    except BrokenPipeError:
+        raise
+    except Exception as exc:
+        code = _known_failure(exc)
+        if code is None:
+            raise
+        return code
+
+
+def _known_failure(exc: Exception) -> int | None:
+    """Report the failures that are the operator's to fix in one line; None for bugs."""
+    from syndicate.pipeline import RunInProgress
+    from syndicate.store import StateError
+
+    if isinstance(exc, RunInProgress):
+        err(str(exc))
+        return EXIT_LOCKED
+    jinja2 = sys.modules.get("jinja2")
+    if jinja2 is not None and isinstance(exc, jinja2.TemplateError):
+        where = f"{exc.filename}:{exc.lineno}: " if getattr(exc, "lineno", None) else ""
+        err(f"template error: {where}{exc.message}; fix the template (paths.templates)")
+        return EXIT_CONFIG
+    sqlite3 = sys.modules.get("sqlite3")
+    if isinstance(exc, (OSError, StateError)) or (
+        sqlite3 is not None and isinstance(exc, sqlite3.DatabaseError)
+    ):
+        # Permissions, a full disk, a damaged state file: say what and where instead of a
+        # traceback. Nothing half-written was published (atomic writes, per-step
+        # transactions); the next run picks up where this one stopped.
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        text = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        err(f"{where}{text}")
+        return EXIT_IOERR
+    from syndicate.readers import ArticleError
+
+    if isinstance(exc, ArticleError):
+        err(str(exc))
+        return EXIT_DATAERR
+    return None

@@ -1,0 +1,68 @@
+"""What every command shares: exit codes, messages, loading the state."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from syndicate import store
+    from syndicate.config import Config
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_REJECTED = 3
+EXIT_DELIVERY_FAILED = 4
+EXIT_DATAERR = 65
+EXIT_IOERR = 74
+EXIT_LOCKED = 75
+EXIT_CONFIG = 78
+
+EXIT_CODES = (
+    "exit codes: 0 ok, 2 usage, 3 inbox files rejected, 4 deliveries failed,"
+    " 65 unusable article (inspect) or input file, 74 I/O error or unusable state,"
+    " 75 another run is going, 78 config or template error"
+)
+
+
+class CommandError(Exception):
+    """A user error a command reports in one line, with its exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def err(message: str) -> None:
+    print(f"syndicate: {message}", file=sys.stderr)
+
+
+def progress(message: str) -> None:
+    if sys.stderr.isatty():
+        print(f"  … {message}", file=sys.stderr)
+
+
+def short(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def require_state(config: Config) -> None:
+    if not config.db_path.exists():
+        raise CommandError(
+            f"no state yet at {config.db_path}: run `syndicate run` (or `publish`) first",
+            EXIT_IOERR,
+        )
+
+
+@contextmanager
+def state(config: Config) -> Iterator[store.Database]:
+    """The state database for a command that reads or changes it outside a run."""
+    from syndicate import store
+
+    conn = store.open_store(config.db_path)
+    try:
+        yield conn
+    finally:
+        conn.close()

@@ -1,0 +1,80 @@
+"""Digest commands outside a run: skip the backlog, resend, send a test."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from syndicate.cli.common import EXIT_DELIVERY_FAILED, EXIT_OK, CommandError, require_state
+
+if TYPE_CHECKING:
+    from syndicate.config import Config
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("digest", parents=[common], help="skip the backlog, resend a digest")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    a = actions.add_parser(
+        "skip",
+        parents=[common],
+        help="mark every pending article as digested without sending anything",
+    )
+    a.set_defaults(func=cmd_skip)
+    a = actions.add_parser(
+        "resend", parents=[common], help="send an existing digest to one subscriber again"
+    )
+    a.add_argument("digest_id", metavar="ID")
+    a.add_argument("--to", required=True, metavar="ADDR", help="a subscriber's address")
+    a.set_defaults(func=cmd_resend)
+
+    p = sub.add_parser(
+        "send-test",
+        parents=[common],
+        help="send the next (or a given) digest to one address, recorded nowhere",
+    )
+    p.add_argument("--to", required=True, metavar="ADDR")
+    p.add_argument(
+        "--digest",
+        metavar="ID",
+        help="an existing digest (default: the pending articles, else the latest digest)",
+    )
+    p.set_defaults(func=cmd_send_test)
+
+
+def cmd_skip(args: argparse.Namespace, config: Config) -> int:
+    from syndicate.control import skip_backlog
+
+    require_state(config)
+    n = skip_backlog(config)
+    print(
+        f"{n} pending article(s) marked as digested; nothing was sent"
+        if n
+        else "nothing pending: every article is in a digest already"
+    )
+    return EXIT_OK
+
+
+def cmd_resend(args: argparse.Namespace, config: Config) -> int:
+    from syndicate.control import ActionError, resend
+
+    require_state(config)
+    try:
+        where = resend(config, args.digest_id, args.to)
+    except ActionError as exc:
+        raise CommandError(str(exc)) from None
+    print(f"digest {args.digest_id} resent to {args.to}: {where}")
+    return EXIT_OK
+
+
+def cmd_send_test(args: argparse.Namespace, config: Config) -> int:
+    from syndicate.control import ActionError, send_test
+    from syndicate.delivery import DeliveryError
+
+    try:
+        what, where = send_test(config, args.to, args.digest)
+    except ActionError as exc:
+        raise CommandError(str(exc)) from None
+    except DeliveryError as exc:
+        raise CommandError(f"{args.to}: {exc}", EXIT_DELIVERY_FAILED) from None
+    print(f"test: {what} sent to {args.to} ([test] subject, recorded nowhere): {where}")
+    return EXIT_OK

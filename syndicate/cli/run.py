@@ -1,0 +1,167 @@
+"""`syndicate run` and `syndicate publish`: one run, and its one-screen report."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from syndicate.cli.common import (
+    EXIT_DELIVERY_FAILED,
+    EXIT_OK,
+    EXIT_REJECTED,
+    progress,
+    short,
+)
+
+if TYPE_CHECKING:
+    from syndicate.config import Config
+    from syndicate.report import RunReport
+
+REPORT_LIST_LIMIT = 8  # per category: the report must fit one screen after a big first run
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "run",
+        parents=[common],
+        help="read the inbox, publish feeds and pages, send the digest when it is due",
+        description="Read the inbox and publish feeds and pages; then build and deliver a"
+        " digest if one is due (articles in no digest yet, and none made since the latest"
+        " firing of schedule.digest), and deliver anything still queued.",
+    )
+    p.add_argument(
+        "--digest",
+        choices=("due", "now", "never"),
+        default="due",
+        help="due (default): only when the schedule says so; now: regardless; never: feeds only",
+    )
+    p.add_argument(
+        "--no-digest",
+        dest="digest",
+        action="store_const",
+        const="never",
+        help="same as --digest never",
+    )
+    _common_run_options(p)
+    p.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="also retry deliveries that already used up their attempts",
+    )
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "publish",
+        parents=[common],
+        help="read the inbox, publish feeds and pages; never builds or sends a digest",
+    )
+    _common_run_options(p)
+    p.set_defaults(func=cmd_run, digest="never", retry_failed=False)
+
+
+def _common_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="say what would happen; change nothing in feeds/, the outbox or state/",
+    )
+    p.add_argument("--quiet", action="store_true", help="print nothing unless something failed")
+
+
+def cmd_run(args: argparse.Namespace, config: Config) -> int:
+    from syndicate import pipeline
+
+    started = datetime.now(config.site.tz)
+    report = pipeline.run(
+        config,
+        digest=args.digest,
+        trigger="cli" if args.command == "run" else "cli:publish",
+        progress=progress,
+        retry_failed=args.retry_failed,
+        dry_run=args.dry_run,
+    )
+    trouble = report.rejected or report.failed or report.warnings
+    if not args.quiet or trouble or args.dry_run:
+        print(format_report(report, config, started, command=args.command))
+    if report.dry_run:
+        return EXIT_OK
+    if report.rejected:
+        return EXIT_REJECTED
+    if report.failed:
+        return EXIT_DELIVERY_FAILED
+    return EXIT_OK
+
+
+def _listed(items: list[str]) -> list[str]:
+    shown = [f"      {item}" for item in items[:REPORT_LIST_LIMIT]]
+    if len(items) > REPORT_LIST_LIMIT:
+        shown.append(f"      … and {len(items) - REPORT_LIST_LIMIT} more (`syndicate status`)")
+    return shown
+
+
+def format_report(
+    report: RunReport, config: Config, started: datetime, *, command: str = "run"
+) -> str:
+    would = "would be " if report.dry_run else ""
+    title = f"syndicate {command}{' --dry-run' if report.dry_run else ''}"
+    lines = [f"{title} · {started:%Y-%m-%d %H:%M %Z} · inbox {config.path('inbox')}"]
+    if report.dry_run:
+        lines.append("  (dry run: nothing below was written, stored or sent)")
+    for label, articles in (("new", report.new), ("updated", report.updated)):
+        lines.append(f"  {label:<10}{len(articles):>4}")
+        lines += _listed([f"{a.source}  “{short(a.title)}”" for a in articles])
+    lines.append(f"  {'unchanged':<10}{report.unchanged:>4}")
+    if report.moved:
+        lines.append(f"  {'moved':<10}{len(report.moved):>4}")
+        lines += _listed([f"{old} → {new}" for old, new in report.moved])
+    skipped = report.rejected + report.still_rejected + report.waiting
+    lines.append(f"  {'skipped':<10}{len(skipped):>4}")
+    # Fresh rejections first: they are what the operator has to act on now.
+    lines += _listed(
+        [f"{r.source}: {r.reason}" for r in report.rejected]
+        + [f"{r.source}: {r.reason}" for r in report.waiting]
+        + [f"{r.source}: {r.reason} (unchanged since; fix the file)" for r in report.still_rejected]
+    )
+    feeds_dir = config.path("feeds")
+    if report.feeds_written:
+        main = [n for n in report.feeds_written if "/" not in n]
+        archive = len(report.feeds_written) - len(main)
+        extra = f" (+{archive} archive page(s))" if archive else ""
+        names = ", ".join(main) or "archive pages"
+        lines.append(f"  feeds      {would}written to {feeds_dir}: {names}{extra}")
+    else:
+        lines.append(f"  feeds      unchanged in {feeds_dir}")
+    if report.pages_written:
+        lines.append(f"  pages      {len(report.pages_written)} {would}written (articles, digests)")
+    if command == "run":
+        lines += _digest_lines(report, config)
+    lines += [f"  warning    {w}" for w in report.warnings]
+    return "\n".join(lines)
+
+
+def _digest_lines(report: RunReport, config: Config) -> list[str]:
+    lines = []
+    would = "would be " if report.dry_run else ""
+    if report.digest_id:
+        shown = min(report.digest_articles, config.digest.max_articles)
+        counted = f" ({shown} shown)" if shown < report.digest_articles else ""
+        web = config.path("feeds") / "digests" / f"{report.digest_id}.html"
+        lines.append(
+            f"  digest     {report.digest_id} {would}made: {report.digest_articles}"
+            f" article(s){counted} for {report.recipients} recipient(s), web version {web}"
+        )
+    else:
+        lines.append(f"  digest     {report.digest_note or 'none'}")
+    if report.sent or report.failed:
+        method = config.delivery.method
+        if method == "smtp":
+            where = f"sent to {config.delivery.smtp_host}:{config.delivery.smtp_port}"
+        elif method == "eml":
+            where = f"written as .eml files to {config.path('outbox')}"
+        else:
+            where = f"written to the Maildir {config.path('outbox')}"
+        verb = f"would be {where}" if report.dry_run else where
+        lines.append(f"  delivery   {report.sent} {verb}, {len(report.failed)} failed")
+        lines += _listed(report.failed)
+    return lines

@@ -1,0 +1,20 @@
+"""`syndicate serve`: the scheduled service plus HTTP."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from syndicate.config import Config
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("serve", parents=[common], help="scheduled runs + HTTP until stopped")
+    p.set_defaults(func=cmd_serve)
+
+
+def cmd_serve(args: argparse.Namespace, config: Config) -> int:
+    from syndicate.service import serve
+
+    return serve(config)

@@ -1,0 +1,87 @@
+"""`syndicate status`: the state at a glance, for people or (`--json`) for machines."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from syndicate.cli.common import EXIT_OK, short, state
+
+if TYPE_CHECKING:
+    from syndicate.config import Config
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "status", parents=[common], help="articles, subscribers, deliveries, schedule, last runs"
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    p.set_defaults(func=cmd_status)
+
+
+def cmd_status(args: argparse.Namespace, config: Config) -> int:
+    from syndicate.status import schedule, status
+
+    now = datetime.now(config.site.tz)
+    if not config.db_path.exists():
+        if args.json:
+            print(json.dumps({"state": None, "schedule": schedule(config, now)}, indent=2))
+        else:
+            print(f"no state yet at {config.db_path}: run `syndicate run` first")
+        return EXIT_OK
+    with state(config) as conn:
+        data = status(conn, config, now)
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        print(format_status(data))
+    return EXIT_OK
+
+
+def format_status(data: dict[str, Any]) -> str:
+    a, s, d = data["articles"], data["subscribers"], data["deliveries"]
+    lines = [
+        f"articles     {a['stored']} stored, {a['pending']} waiting for the next digest,"
+        f" {a['retracted']} retracted, {a['skipped']} skipped",
+        "subscribers  "
+        + ", ".join(f"{n} {k}" for k, n in s.items() if n or k in ("active", "unsubscribed")),
+        f"deliveries   {d['sent']} sent, {d['pending']} pending, {d['failed']} failed,"
+        f" {d['in_doubt']} in doubt, {d['dropped']} dropped, {d['resends']} resent",
+    ]
+    for f in data["failed_deliveries"]:
+        retry = (
+            "gave up: fix the cause, then `syndicate run --retry-failed`"
+            if f["gave_up"]
+            else "retried next run"
+        )
+        lines.append(
+            f"failed       {f['digest']} → {f['email']}: {f['detail']}"
+            f" (attempt {f['attempts']}/{f['max_attempts']}, {retry})"
+        )
+    for g in data["digests"][:3]:
+        lines.append(f"digest       {g['id']}  {g['created'][:16]}  {g['articles']} article(s)")
+    sched = data["schedule"]
+    lines.append(
+        f"schedule     publish {sched['publish']['cron']!r} next {_when(sched['publish']['next'])};"
+        f" digest {sched['digest']['cron']!r} next {_when(sched['digest']['next'])}"
+    )
+    lines.append(f"next digest  {'due now' if sched['digest_due'] else sched['digest_note']}")
+    for run in data["runs"]:
+        summary = run["summary"] or {"state": "unfinished (crashed or still running)"}
+        brief = ", ".join(f"{k} {v}" for k, v in summary.items() if v)
+        lines.append(f"run #{run['id']:<6} {run['started'][:16]}  {run['trigger']:<11} {brief}")
+    # What the latest finished run's report listed (its report shows at most 8 of each).
+    latest = next((r for r in data["runs"] if r["summary"]), None)
+    if latest:
+        for label, items in latest["details"].items():
+            for item in items:
+                lines.append(f"  last run {label:<13} {short(item, 100)}")
+    for r in data["rejected"]:
+        lines.append(f"rejected     {r['source']}: {r['reason']}")
+    return "\n".join(lines)
+
+
+def _when(iso: str | None) -> str:
+    return iso[:16].replace("T", " ") if iso else "never"

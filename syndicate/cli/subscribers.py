@@ -1,0 +1,141 @@
+"""`syndicate subscribers …`: list, add, remove, import, export, erase."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from syndicate.cli.common import EXIT_DATAERR, EXIT_OK, CommandError, state
+
+if TYPE_CHECKING:
+    from syndicate.config import Config
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("subscribers", parents=[common], help="list, add, remove, import …")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("list", parents=[common], help="every address and its status")
+    a = actions.add_parser("add", parents=[common], help="add (or re-activate) an address")
+    a.add_argument("address", help="'Name <addr@example.org>' or addr@example.org")
+    a.add_argument("--name", default="", help="display name")
+    a.add_argument("--language", default="", help="BCP 47 language tag (default: the site's)")
+    a = actions.add_parser(
+        "remove",
+        parents=[common],
+        help="unsubscribe an address (kept, so no list re-adds it; `erase` deletes it)",
+    )
+    a.add_argument("address")
+    a = actions.add_parser(
+        "import",
+        parents=[common],
+        help="add addresses from a CSV file (header: email,name[,status][,language])",
+    )
+    a.add_argument("file", metavar="FILE.csv")
+    a = actions.add_parser("export", parents=[common], help="write every subscriber as CSV")
+    a.add_argument("file", nargs="?", metavar="FILE.csv", help="default: standard output")
+    a = actions.add_parser(
+        "erase",
+        parents=[common],
+        help="delete an address and its personal data; keep only a hash that suppresses it",
+    )
+    a.add_argument("address")
+    p.set_defaults(func=cmd_subscribers)
+
+
+def _address(raw: str) -> tuple[str, str]:
+    from syndicate.config import parse_mailbox
+
+    try:
+        name, addr = parse_mailbox(raw)
+    except ValueError as exc:
+        raise CommandError(f"{raw!r} is not a valid address: {exc}") from None
+    return name, addr.lower()  # stored lower-cased: one subscriber per mailbox
+
+
+def cmd_subscribers(args: argparse.Namespace, config: Config) -> int:
+    from syndicate import store
+
+    now = datetime.now(config.site.tz)
+    action = args.action
+    if action == "export":
+        return _export(config, args.file)
+    if action == "import":
+        return _import(config, Path(args.file), now)
+    with state(config) as conn:
+        if action == "list":
+            for sub in store.subscribers(conn):
+                print(f"{sub.email}\t{sub.status}\t{sub.name}")
+            return EXIT_OK
+        name, addr = _address(args.address)
+        if action == "add":
+            language = _language(args.language)
+            outcome = store.add_subscriber(
+                conn, addr, args.name or name, now, resubscribe=True, language=language
+            )
+            print(f"{addr}: {outcome}")
+        elif action == "remove":
+            found = store.unsubscribe(conn, now, email=addr)
+            print(
+                f"{addr}: unsubscribed (kept as unsubscribed so no list re-adds it;"
+                " `syndicate subscribers erase` deletes it)"
+                if found
+                else f"{addr}: not a subscriber; nothing changed"
+            )
+        else:  # erase
+            found = store.erase_subscriber(conn, addr, now)
+            print(
+                f"{addr}: erased; only a hash is kept, so no list or import re-adds it"
+                if found
+                else f"{addr}: not a subscriber; its hash is kept so no list or import adds it"
+            )
+    return EXIT_OK
+
+
+def _language(raw: str) -> str:
+    if not raw:
+        return ""
+    from syndicate.language import canonical_tag
+
+    tag = canonical_tag(raw)
+    if tag is None:
+        raise CommandError(f"--language {raw!r} is not a BCP 47 tag such as 'en' or 'pt-BR'")
+    return tag
+
+
+def _import(config: Config, path: Path, now: datetime) -> int:
+    from syndicate.roster import RosterError, import_csv
+
+    with state(config) as conn:
+        try:
+            rows = import_csv(conn, path, now)
+        except RosterError as exc:
+            raise CommandError(str(exc), EXIT_DATAERR) from None
+    for row in rows:
+        detail = f": {row.detail}" if row.detail else ""
+        print(f"{path.name}:{row.line}: {row.email or '(empty)'}: {row.outcome}{detail}")
+    counts = Counter(row.outcome for row in rows)
+    print(
+        "imported " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+        if rows
+        else f"{path}: no rows after the header"
+    )
+    return EXIT_DATAERR if counts["invalid"] else EXIT_OK
+
+
+def _export(config: Config, target: str | None) -> int:
+    from syndicate.roster import export_csv
+
+    with state(config) as conn:
+        text = export_csv(conn)
+    if target is None:
+        sys.stdout.write(text)
+    else:
+        from syndicate.files import write_atomic
+
+        write_atomic(Path(target), text.encode("utf-8"), mode=0o600)  # personal data
+        print(f"{text.count(chr(10)) - 1} subscriber(s) written to {target}")
+    return EXIT_OK

@@ -1,0 +1,173 @@
+"""Operator actions beyond a run: retract, skip a backlog, rebuild outputs, send a test,
+resend a digest. Each takes the run lock when it writes, like a run, so it never races one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+from syndicate import store
+from syndicate.config import Config
+from syndicate.model import Article, Subscriber, capped_digest, digest_page
+from syndicate.pipeline import open_state, pending_articles, run_lock
+from syndicate.publish import Outputs, announce, publish
+from syndicate.report import RunReport
+
+
+class ActionError(Exception):
+    """The action cannot be done as asked; the message says why and what to do instead."""
+
+
+def _find_article(conn: store.Database, config: Config, ref: str) -> Article:
+    """An article by feed id, by inbox path, or by a path to the file in the inbox."""
+    candidates = [ref]
+    with contextlib.suppress(ValueError):  # a path to the file, from wherever one stands
+        candidates.append(
+            Path(ref).resolve().relative_to(config.path("inbox").resolve()).as_posix()
+        )
+    for candidate in candidates:
+        article = store.get_article(conn, candidate)
+        if article is not None:
+            return article
+    raise ActionError(
+        f"{ref}: no stored article has this feed id or inbox path (`syndicate articles` lists them)"
+    )
+
+
+def retract(config: Config, ref: str, reason: str, *, undo: bool = False) -> tuple[Article, bool]:
+    """Take an article out of every feed, page and later digest (or put it back with
+    `undo`), and republish at once. Returns the article and whether anything changed."""
+    if not undo and not reason.strip():
+        raise ActionError("give a reason with --reason (it is kept in the state, not published)")
+    with run_lock(config):
+        now = datetime.now(config.site.tz)
+        with open_state(config) as conn:
+            article = _find_article(conn, config, ref)
+            changed = store.set_retracted(conn, article.id, None if undo else reason.strip(), now)
+            report = RunReport()
+            publish(conn, config, report, Outputs(config.path("feeds")))
+            announce(config, report)
+            return store.get_article(conn, article.id) or article, changed
+
+
+def skip_backlog(config: Config) -> int:
+    """`digest skip`: every article waiting for a digest will never be in one."""
+    with run_lock(config), open_state(config) as conn:
+        return store.skip_pending(conn, datetime.now(config.site.tz))
+
+
+def rebuild(config: Config) -> RunReport:
+    """Render every output again from the state (after a config or template change, or to
+    repair files changed by hand). Reads no inbox file and sends nothing."""
+    report = RunReport()
+    with run_lock(config), open_state(config) as conn:
+        store.forget_render_keys(conn)
+        publish(conn, config, report, Outputs(config.path("feeds")))
+    announce(config, report)
+    return report
+
+
+def send_test(config: Config, to: str, digest_id: str | None = None) -> tuple[str, str]:
+    """Send one digest to `to`, subject prefixed "[test]", recording nothing: digest
+    `digest_id`, else the one the pending articles would make, else the latest digest.
+    Returns (what was sent, where it went)."""
+    from syndicate.delivery import deliver_one_off
+    from syndicate.delivery.engine import render_stored_digest
+    from syndicate.digest import render_digest
+
+    now = datetime.now(config.site.tz)
+    name, addr = _mailbox(to)
+    if digest_id is None:
+        articles = pending_articles(config, now)
+        if articles:
+            digest = capped_digest("test", now, articles, config.digest.max_articles)
+            rendered = render_digest(
+                digest, config, web_url=config.site.base_url + digest_page("test")
+            )
+            what = f"the next digest ({len(articles)} pending article(s))"
+        else:
+            digest_id = _latest_digest_id(config)
+    if digest_id is not None:
+        with open_state(config) as conn:
+            try:
+                rendered = render_stored_digest(conn, config, digest_id)
+            except KeyError:
+                raise ActionError(
+                    f"no digest {digest_id!r} (`syndicate status` lists them)"
+                ) from None
+        what = f"digest {digest_id}"
+    unique = uuid.uuid4().hex[:12]
+    where = deliver_one_off(
+        rendered,
+        Subscriber(addr, name, token="test"),
+        digest_id or "test",
+        config,
+        name=f"test.{now:%Y%m%dT%H%M%S}.{unique}.syndicate",
+        message_id=f"<test.{unique}@{config.site.domain}>",
+        subject_prefix="[test] ",
+    )
+    return what, where
+
+
+def _latest_digest_id(config: Config) -> str:
+    if config.db_path.exists():
+        with open_state(config) as conn:
+            last = store.last_digest(conn)
+        if last:
+            return last[0]
+    raise ActionError(
+        "nothing to send: no pending articles and no digest yet (drop an article in the inbox)"
+    )
+
+
+def resend(config: Config, digest_id: str, to: str) -> str:
+    """Send an existing digest to one subscriber again (a new Message-ID, so the receiving
+    side does not drop it as a duplicate) and record it as a resend. Returns where it went."""
+    from syndicate.delivery import DeliveryError, deliver_one_off
+    from syndicate.delivery.engine import render_stored_digest
+    from syndicate.mail import message_id_for
+
+    _name, addr = _mailbox(to)
+    now = datetime.now(config.site.tz)
+    with run_lock(config), open_state(config) as conn:
+        subscriber = store.get_subscriber(conn, addr)
+        if subscriber is None:
+            raise ActionError(
+                f"{addr} is not a subscriber; `syndicate send-test --to {addr} --digest"
+                f" {digest_id}` sends a copy to any address"
+            )
+        if subscriber.status != "active":
+            raise ActionError(f"{addr} is {subscriber.status}: nothing is sent to it")
+        try:
+            rendered = render_stored_digest(conn, config, digest_id)
+        except KeyError:
+            raise ActionError(f"no digest {digest_id!r} (`syndicate status` lists them)") from None
+        n = store.count_resends(conn, digest_id, addr) + 1
+        original = message_id_for(digest_id, addr, config)
+        key = store.subscriber_key(addr)
+        try:
+            where = deliver_one_off(
+                rendered,
+                subscriber,
+                digest_id,
+                config,
+                name=f"{digest_id}.{key}.resend-{n}.syndicate",
+                message_id=original.replace("@", f".resend-{n}@", 1),
+            )
+        except DeliveryError as exc:
+            raise ActionError(f"{addr}: {exc}") from None
+        store.record_resend(conn, digest_id, addr, now, where)
+    return where
+
+
+def _mailbox(raw: str) -> tuple[str, str]:
+    from syndicate.config import parse_mailbox
+
+    try:
+        name, addr = parse_mailbox(raw)
+    except ValueError as exc:
+        raise ActionError(f"{raw!r} is not a valid address: {exc}") from None
+    return name, addr.lower()

@@ -1,0 +1,224 @@
+"""Store → files under `paths.feeds`: feeds and archive pages, article pages, digest web
+versions.
+
+Each output is rendered only when what it is rendered from has changed. The inputs of an
+output are summed up in a *render key* (the article's stored data, its retraction, the site
+config, the templates, syndicate's version); the key is recorded after the file is written.
+A run re-renders every output whose key differs from the recorded one, so:
+- a config or template change re-renders every page on the next run, not only new ones;
+- a run that died half-way (full disk, kill) leaves keys unrecorded and the next run heals;
+- a run with nothing new decodes no article and writes no byte;
+- `syndicate rebuild` forgets every key and so renders everything again.
+Files are written atomically and only when their bytes change (files.write_atomic), so a
+re-render that produces the same bytes keeps the file's mtime (HTTP Last-Modified).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from syndicate import __version__, store
+from syndicate.config import Config
+from syndicate.files import BUILTIN_TEMPLATES, write_atomic
+from syndicate.model import article_page, capped_digest, digest_page
+from syndicate.report import RunReport
+
+MAIN_FEEDS = ("rss.xml", "atom.xml", "feed.json")
+FEEDS_KEY = "feeds"  # one key for the feed documents as a set (main and archive pages)
+
+
+@dataclass
+class Outputs:
+    """The feeds folder as a run sees it. A dry run compares instead of writing."""
+
+    root: Path
+    dry_run: bool = False
+    changed: list[str] = field(default_factory=list)
+
+    def write(self, name: str, data: bytes) -> bool:
+        """Write `name` (relative to root) if its bytes differ; True if they did."""
+        path = self.root / name
+        if self.dry_run:
+            try:
+                differs = path.read_bytes() != data
+            except OSError:
+                differs = True
+        else:
+            differs = write_atomic(path, data)
+        if differs:
+            self.changed.append(name)
+        return differs
+
+    def exists(self, name: str) -> bool:
+        return (self.root / name).is_file()
+
+    def remove(self, name: str) -> None:
+        if not self.dry_run:
+            (self.root / name).unlink(missing_ok=True)
+        self.changed.append(name)
+
+
+def render_fingerprint(config: Config) -> str:
+    """Everything outside the store that every output is rendered from: the configuration
+    (less the subscriber list, which no page shows), the templates, syndicate's version."""
+    h = hashlib.sha256(__version__.encode())
+    h.update(config.model_dump_json(exclude={"digest": {"subscribers"}}).encode())
+    for folder in dict.fromkeys((config.path("templates").resolve(), BUILTIN_TEMPLATES)):
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError:
+            continue
+        for name in names:
+            path = folder / name
+            if path.is_file():
+                h.update(f"\0{folder}/{name}\0".encode())
+                h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _key(*parts: object) -> str:
+    return hashlib.sha256("\x1f".join(map(str, parts)).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def publish(
+    conn: store.Database,
+    config: Config,
+    report: RunReport,
+    outputs: Outputs,
+    *,
+    changed_ids: Iterable[str] = (),
+) -> None:
+    """Bring every output up to date with the store. `changed_ids`: articles this run
+    stored anew or changed (their pages are written even if a key matched by accident)."""
+    fingerprint = render_fingerprint(config)
+    keys = store.render_keys(conn)
+    rows = store.article_rows(conn)
+    changed = set(changed_ids)
+    _publish_feeds(conn, config, report, outputs, fingerprint, keys, rows)
+    _publish_article_pages(conn, config, report, outputs, fingerprint, keys, rows, changed)
+    _publish_digest_pages(conn, config, report, outputs, fingerprint, keys)
+
+
+def announce(config: Config, report: RunReport) -> None:
+    """Ping the WebSub hub once for the main feeds this run changed (if a hub is set)."""
+    if not config.feed.hub or report.dry_run:
+        return
+    topics = [config.site.base_url + n for n in report.feeds_written if "/" not in n]
+    if not topics:
+        return
+    from syndicate.feeds import ping_hub
+
+    try:
+        ping_hub(config.feed.hub, topics)
+    except Exception as exc:  # the feeds are published; a hub outage is only a warning
+        report.warnings.append(f"WebSub hub {config.feed.hub}: {exc}")
+
+
+def _publish_feeds(
+    conn: store.Database,
+    config: Config,
+    report: RunReport,
+    outputs: Outputs,
+    fingerprint: str,
+    keys: dict[str, str],
+    rows: list[store.ArticleRow],
+) -> None:
+    key = _key(
+        fingerprint,
+        *(f"{r.id}|{r.data_hash}|{r.first_seen}|{r.updated}|{r.retracted}" for r in rows),
+    )
+    if keys.get(FEEDS_KEY) == key and all(outputs.exists(n) for n in MAIN_FEEDS):
+        return
+    from syndicate.feeds import render_feeds  # feedgen and lxml: only when a feed changes
+
+    documents = render_feeds(store.all_articles(conn), config)
+    for name, data in sorted(documents.items()):
+        if outputs.write(name, data):
+            report.feeds_written.append(name)
+    # Archive pages that the current settings no longer produce (archive_page_size changed)
+    # would sit there unlinked and stale: remove them.
+    archive = outputs.root / "archive"
+    if archive.is_dir():
+        for path in sorted(archive.iterdir()):
+            name = f"archive/{path.name}"
+            if path.is_file() and name not in documents:
+                outputs.remove(name)
+                report.warnings.append(f"removed stale archive page {path}")
+    store.set_render_key(conn, FEEDS_KEY, key)
+
+
+def _publish_article_pages(
+    conn: store.Database,
+    config: Config,
+    report: RunReport,
+    outputs: Outputs,
+    fingerprint: str,
+    keys: dict[str, str],
+    rows: list[store.ArticleRow],
+    changed: set[str],
+) -> None:
+    for row in rows:
+        name = article_page(row.slug)
+        key = _key(fingerprint, row.data_hash, row.retracted)
+        if keys.get(name) == key and row.id not in changed and outputs.exists(name):
+            continue
+        from syndicate.digest import render_article_page, render_retracted_page
+
+        article = store.get_article(conn, row.id)
+        if article is None:  # gone since the rows were read
+            continue
+        if article.retracted:
+            html = render_retracted_page(article, config)
+        else:
+            html = render_article_page(article, config)
+        if outputs.write(name, html.encode("utf-8")):
+            report.pages_written.append(name)
+        store.set_render_key(conn, name, key)
+
+
+def _publish_digest_pages(
+    conn: store.Database,
+    config: Config,
+    report: RunReport,
+    outputs: Outputs,
+    fingerprint: str,
+    keys: dict[str, str],
+) -> None:
+    for digest_id, members in sorted(store.digest_members(conn).items()):
+        name = digest_page(digest_id)
+        key = _key(fingerprint, digest_id, *(f"{i}|{h}|{r}" for i, h, r in members))
+        if keys.get(name) == key and outputs.exists(name):
+            continue
+        retracted = max((r for _i, _h, r in members if r), default=None)
+        html = render_digest_web_version(conn, config, digest_id, all_retracted_at=retracted)
+        if html is not None and outputs.write(name, html.encode("utf-8")):
+            report.pages_written.append(name)
+        store.set_render_key(conn, name, key)
+
+
+def render_digest_web_version(
+    conn: store.Database, config: Config, digest_id: str, *, all_retracted_at: str | None = None
+) -> str | None:
+    """The web version of a stored digest as it stands now (retracted articles left out;
+    a notice dated `all_retracted_at` if none is left)."""
+    from syndicate.digest import render_digest, render_retracted_page
+
+    found = store.digest_articles(conn, digest_id)
+    if found is None:
+        return None
+    created, articles = found
+    if not articles:  # every article in it was retracted
+        from datetime import datetime
+
+        from syndicate.model import Article
+
+        when = datetime.fromisoformat(all_retracted_at) if all_retracted_at else created
+        notice = Article(source="", title="", blocks=(), retracted=when)
+        return render_retracted_page(notice, config)
+    digest = capped_digest(digest_id, created, articles, config.digest.max_articles)
+    web_url = config.site.base_url + digest_page(digest_id)
+    return render_digest(digest, config, web_url=web_url).web_html

@@ -1,0 +1,62 @@
+"""What one run did: the operator's one-screen report, the runs table and the HTTP API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from syndicate.model import Article, Rejection
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class RunReport:
+    """What one run did, for the operator's one-screen report and the runs table."""
+
+    new: list[Article] = field(default_factory=list)
+    updated: list[Article] = field(default_factory=list)
+    unchanged: int = 0
+    rejected: list[Rejection] = field(default_factory=list)  # newly rejected this run
+    still_rejected: list[Rejection] = field(default_factory=list)  # unchanged since rejected
+    waiting: list[Rejection] = field(default_factory=list)  # being written; next run
+    moved: list[tuple[str, str]] = field(default_factory=list)  # (old, new) file names
+    feeds_written: list[str] = field(default_factory=list)
+    pages_written: list[str] = field(default_factory=list)  # article pages, digest web versions
+    digest_id: str | None = None
+    digest_articles: int = 0
+    digest_note: str = ""  # why there was no digest, or when the next one is due
+    recipients: int = 0  # deliveries queued for this run's digest
+    sent: int = 0
+    failed: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    def counts(self) -> dict[str, int | str | None]:
+        return {
+            "new": len(self.new),
+            "updated": len(self.updated),
+            "unchanged": self.unchanged,
+            "moved": len(self.moved),
+            "rejected": len(self.rejected),
+            "still_rejected": len(self.still_rejected),
+            "waiting": len(self.waiting),
+            "feeds_written": len(self.feeds_written),
+            "pages_written": len(self.pages_written),
+            "digest": self.digest_id,
+            "sent": self.sent,
+            "failed": len(self.failed),
+        }
+
+    def details(self) -> dict[str, list[str]]:
+        """The lists behind the counts: `syndicate status` shows what a report cut short."""
+        return {
+            "new": [f"{a.source}  {a.title}" for a in self.new],
+            "updated": [f"{a.source}  {a.title}" for a in self.updated],
+            "moved": [f"{old} → {new}" for old, new in self.moved],
+            "rejected": [f"{r.source}: {r.reason}" for r in self.rejected],
+            "waiting": [f"{r.source}: {r.reason}" for r in self.waiting],
+            "feeds_written": list(self.feeds_written),
+            "failed": list(self.failed),
+            "warnings": list(self.warnings),
+        }
