@@ -27,7 +27,13 @@ from syndicate.feeds import ping_hub, render_feeds
 from syndicate.files import write_atomic
 from syndicate.mail import build_message, message_id_for, write_preview
 from syndicate.model import Article, Digest, Rejection, Subscriber
-from syndicate.readers import ArticleChanging, ArticleError, is_candidate, read_article
+from syndicate.readers import (
+    ArticleChanging,
+    ArticleError,
+    is_candidate,
+    read_article,
+    sidecar_path,
+)
 from syndicate.text import summarize
 
 Progress = Callable[[str], None]
@@ -133,7 +139,14 @@ def _fingerprint(path: Path, max_bytes: int) -> tuple[str, os.stat_result]:
     st = path.stat()
     if st.st_size > max_bytes:
         return f"oversize:{st.st_size}:{st.st_mtime_ns}", st
-    return hashlib.sha256(path.read_bytes()).hexdigest(), st
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if (sidecar := sidecar_path(path)) is not None:
+        # An editor's NAME.meta.toml is part of the article: editing it is editing the article.
+        # Files without one keep their plain sha256, so stored fingerprints stay valid.
+        digest = hashlib.sha256(
+            f"{digest}:{hashlib.sha256(sidecar.read_bytes()).hexdigest()}".encode()
+        ).hexdigest()
+    return digest, st
 
 
 def enrich(article: Article, config: Config) -> Article:

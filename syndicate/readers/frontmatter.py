@@ -54,7 +54,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any] | None, str]:
             f"front matter is {len(raw):,} characters long (limit {MAX_FRONT_MATTER_CHARS:,}); "
             "keep metadata short and put the text in the body"
         )
-    meta = _load_toml(raw) if fence == "+++" else _load_yaml(raw)
+    meta = load_toml(raw) if fence == "+++" else _load_yaml(raw)
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
@@ -76,7 +76,7 @@ ALIAS_EXPANSION = 4
 _ALIAS_SLACK = 1024
 
 
-def _load_toml(raw: str) -> object:
+def load_toml(raw: str) -> dict[str, Any]:
     try:
         meta = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as exc:
@@ -225,37 +225,51 @@ def _author(value: Any) -> Author | None:
     return Author(name=name) if name else None
 
 
+# Every key apply_front_matter reads, by field; the first one present wins.
+TITLE_KEYS = ("title",)
+AUTHOR_KEYS = ("author", "authors", "byline")
+DATE_KEYS = ("date", "published", "pubdate", "publishdate")
+UPDATED_KEYS = ("updated", "lastmod", "modified", "last_modified", "date_modified")
+URL_KEYS = ("url", "canonical", "canonical_url", "link", "permalink")
+TAG_KEYS = ("tags", "keywords", "categories")
+LANG_KEYS = ("lang", "language", "locale")
+SUMMARY_KEYS = ("summary", "description", "excerpt")
+BULLET_KEYS = ("bullets", "key_bullets", "highlights")
+IMAGE_KEYS = ("image", "cover", "lead_image", "featured_image", "thumbnail")
+LOCATION_KEYS = ("location", "dateline", "place")
+KNOWN_KEYS = frozenset(
+    TITLE_KEYS + AUTHOR_KEYS + DATE_KEYS + UPDATED_KEYS + URL_KEYS + TAG_KEYS + LANG_KEYS
+    + SUMMARY_KEYS + BULLET_KEYS + IMAGE_KEYS + LOCATION_KEYS
+)  # fmt: skip
+
+
 def apply_front_matter(article: Article, meta: dict[str, Any], default_tz: tzinfo) -> Article:
     """Overlay the publisher's metadata on what the reader found."""
     changes: dict[str, Any] = {}
-    if title := _text(_first(meta, "title")):
+    if title := _text(_first(meta, *TITLE_KEYS)):
         changes["title"] = title
-    if author := _author(_first(meta, "author", "authors", "byline")):
+    if author := _author(_first(meta, *AUTHOR_KEYS)):
         if not author.bio and article.author and article.author.name == author.name:
             author = replace(author, bio=article.author.bio)
         changes["author"] = author
-    if published := parse_date(
-        _first(meta, "date", "published", "pubdate", "publishdate"), default_tz
-    ):
+    if published := parse_date(_first(meta, *DATE_KEYS), default_tz):
         changes["published"] = published
-    if updated := parse_date(
-        _first(meta, "updated", "lastmod", "modified", "last_modified", "date_modified"), default_tz
-    ):
+    if updated := parse_date(_first(meta, *UPDATED_KEYS), default_tz):
         changes["updated"] = updated
-    url = _text(_first(meta, "url", "canonical", "canonical_url", "link", "permalink"))
+    url = _text(_first(meta, *URL_KEYS))
     if url and url.startswith(("http://", "https://")):
         changes["url"] = url
-    if tags := _strings(_first(meta, "tags", "keywords", "categories")):
+    if tags := _strings(_first(meta, *TAG_KEYS)):
         changes["tags"] = tags
-    lang = _text(_first(meta, "lang", "language", "locale"))
+    lang = _text(_first(meta, *LANG_KEYS))
     if lang and (tag := canonical_tag(lang)):
         changes["language"] = tag
-    if summary := _text(_first(meta, "summary", "description", "excerpt")):
+    if summary := _text(_first(meta, *SUMMARY_KEYS)):
         changes["summary"] = summary
-    if bullets := _strings(_first(meta, "bullets", "key_bullets", "highlights")):
+    if bullets := _strings(_first(meta, *BULLET_KEYS)):
         changes["key_bullets"] = bullets
-    if image := _text(_first(meta, "image", "cover", "lead_image", "featured_image", "thumbnail")):
+    if image := _text(_first(meta, *IMAGE_KEYS)):
         changes["image"] = image
-    if location := _text(_first(meta, "location", "dateline", "place")):
+    if location := _text(_first(meta, *LOCATION_KEYS)):
         changes["location"] = location
     return article.with_(**changes) if changes else article
