@@ -71,6 +71,7 @@ _CJK_DATE = re.compile(
 _NUMERIC = re.compile(r"(?<![\d.])(?P<d>\d{1,2})([/.-])(?P<m>\d{1,2})\2(?P<y>\d{4})(?![\d])")
 _YEAR_FIRST = re.compile(r"(?<![\d.])(?P<y>\d{4})([/.])(?P<m>\d{1,2})\2(?P<d>\d{1,2})(?![\d])")
 
+_YEAR = re.compile(r"\d{4}")
 # Digits other scripts write (Arabic-Indic, Persian, full-width): one character each, so
 # translating them to ASCII keeps every position in the text.
 _DIGITS = str.maketrans(
@@ -225,6 +226,8 @@ def _clock_after(text: str, end: int) -> tuple[dict[str, str | None], int]:
 def find_date(text: str, default_tz: tzinfo = UTC) -> tuple[datetime, tuple[int, int]] | None:
     """The first date in `text`, and the span (start, end) it takes, time and zone included."""
     text = text.translate(_DIGITS)
+    if not _YEAR.search(text):
+        return None  # every shape has a four-digit year; most lines have none (no Babel load)
     cal = calendar()
     candidates: list[tuple[int, datetime, int]] = []
     for pattern in (_ISO, _CJK_DATE, cal.day_month_year, cal.month_day_year):
