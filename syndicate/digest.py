@@ -12,9 +12,7 @@ import hashlib
 import logging
 import re
 import textwrap
-import tomllib
 import unicodedata
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache
@@ -27,6 +25,7 @@ from markupsafe import Markup
 
 from syndicate.config import Config
 from syndicate.files import BUILTIN_TEMPLATES
+from syndicate.labels import fill, labels_for, plural_label
 from syndicate.model import Article, Digest, article_link
 
 # The templates that ship with syndicate: the fallback for any file missing from the user's
@@ -143,35 +142,6 @@ def text_direction(lang: str | None) -> str:
     if _primary(lang) in RTL_LANGUAGES:
         return "rtl"
     return "rtl" if _locale(lang).character_order == "right-to-left" else "ltr"
-
-
-def _load_toml(path: Path) -> dict:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-
-
-def labels_for(lang: str, templates: Path) -> dict[str, str]:
-    """Labels for `lang`: English, overlaid by the language, then by the exact tag (pt-BR).
-
-    The built-in labels.toml is always the base, so a user's labels.toml only needs the
-    languages (or even the keys) it changes.
-    """
-    tables: list[Mapping[str, dict]] = [_load_toml(BUILTIN_TEMPLATES / "labels.toml")]
-    if templates.resolve() != BUILTIN_TEMPLATES:
-        tables.append(_load_toml(templates / "labels.toml"))
-    out: dict[str, str] = {}
-    for key in ("en", _primary(lang), lang.replace("_", "-")):
-        for table in tables:
-            out.update({k: str(v) for k, v in table.get(key, {}).items()})
-    return out
-
-
-def plural_label(labels: Mapping[str, str], key: str, count: int, lang: str) -> str:
-    form = _locale(lang).plural_form(count)
-    text = labels.get(f"{key}_{form}") or labels.get(f"{key}_other", "")
-    return text.replace("{count}", str(count))
 
 
 def format_day(when: datetime | date | None, lang: str, tz) -> str:
@@ -444,7 +414,7 @@ def render_retracted_page(article: Article, config: Config) -> str:
         lang=lang,
         dir=text_direction(lang),
         labels=labels,
-        notice=labels["retracted_notice"].replace("{date}", date),
+        notice=fill(labels["retracted_notice"], date=date),
         site=one_line(config.site.title),
         site_url=config.site.base_url,
     )

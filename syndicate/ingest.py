@@ -15,7 +15,13 @@ from pathlib import Path
 from syndicate import store
 from syndicate.config import Config
 from syndicate.model import Article, Rejection
-from syndicate.readers import ArticleChanging, ArticleError, is_candidate, read_article
+from syndicate.readers import (
+    ArticleChanging,
+    ArticleError,
+    is_candidate,
+    read_article,
+    sidecar_path,
+)
 from syndicate.report import Progress, RunReport
 from syndicate.text import summarize
 
@@ -43,7 +49,14 @@ def _fingerprint(path: Path, max_bytes: int) -> tuple[str, os.stat_result]:
     st = path.stat()
     if st.st_size > max_bytes:
         return f"oversize:{st.st_size}:{st.st_mtime_ns}", st
-    return hashlib.sha256(path.read_bytes()).hexdigest(), st
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if (sidecar := sidecar_path(path)) is not None:
+        # An editor's NAME.meta.toml is part of the article: editing it is editing the article.
+        # Files without one keep their plain sha256, so stored fingerprints stay valid.
+        digest = hashlib.sha256(
+            f"{digest}:{hashlib.sha256(sidecar.read_bytes()).hexdigest()}".encode()
+        ).hexdigest()
+    return digest, st
 
 
 def enrich(article: Article, config: Config) -> Article:

@@ -288,7 +288,7 @@ def test_unknown_language_falls_back_to_english_labels():
 
 
 def test_partial_language_falls_back_per_key():
-    # labels.toml [de] has no "published"/"related" keys: the rest is German
+    # a language whose labels are all given: German throughout, dates in German too
     r = render_digest(make_digest(), make_config("de"), web_url=WEB_URL)
     assert "Weiterlesen" in r.html and "27. November 2026" in r.html and "Von Alexander" in r.html
 

@@ -132,7 +132,7 @@ def test_entry_fields(config):
     assert content.get("type") == "html"
     # Byline, key bullets, the body, then the bio; list items grouped in one list.
     html = content.text
-    assert html.startswith("<p><em>Oleh Sari Wulandari</em></p>\n<p><strong>Poin utama")
+    assert html.startswith("<p><em>Oleh Sari Wulandari</em></p>\n<p><strong>Poin penting")
     assert html.endswith("<p><em>Sari Wulandari</em>: Wartawan senior.</p>")
     assert "<li>Butir satu.</li><li>Butir dua.</li>" in html
     assert "<h2>Latar belakang</h2>" in html

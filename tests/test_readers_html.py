@@ -208,3 +208,51 @@ def test_trafilatura_collapses_repeated_paragraphs(tmp_path):
         "Intro paragraph that is different from the others in this test.",
         repeated.strip(),
     )
+
+
+def _xml(markup: str):
+    from lxml import etree
+
+    return etree.fromstring(markup)
+
+
+def test_extraction_is_cut_to_the_precision_core_span():
+    from syndicate.readers.html import _trim_to_core
+
+    story = "".join(
+        f"<p>Paragraph {n} of the story, with enough words to count.</p>" for n in range(6)
+    )
+    body = _xml(f"<body><list><item>Order Reprints</item></list>{story}<head>Newsletter</head>"
+                "<p>Thanks for signing up!</p></body>")  # fmt: skip
+    # The precision pass lost a middle paragraph (as it does) but saw the story's edges.
+    core = _xml("<body>" + story.replace("<p>Paragraph 3 of", "<p>Lost 3 of") + "</body>")
+    _trim_to_core(body, core)
+    texts = ["".join(e.itertext()) for e in body]
+    assert texts[0].startswith("Paragraph 0") and texts[-1].startswith("Paragraph 5")
+    assert len(texts) == 6  # paragraph 3 kept: everything inside the span stays
+
+
+def test_a_fragment_core_does_not_cut_anything():
+    from syndicate.readers.html import _trim_to_core
+
+    story = "".join(
+        f"<p>Paragraph {n} of the story, with enough words to count.</p>" for n in range(6)
+    )
+    body = _xml(f"<body>{story}</body>")
+    _trim_to_core(
+        body, _xml("<body><p>Paragraph 2 of the story, with enough words to count.</p></body>")
+    )
+    assert len(body) == 6
+
+
+def test_a_standfirst_heading_is_not_body_text(tmp_path):
+    page = (
+        "<!doctype html><html lang=en><head><title>Harbour reopens</title></head><body><article>"
+        "<h1>Harbour reopens</h1><h2>Ferries are running again after three days of storms</h2>"
+        "<p>The harbour reopened on Tuesday after three days of closure, the port said.</p>"
+        "<h2>Damage</h2><p>Damage to the quays was limited, according to the authority.</p>"
+        "</article></body></html>"
+    )
+    article = read_string(tmp_path, page, "a.html")
+    assert "Ferries are running again" not in article.text
+    assert [b.text for b in article.blocks if b.kind == "heading"] == ["Damage"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from syndicate.language import detect_language
@@ -96,3 +98,17 @@ def test_no_linguistic_content_falls_back_to_the_hint():
     from syndicate import language
 
     assert language.detect_language("1234 5678 ++ -- ** 9999 0000 1111 abcd efgh", "id") == "id"
+
+
+def test_one_language_detector():
+    """syndicate/language.py is the only place that identifies languages (issue #13): no other
+    module loads a language model or defines its own detector."""
+    root = Path(__file__).resolve().parents[1] / "syndicate"
+    others = [p for p in root.rglob("*.py") if p.name != "language.py"]
+    for path in others:
+        source = path.read_text(encoding="utf-8")
+        assert "langid" not in source or "py3langid can" in source, path
+        # text.py's stop-word guesser is being folded into language.py on the summarizer
+        # branch; everything else must import detect_language from syndicate.language.
+        if path.name != "text.py" or path.parent.name == "readers":
+            assert "def detect_language" not in source, path

@@ -7,13 +7,14 @@ import hashlib
 import html
 import re
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import nh3
 
 from syndicate.config import Config
+from syndicate.labels import fill, labels_for
 from syndicate.model import Article, Block, article_link
 
 # Enclosure types by file suffix: a fixed table, not the host's mime.types, so the same
@@ -31,18 +32,6 @@ _IMAGE_TYPES = {
 # With no entries there is no "newest change"; a fixed date keeps empty feeds byte-stable.
 EMPTY_FEED_DATE = datetime(2000, 1, 1, tzinfo=UTC)
 GENERATOR = "syndicate"
-
-# Byline and key-points labels, by primary language subtag; English otherwise.
-_LABELS = {
-    "en": ("By", "Key points"),
-    "id": ("Oleh", "Poin utama"),
-    "ms": ("Oleh", "Perkara utama"),
-    "de": ("Von", "Das Wichtigste"),
-    "fr": ("Par", "Points clés"),
-    "es": ("Por", "Puntos clave"),
-    "nl": ("Door", "Belangrijkste punten"),
-    "pt": ("Por", "Pontos principais"),
-}
 
 # XML 1.0 forbids most C0 controls, surrogates and U+FFFE/U+FFFF; the W3C validator also
 # warns on C1 controls, noncharacters and U+FFFD (which only ever marks text damaged
@@ -222,8 +211,7 @@ def _blocks_html(blocks: Sequence[Block]) -> str:
     return "\n".join(out)
 
 
-def _content_html(article: Article, link: str, language: str, image: str | None) -> str:
-    by, key_points = _LABELS.get(language.split("-")[0].lower(), _LABELS["en"])
+def _content_html(article: Article, link: str, labels: Mapping[str, str], image: str | None) -> str:
     parts: list[str] = []
     # The lead image in the content too: many readers ignore media:thumbnail. Not when the
     # body already shows it.
@@ -232,11 +220,14 @@ def _content_html(article: Article, link: str, language: str, image: str | None)
     name = plain_text(article.author.name) if article.author else ""
     bio = plain_text(article.author.bio) if article.author and name else ""
     if name:
-        parts.append(f"<p><em>{by} {html.escape(name, quote=False)}</em></p>")
+        who = html.escape(name, quote=False)
+        byline = fill(html.escape(labels["byline"], quote=False), name=who)
+        parts.append(f"<p><em>{byline}</em></p>")
     bullets = [html.escape(plain_text(b), quote=False) for b in article.key_bullets]
     bullets = [b for b in bullets if b]
     if bullets:
         items = "".join(f"<li>{b}</li>" for b in bullets)
+        key_points = html.escape(labels["key_points"], quote=False)
         parts.append(f"<p><strong>{key_points}</strong></p>\n<ul>{items}</ul>")
     # body_html is sanitized upstream; sanitize again anyway: it is the one place where input
     # markup reaches a feed reader, and relative URLs must become absolute here.
@@ -308,7 +299,9 @@ def prepare_entry(article: Article, config: Config) -> Entry:
         author=author,
         author_url=author_url if author else None,
         summary=_summary(article),
-        content_html=_content_html(article, link, lang or site_lang, image),
+        content_html=_content_html(
+            article, link, labels_for(lang or site_lang, config.path("templates")), image
+        ),
         tags=tags,
         image=image,
         enclosure=_local_enclosure(image, config) if image else None,

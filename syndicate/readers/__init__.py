@@ -31,6 +31,7 @@ __all__ = [
     "ReadContext",
     "is_candidate",
     "read_article",
+    "sidecar_path",
     "sniff_format",
 ]
 
@@ -54,6 +55,7 @@ _HTML_START = re.compile(
 )
 _HTML_TAGS = re.compile(r"<(head|body|article|div|p|meta|title)[\s>]", re.I)
 _FRONT_MATTER = re.compile(r"^(---|\+\+\+)[ \t]*\n")
+SIDECAR_SUFFIX = ".meta.toml"  # readers/sidecar.py
 
 
 @dataclass(frozen=True)
@@ -67,8 +69,13 @@ class ReadContext:
 
 
 def is_candidate(path: Path) -> bool:
-    """False for names publishers' tools use while writing (.*, *.tmp, *.part, *~)."""
-    return not _TEMPORARY.search(Path(path).name)
+    """False for names publishers' tools use while writing (.*, *.tmp, *.part, *~), and for
+    editors' sidecars (NAME.meta.toml): metadata of an article, never an article of its own.
+
+    The pipeline must also treat a sidecar's change as its article's change: fold the bytes
+    of `sidecar_path(article)` into the article's fingerprint."""
+    name = Path(path).name
+    return not (_TEMPORARY.search(name) or name.lower().endswith(SIDECAR_SUFFIX))
 
 
 def read_article(
@@ -97,18 +104,52 @@ def read_article(
         raise ArticleError("empty file (only whitespace or invisible characters)")
     if hygiene.looks_binary(text):
         raise ArticleError("binary file, not text")
+    sidecar = sidecar_path(path)
+    if (
+        sidecar is not None
+        and sidecar.absolute().is_relative_to(Path(inbox).absolute())
+        and not sidecar.resolve().is_relative_to(Path(inbox).resolve())
+    ):
+        raise ArticleError(f"{sidecar.name}: symlink leads outside the inbox; not following it")
+    overrides = _read_sidecar(sidecar, default_tz) if sidecar else {}
+    lang = next((overrides[k] for k in ("lang", "language", "locale") if k in overrides), None)
     context = ReadContext(
         source=source,
         markers=load_markers(readers_config),
         default_tz=default_tz,
-        language_hint=language_hint,
+        # The editor's language settles what detection would only guess.
+        language_hint=lang if isinstance(lang, str) else language_hint,
     )
     article = _READERS[sniff_format(path.suffix, text)](text, context)
+    if overrides:
+        from syndicate.readers.frontmatter import apply_front_matter
+
+        article = apply_front_matter(article, overrides, default_tz)
     if article.language == UNDETERMINED:
         # Too little text to tell and no hint: leave it open so the pipeline's fallback (the
         # site's language) applies, rather than publishing "und".
         article = article.with_(language=None)
     return article
+
+
+def sidecar_path(article_path: Path) -> Path | None:
+    """The article's editor sidecar, if there is one: `story.txt.meta.toml`, else
+    `story.meta.toml` (see readers/sidecar.py)."""
+    path = Path(article_path)
+    names = [path.name + SIDECAR_SUFFIX]
+    if path.suffix:
+        names.append(path.stem + SIDECAR_SUFFIX)
+    for name in names:
+        candidate = path.with_name(name)
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _read_sidecar(path: Path, default_tz: tzinfo) -> dict:
+    from syndicate.readers.sidecar import read_sidecar
+
+    return read_sidecar(path, default_tz)
 
 
 def sniff_format(suffix: str, text: str) -> str:

@@ -203,7 +203,49 @@ def extract(markup: str) -> tuple[Any, dict[str, str]]:
         },
         **EXTRACTION_OPTIONS,
     )
+    if document is not None and document.body is not None:
+        # trafilatura prunes the tree it is given: the second pass needs a fresh one.
+        core = trafilatura.bare_extraction(
+            load_html(markup), **{**EXTRACTION_OPTIONS, "favor_precision": True}
+        )
+        if core is not None and core.body is not None:
+            _trim_to_core(document.body, core.body)
     return document, facts
+
+
+# How much of the text the precision pass must keep for its edges to be trusted. Below this
+# it did not find a smaller version of the same article but a fragment of it (or something
+# else); measured on the shared corpus: 0.65–0.75 is a plateau on both halves of it.
+_CORE_SHARE = 0.7
+_WORDS = re.compile(r"\w+")
+
+
+def _words(text: str) -> str:
+    return " ".join(_WORDS.findall(text))
+
+
+def _trim_to_core(body: Any, core: Any) -> None:
+    """Drop what the default extraction kept *around* the article's core.
+
+    The default settings find the whole article but often keep furniture before and after it
+    ("Order Reprints", a newsletter box, a list of related stories); trafilatura's precision
+    mode drops that furniture but also loses real paragraphs. So the default extraction is
+    kept, cut to the span between the first and the last of its blocks that the precision
+    pass kept too: everything inside the span stays, so no paragraph of the story is lost.
+    Measured on the shared corpus (bench/html_extraction.py): precision 0.958 → 0.970 at the
+    same recall.
+    """
+    core_words = _words(" ".join(core.itertext()))
+    body_words = _words(" ".join(body.itertext()))
+    if len(core_words) < _CORE_SHARE * len(body_words):
+        return
+    elements = list(body)
+    kept = [bool(w) and w in core_words for w in (_words(_text(e)) for e in elements)]
+    if True not in kept:
+        return
+    first, last = kept.index(True), len(kept) - 1 - kept[::-1].index(True)
+    for element in elements[:first] + elements[last + 1 :]:
+        body.remove(element)
 
 
 def _tags(raw: list[str] | None) -> tuple[str, ...]:
@@ -235,6 +277,18 @@ def _drop_furniture(
     return blocks, related
 
 
+def _is_standfirst(pairs: list[tuple[Block, str | None]]) -> bool:
+    """A sentence-long heading right above the first paragraph is the standfirst (the dek
+    under the headline), not the story's first section; the benchmark's article bodies leave
+    it out (measured: +0.007 F1 on each half of the shared corpus)."""
+    return (
+        len(pairs) > 1
+        and pairs[0][0].kind == "heading"
+        and pairs[1][0].kind == "paragraph"
+        and len(pairs[0][0].text.split()) >= 6
+    )
+
+
 def read_html(text: str, context: ReadContext) -> Article:
     document, facts = extract(text)
     if document is None or document.body is None:
@@ -244,7 +298,10 @@ def read_html(text: str, context: ReadContext) -> Article:
         (Block(b.kind, clean_field(b.text), b.marker), link)
         for b, link in _blocks_from_body(document.body, title)
     ]
-    blocks, related = _drop_furniture([p for p in pairs if p[0].text], context.markers)
+    pairs = [p for p in pairs if p[0].text]
+    if _is_standfirst(pairs):
+        pairs = pairs[1:]
+    blocks, related = _drop_furniture(pairs, context.markers)
     blocks, top = take_top_meta(blocks, context.markers.byline, context.default_tz)
     blocks, location = take_dateline(blocks)
     if not title and blocks:

@@ -139,6 +139,12 @@ def _describe(part: _Part) -> None:
                 part.blocks.append(Block("paragraph", text))
 
 
+def _lead_text(block: Block) -> str:
+    """A paragraph's text; a one-item list "3. März 2025" (a German date line that Markdown
+    reads as a list starting at 3) as written, for read_top_meta to take or leave."""
+    return f"{block.marker} {block.text}" if block.kind == "item" else block.text
+
+
 def _is_furniture(part: _Part, markers: Markers, related: list[RelatedLink]) -> bool:
     """'**Baca juga:** [Headline](url)' → a related link; 'Sumber: Reuters' → dropped."""
     if len(part.blocks) != 1 or part.blocks[0].kind != "paragraph":
@@ -233,7 +239,7 @@ def read_markdown(text: str, context: ReadContext) -> Article:
     lead = 0
     while lead < min(len(kept), 4) and len(kept[lead].blocks) == 1 and not kept[lead].heading_level:
         lead += 1
-    texts = [p.blocks[0].text for p in kept[:lead] if p.blocks[0].kind == "paragraph"]
+    texts = [_lead_text(p.blocks[0]) for p in kept[:lead] if p.blocks[0].kind != "heading"]
     taken, top = read_top_meta(texts, context.markers.byline, context.default_tz)
     kept = kept[taken:]
     author = top.author

@@ -51,12 +51,34 @@ def _builtin() -> dict[str, dict[str, list[str]]]:
     return tomllib.loads(raw)
 
 
+def reader_languages() -> tuple[str, ...]:
+    """The languages the readers know: the tables of data/readers.toml, in file order."""
+    return tuple(_builtin())
+
+
+@lru_cache(maxsize=1)
+def date_words() -> tuple[frozenset[str], tuple[str, ...]]:
+    """(words that may stand around a date on a date line, labels that say it is an update),
+    casefolded, from every language's `date_words` and `updated` lists."""
+    words: set[str] = set()
+    updated: list[str] = []
+    for per_language in _builtin().values():
+        for phrase in per_language.get("date_words", []) + per_language.get("updated", []):
+            words.update(_WORD.findall(phrase.casefold()))
+        updated.extend(u.casefold() for u in per_language.get("updated", []))
+    return frozenset(words), tuple(sorted(set(updated), key=len, reverse=True))
+
+
+_WORD = re.compile(r"[\w'’]+")
+_MARKER_KINDS = ("related", "furniture", "tags", "byline")
+
+
 def load_markers(config: ReadersConfig | None = None) -> Markers:
     """All languages' built-in markers plus the user's extras from `[readers]`."""
-    lists: dict[str, list[str]] = {"related": [], "furniture": [], "tags": [], "byline": []}
+    lists: dict[str, list[str]] = {kind: [] for kind in _MARKER_KINDS}
     for per_language in _builtin().values():
-        for kind, items in per_language.items():
-            lists[kind].extend(items)
+        for kind in _MARKER_KINDS:
+            lists[kind].extend(per_language.get(kind, []))
     if config is not None:
         lists["furniture"].extend(config.furniture)
         lists["byline"].extend(config.byline_prefixes)

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from syndicate.model import Author, Block
-from syndicate.readers.dates import find_date
+from syndicate.readers.dates import find_date, strip_marks, weekday_names
+from syndicate.readers.markers import date_words
 
 _TERMINAL = tuple(".!?…:;,。！？؟۔、，；：")
 _CLOSING_QUOTES = "\"'”’»」』)]"
@@ -93,14 +94,6 @@ _NAME_PARTICLES = frozenset(
     "van von der den de del della di da du la le bin binti al el ibn y and dan & und".split()  # noqa: SIM905
 )
 _NAME_ROLE_SPLIT = re.compile(r"\s*(?:[,|/(]|\s[-–—]\s|\bfor\b|\buntuk\b)\s*")
-_DATE_LABELS = re.compile(
-    r"\b(published|posted|updated|last updated|modified|date|diterbitkan|dipublikasikan|"
-    r"diperbarui|diperbaharui|tanggal|pembaruan|terbit|monday|tuesday|wednesday|thursday|"
-    r"friday|saturday|sunday|senin|selasa|rabu|kamis|jumat|jum'at|sabtu|minggu|ahad|on|pada)\b",
-    re.I,
-)
-_UPDATED_LABEL = re.compile(r"^\s*(updated|last updated|modified|diperbarui|diperbaharui|"
-                            r"pembaruan|更新)", re.I)  # fmt: skip
 # "URL: https://…" in an email-header-style block under the title.
 _URL_LINE = re.compile(r"^(?:url|link|canonical|permalink|tautan)\s*:\s*(https?://\S+)$", re.I)
 _NAME_AND_OUTLET = re.compile(r"^(?P<name>[^,|\-–—]{3,60}?)\s*(?:,|\s[-–—|]\s)\s*(?P<outlet>\S+)$")
@@ -183,19 +176,33 @@ def byline_name(text: str, prefixes: tuple[str, ...]) -> str | None:
     return None
 
 
+_LEFTOVER_WORD = re.compile(r"[\w'’.]+")
+
+
 def _date_line(text: str, default_tz: tzinfo) -> tuple[str, datetime] | None:
-    """'Published: 27 November 2026 10:00 WIB' → ('published', datetime)."""
+    """'Published: 27 November 2026 10:00 WIB', 'Le 3 mars 2025', '2025年3月3日' →
+    ('published' or 'updated', datetime); None when the line is more than a date."""
     if len(text) > 90:
         return None
     found = find_date(text, default_tz)
     if not found:
         return None
-    dt, m = found
-    leftover = _DATE_LABELS.sub("", text[: m.start()] + text[m.end() :])
+    dt, (start, end) = found
+    rest = text[end:].strip()
+    if rest.endswith((".", "!", "?", "。", "！", "？")):
+        return None  # a sentence that mentions a date ("Le gouvernement a annoncé le 3 mars.")
+    labels, updated = date_words()
+    leftover = strip_marks(f"{text[:start]} {text[end:]}").casefold()
+    words = [
+        w
+        for w in _LEFTOVER_WORD.findall(leftover)
+        if w.strip(".") and w.strip(".") not in labels and w.strip(".") not in weekday_names()
+    ]
     # Allow a site name or a short label ("Kompas.com - 26/11/2026, 14:30 WIB").
-    if len(re.sub(r"[^\w.]+", " ", leftover).split()) > 2:
+    if len(words) > 2:
         return None
-    return ("updated" if _UPDATED_LABEL.match(text) else "published", dt)
+    head = strip_marks(text).casefold().lstrip(" *_-–—:|")
+    return ("updated" if head.startswith(updated) else "published", dt)
 
 
 @dataclass

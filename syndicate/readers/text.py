@@ -259,6 +259,11 @@ def _take_top_meta(
     """Bylines and date lines right under the title (see meta.read_top_meta)."""
     leading = []
     for line in lines:
+        if re.fullmatch(r"\d{1,2}\.", line.marker):
+            # "3. März 2025" reads as item 3 of a numbered list; under the title it may be a
+            # German date line, which read_top_meta takes or leaves like any other line.
+            leading.append(f"{line.marker} {line.text}")
+            continue
         if line.marker:
             break
         leading.append(line.text)
