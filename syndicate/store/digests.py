@@ -199,3 +199,75 @@ def count_queued(conn: Database, digest_id: str) -> int:
 
 def count_all_resends(conn: Database) -> int:
     return conn.execute("SELECT COUNT(*) AS n FROM resends").fetchone()["n"]
+
+
+# ---------------------------------------------------------------- the delivery queue
+# Workers (the run itself, `syndicate deliver` processes) claim deliveries in batches with a
+# lease; a worker that dies leaves its claims to expire, and another takes them over. Times
+# here are epoch seconds (REAL), which compare correctly whatever the zone.
+
+
+def claim_deliveries(
+    conn: Database,
+    worker: str,
+    *,
+    limit: int,
+    now: float,
+    lease: float,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> list[Delivery]:
+    """Claim up to `limit` due deliveries (pending, or failed and past their backoff; to an
+    active subscriber; not leased by a live worker) for `worker`, for `lease` seconds."""
+    skip_locked = " FOR UPDATE OF d SKIP LOCKED" if conn.dialect == "postgresql" else ""
+    with transaction(conn):
+        rows = conn.execute(
+            "SELECT d.digest_id, d.email, d.status, d.attempts, d.detail FROM deliveries d"
+            " JOIN subscribers s ON s.email = d.email"
+            " WHERE d.status IN ('pending', 'failed') AND d.attempts < ?"
+            " AND s.status = 'active'"
+            " AND (d.next_attempt IS NULL OR d.next_attempt <= ?)"
+            " AND (d.lease_until IS NULL OR d.lease_until < ?)"
+            " ORDER BY d.digest_id, d.email LIMIT ?" + skip_locked,
+            (max_attempts, now, now, limit),
+        ).fetchall()
+        conn.executemany(
+            "UPDATE deliveries SET claimed_by = ?, lease_until = ?"
+            " WHERE digest_id = ? AND email = ?",
+            [(worker, now + lease, r["digest_id"], r["email"]) for r in rows],
+        )
+    return [
+        Delivery(r["digest_id"], r["email"], r["status"], r["attempts"], r["detail"]) for r in rows
+    ]
+
+
+def still_wanted(conn: Database, digest_id: str, email: str) -> bool:
+    """Right before handing a claimed message over: is it still queued and the subscriber
+    still active? (An unsubscribe commits between claim and send: nothing more goes out.)"""
+    row = conn.execute(
+        "SELECT 1 FROM deliveries d JOIN subscribers s ON s.email = d.email"
+        " WHERE d.digest_id = ? AND d.email = ? AND d.status IN ('pending', 'failed')"
+        " AND s.status = 'active'",
+        (digest_id, email),
+    ).fetchone()
+    return row is not None
+
+
+def finish_delivery(
+    conn: Database,
+    digest_id: str,
+    email: str,
+    *,
+    status: str,
+    now: datetime,
+    detail: str = "",
+    next_attempt: float | None = None,
+) -> None:
+    """Record the outcome of one attempt and release the claim. `status`: sent; failed
+    (temporary: retried after `next_attempt`); dropped (permanent, never retried);
+    in_doubt (the relay may have taken it: held for the operator)."""
+    conn.execute(
+        "UPDATE deliveries SET status = ?, attempts = attempts + 1, at = ?, detail = ?,"
+        " next_attempt = ?, claimed_by = NULL, lease_until = NULL"
+        " WHERE digest_id = ? AND email = ?",
+        (status, iso(now), detail, next_attempt, digest_id, email),
+    )

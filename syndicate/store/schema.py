@@ -43,7 +43,8 @@ CREATE TABLE runs (
     finished  TEXT,
     trigger   TEXT NOT NULL,
     summary   TEXT,                     -- JSON counts
-    details   TEXT                      -- JSON lists the report pointed to (status shows them)
+    details   TEXT,                     -- JSON lists the report pointed to (status shows them)
+    error     TEXT                      -- why it stopped, if it did not finish
 );
 CREATE TABLE digests (
     id       TEXT PRIMARY KEY,
@@ -58,7 +59,10 @@ CREATE TABLE subscribers (
              CHECK (status IN ('active', 'pending', 'unsubscribed', 'bounced', 'complained')),
     language TEXT NOT NULL DEFAULT '',  -- BCP 47; '' = the site's
     added    TEXT NOT NULL,
-    changed  TEXT NOT NULL
+    changed  TEXT NOT NULL,
+    confirm_token   TEXT UNIQUE,        -- double opt-in: secret of the pending confirmation
+    confirm_sent_at REAL,               -- epoch seconds of the last confirmation message
+    soft_bounces    INTEGER NOT NULL DEFAULT 0  -- in a row; reset by a delivery
 );
 CREATE TABLE suppressions (
     hash   TEXT PRIMARY KEY,            -- subscriber_key() of an erased address: never re-added
@@ -73,8 +77,12 @@ CREATE TABLE deliveries (
     attempts  INTEGER NOT NULL DEFAULT 0,
     at        TEXT,
     detail    TEXT NOT NULL DEFAULT '',
+    next_attempt REAL,                  -- epoch seconds: not before (backoff after a failure)
+    claimed_by   TEXT,                  -- the worker sending it now …
+    lease_until  REAL,                  -- … until then (epoch seconds); expired = free again
     PRIMARY KEY (digest_id, email)
 );
+CREATE INDEX deliveries_open ON deliveries (status, next_attempt);
 CREATE TABLE resends (
     id        INTEGER PRIMARY KEY,
     digest_id TEXT NOT NULL REFERENCES digests(id),
@@ -101,6 +109,7 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX articles_file_hash ON articles (file_hash);
         CREATE INDEX articles_digest ON articles (digest_id);
         ALTER TABLE runs ADD COLUMN details TEXT;
+        ALTER TABLE runs ADD COLUMN error TEXT;
         CREATE TABLE subscribers_v2 (
             email    TEXT PRIMARY KEY,
             name     TEXT NOT NULL DEFAULT '',
@@ -110,7 +119,10 @@ MIGRATIONS: list[tuple[int, str]] = [
                                        'complained')),
             language TEXT NOT NULL DEFAULT '',
             added    TEXT NOT NULL,
-            changed  TEXT NOT NULL
+            changed  TEXT NOT NULL,
+            confirm_token   TEXT UNIQUE,
+            confirm_sent_at REAL,
+            soft_bounces    INTEGER NOT NULL DEFAULT 0
         );
         INSERT INTO subscribers_v2 (email, name, token, status, added, changed)
             SELECT email, name, token, status, added, changed FROM subscribers;
@@ -125,12 +137,16 @@ MIGRATIONS: list[tuple[int, str]] = [
             attempts  INTEGER NOT NULL DEFAULT 0,
             at        TEXT,
             detail    TEXT NOT NULL DEFAULT '',
+            next_attempt REAL,
+            claimed_by   TEXT,
+            lease_until  REAL,
             PRIMARY KEY (digest_id, email)
         );
-        INSERT INTO deliveries_v2 SELECT digest_id, email, status, attempts, at, detail
-            FROM deliveries;
+        INSERT INTO deliveries_v2 (digest_id, email, status, attempts, at, detail)
+            SELECT digest_id, email, status, attempts, at, detail FROM deliveries;
         DROP TABLE deliveries;
         ALTER TABLE deliveries_v2 RENAME TO deliveries;
+        CREATE INDEX deliveries_open ON deliveries (status, next_attempt);
         CREATE TABLE resends (
             id        INTEGER PRIMARY KEY,
             digest_id TEXT NOT NULL REFERENCES digests(id),
