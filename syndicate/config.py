@@ -28,6 +28,8 @@ from pydantic import (
 )
 
 DEFAULT_CONFIG_NAME = "config.toml"
+# The example domains (RFC 2606) a fresh config ships with.
+PLACEHOLDER_DOMAINS = frozenset({"example.org", "example.com", "example.net"})
 
 
 class ConfigError(Exception):
@@ -87,6 +89,29 @@ class SiteConfig(_Section):
         if not v.startswith(("http://", "https://")):
             raise ValueError("must be an absolute http(s) URL, e.g. 'https://news.example.org/'")
         return v if v.endswith("/") else v + "/"
+
+    @field_validator("language")
+    @classmethod
+    def _bcp47(cls, v: str) -> str:
+        from babel import Locale, UnknownLocaleError
+
+        from syndicate.language import canonical_tag
+
+        tag = canonical_tag(v)
+        try:
+            if tag is None:
+                raise ValueError
+            Locale.parse(tag, sep="-")  # CLDR knows the language (and region, script)
+        except (ValueError, UnknownLocaleError):
+            raise ValueError(
+                f"{v!r} is not a BCP 47 language tag of a known language, e.g. 'en', 'id', 'pt-BR'"
+            ) from None
+        return tag
+
+    @property
+    def is_placeholder(self) -> bool:
+        """Still the example URL: ids minted now would carry it forever."""
+        return any(self.domain == d or self.domain.endswith("." + d) for d in PLACEHOLDER_DOMAINS)
 
     @field_validator("timezone")
     @classmethod

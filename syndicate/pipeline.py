@@ -219,6 +219,11 @@ def run(
                     " them all, run `syndicate digest skip` before the first digest"
                     " (`syndicate publish` publishes the feeds only)"
                 )
+            if config.site.is_placeholder and (report.new or first_run):
+                report.warnings.append(
+                    f"site.base_url is still the example {config.site.base_url}: feed ids are"
+                    " minted from it and never change; set your site's address in the config"
+                )
             rendered: dict = {}
             _make_digest(conn, config, now, report, digest, rendered)
             if report.digest_id:

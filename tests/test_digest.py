@@ -283,8 +283,8 @@ def test_english_labels_and_date():
 
 
 def test_unknown_language_falls_back_to_english_labels():
-    r = render_digest(make_digest(), make_config("xx"), web_url=WEB_URL)
-    assert 'lang="xx"' in r.html and "Read more" in r.html and "Unsubscribe" in r.text
+    r = render_digest(make_digest(), make_config("sw"), web_url=WEB_URL)
+    assert 'lang="sw"' in r.html and "Read more" in r.html and "Unsubscribe" in r.text
 
 
 def test_partial_language_falls_back_per_key():
