@@ -213,7 +213,7 @@ def run(
                 outputs,
                 changed_ids=[a.id for a in report.new + report.updated],
             )
-            if first_run and len(report.new) >= BACKLOG_HINT and digest != "never":
+            if first_run and len(report.new) >= BACKLOG_HINT:
                 report.warnings.append(
                     f"first run over {len(report.new)} articles: to start without mailing"
                     " them all, run `syndicate digest skip` before the first digest"
