@@ -54,6 +54,12 @@ _FURNITURE = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 _FURNITURE_MAX_WORDS = 20  # furniture is a short line; a long one starting alike is prose
+# Furniture glued to the start of a sentence when a page was flattened to text ("Scroll down
+# for video A slick bunk bed design …").
+_INLINE_FURNITURE = re.compile(
+    r"^(?:scroll\s+(?:down\s+)?(?:for|to)\s+(?:video|continue(?:\s+with\s+content)?|more))\b\s*",
+    re.IGNORECASE,
+)
 
 # A line that ends the article body: what follows is credits, author bio or link lists.
 _END_OF_BODY = re.compile(r"^(?:sumber|source|sources|referensi|references)\s*:?\s*$", re.I)
@@ -303,7 +309,9 @@ def article_sentences(
         parts = [block.text] if block.kind != "paragraph" else split_paragraph(block.text)
         open_quote = False  # a quotation opened by an earlier sentence of this paragraph
         for part in parts:
-            text = strip_dateline(part) if not out else part
+            text = _INLINE_FURNITURE.sub("", strip_dateline(part) if not out else part)
+            if not text:
+                continue
             change = _quote_depth_change(text)
             # Speech: it opens with a quotation, sits inside one, or is mostly the start of one
             # that goes on into the next sentence ("She said: 'We are ready for winter.").
