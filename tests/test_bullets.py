@@ -294,3 +294,17 @@ def test_as_bullet_keeps_sentences_and_takes_whole_clauses_of_long_ones():
     )
     run_on = " ".join(["kata"] * 50) + "."
     assert as_bullet(run_on) is None
+    # Before a quotation a colon ends an attribution, not a point; a later clause leans on the
+    # first (or is a caption glued on by a scraper): neither becomes a bullet.
+    attribution = (
+        "The minister told a crowded press conference in the capital on Monday evening that "
+        "the government would not change course: 'We will pay every pension and every salary "
+        "on time, whatever the lenders decide next week.'"
+    )
+    assert as_bullet(attribution) is None
+    later = (
+        "Flying high: Half of the kite took to the sky last Saturday as thousands of people "
+        "watched from the hills around the city, while organisers counted the pieces that had "
+        "come loose in the wind and the rain."
+    )
+    assert as_bullet(later) is None

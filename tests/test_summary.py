@@ -386,3 +386,14 @@ def test_an_article_made_only_of_instructions_still_gets_a_summary():
         "Download the installer from the project page and run it as an administrator. Restart "
         "the computer when the installer asks for it, then open the app."
     )
+
+
+def test_scroll_down_for_video_glued_to_a_sentence_is_furniture():
+    text = (
+        "A slick bunk bed design has been unveiled by Zodiac, giving cabin crew a bed each on "
+        "long flights. Scroll down for video First class accommodation! The beds fold away "
+        "behind a door on the lower deck when they are not in use."
+    )
+    summary = summarize(text, "en").summary
+    assert "Scroll down" not in summary
+    assert "First class accommodation!" not in summary  # a caption fragment, not a sentence

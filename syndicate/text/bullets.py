@@ -1,6 +1,6 @@
 """Key bullets: what the summary does not say, one point per bullet, never cut before its point.
 
-A bullet is a whole sentence of the article, or a whole independent clause of a long one (the
+A bullet is a whole sentence of the article, or the first independent clause of a long one (the
 part before a ';' or ':'), or one of the article's own list items; it is never shortened with
 an ellipsis, because the clause a cut drops is often the one that carries the point ("Beijing
 backs Moscow's 'legitimate security interests'…" loses "which match its policy on Taiwan").
@@ -35,21 +35,24 @@ BULLET_WORDS = 35  # a longer sentence is not a bullet, though one of its clause
 _MIN_WORDS = 5  # shorter sentences are asides ("But maybe that's about to change.")
 _LABEL_WORDS = 8  # a longer heading is not repeated in front of its bullet
 _LONG_ARTICLE = 20  # sentences; a longer article gets up to five bullets, a shorter one three
-# Independent clauses: what a ';' or ':' separates (a comma or dash separates dependent ones).
-_CLAUSE_SEPARATOR = re.compile(r"\s*[;:；：]\s+|[；：]")
+# The end of a first independent clause: a ';' or ':' (a comma or dash ends dependent ones),
+# unless a quotation follows: then what precedes is its attribution ("He said: 'We …").
+_CLAUSE_END = re.compile(r"\s*[;:]\s+(?![\"“‘'«「])|[；：](?![“‘「])")
 
 
 def as_bullet(sentence: str) -> str | None:
-    """The sentence, or its first independent clause that fits; None when neither fits."""
+    """The sentence, or its first independent clause when the sentence is too long and the
+    clause fits; None when neither fits. Only the first clause: a later one leans on it, and in
+    scraped pages it is often a photo caption glued on."""
     if n_words(sentence) <= BULLET_WORDS:
         return sentence
-    for clause in _CLAUSE_SEPARATOR.split(sentence):
-        clause = clause.strip().rstrip(",;:，；：")
-        if _MIN_WORDS + 1 <= n_words(clause) <= BULLET_WORDS:
-            if clause.endswith(TERMINAL):
-                return clause
-            return clause + ("。" if WIDE.search(clause) else ".")
-    return None
+    end = _CLAUSE_END.search(sentence)
+    if not end:
+        return None
+    clause = sentence[: end.start()].rstrip(",;:，；： ")
+    if not _MIN_WORDS + 1 <= n_words(clause) <= BULLET_WORDS:
+        return None
+    return clause + ("。" if WIDE.search(clause) else ".")
 
 
 def point_key_sentences(blocks: list[Block], sents: list[Sentence]) -> dict[int, Sentence]:

@@ -160,7 +160,6 @@ class Block:
 @dataclass(frozen=True)
 class Section:
     heading: str  # "" for the opening part before any heading or point
-    first_block: int
     procedural: bool  # instructions or code: not key points, not summary material
 
 
@@ -214,14 +213,14 @@ def is_point(blocks: list[Block], i: int) -> bool:
 
 def find_sections(blocks: list[Block]) -> tuple[list[Section], list[int]]:
     """The sections, and for every block the index of its section."""
-    sections = [Section("", 0, False)]
+    sections = [Section("", False)]
     of_block: list[int] = []
     for i, b in enumerate(blocks):
         if b.kind == "heading" or is_point(blocks, i):
             heading = b.text.rstrip(":").strip()
             # "To upgrade:" introduces a list (see procedural_blocks), not a whole section.
             procedural = announces_steps(heading) and not b.text.endswith(":")
-            sections.append(Section(heading, i, procedural))
+            sections.append(Section(heading, procedural))
         of_block.append(len(sections) - 1)
     return sections, of_block
 
