@@ -27,6 +27,7 @@ from syndicate.config import Config
 from syndicate.files import BUILTIN_TEMPLATES
 from syndicate.labels import fill, labels_for, plural_label
 from syndicate.model import Article, Digest, article_link
+from syndicate.text import split_sentences
 
 # The templates that ship with syndicate: the fallback for any file missing from the user's
 # templates folder (config.paths.templates), so a user can override one file, not all of them.
@@ -82,6 +83,21 @@ def one_line(s: str, limit: int = 0) -> str:
     if limit and len(s) > limit:
         s = s[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,.;:–—-") + "…"
     return s
+
+
+BIO_CHARS = 200  # the digest shows at most this much of an author's bio; the page shows it all
+
+
+def digest_bio(bio: str, limit: int = BIO_CHARS) -> str:
+    """The bio's first sentence, cut at a word boundary to at most `limit` characters ("…"
+    included): a bio printed whole under every entry crowds out the news."""
+    first = next(iter(split_sentences(" ".join(bio.split()))), "")
+    if len(first) <= limit:
+        return first
+    cut = first[: limit - 1]
+    if not first[limit - 1].isspace() and " " in cut:
+        cut = cut.rsplit(" ", 1)[0]  # drop the word the limit falls in
+    return cut.rstrip(" ,.;:–—-") + "…"
 
 
 def safe_url(url: str | None) -> str:
@@ -315,7 +331,12 @@ def render_digest(digest: Digest, config: Config, *, web_url: str) -> RenderedDi
     lang = config.site.language or "en"
     labels = labels_for(lang, config.path("templates"))
     site = one_line(config.site.title)
-    articles = [_article_view(a, i, lang, config, labels) for i, a in enumerate(digest.articles, 1)]
+    articles = [
+        replace(view, bio=digest_bio(view.bio))
+        for view in (
+            _article_view(a, i, lang, config, labels) for i, a in enumerate(digest.articles, 1)
+        )
+    ]
     lead = articles[0].summary if articles else ""
     placeholder = _placeholder(digest, web_url)
     context = {

@@ -199,6 +199,64 @@ def test_control_characters_and_line_separators_do_not_break_html():
     assert "\u2028" not in r.subject and "\n" not in r.subject
 
 
+# --------------------------------------------------------------------------- author bio
+
+LONG_BIO = (
+    "Sari Wulandari covers energy and mining for the paper from its Jakarta newsroom, with a "
+    "degree in economics from Universitas Gadjah Mada. Before that she spent eight years at a "
+    "wire agency in Singapore, reporting on commodities. She has won two national awards for "
+    "her investigations into coal permits. She lives in Bogor with her family and two cats."
+)
+ONE_LONG_SENTENCE = (
+    "Budi Santoso has reported on Indonesian politics, regional elections, the national budget, "
+    "labour disputes, land conflicts and the courts for more than twenty years across Java, "
+    "Sumatra, Kalimantan and Sulawesi for newspapers, radio and television"
+)
+
+
+def _text_part_bio(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat.split("Tentang penulis. ", 1)[1].split(" Baca selengkapnya", 1)[0].split(" ----")[0]
+
+
+def _html_bio(html: str) -> str:
+    m = re.search(r'<p class="bio"[^>]*>(.*?)</p>', html, re.S)
+    assert m, "no bio paragraph"
+    return " ".join(htmllib.unescape(re.sub(r"<[^>]+>", "", m.group(1))).split())
+
+
+@pytest.mark.parametrize(
+    ("bio", "expected"),
+    [
+        (
+            LONG_BIO,
+            "Sari Wulandari covers energy and mining for the paper from its Jakarta newsroom, "
+            "with a degree in economics from Universitas Gadjah Mada.",
+        ),
+        (
+            ONE_LONG_SENTENCE,
+            "Budi Santoso has reported on Indonesian politics, regional elections, the national "
+            "budget, labour disputes, land conflicts and the courts for more than twenty years "
+            "across Java, Sumatra, Kalimantan…",
+        ),
+    ],
+)
+def test_digest_shows_the_first_sentence_of_the_bio_at_most_200_characters(bio, expected):
+    a = make_article(author=Author("Sari Wulandari", bio=bio))
+    r = render_digest(make_digest(a), make_config(), web_url=WEB_URL)
+    for html in (r.html, r.web_html):
+        shown = _html_bio(html)
+        assert shown == f"Tentang penulis. {expected}"
+    assert _text_part_bio(r.text) == expected
+    assert len(expected) <= 200
+    # a word boundary: what is shown (before an ellipsis) is a prefix of the bio ending a word
+    kept = expected.removesuffix("…")
+    assert bio.startswith(kept) and bio[len(kept) : len(kept) + 1] in ("", " ", ",")
+    # the article's own page keeps the whole bio
+    page = render_article_page(a, make_config())
+    assert htmllib.escape(bio, quote=False) in " ".join(page.split())
+
+
 # --------------------------------------------------------------------------- text part
 
 

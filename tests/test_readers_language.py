@@ -108,7 +108,4 @@ def test_one_language_detector():
     for path in others:
         source = path.read_text(encoding="utf-8")
         assert "langid" not in source or "py3langid can" in source, path
-        # text.py's stop-word guesser is being folded into language.py on the summarizer
-        # branch; everything else must import detect_language from syndicate.language.
-        if path.name != "text.py" or path.parent.name == "readers":
-            assert "def detect_language" not in source, path
+        assert "def detect_language" not in source, path
