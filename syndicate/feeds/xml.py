@@ -151,13 +151,16 @@ def render_atom(page: Page, config: Config) -> bytes:
     by_id = {e.id: e for e in page.entries}
     for node in root.iter(f"{{{ATOM_NS}}}entry"):
         _fix_atom_entry(node, by_id[node.findtext(f"{{{ATOM_NS}}}id")])
-    for entry in tombstones:
-        # RFC 6721: ref = the entry's id, when = the retraction; no reason and no title, which
-        # may be exactly what had to come down.
-        root.append(
-            etree.Element(
-                f"{{{AT_NS}}}deleted-entry", ref=entry.id, when=entry.updated.isoformat()
-            )
+    # RFC 4287's schema allows extension elements among the feed's metadata only, before the
+    # first entry (RFC 6721's own examples put tombstones last, which the schema rejects).
+    first = root.find(f"{{{ATOM_NS}}}entry")
+    at = root.index(first) if first is not None else len(root)
+    for offset, entry in enumerate(tombstones):
+        # ref = the entry's id, when = the retraction; no reason and no title, which may be
+        # exactly what had to come down.
+        when = entry.updated.isoformat().replace("+00:00", "Z")
+        root.insert(
+            at + offset, etree.Element(f"{{{AT_NS}}}deleted-entry", ref=entry.id, when=when)
         )
     return _serialize(root)
 

@@ -67,7 +67,7 @@ def add_subscriber(
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (email, name, secrets.token_urlsafe(24), status, language, iso(now), iso(now)),
             )
-            return "added"
+            return "added" if status == "active" else f"added as {status}"
         current = row["status"]
         if status == "unsubscribed":  # leaving always wins, whoever says so
             if current in ("active", "pending"):
