@@ -164,7 +164,10 @@ def test_health_is_public_and_says_nothing_personal(config: Config):
 
 
 def test_request_limits(config: Config, monkeypatch):
+    from syndicate.web import views
+
     monkeypatch.setattr(web_server, "HEAD_TIMEOUT", 0.5)
+    monkeypatch.setattr(views, "BODY_TIMEOUT", 0.5)
     with running(config) as web:
         big = b"{" + b" " * 20000 + b"}"
         assert raw(web.port, "POST", "/api/runs", {}, big)[0] == 413
@@ -172,14 +175,22 @@ def test_request_limits(config: Config, monkeypatch):
         with socket.create_connection(("127.0.0.1", web.port), timeout=5) as s:
             s.sendall(b"POST /api/runs HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n")
             assert s.recv(1024).startswith(b"HTTP/1.1 400")
+        # A body that never comes: 408, and the connection is free again.
+        with socket.create_connection(("127.0.0.1", web.port), timeout=5) as s:
+            s.sendall(b"POST /api/runs HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{")
+            assert s.recv(1024).startswith(b"HTTP/1.1 408")
         # A head that never ends is cut off.
         with socket.create_connection(("127.0.0.1", web.port), timeout=5) as s:
             s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
             started = time.monotonic()
             assert s.recv(1024) == b""  # closed by the server
             assert time.monotonic() - started < 4
-        # Keep-alive: two requests on one connection.
+        # Keep-alive: two requests on one connection, with Nagle off on the server's side
+        # (else each response after the first waits for the client's delayed ACK).
         with httpx.Client(base_url=web.base) as client:
             assert client.get("/health").status_code == 200
+            [protocol] = web.server.server_state.connections
+            sock = protocol.transport.get_extra_info("socket")
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
             assert client.get("/health").status_code == 200
         assert raw(web.port, "GET", "/health")[0] == 200  # still serving

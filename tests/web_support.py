@@ -22,6 +22,7 @@ class Running:
     port: int
     config: Config
     service: Service
+    server: object  # the uvicorn.Server
 
 
 def with_base_url(config: Config, base: str) -> Config:
@@ -50,7 +51,7 @@ def running(config: Config, *, site_here: bool = True) -> Iterator[Running]:
         assert time.monotonic() < deadline, "server did not start"
         time.sleep(0.01)
     try:
-        yield Running(base, port, config, service)
+        yield Running(base, port, config, service, server)
     finally:
         server.should_exit = True
         thread.join(10)
