@@ -12,6 +12,8 @@ before each recipient (pipeline.run's `should_stop`), so it finishes the current
 and ends; the rest stays queued and the resumer sends it on the next start. A scheduled job
 still waiting for the lock gives up at once.
 
+At start, a `publish` run (never a digest) brings the site's pages up to date at once.
+
 The resumer (every `server.resume_seconds`, and at start): forgets expired subscribe
 requests, then, if deliveries are due (store.due_deliveries: pending, or failed and past
 their backoff), checks that the SMTP relay answers before trying: an outage then costs no
@@ -276,7 +278,7 @@ class Service:
         try:
             report = pipeline.deliver_pending(config, should_stop=self.stopping.is_set)
         except pipeline.RunInProgress:
-            log.info("%d deliveries waiting: a run is going and delivers them", due)
+            log.info("%d deliveries waiting; a run is going: next look after it", due)
             return
         if report is not None:
             log.info("resumed deliveries: sent %d, failed %d", report.sent, len(report.failed))
@@ -327,6 +329,16 @@ def build_scheduler(config: Config, service: Service):
             name=f"syndicate {job_id}",
             replace_existing=True,
         )
+    # Once at start too: the site's pages exist (or catch up with new templates or config)
+    # without waiting for the first firing. Never a digest: that keeps its cadence.
+    scheduler.add_job(
+        partial(service._tracked, service.scheduled_run, "publish"),
+        "date",
+        run_date=datetime.now(config.site.tz),
+        id="publish-at-start",
+        name="syndicate publish at start",
+        replace_existing=True,
+    )
     scheduler.add_job(
         partial(service._tracked, service.resume),
         IntervalTrigger(seconds=config.server.resume_seconds, timezone=config.site.tz),
