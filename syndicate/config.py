@@ -270,6 +270,13 @@ class LimitsConfig(_Section):
 class ServerConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
+    # Double opt-in: a confirmation link is valid this long; unconfirmed addresses are then
+    # forgotten.
+    confirm_hours: int = Field(48, ge=1, le=24 * 30)
+    # How often `serve` looks for deliveries left queued (a crash, a relay that was down);
+    # also the wait before retrying a failed delivery, doubled after each failure (max 1 h).
+    resume_seconds: float = Field(60.0, ge=1, le=3600)
+    access_log: bool = True  # one stderr line per HTTP request
 
 
 class Config(_Section):

@@ -17,7 +17,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -188,10 +188,12 @@ def run(
     wait_for_lock: float = 0,
     retry_failed: bool = False,
     dry_run: bool = False,
+    should_stop: Callable[[], bool] | None = None,
 ) -> RunReport:
     """One whole run under the lock. Raises RunInProgress if another run holds it (after
     `wait_for_lock` seconds). A dry run works on a scratch copy of the state, compares
-    outputs instead of writing them and delivers nothing: it reports what a run would do."""
+    outputs instead of writing them and delivers nothing: it reports what a run would do.
+    `should_stop` (the service's SIGTERM) ends deliveries after the current recipient."""
     if digest not in DIGEST_MODES:
         raise ValueError(f"digest must be one of {', '.join(DIGEST_MODES)}, not {digest!r}")
     progress = progress or (lambda _msg: None)
@@ -233,7 +235,64 @@ def run(
             if digest != "never":  # `publish` never touches the outbox
                 from syndicate.delivery import deliver_queued
 
-                deliver_queued(conn, config, now, report, progress, rendered, dry_run=dry_run)
+                deliver_queued(
+                    conn,
+                    config,
+                    now,
+                    report,
+                    progress,
+                    rendered,
+                    dry_run=dry_run,
+                    should_stop=should_stop,
+                )
+                if not dry_run:
+                    store.back_off_failed(conn, now, config.server.resume_seconds)
+            store.finish_run(
+                conn, run_id, datetime.now(config.site.tz), report.counts(), report.details()
+            )
+    return report
+
+
+def run_lock_held(config: Config) -> bool:
+    """Whether a run holds the lock right now (asked without waiting: the service answers
+    409 at once instead of accepting a run that would be refused a moment later)."""
+    lock_path = config.path("state") / "run.lock"
+    try:
+        fd = os.open(lock_path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            return True
+        raise
+    finally:
+        os.close(fd)  # releases the probe's own shared lock
+    return False
+
+
+def deliver_pending(
+    config: Config,
+    *,
+    now: datetime | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> RunReport | None:
+    """Deliver what earlier runs left queued (a crash, a relay that was down) without
+    reading the inbox or making a digest (`publish` never touches the outbox, so a run with
+    digest="never" would not). None when nothing is due. RunInProgress if a run holds the
+    lock: that run delivers the queue itself."""
+    with run_lock(config):
+        now = now or datetime.now(config.site.tz)
+        with open_state(config) as conn:
+            if not store.due_deliveries(conn, now.timestamp()):
+                return None
+            report = RunReport()
+            run_id = store.start_run(conn, "resume", now)
+            from syndicate.delivery import deliver_queued
+
+            deliver_queued(conn, config, now, report, lambda _m: None, {}, should_stop=should_stop)
+            store.back_off_failed(conn, now, config.server.resume_seconds)
             store.finish_run(
                 conn, run_id, datetime.now(config.site.tz), report.counts(), report.details()
             )

@@ -1,5 +1,5 @@
 """Store → files under `paths.feeds`: feeds and archive pages, article pages, digest web
-versions.
+versions, and the front page and lists of articles and digests (pages.py).
 
 Each output is rendered only when what it is rendered from has changed. The inputs of an
 output are summed up in a *render key* (the article's stored data, its retraction, the site
@@ -25,6 +25,7 @@ from syndicate import __version__, store
 from syndicate.config import Config
 from syndicate.files import BUILTIN_TEMPLATES, write_atomic
 from syndicate.model import article_page, capped_digest, digest_page
+from syndicate.pages import publish_site_pages
 from syndicate.report import RunReport
 
 MAIN_FEEDS = ("rss.xml", "atom.xml", "feed.json")
@@ -101,6 +102,7 @@ def publish(
     _publish_feeds(conn, config, report, outputs, fingerprint, keys, rows)
     _publish_article_pages(conn, config, report, outputs, fingerprint, keys, rows, changed)
     _publish_digest_pages(conn, config, report, outputs, fingerprint, keys)
+    publish_site_pages(conn, config, report, outputs, fingerprint, keys, rows)
 
 
 def announce(config: Config, report: RunReport) -> None:

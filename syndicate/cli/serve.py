@@ -1,4 +1,4 @@
-"""`syndicate serve`: the scheduled service plus HTTP."""
+"""`syndicate serve`: the scheduled service plus HTTP (syndicate/web)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,15 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("serve", parents=[common], help="scheduled runs + HTTP until stopped")
+    p = sub.add_parser(
+        "serve",
+        parents=[common],
+        help="the service: scheduled runs, the site over HTTP, subscribe pages, run API",
+    )
     p.set_defaults(func=cmd_serve)
 
 
 def cmd_serve(args: argparse.Namespace, config: Config) -> int:
-    from syndicate.service import serve
+    from syndicate.web import serve
 
     return serve(config)

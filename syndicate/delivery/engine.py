@@ -9,6 +9,7 @@ yields deliveries to active subscribers, and leaving drops their queued deliveri
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from syndicate import store
@@ -42,8 +43,12 @@ def deliver_queued(
     rendered_by_digest: dict[str, RenderedDigest],
     *,
     dry_run: bool = False,
+    should_stop: Callable[[], bool] | None = None,
 ) -> None:
-    """Send every queued delivery: this run's digest and anything an earlier run left."""
+    """Send every queued delivery: this run's digest and anything an earlier run left.
+
+    `should_stop` is asked before each recipient (the service sets it on SIGTERM): what is
+    left stays queued, and the next start resumes it."""
     pending = store.open_deliveries(conn)
     if not pending:
         return
@@ -52,6 +57,9 @@ def deliver_queued(
         return
     transport = make_transport(config.delivery, config.path("outbox"), config.root)
     for n, delivery in enumerate(pending, 1):
+        if should_stop is not None and should_stop():
+            report.warnings.append(f"stopped: {len(pending) - n + 1} deliveries left queued")
+            break
         if len(pending) > 10 and n % 10 == 0:
             progress(f"delivering: {n}/{len(pending)}")
         rendered = rendered_by_digest.get(delivery.digest_id)

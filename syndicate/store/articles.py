@@ -73,9 +73,16 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80] or "article"
 
 
+# articles/index.html is the list of articles (pages.py): no article page may take its name.
+_RESERVED_SLUGS = frozenset({"index"})
+
+
 def _unique_slug(conn: Database, base: str) -> str:
     slug, n = base, 1
-    while conn.execute("SELECT 1 FROM articles WHERE slug = ?", (slug,)).fetchone():
+    while (
+        slug in _RESERVED_SLUGS
+        or conn.execute("SELECT 1 FROM articles WHERE slug = ?", (slug,)).fetchone()
+    ):
         n += 1
         slug = f"{base}-{n}"
     return slug

@@ -1,0 +1,274 @@
+"""Store → the site's own pages, as static files under `paths.feeds`: the front page
+(`index.html`), the list of articles (`articles/index.html`, then `articles/page/2.html` …)
+and the list of digests (`digests/index.html`, `digests/page/2.html` …). Issue #10.
+
+Static files written by a run, not pages the service renders per request: any web server
+can serve the feeds folder as it is, and `syndicate serve` answers them with the same
+ETag/304/gzip handling as the feeds. Only the subscribe form needs the service behind it.
+
+Decisions:
+- Newest first, `PAGE_SIZE` entries a page: page 1 is the folder's `index.html`, so
+  `…/articles/` is the list and links never carry a page number for the common case. The
+  later pages live in a `page/` sub-folder, where no article page can land (article pages
+  are `articles/<slug>.html`; the slug "index" is reserved in the store).
+- Each page has a render key like the article pages (publish.py): the hash of what it shows
+  (ids and data hashes of its entries, its position among the pages) and of the render
+  fingerprint (config, templates, labels, version). A run with nothing new renders nothing;
+  a new article re-renders the pages it shifts, and only those whose entries changed.
+- Retracted articles leave the lists (their page stays, with the notice); skipped ones
+  (`digest skip`) are published articles and stay.
+- Labels come from the one catalog (labels.py) in the site's language; an article in another
+  language carries its own `lang`/`dir`, as in the digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from syndicate import store
+from syndicate.config import Config
+from syndicate.model import digest_page
+
+if TYPE_CHECKING:
+    from syndicate.publish import Outputs
+    from syndicate.report import RunReport
+
+PAGE_SIZE = 50  # entries on one list page
+FRONT_ARTICLES = 10  # newest articles on the front page
+TITLES_PER_DIGEST = 3  # titles shown under each digest in the list of digests
+FRONT_PAGE = "index.html"
+
+
+def list_page(folder: str, number: int) -> str:
+    """File name (relative to the feeds folder) of page `number` (1-based) of a list."""
+    return f"{folder}/index.html" if number == 1 else f"{folder}/page/{number}.html"
+
+
+def list_url(config: Config, folder: str, number: int) -> str:
+    """Its URL: the folder itself for page 1."""
+    base = config.site.base_url
+    return f"{base}{folder}/" if number == 1 else f"{base}{list_page(folder, number)}"
+
+
+def _key(*parts: object) -> str:
+    return hashlib.sha256("\x1f".join(map(str, parts)).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)] or [()]
+
+
+@dataclass(frozen=True)
+class DigestView:
+    """What the list of digests shows of one digest."""
+
+    id: str
+    url: str
+    date: str
+    count: str  # "5 articles", in the site's language
+    titles: tuple[str, ...]
+
+
+# ---------------------------------------------------------------- publishing
+
+
+def publish_site_pages(
+    conn: store.Database,
+    config: Config,
+    report: RunReport,
+    outputs: Outputs,
+    fingerprint: str,
+    keys: dict[str, str],
+    rows: list[store.ArticleRow],
+) -> None:
+    """Bring the front page and the two lists up to date (called by publish.publish)."""
+    live = sorted(
+        (r for r in rows if not r.retracted), key=lambda r: (-r.published.timestamp(), r.id)
+    )
+    digests = store.digests(conn, limit=1_000_000)  # newest first: (id, created, count)
+    members = store.digest_members(conn)
+
+    def write(name: str, key: str, render) -> None:
+        if keys.get(name) == key and outputs.exists(name):
+            return
+        if outputs.write(name, render().encode("utf-8")):
+            report.pages_written.append(name)
+        store.set_render_key(conn, name, key)
+
+    front = live[:FRONT_ARTICLES]
+    write(
+        FRONT_PAGE,
+        _key(fingerprint, "front", len(live) > len(front), bool(digests), *_ids(front)),
+        lambda: render_front_page(conn, config, front, more=len(live) > len(front)),
+    )
+
+    article_chunks = _chunks(live, PAGE_SIZE)
+    for number, chunk in enumerate(article_chunks, 1):
+        write(
+            list_page("articles", number),
+            _key(fingerprint, "articles", number, len(article_chunks), *_ids(chunk)),
+            lambda chunk=chunk, number=number: render_article_list(
+                conn, config, chunk, number, len(article_chunks)
+            ),
+        )
+    _remove_stale_pages(outputs, "articles", len(article_chunks))
+
+    digest_chunks = _chunks(digests, PAGE_SIZE)
+    for number, chunk in enumerate(digest_chunks, 1):
+        shown = [
+            f"{d[0]}|" + ",".join(f"{i}:{h}:{r}" for i, h, r in members.get(d[0], []))
+            for d in chunk
+        ]
+        write(
+            list_page("digests", number),
+            _key(fingerprint, "digests", number, len(digest_chunks), *shown),
+            lambda chunk=chunk, number=number: render_digest_list(
+                conn, config, chunk, number, len(digest_chunks)
+            ),
+        )
+    _remove_stale_pages(outputs, "digests", len(digest_chunks))
+
+
+def _ids(rows: Sequence[store.ArticleRow]) -> list[str]:
+    return [f"{r.id}|{r.data_hash}" for r in rows]
+
+
+def _remove_stale_pages(outputs: Outputs, folder: str, pages: int) -> None:
+    """Pages past the last one (articles were retracted): gone, not left stale."""
+    extra = outputs.root / folder / "page"
+    if not extra.is_dir():
+        return
+    for path in sorted(extra.glob("*.html")):
+        if path.stem.isdigit() and int(path.stem) > pages:
+            outputs.remove(f"{folder}/page/{path.name}")
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def page_context(config: Config, lang: str | None = None) -> dict[str, Any]:
+    """What every site page's template needs: language, labels, site name and URLs, the
+    feeds to announce (`<link rel="alternate">`). The service's pages use it too."""
+    from syndicate.digest import one_line, text_direction
+    from syndicate.labels import fill, labels_for
+
+    lang = lang or config.site.language or "en"
+    site = one_line(config.site.title)
+    base = config.site.base_url
+    labels = labels_for(lang, config.path("templates"))
+    return {
+        "lang": lang,
+        "dir": text_direction(lang),
+        "labels": labels,
+        "subscribe_intro": fill(labels["subscribe_intro"], site=site),
+        "site": site,
+        "description": one_line(config.site.description),
+        "site_url": base,
+        "postal_address": one_line(config.site.postal_address),
+        "subscribe_url": f"{base}subscribe",
+        "feeds": (
+            ("application/rss+xml", f"{site} (RSS)", f"{base}rss.xml"),
+            ("application/atom+xml", f"{site} (Atom)", f"{base}atom.xml"),
+            ("application/feed+json", f"{site} (JSON Feed)", f"{base}feed.json"),
+        ),
+    }
+
+
+def render(config: Config, template: str, **values: Any) -> str:
+    """Render one of the site's page templates (user folder first, then the built-in)."""
+    from syndicate.digest import _template  # one Jinja environment for every page
+
+    return _template(config, template).render({**page_context(config), **values})
+
+
+def _article_views(conn: store.Database, config: Config, rows: Sequence[store.ArticleRow]):
+    # The digest's own view of an article (title, link, byline, date, summary, lang/dir):
+    # the lists show an article exactly as the digest announced it.
+    from syndicate.digest import _article_view
+    from syndicate.labels import labels_for
+
+    lang = config.site.language or "en"
+    labels = labels_for(lang, config.path("templates"))
+    views = []
+    for number, row in enumerate(rows, 1):
+        article = store.get_article(conn, row.id)
+        if article is not None:
+            views.append(_article_view(article, number, lang, config, labels))
+    return views
+
+
+def render_front_page(
+    conn: store.Database, config: Config, rows: Sequence[store.ArticleRow], *, more: bool
+) -> str:
+    return render(
+        config,
+        "index.html.j2",
+        articles=_article_views(conn, config, rows),
+        more=more,
+        canonical=config.site.base_url,
+    )
+
+
+def render_article_list(
+    conn: store.Database,
+    config: Config,
+    rows: Sequence[store.ArticleRow],
+    number: int,
+    pages: int,
+) -> str:
+    return render(
+        config,
+        "articles.html.j2",
+        articles=_article_views(conn, config, rows),
+        **_pagination(config, "articles", number, pages),
+    )
+
+
+def render_digest_list(
+    conn: store.Database,
+    config: Config,
+    digests: Sequence[tuple[str, datetime, int]],
+    number: int,
+    pages: int,
+) -> str:
+    from syndicate.digest import clean_text, format_day, one_line
+    from syndicate.labels import labels_for, plural_label
+
+    lang = config.site.language or "en"
+    labels = labels_for(lang, config.path("templates"))
+    views = []
+    for digest_id, created, _count in digests:
+        found = store.digest_articles(conn, digest_id)
+        articles = found[1] if found else []
+        views.append(
+            DigestView(
+                id=digest_id,
+                url=config.site.base_url + digest_page(digest_id),
+                date=format_day(created, lang, config.site.tz),
+                count=plural_label(labels, "article_count", len(articles), lang),
+                titles=tuple(
+                    one_line(clean_text(a.title), limit=140) for a in articles[:TITLES_PER_DIGEST]
+                ),
+            )
+        )
+    return render(
+        config, "digests.html.j2", digests=views, **_pagination(config, "digests", number, pages)
+    )
+
+
+def _pagination(config: Config, folder: str, number: int, pages: int) -> dict[str, Any]:
+    from syndicate.labels import fill, labels_for
+
+    labels = labels_for(config.site.language, config.path("templates"))
+    return {
+        "page": number,
+        "pages": pages,
+        "page_label": fill(labels["page_of"], page=number, pages=pages),
+        "canonical": list_url(config, folder, number),
+        "newer_url": list_url(config, folder, number - 1) if number > 1 else "",
+        "older_url": list_url(config, folder, number + 1) if number < pages else "",
+    }

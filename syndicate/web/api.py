@@ -1,0 +1,189 @@
+"""The run API: POST /api/runs, GET /api/runs/<id>, GET /api/status (and POST /run, the
+old trigger, kept as a thin alias of POST /api/runs).
+
+Who may call it:
+- a *direct* loopback peer: the TCP peer is 127.0.0.0/8 or ::1 and the request carries no
+  forwarding header of any kind (Forwarded, X-Forwarded-*, X-Real-IP, Via …, even empty):
+  a reverse proxy on the same host also connects from 127.0.0.1, and what it relays is
+  not local. uvicorn's own proxy-header rewriting is off (server.py), so the peer is real;
+- or anyone with `Authorization: Bearer $SYNDICATE_TRIGGER_TOKEN` (compared in constant
+  time, on hashes so not even the length leaks). A wrong token is refused even locally.
+- Never a browser page from another origin: a request whose `Origin` is not the service's
+  own or the site's, or whose `Sec-Fetch-Site` says cross-site, is 403 before anything
+  else (any web page open on the host could otherwise POST to 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import os
+from datetime import datetime
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from syndicate import pipeline, store
+from syndicate.config import Config
+from syndicate.web.jobs import Busy, Service
+from syndicate.web.views import read_body, security_headers, site_origin
+
+FORWARDING_HEADERS = frozenset(
+    {
+        "forwarded",
+        "x-real-ip",
+        "x-client-ip",
+        "x-cluster-client-ip",
+        "x-originating-ip",
+        "true-client-ip",
+        "cf-connecting-ip",
+        "fastly-client-ip",
+        "client-ip",
+        "via",
+    }
+)
+TOKEN_ENV = "SYNDICATE_TRIGGER_TOKEN"
+
+
+def _json(status: int, data: dict, config: Config, **headers: str) -> JSONResponse:
+    return JSONResponse(
+        data,
+        status_code=status,
+        headers={**security_headers(config, html=False), "Cache-Control": "no-store", **headers},
+    )
+
+
+def is_direct_local(request: Request) -> bool:
+    client = request.scope.get("client")
+    if not client:
+        return False
+    try:
+        ip = ipaddress.ip_address(client[0])
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    if not (ip.is_loopback or (mapped is not None and mapped.is_loopback)):
+        return False
+    for raw_name, _ in request.scope["headers"]:
+        name = raw_name.decode("latin-1").lower()
+        if name in FORWARDING_HEADERS or name.startswith("x-forwarded-"):
+            return False
+    return True
+
+
+def _same_origin(origin: str, request: Request, config: Config) -> bool:
+    own = {site_origin(config).lower()}
+    host = request.headers.get("host")
+    if host:
+        own.add(f"{request.url.scheme}://{host}".lower())
+    return origin.strip().lower() in own
+
+
+def refusal(request: Request, config: Config) -> Response | None:
+    """None if the request may use the API, else the response that refuses it."""
+    origin = request.headers.get("origin")
+    fetch_site = request.headers.get("sec-fetch-site", "").lower()
+    if (origin is not None and not _same_origin(origin, request, config)) or (
+        origin is None and fetch_site in ("cross-site", "same-site")
+    ):
+        return _json(403, {"error": "requests from other web pages are refused"}, config)
+    given = request.headers.get("authorization")
+    token = os.environ.get(TOKEN_ENV, "")
+    if given is not None:
+        scheme, _, value = given.strip().partition(" ")
+        if token and scheme.lower() == "bearer":
+            expected = hashlib.sha256(token.encode()).digest()
+            offered = hashlib.sha256(value.strip().encode("utf-8", "replace")).digest()
+            if hmac.compare_digest(offered, expected):
+                return None
+        return _json(
+            401,
+            {"error": "wrong bearer token" if token else f"no ${TOKEN_ENV} is set"},
+            config,
+            **{"WWW-Authenticate": 'Bearer realm="syndicate"'},
+        )
+    if is_direct_local(request):
+        return None
+    return _json(
+        401,
+        {
+            "error": "allowed from this host (not through a proxy), or with"
+            f" 'Authorization: Bearer ${TOKEN_ENV}'"
+        },
+        config,
+        **{"WWW-Authenticate": 'Bearer realm="syndicate"'},
+    )
+
+
+def _start(service: Service, mode: str, request: Request) -> Response:
+    config = service.config
+    if mode not in pipeline.DIGEST_MODES:
+        return _json(400, {"error": "digest must be one of: due, now, never"}, config)
+    try:
+        job = service.start_run(mode)
+    except Busy as exc:
+        return _json(409, {"error": str(exc)}, config)
+    location = f"{request.scope.get('root_path', '')}/api/runs/{job.id}"
+    return _json(202, {**job.as_dict(), "url": location}, config, Location=location)
+
+
+def routes(service: Service) -> list[Route]:
+    config = service.config
+
+    async def create_run(request: Request) -> Response:
+        if (refused := refusal(request, config)) is not None:
+            return refused
+        body = await read_body(request)
+        mode = "due"
+        if body.strip():
+            try:
+                data = json.loads(body)
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                return _json(400, {"error": 'send JSON like {"digest": "due"}'}, config)
+            if not isinstance(data, dict) or set(data) - {"digest"}:
+                only = 'the only field is "digest": due, now or never'
+                return _json(400, {"error": only}, config)
+            mode = data.get("digest", "due")
+            if not isinstance(mode, str):
+                return _json(400, {"error": "digest must be one of: due, now, never"}, config)
+        return _start(service, mode, request)
+
+    async def legacy_run(request: Request) -> Response:
+        if (refused := refusal(request, config)) is not None:
+            return refused
+        await read_body(request)
+        return _start(service, request.query_params.get("digest", "due"), request)
+
+    async def get_run(request: Request) -> Response:
+        if (refused := refusal(request, config)) is not None:
+            return refused
+        found = await run_in_threadpool(service.job, request.path_params["run_id"])
+        if found is None:
+            return _json(404, {"error": "no such run"}, config)
+        return _json(200, found, config)
+
+    async def get_status(request: Request) -> Response:
+        if (refused := refusal(request, config)) is not None:
+            return refused
+        return _json(200, await run_in_threadpool(_status, config), config)
+
+    return [
+        Route("/api/runs", create_run, methods=["POST"]),
+        Route("/api/runs/{run_id}", get_run, methods=["GET"]),
+        Route("/api/status", get_status, methods=["GET"]),
+        Route("/run", legacy_run, methods=["POST"]),
+    ]
+
+
+def _status(config: Config) -> dict:
+    from syndicate.status import status
+
+    conn = store.open_store(config.db_path)
+    try:
+        return status(conn, config, datetime.now(config.site.tz))
+    finally:
+        conn.close()

@@ -1,0 +1,359 @@
+"""The service's background work: scheduled runs (cron), HTTP-triggered runs, and the resumer
+that delivers what a crash or a relay outage left queued. Everything runs through
+`pipeline`; nothing here writes state itself.
+
+APScheduler 3 traps handled here (DESIGN.md): explicit job ids with replace_existing (no
+duplicates on restart), coalesce + max_instances=1, a misfire grace of 15 minutes instead
+of 1 s, a memory job store (a persistent one shared by two processes would double-send), and
+crontab day-of-week numbers translated to names (cadence.cron_trigger).
+
+Stopping: `stopping` is set on SIGTERM. A run in progress (scheduled or HTTP) is asked
+before each recipient (pipeline.run's `should_stop`), so it finishes the current one, commits
+and ends; the rest stays queued and the resumer sends it on the next start. A scheduled job
+still waiting for the lock gives up at once.
+
+At start, a `publish` run (never a digest) brings the site's pages up to date at once.
+
+The resumer (every `server.resume_seconds`, and at start): forgets expired subscribe
+requests, then, if deliveries are due (store.due_deliveries: pending, or failed and past
+their backoff), checks that the SMTP relay answers before trying: an outage then costs no
+delivery attempts (each counts toward store.MAX_ATTEMPTS), and the queue goes out within one
+interval of the relay coming back.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from syndicate import pipeline, store
+from syndicate.config import Config, DeliveryConfig
+
+log = logging.getLogger("syndicate.service")
+
+# A scheduled job that finds another run going waits this long for the lock (publish and
+# digest often fire in the same minute: the digest must not be skipped for a day).
+SCHEDULED_LOCK_WAIT = 600.0
+KEEP_JOBS = 100  # HTTP-triggered runs remembered for GET /api/runs/<id>
+
+
+class Busy(Exception):
+    """A run is going (in this process or another): the API answers 409."""
+
+
+@dataclass
+class Job:
+    """One HTTP-triggered run, as GET /api/runs/<id> shows it."""
+
+    id: str
+    digest: str
+    started: str
+    state: str = "running"  # running → finished | failed | refused
+    finished: str | None = None
+    counts: dict[str, Any] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "state": self.state,
+            "digest": self.digest,
+            "started": self.started,
+            "finished": self.finished,
+            "counts": self.counts,
+            "errors": self.errors,
+            "warnings": self.warnings,
+        }
+
+
+def describe_failure(exc: BaseException) -> str:
+    """One line for the log and the API; a traceback only for what is a bug."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    known = (OSError, store.StateError, pipeline.RunInProgress)
+    from syndicate.config import ConfigError
+
+    if not isinstance(exc, (*known, ConfigError)) and type(exc).__module__ != "jinja2.exceptions":
+        log.exception("unexpected error (a bug; please report it)")
+    return text
+
+
+class Service:
+    """The background half of `syndicate serve`."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._jobs: OrderedDict[str, Job] = OrderedDict()
+        self._active: Job | None = None
+        self._threads: set[threading.Thread] = set()
+        from syndicate.web.confirmation import ConfirmationSender
+
+        self.confirmations = ConfirmationSender(config)
+        self.scheduler = build_scheduler(config, self)
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        self.scheduler.start()
+        for job in self.scheduler.get_jobs():
+            if job.id in ("publish", "digest"):
+                log.info("%s job: next at %s", job.id, f"{job.next_run_time:%Y-%m-%d %H:%M %Z}")
+
+    def stop(self, deadline: float) -> bool:
+        """Let work in progress finish its current step; True if all of it ended by
+        `deadline` (time.monotonic())."""
+        self.stopping.set()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self.confirmations.close(max(0.1, deadline - time.monotonic()))
+        for thread in list(self._threads):
+            thread.join(max(0.0, deadline - time.monotonic()))
+        left = [t.name for t in self._threads if t.is_alive()]
+        if left:
+            log.warning("still busy after the grace period: %s", ", ".join(left))
+        return not left
+
+    def _tracked(self, fn, *args: Any) -> None:
+        me = threading.current_thread()
+        with self._lock:
+            self._threads.add(me)
+        try:
+            fn(*args)
+        finally:
+            with self._lock:
+                self._threads.discard(me)
+
+    # ------------------------------------------------------------ HTTP-triggered runs
+
+    def start_run(self, digest: str) -> Job:
+        """Start a run in the background at once; Busy if one is going."""
+        with self._lock:
+            if self._active is not None:
+                raise Busy(f"run {self._active.id} is going; try again when it ends")
+            if self.stopping.is_set():
+                raise Busy("the service is stopping")
+            if pipeline.run_lock_held(self.config):
+                raise Busy("another syndicate run holds the lock; try again when it ends")
+            job = Job(id=secrets.token_hex(6), digest=digest, started=_now(self.config))
+            self._active = job
+            self._jobs[job.id] = job
+            while len(self._jobs) > KEEP_JOBS:
+                self._jobs.popitem(last=False)
+        thread = threading.Thread(
+            target=self._tracked, args=(self._run, job), name=f"run-{job.id}", daemon=True
+        )
+        with self._lock:
+            self._threads.add(thread)
+        thread.start()
+        return job
+
+    def _run(self, job: Job) -> None:
+        log.info("run %s started (digest %s)", job.id, job.digest)
+        try:
+            report = pipeline.run(
+                self.config,
+                digest=job.digest,  # type: ignore[arg-type]
+                trigger=f"http:{job.id}",
+                should_stop=self.stopping.is_set,
+            )
+        except pipeline.RunInProgress as exc:
+            job.state, job.errors = "refused", [str(exc)]
+        except Exception as exc:
+            job.state, job.errors = "failed", [describe_failure(exc)]
+        else:
+            job.state = "finished"
+            job.counts = report.counts()
+            job.errors = [*report.failed, *(f"{r.source}: {r.reason}" for r in report.rejected)]
+            job.warnings = list(report.warnings)
+        finally:
+            job.finished = _now(self.config)
+            with self._lock:
+                if self._active is job:
+                    self._active = None
+        log.info("run %s %s: %s", job.id, job.state, _summary(job.counts) or "; ".join(job.errors))
+
+    def job(self, job_id: str) -> dict[str, Any] | None:
+        """An HTTP-triggered run by id: from memory, else from the runs table (it outlives
+        a restart, with what the table keeps)."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is not None:
+            return job.as_dict()
+        if not self.config.db_path.exists():
+            return None
+        conn = store.open_store(self.config.db_path)
+        try:
+            runs = store.recent_runs(conn, limit=500)
+        finally:
+            conn.close()
+        for run in runs:
+            if run["trigger"] == f"http:{job_id}":
+                details = run.get("details") or {}
+                return {
+                    "id": job_id,
+                    "state": "finished" if run["finished"] else "interrupted",
+                    "digest": None,
+                    "started": run["started"],
+                    "finished": run["finished"],
+                    "counts": run["summary"] or {},
+                    "errors": details.get("failed", []) + details.get("rejected", []),
+                    "warnings": details.get("warnings", []),
+                }
+        return None
+
+    # ------------------------------------------------------------ scheduled work
+
+    def scheduled_run(self, job: str) -> None:
+        """The `publish` job never makes a digest; the `digest` job makes one when it is due
+        by the cadence rule, so a restart or a repeated firing never makes two."""
+        deadline = time.monotonic() + SCHEDULED_LOCK_WAIT
+        while not self.stopping.is_set():
+            try:
+                report = pipeline.run(
+                    self.config,
+                    trigger=f"schedule:{job}",
+                    digest="due" if job == "digest" else "never",
+                    should_stop=self.stopping.is_set,
+                )
+            except pipeline.RunInProgress as exc:
+                if time.monotonic() >= deadline:
+                    log.warning("scheduled %s skipped: %s", job, exc)
+                    return
+                self.stopping.wait(1.0)
+                continue
+            except Exception as exc:
+                log.error("scheduled %s failed: %s", job, describe_failure(exc))
+                return
+            log.info("scheduled %s: %s", job, _summary(report.counts()) or "nothing to do")
+            for rejection in report.rejected:
+                log.warning("rejected %s: %s", rejection.source, rejection.reason)
+            for failure in report.failed:
+                log.warning("delivery failed (stays queued): %s", failure)
+            return
+
+    def resume(self) -> None:
+        if self.stopping.is_set() or not self.config.db_path.exists():
+            return
+        try:
+            self._resume()
+        except Exception as exc:
+            log.error("resuming deliveries failed: %s", describe_failure(exc))
+
+    def _resume(self) -> None:
+        config = self.config
+        now = time.time()
+        conn = store.open_store(config.db_path)
+        try:
+            forgotten = store.purge_unconfirmed(
+                conn, before=now - config.server.confirm_hours * 3600
+            )
+            due = store.due_deliveries(conn, now)
+        finally:
+            conn.close()
+        if forgotten:
+            log.info("forgot %d unconfirmed subscribe request(s)", forgotten)
+        if not due:
+            return
+        if config.delivery.method == "smtp":
+            why = relay_unreachable(config.delivery, config)
+            if why:
+                log.warning(
+                    "%d deliveries waiting: relay %s:%d does not answer (%s); next look in %gs",
+                    due,
+                    config.delivery.smtp_host,
+                    config.delivery.smtp_port,
+                    why,
+                    config.server.resume_seconds,
+                )
+                return
+        try:
+            report = pipeline.deliver_pending(config, should_stop=self.stopping.is_set)
+        except pipeline.RunInProgress:
+            log.info("%d deliveries waiting; a run is going: next look after it", due)
+            return
+        if report is not None:
+            log.info("resumed deliveries: sent %d, failed %d", report.sent, len(report.failed))
+            for failure in report.failed:
+                log.warning("delivery failed (retried later): %s", failure)
+
+
+def relay_unreachable(settings: DeliveryConfig, config: Config) -> str | None:
+    """Why the SMTP relay cannot take mail right now (no answer, or no 220 greeting), or
+    None. A connection and a NOOP: no delivery attempt is spent finding out."""
+    import smtplib
+    import ssl
+
+    timeout = min(settings.smtp_timeout, 10.0)
+    try:
+        if settings.smtp_security == "tls":
+            cafile = settings.smtp_cafile
+            if cafile and not cafile.is_absolute():
+                cafile = config.root / cafile
+            context = ssl.create_default_context(cafile=str(cafile) if cafile else None)
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                settings.smtp_host, settings.smtp_port, timeout=timeout, context=context
+            )
+        else:
+            client = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=timeout)
+        with client:
+            code, _ = client.noop()
+    except (OSError, smtplib.SMTPException) as exc:
+        return " ".join(str(exc).split()) or type(exc).__name__
+    return None if code == 250 else f"NOOP answered {code}"
+
+
+def build_scheduler(config: Config, service: Service):
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    from syndicate.cadence import cron_trigger
+
+    scheduler = BackgroundScheduler(
+        timezone=config.site.tz,
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 900},
+    )
+    for job_id, expr in (("publish", config.schedule.publish), ("digest", config.schedule.digest)):
+        scheduler.add_job(
+            partial(service._tracked, service.scheduled_run, job_id),
+            cron_trigger(expr, config.site.tz),
+            id=job_id,
+            name=f"syndicate {job_id}",
+            replace_existing=True,
+        )
+    # Once at start too: the site's pages exist (or catch up with new templates or config)
+    # without waiting for the first firing. Never a digest: that keeps its cadence.
+    scheduler.add_job(
+        partial(service._tracked, service.scheduled_run, "publish"),
+        "date",
+        run_date=datetime.now(config.site.tz),
+        id="publish-at-start",
+        name="syndicate publish at start",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        partial(service._tracked, service.resume),
+        IntervalTrigger(seconds=config.server.resume_seconds, timezone=config.site.tz),
+        id="resume",
+        name="syndicate resume deliveries",
+        replace_existing=True,
+        next_run_time=datetime.now(config.site.tz),  # at start too: what a crash left
+        misfire_grace_time=max(1, int(config.server.resume_seconds)),
+    )
+    return scheduler
+
+
+def _now(config: Config) -> str:
+    return datetime.now(config.site.tz).isoformat(timespec="seconds")
+
+
+def _summary(counts: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in counts.items() if v)

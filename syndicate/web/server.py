@@ -1,0 +1,205 @@
+"""`syndicate serve`: uvicorn (HTTP/1.1, keep-alive) around the app, the scheduler beside it,
+logging, and the way it stops.
+
+uvicorn settings and why:
+- `proxy_headers=False`: uvicorn would otherwise replace the peer address with whatever
+  X-Forwarded-For says when the peer is 127.0.0.1; the API's "local" rule needs the real peer.
+- A time limit for the request head (HEAD_TIMEOUT): uvicorn has none, so a client sending
+  its headers one byte a minute would hold a connection for ever (slowloris). The h11
+  protocol class is subclassed for that alone. Bodies have their own limit (views.py), the
+  head's size is h11's limit (16 KiB), idle keep-alive connections close after 5 s.
+- `limit_concurrency`: past it, uvicorn answers 503 instead of queueing without bound.
+- Signals are ours, not uvicorn's: uvicorn re-raises a captured SIGTERM after its shutdown,
+  so the process would die of it (status 143); here SIGTERM sets the service's stop flag
+  (runs end after the current recipient), stops uvicorn gracefully, waits for the runs, and
+  exits 0 — within STOP_GRACE seconds in all.
+Logging: one line per event on stderr, with time and level (uvicorn's access and error
+logs included, through the root logger); newlines inside a message are escaped so that a
+multi-line error still is one line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import signal
+import socket
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import h11
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from syndicate.config import Config
+from syndicate.web.jobs import Service
+
+log = logging.getLogger("syndicate.service")
+
+HEAD_TIMEOUT = 10.0  # seconds for a request line and headers to arrive
+KEEP_ALIVE = 5  # seconds an idle keep-alive connection stays open
+CONCURRENCY = 512  # connections + tasks before uvicorn answers 503
+STOP_GRACE = 9.0  # seconds from SIGTERM to exit, all included (systemd waits 90 s)
+
+
+class HeadTimeoutH11(H11Protocol):
+    """uvicorn's h11 protocol plus a deadline for each request's head, and TCP_NODELAY.
+
+    TCP_NODELAY: asyncio sets it only on sockets whose `proto` is IPPROTO_TCP, and a socket
+    made by socket.create_server() has proto 0, so without this every response after the
+    first on a keep-alive connection waited ~40 ms (Nagle against the client's delayed ACK:
+    headers and body go out as two writes). Measured with bench/serve_http.py.
+    """
+
+    _head_timer: Any = None
+
+    def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().connection_made(transport)
+        self._arm_head_timer()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._arm_head_timer()  # the next request on this connection gets its own deadline
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+        super().connection_lost(exc)
+
+    def _arm_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+        self._head_timer = self.loop.call_later(HEAD_TIMEOUT, self._head_timed_out)
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        # IDLE: no complete request head yet (h11 moves on only once it has all of it).
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.transport.close()
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield  # serve() installs the handlers (see the module docstring)
+
+
+class _OneLine(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(record).replace("\r", "").replace("\n", " \\n ")
+
+
+_SECRET_PATH = re.compile(r"^(/(?:confirm|unsubscribe|resubscribe)/)[^/?#]+")
+
+
+class _HideTokens(logging.Filter):
+    """Access log lines name the path: the tokens of confirm and unsubscribe links are
+    secrets (whoever has one can use it), so they never reach the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            path = _SECRET_PATH.sub(r"\1…", args[2])
+            record.args = (*args[:2], path, *args[3:])
+        return True
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        _OneLine("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S%z")
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level)
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, _HideTokens) for f in access.filters):
+        access.addFilter(_HideTokens())
+    # APScheduler logs every firing twice ("Running job", "executed successfully"); the
+    # jobs log what they did themselves.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket (bound before anything starts: a busy port is one clear error)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    family, *_, address = infos[0]
+    sock = socket.create_server(address[:2], family=family, backlog=2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def build_server(config: Config, service: Service) -> uvicorn.Server:
+    """uvicorn around the app, configured as the module docstring says (tests run it in a
+    thread with `server.run(sockets=[listen(...)])`)."""
+    from syndicate.web.app import create_app
+
+    return _Server(
+        uvicorn.Config(
+            create_app(config, service),
+            http=HeadTimeoutH11,
+            lifespan="off",
+            proxy_headers=False,
+            server_header=False,
+            access_log=config.server.access_log,
+            log_config=None,
+            timeout_keep_alive=KEEP_ALIVE,
+            timeout_graceful_shutdown=3,
+            limit_concurrency=CONCURRENCY,
+        )
+    )
+
+
+def serve(config: Config) -> int:
+    from syndicate.cli.common import EXIT_IOERR, CommandError
+    from syndicate.web.jobs import Service
+
+    configure_logging()
+    try:
+        sock = listen(config.server.host, config.server.port)
+    except OSError as exc:
+        raise CommandError(
+            f"cannot listen on {config.server.host}:{config.server.port}: {exc.strerror or exc};"
+            " change [server] host/port in the config",
+            EXIT_IOERR,
+        ) from None
+    service = Service(config)
+    server = build_server(config, service)
+    stop_by: list[float] = []
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        if stop_by:  # a second signal: do not wait any more
+            server.force_exit = True
+            return
+        stop_by.append(time.monotonic() + STOP_GRACE)
+        log.info("%s: finishing the current step, then stopping", signal.Signals(signum).name)
+        service.stopping.set()
+        server.should_exit = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    log.info("serving %s on http://%s:%d/", config.path("feeds"), shown, port)
+    service.start()
+    try:
+        server.run(sockets=[sock])
+    finally:
+        finished = service.stop(stop_by[0] if stop_by else time.monotonic() + STOP_GRACE)
+        sock.close()
+        log.info("stopped")
+        if not finished:
+            # A run still inside its ingest or publish step: leave now rather than be killed
+            # later. Its open transaction rolls back; the next start resumes what is queued.
+            logging.shutdown()
+            os._exit(0)
+    return 0

@@ -1,0 +1,260 @@
+"""Subscribing and leaving, from a browser: /subscribe, /confirm/<token>,
+/unsubscribe/<token>, /resubscribe/<token>.
+
+- Double opt-in: the form only records a request and mails a link; the subscriber becomes
+  active when that link's page is *POSTed* (a GET shows a button: mail scanners and link
+  previews follow links, and must not subscribe anyone). Links expire after
+  `server.confirm_hours`; at most one message per address per hour.
+- No list enumeration: the answer to the form is the same page whatever the address's state
+  (new, pending, active, unsubscribed, erased); the message itself goes out on a background
+  thread, so the response time does not tell either.
+- A bot that fills the hidden trap field gets the same page, and nothing is stored or sent.
+- Leaving: GET /unsubscribe/<token> asks, POST (a button, or RFC 8058 one-click) does it;
+  the page then offers "subscribe again", which the same token may do (it proves the
+  mailbox just as a confirmation link does).
+Addresses never reach the log: subscribers are named by their hash (store.subscriber_key).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from syndicate import store
+from syndicate.config import Config, parse_mailbox
+from syndicate.labels import fill
+from syndicate.web.views import labels, page, read_body, read_form
+
+log = logging.getLogger("syndicate.subscribe")
+
+CONFIRM_INTERVAL = 3600.0  # seconds between two confirmation messages to one address
+MAX_NAME = 200
+
+
+def _state(config: Config) -> store.Database:
+    return store.open_store(config.db_path)
+
+
+def _site(config: Config) -> str:
+    from syndicate.digest import one_line
+
+    return one_line(config.site.title)
+
+
+def _not_before(config: Config) -> float:
+    return time.time() - config.server.confirm_hours * 3600
+
+
+# ---------------------------------------------------------------- subscribe
+
+
+def subscribe_form_page(config: Config) -> Response:
+    from syndicate.pages import page_context
+
+    intro = page_context(config)["subscribe_intro"]
+    return page(config, 200, title_key="subscribe_title", message=[intro], show_subscribe=True)
+
+
+def clean_address(raw: str) -> str | None:
+    """A bare address from the form, normalised, or None if it is not one we can mail."""
+    from syndicate.web.confirmation import deliverable_address
+
+    raw = raw.strip()
+    if not raw or len(raw) > 254 or "<" in raw or "," in raw:
+        return None
+    try:
+        _, addr = parse_mailbox(raw)
+        deliverable_address(addr)
+    except ValueError:
+        return None
+    return addr.lower()
+
+
+def handle_subscribe(config: Config, form: dict[str, str], sender) -> Response:
+    from syndicate.digest import one_line
+
+    words = labels(config)
+    email = clean_address(form.get("email", ""))
+    if email is None:
+        return page(
+            config,
+            400,
+            title_key="subscribe_title",
+            message=[words["invalid_email"]],
+            show_subscribe=True,
+            email_value=form.get("email", "")[:254],
+        )
+    answer = page(
+        config,
+        200,
+        title_key="check_inbox_title",
+        message=[fill(words["check_inbox"], email=email)],
+    )
+    if form.get("website"):  # the trap field: a bot
+        log.info("subscribe form filled in by a bot; ignored")
+        return answer
+    name = one_line(form.get("name", ""))[:MAX_NAME]
+    conn = _state(config)
+    try:
+        token = store.request_confirmation(
+            conn, email, name, datetime.now(config.site.tz), min_interval=CONFIRM_INTERVAL
+        )
+    finally:
+        conn.close()
+    key = store.subscriber_key(email)
+    if token is None:
+        log.info("subscribe request for subscriber %s: nothing to send", key)
+    else:
+        log.info("subscribe request for subscriber %s: confirmation queued", key)
+        sender.send(email, name, token)
+    return answer
+
+
+# ---------------------------------------------------------------- confirm
+
+
+def handle_confirm(config: Config, token: str, *, confirm: bool) -> Response:
+    words = labels(config)
+    site = _site(config)
+    conn = _state(config)
+    try:
+        if confirm:
+            email = store.confirm_subscription(
+                conn, token, datetime.now(config.site.tz), not_before=_not_before(config)
+            )
+        else:
+            pending = store.pending_confirmation(conn, token, not_before=_not_before(config))
+            email = pending.email if pending else None
+    finally:
+        conn.close()
+    if email is None:
+        return page(
+            config,
+            404,
+            title_key="confirm_title",
+            message=[words["confirm_invalid"]],
+            show_subscribe=True,
+        )
+    if not confirm:
+        return page(
+            config,
+            200,
+            title_key="confirm_title",
+            message=[fill(words["confirm_question"], site=site, email=email)],
+            button=words["confirm_button"],
+        )
+    log.info("subscriber %s confirmed", store.subscriber_key(email))
+    return page(
+        config,
+        200,
+        title_key="confirmed_title",
+        message=[fill(words["confirmed"], site=site, email=email)],
+    )
+
+
+# ---------------------------------------------------------------- unsubscribe, resubscribe
+
+
+def _invalid_link(config: Config) -> Response:
+    return page(
+        config, 404, title_key="unsubscribe_title", message=[labels(config)["link_invalid"]]
+    )
+
+
+def handle_unsubscribe(config: Config, token: str, *, confirm: bool) -> Response:
+    words = labels(config)
+    conn = _state(config)
+    try:
+        if confirm:
+            email = store.unsubscribe(conn, datetime.now(config.site.tz), token=token)
+        else:
+            found = store.subscriber_by_token(conn, token)
+            email = found.email if found else None
+    finally:
+        conn.close()
+    if email is None:
+        return _invalid_link(config)
+    if not confirm:
+        return page(
+            config,
+            200,
+            title_key="unsubscribe_title",
+            message=[fill(words["unsubscribe_question"], site=_site(config))],
+            button=words["unsubscribe_button"],
+        )
+    log.info("subscriber %s unsubscribed", store.subscriber_key(email))
+    return page(
+        config,
+        200,
+        title_key="unsubscribed_title",
+        message=[fill(words["unsubscribed"], email=email)],
+        # Relative: right behind whatever path prefix a reverse proxy put in front.
+        second=(
+            words["resubscribe_question"],
+            f"../resubscribe/{token}",
+            words["resubscribe_button"],
+        ),
+    )
+
+
+def handle_resubscribe(config: Config, token: str) -> Response:
+    conn = _state(config)
+    try:
+        email = store.resubscribe_by_token(conn, token, datetime.now(config.site.tz))
+    finally:
+        conn.close()
+    if email is None:
+        return _invalid_link(config)
+    log.info("subscriber %s subscribed again", store.subscriber_key(email))
+    words = labels(config)
+    return page(
+        config,
+        200,
+        title_key="confirmed_title",
+        message=[fill(words["confirmed"], site=_site(config), email=email)],
+    )
+
+
+# ---------------------------------------------------------------- routes
+
+
+def routes(config: Config, sender) -> list:
+    from starlette.routing import Route
+
+    async def subscribe_get(request: Request) -> Response:
+        return await run_in_threadpool(subscribe_form_page, config)
+
+    async def subscribe_post(request: Request) -> Response:
+        form = await read_form(request)
+        return await run_in_threadpool(handle_subscribe, config, form, sender)
+
+    async def confirm(request: Request) -> Response:
+        if request.method == "POST":
+            await read_body(request)
+        token = request.path_params["token"]
+        post = request.method == "POST"
+        return await run_in_threadpool(handle_confirm, config, token, confirm=post)
+
+    async def unsubscribe(request: Request) -> Response:
+        if request.method == "POST":
+            await read_body(request)  # RFC 8058: "List-Unsubscribe=One-Click"; not needed
+        token = request.path_params["token"]
+        post = request.method == "POST"
+        return await run_in_threadpool(handle_unsubscribe, config, token, confirm=post)
+
+    async def resubscribe(request: Request) -> Response:
+        await read_body(request)
+        return await run_in_threadpool(handle_resubscribe, config, request.path_params["token"])
+
+    return [
+        Route("/subscribe", subscribe_get, methods=["GET"]),
+        Route("/subscribe", subscribe_post, methods=["POST"]),
+        Route("/confirm/{token}", confirm, methods=["GET", "POST"]),
+        Route("/unsubscribe/{token}", unsubscribe, methods=["GET", "POST"]),
+        Route("/resubscribe/{token}", resubscribe, methods=["POST"]),
+    ]
