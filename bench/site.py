@@ -4,6 +4,7 @@ bench/internals.py for the few things that must)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -39,6 +40,28 @@ def write_articles(inbox: Path, numbers: range) -> list[Path]:
     for n in numbers:
         path = inbox / f"kabar-{n:06d}.txt"
         path.write_text(article_text(n), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def write_ready_articles(inbox: Path, numbers: range) -> list[Path]:
+    """Markdown articles whose front matter gives the summary and bullets, so reading one
+    costs reading and storing it, not running the summarizer (whose cost does not depend on
+    the store and would hide one that does)."""
+    inbox.mkdir(parents=True, exist_ok=True)
+    kept = [p for p in SAMPLE.read_text(encoding="utf-8").split("\n") if p.strip()]
+    paths = []
+    for n in numbers:
+        path = inbox / f"siap-{n:06d}.md"
+        path.write_text(
+            "---\n"
+            f"title: {json.dumps(f'Kabar siap {n}: kerja sama militer Korea Utara dan Rusia')}\n"
+            f"summary: {json.dumps(kept[0])}\n"  # JSON is valid YAML, quoting included
+            f"bullets: {json.dumps([kept[1][:120], kept[2][:120], f'Catatan {n}.'])}\n"
+            "lang: id\n"
+            "---\n" + "\n\n".join(kept[:PARAGRAPHS]) + "\n",
+            encoding="utf-8",
+        )
         paths.append(path)
     return paths
 
