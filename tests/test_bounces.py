@@ -394,3 +394,27 @@ def test_mbox_reader_counts_a_broken_message(tmp_path):
     assert [r.source for r in reports] == ["0", "1", "2", "3"]
     with pytest.raises(FileNotFoundError, match="not an mbox"):
         list(read_mbox(tmp_path / "missing.mbox"))
+
+
+def test_a_bounce_flufl_cannot_read_falls_back_to_x_failed_recipients():
+    msg = EmailMessage()
+    msg["Return-Path"] = "<>"
+    msg["From"] = "Mail Delivery System <mailer-daemon@mx.example.net>"
+    msg["To"] = "bounces+2026-11-30-001.3273f3473d186995.858424f6edb9cba5@news.example.org"
+    msg["Subject"] = "Mail delivery failed"
+    msg["X-Failed-Recipients"] = "X@Example.net"
+    msg.set_content("Our relay refused it.\n\n  550 5.7.1 Message rejected as spam\n")
+    report = parse_message(msg.as_bytes())
+    assert (report.kind, report.recipients, report.status) == (
+        Kind.HARD_BOUNCE,
+        ("x@example.net",),
+        "5.7.1",
+    )
+
+
+def test_a_bounce_naming_no_recipient_is_not_acted_on():
+    msg = EmailMessage()
+    msg["From"] = "MAILER-DAEMON@mx.example.net"
+    msg["Subject"] = "Undeliverable"
+    msg.set_content("Something went wrong (550).")
+    assert parse_message(msg.as_bytes()).kind == Kind.UNKNOWN
