@@ -216,7 +216,7 @@ def group_smtp(ctx: Context) -> list[Line]:
     ctx.notes.append(
         f"SMTP sink (bench/smtp_sink.py, 2 processes) alone, fed by 4 pipelining raw clients:"
         f" {sink_rate:,.0f} msg/s; raw smtplib on 4 connections: {raw4:,.0f} msg/s"
-        f" ({raw4 / raw1:.1f}× one connection: on 2 cores client and sink share the CPUs)."
+        f" ({raw4 / raw1:.1f}× one connection; clients and sink share the machine's cores)."
         " aiosmtpd was not used: it tops out near raw smtplib's one-connection rate."
     )
     ours_rate = n / ours.seconds

@@ -2,7 +2,8 @@
 
     python bench/run.py [--quick] [--only GROUP[,GROUP…]]
 
-Groups (default: all, ~35 min on the 2-core developer machine; --quick: ~2 min, smaller N):
+Groups (default: all, 25-35 min on the 2-core developer machine; --quick: ~3 min with
+smaller N, a smoke check whose ratios are noisy, the ingest row's most of all):
   maildir        Maildir delivery to 10,000 subscribers vs rss2email and the durable floors
   maildir-large  the same to 100,000: peak RSS, and time per message vs the 10,000 figure
   smtp           1,000 messages to a loopback sink vs raw smtplib on one persistent connection
