@@ -34,7 +34,7 @@ from urllib.parse import parse_qs
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from syndicate import pipeline, store
+from syndicate import pipeline, state, store
 from syndicate.cadence import cron_trigger
 from syndicate.config import Config
 from syndicate.feeds import content_type
@@ -155,8 +155,8 @@ def make_handler(config: Config) -> type[SimpleHTTPRequestHandler]:
 
         def _health(self) -> None:
             last = None
-            if config.db_path.exists():
-                conn = store.open_store(config.db_path)
+            if state.has_state(config):
+                conn = state.open_db(config)
                 try:
                     runs = store.recent_runs(conn, limit=1)
                 finally:
@@ -199,7 +199,7 @@ def make_handler(config: Config) -> type[SimpleHTTPRequestHandler]:
             self._json(200, {"status": "done", **report.counts()})
 
         def _unsubscribe(self, token: str) -> None:
-            conn = store.open_store(config.db_path)
+            conn = state.open_db(config)
             try:
                 email = store.unsubscribe(conn, datetime.now(config.site.tz), token=token)
             finally:

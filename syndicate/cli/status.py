@@ -25,7 +25,9 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
     from syndicate.status import schedule, status
 
     now = datetime.now(config.site.tz)
-    if not config.db_path.exists():
+    from syndicate.state import has_state
+
+    if not has_state(config):
         if args.json:
             print(json.dumps({"state": None, "schedule": schedule(config, now)}, indent=2))
         else:
