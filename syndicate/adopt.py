@@ -106,12 +106,13 @@ def _stamps(config: Config) -> dict[str, state.Stamp]:
 def _adopt_all(
     conn: store.Database, config: Config, now: datetime, report: AdoptReport, *, older: bool
 ) -> None:
-    feeds = config.path("feeds")
-    entries = read_feed_entries(feeds)
+    entries = read_feed_entries(config.path("feeds"))
     known = store.stored_identities(conn)
     report.known = sum(1 for i in entries if i in known)
-    first_seen = _first_seen(conn, entries, known)
-    _adopt_articles(conn, config, entries, known, first_seen, report)
+    matches, slugs = _match_inbox(conn, config, entries, known)
+    exact = {m.entry.id for m in matches if m.article.published is None}
+    first_seen = _first_seen(conn, entries, exact)
+    _adopt_articles(conn, config, entries, known, slugs, matches, first_seen, report)
     _adopt_digests(conn, config, entries, first_seen, report)
     _adopt_outbox(conn, config, now, report)
     if older and config.delivery.method == "smtp":
@@ -125,25 +126,84 @@ def _adopt_all(
 # ---------------------------------------------------------------- articles
 
 
+@dataclass(frozen=True)
+class _Match:
+    article: Article
+    entry: FeedEntry
+    source: str
+    file_hash: str
+
+
+def _match_inbox(
+    conn: store.Database,
+    config: Config,
+    entries: dict[str, FeedEntry],
+    known: dict,
+) -> tuple[list[_Match], dict[str, str | None]]:
+    """The inbox files whose feed entry the state lacks (or shows older than the feeds)."""
+    from syndicate.feeds.entries import base_url
+    from syndicate.ingest import _fingerprint, inbox_files, source_name, understand
+    from syndicate.readers import ArticleError
+
+    base = base_url(config)
+    canonical = canonical_slugs(config.path("feeds"))
+    slugs = {i: _slug_of(e, base, canonical) for i, e in entries.items()}
+    by_source = {src: (i, h) for i, (src, _slug, h) in known.items()}
+    claimed = {i for i, (src, _s, _h) in known.items()}
+    found = []
+    inbox = config.path("inbox")
+    for path in inbox_files(inbox):
+        source = source_name(path, inbox)
+        try:
+            file_hash, _st = _fingerprint(path, config.limits.max_article_bytes)
+        except OSError:
+            continue
+        stored_id, stored_hash = by_source.get(source, (None, None))
+        if stored_hash is not None and stored_hash == file_hash:
+            continue
+        try:
+            article = understand(path, config)
+        except (ArticleError, OSError, ValueError):
+            continue  # the next run reports it
+        entry = _match(article, source, entries, slugs, claimed, stored_id)
+        if entry is None:
+            continue  # not published yet: the next run ingests it as new (or updated)
+        if stored_id is not None and not _feeds_show_edit(conn, entry):
+            continue  # the edit is newer than the feeds: the next run publishes it
+        claimed.add(entry.id)
+        found.append(_Match(article, entry, source, file_hash))
+    return found, slugs
+
+
 def _first_seen(
-    conn: store.Database, entries: dict[str, FeedEntry], known: dict
+    conn: store.Database, entries: dict[str, FeedEntry], exact: set[str]
 ) -> dict[str, datetime]:
-    """A first-seen time per entry that keeps the feeds' archival order: stored ones as they
-    are; others their publication time, pushed just past the previous entry when the page
-    they sit on says they came later."""
+    """A first-seen time per entry, in the feeds' archival order. Stored ones are as stored;
+    an undated article's is its publication time (the store dated it by first sight); a
+    dated one's is unknown: no earlier than the entries on earlier archive pages, nor its
+    own date. Each is pushed just past the previous entry where that order needs it."""
     stored = {r.id: r.first_seen for r in store.article_rows(conn)}
-    guess = {
-        e.id: stored.get(e.id) or e.published or e.retracted or _EPOCH for e in entries.values()
-    }
-    ordered = sorted(entries.values(), key=lambda e: (e.page, _sec(guess[e.id]), e.id))
+    pages: dict[int, list[FeedEntry]] = {}
+    for e in entries.values():
+        pages.setdefault(e.page, []).append(e)
     result: dict[str, datetime] = {}
     prev: tuple[datetime, str] | None = None
-    for e in ordered:
-        fs = guess[e.id]
-        if e.id not in stored and prev is not None and (_sec(fs), e.id) < (_sec(prev[0]), prev[1]):
-            fs = _sec(prev[0]) + timedelta(seconds=1)
-        result[e.id] = fs
-        prev = (fs, e.id)
+    for number in sorted(pages):
+        floor = prev[0] if prev else _EPOCH
+        guess = {}
+        for e in pages[number]:
+            if e.id in stored:
+                guess[e.id] = stored[e.id]
+            elif e.id in exact and e.published:
+                guess[e.id] = e.published
+            else:  # a tombstone has no date of its own but its retraction: the floor
+                guess[e.id] = max(_sec(e.published or _EPOCH), _sec(floor))
+        for e in sorted(pages[number], key=lambda e: (_sec(guess[e.id]), e.id)):
+            fs = guess[e.id]
+            if e.id not in stored and prev and (_sec(fs), e.id) < (_sec(prev[0]), prev[1]):
+                fs = _sec(prev[0]) + timedelta(seconds=1)
+            result[e.id] = fs
+            prev = (fs, e.id)
     return result
 
 
@@ -153,7 +213,7 @@ _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 def _sec(dt: datetime) -> datetime:
     from syndicate.feeds.entries import utc
 
-    return utc(dt) if dt.tzinfo else dt
+    return utc(dt)
 
 
 def _slug_of(entry: FeedEntry, base: str, canonical: dict[str, str]) -> str | None:
@@ -170,50 +230,26 @@ def _adopt_articles(
     config: Config,
     entries: dict[str, FeedEntry],
     known: dict,
+    slugs: dict[str, str | None],
+    matches: list[_Match],
     first_seen: dict[str, datetime],
     report: AdoptReport,
 ) -> None:
-    from syndicate.feeds.entries import base_url, plain_text
-    from syndicate.ingest import _fingerprint, inbox_files, source_name, understand
-    from syndicate.readers import ArticleError
+    from syndicate.feeds.entries import base_url
 
-    base = base_url(config)
-    canonical = canonical_slugs(config.path("feeds"))
-    slugs = {i: _slug_of(e, base, canonical) for i, e in entries.items()}
-    by_source = {src: (i, h) for i, (src, _slug, h) in known.items()}
-    claimed: set[str] = set()
-    inbox = config.path("inbox")
-    for path in inbox_files(inbox):
-        source = source_name(path, inbox)
-        try:
-            file_hash, _st = _fingerprint(path, config.limits.max_article_bytes)
-        except OSError:
-            continue
-        stored_id, stored_hash = by_source.get(source, (None, None))
-        if stored_id is not None:
-            claimed.add(stored_id)
-            if stored_hash == file_hash:
-                continue
-        try:
-            article = understand(path, config)
-        except (ArticleError, OSError, ValueError):
-            continue  # the next run reports it
-        entry = _match(article, source, entries, slugs, claimed, stored_id, plain_text)
-        if entry is None or (entry.id in claimed and entry.id != stored_id):
-            continue  # not published yet: the next run ingests it as new (or updated)
-        claimed.add(entry.id)
-        if stored_id is not None and not _feeds_show_edit(conn, entry):
-            continue  # the edit is newer than the feeds: the next run publishes it
-        if entry.id in known:
-            slug = known[entry.id][1]
+    for m in matches:
+        if m.entry.id in known:
+            slug = known[m.entry.id][1]
         else:
-            slug = slugs.get(entry.id) or store.slugify(Path(source).stem)
-        outcome = _store(conn, config, article, entry, slug, first_seen, file_hash)
+            slug = slugs.get(m.entry.id) or store.slugify(Path(m.source).stem)
+        outcome = _store(conn, config, m.article, m.entry, slug, first_seen, m.file_hash)
         report.articles += outcome == "added"
         if outcome == "conflict":
-            report.warnings.append(f"{source}: matches entry {entry.id}, whose slug is taken")
+            report.warnings.append(f"{m.source}: matches entry {m.entry.id}, whose slug is taken")
+    matched = {m.entry.id for m in matches}
+    base = base_url(config)
     for entry in entries.values():
-        if entry.id in claimed or entry.id in known:
+        if entry.id in matched or entry.id in known:
             continue
         slug = slugs.get(entry.id) or store.slugify(entry.title or entry.id)
         stub = _stub(entry, base, slug)
@@ -228,10 +264,12 @@ def _adopt_articles(
             store.set_retraction(conn, article_id, entries[article_id].retracted)
 
 
-def _match(article, source, entries, slugs, claimed, stored_id, plain_text):
-    if stored_id is not None and stored_id in entries:
-        return entries[stored_id]
-    if article.url and article.url in entries:
+def _match(article, source, entries, slugs, claimed, stored_id) -> FeedEntry | None:
+    from syndicate.feeds.entries import plain_text
+
+    if stored_id is not None:
+        return entries.get(stored_id)
+    if article.url and article.url in entries and article.url not in claimed:
         return entries[article.url]
     free = [e for e in entries.values() if e.id not in claimed]
     base = store.slugify(Path(source).stem)
@@ -258,8 +296,7 @@ def _feeds_show_edit(conn: store.Database, entry: FeedEntry) -> bool:
 
 def _store(conn, config, article, entry, slug, first_seen, file_hash) -> str:
     tz = config.site.tz
-    fs = first_seen[entry.id]
-    fs = fs.astimezone(tz) if fs.tzinfo else fs.replace(tzinfo=tz)
+    fs = first_seen[entry.id].astimezone(tz)
     published = article.published
     if published is None or entry.published is None or _sec(published) != entry.published:
         published = entry.published.astimezone(tz) if entry.published else fs
@@ -306,6 +343,10 @@ def _adopt_digests(
     first_seen: dict[str, datetime],
     report: AdoptReport,
 ) -> None:
+    """Digests from their web versions and messages. Members: the entries a web version
+    links to, and every other article first seen no later than the digest was made (a
+    digest takes all that wait); the earliest such digest. Erring this way never mails an
+    article twice; the comparison after adoption names any web version whose counts differ."""
     pages = read_digest_pages(config.path("feeds"))
     messages = read_outbox(config.path("outbox")) if state.targets(config).get("outbox") else []
     dates: dict[str, datetime] = {}
@@ -313,9 +354,12 @@ def _adopt_digests(
         if m.date and m.resend == 0:
             dates[m.digest_id] = min(dates.get(m.digest_id, m.date), m.date)
     ids = sorted(set(pages) | {m.digest_id for m in messages})
+    created = {
+        d: dates.get(d) or (pages[d].written if d in pages else None) or _id_date(d, config)
+        for d in ids
+    }
+    ids.sort(key=lambda d: (_sec(created[d]), d))
     link_to_id = {e.link: e.id for e in entries.values() if e.link}
-    order = sorted(entries, key=lambda i: (_sec(first_seen[i]), i))
-    position = {i: n for n, i in enumerate(order)}
     rows = {r.id: r for r in store.article_rows(conn)}
     shown = {
         d: list(dict.fromkeys(link_to_id[h] for h in pages[d].links if h in link_to_id))
@@ -323,28 +367,26 @@ def _adopt_digests(
         else []
         for d in ids
     }
-    reach = {d: max((position.get(i, -1) for i in shown[d]), default=-1) for d in ids}
     members = {d: list(shown[d]) for d in ids}
     taken = {i for d in ids for i in shown[d]}
-    for article_id in order:
+    for article_id, fs in first_seen.items():
         row = rows.get(article_id)
-        if article_id in taken or (row is not None and (row.digest_id or row.skipped)):
+        if article_id in taken or row is None or row.digest_id or row.skipped:
             continue
-        owner = next((d for d in ids if reach[d] > position[article_id]), None)
+        owner = next((d for d in ids if _sec(created[d]) >= _sec(fs)), None)
         if owner is not None:
             members[owner].append(article_id)
     existing = store.digest_ids(conn)
     for d in ids:
-        if d in existing:
-            store.adopt_digest(conn, d, datetime.now(config.site.tz), members[d])
-            continue
-        created = dates.get(d) or (pages[d].written if d in pages else None) or _id_date(d, config)
         extra = sorted(
             members[d][len(shown[d]) :],
-            key=lambda i: (-_sec(rows[i].published).timestamp() if i in rows else 0, i),
+            key=lambda i: (-_sec(rows[i].published).timestamp(), i),
         )
-        created = created.astimezone(config.site.tz)
-        report.digests += store.adopt_digest(conn, d, created, shown[d] + extra)
+        if d in existing:
+            store.adopt_digest(conn, d, created[d], extra)  # only marks the articles
+            continue
+        when = created[d].astimezone(config.site.tz)
+        report.digests += store.adopt_digest(conn, d, when, shown[d] + extra)
 
 
 def _id_date(digest_id: str, config: Config) -> datetime:
