@@ -258,9 +258,12 @@ def test_adopt_rebuilds_archives_dated_and_undated_articles_retractions_and_dige
     assert adopted[".adopted/new-0"] == ids["new 0.txt"]
     assert pending == ["Fresh story 5"]  # published after the last digest: still to announce
 
-    assert cli(site, "run") == 0
+    assert cli(site, "publish") == 0
     after = tree(site / "feeds")
     for name, data in feeds.items():  # the waiting article is new; nothing else changed
         if name not in ("rss.xml", "atom.xml", "feed.json", "articles/new-0.html", STAMP):
             assert after[name] == data, name
     assert sorted(p.name for p in (site / "outbox").glob("*.eml")) == sent
+    # The next digest announces exactly what no digest announced before.
+    report = pipeline.run(config, digest="now")
+    assert report.digest_articles == 2 and report.sent == 1
