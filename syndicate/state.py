@@ -350,6 +350,9 @@ def postgresql_run_lock(config: Config, *, wait: float = 0) -> Iterator[None]:
                     " try again when it ends"
                 )
             time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
-        yield
+        try:
+            yield
+        finally:
+            store.advisory_unlock(conn, store.RUN_LOCK)
     finally:
         conn.close()

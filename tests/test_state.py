@@ -46,10 +46,8 @@ def add_article(site: Path, name: str, title: str, body: str = "", date: str = "
         f"{title} is the subject of this story. It has enough sentences to be summarised."
         " A second sentence follows the first. A third one closes the paragraph."
     )
-    if date:
-        text = f"---\ntitle: {title}\ndate: {date}\n---\n\n{body}\n"
-    else:
-        text = f"{title}\n\n{body}\n"
+    front = f"---\ntitle: {title}\ndate: {date}\n---\n\n" if date else f"{title}\n\n"
+    text = front + body + "\n"
     (site / "articles" / name).write_text(text, encoding="utf-8")
 
 

@@ -101,16 +101,24 @@ def _send_one(
         digest = rendered[delivery.digest_id] = render_stored_digest(
             conn, config, delivery.digest_id
         )
+    subscriber = store.get_subscriber(conn, delivery.email)
+    if subscriber is None:
+        return False
+    name = f"{delivery.digest_id}.{store.subscriber_key(subscriber.email)}.syndicate"
+    built: list = []
+    error = None
+    try:  # build outside the transaction: the lock is held only while the message moves
+        hand_over(digest, subscriber, delivery.digest_id, config, _keep(built), name)
+    except DeliveryError as exc:
+        error = exc
     with store.transaction(conn):
         if not store.hold_delivery(conn, delivery.digest_id, delivery.email, worker, time.time()):
             return False
-        subscriber = store.get_subscriber(conn, delivery.email)
-        if subscriber is None:
-            return False
-        name = f"{delivery.digest_id}.{store.subscriber_key(subscriber.email)}.syndicate"
         now = datetime.now(UTC)
         try:
-            hand_over(digest, subscriber, delivery.digest_id, config, transport, name)
+            if error is not None:
+                raise error
+            transport(built[0], name)
         except DeliveryError as exc:
             store.finish_delivery(
                 conn,
@@ -126,3 +134,13 @@ def _send_one(
         store.finish_delivery(conn, delivery.digest_id, delivery.email, status="sent", now=now)
     report.sent += 1
     return True
+
+
+def _keep(into: list) -> Transport:
+    """A transport that only keeps the built message, for sending later."""
+
+    def keep(message, name: str) -> str:
+        into.append(message)
+        return "built"
+
+    return keep

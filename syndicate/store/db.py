@@ -343,6 +343,14 @@ def try_advisory_lock(conn: Database, key: int) -> bool:
     return bool(row["got"])
 
 
+def advisory_unlock(conn: Database, key: int) -> None:
+    """Release it now (closing the connection does too, but the server notices that a
+    moment later)."""
+    conn.execute(
+        "SELECT pg_advisory_unlock(CAST(? AS INTEGER), CAST(? AS INTEGER))", (_LOCK_SPACE, key)
+    )
+
+
 def advisory_lock_held(conn: Database, key: int) -> bool:
     """Is advisory lock `key` held by any session on this database (without taking it)?"""
     row = conn.execute(
