@@ -90,9 +90,12 @@ def test_run_and_workers_one_killed_deliver_exactly_once(tmp_path: Path, pg_url:
         )
         assert keys == expected
         assert store.delivery_counts(conn) == {"sent": SUBSCRIBERS + 1}
-        assert conn.execute(
-            "SELECT COUNT(*) AS n FROM deliveries WHERE claimed_by IS NOT NULL"
-        ).fetchone()["n"] == 0
+        assert (
+            conn.execute(
+                "SELECT COUNT(*) AS n FROM deliveries WHERE claimed_by IS NOT NULL"
+            ).fetchone()["n"]
+            == 0
+        )
     finally:
         conn.close()
     sent_by_workers = sum(int(o.split(": ")[1].split(" sent")[0]) for o in outputs.values() if o)
