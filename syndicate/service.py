@@ -57,6 +57,9 @@ def scheduled_run(config: Config, *, job: str) -> None:
     except pipeline.RunInProgress as exc:
         print(f"syndicate: scheduled {job} skipped: {exc}", file=sys.stderr, flush=True)
         return
+    except store.StateError as exc:  # lost or older state: refused, and said once per firing
+        print(f"syndicate: scheduled {job} refused: {exc}", file=sys.stderr, flush=True)
+        return
     counts = ", ".join(f"{k} {v}" for k, v in report.counts().items() if v)
     print(f"syndicate: scheduled {job}: {counts or 'nothing to do'}", flush=True)
     for rejection in report.rejected:
@@ -195,6 +198,9 @@ def make_handler(config: Config) -> type[SimpleHTTPRequestHandler]:
                 report = pipeline.run(config, trigger="http", digest=mode)
             except pipeline.RunInProgress as exc:
                 self._json(409, {"error": str(exc)})
+                return
+            except store.StateError as exc:
+                self._json(503, {"error": str(exc)})
                 return
             self._json(200, {"status": "done", **report.counts()})
 

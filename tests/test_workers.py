@@ -100,8 +100,41 @@ def test_run_and_workers_one_killed_deliver_exactly_once(tmp_path: Path, pg_url:
         conn.close()
     sent_by_workers = sum(int(o.split(": ")[1].split(" sent")[0]) for o in outputs.values() if o)
     print(
-        f"\n{SUBSCRIBERS + 1} messages in {elapsed:.1f} s; worker killed at {killed_at} with"
-        f" {orphaned} claims, taken over after the lease; {sent_by_workers} sent by workers"
+        f"\n{SUBSCRIBERS + 1} messages in {elapsed:.1f} s; worker killed at {killed_at} holding"
+        f" {orphaned} claims; {sent_by_workers} sent by the workers, the rest by the run"
     )
     if orphaned:  # its claims waited for the lease, then someone took them over
         assert elapsed > 30
+
+
+def test_a_following_worker_wakes_on_notify_and_stops_on_sigterm(tmp_path: Path, pg_url: str):
+    site = tmp_path
+    write_config(site, f'\n[state]\nurl = "{pg_url}"\n')
+    shutil.copy(SAMPLE, site / "articles")
+    config = load_config(site / "config.toml")
+    from syndicate import pipeline
+
+    pipeline.run(config, digest="never")
+    worker = _start(site, "deliver", "--follow")
+    try:
+        time.sleep(3)  # it found nothing to do and now waits (LISTEN, polling only every 30 s)
+        assert worker.poll() is None and _delivered(site) == []
+        conn = state.open_db(config)
+        try:
+            from datetime import UTC, datetime
+
+            store.create_digest(conn, store.undigested_articles(conn), datetime.now(UTC), "d")
+            store.notify_queued(conn)
+            queued = time.monotonic()
+            while not _delivered(site):
+                assert time.monotonic() - queued < 10, "the NOTIFY did not wake the worker"
+                time.sleep(0.05)
+        finally:
+            conn.close()
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=30)
+        assert worker.returncode == 0, err
+        assert "1 sent" in out
+    finally:
+        if worker.poll() is None:
+            worker.kill()

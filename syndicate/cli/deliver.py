@@ -109,7 +109,11 @@ def cmd_deliver(args: argparse.Namespace, config: Config) -> int:
             if not args.follow:
                 break
             if listener is not None:
-                store.wait_for_notify(listener, FOLLOW_POLL)
+                # In slices: a signal does not interrupt libpq's wait, the stop flag does.
+                deadline = time.monotonic() + FOLLOW_POLL
+                while not stop.is_set() and time.monotonic() < deadline:
+                    if store.wait_for_notify(listener, 1.0):
+                        break
             else:
                 stop.wait(SQLITE_POLL)
     finally:
