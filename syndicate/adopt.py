@@ -348,7 +348,7 @@ def _adopt_digests(
     digest takes all that wait); the earliest such digest. Erring this way never mails an
     article twice; the comparison after adoption names any web version whose counts differ."""
     pages = read_digest_pages(config.path("feeds"))
-    messages = read_outbox(config.path("outbox")) if state.targets(config).get("outbox") else []
+    messages = read_outbox(config.path("outbox"))
     dates: dict[str, datetime] = {}
     for m in messages:
         if m.date and m.resend == 0:
@@ -397,8 +397,6 @@ def _id_date(digest_id: str, config: Config) -> datetime:
 
 
 def _adopt_outbox(conn: store.Database, config: Config, now: datetime, report: AdoptReport) -> None:
-    if "outbox" not in state.targets(config):
-        return
     resends: dict[tuple[str, str], tuple[int, datetime, str]] = {}
     for m in read_outbox(config.path("outbox")):
         at = m.date or now

@@ -1,11 +1,11 @@
 """The state and the outputs written from it: stamps, the guard, backups, the PostgreSQL lock.
 
 Lost state is never a fresh start. Every output folder a run writes to (`paths.feeds`, and
-the outbox for Maildir and .eml delivery) carries a stamp, `.syndicate-state`, naming the
-state it was written from (`meta.state_id`, minted when the state is created) and that
-state's *generation*, a counter every run or command bumps (committed) right before its
-first write to an output or its first message. Before publishing or sending anything, the
-guard compares:
+the outbox: Maildir, .eml, or with SMTP a folder holding only the stamp) carries a stamp,
+`.syndicate-state`, naming the state it was written from (`meta.state_id`, minted when the
+state is created) and that state's *generation*, a counter every run or command bumps
+(committed) right before its first write to an output or its first message. Before
+publishing or sending anything, the guard compares:
 
 - no state file, but stamped (or unstamped but non-empty) outputs → the state is missing;
 - another state id in the stamp → the state was replaced (a new server, a wrong file);
@@ -93,11 +93,10 @@ def state_where(config: Config) -> str:
 
 
 def targets(config: Config) -> dict[str, Path]:
-    """The output folders that carry a stamp: feeds, and the outbox unless mail goes by SMTP."""
-    found = {"feeds": config.path("feeds")}
-    if config.delivery.method in ("maildir", "eml"):
-        found["outbox"] = config.path("outbox")
-    return found
+    """The output folders that carry a stamp: feeds, and the outbox. With SMTP the outbox
+    folder holds nothing but the stamp: still the evidence that messages went out from a
+    later state than a restored backup (the feeds' stamp moves only when a feed changes)."""
+    return {"feeds": config.path("feeds"), "outbox": config.path("outbox")}
 
 
 def read_stamp(folder: Path) -> Stamp | None:

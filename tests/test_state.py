@@ -265,3 +265,32 @@ def test_adopt_rebuilds_archives_dated_and_undated_articles_retractions_and_dige
     # The next digest announces exactly what no digest announced before.
     report = pipeline.run(config, digest="now")
     assert report.digest_articles == 2 and report.sent == 1
+
+
+def test_smtp_a_restored_state_holds_what_the_relay_may_have_taken(site: Path, smtp_server, capsys):
+    """With SMTP nothing local shows what was sent: the outbox folder keeps only the stamp,
+    which tells that a restored state is older; adopt then holds its queued deliveries."""
+    handler, port = smtp_server
+    from tests.conftest import free_port
+
+    cfg = site / "config.toml"
+    base = cfg.read_text()
+    cfg.write_text(base + f'\n[delivery]\nmethod = "smtp"\nsmtp_port = {free_port()}\n')
+    assert cli(site, "subscribers", "add", "two@example.org") == 0
+    assert cli(site, "run", "--digest", "now") == 4  # the relay is down: queued, not sent
+    assert cli(site, "state", "backup", str(site / "b.db")) == 0
+    cfg.write_text(base + f'\n[delivery]\nmethod = "smtp"\nsmtp_port = {port}\n')
+    assert cli(site, "run") == 0
+    assert len(handler.messages) == 2
+    assert (site / "outbox" / STAMP).is_file()
+
+    shutil.copy(site / "b.db", site / "state" / "syndicate.db")
+    for suffix in ("-wal", "-shm"):
+        (site / "state" / f"syndicate.db{suffix}").unlink(missing_ok=True)
+    capsys.readouterr()
+    assert cli(site, "run") == 74
+    assert str(site / "outbox") in capsys.readouterr().err
+    assert cli(site, "state", "adopt") == 0
+    assert "2 queued deliveries held as in_doubt" in capsys.readouterr().out
+    assert cli(site, "run", "--retry-failed") == 0
+    assert len(handler.messages) == 2  # nothing sent twice
