@@ -215,3 +215,17 @@ def test_nothing_goes_to_an_address_after_its_unsubscribe_commits(engine, tmp_pa
     assert any(not message_of(e).exists() for e in there_at_commit)  # some got nothing
     stayed = set(emails) - set(there_at_commit)
     assert all(message_of(e).exists() for e in stayed)
+
+
+def test_a_dry_run_on_postgresql_changes_nothing(site, pg_url):
+    config = load_config(pg_site(site, pg_url))
+    report = pipeline.run(config, dry_run=True)
+    assert report.dry_run and len(report.new) == 1 and report.sent == 1  # "would"
+    assert not (site / "feeds").exists() and not (site / "outbox").exists()
+    conn = state.open_db(config)
+    try:
+        assert store.count_articles(conn) == 0 and store.generation(conn) == 0
+        assert conn.execute("SELECT COUNT(*) AS n FROM runs").fetchone()["n"] == 0
+    finally:
+        conn.close()
+    assert pipeline.run(config).sent == 1
