@@ -267,6 +267,39 @@ class LimitsConfig(_Section):
     max_article_bytes: int = Field(5_000_000, ge=1_000)
 
 
+class StateConfig(_Section):
+    """Where the state lives. Empty `url`: SQLite at paths.state/syndicate.db (the embedded
+    default). `postgresql://user@host:5432/dbname`: PostgreSQL, for a publisher plus delivery
+    workers on several hosts. The password never goes in the file: $SYNDICATE_STATE_PASSWORD,
+    else whatever libpq finds itself (PGPASSWORD, ~/.pgpass, peer authentication)."""
+
+    url: str = ""
+
+    @field_validator("url")
+    @classmethod
+    def _postgresql_url(cls, v: str) -> str:
+        v = v.strip()
+        if not v:
+            return v
+        if not v.startswith(("postgresql://", "postgres://")):
+            raise ValueError(
+                "expected a PostgreSQL URL like 'postgresql://syndicate@db.example.org/syndicate'"
+                " (or empty for SQLite under paths.state)"
+            )
+        from urllib.parse import urlsplit
+
+        if urlsplit(v).password is not None:
+            raise ValueError(
+                "the URL carries a password: remove it and set $SYNDICATE_STATE_PASSWORD instead"
+                " (secrets never go in the config file)"
+            )
+        return v
+
+    @property
+    def password(self) -> str:
+        return os.environ.get("SYNDICATE_STATE_PASSWORD", "")
+
+
 class ServerConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
@@ -289,6 +322,7 @@ class Config(_Section):
     readers: ReadersConfig = ReadersConfig()
     limits: LimitsConfig = LimitsConfig()
     server: ServerConfig = ServerConfig()
+    state: StateConfig = StateConfig()
     root: Path = Path(".")  # folder of the config file; relative paths resolve against it
 
     def path(self, name: Literal["inbox", "feeds", "outbox", "state", "templates"]) -> Path:

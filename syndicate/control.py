@@ -9,11 +9,11 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
-from syndicate import store
+from syndicate import state, store
 from syndicate.config import Config
 from syndicate.model import Article, Subscriber, capped_digest, digest_page
 from syndicate.pipeline import open_state, pending_articles, run_lock
-from syndicate.publish import Outputs, announce, publish
+from syndicate.publish import announce, publish
 from syndicate.report import RunReport
 
 
@@ -45,10 +45,11 @@ def retract(config: Config, ref: str, reason: str, *, undo: bool = False) -> tup
     with run_lock(config):
         now = datetime.now(config.site.tz)
         with open_state(config) as conn:
+            guard = state.Guard.checked(conn, config)
             article = _find_article(conn, config, ref)
             changed = store.set_retracted(conn, article.id, None if undo else reason.strip(), now)
             report = RunReport()
-            publish(conn, config, report, Outputs(config.path("feeds")))
+            publish(conn, config, report, guard.outputs(config.path("feeds")))
             announce(config, report)
             return store.get_article(conn, article.id) or article, changed
 
@@ -56,6 +57,7 @@ def retract(config: Config, ref: str, reason: str, *, undo: bool = False) -> tup
 def skip_backlog(config: Config) -> int:
     """`digest skip`: every article waiting for a digest will never be in one."""
     with run_lock(config), open_state(config) as conn:
+        state.check(conn, config)
         return store.skip_pending(conn, datetime.now(config.site.tz))
 
 
@@ -64,8 +66,9 @@ def rebuild(config: Config) -> RunReport:
     repair files changed by hand). Reads no inbox file and sends nothing."""
     report = RunReport()
     with run_lock(config), open_state(config) as conn:
+        guard = state.Guard.checked(conn, config)
         store.forget_render_keys(conn)
-        publish(conn, config, report, Outputs(config.path("feeds")))
+        publish(conn, config, report, guard.outputs(config.path("feeds")))
     announce(config, report)
     return report
 
@@ -113,7 +116,7 @@ def send_test(config: Config, to: str, digest_id: str | None = None) -> tuple[st
 
 
 def _latest_digest_id(config: Config) -> str:
-    if config.db_path.exists():
+    if state.has_state(config):
         with open_state(config) as conn:
             last = store.last_digest(conn)
         if last:
@@ -133,6 +136,7 @@ def resend(config: Config, digest_id: str, to: str) -> str:
     _name, addr = _mailbox(to)
     now = datetime.now(config.site.tz)
     with run_lock(config), open_state(config) as conn:
+        guard = state.Guard.checked(conn, config)
         subscriber = store.get_subscriber(conn, addr)
         if subscriber is None:
             raise ActionError(
@@ -148,6 +152,7 @@ def resend(config: Config, digest_id: str, to: str) -> str:
         n = store.count_resends(conn, digest_id, addr) + 1
         original = message_id_for(digest_id, addr, config)
         key = store.subscriber_key(addr)
+        guard.touch("outbox")
         try:
             where = deliver_one_off(
                 rendered,

@@ -86,8 +86,12 @@ def publish_site_pages(
     rows: list[store.ArticleRow],
 ) -> None:
     """Bring the front page and the two lists up to date (called by publish.publish)."""
+    # Newest first in exactly the feeds' order (whole seconds, then first seen, then id), so a
+    # state rebuilt from the feeds (`state adopt`) lists them the same way.
     live = sorted(
-        (r for r in rows if not r.retracted), key=lambda r: (-r.published.timestamp(), r.id)
+        (r for r in rows if not r.retracted),
+        key=lambda r: (int(r.published.timestamp()), int(r.first_seen.timestamp()), r.id),
+        reverse=True,
     )
     digests = store.digests(conn, limit=1_000_000)  # newest first: (id, created, count)
     members = store.digest_members(conn)

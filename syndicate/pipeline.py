@@ -23,11 +23,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from syndicate import store
+from syndicate import state, store
 from syndicate.config import Config, parse_mailbox
 from syndicate.ingest import inbox_files, ingest, source_name, understand
 from syndicate.model import Article, capped_digest, digest_page
-from syndicate.publish import Outputs, announce, publish
+from syndicate.publish import announce, publish
 from syndicate.readers import ArticleError
 from syndicate.report import Progress, RunReport
 
@@ -53,14 +53,20 @@ def run_lock(config: Config, *, wait: float = 0, dry_run: bool = False) -> Itera
     digest jobs often fall on the same minute (07:00), and the digest must not be skipped for
     a day because the 15-minute publish got there first. People and HTTP get a refusal now.
     A dry run takes the lock too (so it reads a state no run is changing) but writes nothing:
-    not even the lock file when there is none yet.
+    not even the lock file when there is none yet. With the state in PostgreSQL the lock is
+    an advisory lock on its server instead (state.postgresql_run_lock): runs on several
+    hosts exclude each other the same way.
     """
-    state = config.path("state")
-    lock_path = state / "run.lock"
+    if config.state.url:
+        with state.postgresql_run_lock(config, wait=wait):
+            yield
+        return
+    state_dir = config.path("state")
+    lock_path = state_dir / "run.lock"
     if dry_run and not lock_path.exists():
         yield
         return
-    state.mkdir(parents=True, exist_ok=True)
+    state_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     deadline = time.monotonic() + wait
     try:
@@ -89,12 +95,20 @@ def run_lock(config: Config, *, wait: float = 0, dry_run: bool = False) -> Itera
 
 @contextmanager
 def open_state(config: Config, *, dry_run: bool = False) -> Iterator[store.Database]:
-    """The state database; for a dry run, a scratch copy that is thrown away afterwards."""
-    if not dry_run:
-        conn = store.open_store(config.db_path)
+    """The state database; for a dry run, a scratch copy that is thrown away afterwards
+    (PostgreSQL: one transaction, rolled back). A missing SQLite state beside outputs that
+    show there was one is refused (state.StateMismatch) rather than created afresh."""
+    state.check_missing(config)
+    if not dry_run or config.state.url:
+        conn = state.open_db(config)
         try:
+            if dry_run:
+                conn.execute("BEGIN")
+                conn.depth = 1
             yield conn
         finally:
+            if dry_run:
+                conn.execute("ROLLBACK")
             conn.close()
         return
     scratch = Path(tempfile.mkdtemp(prefix="syndicate-dry-run-"))
@@ -201,13 +215,14 @@ def run(
     with run_lock(config, wait=wait_for_lock, dry_run=dry_run):
         now = now or datetime.now(config.site.tz)  # after any wait for the lock
         with open_state(config, dry_run=dry_run) as conn:
+            guard = state.Guard.checked(conn, config, dry_run=dry_run)
             first_run = store.count_articles(conn) == 0 and store.last_digest(conn) is None
             run_id = store.start_run(conn, trigger, now)
             sync_config_subscribers(conn, config, now)
             if retry_failed:
                 store.requeue_failed(conn)
             ingest(conn, config, now, report, progress)
-            outputs = Outputs(config.path("feeds"), dry_run=dry_run)
+            outputs = guard.outputs(config.path("feeds"), dry_run=dry_run)
             publish(
                 conn,
                 config,
@@ -233,20 +248,17 @@ def run(
                 publish(conn, config, report, outputs)
             announce(config, report)
             if digest != "never":  # `publish` never touches the outbox
-                from syndicate.delivery import deliver_queued
-
-                deliver_queued(
+                _deliver(
                     conn,
                     config,
                     now,
                     report,
                     progress,
                     rendered,
+                    guard,
                     dry_run=dry_run,
                     should_stop=should_stop,
                 )
-                if not dry_run:
-                    store.back_off_failed(conn, now, config.server.resume_seconds)
             store.finish_run(
                 conn, run_id, datetime.now(config.site.tz), report.counts(), report.details()
             )
@@ -255,7 +267,11 @@ def run(
 
 def run_lock_held(config: Config) -> bool:
     """Whether a run holds the lock right now (asked without waiting: the service answers
-    409 at once instead of accepting a run that would be refused a moment later)."""
+    409 at once instead of accepting a run that would be refused a moment later). With the
+    state in PostgreSQL the advisory lock is only known by trying: False, and a refused run
+    reports RunInProgress itself."""
+    if config.state.url:
+        return False
     lock_path = config.path("state") / "run.lock"
     try:
         fd = os.open(lock_path, os.O_RDONLY)
@@ -287,16 +303,61 @@ def deliver_pending(
         with open_state(config) as conn:
             if not store.due_deliveries(conn, now.timestamp()):
                 return None
+            guard = state.Guard.checked(conn, config)
             report = RunReport()
             run_id = store.start_run(conn, "resume", now)
-            from syndicate.delivery import deliver_queued
-
-            deliver_queued(conn, config, now, report, lambda _m: None, {}, should_stop=should_stop)
-            store.back_off_failed(conn, now, config.server.resume_seconds)
+            _deliver(conn, config, now, report, lambda _m: None, {}, guard, should_stop=should_stop)
             store.finish_run(
                 conn, run_id, datetime.now(config.site.tz), report.counts(), report.details()
             )
     return report
+
+
+def _deliver(
+    conn: store.Database,
+    config: Config,
+    now: datetime,
+    report: RunReport,
+    progress: Progress,
+    rendered: dict,
+    guard: state.Guard,
+    *,
+    dry_run: bool = False,
+    should_stop: Callable[[], bool] | None = None,
+) -> None:
+    """Deliver what is queued. With PostgreSQL the run claims like `syndicate deliver`
+    workers do (they may be sending from the same queue right now); with SQLite the engine
+    walks the queue (one run at a time, under the lock, and `deliver` takes that lock too)."""
+    if dry_run or not config.state.url:
+        if not dry_run and store.open_deliveries(conn):
+            guard.touch("outbox")
+        from syndicate.delivery import deliver_queued
+
+        deliver_queued(
+            conn,
+            config,
+            now,
+            report,
+            progress,
+            rendered,
+            dry_run=dry_run,
+            should_stop=should_stop,
+        )
+        if not dry_run:
+            store.back_off_failed(conn, now, config.server.resume_seconds)
+        return
+    from syndicate.delivery.worker import deliver_claimed, worker_name
+
+    if report.digest_id:
+        store.notify_queued(conn)  # wake `deliver --follow` workers
+    deliver_claimed(
+        conn,
+        config,
+        report,
+        worker=worker_name("run"),
+        progress=progress,
+        before_send=lambda: guard.touch("outbox"),
+    )
 
 
 # ---------------------------------------------------------------- preview
@@ -325,8 +386,8 @@ def pending_articles(config: Config, now: datetime) -> list[Article]:
     inbox = config.path("inbox")
     fresh = inbox_files(inbox)
     articles: list[Article] = []
-    if config.db_path.exists():
-        conn = store.open_store(config.db_path)
+    if state.has_state(config):
+        conn = state.open_db(config)
         try:
             articles = store.undigested_articles(conn)
             stored = {p: store.stored_file(conn, source_name(p, inbox)) for p in fresh}

@@ -103,3 +103,44 @@ def tls_cert(tmp_path_factory) -> tuple[Path, Path]:
         check=True, capture_output=True,
     )  # fmt: skip
     return cert, key
+
+
+# ---------------------------------------------------------------- PostgreSQL
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """One throwaway PostgreSQL server for the session (tests/pg_cluster.py)."""
+    import os
+
+    from tests.pg_cluster import SKIP_ENV, Cluster, find_bin
+
+    bindir = find_bin()
+    if bindir is None:
+        if os.environ.get(SKIP_ENV) == "1":
+            pytest.skip(f"no PostgreSQL server installed ({SKIP_ENV}=1 opts out)")
+        pytest.fail(
+            "the PostgreSQL tests need the server binaries (initdb, pg_ctl): install the"
+            f" distribution's package (apt-get install postgresql; .ci/run does), or set"
+            f" {SKIP_ENV}=1 to skip them on purpose"
+        )
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.fail("the PostgreSQL tests need psycopg: pip install -e '.[test]'")
+    cluster = Cluster(bindir)
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster, monkeypatch) -> str:
+    """A fresh PostgreSQL database for one test; its password is in the environment, where
+    syndicate reads it ($SYNDICATE_STATE_PASSWORD)."""
+    from tests.pg_cluster import PASSWORD
+
+    monkeypatch.setenv("SYNDICATE_STATE_PASSWORD", PASSWORD)
+    return pg_cluster.create_database()

@@ -125,9 +125,10 @@ def cmd_preview(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_articles(args: argparse.Namespace, config: Config) -> int:
     from syndicate.cli.common import state
+    from syndicate.state import has_state
     from syndicate.status import article_listing
 
-    if not config.db_path.exists():
+    if not has_state(config):
         listing: list[dict] = []
     else:
         with state(config) as conn:

@@ -49,7 +49,10 @@ def short(text: str, width: int = 60) -> str:
 
 
 def require_state(config: Config) -> None:
-    if not config.db_path.exists():
+    from syndicate.state import check_missing, has_state
+
+    check_missing(config)  # outputs but no state: `state adopt`, not a first run
+    if not has_state(config):
         raise CommandError(
             f"no state yet at {config.db_path}: run `syndicate run` (or `publish`) first",
             EXIT_IOERR,
@@ -59,9 +62,10 @@ def require_state(config: Config) -> None:
 @contextmanager
 def state(config: Config) -> Iterator[store.Database]:
     """The state database for a command that reads or changes it outside a run."""
-    from syndicate import store
+    from syndicate.state import check_missing, open_db
 
-    conn = store.open_store(config.db_path)
+    check_missing(config)  # never create a fresh state beside outputs of a lost one
+    conn = open_db(config)
     try:
         yield conn
     finally:

@@ -25,11 +25,19 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
     from syndicate.status import schedule, status
 
     now = datetime.now(config.site.tz)
-    if not config.db_path.exists():
+    from syndicate.state import StateMismatch, check_missing, has_state
+
+    if not has_state(config):
+        try:
+            check_missing(config)
+            why = f"no state yet at {config.db_path}: run `syndicate run` first"
+        except StateMismatch as exc:  # outputs of a lost state: say what to do
+            why = str(exc)
         if args.json:
-            print(json.dumps({"state": None, "schedule": schedule(config, now)}, indent=2))
+            data = {"state": None, "problem": why, "schedule": schedule(config, now)}
+            print(json.dumps(data, indent=2))
         else:
-            print(f"no state yet at {config.db_path}: run `syndicate run` first")
+            print(why)
         return EXIT_OK
     with state(config) as conn:
         data = status(conn, config, now)

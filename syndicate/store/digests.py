@@ -50,9 +50,13 @@ def create_digest(conn: Database, articles: Sequence[Article], now: datetime, tz
     One transaction: either the digest exists with all its recipients queued, or nothing.
     """
     with transaction(conn):
-        n = conn.execute(
-            "SELECT COUNT(*) AS n FROM digests WHERE id LIKE ?", (f"{tz_date}-%",)
-        ).fetchone()["n"]
+        # The highest number of the day plus one, never a count: a digest id (and so its file
+        # names and Message-IDs) is never reused, even when `state adopt` recovered only some.
+        taken = [
+            r["id"].rsplit("-", 1)[-1]
+            for r in conn.execute("SELECT id FROM digests WHERE id LIKE ?", (f"{tz_date}-%",))
+        ]
+        n = max((int(t) for t in taken if t.isdigit()), default=0)
         digest_id = f"{tz_date}-{n + 1:03d}"
         ids = [a.id for a in articles]
         conn.execute(
@@ -91,7 +95,10 @@ def digest_articles(conn: Database, digest_id: str) -> tuple[datetime, list[Arti
 
 def digests(conn: Database, limit: int = 10) -> list[tuple[str, datetime, int]]:
     rows = conn.execute(
-        "SELECT id, created, articles FROM digests ORDER BY created DESC, id DESC LIMIT ?",
+        # By id: ids are the local date plus a number that only grows, so this is the order
+        # they were made in, and it survives a state rebuilt from the outputs (whose
+        # creation times are only known to the second).
+        "SELECT id, created, articles FROM digests ORDER BY id DESC LIMIT ?",
         (limit,),
     ).fetchall()
     return [
@@ -271,3 +278,34 @@ def finish_delivery(
         " WHERE digest_id = ? AND email = ?",
         (status, iso(now), detail, next_attempt, digest_id, email),
     )
+
+
+def hold_delivery(conn: Database, digest_id: str, email: str, worker: str, now: float) -> bool:
+    """Inside the transaction that sends one message: is it still queued, still claimed by
+    `worker` (its lease not taken over), and the subscriber still active? On PostgreSQL the
+    delivery row stays locked until that transaction ends, so an unsubscribe (which drops
+    queued deliveries) waits for the send to be recorded and commits after it: nothing goes
+    out after an unsubscribe commits. SQLite's write lock (BEGIN IMMEDIATE) does the same."""
+    lock = " FOR UPDATE OF d" if conn.dialect == "postgresql" else ""
+    row = conn.execute(
+        "SELECT d.claimed_by, d.lease_until FROM deliveries d"
+        " WHERE d.digest_id = ? AND d.email = ? AND d.status IN ('pending', 'failed')" + lock,
+        (digest_id, email),
+    ).fetchone()
+    if row is None or row["claimed_by"] != worker or (row["lease_until"] or 0) < now:
+        return False
+    active = conn.execute(
+        "SELECT 1 FROM subscribers WHERE email = ? AND status = 'active'", (email,)
+    ).fetchone()
+    return active is not None
+
+
+def count_open(conn: Database, now: float, max_attempts: int = MAX_ATTEMPTS) -> int:
+    """Deliveries a worker must wait for before it may call the queue empty: due now (pending,
+    or failed past their backoff) to active subscribers, claimed by someone or not."""
+    return conn.execute(
+        "SELECT COUNT(*) AS n FROM deliveries d JOIN subscribers s ON s.email = d.email"
+        " WHERE d.status IN ('pending', 'failed') AND d.attempts < ? AND s.status = 'active'"
+        " AND (d.next_attempt IS NULL OR d.next_attempt <= ?)",
+        (max_attempts, now),
+    ).fetchone()["n"]

@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from syndicate import pipeline, store
+from syndicate import pipeline, state
 from syndicate.config import Config
 from syndicate.web.jobs import Busy, Service
 from syndicate.web.views import read_body, security_headers, site_origin
@@ -182,7 +182,7 @@ def routes(service: Service) -> list[Route]:
 def _status(config: Config) -> dict:
     from syndicate.status import status
 
-    conn = store.open_store(config.db_path)
+    conn = state.open_db(config)
     try:
         return status(conn, config, datetime.now(config.site.tz))
     finally:

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from syndicate import store
+from syndicate import state, store
 from syndicate.config import Config
 from syndicate.web import api, static, subscribe
 from syndicate.web.jobs import Service
@@ -131,9 +131,9 @@ async def serve_file(
 
 
 def _last_run(config: Config) -> dict | None:
-    if not config.db_path.exists():
+    if not state.has_state(config):
         return None
-    conn = store.open_store(config.db_path)
+    conn = state.open_db(config)
     try:
         runs = store.recent_runs(conn, limit=1)
     finally:

@@ -23,7 +23,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from syndicate import store
+from syndicate import state, store
 from syndicate.config import Config
 
 log = logging.getLogger("syndicate.subscribe")
@@ -150,7 +150,7 @@ class ConfirmationSender:
 
     def _void(self, token: str) -> None:
         try:
-            conn = store.open_store(self.config.db_path)
+            conn = state.open_db(self.config)
             try:
                 store.confirmation_not_sent(conn, token)
             finally:

@@ -33,7 +33,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from syndicate import pipeline, store
+from syndicate import pipeline, state, store
 from syndicate.config import Config, DeliveryConfig
 
 log = logging.getLogger("syndicate.service")
@@ -188,9 +188,9 @@ class Service:
             job = self._jobs.get(job_id)
         if job is not None:
             return job.as_dict()
-        if not self.config.db_path.exists():
+        if not state.has_state(self.config):
             return None
-        conn = store.open_store(self.config.db_path)
+        conn = state.open_db(self.config)
         try:
             runs = store.recent_runs(conn, limit=500)
         finally:
@@ -241,7 +241,7 @@ class Service:
             return
 
     def resume(self) -> None:
-        if self.stopping.is_set() or not self.config.db_path.exists():
+        if self.stopping.is_set() or not state.has_state(self.config):
             return
         try:
             self._resume()
@@ -251,7 +251,7 @@ class Service:
     def _resume(self) -> None:
         config = self.config
         now = time.time()
-        conn = store.open_store(config.db_path)
+        conn = state.open_db(config)
         try:
             forgotten = store.purge_unconfirmed(
                 conn, before=now - config.server.confirm_hours * 3600

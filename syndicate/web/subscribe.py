@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from syndicate import store
+from syndicate import state, store
 from syndicate.config import Config, parse_mailbox
 from syndicate.labels import fill
 from syndicate.web.views import labels, page, read_body, read_form
@@ -37,7 +37,7 @@ MAX_NAME = 200
 
 
 def _state(config: Config) -> store.Database:
-    return store.open_store(config.db_path)
+    return state.open_db(config)
 
 
 def _site(config: Config) -> str:

@@ -1,0 +1,102 @@
+"""`syndicate state …`: adopt the outputs after a loss, back up, restore."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from syndicate.cli.common import EXIT_OK, CommandError
+
+if TYPE_CHECKING:
+    from syndicate.config import Config
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("state", parents=[common], help="adopt outputs, back up, restore")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    a = actions.add_parser(
+        "adopt",
+        parents=[common],
+        help="rebuild the state from the published feeds and the outbox (after a loss,"
+        " a restore, or a move)",
+    )
+    a.add_argument(
+        "--subscribers",
+        metavar="FILE.csv",
+        help="also apply a `subscribers export` (who unsubscribed is not in the outputs)",
+    )
+    a.set_defaults(func=cmd_adopt)
+    a = actions.add_parser(
+        "backup", parents=[common], help="a consistent copy of the state (safe while serving)"
+    )
+    a.add_argument("path", metavar="PATH", help="a file, or a folder for a dated file")
+    a.set_defaults(func=cmd_backup)
+    a = actions.add_parser(
+        "restore",
+        parents=[common],
+        help="put a backup in place of the state, then adopt the outputs newer than it",
+    )
+    a.add_argument("path", metavar="BACKUP")
+    a.set_defaults(func=cmd_restore)
+
+
+def cmd_adopt(args: argparse.Namespace, config: Config) -> int:
+    from syndicate.adopt import adopt
+
+    roster = Path(args.subscribers) if args.subscribers else None
+    if roster is not None and not roster.is_file():
+        raise CommandError(f"{roster}: no such file (--subscribers)")
+    report = adopt(config, datetime.now(config.site.tz), subscribers_csv=roster)
+    _print_adopt(report, config)
+    return EXIT_OK
+
+
+def _print_adopt(report, config: Config) -> None:
+    from syndicate.state import state_where
+
+    print(f"syndicate state adopt · {state_where(config)}")
+    print(
+        f"  articles   {report.articles} adopted from the inbox, {report.stubs} from the feeds"
+        f" alone, {report.known} already known"
+    )
+    print(f"  digests    {report.digests} recorded (their ids are never used again)")
+    print(
+        f"  outbox     {report.deliveries} deliveries marked sent, {report.resends} resends,"
+        f" {report.subscribers} subscribers restored"
+    )
+    if report.held:
+        print(f"  held       {report.held} queued deliveries held as in_doubt (SMTP: see status)")
+    print(f"  stamp      state {report.state_id[:8]}, generation {report.generation}")
+    if report.would_change:
+        shown = ", ".join(report.would_change[:8])
+        more = f" … and {len(report.would_change) - 8} more" if len(report.would_change) > 8 else ""
+        print(f"  differs    the next run will rewrite: {shown}{more}")
+    else:
+        print("  check      every feed and page renders byte-identical from the adopted state")
+    for warning in report.warnings[:20]:
+        print(f"  warning    {warning}")
+    if len(report.warnings) > 20:
+        print(f"  warning    … and {len(report.warnings) - 20} more")
+
+
+def cmd_backup(args: argparse.Namespace, config: Config) -> int:
+    from syndicate.state import backup
+
+    target = backup(config, Path(args.path))
+    print(f"state backed up to {target} (restore: `syndicate state restore {target}`)")
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace, config: Config) -> int:
+    from syndicate.adopt import adopt
+    from syndicate.state import restore
+
+    source = Path(args.path)
+    if not source.is_file():
+        raise CommandError(f"{source}: no such backup file")
+    restore(config, source)
+    print(f"state restored from {source}; adopting what the outputs show since:")
+    _print_adopt(adopt(config, datetime.now(config.site.tz)), config)
+    return EXIT_OK

@@ -1,0 +1,181 @@
+"""`state adopt`: writing back into the state what the outputs show (syndicate/adopt.py reads
+them). Every write here keeps what the state already knows and only adds or completes:
+adopting twice, or adopting into a restored backup, never loses a fact."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+from syndicate.model import Article
+from syndicate.store.articles import article_to_json
+from syndicate.store.db import Database, iso
+
+
+def adopt_article(
+    conn: Database,
+    stored: Article,
+    *,
+    file_hash: str,
+    content_hash: str,
+    retracted_at: datetime | None = None,
+) -> str:
+    """Store an article with the identity and dates the feeds show (id, slug, first seen,
+    published, updated). Returns "added", "updated" (an edit the feeds show but the state
+    missed) or "conflict" (its file or slug belongs to another stored article)."""
+    data = article_to_json(stored)
+    data_hash = hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
+    row = conn.execute("SELECT id FROM articles WHERE id = ?", (stored.id,)).fetchone()
+    clash = conn.execute(
+        "SELECT id FROM articles WHERE (source = ? OR slug = ?) AND id <> ?",
+        (stored.source, stored.slug, stored.id),
+    ).fetchone()
+    if clash is not None:
+        return "conflict"
+    values = (
+        stored.source,
+        stored.slug,
+        file_hash,
+        content_hash,
+        iso(stored.published),  # type: ignore[arg-type]
+        iso(stored.updated),  # type: ignore[arg-type]
+        data,
+        data_hash,
+        iso(retracted_at) if retracted_at else None,
+    )
+    if row is None:
+        conn.execute(
+            "INSERT INTO articles (source, slug, file_hash, content_hash, published, updated,"
+            " data, data_hash, retracted_at, retract_reason, id, first_seen)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                *values,
+                "retracted (reason not recoverable: adopted from the feeds)"
+                if retracted_at
+                else None,
+                stored.id,
+                iso(stored.first_seen),  # type: ignore[arg-type]
+            ),
+        )
+        return "added"
+    conn.execute(
+        "UPDATE articles SET source = ?, slug = ?, file_hash = ?, content_hash = ?,"
+        " published = ?, updated = ?, data = ?, data_hash = ?, retracted_at = ?,"
+        " retract_reason = CASE WHEN CAST(? AS TEXT) IS NULL THEN NULL ELSE retract_reason END"
+        " WHERE id = ?",
+        (*values, iso(retracted_at) if retracted_at else None, stored.id),
+    )
+    return "updated"
+
+
+def set_retraction(conn: Database, article_id: str, retracted_at: datetime | None) -> bool:
+    """Make a stored article's retraction match the feeds; True if it changed."""
+    if retracted_at is None:
+        cur = conn.execute(
+            "UPDATE articles SET retracted_at = NULL, retract_reason = NULL"
+            " WHERE id = ? AND retracted_at IS NOT NULL",
+            (article_id,),
+        )
+    else:
+        cur = conn.execute(
+            "UPDATE articles SET retracted_at = ?,"
+            " retract_reason = 'retracted (reason not recoverable: adopted from the feeds)'"
+            " WHERE id = ? AND retracted_at IS NULL",
+            (iso(retracted_at), article_id),
+        )
+    return cur.rowcount > 0
+
+
+def stored_identities(conn: Database) -> dict[str, tuple[str, str, str]]:
+    """id → (source, slug, file hash) of every stored article."""
+    return {
+        r["id"]: (r["source"], r["slug"], r["file_hash"])
+        for r in conn.execute("SELECT id, source, slug, file_hash FROM articles")
+    }
+
+
+def digest_ids(conn: Database) -> set[str]:
+    return {r["id"] for r in conn.execute("SELECT id FROM digests")}
+
+
+def adopt_digest(
+    conn: Database, digest_id: str, created: datetime, article_ids: Sequence[str]
+) -> bool:
+    """Record a digest the outputs show (its id is then never minted again) and mark its
+    articles as announced by it. False if the state knew it already."""
+    cur = conn.execute(
+        "INSERT INTO digests (id, created, articles) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        (digest_id, iso(created), json.dumps(list(article_ids))),
+    )
+    added = cur.rowcount > 0
+    conn.executemany(
+        "UPDATE articles SET digest_id = ? WHERE id = ? AND digest_id IS NULL",
+        [(digest_id, i) for i in article_ids],
+    )
+    return added
+
+
+def adopt_subscriber(conn: Database, email: str, name: str, token: str, now: datetime) -> bool:
+    """Add an address seen in the outbox, with the unsubscribe token its messages carry (so
+    the links in them keep working). Never changes a known subscriber, never re-adds an
+    erased one; True if added."""
+    from syndicate.store.subscribers import is_suppressed
+
+    email = email.lower()
+    if is_suppressed(conn, email):
+        return False
+    if conn.execute("SELECT 1 FROM subscribers WHERE email = ?", (email,)).fetchone():
+        return False
+    if conn.execute("SELECT 1 FROM subscribers WHERE token = ?", (token,)).fetchone():
+        import secrets
+
+        token = secrets.token_urlsafe(24)
+    conn.execute(
+        "INSERT INTO subscribers (email, name, token, status, added, changed)"
+        " VALUES (?, ?, ?, 'active', ?, ?)",
+        (email, name, token, iso(now), iso(now)),
+    )
+    return True
+
+
+def adopt_delivery(conn: Database, digest_id: str, email: str, at: datetime, detail: str) -> bool:
+    """The outbox holds this message: the delivery is done, whatever the state thought.
+    True if that changed anything."""
+    cur = conn.execute(
+        "INSERT INTO deliveries (digest_id, email, status, attempts, at, detail)"
+        " VALUES (?, ?, 'sent', 1, ?, ?) ON CONFLICT (digest_id, email) DO UPDATE"
+        " SET status = 'sent', at = excluded.at, detail = excluded.detail,"
+        " claimed_by = NULL, lease_until = NULL WHERE deliveries.status <> 'sent'",
+        (digest_id, email.lower(), iso(at), detail),
+    )
+    return cur.rowcount > 0
+
+
+def adopt_resends(
+    conn: Database, digest_id: str, email: str, count: int, at: datetime, detail: str
+) -> int:
+    """Make the state count at least `count` resends of this digest to this address (their
+    Message-IDs are numbered: the next resend must not reuse one). Returns rows added."""
+    have = conn.execute(
+        "SELECT COUNT(*) AS n FROM resends WHERE digest_id = ? AND email = ?",
+        (digest_id, email.lower()),
+    ).fetchone()["n"]
+    for _ in range(have, count):
+        conn.execute(
+            "INSERT INTO resends (digest_id, email, at, detail) VALUES (?, ?, ?, ?)",
+            (digest_id, email.lower(), iso(at), detail),
+        )
+    return max(count - have, 0)
+
+
+def hold_open_deliveries(conn: Database, detail: str) -> int:
+    """Queued deliveries of a restored state whose fate no local output can tell (SMTP):
+    held for the operator (`in_doubt`) instead of being sent a second time."""
+    cur = conn.execute(
+        "UPDATE deliveries SET status = 'in_doubt', detail = ?, claimed_by = NULL,"
+        " lease_until = NULL WHERE status IN ('pending', 'failed')",
+        (detail,),
+    )
+    return cur.rowcount

@@ -1,0 +1,231 @@
+"""The state in PostgreSQL: a real server (tests/pg_cluster.py), the same code path as SQLite."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from syndicate import pipeline, state, store
+from syndicate.cli import main
+from syndicate.config import load_config
+from tests.conftest import SAMPLE, write_config
+
+
+def pg_site(site: Path, url: str, extra: str = "") -> Path:
+    cfg = site / "config.toml"
+    cfg.write_text(cfg.read_text() + f'\n[state]\nurl = "{url}"\n{extra}')
+    return cfg
+
+
+def messages(site: Path) -> list[str]:
+    return sorted(p.name for p in (site / "outbox" / "new").iterdir())
+
+
+def test_the_sample_run_on_postgresql_publishes_sends_once_and_then_nothing(site, pg_url):
+    config = load_config(pg_site(site, pg_url))
+    report = pipeline.run(config)
+    assert len(report.new) == 1 and report.sent == 1 and report.failed == []
+    assert len(messages(site)) == 1 and (site / "feeds" / "atom.xml").is_file()
+    assert not config.db_path.exists()  # nothing of the state on disk
+    again = pipeline.run(config, digest="now")
+    assert again.new == [] and again.sent == 0 and again.digest_id is None
+    conn = state.open_db(config)
+    try:
+        assert conn.dialect == "postgresql"
+        assert store.delivery_counts(conn) == {"sent": 1}
+        assert state.read_stamp(site / "feeds") == state.Stamp(
+            store.state_id(conn), store.generation(conn)
+        )
+        assert [r["trigger"] for r in conn.execute("SELECT trigger FROM runs ORDER BY id")] == [
+            "manual",
+            "manual",
+        ]
+    finally:
+        conn.close()
+
+
+def test_postgresql_gets_the_same_tables_with_its_own_types(pg_url):
+    conn = store.connect(pg_url, Path("unused"))
+    try:
+        types = {
+            (r["table_name"], r["column_name"]): r["data_type"]
+            for r in conn.execute(
+                "SELECT table_name, column_name, data_type FROM information_schema.columns"
+                " WHERE table_schema = current_schema()"
+            )
+        }
+        assert types[("deliveries", "lease_until")] == "double precision"
+        assert types[("runs", "id")] == "integer"
+        now = datetime.now(UTC)
+        assert store.start_run(conn, "a", now) + 1 == store.start_run(conn, "b", now)
+        # Epoch seconds keep their sub-second part (a 4-byte REAL would round to minutes).
+        conn.execute("INSERT INTO digests VALUES ('d', 'now', '[]')")
+        conn.execute("INSERT INTO deliveries (digest_id, email, status, lease_until)"
+                     " VALUES ('d', 'a@example.org', 'pending', 1790000000.25)")  # fmt: skip
+        row = conn.execute("SELECT lease_until FROM deliveries").fetchone()
+        assert row["lease_until"] == 1790000000.25
+        assert store.schema_version(conn) == store.schema.LATEST_VERSION
+    finally:
+        conn.close()
+
+
+def test_a_wrong_password_is_a_one_line_error_naming_the_server(site, pg_url, monkeypatch, capsys):
+    pg_site(site, pg_url)
+    monkeypatch.setenv("SYNDICATE_STATE_PASSWORD", "wrong")
+    assert main(["run", "--config", str(site / "config.toml")]) == 74
+    err = capsys.readouterr().err
+    assert pg_url in err and "SYNDICATE_STATE_PASSWORD" in err and "wrong" not in err
+
+
+def test_a_password_in_the_url_is_refused(site):
+    cfg = site / "config.toml"
+    cfg.write_text(cfg.read_text() + '\n[state]\nurl = "postgresql://u:secret@db/x"\n')
+    assert main(["status", "--config", str(cfg)]) == 78
+
+
+def test_the_run_lock_is_an_advisory_lock_on_the_server(site, pg_url):
+    config = load_config(pg_site(site, pg_url))
+    other = state.open_db(config)
+    try:
+        with pipeline.run_lock(config):
+            assert store.advisory_lock_held(other, store.RUN_LOCK)
+            assert not store.try_advisory_lock(other, store.RUN_LOCK)
+            with pytest.raises(pipeline.RunInProgress, match="run lock"):
+                pipeline.run(config)
+        assert not store.advisory_lock_held(other, store.RUN_LOCK)
+    finally:
+        other.close()
+    assert not (site / "state" / "run.lock").exists()
+
+
+def test_claims_skip_rows_another_worker_has_locked(site, pg_url):
+    config = load_config(pg_site(site, pg_url))
+    pipeline.run(config, digest="never")
+    a, b = state.open_db(config), state.open_db(config)
+    try:
+        for i in range(10):
+            store.add_subscriber(a, f"r{i}@example.org", "", datetime.now(UTC), resubscribe=False)
+        store.create_digest(a, store.undigested_articles(a), datetime.now(UTC), "2026-01-01")
+        now = time.time()
+        a.execute("BEGIN")
+        locked = a.execute(
+            "SELECT email FROM deliveries ORDER BY email LIMIT 4 FOR UPDATE"
+        ).fetchall()
+        claimed = store.claim_deliveries(b, "w-b", limit=20, now=now, lease=30)  # no waiting
+        a.execute("ROLLBACK")
+        assert {d.email for d in claimed}.isdisjoint({r["email"] for r in locked})
+        assert len(claimed) == 11 - 4
+        # Claimed and leased: nobody else gets them until the lease runs out.
+        rest = store.claim_deliveries(a, "w-a", limit=20, now=now + 1, lease=30)
+        assert {d.email for d in rest} == {r["email"] for r in locked}
+        assert store.claim_deliveries(a, "w-a", limit=20, now=now + 2, lease=30) == []
+        taken_over = store.claim_deliveries(a, "w-a", limit=20, now=now + 40, lease=30)
+        assert len(taken_over) == 11
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_lost_postgresql_state_is_refused_and_adopted_without_resending(
+    site, pg_cluster, pg_url, capsys
+):
+    cfg = pg_site(site, pg_url)
+    assert main(["run", "--config", str(cfg)]) == 0
+    sent = messages(site)
+    fresh = pg_cluster.create_database()  # "a new server without the state"
+    cfg.write_text(cfg.read_text().replace(pg_url, fresh))
+    capsys.readouterr()
+    assert main(["run", "--config", str(cfg)]) == 74
+    assert "another state" in capsys.readouterr().err
+    assert main(["state", "adopt", "--config", str(cfg)]) == 0
+    assert "byte-identical" in capsys.readouterr().out
+    assert main(["run", "--digest", "now", "--config", str(cfg)]) == 0
+    assert messages(site) == sent
+
+
+# ---------------------------------------------------------------- check 4: unsubscribes win
+
+
+def _queue_digest(config, n: int) -> list[str]:
+    pipeline.run(config, digest="never")
+    conn = state.open_db(config)
+    try:
+        emails = [f"r{i:04d}@example.org" for i in range(n)]
+        now = datetime.now(UTC)
+        for email in emails:
+            store.add_subscriber(conn, email, "", now, resubscribe=False)
+        store.create_digest(conn, store.undigested_articles(conn), now, "2026-01-01")
+    finally:
+        conn.close()
+    return emails
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_nothing_goes_to_an_address_after_its_unsubscribe_commits(engine, tmp_path, request):
+    """Check 4: while a worker delivers (in address order), the test keeps unsubscribing the
+    address right after the last one delivered — the one most likely being sent right now —
+    and looks, the moment each unsubscribe has committed, whether that address's message is
+    already there. A message that appears after its unsubscribe committed is a failure."""
+    write_config(tmp_path)
+    shutil.copy(SAMPLE, tmp_path / "articles")
+    cfg = tmp_path / "config.toml"
+    if engine == "postgresql":
+        pg_site(tmp_path, request.getfixturevalue("pg_url"))
+    config = load_config(cfg)
+    emails = sorted([*_queue_digest(config, 300), "one@example.org"])
+    index = {store.subscriber_key(e): n for n, e in enumerate(emails)}
+    new = tmp_path / "outbox" / "new"
+    there_at_commit: dict[str, bool] = {}
+
+    def message_of(email: str) -> Path:
+        return new / f"2026-01-01-001.{store.subscriber_key(email)}.syndicate"
+
+    def unsubscriber() -> None:
+        conn = state.open_db(config)
+        try:
+            deadline = time.time() + 60
+            while len(there_at_commit) < 80 and time.time() < deadline:
+                names = os.listdir(new) if new.is_dir() else []
+                if len(names) < 30:
+                    continue
+                last = max(index[n.split(".")[1]] for n in names)
+                if last + 1 >= len(emails):
+                    break
+                target = emails[last + 1]
+                if target in there_at_commit:
+                    continue
+                store.unsubscribe(conn, datetime.now(UTC), email=target)
+                there_at_commit[target] = message_of(target).exists()
+        finally:
+            conn.close()
+
+    thread = threading.Thread(target=unsubscriber, daemon=True)
+    thread.start()
+    assert main(["deliver", "--quiet", "--batch", "20", "--config", str(cfg)]) == 0
+    thread.join(timeout=60)
+    assert len(there_at_commit) >= 20
+    late = [e for e, was in there_at_commit.items() if message_of(e).exists() and not was]
+    assert late == []
+    assert any(not message_of(e).exists() for e in there_at_commit)  # some got nothing
+    stayed = set(emails) - set(there_at_commit)
+    assert all(message_of(e).exists() for e in stayed)
+
+
+def test_a_dry_run_on_postgresql_changes_nothing(site, pg_url):
+    config = load_config(pg_site(site, pg_url))
+    report = pipeline.run(config, dry_run=True)
+    assert report.dry_run and len(report.new) == 1 and report.sent == 1  # "would"
+    assert not (site / "feeds").exists() and not (site / "outbox").exists()
+    conn = state.open_db(config)
+    try:
+        assert store.count_articles(conn) == 0 and store.generation(conn) == 0
+        assert conn.execute("SELECT COUNT(*) AS n FROM runs").fetchone()["n"] == 0
+    finally:
+        conn.close()
+    assert pipeline.run(config).sent == 1
