@@ -1,31 +1,33 @@
 """config.toml → typed, validated settings.
 
-pydantic does the validation so every error names the exact key (`digest.from`) and what is
-wrong with it; unknown keys are errors too, because a typo that silently falls back to a
-default is the worst kind of misconfiguration. Secrets never live in the file: they come from
-the environment (`SYNDICATE_SMTP_PASSWORD`, `SYNDICATE_DKIM_KEY`).
+Every error names the exact key (`digest.from`) and what is wrong with it; unknown keys are
+errors too, because a typo that silently falls back to a default is the worst kind of
+misconfiguration. Secrets never live in the file: they come from the environment
+(`SYNDICATE_SMTP_PASSWORD`, `SYNDICATE_DKIM_KEY`).
+
+Decision: plain frozen dataclasses checked by a small converter (`_Section.__post_init__`)
+instead of pydantic + email-validator. Every command loads the config, and those two cost
+~115 ms to import on the 2-core developer machine (`python -X importtime`) — more than the
+whole budget of a no-op `syndicate run` (half of importing feedgen, jinja2, premailer and
+apscheduler). msgspec imports fast but has no Path type and reports a check made after
+decoding against the section, not the key. The settings are ~45 keys of eight shapes, so
+the converter is short; every check runs at load, key by key. Two are cheap forms of the
+full check: addresses are checked for shape here (the strict RFC check, with
+email-validator, runs where an address is used: `parse_mailbox`), and cron lines in the
+plain crontab syntax are checked field by field (anything fancier goes to APScheduler).
+Constructing a section in code runs the same checks and raises `ConfigValueError`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
-import tomllib
-from email.utils import formataddr, parseaddr
+import types
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Any, ClassVar, Literal, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from email_validator import EmailNotValidError, validate_email
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
 
 DEFAULT_CONFIG_NAME = "config.toml"
 
@@ -34,21 +36,126 @@ class ConfigError(Exception):
     """The config file is missing or invalid; the message says which key and why."""
 
 
-def _check_cron(expr: str) -> str:
-    from apscheduler.triggers.cron import CronTrigger
+class ConfigValueError(ConfigError, ValueError):
+    """Settings that fail their checks; `problems` are (dotted key, what is wrong)."""
 
-    try:
-        CronTrigger.from_crontab(expr, timezone="UTC")
-    except ValueError as exc:
-        raise ValueError(f"not a 5-field cron expression ({exc})") from None
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{key}: {why}" for key, why in problems))
+
+
+# ---------------------------------------------------------------- checks
+
+
+def _check_cron(expr: str) -> str:
+    fields = expr.split()
+    if len(fields) != 5:
+        raise ValueError(f"not a 5-field cron expression (got {len(fields)} fields)")
+    for value, (name, low, high, names, first) in zip(fields, _CRON_FIELDS, strict=True):
+        problem = _cron_field(value.lower(), low, high, names, first)
+        if problem == "unknown":  # beyond plain crontab ("last", "2nd mon"): APScheduler's
+            from syndicate.cadence import cron_trigger
+
+            try:
+                cron_trigger(expr, "UTC")
+            except ValueError as exc:
+                raise ValueError(f"not a 5-field cron expression ({exc})") from None
+            return expr
+        if problem:
+            raise ValueError(f"not a 5-field cron expression ({name} {value!r}: {problem})")
     return expr
+
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_CRON_FIELDS = (  # name, lowest, highest, names, number of the first name
+    ("minute", 0, 59, (), 0),
+    ("hour", 0, 23, (), 0),
+    ("day of month", 1, 31, (), 0),
+    ("month", 1, 12, _MONTHS, 1),
+    ("day of week", 0, 7, _DAYS, 0),  # Sunday is 0 or 7, as in crontab
+)
+_CRON_ITEM = re.compile(r"(\*|[a-z0-9]+(?:-[a-z0-9]+)?)(?:/(\d+))?")
+
+
+def _cron_field(value: str, low: int, high: int, names: tuple[str, ...], first: int) -> str:
+    """ "" if `value` is a valid plain crontab field, a reason if not, "unknown" if it uses
+    syntax beyond plain crontab."""
+
+    def number(token: str) -> int | None:
+        if token.isdigit():
+            return int(token)
+        if token in names:
+            return names.index(token) + first
+        return None
+
+    for item in value.split(","):
+        found = _CRON_ITEM.fullmatch(item)
+        if not found:
+            return "unknown"
+        span, step = found.groups()
+        if step is not None and int(step) == 0:
+            return "a step must be at least 1"
+        if span == "*":
+            continue
+        ends = [number(t) for t in span.split("-")]
+        if None in ends:
+            return "unknown"
+        if any(n < low or n > high for n in ends):  # type: ignore[operator]
+            return f"out of range {low}-{high}"
+        if len(ends) == 2 and ends[0] > ends[1]:  # type: ignore[operator]
+            return "a range must go from low to high"
+    return ""
+
+
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LOCAL = re.compile(rf"{_ATOM}(\.{_ATOM})*|\"([^\"\\\r\n]|\\.)*\"")
+_LABEL = re.compile(r"(?!-)[^\s.@<>()\[\]\\,;:\"]{1,63}(?<!-)")
+
+
+def _address_shape(addr: str) -> str:
+    """The address with its domain lower-cased, or ValueError saying what is wrong."""
+    local, at, domain = addr.rpartition("@")
+    if not at or not local or not domain:
+        raise ValueError("expected an address like 'Name <news@example.org>'")
+    if len(addr) > 254 or not _LOCAL.fullmatch(local):
+        raise ValueError(f"{addr!r} is not a valid address (the part before the @)")
+    labels = domain.split(".")
+    if len(labels) < 2 or not all(_LABEL.fullmatch(label) for label in labels):
+        raise ValueError(f"{addr!r} is not a valid address (the domain {domain!r})")
+    if labels[-1].isdigit():
+        raise ValueError(f"{addr!r} is not a valid address (the domain {domain!r})")
+    return f"{local}@{domain.lower()}"
+
+
+def _check_mailbox(value: str) -> str:
+    """`addr@host` or `Display Name <addr@host>`, normalised; the shape only (see module doc)."""
+    from email.utils import formataddr, parseaddr
+
+    if "\n" in value or "\r" in value:
+        raise ValueError("expected an address like 'Name <news@example.org>' on one line")
+    name, addr = parseaddr(value)
+    if not addr:
+        raise ValueError("expected an address like 'Name <news@example.org>'")
+    addr = _address_shape(addr)
+    return formataddr((name, addr)) if name else addr
+
+
+def _check_bare_address(value: str) -> str:
+    value = value.strip()
+    return _address_shape(value) if value else ""
 
 
 def parse_mailbox(value: str) -> tuple[str, str]:
     """`addr@host` or `Display Name <addr@host>` → (name, normalised address), or ValueError.
 
-    The one place addresses are checked: config values, `syndicate subscribers add`, mail.
+    The strict check (email-validator, imported here: ~50 ms) for addresses that are about
+    to be used: `syndicate subscribers add`, CSV imports, the From of a message.
     """
+    from email.utils import parseaddr
+
+    from email_validator import EmailNotValidError, validate_email
+
     name, addr = parseaddr(value)
     if not addr or "\n" in value or "\r" in value:
         raise ValueError("expected an address like 'Name <news@example.org>'")
@@ -58,44 +165,235 @@ def parse_mailbox(value: str) -> tuple[str, str]:
         raise ValueError(str(exc)) from None
 
 
-def _check_mailbox(value: str) -> str:
-    name, addr = parse_mailbox(value)
-    return formataddr((name, addr)) if name else addr
+def _absolute_url(v: str) -> str:
+    if not v.startswith(("http://", "https://")):
+        raise ValueError("must be an absolute http(s) URL, e.g. 'https://news.example.org/'")
+    return v if v.endswith("/") else v + "/"
 
 
-Cron = Annotated[str, AfterValidator(_check_cron)]
-Mailbox = Annotated[str, AfterValidator(_check_mailbox)]
+def _known_zone(v: str) -> str:
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA time zone {v!r}, e.g. 'Asia/Jakarta'") from None
+    return v
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+def _hub_url(v: str) -> str:
+    v = v.strip()
+    if v and not v.startswith(("http://", "https://")):
+        raise ValueError("must be an absolute http(s) URL of a WebSub hub, or empty")
+    return v
 
 
+def _list_id_shape(v: str) -> str:
+    # RFC 2919: dot-atom text; anything else (spaces, <>, CR/LF) would break the header.
+    if v and not re.fullmatch(
+        r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)+", v
+    ):
+        raise ValueError("expected a dotted name like 'news.example.org'")
+    return v
+
+
+def _dns_label(v: str) -> str:
+    if v and not re.fullmatch(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*", v):
+        raise ValueError("expected a DNS name like 'mail' or 'news.example.org'")
+    return v
+
+
+def _known_fields(v: str) -> str:
+    try:
+        v.format(site="", count=0, date="", first_title="")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValueError(
+            f"bad placeholder {exc}; use {{site}}, {{count}}, {{date}}, {{first_title}}"
+        ) from None
+    return v
+
+
+def _no_blank_markers(v: list[str]) -> list[str]:
+    if any(not item.strip() for item in v):
+        raise ValueError("markers must not be empty strings")
+    return [item.strip() for item in v]
+
+
+# ---------------------------------------------------------------- the converter
+
+
+def setting(
+    default: Any,
+    *,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    check: Any = None,
+    each: Any = None,
+    key: str | None = None,
+) -> Any:
+    """A setting's default and checks: bounds, `check(value) -> value` (ValueError when
+    wrong), `each` for every list item, `key` when the TOML key is not the attribute name."""
+    meta = {"ge": ge, "gt": gt, "le": le, "check": check, "each": each, "key": key}
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def _type_name(kind: Any) -> str:
+    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+    return names.get(kind, getattr(kind, "__name__", str(kind)))
+
+
+def _convert(kind: Any, value: Any) -> Any:
+    """`value` as `kind` (str, int, float, bool, Path, Literal, list[…], X | None, a
+    section), or ValueError saying what was expected."""
+    origin = get_origin(kind)
+    if origin is Union or origin is types.UnionType:
+        options = get_args(kind)
+        if value is None and type(None) in options:
+            return None
+        return _convert(next(o for o in options if o is not type(None)), value)
+    if origin is Literal:
+        if value not in get_args(kind):
+            choices = ", ".join(repr(c) for c in get_args(kind))
+            raise ValueError(f"must be one of {choices}, not {value!r}")
+        return value
+    if origin is list:
+        if not isinstance(value, list | tuple):
+            raise ValueError(f"expected a list, got {value!r}")
+        (item_kind,) = get_args(kind)
+        return [_convert(item_kind, item) for item in value]
+    if isinstance(kind, type) and issubclass(kind, _Section):
+        if isinstance(value, kind):
+            return value
+        if not isinstance(value, dict):
+            raise ValueError(f"expected a table of settings, got {value!r}")
+        return kind.from_dict(value)
+    if kind is Path:
+        if isinstance(value, Path):
+            return value
+        if isinstance(value, str):
+            return Path(value)
+    elif kind is float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    elif isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        return value
+    raise ValueError(f"expected {_type_name(kind)}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class _Section:
+    """A table of the config: converts and checks every setting when constructed."""
+
+    _types: ClassVar[dict[str, Any]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._types = {}  # filled on first use: the annotations are strings until then
+
+    @classmethod
+    def _fields(cls) -> dict[str, dataclasses.Field]:
+        return {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+
+    @classmethod
+    def _resolved_types(cls) -> dict[str, Any]:
+        if not cls._types:
+            import typing
+
+            cls._types = typing.get_type_hints(cls)
+        return cls._types
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> _Section:
+        """A section from a TOML table; unknown keys are errors, reported with the others."""
+        by_key = {f.metadata.get("key") or f.name: f.name for f in cls._fields().values()}
+        problems = [
+            (key, "unknown key (typo?); see the configuration reference in README.md")
+            for key in raw
+            if key not in by_key
+        ]
+        values = {by_key[k]: v for k, v in raw.items() if k in by_key}
+        try:
+            section = cls(**values)
+        except ConfigValueError as exc:
+            problems += exc.problems
+        if problems:
+            raise ConfigValueError(problems)
+        return section
+
+    def __post_init__(self) -> None:
+        problems: list[tuple[str, str]] = []
+        types = self._resolved_types()
+        for f in dataclasses.fields(self):
+            if f.name not in types or f.name.startswith("_"):
+                continue
+            key = f.metadata.get("key") or f.name
+            try:
+                value = _convert(types[f.name], getattr(self, f.name))
+                value = _checked(value, f.metadata)
+            except ConfigValueError as exc:  # a nested section
+                problems += [(f"{key}.{k}", why) for k, why in exc.problems]
+                continue
+            except ValueError as exc:
+                problems.append((key, str(exc)))
+                continue
+            object.__setattr__(self, f.name, value)
+        if not problems:
+            try:
+                self._check()
+            except ValueError as exc:
+                problems.append(("(table)", str(exc)))
+        if problems:
+            raise ConfigValueError(problems)
+
+    def _check(self) -> None:
+        """Checks across settings of the section."""
+
+    def model_copy(self, *, update: dict[str, Any] | None = None) -> Any:
+        """A copy with some settings changed (checked again)."""
+        return dataclasses.replace(self, **(update or {}))
+
+    def model_dump(self) -> dict[str, Any]:
+        out = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, _Section):
+                value = value.model_dump()
+            elif isinstance(value, Path):
+                value = str(value)
+            out[f.metadata.get("key") or f.name] = value
+        return out
+
+
+def _checked(value: Any, meta: Any) -> Any:
+    if value is None:
+        return value
+    if meta.get("ge") is not None and value < meta["ge"]:
+        raise ValueError(f"must be greater than or equal to {meta['ge']}")
+    if meta.get("gt") is not None and value <= meta["gt"]:
+        raise ValueError(f"must be greater than {meta['gt']}")
+    if meta.get("le") is not None and value > meta["le"]:
+        raise ValueError(f"must be less than or equal to {meta['le']}")
+    if meta.get("each") is not None:
+        value = [meta["each"](item) for item in value]
+    if meta.get("check") is not None:
+        value = meta["check"](value)
+    return value
+
+
+# ---------------------------------------------------------------- the sections
+
+
+@dataclass(frozen=True)
 class SiteConfig(_Section):
     title: str = "Syndicate"
     description: str = "New articles, as feeds and an email digest."
-    base_url: str = "https://example.org/"
+    base_url: str = setting("https://example.org/", check=_absolute_url)
     language: str = "en"
-    timezone: str = "UTC"
+    timezone: str = setting("UTC", check=_known_zone)
     postal_address: str = ""
     icon: str = ""
     logo: str = ""
-
-    @field_validator("base_url")
-    @classmethod
-    def _absolute_url(cls, v: str) -> str:
-        if not v.startswith(("http://", "https://")):
-            raise ValueError("must be an absolute http(s) URL, e.g. 'https://news.example.org/'")
-        return v if v.endswith("/") else v + "/"
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown IANA time zone {v!r}, e.g. 'Asia/Jakarta'") from None
-        return v
 
     @property
     def tz(self) -> ZoneInfo:
@@ -106,6 +404,7 @@ class SiteConfig(_Section):
         return self.base_url.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0]
 
 
+@dataclass(frozen=True)
 class PathsConfig(_Section):
     inbox: Path = Path("articles")
     feeds: Path = Path("feeds")
@@ -114,55 +413,30 @@ class PathsConfig(_Section):
     templates: Path = Path("templates")
 
 
+@dataclass(frozen=True)
 class FeedConfig(_Section):
-    entries: int = Field(50, ge=1, le=10_000)
-    hub: str = ""  # WebSub hub URL; empty = none
+    entries: int = setting(50, ge=1, le=10_000)
+    hub: str = setting("", check=_hub_url)  # WebSub hub URL; empty = none
     # Entries per RFC 5005 archive page (archive/atom-1.xml … numbered from the oldest, cut
     # only when full). Changing it re-cuts every page.
-    archive_page_size: int = Field(50, ge=1, le=10_000)
-
-    @field_validator("hub")
-    @classmethod
-    def _hub_url(cls, v: str) -> str:
-        v = v.strip()
-        if v and not v.startswith(("http://", "https://")):
-            raise ValueError("must be an absolute http(s) URL of a WebSub hub, or empty")
-        return v
+    archive_page_size: int = setting(50, ge=1, le=10_000)
 
 
+@dataclass(frozen=True)
 class DigestConfig(_Section):
-    from_: Mailbox = Field("Syndicate <digest@example.org>", alias="from")
-    subject: str = "{site}: {count} new — {first_title}"
-    subscribers: list[Mailbox] = []
-    reply_to: Mailbox | None = None
+    from_: str = setting("Syndicate <digest@example.org>", check=_check_mailbox, key="from")
+    subject: str = setting("{site}: {count} new — {first_title}", check=_known_fields)
+    subscribers: list[str] = setting([], each=_check_mailbox)
+    reply_to: str | None = setting(None, check=_check_mailbox)
     # More articles than this in one digest are counted, not shown: past ~15 full articles an
     # email gets clipped by Gmail (102 KB) and nobody reads that far anyway.
-    max_articles: int = Field(15, ge=1, le=100)
+    max_articles: int = setting(15, ge=1, le=100)
     # List-Id is "<list_id>"; empty = "<site-title-slug>.<site domain>" (RFC 2919).
-    list_id: str = ""
+    list_id: str = setting("", check=_list_id_shape)
     # DKIM signing happens only when both a selector and the key ($SYNDICATE_DKIM_KEY) are set;
     # dkim_domain defaults to the From address's domain (DMARC alignment needs them to match).
-    dkim_selector: str = ""
-    dkim_domain: str = ""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    @field_validator("list_id")
-    @classmethod
-    def _list_id_shape(cls, v: str) -> str:
-        # RFC 2919: dot-atom text; anything else (spaces, <>, CR/LF) would break the header.
-        if v and not re.fullmatch(
-            r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)+", v
-        ):
-            raise ValueError("expected a dotted name like 'news.example.org'")
-        return v
-
-    @field_validator("dkim_selector", "dkim_domain")
-    @classmethod
-    def _dns_label(cls, v: str) -> str:
-        if v and not re.fullmatch(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*", v):
-            raise ValueError("expected a DNS name like 'mail' or 'news.example.org'")
-        return v
+    dkim_selector: str = setting("", check=_dns_label)
+    dkim_domain: str = setting("", check=_dns_label)
 
     @property
     def dkim_key(self) -> bytes | None:
@@ -180,83 +454,81 @@ class DigestConfig(_Section):
         except OSError as exc:
             raise ConfigError(f"SYNDICATE_DKIM_KEY: cannot read key file {raw!r}: {exc}") from None
 
-    @field_validator("subject")
-    @classmethod
-    def _known_fields(cls, v: str) -> str:
-        try:
-            v.format(site="", count=0, date="", first_title="")
-        except (KeyError, IndexError, ValueError) as exc:
-            raise ValueError(
-                f"bad placeholder {exc}; use {{site}}, {{count}}, {{date}}, {{first_title}}"
-            ) from None
-        return v
 
-
+@dataclass(frozen=True)
 class ScheduleConfig(_Section):
-    publish: Cron = "*/15 * * * *"
-    digest: Cron = "0 7 * * *"
+    publish: str = setting("*/15 * * * *", check=_check_cron)
+    digest: str = setting("0 7 * * *", check=_check_cron)
 
 
+@dataclass(frozen=True)
 class DeliveryConfig(_Section):
-    method: Literal["maildir", "eml", "smtp"] = "maildir"
+    method: Literal["maildir", "eml", "smtp", "sendmail"] = "maildir"
     smtp_host: str = "127.0.0.1"
-    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_port: int = setting(25, ge=1, le=65535)
     smtp_security: Literal["none", "starttls", "tls"] = "none"
     smtp_username: str = ""
-    smtp_timeout: float = Field(30.0, gt=0)
+    smtp_timeout: float = setting(30.0, gt=0)  # seconds; also the limit for one sendmail
     # CA bundle to trust for a relay with a private or self-signed certificate; empty = the
     # system's trust store. Certificates are always verified.
     smtp_cafile: Path | None = None
+    smtp_connections: int = setting(1, ge=1, le=64)  # in parallel (sendmail: processes)
+    rate_limit: float = setting(0.0, ge=0)  # messages per second over all connections; 0 = none
+    # A message the relay may have taken (no reply after the end of DATA): keep it for the
+    # operator ("hold"), or send it again with the same Message-ID ("resend").
+    in_doubt: Literal["hold", "resend"] = "hold"
+    relay_failures: int = setting(3, ge=1, le=1000)  # in a row: delivery stops for the run
+    sendmail_path: str = "/usr/sbin/sendmail"
+    # Envelope sender (VERP: bounces+<digest>.<subscriber>.<mac>@domain) and the mailto:
+    # unsubscribe address; `syndicate bounces` reads what arrives there. Empty = the From
+    # address, and no mailto: unsubscribe is advertised.
+    bounce_address: str = setting("", check=_check_bare_address)
+    soft_bounce_limit: int = setting(3, ge=1, le=100)  # soft bounces in a row = bounced
 
-    @model_validator(mode="after")
-    def _login_needs_tls(self) -> DeliveryConfig:
+    def _check(self) -> None:
         if self.method == "smtp" and self.smtp_username and self.smtp_security == "none":
             raise ValueError(
                 "smtp_username is set but smtp_security is 'none': the password would cross"
                 " the network in clear; use 'starttls' or 'tls'"
             )
-        return self
 
     @property
     def smtp_password(self) -> str:
         return os.environ.get("SYNDICATE_SMTP_PASSWORD", "")
 
 
+@dataclass(frozen=True)
 class ReadersConfig(_Section):
     """Extra markers for the readers, on top of the built-in per-language lists
     (syndicate/data/readers.toml). Matching is case-insensitive, on whole lines."""
 
-    furniture: list[str] = []  # lines dropped from bodies ("Sumber", "Advertisement")
-    byline_prefixes: list[str] = []  # "Oleh", "By", "Penulis:"
-    related: list[str] = []  # "Baca juga", "Read also": what follows becomes related links
-
-    @field_validator("furniture", "byline_prefixes", "related")
-    @classmethod
-    def _no_blank_markers(cls, v: list[str]) -> list[str]:
-        if any(not item.strip() for item in v):
-            raise ValueError("markers must not be empty strings")
-        return [item.strip() for item in v]
+    furniture: list[str] = setting([], check=_no_blank_markers)  # "Sumber", "Advertisement"
+    byline_prefixes: list[str] = setting([], check=_no_blank_markers)  # "Oleh", "By"
+    related: list[str] = setting([], check=_no_blank_markers)  # "Baca juga", "Read also"
 
 
+@dataclass(frozen=True)
 class LimitsConfig(_Section):
-    max_article_bytes: int = Field(5_000_000, ge=1_000)
+    max_article_bytes: int = setting(5_000_000, ge=1_000)
 
 
+@dataclass(frozen=True)
 class ServerConfig(_Section):
     host: str = "127.0.0.1"
-    port: int = Field(8080, ge=0, le=65535)
+    port: int = setting(8080, ge=0, le=65535)
 
 
+@dataclass(frozen=True)
 class Config(_Section):
-    site: SiteConfig = SiteConfig()
-    paths: PathsConfig = PathsConfig()
-    feed: FeedConfig = FeedConfig()
-    digest: DigestConfig = DigestConfig()
-    schedule: ScheduleConfig = ScheduleConfig()
-    delivery: DeliveryConfig = DeliveryConfig()
-    readers: ReadersConfig = ReadersConfig()
-    limits: LimitsConfig = LimitsConfig()
-    server: ServerConfig = ServerConfig()
+    site: SiteConfig = field(default_factory=SiteConfig)
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    feed: FeedConfig = field(default_factory=FeedConfig)
+    digest: DigestConfig = field(default_factory=DigestConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    readers: ReadersConfig = field(default_factory=ReadersConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    server: ServerConfig = field(default_factory=ServerConfig)
     root: Path = Path(".")  # folder of the config file; relative paths resolve against it
 
     def path(self, name: Literal["inbox", "feeds", "outbox", "state", "templates"]) -> Path:
@@ -268,14 +540,9 @@ class Config(_Section):
         return self.path("state") / "syndicate.db"
 
 
-def _format_error(path: Path, exc: ValidationError) -> str:
-    lines = [f"{path}: {exc.error_count()} problem(s) in the config:"]
-    for err in exc.errors():
-        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key (typo?); see the configuration reference in README.md"
-        lines.append(f"  {key}: {msg}")
+def _format_error(path: Path, problems: list[tuple[str, str]]) -> str:
+    lines = [f"{path}: {len(problems)} problem(s) in the config:"]
+    lines += [f"  {key.removesuffix('.(table)')}: {why}" for key, why in problems]
     return "\n".join(lines)
 
 
@@ -285,6 +552,8 @@ def load_config(path: Path | str | None = None, *, missing_ok: bool = False) -> 
     `missing_ok`: a missing file means the defaults, relative to the current folder (for
     commands such as `inspect` that make sense without a site).
     """
+    import tomllib
+
     path = Path(path) if path is not None else Path(DEFAULT_CONFIG_NAME)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -299,6 +568,6 @@ def load_config(path: Path | str | None = None, *, missing_ok: bool = False) -> 
     if "root" in raw:
         raise ConfigError(f"{path}: root: unknown key (paths resolve against the file's folder)")
     try:
-        return Config.model_validate({**raw, "root": path.resolve().parent})
-    except ValidationError as exc:
-        raise ConfigError(_format_error(path, exc)) from None
+        return Config.from_dict({**raw, "root": path.resolve().parent})  # type: ignore[return-value]
+    except ConfigValueError as exc:
+        raise ConfigError(_format_error(path, exc.problems)) from None

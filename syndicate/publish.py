@@ -16,6 +16,7 @@ re-render that produces the same bytes keeps the file's mtime (HTTP Last-Modifie
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -64,9 +65,14 @@ class Outputs:
 
 def render_fingerprint(config: Config) -> str:
     """Everything outside the store that every output is rendered from: the configuration
-    (less the subscriber list, which no page shows), the templates, syndicate's version."""
+    (less what no page shows: subscribers, delivery, schedule, server, limits), the
+    templates, syndicate's version."""
     h = hashlib.sha256(__version__.encode())
-    h.update(config.model_dump_json(exclude={"digest": {"subscribers"}}).encode())
+    settings = config.model_dump()
+    for section in ("delivery", "schedule", "server", "limits"):
+        settings.pop(section, None)
+    settings["digest"].pop("subscribers", None)
+    h.update(json.dumps(settings, sort_keys=True, default=str).encode())
     for folder in dict.fromkeys((config.path("templates").resolve(), BUILTIN_TEMPLATES)):
         try:
             names = sorted(os.listdir(folder))

@@ -144,8 +144,13 @@ def failed_deliveries(conn: Database, limit: int = 20) -> list[Delivery]:
 
 
 def requeue_failed(conn: Database) -> int:
-    """Give deliveries that used up their attempts a fresh set; return how many."""
-    cur = conn.execute("UPDATE deliveries SET attempts = 0 WHERE status = 'failed'")
+    """Give failed deliveries a fresh set of attempts, and send those held in doubt again
+    (the operator's call: the same Message-ID lets receivers drop a duplicate); return how
+    many."""
+    cur = conn.execute(
+        "UPDATE deliveries SET status = 'failed', attempts = 0, next_attempt = NULL"
+        " WHERE status IN ('failed', 'in_doubt')"
+    )
     return cur.rowcount
 
 

@@ -80,6 +80,7 @@ CREATE TABLE deliveries (
     next_attempt REAL,                  -- epoch seconds: not before (backoff after a failure)
     claimed_by   TEXT,                  -- the worker sending it now …
     lease_until  REAL,                  -- … until then (epoch seconds); expired = free again
+    bounce       TEXT,                  -- what came back for it: "hard 5.1.1", "soft 4.2.2" …
     PRIMARY KEY (digest_id, email)
 );
 CREATE INDEX deliveries_open ON deliveries (status, next_attempt);
@@ -140,6 +141,7 @@ MIGRATIONS: list[tuple[int, str]] = [
             next_attempt REAL,
             claimed_by   TEXT,
             lease_until  REAL,
+            bounce       TEXT,
             PRIMARY KEY (digest_id, email)
         );
         INSERT INTO deliveries_v2 (digest_id, email, status, attempts, at, detail)
