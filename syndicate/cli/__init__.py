@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from syndicate import __version__
-from syndicate.cli import articles, digest, run, serve, status, subscribers
+from syndicate.cli import articles, bounces, digest, run, serve, status, subscribers
 from syndicate.cli.common import (
     EXIT_CODES,
     EXIT_CONFIG,
@@ -25,7 +25,7 @@ from syndicate.cli.common import (
     err,
 )
 
-GROUPS = (run, serve, articles, digest, status, subscribers)
+GROUPS = (run, serve, articles, digest, status, subscribers, bounces)
 
 
 def build_parser() -> argparse.ArgumentParser:
