@@ -5,8 +5,8 @@ errors too, because a typo that silently falls back to a default is the worst ki
 misconfiguration. Secrets never live in the file: they come from the environment
 (`SYNDICATE_SMTP_PASSWORD`, `SYNDICATE_DKIM_KEY`).
 
-Decision: plain frozen dataclasses checked by a small converter (`_Section.__post_init__`)
-instead of pydantic + email-validator. Every command loads the config, and those two cost
+Decision: plain immutable classes checked by a small converter (`_Section`) instead of
+pydantic + email-validator. Every command loads the config, and those two cost
 ~115 ms to import on the 2-core developer machine (`python -X importtime`) — more than the
 whole budget of a no-op `syndicate run` (half of importing feedgen, jinja2, premailer and
 apscheduler). msgspec imports fast but has no Path type and reports a check made after
@@ -20,11 +20,9 @@ Constructing a section in code runs the same checks and raises `ConfigValueError
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import types
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -128,17 +126,43 @@ def _address_shape(addr: str) -> str:
     return f"{local}@{domain.lower()}"
 
 
+_MAILBOX = re.compile(
+    r'\s*(?:(?:"(?P<quoted>(?:[^"\\\r\n]|\\.)*)"|(?P<name>[^<>"]*?))\s*<(?P<addr>[^<>\s]+)>'
+    r'|(?P<bare>[^<>\s"]+))\s*'
+)
+_SPECIALS = re.compile(r'[][\\()<>@,:;".]')
+
+
+def split_mailbox(value: str) -> tuple[str, str]:
+    """`addr@host` or `Display Name <addr@host>` (name quoted or not) → (name, address).
+
+    By hand rather than `email.utils.parseaddr`: importing email.utils costs ~13 ms on every
+    start, and a config address has only these two forms (comments, groups and lists of
+    addresses are refused rather than guessed at)."""
+    found = _MAILBOX.fullmatch(value)
+    if not found or "\n" in value or "\r" in value:
+        raise ValueError("expected an address like 'Name <news@example.org>'")
+    if found["bare"]:
+        return "", found["bare"]
+    name = found["name"] or ""
+    if found["quoted"] is not None:
+        name = re.sub(r"\\(.)", r"\1", found["quoted"])
+    return " ".join(name.split()), found["addr"]
+
+
+def format_mailbox(name: str, addr: str) -> str:
+    """`Name <addr>`, the name quoted when it holds specials (as email.utils.formataddr)."""
+    if not name:
+        return addr
+    if _SPECIALS.search(name):
+        name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"{name} <{addr}>"
+
+
 def _check_mailbox(value: str) -> str:
     """`addr@host` or `Display Name <addr@host>`, normalised; the shape only (see module doc)."""
-    from email.utils import formataddr, parseaddr
-
-    if "\n" in value or "\r" in value:
-        raise ValueError("expected an address like 'Name <news@example.org>' on one line")
-    name, addr = parseaddr(value)
-    if not addr:
-        raise ValueError("expected an address like 'Name <news@example.org>'")
-    addr = _address_shape(addr)
-    return formataddr((name, addr)) if name else addr
+    name, addr = split_mailbox(value)
+    return format_mailbox(name, _address_shape(addr))
 
 
 def _check_bare_address(value: str) -> str:
@@ -220,9 +244,24 @@ def _no_blank_markers(v: list[str]) -> list[str]:
 # ---------------------------------------------------------------- the converter
 
 
+class Setting:
+    """A setting's default and checks (see `setting`)."""
+
+    __slots__ = ("check", "default", "each", "factory", "ge", "gt", "key", "le")
+
+    def __init__(self, default: Any, factory: Any, meta: dict[str, Any]) -> None:
+        self.default, self.factory = default, factory
+        for name in ("ge", "gt", "le", "check", "each", "key"):
+            setattr(self, name, meta.get(name))
+
+    def make_default(self) -> Any:
+        return self.factory() if self.factory is not None else self.default
+
+
 def setting(
-    default: Any,
+    default: Any = None,
     *,
+    factory: Any = None,
     ge: float | None = None,
     gt: float | None = None,
     le: float | None = None,
@@ -230,12 +269,13 @@ def setting(
     each: Any = None,
     key: str | None = None,
 ) -> Any:
-    """A setting's default and checks: bounds, `check(value) -> value` (ValueError when
-    wrong), `each` for every list item, `key` when the TOML key is not the attribute name."""
-    meta = {"ge": ge, "gt": gt, "le": le, "check": check, "each": each, "key": key}
+    """A setting's default (or `factory` for one) and checks: bounds, `check(value) ->
+    value` (ValueError when wrong), `each` for every list item, `key` when the TOML key is
+    not the attribute name."""
     if isinstance(default, list):
-        return field(default_factory=lambda: list(default), metadata=meta)
-    return field(default=default, metadata=meta)
+        default, factory = None, (lambda items=tuple(default): list(items))
+    meta = {"ge": ge, "gt": gt, "le": le, "check": check, "each": each, "key": key}
+    return Setting(default, factory, meta)
 
 
 def _type_name(kind: Any) -> str:
@@ -281,19 +321,32 @@ def _convert(kind: Any, value: Any) -> Any:
     raise ValueError(f"expected {_type_name(kind)}, got {value!r}")
 
 
-@dataclass(frozen=True)
 class _Section:
-    """A table of the config: converts and checks every setting when constructed."""
+    """A table of the config: immutable, and every setting converted and checked when it is
+    constructed. Settings are declared as annotated class attributes (`port: int = 8080`, or
+    `= setting(…)` for checks). Not a dataclass: the decorator costs ~1 ms a class at every
+    start, and every command starts by loading the config."""
 
+    _settings: ClassVar[dict[str, Setting]] = {}
     _types: ClassVar[dict[str, Any]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._types = {}  # filled on first use: the annotations are strings until then
-
-    @classmethod
-    def _fields(cls) -> dict[str, dataclasses.Field]:
-        return {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        settings = {}
+        # inspect.get_annotations would import inspect (~3 ms); the class's own dict is enough
+        for name in cls.__dict__.get("__annotations__", {}):  # noqa: RUF063
+            if name.startswith("_"):
+                continue
+            value = cls.__dict__.get(name)
+            if isinstance(value, type) and issubclass(value, _Section):
+                value = Setting(None, value, {})
+            elif not isinstance(value, Setting):
+                value = Setting(value, None, {})
+            settings[name] = value
+            if name in cls.__dict__:
+                delattr(cls, name)  # instances hold the values
+        cls._settings = settings
+        cls._types = {}  # resolved on first use: the annotations are strings until then
 
     @classmethod
     def _resolved_types(cls) -> dict[str, Any]:
@@ -304,9 +357,9 @@ class _Section:
         return cls._types
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> _Section:
+    def from_dict(cls, raw: dict[str, Any]) -> Any:
         """A section from a TOML table; unknown keys are errors, reported with the others."""
-        by_key = {f.metadata.get("key") or f.name: f.name for f in cls._fields().values()}
+        by_key = {s.key or name: name for name, s in cls._settings.items()}
         problems = [
             (key, "unknown key (typo?); see the configuration reference in README.md")
             for key in raw
@@ -321,23 +374,24 @@ class _Section:
             raise ConfigValueError(problems)
         return section
 
-    def __post_init__(self) -> None:
+    def __init__(self, **values: Any) -> None:
+        unknown = set(values) - set(self._settings)
+        if unknown:
+            raise TypeError(f"{type(self).__name__}: unknown setting(s) {sorted(unknown)}")
         problems: list[tuple[str, str]] = []
-        types = self._resolved_types()
-        for f in dataclasses.fields(self):
-            if f.name not in types or f.name.startswith("_"):
-                continue
-            key = f.metadata.get("key") or f.name
+        types_ = self._resolved_types()
+        for name, spec in self._settings.items():
+            key = spec.key or name
+            value = values[name] if name in values else spec.make_default()
             try:
-                value = _convert(types[f.name], getattr(self, f.name))
-                value = _checked(value, f.metadata)
+                value = _checked(_convert(types_[name], value), spec)
             except ConfigValueError as exc:  # a nested section
                 problems += [(f"{key}.{k}", why) for k, why in exc.problems]
                 continue
             except ValueError as exc:
                 problems.append((key, str(exc)))
                 continue
-            object.__setattr__(self, f.name, value)
+            object.__setattr__(self, name, value)
         if not problems:
             try:
                 self._check()
@@ -346,45 +400,59 @@ class _Section:
         if problems:
             raise ConfigValueError(problems)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable; use model_copy(update=…)")
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in self._settings)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._settings)
+        return f"{type(self).__name__}({inner})"
+
     def _check(self) -> None:
         """Checks across settings of the section."""
 
     def model_copy(self, *, update: dict[str, Any] | None = None) -> Any:
         """A copy with some settings changed (checked again)."""
-        return dataclasses.replace(self, **(update or {}))
+        values = {n: getattr(self, n) for n in self._settings}
+        return type(self)(**{**values, **(update or {})})
 
     def model_dump(self) -> dict[str, Any]:
         out = {}
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
+        for name, spec in self._settings.items():
+            value = getattr(self, name)
             if isinstance(value, _Section):
                 value = value.model_dump()
             elif isinstance(value, Path):
                 value = str(value)
-            out[f.metadata.get("key") or f.name] = value
+            out[spec.key or name] = value
         return out
 
 
-def _checked(value: Any, meta: Any) -> Any:
+def _checked(value: Any, spec: Setting) -> Any:
     if value is None:
         return value
-    if meta.get("ge") is not None and value < meta["ge"]:
-        raise ValueError(f"must be greater than or equal to {meta['ge']}")
-    if meta.get("gt") is not None and value <= meta["gt"]:
-        raise ValueError(f"must be greater than {meta['gt']}")
-    if meta.get("le") is not None and value > meta["le"]:
-        raise ValueError(f"must be less than or equal to {meta['le']}")
-    if meta.get("each") is not None:
-        value = [meta["each"](item) for item in value]
-    if meta.get("check") is not None:
-        value = meta["check"](value)
+    if spec.ge is not None and value < spec.ge:
+        raise ValueError(f"must be greater than or equal to {spec.ge}")
+    if spec.gt is not None and value <= spec.gt:
+        raise ValueError(f"must be greater than {spec.gt}")
+    if spec.le is not None and value > spec.le:
+        raise ValueError(f"must be less than or equal to {spec.le}")
+    if spec.each is not None:
+        value = [spec.each(item) for item in value]
+    if spec.check is not None:
+        value = spec.check(value)
     return value
 
 
 # ---------------------------------------------------------------- the sections
 
 
-@dataclass(frozen=True)
 class SiteConfig(_Section):
     title: str = "Syndicate"
     description: str = "New articles, as feeds and an email digest."
@@ -404,7 +472,6 @@ class SiteConfig(_Section):
         return self.base_url.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0]
 
 
-@dataclass(frozen=True)
 class PathsConfig(_Section):
     inbox: Path = Path("articles")
     feeds: Path = Path("feeds")
@@ -413,7 +480,6 @@ class PathsConfig(_Section):
     templates: Path = Path("templates")
 
 
-@dataclass(frozen=True)
 class FeedConfig(_Section):
     entries: int = setting(50, ge=1, le=10_000)
     hub: str = setting("", check=_hub_url)  # WebSub hub URL; empty = none
@@ -422,7 +488,6 @@ class FeedConfig(_Section):
     archive_page_size: int = setting(50, ge=1, le=10_000)
 
 
-@dataclass(frozen=True)
 class DigestConfig(_Section):
     from_: str = setting("Syndicate <digest@example.org>", check=_check_mailbox, key="from")
     subject: str = setting("{site}: {count} new — {first_title}", check=_known_fields)
@@ -455,13 +520,11 @@ class DigestConfig(_Section):
             raise ConfigError(f"SYNDICATE_DKIM_KEY: cannot read key file {raw!r}: {exc}") from None
 
 
-@dataclass(frozen=True)
 class ScheduleConfig(_Section):
     publish: str = setting("*/15 * * * *", check=_check_cron)
     digest: str = setting("0 7 * * *", check=_check_cron)
 
 
-@dataclass(frozen=True)
 class DeliveryConfig(_Section):
     method: Literal["maildir", "eml", "smtp", "sendmail"] = "maildir"
     smtp_host: str = "127.0.0.1"
@@ -497,7 +560,6 @@ class DeliveryConfig(_Section):
         return os.environ.get("SYNDICATE_SMTP_PASSWORD", "")
 
 
-@dataclass(frozen=True)
 class ReadersConfig(_Section):
     """Extra markers for the readers, on top of the built-in per-language lists
     (syndicate/data/readers.toml). Matching is case-insensitive, on whole lines."""
@@ -507,28 +569,25 @@ class ReadersConfig(_Section):
     related: list[str] = setting([], check=_no_blank_markers)  # "Baca juga", "Read also"
 
 
-@dataclass(frozen=True)
 class LimitsConfig(_Section):
     max_article_bytes: int = setting(5_000_000, ge=1_000)
 
 
-@dataclass(frozen=True)
 class ServerConfig(_Section):
     host: str = "127.0.0.1"
     port: int = setting(8080, ge=0, le=65535)
 
 
-@dataclass(frozen=True)
 class Config(_Section):
-    site: SiteConfig = field(default_factory=SiteConfig)
-    paths: PathsConfig = field(default_factory=PathsConfig)
-    feed: FeedConfig = field(default_factory=FeedConfig)
-    digest: DigestConfig = field(default_factory=DigestConfig)
-    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
-    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
-    readers: ReadersConfig = field(default_factory=ReadersConfig)
-    limits: LimitsConfig = field(default_factory=LimitsConfig)
-    server: ServerConfig = field(default_factory=ServerConfig)
+    site: SiteConfig = SiteConfig
+    paths: PathsConfig = PathsConfig
+    feed: FeedConfig = FeedConfig
+    digest: DigestConfig = DigestConfig
+    schedule: ScheduleConfig = ScheduleConfig
+    delivery: DeliveryConfig = DeliveryConfig
+    readers: ReadersConfig = ReadersConfig
+    limits: LimitsConfig = LimitsConfig
+    server: ServerConfig = ServerConfig
     root: Path = Path(".")  # folder of the config file; relative paths resolve against it
 
     def path(self, name: Literal["inbox", "feeds", "outbox", "state", "templates"]) -> Path:

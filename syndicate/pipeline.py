@@ -24,11 +24,10 @@ from pathlib import Path
 from typing import Literal
 
 from syndicate import store
-from syndicate.config import Config, parse_mailbox
+from syndicate.config import Config
 from syndicate.ingest import inbox_files, ingest, source_name, understand
 from syndicate.model import Article, capped_digest, digest_page
 from syndicate.publish import Outputs, announce, publish
-from syndicate.readers import ArticleError
 from syndicate.report import Progress, RunReport
 
 DigestMode = Literal["due", "now", "never"]
@@ -129,8 +128,10 @@ def _copy_read_only(source: Path, target: Path) -> None:
 
 
 def sync_config_subscribers(conn: store.Database, config: Config, now: datetime) -> None:
+    from syndicate.config import split_mailbox  # the config checked them at load
+
     for mailbox in config.digest.subscribers:
-        name, addr = parse_mailbox(mailbox)
+        name, addr = split_mailbox(mailbox)
         store.add_subscriber(conn, addr, name, now, resubscribe=False)
 
 
@@ -226,7 +227,7 @@ def run(
                 publish(conn, config, report, outputs)
             announce(config, report)
             if digest != "never":  # `publish` never touches the outbox
-                from syndicate.delivery import deliver_queued
+                from syndicate.delivery.engine import deliver_queued
 
                 deliver_queued(conn, config, now, report, progress, rendered, dry_run=dry_run)
             store.finish_run(
@@ -269,6 +270,8 @@ def pending_articles(config: Config, now: datetime) -> list[Article]:
             fresh = [p for p in fresh if not stored[p]]
         finally:
             conn.close()
+    from syndicate.readers import ArticleError
+
     for path in fresh:
         try:
             articles.append(_provisional(understand(path, config), now))

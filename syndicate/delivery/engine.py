@@ -26,9 +26,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import socket
 import time
-import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -49,7 +47,7 @@ BATCH = 200
 FOLDER_BATCH = 500
 BACKOFF = 300.0  # seconds before the first retry of a temporary failure; doubled each time
 MAX_BACKOFF = 6 * 3600.0
-_HOST = socket.gethostname()
+_HOST = os.uname().nodename
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,}")
 
 
@@ -69,7 +67,7 @@ def render_stored_digest(conn: store.Database, config: Config, digest_id: str) -
 
 
 def worker_id() -> str:
-    return f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return f"{_HOST}:{os.getpid()}:{os.urandom(4).hex()}"
 
 
 def _worker_alive(worker: str) -> bool:

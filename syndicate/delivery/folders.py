@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +30,7 @@ from pathlib import Path
 from syndicate.delivery.transports import SENT, Copy, Result
 from syndicate.files import fsync_dir
 
-_HOST = socket.gethostname().replace("/", "-").replace(".", "-")
+_HOST = os.uname().nodename.replace("/", "-").replace(".", "-")
 _SEQUENCE = count()
 _STALE_AFTER = 24 * 3600
 _THREADS = 8

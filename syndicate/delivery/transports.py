@@ -25,7 +25,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -178,7 +178,7 @@ def open_transport(settings: DeliveryConfig, outbox: Path, root: Path) -> BatchT
 
 def _resolved(settings: DeliveryConfig, root: Path) -> DeliveryConfig:
     if settings.smtp_cafile and not settings.smtp_cafile.is_absolute():
-        return replace(settings, smtp_cafile=root / settings.smtp_cafile)
+        return settings.model_copy(update={"smtp_cafile": root / settings.smtp_cafile})
     return settings
 
 

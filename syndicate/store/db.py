@@ -16,9 +16,9 @@ writing rows it does not understand.
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -163,7 +163,7 @@ def _prepare(conn: Database) -> None:
         # outputs from those of a lost or replaced state.
         conn.execute(
             "INSERT INTO meta (key, value) VALUES ('state_id', ?) ON CONFLICT (key) DO NOTHING",
-            (uuid.uuid4().hex,),
+            (os.urandom(16).hex(),),
         )
         conn.execute(
             "INSERT INTO meta (key, value) VALUES ('schema_version', ?)"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from syndicate.model import Article
-from syndicate.store.articles import article_from_json
+from syndicate.store.articles import article_from_json, mark_articles_changed
 from syndicate.store.db import Database, iso, to_dt, transaction
 
 
@@ -50,6 +50,7 @@ def create_digest(conn: Database, articles: Sequence[Article], now: datetime, tz
     One transaction: either the digest exists with all its recipients queued, or nothing.
     """
     with transaction(conn):
+        mark_articles_changed(conn)
         n = conn.execute(
             "SELECT COUNT(*) AS n FROM digests WHERE id LIKE ?", (f"{tz_date}-%",)
         ).fetchone()["n"]

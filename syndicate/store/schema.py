@@ -95,6 +95,11 @@ CREATE TABLE renders (
     path      TEXT PRIMARY KEY,         -- output file, relative to paths.feeds
     input_key TEXT NOT NULL             -- hash of everything it was rendered from
 );
+CREATE TABLE inbox_index (
+    source    TEXT PRIMARY KEY,         -- inbox path, forward slashes
+    signature TEXT NOT NULL,            -- size, times, inode of the file and its sidecar …
+    file_hash TEXT NOT NULL             -- … when its fingerprint was this (git's index)
+);
 """
 
 # (schema version reached, script). Each runs inside the one upgrade transaction.
@@ -157,6 +162,11 @@ MIGRATIONS: list[tuple[int, str]] = [
             detail    TEXT NOT NULL DEFAULT ''
         );
         CREATE TABLE renders (path TEXT PRIMARY KEY, input_key TEXT NOT NULL);
+        CREATE TABLE inbox_index (
+            source    TEXT PRIMARY KEY,
+            signature TEXT NOT NULL,
+            file_hash TEXT NOT NULL
+        );
         """,
     ),
 ]
