@@ -224,7 +224,7 @@ def run(
             _make_digest(conn, config, now, report, digest, rendered)
             if report.digest_id:
                 # The web version exists before any message links to it.
-                publish(conn, config, report, outputs)
+                publish(conn, config, report, outputs, rendered_digests=rendered)
             announce(config, report)
             if digest != "never":  # `publish` never touches the outbox
                 from syndicate.delivery.engine import deliver_queued

@@ -29,10 +29,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from syndicate import __version__, store
 from syndicate.config import Config
@@ -128,9 +129,12 @@ def publish(
     outputs: Outputs,
     *,
     changed_ids: Iterable[str] = (),
+    rendered_digests: Mapping[str, Any] | None = None,
 ) -> None:
     """Bring every output up to date with the store. `changed_ids`: articles this run
-    stored anew or changed (their pages are written even if a key matched by accident)."""
+    stored anew or changed (their pages are written even if a key matched by accident);
+    `rendered_digests`: digests this run already rendered (id → RenderedDigest), whose web
+    versions are used as they are instead of rendering (and CSS-inlining) them again."""
     fingerprint = render_fingerprint(config)
     changed = set(changed_ids)
     whole = _key(fingerprint, store.articles_version(conn))
@@ -144,7 +148,7 @@ def publish(
     rows = store.article_rows(conn)
     _publish_feeds(conn, config, report, outputs, fingerprint, keys, rows)
     _publish_article_pages(conn, config, report, outputs, fingerprint, keys, rows, changed)
-    _publish_digest_pages(conn, config, report, outputs, fingerprint, keys)
+    _publish_digest_pages(conn, config, report, outputs, fingerprint, keys, rendered_digests or {})
     store.set_render_key(conn, PUBLISH_KEY, whole)
 
 
@@ -293,6 +297,7 @@ def _publish_digest_pages(
     outputs: Outputs,
     fingerprint: str,
     keys: dict[str, str],
+    rendered_digests: Mapping[str, Any],
 ) -> None:
     for digest_id, members in sorted(store.digest_members(conn).items()):
         name = digest_page(digest_id)
@@ -300,7 +305,10 @@ def _publish_digest_pages(
         if keys.get(name) == key and outputs.present(name):
             continue
         retracted = max((r for _i, _h, r in members if r), default=None)
-        html = render_digest_web_version(conn, config, digest_id, all_retracted_at=retracted)
+        if digest_id in rendered_digests and retracted is None:
+            html = rendered_digests[digest_id].web_html  # made by this run a moment ago
+        else:
+            html = render_digest_web_version(conn, config, digest_id, all_retracted_at=retracted)
         if html is not None and outputs.write(name, html.encode("utf-8")):
             report.pages_written.append(name)
         store.set_render_key(conn, name, key)

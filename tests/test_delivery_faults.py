@@ -69,8 +69,18 @@ class FaultyRelay:
         return [r for r, _m in self.accepted]
 
 
-@pytest.fixture
-def relay():
+@pytest.fixture(params=["one command at a time", "pipelined"])
+def relay(request, monkeypatch):
+    """The relay; every test runs twice: MAIL/RCPT/DATA one at a time, and pipelined (RFC
+    2920) as against relays that offer it (aiosmtpd reads pipelined commands but does not
+    advertise them)."""
+    if request.param == "pipelined":
+        import smtplib
+
+        real = smtplib.SMTP.has_extn
+        monkeypatch.setattr(
+            smtplib.SMTP, "has_extn", lambda self, opt: opt == "pipelining" or real(self, opt)
+        )
     handler = FaultyRelay()
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
