@@ -111,7 +111,15 @@ def message_id_for(digest_id: str, subscriber_email: str, config: Config) -> str
     """
     who = hashlib.sha256(subscriber_email.strip().lower().encode("utf-8")).hexdigest()[:20]
     local = re.sub(r"[^A-Za-z0-9.-]+", "-", digest_id).strip(".-") or "digest"
-    return f"<{local}.{who}@{config.site.domain}>"
+    return f"<{local}.{who}@{site_domain(config)}>"
+
+
+def site_domain(config: Config) -> str:
+    """The site's domain as it can go in a header: IDNA for an internationalized one."""
+    try:
+        return _ascii_domain(config.site.domain)
+    except ValueError:
+        return config.site.domain
 
 
 # ---------------------------------------------------------------- one recipient
@@ -216,11 +224,14 @@ class MessageTemplate:
         mailto = recipient.unsubscribe_mailto
         if mailto and not re.fullmatch(r"mailto:[!-~]+", mailto):
             raise ValueError(f"unsubscribe mailto must be a mailto: URI, got {mailto[:80]!r}")
-        headers = {
-            _TO: _to_line(recipient.name, address),
-            _MESSAGE_ID_HOLE: f"Message-ID: {recipient.message_id}\r\n".encode("ascii"),
-            _LIST_UNSUBSCRIBE: _list_unsubscribe_line(url, mailto),
-        }
+        try:
+            headers = {
+                _TO: _to_line(recipient.name, address),
+                _MESSAGE_ID_HOLE: f"Message-ID: {recipient.message_id}\r\n".encode("ascii"),
+                _LIST_UNSUBSCRIBE: _list_unsubscribe_line(url, mailto),
+            }
+        except UnicodeEncodeError as exc:
+            raise ValueError(f"cannot write this header without SMTPUTF8: {exc}") from None
         in_text, in_html = url.encode("ascii"), html.escape(url, quote=True).encode("ascii")
         chunks = self.stuffed if smtp and self.sign is None else self.chunks
         out = []
@@ -353,6 +364,17 @@ def dkim_signer(config: Config) -> Callable[[bytes], bytes] | None:
 
     sign(b"From: probe@example.org\r\n\r\nprobe\r\n")  # an unusable key fails here, once
     return sign
+
+
+def dkim_sign(msg: EmailMessage, config: Config) -> EmailMessage:
+    """`msg` with a DKIM-Signature first (as a trace header, RFC 6376 §5.6) when a selector
+    and a key are configured; otherwise `msg` unchanged. For messages built one at a time
+    with the email package (confirmations); digest copies are signed by their template."""
+    sign = dkim_signer(config)
+    if sign is None:
+        return msg
+    data = msg.as_bytes(policy=MAIL_POLICY)
+    return email.message_from_bytes(sign(data) + data, _class=EmailMessage, policy=MAIL_POLICY)
 
 
 # ---------------------------------------------------------------- one message

@@ -182,3 +182,20 @@ def test_base64_copies_decode_exactly():
     body = raw.split(b"Content-Transfer-Encoding: base64\r\n\r\n", 1)[1].split(b"\r\n--", 1)[0]
     decoded = base64.b64decode(body.replace(b"\r\n", b"")).decode("utf-8")
     assert _recipient(3).unsubscribe_url.replace("&", "&amp;") in decoded
+
+
+def test_an_internationalized_site_domain_goes_in_headers_as_idna():
+    from syndicate.config import SiteConfig
+    from syndicate.mail import message_id_for
+
+    config = make_config()
+    config = config.model_copy(
+        update={"site": config.site.model_copy(update={"base_url": "https://bücher.example/"})}
+    )
+    mid = message_id_for("2026-11-27-001", "reader@example.org", config)
+    assert mid.endswith("@xn--bcher-kva.example>")
+    template, _ = _template(config=config)
+    raw = template.copy(Recipient("reader@example.org", "", mid, "https://bücher.example/u/t"))
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    assert msg["Message-ID"] == mid and raw.isascii()
+    assert isinstance(config.site, SiteConfig)

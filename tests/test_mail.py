@@ -360,3 +360,19 @@ def test_unusable_dkim_key_is_a_clear_config_error(tmp_path, monkeypatch):
     monkeypatch.setenv("SYNDICATE_DKIM_KEY", str(tmp_path / "missing.pem"))
     with pytest.raises(ConfigError, match="cannot read key file"):
         build(config=make_config(dkim_selector="mail"))
+
+
+def test_dkim_sign_for_a_message_built_with_the_email_package(rsa_key, monkeypatch):
+    from syndicate.mail import MAIL_POLICY, dkim_sign
+
+    key_path, record = rsa_key
+    monkeypatch.setenv("SYNDICATE_DKIM_KEY", str(key_path))
+    msg = EmailMessage(policy=MAIL_POLICY)
+    msg["From"] = "Kabar Syndicate <digest@news.example.org>"
+    msg["To"] = "reader@example.org"
+    msg["Subject"] = "Konfirmasi langganan"
+    msg.set_content("Klik tautan ini.\n")
+    signed = dkim_sign(msg, make_config(dkim_selector="mail"))
+    raw = signed.as_bytes(policy=MAIL_POLICY)
+    assert raw.startswith(b"DKIM-Signature: ") and dkim.verify(raw, dnsfunc=dns_for(record))
+    assert dkim_sign(msg, make_config()) is msg  # no selector: unchanged

@@ -61,6 +61,9 @@ class _Matcher:
         self.conn, self.config = conn, config
         self.secret = store.state_secret(conn, "verp")
         self.keys = store.subscribers_by_key(conn)
+        from syndicate.mail import site_domain
+
+        self.domains = {config.site.domain.lower(), site_domain(config).lower()}
 
     def match(self, report) -> tuple[str | None, str | None, str]:
         """(digest id or None, subscriber address or None, how it was matched)."""
@@ -74,7 +77,7 @@ class _Matcher:
                     digest_id = store.latest_sent_digest(self.conn, email)
                 return digest_id, email, "VERP"
         ours = _OUR_ID.fullmatch(report.message_id or "")
-        if ours and ours["domain"].lower() == self.config.site.domain.lower():
+        if ours and ours["domain"].lower() in self.domains:
             email = self.keys.get(ours["who"][:16])
             if email and store.has_delivery(self.conn, ours["digest"], email):
                 return ours["digest"], email, "Message-ID"
