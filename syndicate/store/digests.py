@@ -233,7 +233,8 @@ def claim_deliveries(
             " AND s.status = 'active'"
             " AND (d.next_attempt IS NULL OR d.next_attempt <= ?)"
             " AND (d.lease_until IS NULL OR d.lease_until < ?)"
-            " ORDER BY d.digest_id, d.email LIMIT ?" + skip_locked,
+            # In the order of the deliveries_queue index: no sort of the whole queue.
+            " ORDER BY d.status, d.digest_id, d.email LIMIT ?" + skip_locked,
             (max_attempts, now, now, limit),
         ).fetchall()
         conn.executemany(
