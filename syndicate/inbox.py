@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
+from operator import attrgetter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -106,33 +107,48 @@ class Listing:
 
 
 _PACK = struct.Struct("5q").pack
+_BY_NAME = attrgetter("name")
 
 
 def scan_inbox(inbox: Path) -> Listing:
-    """Every candidate file under the inbox (hidden folders skipped), sorted by source."""
+    """Every candidate file under the inbox (hidden folders skipped), sorted by source.
+
+    Written for the loop that runs for every file on every run: one stat each, the
+    listing key's bytes packed on the way, the common case (a regular file with an
+    ordinary name and no sidecar) without a function call."""
     raw: list[tuple] = []
+    packed: list[bytes] = []
+    newest = 0
+    nested = False
     folders = [(str(inbox), "")]
-    stat, join, temporary = os.stat, os.path.join, is_temporary_name
+    stat, join, pack, suffixes = os.stat, os.path.join, _PACK, _TEMPORARY_SUFFIXES
     while folders:
         folder, prefix = folders.pop()
         try:
             with os.scandir(folder) as it:
-                entries = list(it)
+                entries = sorted(it, key=_BY_NAME)
         except (FileNotFoundError, NotADirectoryError, PermissionError):
             continue
         sidecars = {e.name for e in entries if e.name.lower().endswith(SIDECAR_SUFFIX)}
         for entry in entries:
             name = entry.name
             try:
-                if entry.is_dir(follow_symlinks=False):
-                    if not name.startswith("."):
-                        folders.append((entry.path, f"{prefix}{name}/"))
-                    continue
-                if not (entry.is_file(follow_symlinks=False) or entry.is_symlink()):
-                    continue  # sockets, fifos, devices
+                if not entry.is_file(follow_symlinks=False):
+                    if entry.is_dir(follow_symlinks=False):
+                        if name[0] != ".":
+                            folders.append((entry.path, f"{prefix}{name}/"))
+                            nested = True
+                        continue
+                    if not entry.is_symlink():
+                        continue  # sockets, fifos, devices
             except OSError:
                 continue
-            if temporary(name) or name in sidecars:
+            # is_temporary_name, inline
+            first, last = name[0], name[-1]
+            if first == "." or last == "~" or (first == "#" and last == "#" and len(name) > 1):
+                continue
+            _stem, dot, suffix = name.rpartition(".")
+            if (dot and suffix.lower() in suffixes) or name.startswith("~$") or name in sidecars:
                 continue
             path = entry.path
             try:
@@ -149,12 +165,28 @@ def scan_inbox(inbox: Path) -> Listing:
                     except OSError:
                         side = None
             raw.append((prefix + name, path, st, sidecar, side))
-    raw.sort(key=_first)
-    return Listing(raw, *_listing_key(raw))
-
-
-def _first(item: tuple) -> str:
-    return item[0]
+            if st is None:
+                packed.append(b"gone")
+                continue
+            try:
+                packed.append(
+                    pack(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+                )
+            except struct.error:  # a number past 2**63 (some network file systems)
+                packed.append(_packed(st))
+            if st.st_mtime_ns > newest:
+                newest = st.st_mtime_ns
+            if sidecar is not None:
+                packed.append(b"+" + _packed(side))
+                if side is not None and side.st_mtime_ns > newest:
+                    newest = side.st_mtime_ns
+    if nested:  # sources of several folders: sort them as one list
+        order = sorted(range(len(raw)), key=lambda i: raw[i][0])
+        raw = [raw[i] for i in order]
+        packed = [packed[i] for i in order]
+    h = hashlib.sha256("\0".join([item[0] for item in raw]).encode("utf-8", "surrogateescape"))
+    h.update(b"".join(packed))
+    return Listing(raw, h.hexdigest(), newest)
 
 
 def _packed(st: os.stat_result | None) -> bytes:
@@ -164,19 +196,3 @@ def _packed(st: os.stat_result | None) -> bytes:
         return _PACK(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
     except struct.error:  # a number past 2**63 (some network file systems)
         return repr((st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)).encode()
-
-
-def _listing_key(raw: list[tuple]) -> tuple[str, int]:
-    """(a hash of every source with the stat of it and its sidecar, the newest mtime)."""
-    h = hashlib.sha256("\0".join([item[0] for item in raw]).encode("utf-8", "surrogateescape"))
-    packed, newest = [], 0
-    for _source, _path, st, sidecar, side in raw:
-        packed.append(_packed(st))
-        if st is not None and st.st_mtime_ns > newest:
-            newest = st.st_mtime_ns
-        if sidecar is not None:
-            packed.append(b"+" + _packed(side))
-            if side is not None and side.st_mtime_ns > newest:
-                newest = side.st_mtime_ns
-    h.update(b"".join(packed))
-    return h.hexdigest(), newest

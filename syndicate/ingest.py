@@ -128,6 +128,13 @@ def ingest(
         cached = index.get(f.source)
         if signature and cached and cached[0] == signature:
             file_hash, before = cached[1], f.stat
+            known = known_files.get(f.source)
+            if known is not None and known.file_hash == file_hash:  # the common case, inline
+                if known.rejected_reason:
+                    report.still_rejected.append(Rejection(f.source, known.rejected_reason))
+                else:
+                    report.unchanged += 1
+                continue
         else:
             try:
                 file_hash, before = _fingerprint(Path(f.location), config.limits.max_article_bytes)
@@ -159,7 +166,7 @@ def _ingest_one(
     """One listed file; False when it must be looked at again next run (still changing)."""
     from syndicate.readers import ArticleChanging, ArticleError
 
-    source, path, inbox = f.source, Path(f.location), config.path("inbox")
+    source = f.source
     known = known_files.get(source)
     if known and known.file_hash == file_hash:
         if known.rejected_reason:
@@ -167,6 +174,7 @@ def _ingest_one(
         else:
             report.unchanged += 1
         return True
+    path, inbox = Path(f.location), config.path("inbox")
     if known is None:
         # The very bytes of an article whose file is gone: a rename or a move into a
         # subfolder. It keeps its id, so readers do not see it twice.

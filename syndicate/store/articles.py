@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from syndicate.model import Article, Author, Block, RelatedLink
 from syndicate.store.db import Database, iso, to_dt, transaction
@@ -261,10 +261,10 @@ def get_article(conn: Database, ref: str) -> Article | None:
     return _article(row) if row else None
 
 
-@dataclass(frozen=True)
-class ArticleRow:
+class ArticleRow(NamedTuple):
     """What the store knows of an article without decoding it: enough to decide whether any
-    of its outputs must be rendered again, and for `syndicate articles`."""
+    of its outputs must be rendered again, and for `syndicate articles`. A tuple: every
+    publish that has something to do reads one per stored article."""
 
     id: str
     source: str
@@ -285,19 +285,20 @@ def article_rows(conn: Database) -> list[ArticleRow]:
         "SELECT id, source, slug, first_seen, published, updated, data_hash, digest_id,"
         " skipped_at, retracted_at, retract_reason FROM articles ORDER BY first_seen, id"
     ).fetchall()
+    parse = datetime.fromisoformat
     return [
         ArticleRow(
-            r["id"],
-            r["source"],
-            r["slug"],
-            to_dt(r["first_seen"]),  # type: ignore[arg-type]
-            to_dt(r["published"]),  # type: ignore[arg-type]
-            to_dt(r["updated"]),  # type: ignore[arg-type]
-            r["data_hash"] or "",
-            r["digest_id"],
-            to_dt(r["skipped_at"]),
-            to_dt(r["retracted_at"]),
-            r["retract_reason"],
+            r[0],
+            r[1],
+            r[2],
+            parse(r[3]),
+            parse(r[4]),
+            parse(r[5]),
+            r[6] or "",
+            r[7],
+            parse(r[8]) if r[8] else None,
+            parse(r[9]) if r[9] else None,
+            r[10],
         )
         for r in rows
     ]
