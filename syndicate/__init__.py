@@ -1,6 +1,16 @@
 """syndicate: articles in an inbox → RSS/Atom/JSON feeds and an inlined-CSS email digest."""
 
-from syndicate.text import summarize
+from typing import Any
 
 __all__ = ["__version__", "summarize"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # The summarizer (and its stop-word lists) only when asked for: every command imports
+    # this package, and a no-op run must not pay for it.
+    if name == "summarize":
+        from syndicate.text import summarize
+
+        return summarize
+    raise AttributeError(f"module 'syndicate' has no attribute {name!r}")

@@ -2,42 +2,42 @@
 
 Unchanged files are not even parsed (their bytes' hash is stored); one bad file never stops
 the others: it is recorded with the reason and not retried until its bytes change.
+
+Cost per run does not grow with the history: the inbox is listed once (syndicate/inbox.py),
+a file whose stat signature is the one recorded with its hash is not read at all (git's
+index: the hash stays the truth whenever the signature differs), what the store knows of
+every file is loaded in two queries, and when the whole listing is the one the previous run
+left fully processed, nothing else is read. Readers, the summarizer and their libraries are
+imported only when a file has to be read.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import time
 import traceback
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from syndicate import store
 from syndicate.config import Config
-from syndicate.model import Article, Rejection
-from syndicate.readers import (
-    ArticleChanging,
-    ArticleError,
-    is_candidate,
-    read_article,
-    sidecar_path,
-)
+from syndicate.inbox import InboxFile, scan_inbox, sidecar_names
+from syndicate.model import Rejection
 from syndicate.report import Progress, RunReport
-from syndicate.text import summarize
+
+if TYPE_CHECKING:
+    from syndicate.model import Article
+
+# The listing of the inbox a run left fully processed (every file unchanged, stored or
+# rejected, every signature settled): the same listing next run means nothing to do.
+LISTING_KEY = "inbox_listing"
 
 
 def inbox_files(inbox: Path) -> list[Path]:
     """Candidate files under the inbox, in a stable order; hidden folders are skipped."""
-    if not inbox.is_dir():
-        return []
-    found = []
-    for path in inbox.rglob("*"):
-        rel = path.relative_to(inbox)
-        if any(part.startswith(".") for part in rel.parts[:-1]):
-            continue
-        if (path.is_file() or path.is_symlink()) and is_candidate(path):
-            found.append(path)
-    return sorted(found)
+    return [Path(f.location) for f in scan_inbox(inbox).files]
 
 
 def source_name(path: Path, inbox: Path) -> str:
@@ -50,7 +50,10 @@ def _fingerprint(path: Path, max_bytes: int) -> tuple[str, os.stat_result]:
     if st.st_size > max_bytes:
         return f"oversize:{st.st_size}:{st.st_mtime_ns}", st
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if (sidecar := sidecar_path(path)) is not None:
+    sidecar = next(
+        (c for c in (path.with_name(n) for n in sidecar_names(path.name)) if c.is_file()), None
+    )
+    if sidecar is not None:
         # An editor's NAME.meta.toml is part of the article: editing it is editing the article.
         # Files without one keep their plain sha256, so stored fingerprints stay valid.
         digest = hashlib.sha256(
@@ -61,6 +64,8 @@ def _fingerprint(path: Path, max_bytes: int) -> tuple[str, os.stat_result]:
 
 def enrich(article: Article, config: Config) -> Article:
     """Add what readers leave to us: language fallback, summary and key bullets."""
+    from syndicate.text import summarize
+
     language = article.language or config.site.language
     if article.summary and article.key_bullets:
         return article.with_(language=language)
@@ -78,6 +83,8 @@ def understand(path: Path, config: Config, *, discovered: os.stat_result | None 
     `discovered` is the file's stat when the run listed it: the reader raises ArticleChanging
     if the file moved on since (a publisher still writing it).
     """
+    from syndicate.readers import read_article
+
     inbox = config.path("inbox")
     if not path.resolve().is_relative_to(inbox.resolve()):
         inbox = path.parent
@@ -100,69 +107,120 @@ def ingest(
     inbox = config.path("inbox")
     if not inbox.is_dir():
         report.warnings.append(f"inbox {inbox} does not exist (paths.inbox in the config)")
-    files = inbox_files(inbox)
-    for i, path in enumerate(files, 1):
-        source = source_name(path, inbox)
+    listed_at = time.time_ns()
+    listing = scan_inbox(inbox)
+    settled = listing.settled(listed_at)
+    if settled and store.meta_value(conn, LISTING_KEY) == listing.key:
+        rejected = store.rejections(conn)  # those files are still in the listing
+        report.still_rejected += [Rejection(source, reason) for source, reason, _at in rejected]
+        report.unchanged += len(listing) - len(rejected)
+        return
+    files = listing.files
+    index = store.inbox_index(conn)
+    known_files = store.stored_files(conn)
+    present = {f.source for f in files}
+    signatures: dict[str, tuple[str, str]] = {}
+    complete = True
+    for i, f in enumerate(files, 1):
         if len(files) > 20 and i % 20 == 0:
             progress(f"reading inbox: {i}/{len(files)}")
-        try:
-            file_hash, before = _fingerprint(path, config.limits.max_article_bytes)
-        except OSError as exc:
-            report.waiting.append(Rejection(source, f"cannot read yet ({exc.strerror})"))
-            continue
-        known = store.stored_file(conn, source)
-        if known and known.file_hash == file_hash:
-            if known.rejected_reason:
-                report.still_rejected.append(Rejection(source, known.rejected_reason))
-            else:
-                report.unchanged += 1
-            continue
-        if known is None:
-            # The very bytes of an article whose file is gone: a rename or a move into a
-            # subfolder. It keeps its id, so readers do not see it twice.
-            moved_from = next(
-                (s for s in store.sources_with_hash(conn, file_hash) if not (inbox / s).exists()),
-                None,
-            )
-            if moved_from is not None:
-                store.move_article(conn, moved_from, source)
-                report.moved.append((moved_from, source))
+        signature = f.signature
+        cached = index.get(f.source)
+        if signature and cached and cached[0] == signature:
+            file_hash, before = cached[1], f.stat
+            known = known_files.get(f.source)
+            if known is not None and known.file_hash == file_hash:  # the common case, inline
+                if known.rejected_reason:
+                    report.still_rejected.append(Rejection(f.source, known.rejected_reason))
+                else:
+                    report.unchanged += 1
                 continue
-        try:
-            article = understand(path, config, discovered=before)
-        except ArticleChanging as exc:  # still being written: not a rejection
-            report.waiting.append(Rejection(source, f"{exc}; read again next run"))
-            continue
-        except ArticleError as exc:
-            store.record_rejection(conn, source, file_hash, str(exc), now)
-            report.rejected.append(Rejection(source, str(exc)))
-            continue
-        except Exception as exc:  # one bad file must never stop the others
-            reason = (
-                f"could not be read ({type(exc).__name__}: {exc}); this is a bug in"
-                " syndicate, please report it with the file"
-            )
-            traceback.print_exc()
-            store.record_rejection(conn, source, file_hash, reason, now)
-            report.rejected.append(Rejection(source, reason))
-            continue
-        owner = store.source_of(conn, article.url) if article.url else None
-        if owner and owner != source and (inbox / owner).exists():
-            # Two files claiming one canonical URL would take turns overwriting one entry on
-            # every run. A file whose URL's owner is gone is a rename, and takes it over.
-            reason = (
-                f"same canonical URL as {owner} ({article.url}); one file per article:"
-                " remove one, or give it its own url"
-            )
-            store.record_rejection(conn, source, file_hash, reason, now)
-            report.rejected.append(Rejection(source, reason))
-            continue
-        outcome, stored = store.save_article(
-            conn, article, file_hash=file_hash, now=now, domain=config.site.domain
-        )
-        if outcome == "new":
-            report.new.append(stored)
-        elif outcome == "updated":
-            report.updated.append(stored)
+        else:
+            try:
+                file_hash, before = _fingerprint(Path(f.location), config.limits.max_article_bytes)
+            except OSError as exc:
+                report.waiting.append(Rejection(f.source, f"cannot read yet ({exc.strerror})"))
+                complete = False
+                continue
+        outcome = _ingest_one(conn, config, now, report, f, file_hash, before, known_files, present)
+        if outcome and signature and f.settled(listed_at):
+            if cached != (signature, file_hash):
+                signatures[f.source] = (signature, file_hash)
+        else:
+            complete = False
+    store.update_inbox_index(conn, signatures, gone=[s for s in index if s not in present])
+    store.set_meta_value(conn, LISTING_KEY, listing.key if complete and settled else None)
+
+
+def _ingest_one(
+    conn: store.Database,
+    config: Config,
+    now: datetime,
+    report: RunReport,
+    f: InboxFile,
+    file_hash: str,
+    before: os.stat_result | None,
+    known_files: dict[str, store.StoredFile],
+    present: set[str],
+) -> bool:
+    """One listed file; False when it must be looked at again next run (still changing)."""
+    from syndicate.readers import ArticleChanging, ArticleError
+
+    source = f.source
+    known = known_files.get(source)
+    if known and known.file_hash == file_hash:
+        if known.rejected_reason:
+            report.still_rejected.append(Rejection(source, known.rejected_reason))
         else:
             report.unchanged += 1
+        return True
+    path, inbox = Path(f.location), config.path("inbox")
+    if known is None:
+        # The very bytes of an article whose file is gone: a rename or a move into a
+        # subfolder. It keeps its id, so readers do not see it twice.
+        moved_from = next(
+            (s for s in store.sources_with_hash(conn, file_hash) if s not in present), None
+        )
+        if moved_from is not None:
+            store.move_article(conn, moved_from, source)
+            report.moved.append((moved_from, source))
+            return True
+    try:
+        article = understand(path, config, discovered=before)
+    except ArticleChanging as exc:  # still being written: not a rejection
+        report.waiting.append(Rejection(source, f"{exc}; read again next run"))
+        return False
+    except ArticleError as exc:
+        store.record_rejection(conn, source, file_hash, str(exc), now)
+        report.rejected.append(Rejection(source, str(exc)))
+        return True
+    except Exception as exc:  # one bad file must never stop the others
+        reason = (
+            f"could not be read ({type(exc).__name__}: {exc}); this is a bug in"
+            " syndicate, please report it with the file"
+        )
+        traceback.print_exc()
+        store.record_rejection(conn, source, file_hash, reason, now)
+        report.rejected.append(Rejection(source, reason))
+        return True
+    owner = store.source_of(conn, article.url) if article.url else None
+    if owner and owner != source and (inbox / owner).exists():
+        # Two files claiming one canonical URL would take turns overwriting one entry on
+        # every run. A file whose URL's owner is gone is a rename, and takes it over.
+        reason = (
+            f"same canonical URL as {owner} ({article.url}); one file per article:"
+            " remove one, or give it its own url"
+        )
+        store.record_rejection(conn, source, file_hash, reason, now)
+        report.rejected.append(Rejection(source, reason))
+        return True
+    outcome, stored = store.save_article(
+        conn, article, file_hash=file_hash, now=now, domain=config.site.domain
+    )
+    if outcome == "new":
+        report.new.append(stored)
+    elif outcome == "updated":
+        report.updated.append(stored)
+    else:
+        report.unchanged += 1
+    return True

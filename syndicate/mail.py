@@ -1,26 +1,47 @@
-"""Digest → one email.message per subscriber, headers and DKIM signing.
-Issue #6.
+"""Digest → the bytes of every subscriber's message: built once, personalized per copy.
+Issues #6 and #11.
 
-The digest is rendered once (digest.render_digest); here we only substitute the subscriber's
-unsubscribe URL, set headers and sign. Every header value that can carry outside text goes
-through `one_line` first: the email package rejects CR/LF but *raises* on U+2028, and a raise
-in the middle of a delivery run is as bad as an injection.
+The digest is rendered once (digest.render_digest) and, here, encoded once into a
+`MessageTemplate`: the constant headers (From, Subject, Date, List-Id …, validated and
+encoded by the `email` package once), the MIME structure and both bodies, with holes for
+what differs per subscriber — the To and Message-ID headers, the List-Unsubscribe header and
+the unsubscribe URL in the bodies. A copy is the constant chunks joined with the holes filled
+(see delivery/encoding.py for how holes survive quoted-printable and base64): ~0.05 ms where a
+full `EmailMessage` + `as_bytes()` per recipient costs ~6 ms. DKIM, when on, signs each copy.
+
+Every header value that can carry outside text goes through `one_line` first: the email
+package rejects CR/LF but *raises* on U+2028, and a raise in the middle of a delivery run is
+as bad as an injection. `build_message` (one message as an `EmailMessage`: previews, tests)
+is the template with one copy, parsed back, so both paths give the same message.
 """
 
 from __future__ import annotations
 
+import email
 import hashlib
 import html
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
-from email.headerregistry import Address
+from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
 
 from syndicate.config import Config, ConfigError, parse_mailbox
+from syndicate.delivery.encoding import (
+    CRLF,
+    EncodedBody,
+    QuotedPrintableBody,
+    canonical_text,
+    choose_cte,
+    dot_stuff,
+    encoded_body,
+)
 from syndicate.digest import RenderedDigest, one_line, render_digest
 from syndicate.files import write_atomic
 from syndicate.model import Digest, Subscriber
@@ -74,17 +95,12 @@ def _list_id(config: Config) -> str:
     return f'"{name}" <{ident}>' if name else f"<{ident}>"
 
 
-def _address(value: str) -> tuple[str, str]:
-    name, addr = parse_mailbox(value)
-    return one_line(name), addr
-
-
-def _body_cte(s: str) -> str:
-    """Quoted-printable for mostly-ASCII bodies (readable, small), base64 otherwise
-    (QP triples every non-ASCII byte: Arabic or Thai text would blow past 102 KB)."""
-    data = s.encode("utf-8")
-    non_ascii = sum(1 for b in data if b > 127)
-    return "base64" if non_ascii > len(data) // 5 else "quoted-printable"
+def from_address(config: Config) -> str:
+    """The bare address of `digest.from`, checked strictly (a ConfigError naming the key)."""
+    try:
+        return parse_mailbox(config.digest.from_)[1]
+    except ValueError as exc:
+        raise ConfigError(f"digest.from: {exc}") from None
 
 
 def message_id_for(digest_id: str, subscriber_email: str, config: Config) -> str:
@@ -95,7 +111,273 @@ def message_id_for(digest_id: str, subscriber_email: str, config: Config) -> str
     """
     who = hashlib.sha256(subscriber_email.strip().lower().encode("utf-8")).hexdigest()[:20]
     local = re.sub(r"[^A-Za-z0-9.-]+", "-", digest_id).strip(".-") or "digest"
-    return f"<{local}.{who}@{config.site.domain}>"
+    return f"<{local}.{who}@{site_domain(config)}>"
+
+
+def site_domain(config: Config) -> str:
+    """The site's domain as it can go in a header: IDNA for an internationalized one."""
+    try:
+        return _ascii_domain(config.site.domain)
+    except ValueError:
+        return config.site.domain
+
+
+# ---------------------------------------------------------------- one recipient
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """What differs between two copies of one digest."""
+
+    email: str
+    name: str
+    message_id: str
+    unsubscribe_url: str
+    unsubscribe_mailto: str = ""  # "mailto:…" advertised next to the URL; "" = none
+
+
+@lru_cache(maxsize=4096)
+def _ascii_domain(domain: str) -> str:
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError(f"not a valid domain: {domain[:80]!r}") from None
+
+
+_BAD_ADDRESS = re.compile(r"[\s\x00-\x1f\x7f<>,;\"()\[\]\\]")
+_MESSAGE_ID = re.compile(r"<[^<>\s@]+@[^<>\s@]+>")
+_PLAIN_PHRASE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]+")
+
+
+def deliverable_address(address: str) -> str:
+    """The address as it can go in a To header and an SMTP envelope, or ValueError.
+
+    Without SMTPUTF8 an address must be ASCII: IDNA for the domain; a non-ASCII local part
+    cannot be written at all (the email package would emit an invalid encoded word).
+    """
+    address = address.strip()
+    local, _, domain = address.rpartition("@")
+    if not local or not domain or "@" in local or _BAD_ADDRESS.search(address):
+        raise ValueError(f"not a deliverable address: {address[:80]!r}")
+    if not local.isascii():
+        raise ValueError(f"non-ASCII mailbox needs SMTPUTF8, not supported: {address[:80]!r}")
+    return f"{local}@{_ascii_domain(domain)}"
+
+
+def _to_line(name: str, address: str) -> bytes:
+    """`To: Name <address>` with the name quoted or RFC 2047-encoded, folded under 78."""
+    name = one_line(name)
+    if not name:
+        return f"To: {address}\r\n".encode("ascii")
+    if name.isascii() and len(name) < 60:
+        if not _PLAIN_PHRASE.fullmatch(name):
+            name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        display = name
+    else:
+        display = Header(name, "utf-8", header_name="To").encode(linesep="\r\n")
+    line = f"To: {display} <{address}>\r\n"
+    if "\r\n" in display or len(line) > 80:  # 78 characters and the CRLF
+        line = f"To: {display}\r\n <{address}>\r\n"
+    return line.encode("ascii")
+
+
+def _list_unsubscribe_line(url: str, mailto: str) -> bytes:
+    line = f"List-Unsubscribe: <{url}>"
+    if len(line) > 78:  # fold after the colon; a longer URL cannot be folded at all
+        line = f"List-Unsubscribe: \r\n <{url}>"  # as the email package writes it
+    if mailto:
+        line += f",\r\n <{mailto}>"
+    return (line + "\r\n").encode("ascii")
+
+
+# ---------------------------------------------------------------- the template
+
+_TO, _MESSAGE_ID_HOLE, _LIST_UNSUBSCRIBE = "to", "message-id", "list-unsubscribe"
+
+
+@dataclass(frozen=True)
+class _BodyHole:
+    body: EncodedBody
+    html: bool  # the URL goes in HTML-escaped
+
+
+Chunk = bytes | str | _BodyHole  # constant bytes, a header hole (its name), a body
+
+
+@dataclass(frozen=True)
+class MessageTemplate:
+    """One digest's message with holes; `copy(recipient)` gives one subscriber's bytes."""
+
+    chunks: tuple[Chunk, ...]
+    stuffed: tuple[Chunk, ...]  # the same, dot-stuffed for SMTP DATA
+    sign: Callable[[bytes], bytes] | None = None  # DKIM: copy → DKIM-Signature header line
+
+    def copy(self, recipient: Recipient, *, smtp: bool = False) -> bytes:
+        """The message for one recipient; `smtp`: dot-stuffed for DATA (without the final
+        "."). Raises ValueError for an address or URL no message can carry."""
+        address = deliverable_address(recipient.email)
+        if not _MESSAGE_ID.fullmatch(recipient.message_id):
+            raise ValueError(
+                f"Message-ID must look like <id@domain>, got {recipient.message_id[:80]!r}"
+            )
+        url = header_safe_url(recipient.unsubscribe_url)
+        mailto = recipient.unsubscribe_mailto
+        if mailto and not re.fullmatch(r"mailto:[!-~]+", mailto):
+            raise ValueError(f"unsubscribe mailto must be a mailto: URI, got {mailto[:80]!r}")
+        try:
+            headers = {
+                _TO: _to_line(recipient.name, address),
+                _MESSAGE_ID_HOLE: f"Message-ID: {recipient.message_id}\r\n".encode("ascii"),
+                _LIST_UNSUBSCRIBE: _list_unsubscribe_line(url, mailto),
+            }
+        except UnicodeEncodeError as exc:
+            raise ValueError(f"cannot write this header without SMTPUTF8: {exc}") from None
+        in_text, in_html = url.encode("ascii"), html.escape(url, quote=True).encode("ascii")
+        chunks = self.stuffed if smtp and self.sign is None else self.chunks
+        out = []
+        for chunk in chunks:
+            if isinstance(chunk, bytes):
+                out.append(chunk)
+            elif isinstance(chunk, str):
+                out.append(headers[chunk])
+            else:
+                value = in_html if chunk.html else in_text
+                out.append(chunk.body.fill([value] * (len(chunk.body.pieces) - 1)))
+        data = b"".join(out)
+        if self.sign is not None:
+            data = self.sign(data) + data
+            if smtp:
+                data = dot_stuff(data)
+        return data
+
+
+def _dummy(kind: str, seed: str) -> str:
+    return f"syndicate-{kind}-{hashlib.sha256((kind + seed).encode()).hexdigest()[:24]}"
+
+
+def build_template(rendered: RenderedDigest, config: Config) -> MessageTemplate:
+    """Encode one rendered digest once: validate and encode the constant headers, encode both
+    bodies around the unsubscribe placeholder. ConfigError for an unusable setting."""
+    seed = hashlib.sha256(
+        (rendered.text + rendered.html + rendered.subject).encode("utf-8", "surrogatepass")
+    ).hexdigest()
+    dummy_to = _dummy("to", seed) + "@placeholder.invalid"
+    dummy_id = f"<{_dummy('id', seed)}@placeholder.invalid>"
+    dummy_unsub = _dummy("unsub", seed)
+    from_address(config)
+    head = EmailMessage(policy=MAIL_POLICY)
+    try:
+        head["From"] = config.digest.from_
+        head["To"] = dummy_to
+        head["Subject"] = one_line(rendered.subject)
+        head["Date"] = format_datetime(rendered.created or datetime.now(UTC))
+        head["Message-ID"] = dummy_id
+        if config.digest.reply_to:
+            head["Reply-To"] = config.digest.reply_to
+        head["List-Id"] = _list_id(config)
+        head["List-Unsubscribe"] = dummy_unsub
+        head["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        header_bytes = head.as_bytes(policy=MAIL_POLICY).split(b"\r\n\r\n", 1)[0] + CRLF
+    except (ValueError, TypeError) as exc:  # e.g. a From the email package cannot write
+        raise ConfigError(f"digest.from / digest.reply_to / site.title: {exc}") from None
+
+    chunks: list[Chunk] = []
+    rest = header_bytes
+    for hole, marker in (
+        (_TO, f"To: {dummy_to}\r\n"),
+        (_MESSAGE_ID_HOLE, f"Message-ID: {dummy_id}\r\n"),
+        (_LIST_UNSUBSCRIBE, f"List-Unsubscribe: {dummy_unsub}\r\n"),
+    ):
+        before, found, rest = rest.partition(marker.encode("ascii"))
+        if not found:  # the email package folded a dummy header: cannot happen
+            raise AssertionError(f"{hole} header not found in the template")
+        chunks += [before, hole]
+
+    boundary = f"=_syndicate_{seed[:32]}"
+    rest += (
+        b"MIME-Version: 1.0\r\n"
+        b"Content-Type: multipart/alternative;\r\n"
+        b' boundary="' + boundary.encode("ascii") + b'"\r\n\r\n'
+    )
+    placeholder = (rendered.unsubscribe_placeholder or dummy_unsub).encode("ascii")
+    for subtype, text in (("plain", rendered.text), ("html", rendered.html)):
+        raw = canonical_text(text)
+        cte = choose_cte(raw)
+        rest += (
+            b"--" + boundary.encode("ascii") + b"\r\n"
+            b"Content-Type: text/" + subtype.encode("ascii") + b'; charset="utf-8"\r\n'
+            b"Content-Transfer-Encoding: " + cte.encode("ascii") + b"\r\n\r\n"
+        )
+        chunks.append(rest)
+        chunks.append(_BodyHole(encoded_body(raw, placeholder, cte), html=subtype == "html"))
+        rest = CRLF
+    chunks.append(rest + b"--" + boundary.encode("ascii") + b"--\r\n")
+    return MessageTemplate(
+        chunks=tuple(c for c in chunks if c != b""),
+        stuffed=tuple(_stuffed(c) for c in chunks if c != b""),
+        sign=dkim_signer(config),
+    )
+
+
+def _stuffed(chunk: Chunk) -> Chunk:
+    if isinstance(chunk, bytes):
+        return dot_stuff(chunk)
+    if isinstance(chunk, _BodyHole) and isinstance(chunk.body, QuotedPrintableBody):
+        body = QuotedPrintableBody(tuple(dot_stuff(p) for p in chunk.body.pieces))
+        return _BodyHole(body, chunk.html)
+    return chunk  # header holes and base64 never start a line with "."
+
+
+# ---------------------------------------------------------------- DKIM
+
+
+def dkim_signer(config: Config) -> Callable[[bytes], bytes] | None:
+    """A function that signs one copy (rsa-sha256 or ed25519, relaxed/relaxed) and returns
+    its DKIM-Signature header line, when a selector and a key are configured; else None."""
+    key = config.digest.dkim_key
+    selector = config.digest.dkim_selector
+    if not key or not selector:
+        return None
+    import dkim  # dkimpy; only needed by senders that sign
+
+    domain = config.digest.dkim_domain or from_address(config).rpartition("@")[2]
+
+    def sign(data: bytes) -> bytes:
+        head = data.split(b"\r\n\r\n", 1)[0].lower()
+        present = {line.split(b":", 1)[0] for line in head.split(b"\r\n") if line[:1] > b" "}
+        include = [h.lower().encode() for h in DKIM_HEADERS if h.lower().encode() in present]
+        try:
+            signature = dkim.sign(
+                data,
+                selector.encode("ascii"),
+                domain.encode("ascii"),
+                key,
+                canonicalize=(b"relaxed", b"relaxed"),
+                include_headers=include,
+                linesep=b"\r\n",
+            )
+        except dkim.DKIMException as exc:
+            # A bad key is an operator problem: say which setting, not a dkimpy traceback.
+            raise ConfigError(f"SYNDICATE_DKIM_KEY: cannot sign with this key: {exc}") from None
+        # First, as a trace header (RFC 6376 §5.6).
+        return signature if signature.endswith(CRLF) else signature + CRLF
+
+    sign(b"From: probe@example.org\r\n\r\nprobe\r\n")  # an unusable key fails here, once
+    return sign
+
+
+def dkim_sign(msg: EmailMessage, config: Config) -> EmailMessage:
+    """`msg` with a DKIM-Signature first (as a trace header, RFC 6376 §5.6) when a selector
+    and a key are configured; otherwise `msg` unchanged. For messages built one at a time
+    with the email package (confirmations); digest copies are signed by their template."""
+    sign = dkim_signer(config)
+    if sign is None:
+        return msg
+    data = msg.as_bytes(policy=MAIL_POLICY)
+    return email.message_from_bytes(sign(data) + data, _class=EmailMessage, policy=MAIL_POLICY)
+
+
+# ---------------------------------------------------------------- one message
 
 
 def build_message(
@@ -105,95 +387,15 @@ def build_message(
     *,
     message_id: str,
     unsubscribe_url: str,
+    unsubscribe_mailto: str = "",
 ) -> EmailMessage:
-    """One multipart/alternative message (text + HTML) to one subscriber, with List-* headers.
-    Transports live in delivery.py."""
-    unsub = header_safe_url(unsubscribe_url)
-    _from_name, from_addr = _address(config.digest.from_)
-    to_addr = subscriber.email.strip()
-    if not to_addr or re.search(r"[\s\x00-\x1f\x7f<>,;\"]", to_addr) or "@" not in to_addr:
-        raise ValueError(f"not a deliverable address: {to_addr[:80]!r}")
-    if not re.fullmatch(r"<[^<>\s@]+@[^<>\s@]+>", message_id.strip()):
-        raise ValueError(f"Message-ID must look like <id@domain>, got {message_id[:80]!r}")
-
-    text, body_html = rendered.text, rendered.html
-    if rendered.unsubscribe_placeholder:
-        text = text.replace(rendered.unsubscribe_placeholder, unsub)
-        body_html = body_html.replace(
-            rendered.unsubscribe_placeholder, html.escape(unsub, quote=True)
-        )
-
-    local, _, domain = to_addr.rpartition("@")
-    if not local or not domain or "@" in local:
-        raise ValueError(f"not a deliverable address: {to_addr[:80]!r}")
-    # Without SMTPUTF8 an address must be ASCII: IDNA for the domain; a non-ASCII local part
-    # cannot be written at all (the email package would emit an invalid encoded word).
-    try:
-        domain = domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise ValueError(f"not a valid domain: {domain[:80]!r}") from None
-    if not local.isascii():
-        raise ValueError(f"non-ASCII mailbox needs SMTPUTF8, not supported: {to_addr[:80]!r}")
-
-    msg = EmailMessage(policy=MAIL_POLICY)
-    msg["From"] = config.digest.from_
-    msg["To"] = Address(display_name=one_line(subscriber.name), username=local, domain=domain)
-    msg["Subject"] = one_line(rendered.subject)
-    msg["Date"] = format_datetime(rendered.created or datetime.now(UTC))
-    msg["Message-ID"] = message_id.strip()
-    if config.digest.reply_to:
-        msg["Reply-To"] = config.digest.reply_to
-    msg["List-Id"] = _list_id(config)
-    msg["List-Unsubscribe"] = f"<{unsub}>, <mailto:{from_addr}?subject=unsubscribe>"
-    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-
-    msg.set_content(text, subtype="plain", charset="utf-8", cte=_body_cte(text))
-    msg.add_alternative(body_html, subtype="html", charset="utf-8", cte=_body_cte(body_html))
-    # A fixed boundary (not the generator's random one) makes the bytes deterministic: the
-    # same message serializes identically for signing, for the outbox and for a retry.
-    seed = hashlib.sha256((message_id + text + body_html).encode("utf-8", "surrogatepass"))
-    msg.set_boundary(f"=_syndicate_{seed.hexdigest()[:32]}")
-
-    return dkim_sign(msg, config)
-
-
-def dkim_sign(msg: EmailMessage, config: Config) -> EmailMessage:
-    """Add a DKIM-Signature (rsa-sha256 or ed25519, relaxed/relaxed) when a selector and a
-    key are configured; otherwise return the message unchanged."""
-    key = config.digest.dkim_key
-    selector = config.digest.dkim_selector
-    if not key or not selector:
-        return msg
-    import dkim  # dkimpy; only needed by senders that sign
-
-    domain = config.digest.dkim_domain or _address(config.digest.from_)[1].rpartition("@")[2]
-    present = {k.lower() for k in msg}
-    include = [h.lower().encode() for h in DKIM_HEADERS if h.lower() in present]
-    try:
-        sig = dkim.sign(
-            msg.as_bytes(policy=MAIL_POLICY),
-            selector.encode("ascii"),
-            domain.encode("ascii"),
-            key,
-            canonicalize=(b"relaxed", b"relaxed"),
-            include_headers=include,
-            linesep=b"\r\n",
-        )
-    except dkim.DKIMException as exc:
-        # A bad key is an operator problem: say which setting, not a dkimpy traceback.
-        raise ConfigError(f"SYNDICATE_DKIM_KEY: cannot sign with this key: {exc}") from None
-    name, _, value = sig.decode("ascii").partition(":")
-    # Unfold: the email package refolds at spaces on output, which relaxed header
-    # canonicalization treats as the same header.
-    value = " ".join(value.split())
-    # Put the signature first, as a trace header (RFC 6376 §5.6), keeping the others' order.
-    headers = list(msg.items())
-    for k in {k for k, _ in headers}:
-        del msg[k]
-    msg[name] = value
-    for k, v in headers:
-        msg[k] = v
-    return msg
+    """One multipart/alternative message (text + HTML) to one subscriber, with List-*
+    headers, as an `EmailMessage` (a template with a single copy, parsed back)."""
+    data = build_template(rendered, config).copy(
+        Recipient(subscriber.email, subscriber.name, message_id.strip(), unsubscribe_url,
+                  unsubscribe_mailto)
+    )  # fmt: skip
+    return email.message_from_bytes(data, _class=EmailMessage, policy=MAIL_POLICY)
 
 
 PREVIEW_SUBSCRIBER = Subscriber("preview@example.invalid", "Preview", "preview")
@@ -207,18 +409,21 @@ def write_preview(digest: Digest, config: Config, folder: Path, *, web_url: str)
     token, so it can be opened in a mail client or fed to an email checker as is.
     """
     rendered = render_digest(digest, config, web_url=web_url)
-    msg = build_message(
-        rendered,
-        PREVIEW_SUBSCRIBER,
-        config,
-        message_id=f"<preview.{digest.id}@{config.site.domain}>",
-        unsubscribe_url=f"{config.site.base_url}unsubscribe/preview",
+    template = build_template(rendered, config)
+    raw = template.copy(
+        Recipient(
+            PREVIEW_SUBSCRIBER.email,
+            PREVIEW_SUBSCRIBER.name,
+            f"<preview.{re.sub(r'[^A-Za-z0-9.-]+', '-', digest.id)}@{config.site.domain}>",
+            f"{config.site.base_url}unsubscribe/preview",
+        )
     )
+    msg = email.message_from_bytes(raw, _class=EmailMessage, policy=MAIL_POLICY)
     files = {
         "digest.html": msg.get_body(("html",)).get_content().encode("utf-8"),
         "digest.txt": msg.get_body(("plain",)).get_content().encode("utf-8"),
         "digest-web.html": rendered.web_html.encode("utf-8"),
-        "digest.eml": msg.as_bytes(policy=MAIL_POLICY),
+        "digest.eml": raw,
     }
     paths = []
     for name, data in files.items():

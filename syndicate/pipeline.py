@@ -24,11 +24,10 @@ from pathlib import Path
 from typing import Literal
 
 from syndicate import state, store
-from syndicate.config import Config, parse_mailbox
+from syndicate.config import Config
 from syndicate.ingest import inbox_files, ingest, source_name, understand
 from syndicate.model import Article, capped_digest, digest_page
 from syndicate.publish import announce, publish
-from syndicate.readers import ArticleError
 from syndicate.report import Progress, RunReport
 
 DigestMode = Literal["due", "now", "never"]
@@ -143,8 +142,10 @@ def _copy_read_only(source: Path, target: Path) -> None:
 
 
 def sync_config_subscribers(conn: store.Database, config: Config, now: datetime) -> None:
+    from syndicate.config import split_mailbox  # the config checked them at load
+
     for mailbox in config.digest.subscribers:
-        name, addr = parse_mailbox(mailbox)
+        name, addr = split_mailbox(mailbox)
         store.add_subscriber(conn, addr, name, now, resubscribe=False)
 
 
@@ -245,7 +246,7 @@ def run(
             _make_digest(conn, config, now, report, digest, rendered)
             if report.digest_id:
                 # The web version exists before any message links to it.
-                publish(conn, config, report, outputs)
+                publish(conn, config, report, outputs, rendered_digests=rendered)
             announce(config, report)
             if digest != "never":  # `publish` never touches the outbox
                 _deliver(
@@ -343,8 +344,6 @@ def _deliver(
             dry_run=dry_run,
             should_stop=should_stop,
         )
-        if not dry_run:
-            store.back_off_failed(conn, now, config.server.resume_seconds)
         return
     from syndicate.delivery.worker import deliver_claimed, worker_name
 
@@ -394,6 +393,8 @@ def pending_articles(config: Config, now: datetime) -> list[Article]:
             fresh = [p for p in fresh if not stored[p]]
         finally:
             conn.close()
+    from syndicate.readers import ArticleError
+
     for path in fresh:
         try:
             articles.append(_provisional(understand(path, config), now))

@@ -11,15 +11,30 @@ A run re-renders every output whose key differs from the recorded one, so:
 - `syndicate rebuild` forgets every key and so renders everything again.
 Files are written atomically and only when their bytes change (files.write_atomic), so a
 re-render that produces the same bytes keeps the file's mtime (HTTP Last-Modified).
+
+What a run costs does not grow with the history:
+- a run in which nothing changed reads one key: the fingerprint and the store's articles
+  version (every write to articles or digests renews it) are recorded after a full publish,
+  and when both are the same (and the main feeds exist) no row is read at all. A file
+  deleted by hand is then put back by the next change or by `syndicate rebuild`;
+- each feed document set (the main feeds, and each RFC 5005 archive page in three formats)
+  has its own key, computed from the light article rows (id, data hash, dates) paginated as
+  the feeds are: an edit re-renders the main feeds and the one archive page holding the
+  article, and only their articles are decoded;
+- existing pages are known from one listing per folder, not a stat per article.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from syndicate import __version__, store
 from syndicate.config import Config
@@ -29,7 +44,8 @@ from syndicate.pages import publish_site_pages
 from syndicate.report import RunReport
 
 MAIN_FEEDS = ("rss.xml", "atom.xml", "feed.json")
-FEEDS_KEY = "feeds"  # one key for the feed documents as a set (main and archive pages)
+FEEDS_KEY = "feeds"  # "feeds:N": the key of feed page N (0 = the main feeds), all formats
+PUBLISH_KEY = "publish"  # one key for everything: the fingerprint and the articles version
 
 
 @dataclass
@@ -50,12 +66,30 @@ class Outputs:
                 differs = True
         else:
             differs = write_atomic(path, data)
+            self._written(name)
         if differs:
             self.changed.append(name)
         return differs
 
+    _listings: dict[str, set[str]] = field(default_factory=dict)
+
     def exists(self, name: str) -> bool:
         return (self.root / name).is_file()
+
+    def present(self, name: str) -> bool:
+        """`exists`, from one listing of the file's folder per run (then kept up to date)."""
+        folder, _, base = name.rpartition("/")
+        if folder not in self._listings:
+            try:
+                self._listings[folder] = set(os.listdir(self.root / folder))
+            except (FileNotFoundError, NotADirectoryError):
+                self._listings[folder] = set()
+        return base in self._listings[folder]
+
+    def _written(self, name: str) -> None:
+        folder, _, base = name.rpartition("/")
+        if folder in self._listings and not self.dry_run:
+            self._listings[folder].add(base)
 
     def remove(self, name: str) -> None:
         if not self.dry_run:
@@ -65,9 +99,14 @@ class Outputs:
 
 def render_fingerprint(config: Config) -> str:
     """Everything outside the store that every output is rendered from: the configuration
-    (less the subscriber list, which no page shows), the templates, syndicate's version."""
+    (less what no page shows: subscribers, delivery, schedule, server, limits), the
+    templates, syndicate's version."""
     h = hashlib.sha256(__version__.encode())
-    h.update(config.model_dump_json(exclude={"digest": {"subscribers"}}).encode())
+    settings = config.model_dump()
+    for section in ("delivery", "schedule", "server", "limits"):
+        settings.pop(section, None)
+    settings["digest"].pop("subscribers", None)
+    h.update(json.dumps(settings, sort_keys=True, default=str).encode())
     for folder in dict.fromkeys((config.path("templates").resolve(), BUILTIN_TEMPLATES)):
         try:
             names = sorted(os.listdir(folder))
@@ -92,17 +131,28 @@ def publish(
     outputs: Outputs,
     *,
     changed_ids: Iterable[str] = (),
+    rendered_digests: Mapping[str, Any] | None = None,
 ) -> None:
     """Bring every output up to date with the store. `changed_ids`: articles this run
-    stored anew or changed (their pages are written even if a key matched by accident)."""
+    stored anew or changed (their pages are written even if a key matched by accident);
+    `rendered_digests`: digests this run already rendered (id → RenderedDigest), whose web
+    versions are used as they are instead of rendering (and CSS-inlining) them again."""
     fingerprint = render_fingerprint(config)
+    changed = set(changed_ids)
+    whole = _key(fingerprint, store.articles_version(conn))
+    if (
+        not changed
+        and store.render_key(conn, PUBLISH_KEY) == whole
+        and all(outputs.exists(n) for n in MAIN_FEEDS)
+    ):
+        return  # nothing any output is rendered from has changed: no row is read
     keys = store.render_keys(conn)
     rows = store.article_rows(conn)
-    changed = set(changed_ids)
     _publish_feeds(conn, config, report, outputs, fingerprint, keys, rows)
     _publish_article_pages(conn, config, report, outputs, fingerprint, keys, rows, changed)
-    _publish_digest_pages(conn, config, report, outputs, fingerprint, keys)
+    _publish_digest_pages(conn, config, report, outputs, fingerprint, keys, rendered_digests or {})
     publish_site_pages(conn, config, report, outputs, fingerprint, keys, rows)
+    store.set_render_key(conn, PUBLISH_KEY, whole)
 
 
 def announce(config: Config, report: RunReport) -> None:
@@ -120,6 +170,35 @@ def announce(config: Config, report: RunReport) -> None:
         report.warnings.append(f"WebSub hub {config.feed.hub}: {exc}")
 
 
+class _Slot(NamedTuple):
+    """An article's place in the feeds, from its row alone: what `feeds.paginate` sorts and
+    cuts by — the same instants `feeds.prepare_entry` computes from the decoded article, as
+    whole epoch seconds (its `utc()` drops the microseconds), which compare the same and
+    cost less than building 10,000 UTC datetimes."""
+
+    id: str
+    order: tuple[int, str]
+    published: int
+    updated: int
+    token: str  # what its entry is rendered from
+
+    @classmethod
+    def of(cls, row: store.ArticleRow) -> _Slot:
+        published = _seconds(row.published or row.first_seen)
+        if row.retracted:
+            updated = _seconds(row.retracted)
+        else:
+            updated = max(_seconds(row.updated) if row.updated else published, published)
+        token = f"{row.id}|{row.data_hash}|{row.retracted}"
+        return cls(row.id, (_seconds(row.first_seen), row.id), published, updated, token)
+
+
+def _seconds(dt: datetime) -> int:
+    if dt.tzinfo is None:  # naive = UTC, as feeds.entries.utc takes it
+        dt = dt.replace(tzinfo=UTC)
+    return math.floor(dt.timestamp())
+
+
 def _publish_feeds(
     conn: store.Database,
     config: Config,
@@ -129,28 +208,58 @@ def _publish_feeds(
     keys: dict[str, str],
     rows: list[store.ArticleRow],
 ) -> None:
-    key = _key(
-        fingerprint,
-        *(f"{r.id}|{r.data_hash}|{r.first_seen}|{r.updated}|{r.retracted}" for r in rows),
+    # feedgen and lxml: only when a feed changes
+    from syndicate.feeds import (
+        Page,
+        file_name,
+        paginate,
+        prepare_entry,
+        render_atom,
+        render_json,
+        render_rss,
     )
-    if keys.get(FEEDS_KEY) == key and all(outputs.exists(n) for n in MAIN_FEEDS):
-        return
-    from syndicate.feeds import render_feeds  # feedgen and lxml: only when a feed changes
 
-    documents = render_feeds(store.all_articles(conn), config)
-    for name, data in sorted(documents.items()):
-        if outputs.write(name, data):
-            report.feeds_written.append(name)
+    renderers = (("rss", render_rss), ("atom", render_atom), ("json", render_json))
+    pages = paginate(
+        [_Slot.of(r) for r in rows], config.feed.entries, config.feed.archive_page_size
+    )
+    expected: set[str] = set()
+    todo = []
+    for page in pages:
+        names = [file_name(kind, page.number) for kind, _render in renderers]
+        expected.update(names)
+        slot_key = f"{FEEDS_KEY}:{page.number}"
+        key = _key(
+            fingerprint,
+            page.number,
+            page.prev_archive,
+            page.next_archive,
+            *(slot.token for slot in page.entries),
+        )
+        if keys.get(slot_key) != key or not all(outputs.exists(n) for n in names):
+            todo.append((page, names, slot_key, key))
+    wanted = {slot.id for page, *_rest in todo for slot in page.entries}
+    entries = {a.id: prepare_entry(a, config) for a in store.articles_by_id(conn, wanted)}
+    for page, names, slot_key, key in todo:
+        document = Page(
+            page.number,
+            tuple(entries[slot.id] for slot in page.entries if slot.id in entries),
+            page.prev_archive,
+            page.next_archive,
+        )
+        for (_kind, render), name in zip(renderers, names, strict=True):
+            if outputs.write(name, render(document, config)):
+                report.feeds_written.append(name)
+        store.set_render_key(conn, slot_key, key)
     # Archive pages that the current settings no longer produce (archive_page_size changed)
     # would sit there unlinked and stale: remove them.
     archive = outputs.root / "archive"
     if archive.is_dir():
         for path in sorted(archive.iterdir()):
             name = f"archive/{path.name}"
-            if path.is_file() and name not in documents:
+            if path.is_file() and name not in expected:
                 outputs.remove(name)
                 report.warnings.append(f"removed stale archive page {path}")
-    store.set_render_key(conn, FEEDS_KEY, key)
 
 
 def _publish_article_pages(
@@ -166,7 +275,7 @@ def _publish_article_pages(
     for row in rows:
         name = article_page(row.slug)
         key = _key(fingerprint, row.data_hash, row.retracted)
-        if keys.get(name) == key and row.id not in changed and outputs.exists(name):
+        if keys.get(name) == key and row.id not in changed and outputs.present(name):
             continue
         from syndicate.digest import render_article_page, render_retracted_page
 
@@ -189,14 +298,18 @@ def _publish_digest_pages(
     outputs: Outputs,
     fingerprint: str,
     keys: dict[str, str],
+    rendered_digests: Mapping[str, Any],
 ) -> None:
     for digest_id, members in sorted(store.digest_members(conn).items()):
         name = digest_page(digest_id)
         key = _key(fingerprint, digest_id, *(f"{i}|{h}|{r}" for i, h, r in members))
-        if keys.get(name) == key and outputs.exists(name):
+        if keys.get(name) == key and outputs.present(name):
             continue
         retracted = max((r for _i, _h, r in members if r), default=None)
-        html = render_digest_web_version(conn, config, digest_id, all_retracted_at=retracted)
+        if digest_id in rendered_digests and retracted is None:
+            html = rendered_digests[digest_id].web_html  # made by this run a moment ago
+        else:
+            html = render_digest_web_version(conn, config, digest_id, all_retracted_at=retracted)
         if html is not None and outputs.write(name, html.encode("utf-8")):
             report.pages_written.append(name)
         store.set_render_key(conn, name, key)

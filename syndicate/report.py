@@ -28,7 +28,11 @@ class RunReport:
     digest_note: str = ""  # why there was no digest, or when the next one is due
     recipients: int = 0  # deliveries queued for this run's digest
     sent: int = 0
-    failed: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # temporary: retried after a backoff
+    # refused for good (5xx), out of attempts, or in doubt and held: this run's
+    failed_for_good: list[str] = field(default_factory=list)
+    delivery_stopped: str = ""  # why delivery stopped early (the relay's circuit breaker)
+    unresolved: int = 0  # deliveries to active subscribers failed for good, in the state
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
 
@@ -46,6 +50,8 @@ class RunReport:
             "digest": self.digest_id,
             "sent": self.sent,
             "failed": len(self.failed),
+            "failed_for_good": len(self.failed_for_good),
+            "unresolved": self.unresolved,
         }
 
     def details(self) -> dict[str, list[str]]:
@@ -58,5 +64,7 @@ class RunReport:
             "waiting": [f"{r.source}: {r.reason}" for r in self.waiting],
             "feeds_written": list(self.feeds_written),
             "failed": list(self.failed),
+            "failed_for_good": list(self.failed_for_good),
+            "delivery_stopped": [self.delivery_stopped] if self.delivery_stopped else [],
             "warnings": list(self.warnings),
         }

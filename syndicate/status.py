@@ -48,6 +48,10 @@ def status(conn: store.Database, config: Config, now: datetime) -> dict[str, Any
             }
             for d in store.failed_deliveries(conn)
         ],
+        "failed_for_good": [
+            {"digest": d.digest_id, "email": d.email, "status": d.status, "detail": d.detail}
+            for d in store.failed_for_good(conn)
+        ],
         "digests": [
             {"id": digest_id, "created": _iso(created), "articles": n}
             for digest_id, created, n in store.digests(conn, limit=5)

@@ -65,6 +65,8 @@ class RecordingHandler(MessageHandler):
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.startswith("refuse"):
             return "550 5.1.1 no such user"
+        if address.startswith("tempfail"):
+            return "451 4.2.0 mailbox busy, try later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

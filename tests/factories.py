@@ -32,7 +32,7 @@ def make_config(language: str = "id", paths: dict | None = None, **digest) -> Co
             timezone="Asia/Jakarta",
             postal_address="Jl. Contoh No. 1, Jakarta 10110, Indonesia",
         ),
-        digest=DigestConfig(**{"from": "Kabar Syndicate <digest@news.example.org>", **digest}),
+        digest=DigestConfig(**{"from_": "Kabar Syndicate <digest@news.example.org>", **digest}),
         paths=PathsConfig(**(paths or {})),
         root=REPO,
     )

@@ -168,7 +168,9 @@ def test_unwritable_state_is_an_io_error_not_a_traceback(site: Path, capsys):
     assert err.startswith("syndicate: ") and "state" in err
 
 
-def test_failed_delivery_is_retried_then_given_up_then_requeued(site: Path, smtp_server, capsys):
+def test_refused_delivery_fails_for_good_and_runs_say_so_until_resolved(
+    site: Path, smtp_server, capsys
+):
     handler, port = smtp_server
     config_path = site / "config.toml"
     config_path.write_text(
@@ -177,15 +179,19 @@ def test_failed_delivery_is_retried_then_given_up_then_requeued(site: Path, smtp
         encoding="utf-8",
     )
     cfg = ["--config", str(config_path)]
-    for _ in range(5):
-        assert main(["run", "--quiet", *cfg]) == 4
-    assert "refuse@example.org: SMTP refused" in capsys.readouterr().out  # --quiet still tells
-    assert main(["run", "--quiet", *cfg]) == 0  # attempts used up: no more hammering
+    assert main(["run", "--quiet", *cfg]) == 4
+    out = capsys.readouterr().out  # --quiet still tells
+    assert "refuse@example.org: smtp://127.0.0.1" in out and "550 5.1.1 no such user" in out
+    assert "1 failed for good" in out
+    assert main(["run", "--quiet", *cfg]) == 4  # not retried, and still needs the operator
+    assert "1 delivery(ies) to active subscribers failed for good" in capsys.readouterr().out
     assert main(["status", *cfg]) == 0
     status = capsys.readouterr().out
-    assert "failed       " in status and "attempt 5/5" in status and "--retry-failed" in status
-    assert main(["run", "--retry-failed", *cfg]) == 4
-    assert "1 failed" in capsys.readouterr().out
+    assert "failed for good" in status and "550 5.1.1" in status
+    assert main(["subscribers", "remove", "refuse@example.org", *cfg]) == 0
+    capsys.readouterr()
+    assert main(["run", "--quiet", *cfg]) == 0
+    assert capsys.readouterr().out == ""
     assert handler.messages == []
 
 

@@ -60,14 +60,14 @@ def test_smtp_delivers_to_a_real_server(smtp_server):
 def test_smtp_refused_recipient_is_a_failure_not_a_silent_success(smtp_server):
     _, port = smtp_server
     deliver = smtp_transport(DeliveryConfig(smtp_host="127.0.0.1", smtp_port=port))
-    with pytest.raises(DeliveryError, match="refused"):
+    with pytest.raises(DeliveryError, match=r"permanent: .*RCPT TO: 550 5\.1\.1 no such user"):
         deliver(message("refuse@example.org"), "x")
 
 
 def test_smtp_server_down_is_a_clear_error():
     port = free_port()  # nobody listens there
     deliver = smtp_transport(DeliveryConfig(smtp_host="127.0.0.1", smtp_port=port, smtp_timeout=2))
-    with pytest.raises(DeliveryError, match=f"127.0.0.1:{port}.*retry next run"):
+    with pytest.raises(DeliveryError, match=f"127.0.0.1:{port}: cannot connect"):
         deliver(message(), "x")
 
 
@@ -150,7 +150,7 @@ def test_smtp_certificate_is_verified(tls_cert):
 
 
 def test_a_login_over_plain_smtp_is_refused_by_the_config():
-    from pydantic import ValidationError
+    from syndicate.config import ConfigValueError as ValidationError
 
     with pytest.raises(ValidationError, match="in clear"):
         DeliveryConfig(method="smtp", smtp_username="digest", smtp_security="none")

@@ -86,13 +86,27 @@ def test_main_headers():
     assert msg["Date"].datetime == datetime(2026, 11, 27, 7, tzinfo=WIB)
     assert msg["Message-ID"] == MSGID
     assert msg["List-Id"] == '"Kabar Syndicate" <kabar-syndicate.news.example.org>'
-    # may be folded right after the colon (valid RFC 5322 FWS); the value is the same
-    assert msg["List-Unsubscribe"].strip() == (
-        f"<{UNSUB}>, <mailto:digest@news.example.org?subject=unsubscribe>"
-    )
+    # Without delivery.bounce_address nobody reads a mailto: request, so none is advertised.
+    assert msg["List-Unsubscribe"].strip() == f"<{UNSUB}>"
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "DKIM-Signature" not in msg  # no key configured
     assert "Reply-To" not in msg
+
+
+def test_mailto_unsubscribe_is_advertised_with_the_subscribers_token():
+    config = make_config()
+    rendered = render_digest(make_digest(), config, web_url=WEB_URL)
+    mailto = "mailto:bounces@news.example.org?subject=unsubscribe%20t0k3nt0k3nt0k3nt0k3n"
+    msg = build_message(
+        rendered,
+        Subscriber("reader@example.org", "Pembaca", "t0k3n"),
+        config,
+        message_id=MSGID,
+        unsubscribe_url=UNSUB,
+        unsubscribe_mailto=mailto,
+    )
+    _, parsed = reparse(msg)
+    assert " ".join(parsed["List-Unsubscribe"].split()) == f"<{UNSUB}>, <{mailto}>"
 
 
 def test_reply_to_and_custom_list_id():
@@ -346,3 +360,19 @@ def test_unusable_dkim_key_is_a_clear_config_error(tmp_path, monkeypatch):
     monkeypatch.setenv("SYNDICATE_DKIM_KEY", str(tmp_path / "missing.pem"))
     with pytest.raises(ConfigError, match="cannot read key file"):
         build(config=make_config(dkim_selector="mail"))
+
+
+def test_dkim_sign_for_a_message_built_with_the_email_package(rsa_key, monkeypatch):
+    from syndicate.mail import MAIL_POLICY, dkim_sign
+
+    key_path, record = rsa_key
+    monkeypatch.setenv("SYNDICATE_DKIM_KEY", str(key_path))
+    msg = EmailMessage(policy=MAIL_POLICY)
+    msg["From"] = "Kabar Syndicate <digest@news.example.org>"
+    msg["To"] = "reader@example.org"
+    msg["Subject"] = "Konfirmasi langganan"
+    msg.set_content("Klik tautan ini.\n")
+    signed = dkim_sign(msg, make_config(dkim_selector="mail"))
+    raw = signed.as_bytes(policy=MAIL_POLICY)
+    assert raw.startswith(b"DKIM-Signature: ") and dkim.verify(raw, dnsfunc=dns_for(record))
+    assert dkim_sign(msg, make_config()) is msg  # no selector: unchanged

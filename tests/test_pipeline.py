@@ -123,20 +123,45 @@ def test_a_second_run_is_refused_while_one_holds_the_lock(config: Config):
         pipeline.run(config)
 
 
-def test_failed_smtp_delivery_is_retried_by_the_next_run(site: Path, smtp_server):
+def test_temporary_smtp_failure_is_retried_after_a_backoff(site: Path, smtp_server):
+    from datetime import timedelta
+
     handler, port = smtp_server
+    write_config(site, f"\n[delivery]\nmethod = 'smtp'\nsmtp_port = {port}\n")
+    config = load_config(site / "config.toml")
+    conn = store.open_store(config.db_path)
+    store.add_subscriber(conn, "tempfail@example.org", "", pipeline_now(config), resubscribe=True)
+    conn.close()
+    report = pipeline.run(config)
+    assert report.sent == 1 and len(report.failed) == 1 and not report.failed_for_good
+    assert report.failed[0].startswith("tempfail@example.org: ")
+    assert "451 4.2.0" in report.failed[0] and "retried after" in report.failed[0]
+    assert [m["To"] for m in handler.messages] == ["Reader One <one@example.org>"]
+    report = pipeline.run(config)  # too soon: the backoff holds it
+    assert report.sent == 0 and report.failed == []
+    later = pipeline_now(config) + timedelta(hours=1)
+    report = pipeline.run(config, now=later)
+    assert report.sent == 0 and len(report.failed) == 1  # retried; the good one is not resent
+    assert "attempt 2" in report.failed[0]
+    assert len(handler.messages) == 1
+
+
+def test_permanent_smtp_refusal_is_not_retried(site: Path, smtp_server):
+    from datetime import timedelta
+
+    _handler, port = smtp_server
     write_config(site, f"\n[delivery]\nmethod = 'smtp'\nsmtp_port = {port}\n")
     config = load_config(site / "config.toml")
     conn = store.open_store(config.db_path)
     store.add_subscriber(conn, "refuse-me@example.org", "", pipeline_now(config), resubscribe=True)
     conn.close()
     report = pipeline.run(config)
-    assert report.sent == 1 and len(report.failed) == 1
-    assert "refuse-me@example.org" in report.failed[0]
-    assert [m["To"] for m in handler.messages] == ["Reader One <one@example.org>"]
-    report = pipeline.run(config)
-    assert report.sent == 0 and len(report.failed) == 1  # retried; the good one is not resent
-    assert len(handler.messages) == 1
+    assert report.sent == 1 and report.failed == []
+    (final,) = report.failed_for_good
+    assert final.startswith("refuse-me@example.org: ") and "550 5.1.1 no such user" in final
+    assert report.unresolved == 1
+    report = pipeline.run(config, now=pipeline_now(config) + timedelta(days=1))
+    assert report.sent == 0 and report.failed_for_good == [] and report.unresolved == 1
 
 
 def pipeline_now(config: Config):
@@ -148,15 +173,15 @@ def pipeline_now(config: Config):
 def test_crash_after_maildir_link_does_not_duplicate(config: Config, monkeypatch):
     # Simulate a crash between handing the message to the Maildir and recording it as sent.
     calls = []
-    real_mark = store.mark_delivery
+    real_finish = store.finish_deliveries
 
     def crash_once(*args, **kwargs):
         if not calls:
             calls.append(1)
             raise KeyboardInterrupt("power cut")
-        return real_mark(*args, **kwargs)
+        return real_finish(*args, **kwargs)
 
-    monkeypatch.setattr(store, "mark_delivery", crash_once)
+    monkeypatch.setattr(store, "finish_deliveries", crash_once)
     with pytest.raises(KeyboardInterrupt):
         pipeline.run(config)
     assert len(outbox_messages(config)) == 1
@@ -353,7 +378,7 @@ def test_an_address_no_message_can_carry_fails_alone(config: Config):
     conn.close()
     report = pipeline.run(config)
     assert report.sent == 1
-    (failure,) = report.failed
+    (failure,) = report.failed_for_good
     assert failure.startswith("pembaca.ü@example.org: cannot address")
     assert len(outbox_messages(config)) == 1
 

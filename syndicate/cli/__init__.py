@@ -13,7 +13,17 @@ import sys
 from collections.abc import Sequence
 
 from syndicate import __version__
-from syndicate.cli import articles, deliver, digest, run, serve, state, status, subscribers
+from syndicate.cli import (
+    articles,
+    bounces,
+    deliver,
+    digest,
+    run,
+    serve,
+    state,
+    status,
+    subscribers,
+)
 from syndicate.cli.common import (
     EXIT_CODES,
     EXIT_CONFIG,
@@ -25,7 +35,7 @@ from syndicate.cli.common import (
     err,
 )
 
-GROUPS = (run, serve, deliver, articles, digest, status, subscribers, state)
+GROUPS = (run, serve, deliver, articles, digest, status, subscribers, bounces, state)
 
 
 def build_parser() -> argparse.ArgumentParser:

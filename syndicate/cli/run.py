@@ -81,16 +81,27 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
         retry_failed=args.retry_failed,
         dry_run=args.dry_run,
     )
-    trouble = report.rejected or report.failed or report.warnings
-    if not args.quiet or trouble or args.dry_run:
+    if not args.quiet or _trouble(report) or args.dry_run:
         print(format_report(report, config, started, command=args.command))
     if report.dry_run:
         return EXIT_OK
     if report.rejected:
         return EXIT_REJECTED
-    if report.failed:
+    if report.failed_for_good or report.delivery_stopped or report.unresolved:
         return EXIT_DELIVERY_FAILED
     return EXIT_OK
+
+
+def _trouble(report: RunReport) -> bool:
+    """Anything the operator must hear about, even with --quiet."""
+    return bool(
+        report.rejected
+        or report.failed
+        or report.failed_for_good
+        or report.delivery_stopped
+        or report.unresolved
+        or report.warnings
+    )
 
 
 def _listed(items: list[str]) -> list[str]:
@@ -153,15 +164,28 @@ def _digest_lines(report: RunReport, config: Config) -> list[str]:
         )
     else:
         lines.append(f"  digest     {report.digest_note or 'none'}")
-    if report.sent or report.failed:
+    if report.sent or report.failed or report.failed_for_good or report.delivery_stopped:
         method = config.delivery.method
         if method == "smtp":
             where = f"sent to {config.delivery.smtp_host}:{config.delivery.smtp_port}"
+        elif method == "sendmail":
+            where = f"handed to {config.delivery.sendmail_path}"
         elif method == "eml":
             where = f"written as .eml files to {config.path('outbox')}"
         else:
             where = f"written to the Maildir {config.path('outbox')}"
         verb = f"would be {where}" if report.dry_run else where
-        lines.append(f"  delivery   {report.sent} {verb}, {len(report.failed)} failed")
-        lines += _listed(report.failed)
+        lines.append(
+            f"  delivery   {report.sent} {verb}, {len(report.failed)} failed (retried later),"
+            f" {len(report.failed_for_good)} failed for good"
+        )
+        lines += _listed(report.failed_for_good + report.failed)
+    if report.delivery_stopped:
+        lines.append(f"  stopped    {report.delivery_stopped}")
+    if report.unresolved:
+        lines.append(
+            f"  attention  {report.unresolved} delivery(ies) to active subscribers failed for"
+            " good (`syndicate status` lists them): remove or fix the address, or"
+            " `syndicate run --retry-failed` to send those out of attempts or in doubt again"
+        )
     return lines

@@ -68,6 +68,9 @@ def format_status(data: dict[str, Any]) -> str:
             f"failed       {f['digest']} → {f['email']}: {f['detail']}"
             f" (attempt {f['attempts']}/{f['max_attempts']}, {retry})"
         )
+    for f in data.get("failed_for_good", []):
+        what = "in doubt (held)" if f["status"] == "in_doubt" else f["status"]
+        lines.append(f"failed for good  {f['digest']} → {f['email']}: {what}: {f['detail']}")
     for g in data["digests"][:3]:
         lines.append(f"digest       {g['id']}  {g['created'][:16]}  {g['articles']} article(s)")
     sched = data["schedule"]

@@ -15,13 +15,14 @@ from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from syndicate.inbox import is_candidate_name, sidecar_names
 from syndicate.language import UNDETERMINED
 from syndicate.model import Article
 from syndicate.readers import hygiene
 from syndicate.readers.errors import ArticleChanging, ArticleError
 from syndicate.readers.markers import Markers, load_markers
 
-if TYPE_CHECKING:  # the config module pulls in pydantic; readers only read attributes
+if TYPE_CHECKING:  # readers only read the config's attributes
     from syndicate.config import ReadersConfig
 
 __all__ = [
@@ -48,14 +49,11 @@ SUFFIXES: dict[str, str] = {
     ".xhtml": "html",
 }
 
-# Names editors, rsync, browsers and publishers' tools use while a file is still being written.
-_TEMPORARY = re.compile(r"^\.|^~\$|\.(tmp|temp|part|partial|crdownload|swp|swx)$|~$|^#.*#$", re.I)
 _HTML_START = re.compile(
     r"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>])", re.I | re.S
 )
 _HTML_TAGS = re.compile(r"<(head|body|article|div|p|meta|title)[\s>]", re.I)
 _FRONT_MATTER = re.compile(r"^(---|\+\+\+)[ \t]*\n")
-SIDECAR_SUFFIX = ".meta.toml"  # readers/sidecar.py
 
 
 @dataclass(frozen=True)
@@ -74,8 +72,7 @@ def is_candidate(path: Path) -> bool:
 
     The pipeline must also treat a sidecar's change as its article's change: fold the bytes
     of `sidecar_path(article)` into the article's fingerprint."""
-    name = Path(path).name
-    return not (_TEMPORARY.search(name) or name.lower().endswith(SIDECAR_SUFFIX))
+    return is_candidate_name(Path(path).name)
 
 
 def read_article(
@@ -136,10 +133,7 @@ def sidecar_path(article_path: Path) -> Path | None:
     """The article's editor sidecar, if there is one: `story.txt.meta.toml`, else
     `story.meta.toml` (see readers/sidecar.py)."""
     path = Path(article_path)
-    names = [path.name + SIDECAR_SUFFIX]
-    if path.suffix:
-        names.append(path.stem + SIDECAR_SUFFIX)
-    for name in names:
+    for name in sidecar_names(path.name):
         candidate = path.with_name(name)
         if candidate.is_file():
             return candidate

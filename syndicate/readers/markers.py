@@ -9,7 +9,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # the config module pulls in pydantic; readers only read attributes
+if TYPE_CHECKING:  # readers only read the config's attributes
     from syndicate.config import ReadersConfig
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import secrets
 import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from syndicate.model import Article, Author, Block, RelatedLink
 from syndicate.store.db import Database, iso, to_dt, transaction
@@ -22,6 +23,25 @@ class StoredFile:
     article_id: str | None
     file_hash: str
     rejected_reason: str | None
+
+
+# Every write to articles (and digests, store/digests.py) gives the state a new "articles
+# version", so a publish can tell that nothing it renders from changed without reading a row.
+_VERSION_KEY = "articles_version"
+
+
+def mark_articles_changed(conn: Database) -> None:
+    """Call inside the transaction of any write to articles or digests."""
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (_VERSION_KEY, secrets.token_hex(8)),
+    )
+
+
+def articles_version(conn: Database) -> str:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (_VERSION_KEY,)).fetchone()
+    return row["value"] if row else ""
 
 
 def article_to_json(article: Article) -> str:
@@ -108,6 +128,7 @@ def save_article(
     """
     content_hash = article.content_hash()
     with transaction(conn):
+        mark_articles_changed(conn)
         conn.execute("DELETE FROM rejections WHERE source = ?", (article.source,))
         row = conn.execute("SELECT * FROM articles WHERE source = ?", (article.source,)).fetchone()
         if row is None and article.url:
@@ -181,6 +202,7 @@ def sources_with_hash(conn: Database, file_hash: str) -> list[str]:
 def move_article(conn: Database, old_source: str, new_source: str) -> None:
     """The article's file was renamed or moved: same article, same id, new file name."""
     with transaction(conn):
+        mark_articles_changed(conn)
         conn.execute("DELETE FROM rejections WHERE source = ?", (new_source,))
         row = conn.execute("SELECT data FROM articles WHERE source = ?", (old_source,)).fetchone()
         data = article_to_json(article_from_json(row["data"]).with_(source=new_source))
@@ -220,6 +242,20 @@ def all_articles(conn: Database) -> list[Article]:
     return [_article(r) for r in rows]
 
 
+def articles_by_id(conn: Database, ids: set[str] | list[str]) -> list[Article]:
+    """The stored articles with these feed ids (any order), decoded."""
+    found: list[Article] = []
+    wanted = sorted(ids)
+    for i in range(0, len(wanted), 400):  # SQLite < 3.32 takes 999 parameters at most
+        part = wanted[i : i + 400]
+        rows = conn.execute(
+            f"SELECT data, retracted_at FROM articles WHERE id IN ({', '.join('?' * len(part))})",
+            tuple(part),
+        )
+        found += [_article(r) for r in rows]
+    return found
+
+
 def count_articles(conn: Database) -> int:
     return conn.execute("SELECT COUNT(*) AS n FROM articles").fetchone()["n"]
 
@@ -232,10 +268,10 @@ def get_article(conn: Database, ref: str) -> Article | None:
     return _article(row) if row else None
 
 
-@dataclass(frozen=True)
-class ArticleRow:
+class ArticleRow(NamedTuple):
     """What the store knows of an article without decoding it: enough to decide whether any
-    of its outputs must be rendered again, and for `syndicate articles`."""
+    of its outputs must be rendered again, and for `syndicate articles`. A tuple: every
+    publish that has something to do reads one per stored article."""
 
     id: str
     source: str
@@ -256,19 +292,20 @@ def article_rows(conn: Database) -> list[ArticleRow]:
         "SELECT id, source, slug, first_seen, published, updated, data_hash, digest_id,"
         " skipped_at, retracted_at, retract_reason FROM articles ORDER BY first_seen, id"
     ).fetchall()
+    parse = datetime.fromisoformat
     return [
         ArticleRow(
-            r["id"],
-            r["source"],
-            r["slug"],
-            to_dt(r["first_seen"]),  # type: ignore[arg-type]
-            to_dt(r["published"]),  # type: ignore[arg-type]
-            to_dt(r["updated"]),  # type: ignore[arg-type]
-            r["data_hash"] or "",
-            r["digest_id"],
-            to_dt(r["skipped_at"]),
-            to_dt(r["retracted_at"]),
-            r["retract_reason"],
+            r[0],
+            r[1],
+            r[2],
+            parse(r[3]),
+            parse(r[4]),
+            parse(r[5]),
+            r[6] or "",
+            r[7],
+            parse(r[8]) if r[8] else None,
+            parse(r[9]) if r[9] else None,
+            r[10],
         )
         for r in rows
     ]
@@ -277,6 +314,7 @@ def article_rows(conn: Database) -> list[ArticleRow]:
 def set_retracted(conn: Database, article_id: str, reason: str | None, now: datetime) -> bool:
     """Retract (reason given) or restore (reason None) an article; False if unchanged."""
     with transaction(conn):
+        mark_articles_changed(conn)
         if reason is None:
             cur = conn.execute(
                 "UPDATE articles SET retracted_at = NULL, retract_reason = NULL"
@@ -295,6 +333,7 @@ def set_retracted(conn: Database, article_id: str, reason: str | None, now: date
 def skip_pending(conn: Database, now: datetime) -> int:
     """`digest skip`: every article waiting for a digest is marked as never needing one."""
     with transaction(conn):
+        mark_articles_changed(conn)
         cur = conn.execute(
             "UPDATE articles SET skipped_at = ?"
             " WHERE digest_id IS NULL AND skipped_at IS NULL AND retracted_at IS NULL",

@@ -27,9 +27,9 @@ writing rows it does not understand.
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -146,13 +146,38 @@ def open_store(path: Path) -> Database:
     return conn
 
 
+class Row:
+    """A result row read by column name or by position, as sqlite3.Row is: the store's SQL
+    is shared by both engines, and so is the code that reads its rows."""
+
+    __slots__ = ("_index", "_values")
+
+    def __init__(self, values: Sequence[Any], index: dict[str, int]) -> None:
+        self._values, self._index = values, index
+
+    def __getitem__(self, key: int | str) -> Any:
+        return self._values[key if isinstance(key, int) else self._index[key]]
+
+    def keys(self) -> list[str]:
+        return list(self._index)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+def _row_like_sqlite(cursor: Any) -> Any:
+    """psycopg row factory making `Row`s (one column index per result, shared by its rows)."""
+    description = cursor.description or ()
+    index = {column.name: i for i, column in enumerate(description)}
+    return lambda values: Row(values, index)
+
+
 def open_postgresql(url: str, password: str = "") -> Database:
     """Connect to (creating or checking the schema of) the PostgreSQL state at `url`.
     psycopg is imported here only: SQLite users neither load nor need it."""
     where = _without_password(url)
     try:
         import psycopg
-        from psycopg.rows import dict_row
     except ImportError:
         raise StateError(
             f"state.url is {where} but the PostgreSQL driver is not installed:"
@@ -162,7 +187,7 @@ def open_postgresql(url: str, password: str = "") -> Database:
         raw = psycopg.connect(
             url,
             autocommit=True,
-            row_factory=dict_row,
+            row_factory=_row_like_sqlite,
             connect_timeout=10,
             application_name="syndicate",
             **({"password": password} if password else {}),
@@ -258,7 +283,7 @@ def _prepare(conn: Database) -> None:
         # outputs from those of a lost or replaced state.
         conn.execute(
             "INSERT INTO meta (key, value) VALUES ('state_id', ?) ON CONFLICT (key) DO NOTHING",
-            (uuid.uuid4().hex,),
+            (os.urandom(16).hex(),),
         )
         conn.execute(
             "INSERT INTO meta (key, value) VALUES ('schema_version', ?)"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from syndicate.model import Article
-from syndicate.store.articles import article_from_json
+from syndicate.store.articles import article_from_json, mark_articles_changed
 from syndicate.store.db import Database, iso, to_dt, transaction
 
 
@@ -50,6 +50,7 @@ def create_digest(conn: Database, articles: Sequence[Article], now: datetime, tz
     One transaction: either the digest exists with all its recipients queued, or nothing.
     """
     with transaction(conn):
+        mark_articles_changed(conn)
         # The highest number of the day plus one, never a count: a digest id (and so its file
         # names and Message-IDs) is never reused, even when `state adopt` recovered only some.
         taken = [
@@ -151,8 +152,13 @@ def failed_deliveries(conn: Database, limit: int = 20) -> list[Delivery]:
 
 
 def requeue_failed(conn: Database) -> int:
-    """Give deliveries that used up their attempts a fresh set; return how many."""
-    cur = conn.execute("UPDATE deliveries SET attempts = 0 WHERE status = 'failed'")
+    """Give failed deliveries a fresh set of attempts, and send those held in doubt again
+    (the operator's call: the same Message-ID lets receivers drop a duplicate); return how
+    many."""
+    cur = conn.execute(
+        "UPDATE deliveries SET status = 'failed', attempts = 0, next_attempt = NULL"
+        " WHERE status IN ('failed', 'in_doubt')"
+    )
     return cur.rowcount
 
 
@@ -234,7 +240,8 @@ def claim_deliveries(
             " AND s.status = 'active'"
             " AND (d.next_attempt IS NULL OR d.next_attempt <= ?)"
             " AND (d.lease_until IS NULL OR d.lease_until < ?)"
-            " ORDER BY d.digest_id, d.email LIMIT ?" + skip_locked,
+            # In the order of the deliveries_queue index: no sort of the whole queue.
+            " ORDER BY d.status, d.digest_id, d.email LIMIT ?" + skip_locked,
             (max_attempts, now, now, limit),
         ).fetchall()
         conn.executemany(

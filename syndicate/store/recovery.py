@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from syndicate.model import Article
-from syndicate.store.articles import article_to_json
+from syndicate.store.articles import article_to_json, mark_articles_changed
 from syndicate.store.db import Database, iso
 
 
@@ -25,6 +25,7 @@ def adopt_article(
     """Store an article with the identity and dates the feeds show (id, slug, first seen,
     published, updated). Returns "added", "updated" (an edit the feeds show but the state
     missed) or "conflict" (its file or slug belongs to another stored article)."""
+    mark_articles_changed(conn)  # what the pages are rendered from changed
     data = article_to_json(stored)
     data_hash = hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
     row = conn.execute("SELECT id FROM articles WHERE id = ?", (stored.id,)).fetchone()
@@ -72,6 +73,7 @@ def adopt_article(
 
 def set_retraction(conn: Database, article_id: str, retracted_at: datetime | None) -> bool:
     """Make a stored article's retraction match the feeds; True if it changed."""
+    mark_articles_changed(conn)  # what the pages are rendered from changed
     if retracted_at is None:
         cur = conn.execute(
             "UPDATE articles SET retracted_at = NULL, retract_reason = NULL"
@@ -105,6 +107,7 @@ def adopt_digest(
 ) -> bool:
     """Record a digest the outputs show (its id is then never minted again) and mark its
     articles as announced by it. False if the state knew it already."""
+    mark_articles_changed(conn)  # what the pages are rendered from changed
     cur = conn.execute(
         "INSERT INTO digests (id, created, articles) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
         (digest_id, iso(created), json.dumps(list(article_ids))),

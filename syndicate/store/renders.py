@@ -21,3 +21,8 @@ def set_render_key(conn: Database, path: str, key: str) -> None:
 def forget_render_keys(conn: Database) -> None:
     """`syndicate rebuild`: everything counts as never rendered."""
     conn.execute("DELETE FROM renders")
+
+
+def render_key(conn: Database, path: str) -> str | None:
+    row = conn.execute("SELECT input_key FROM renders WHERE path = ?", (path,)).fetchone()
+    return row["input_key"] if row else None

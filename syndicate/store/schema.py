@@ -90,9 +90,12 @@ CREATE TABLE deliveries (
     next_attempt REAL,                  -- epoch seconds: not before (backoff after a failure)
     claimed_by   TEXT,                  -- the worker sending it now …
     lease_until  REAL,                  -- … until then (epoch seconds); expired = free again
+    bounce       TEXT,                  -- what came back for it: "hard 5.1.1", "soft 4.2.2" …
     PRIMARY KEY (digest_id, email)
 );
 CREATE INDEX deliveries_open ON deliveries (status, next_attempt);
+-- claim order without a sort of the whole queue (100,000 pending rows: 80 ms a claim → 1 ms)
+CREATE INDEX deliveries_queue ON deliveries (status, digest_id, email);
 CREATE TABLE resends (
     id        INTEGER PRIMARY KEY,
     digest_id TEXT NOT NULL REFERENCES digests(id),
@@ -103,6 +106,11 @@ CREATE TABLE resends (
 CREATE TABLE renders (
     path      TEXT PRIMARY KEY,         -- output file, relative to paths.feeds
     input_key TEXT NOT NULL             -- hash of everything it was rendered from
+);
+CREATE TABLE inbox_index (
+    source    TEXT PRIMARY KEY,         -- inbox path, forward slashes
+    signature TEXT NOT NULL,            -- size, times, inode of the file and its sidecar …
+    file_hash TEXT NOT NULL             -- … when its fingerprint was this (git's index)
 );
 """
 
@@ -169,6 +177,7 @@ MIGRATIONS: list[tuple[int, str]] = [
             next_attempt REAL,
             claimed_by   TEXT,
             lease_until  REAL,
+            bounce       TEXT,
             PRIMARY KEY (digest_id, email)
         );
         INSERT INTO deliveries_v2 (digest_id, email, status, attempts, at, detail)
@@ -176,6 +185,7 @@ MIGRATIONS: list[tuple[int, str]] = [
         DROP TABLE deliveries;
         ALTER TABLE deliveries_v2 RENAME TO deliveries;
         CREATE INDEX deliveries_open ON deliveries (status, next_attempt);
+        CREATE INDEX deliveries_queue ON deliveries (status, digest_id, email);
         CREATE TABLE resends (
             id        INTEGER PRIMARY KEY,
             digest_id TEXT NOT NULL REFERENCES digests(id),
@@ -184,6 +194,11 @@ MIGRATIONS: list[tuple[int, str]] = [
             detail    TEXT NOT NULL DEFAULT ''
         );
         CREATE TABLE renders (path TEXT PRIMARY KEY, input_key TEXT NOT NULL);
+        CREATE TABLE inbox_index (
+            source    TEXT PRIMARY KEY,
+            signature TEXT NOT NULL,
+            file_hash TEXT NOT NULL
+        );
         """,
     ),
 ]

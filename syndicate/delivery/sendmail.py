@@ -1,0 +1,80 @@
+"""Hand copies to the local MTA through its `sendmail` program (Postfix, Exim, OpenSMTPD,
+msmtp, nullmailer, ssmtp all ship one): `sendmail -i -t -f SENDER`, the message on stdin.
+
+`-t` takes the recipients from the headers (each copy has exactly one To), `-i` keeps a line
+holding a single "." from ending the message, `-f` sets the envelope sender (the VERP bounce
+address). Lines go in with LF endings, as local submission expects; the MTA writes CRLF on
+the wire, which is what a DKIM signature was computed over.
+
+The exit status says what happened (sysexits.h): 0 queued; 67 no such user, 68 no such host,
+65 bad data, 69 refused for good by the relay (msmtp) → permanent; 75 temporary failure →
+retried with backoff; anything else (no such program, a crash, 78 a broken MTA config) is the
+MTA's failure: the copy goes back untried and counts towards the circuit breaker. A program
+still running after `delivery.smtp_timeout` is killed, and its copy is in doubt: it may have
+queued the message already.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Sequence
+
+from syndicate.config import DeliveryConfig
+from syndicate.delivery.transports import CircuitBreaker, Copy, RateLimit, Result, run_parallel
+
+_PERMANENT = {65: "bad message data", 67: "no such user", 68: "no such host", 69: "refused"}
+EX_TEMPFAIL = 75
+
+
+class SendmailPipe:
+    dot_stuffed = False
+
+    def __init__(self, settings: DeliveryConfig) -> None:
+        self.settings = settings
+        self.where = f"sendmail ({settings.sendmail_path})"
+        self.breaker = CircuitBreaker(settings.relay_failures)
+        self.rate = RateLimit(settings.rate_limit)
+
+    @property
+    def stopped(self) -> str:
+        return self.breaker.reason
+
+    def close(self) -> None:
+        pass
+
+    def send(self, copies: Sequence[Copy], should_stop: Callable[[], bool]) -> list[Result]:
+        workers = self.settings.smtp_connections
+        return run_parallel(copies, workers, self._send, should_stop, self.breaker)
+
+    def _send(self, _worker: int, copy: Copy) -> Result:
+        self.rate.wait()
+        command = [self.settings.sendmail_path, "-i", "-t"]
+        if copy.sender:
+            command += ["-f", copy.sender]
+        try:
+            done = subprocess.run(
+                command,
+                input=copy.data.replace(b"\r\n", b"\n"),
+                capture_output=True,
+                timeout=self.settings.smtp_timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return Result(
+                "in_doubt",
+                f"{self.where} still running after {self.settings.smtp_timeout:g} s (killed);"
+                " it may have queued the message",
+                relay_failure=True,
+            )
+        except OSError as exc:
+            return Result("untried", f"{self.where}: cannot run: {exc}", relay_failure=True)
+        said = " ".join(done.stderr.decode("utf-8", "replace").split())[:300]
+        code = done.returncode
+        if code == 0:
+            return Result("sent", self.where)
+        detail = f"{self.where} exit {code}" + (f": {said}" if said else "")
+        if code in _PERMANENT:
+            return Result("permanent", f"{detail} ({_PERMANENT[code]})")
+        if code == EX_TEMPFAIL:
+            return Result("temporary", detail, relay_failure=True)
+        return Result("untried", detail, relay_failure=True)

@@ -1,0 +1,59 @@
+"""What the store remembers of the inbox: each file's stat signature with its content hash
+(git's index, see syndicate/inbox.py), and small facts kept in `meta`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from syndicate.store.articles import StoredFile
+from syndicate.store.db import Database, transaction
+
+
+def inbox_index(conn: Database) -> dict[str, tuple[str, str]]:
+    """source → (signature, file hash) as last seen."""
+    rows = conn.execute("SELECT source, signature, file_hash FROM inbox_index")
+    return {r["source"]: (r["signature"], r["file_hash"]) for r in rows}
+
+
+def update_inbox_index(
+    conn: Database, changed: dict[str, tuple[str, str]], gone: Iterable[str] = ()
+) -> None:
+    """Record new signatures (source → (signature, hash)) and forget files that are gone."""
+    gone = list(gone)
+    if not changed and not gone:
+        return
+    with transaction(conn):
+        conn.executemany(
+            "INSERT INTO inbox_index (source, signature, file_hash) VALUES (?, ?, ?)"
+            " ON CONFLICT (source) DO UPDATE SET signature = excluded.signature,"
+            " file_hash = excluded.file_hash",
+            [(source, sig, file_hash) for source, (sig, file_hash) in changed.items()],
+        )
+        conn.executemany("DELETE FROM inbox_index WHERE source = ?", [(s,) for s in gone])
+
+
+def stored_files(conn: Database) -> dict[str, StoredFile]:
+    """`stored_file` for every known inbox file, in two queries."""
+    found = {
+        r["source"]: StoredFile(None, r["file_hash"], r["reason"])
+        for r in conn.execute("SELECT source, file_hash, reason FROM rejections")
+    }
+    for r in conn.execute("SELECT id, source, file_hash FROM articles"):
+        found[r["source"]] = StoredFile(r["id"], r["file_hash"], None)
+    return found
+
+
+def meta_value(conn: Database, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return row["value"] if row else None
+
+
+def set_meta_value(conn: Database, key: str, value: str | None) -> None:
+    if value is None:
+        conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+        return
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )

@@ -1,0 +1,208 @@
+"""Runs whose cost does not grow with the history: a run that changes nothing reads no
+article, an edit re-renders (and decodes) only the feed documents that hold it — with the
+same bytes a full render gives — and unchanged inbox files are not read (git's index, with
+the hash as the truth)."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from syndicate import ingest, pipeline, store
+from syndicate.config import Config, load_config
+from syndicate.feeds import render_feeds
+from syndicate.publish import Outputs, publish
+from syndicate.report import RunReport
+from tests.conftest import write_config
+from tests.feeds_fixtures import FEEDS_T0, feeds_article, feeds_config
+
+
+def _stored(conn: store.Database, config: Config, n: int) -> None:
+    for i in range(n):
+        article = feeds_article(i)
+        store.save_article(
+            conn,
+            article.with_(url=f"https://news.example.org/a/{i}"),
+            file_hash=f"h{i}",
+            now=FEEDS_T0 + timedelta(hours=i),
+            domain=config.site.domain,
+        )
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in folder.rglob("*")
+        if p.is_file() and p.suffix in (".xml", ".json")
+    }
+
+
+@pytest.fixture
+def history(tmp_path: Path):
+    config = feeds_config(tmp_path, entries=10, page=7)
+    conn = store.open_store(config.db_path)
+    _stored(conn, config, 60)  # main feed + 7 full archive pages of 7
+    yield config, conn
+    conn.close()
+
+
+def _full_render(conn: store.Database, config: Config) -> dict[str, bytes]:
+    return render_feeds(store.all_articles(conn), config)
+
+
+def test_per_page_rendering_gives_the_bytes_of_a_full_render(history):
+    config, conn = history
+    report = RunReport()
+    publish(conn, config, report, Outputs(config.path("feeds")))
+    assert _files(config.path("feeds")) == _full_render(conn, config)
+    assert len(report.feeds_written) == 3 * 8
+
+
+def test_an_edit_renders_and_decodes_only_the_documents_holding_it(history, monkeypatch):
+    config, conn = history
+    publish(conn, config, RunReport(), Outputs(config.path("feeds")))
+    edited = store.get_article(conn, "https://news.example.org/a/3")  # archive page 1
+    store.save_article(
+        conn,
+        edited.with_(title="Artikel nomor 3 (diperbaiki)", updated=FEEDS_T0 + timedelta(days=9)),
+        file_hash="h3-edited",
+        now=FEEDS_T0 + timedelta(days=9),
+        domain=config.site.domain,
+    )
+    decoded: list[str] = []
+    real = store.articles_by_id
+
+    def counting(conn, ids):
+        decoded.extend(ids)
+        return real(conn, ids)
+
+    monkeypatch.setattr(store, "articles_by_id", counting)
+    report = RunReport()
+    publish(conn, config, report, Outputs(config.path("feeds")), changed_ids=[edited.id])
+    assert sorted(report.feeds_written) == sorted(
+        ["rss.xml", "atom.xml", "feed.json", "archive/rss-1.xml", "archive/atom-1.xml",
+         "archive/feed-1.json"]
+    )  # fmt: skip
+    assert len(decoded) <= 7 + 10 + 7  # page 1, the main window and what waits for a page
+    assert _files(config.path("feeds")) == _full_render(conn, config)
+
+
+def test_a_run_that_changes_nothing_reads_no_article(history, monkeypatch):
+    config, conn = history
+    publish(conn, config, RunReport(), Outputs(config.path("feeds")))
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a no-op publish read the articles")
+
+    monkeypatch.setattr(store, "article_rows", forbidden)
+    monkeypatch.setattr(store, "all_articles", forbidden)
+    monkeypatch.setattr(store, "render_keys", forbidden)
+    report = RunReport()
+    publish(conn, config, report, Outputs(config.path("feeds")))
+    assert report.feeds_written == [] and report.pages_written == []
+
+
+def test_a_stale_archive_page_is_removed_when_the_page_size_changes(history):
+    config, conn = history
+    publish(conn, config, RunReport(), Outputs(config.path("feeds")))
+    bigger = config.model_copy(
+        update={"feed": config.feed.model_copy(update={"archive_page_size": 20})}
+    )
+    report = RunReport()
+    publish(conn, bigger, report, Outputs(config.path("feeds")))
+    assert _files(config.path("feeds")) == _full_render(conn, bigger)
+    assert any("stale archive page" in w for w in report.warnings)
+
+
+# ---------------------------------------------------------------- the inbox
+
+
+def _age(path: Path, seconds: float = 60) -> None:
+    """Make a file look written a while ago (its signature is then trusted)."""
+    past = time.time() - seconds
+    os.utime(path, (past, past))
+
+
+def _counting_fingerprint(monkeypatch) -> list[Path]:
+    read: list[Path] = []
+    real = ingest._fingerprint
+
+    def counting(path, max_bytes):
+        read.append(path)
+        return real(path, max_bytes)
+
+    monkeypatch.setattr(ingest, "_fingerprint", counting)
+    return read
+
+
+def test_unchanged_files_are_not_read_and_edits_are_found(site: Path, monkeypatch):
+    config = load_config(site / "config.toml")
+    inbox = config.path("inbox")
+    other = inbox / "kedua.txt"
+    other.write_text("Berita kedua\n\nIsinya pendek saja.\n", encoding="utf-8")
+    for p in inbox.iterdir():
+        _age(p)
+    pipeline.run(config, digest="never")
+    read = _counting_fingerprint(monkeypatch)
+    report = pipeline.run(config, digest="never")
+    assert read == [] and report.unchanged == 2
+    # An edit in place that keeps the size and puts the mtime back: ctime still moves.
+    before = other.stat()
+    other.write_text("Berita kedua\n\nIsinya PENDEK saja.\n", encoding="utf-8")
+    os.utime(other, ns=(before.st_atime_ns, before.st_mtime_ns))
+    report = pipeline.run(config, digest="never")
+    assert [p.name for p in read] == ["kedua.txt"]
+    assert [a.source for a in report.updated] == ["kedua.txt"]
+
+
+def test_a_file_written_just_now_is_hashed_again_next_run(site: Path, monkeypatch):
+    config = load_config(site / "config.toml")
+    fresh = config.path("inbox") / "baru.txt"
+    fresh.write_text("Berita baru\n\nBaru saja ditulis.\n", encoding="utf-8")
+    pipeline.run(config, digest="never")
+    conn = store.open_store(config.db_path)
+    assert "baru.txt" not in store.inbox_index(conn)  # too recent to trust its signature
+    conn.close()
+    read = _counting_fingerprint(monkeypatch)
+    pipeline.run(config, digest="never")
+    assert Path(fresh) in read
+
+
+def test_a_sidecar_edit_is_an_article_edit(site: Path):
+    config = load_config(site / "config.toml")
+    inbox = config.path("inbox")
+    article = next(inbox.glob("*.txt"))
+    sidecar = article.with_name(article.name + ".meta.toml")
+    sidecar.write_text('title = "Judul dari editor"\n', encoding="utf-8")
+    for p in inbox.iterdir():
+        _age(p)
+    pipeline.run(config, digest="never")
+    pipeline.run(config, digest="never")
+    sidecar.write_text('title = "Judul kedua dari editor"\n', encoding="utf-8")
+    _age(sidecar, 30)
+    report = pipeline.run(config, digest="never")
+    assert [a.title for a in report.updated] == ["Judul kedua dari editor"]
+
+
+def test_an_unchanged_inbox_is_not_looked_up_file_by_file(site: Path, monkeypatch):
+    write_config(site, "")
+    config = load_config(site / "config.toml")
+    for p in config.path("inbox").iterdir():
+        _age(p)
+    pipeline.run(config, digest="never")
+    pipeline.run(config, digest="never")  # records the listing (every signature settled)
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("looked up file by file")
+
+    monkeypatch.setattr(store, "inbox_index", forbidden)
+    monkeypatch.setattr(store, "stored_files", forbidden)
+    report = pipeline.run(config, digest="never")
+    assert report.unchanged == 1 and report.new == []
+    (config.path("inbox") / "lain.txt").write_text("Lain\n\nBerita lain.\n", encoding="utf-8")
+    monkeypatch.undo()
+    assert [a.source for a in pipeline.run(config, digest="never").new] == ["lain.txt"]
