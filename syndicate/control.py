@@ -54,11 +54,12 @@ def retract(config: Config, ref: str, reason: str, *, undo: bool = False) -> tup
             return store.get_article(conn, article.id) or article, changed
 
 
-def skip_backlog(config: Config) -> int:
-    """`digest skip`: every article waiting for a digest will never be in one."""
-    with run_lock(config), open_state(config) as conn:
-        state.check(conn, config)
-        return store.skip_pending(conn, datetime.now(config.site.tz))
+def skip_backlog(config: Config) -> RunReport:
+    """`digest skip`: read the inbox and publish (so files dropped in but not read yet count
+    too), then mark every article waiting for a digest as never needing one. Sends nothing."""
+    from syndicate import pipeline
+
+    return pipeline.run(config, digest="skip", trigger="cli:digest-skip")
 
 
 def rebuild(config: Config) -> RunReport:

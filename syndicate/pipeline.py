@@ -30,8 +30,10 @@ from syndicate.model import Article, capped_digest, digest_page
 from syndicate.publish import announce, publish
 from syndicate.report import Progress, RunReport
 
-DigestMode = Literal["due", "now", "never"]
-DIGEST_MODES: tuple[DigestMode, ...] = ("due", "now", "never")
+# "skip" (`syndicate digest skip`): read and publish, then mark every waiting article as
+# digested without sending anything.
+DigestMode = Literal["due", "now", "never", "skip"]
+DIGEST_MODES: tuple[DigestMode, ...] = ("due", "now", "never")  # what a run may be asked for
 # A first run over this many articles mentions `syndicate digest skip` in its report.
 BACKLOG_HINT = 20
 
@@ -171,6 +173,12 @@ def _make_digest(
     if mode == "never":
         report.digest_note = "none (feeds only: --digest never)"
         return
+    if mode == "skip":
+        report.skipped_articles = store.skip_pending(conn, now)
+        report.digest_note = (
+            f"none: {report.skipped_articles} waiting article(s) marked as digested, nothing sent"
+        )
+        return
     articles = store.undigested_articles(conn)
     if not articles:
         report.digest_note = "none (no new articles since the last digest)"
@@ -209,7 +217,7 @@ def run(
     `wait_for_lock` seconds). A dry run works on a scratch copy of the state, compares
     outputs instead of writing them and delivers nothing: it reports what a run would do.
     `should_stop` (the service's SIGTERM) ends deliveries after the current recipient."""
-    if digest not in DIGEST_MODES:
+    if digest not in (*DIGEST_MODES, "skip"):
         raise ValueError(f"digest must be one of {', '.join(DIGEST_MODES)}, not {digest!r}")
     progress = progress or (lambda _msg: None)
     report = RunReport(dry_run=dry_run)
@@ -248,7 +256,7 @@ def run(
                 # The web version exists before any message links to it.
                 publish(conn, config, report, outputs, rendered_digests=rendered)
             announce(config, report)
-            if digest != "never":  # `publish` never touches the outbox
+            if digest in ("due", "now"):  # `publish` never touches the outbox
                 _deliver(
                     conn,
                     config,

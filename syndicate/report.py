@@ -27,6 +27,7 @@ class RunReport:
     digest_articles: int = 0
     digest_note: str = ""  # why there was no digest, or when the next one is due
     recipients: int = 0  # deliveries queued for this run's digest
+    skipped_articles: int = 0  # `digest skip`: marked as digested without a digest
     sent: int = 0
     failed: list[str] = field(default_factory=list)  # temporary: retried after a backoff
     # refused for good (5xx), out of attempts, or in doubt and held: this run's

@@ -139,6 +139,17 @@ def test_digest_skip_then_digest_now_sends_nothing(site: Path, capsys):
     assert "Sesudah skip" in message.get_body(("plain",)).get_content()
 
 
+def test_digest_skip_also_covers_files_dropped_in_but_not_read_yet(site: Path, capsys):
+    assert cli(site, "run") == 0  # the sample goes out
+    add_article(site, "belum-dibaca.txt", "Belum dibaca")  # no run has read it yet
+    capsys.readouterr()
+    assert cli(site, "digest", "skip") == 0
+    assert "1 pending article(s) (1 read from the inbox just now)" in capsys.readouterr().out
+    assert "Belum dibaca" in feed_titles(site)  # published …
+    assert cli(site, "run", "--digest", "now") == 0
+    assert len(messages(site)) == 1  # … and never mailed
+
+
 def test_a_first_run_over_many_articles_mentions_digest_skip(site: Path, capsys):
     for i in range(25):
         add_article(site, f"arsip-{i:02}.txt", f"Arsip nomor {i}")

@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     a = actions.add_parser(
         "skip",
         parents=[common],
-        help="mark every pending article as digested without sending anything",
+        help="read the inbox, then mark every pending article as digested; sends nothing",
     )
     a.set_defaults(func=cmd_skip)
     a = actions.add_parser(
@@ -44,13 +44,16 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 def cmd_skip(args: argparse.Namespace, config: Config) -> int:
     from syndicate.control import skip_backlog
 
-    require_state(config)
-    n = skip_backlog(config)
+    report = skip_backlog(config)
+    n = report.skipped_articles
+    read = f" ({len(report.new)} read from the inbox just now)" if report.new else ""
     print(
-        f"{n} pending article(s) marked as digested; nothing was sent"
+        f"{n} pending article(s){read} marked as digested; nothing was sent"
         if n
         else "nothing pending: every article is in a digest already"
     )
+    for rejection in report.rejected:
+        print(f"rejected {rejection.source}: {rejection.reason}")
     return EXIT_OK
 
 
