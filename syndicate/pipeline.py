@@ -240,13 +240,13 @@ def run(
                 changed_ids=[a.id for a in report.new + report.updated],
             )
             if first_run and len(report.new) >= BACKLOG_HINT:
-                report.warnings.append(
+                report.notes.append(
                     f"first run over {len(report.new)} articles: to start without mailing"
                     " them all, run `syndicate digest skip` before the first digest"
                     " (`syndicate publish` publishes the feeds only)"
                 )
             if config.site.is_placeholder and (report.new or first_run):
-                report.warnings.append(
+                report.notes.append(
                     f"site.base_url is still the example {config.site.base_url}: feed ids are"
                     " minted from it and never change; set your site's address in the config"
                 )

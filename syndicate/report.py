@@ -34,7 +34,8 @@ class RunReport:
     failed_for_good: list[str] = field(default_factory=list)
     delivery_stopped: str = ""  # why delivery stopped early (the relay's circuit breaker)
     unresolved: int = 0  # deliveries to active subscribers failed for good, in the state
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # trouble: shown even with --quiet
+    notes: list[str] = field(default_factory=list)  # advice: part of the report, not trouble
     dry_run: bool = False
 
     def counts(self) -> dict[str, int | str | None]:

@@ -395,3 +395,11 @@ def test_site_language_must_be_bcp47(site: Path, capsys):
     )
     assert cli(site, "run") == 78
     assert "site.language" in capsys.readouterr().err
+
+
+def test_the_example_base_url_is_a_note_in_the_report_not_trouble_for_quiet(site: Path, capsys):
+    assert cli(site, "run") == 0
+    assert "note       site.base_url is still the example" in capsys.readouterr().out
+    add_article(site, "baru.txt", "Artikel baru")
+    assert cli(site, "run", "--quiet") == 0
+    assert capsys.readouterr().out == ""  # cron mails nobody for it

@@ -340,7 +340,7 @@ def test_websub_hub_is_pinged_only_when_a_feed_changed(site: Path):
         write_config(site, f"\n[feed]\nhub = 'http://127.0.0.1:{hub.server_address[1]}/'\n")
         config = load_config(site / "config.toml")
         report = pipeline.run(config)
-        assert [w for w in report.warnings if "example" not in w] == []
+        assert report.warnings == []
         topics = sorted(p["hub.url"][0] for p in pings)
         assert topics == [
             "https://news.example.org/atom.xml",
@@ -364,7 +364,7 @@ def test_hub_outage_is_a_warning_and_the_feeds_are_still_published(site: Path):
     config = load_config(site / "config.toml")
     report = pipeline.run(config)
     assert report.feeds_written and report.sent == 1
-    (hub_warning,) = [w for w in report.warnings if "base_url" not in w]
+    (hub_warning,) = report.warnings
     assert "WebSub hub" in hub_warning
 
 

@@ -148,6 +148,7 @@ def format_report(
     if command == "run":
         lines += _digest_lines(report, config)
     lines += [f"  warning    {w}" for w in report.warnings]
+    lines += [f"  note       {n}" for n in report.notes]
     return "\n".join(lines)
 
 
