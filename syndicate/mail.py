@@ -42,9 +42,10 @@ from syndicate.delivery.encoding import (
     dot_stuff,
     encoded_body,
 )
-from syndicate.digest import RenderedDigest, one_line, render_digest
+from syndicate.digest import RenderedDigest, render_digest
 from syndicate.files import write_atomic
 from syndicate.model import Digest, Subscriber
+from syndicate.rendering import one_line
 
 # CRLF line endings whatever the caller does: msg.as_bytes() and
 # msg.as_bytes(policy=policy.SMTP) then give the same bytes, which is what the DKIM

@@ -41,7 +41,7 @@ def _state(config: Config) -> store.Database:
 
 
 def _site(config: Config) -> str:
-    from syndicate.digest import one_line
+    from syndicate.rendering import one_line
 
     return one_line(config.site.title)
 
@@ -76,7 +76,7 @@ def clean_address(raw: str) -> str | None:
 
 
 def handle_subscribe(config: Config, form: dict[str, str], sender) -> Response:
-    from syndicate.digest import one_line
+    from syndicate.rendering import one_line
 
     words = labels(config)
     email = clean_address(form.get("email", ""))
