@@ -169,7 +169,7 @@ def resend(config: Config, digest_id: str, to: str) -> str:
 
 
 def _mailbox(raw: str) -> tuple[str, str]:
-    from syndicate.config import parse_mailbox
+    from syndicate.addresses import parse_mailbox
 
     try:
         name, addr = parse_mailbox(raw)

@@ -32,7 +32,8 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
 
-from syndicate.config import Config, ConfigError, parse_mailbox
+from syndicate.addresses import parse_mailbox
+from syndicate.config import Config, ConfigError
 from syndicate.delivery.encoding import (
     CRLF,
     EncodedBody,

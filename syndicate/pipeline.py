@@ -142,7 +142,7 @@ def _copy_read_only(source: Path, target: Path) -> None:
 
 
 def sync_config_subscribers(conn: store.Database, config: Config, now: datetime) -> None:
-    from syndicate.config import split_mailbox  # the config checked them at load
+    from syndicate.addresses import split_mailbox  # the config checked them at load
 
     for mailbox in config.digest.subscribers:
         name, addr = split_mailbox(mailbox)

@@ -26,7 +26,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from syndicate import state, store
-from syndicate.config import Config, parse_mailbox
+from syndicate.addresses import parse_mailbox
+from syndicate.config import Config
 from syndicate.labels import fill
 from syndicate.web.views import labels, page, read_body, read_form
 
