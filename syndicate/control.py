@@ -12,7 +12,8 @@ from pathlib import Path
 from syndicate import state, store
 from syndicate.config import Config
 from syndicate.model import Article, Subscriber, capped_digest, digest_page
-from syndicate.pipeline import open_state, pending_articles, run_lock
+from syndicate.pipeline import open_state, run_lock
+from syndicate.preview import pending_articles
 from syndicate.publish import announce, publish
 from syndicate.report import RunReport
 
