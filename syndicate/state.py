@@ -83,9 +83,9 @@ def has_state(config: Config) -> bool:
 
 def state_where(config: Config) -> str:
     if config.state.url:
-        from syndicate.store.db import _without_password
+        from syndicate.store.postgresql import url_without_password
 
-        return _without_password(config.state.url)
+        return url_without_password(config.state.url)
     return str(config.db_path)
 
 
