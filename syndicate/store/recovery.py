@@ -1,4 +1,4 @@
-"""`state adopt`: writing back into the state what the outputs show (syndicate/adopt.py reads
+"""`state adopt`: writing back into the state what the outputs show (syndicate/adopt/ reads
 them). Every write here keeps what the state already knows and only adds or completes:
 adopting twice, or adopting into a restored backup, never loses a fact."""
 
