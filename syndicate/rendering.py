@@ -24,6 +24,7 @@ from babel.dates import format_date
 
 from syndicate.config import Config
 from syndicate.files import BUILTIN_TEMPLATES
+from syndicate.language import primary_subtag
 from syndicate.model import Article, article_link
 
 # The templates that ship with syndicate (files.BUILTIN_TEMPLATES) are the fallback for any
@@ -103,17 +104,13 @@ def breakable(s: str) -> str:
 # --------------------------------------------------------------------------- language
 
 
-def _primary(lang: str) -> str:
-    return lang.replace("_", "-").split("-", 1)[0].lower()
-
-
 @lru_cache(maxsize=64)
 def _locale(lang: str) -> Locale:
     try:
         return Locale.parse(lang.replace("-", "_"))
     except (UnknownLocaleError, ValueError, TypeError):
         try:
-            return Locale.parse(_primary(lang))
+            return Locale.parse(primary_subtag(lang))
         except (UnknownLocaleError, ValueError, TypeError):
             return Locale("en")
 
@@ -121,7 +118,7 @@ def _locale(lang: str) -> Locale:
 def text_direction(lang: str | None) -> str:
     if not lang:
         return "ltr"
-    if _primary(lang) in RTL_LANGUAGES:
+    if primary_subtag(lang) in RTL_LANGUAGES:
         return "rtl"
     return "rtl" if _locale(lang).character_order == "right-to-left" else "ltr"
 
@@ -210,7 +207,9 @@ def article_view(a: Article, number: int, lang: str, config: Config, labels) -> 
     author = one_line(clean_text(author))
     alang = (a.language or "").strip()
     same = (
-        not alang or _primary(alang) == _primary(lang) or not re.fullmatch(r"[A-Za-z0-9-]+", alang)
+        not alang
+        or primary_subtag(alang) == primary_subtag(lang)
+        or not re.fullmatch(r"[A-Za-z0-9-]+", alang)
     )
     adir = text_direction(alang) if not same else ""
     summary = clean_text(a.summary).strip() or (a.paragraphs[0] if a.paragraphs else "")
