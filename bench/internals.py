@@ -58,11 +58,11 @@ def _seed_subscribers(config_path: Path, count: int) -> None:
 def _seed_articles(config_path: Path, files: list[Path]) -> None:
     """Store one article per inbox file as if a run had read it: the file's real hash (so the
     next run sees it unchanged), one summarized article under each file's own title."""
-    from syndicate import pipeline, store
+    from syndicate import ingest, store
     from syndicate.config import load_config
 
     config = load_config(config_path)
-    template = pipeline.understand(files[0], config)
+    template = ingest.understand(files[0], config)
     inbox = config.path("inbox")
     conn = _fast_seed_connection(config.db_path)
     start = datetime.now(config.site.tz) - timedelta(seconds=len(files))
@@ -70,7 +70,7 @@ def _seed_articles(config_path: Path, files: list[Path]) -> None:
         for i, path in enumerate(files):
             data = path.read_bytes()
             title = data.split(b"\n", 1)[0].decode("utf-8")
-            article = template.with_(source=pipeline.source_name(path, inbox), title=title)
+            article = template.with_(source=ingest.source_name(path, inbox), title=title)
             store.save_article(
                 conn,
                 article,

@@ -11,259 +11,24 @@ instead of pydantic + email-validator. Every command loads the config, and those
 whole budget of a no-op `syndicate run` (half of importing feedgen, jinja2, premailer and
 apscheduler). msgspec imports fast but has no Path type and reports a check made after
 decoding against the section, not the key. The settings are ~45 keys of eight shapes, so
-the converter is short; every check runs at load, key by key. Two are cheap forms of the
-full check: addresses are checked for shape here (the strict RFC check, with
-email-validator, runs where an address is used: `parse_mailbox`), and cron lines in the
-plain crontab syntax are checked field by field (anything fancier goes to APScheduler).
-Constructing a section in code runs the same checks and raises `ConfigValueError`.
+the converter is short; every check runs at load, key by key (the checks of single values
+are in checks.py, two of them cheap forms of the full check). Constructing a section in code
+runs the same checks and raises `ConfigValueError`.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
+from syndicate import checks
 from syndicate.settings import ConfigError, ConfigValueError, Section, setting
 
 DEFAULT_CONFIG_NAME = "config.toml"
 # The example domains (RFC 2606) a fresh config ships with.
 PLACEHOLDER_DOMAINS = frozenset({"example.org", "example.com", "example.net"})
-
-
-# ---------------------------------------------------------------- checks
-
-
-def _check_cron(expr: str) -> str:
-    fields = expr.split()
-    if len(fields) != 5:
-        raise ValueError(f"not a 5-field cron expression (got {len(fields)} fields)")
-    for value, (name, low, high, names, first) in zip(fields, _CRON_FIELDS, strict=True):
-        problem = _cron_field(value.lower(), low, high, names, first)
-        if problem == "unknown":  # beyond plain crontab ("last", "2nd mon"): APScheduler's
-            from syndicate.cadence import cron_trigger
-
-            try:
-                cron_trigger(expr, "UTC")
-            except ValueError as exc:
-                raise ValueError(f"not a 5-field cron expression ({exc})") from None
-            return expr
-        if problem:
-            raise ValueError(f"not a 5-field cron expression ({name} {value!r}: {problem})")
-    return expr
-
-
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-_CRON_FIELDS = (  # name, lowest, highest, names, number of the first name
-    ("minute", 0, 59, (), 0),
-    ("hour", 0, 23, (), 0),
-    ("day of month", 1, 31, (), 0),
-    ("month", 1, 12, _MONTHS, 1),
-    ("day of week", 0, 7, _DAYS, 0),  # Sunday is 0 or 7, as in crontab
-)
-_CRON_ITEM = re.compile(r"(\*|[a-z0-9]+(?:-[a-z0-9]+)?)(?:/(\d+))?")
-
-
-def _cron_field(value: str, low: int, high: int, names: tuple[str, ...], first: int) -> str:
-    """ "" if `value` is a valid plain crontab field, a reason if not, "unknown" if it uses
-    syntax beyond plain crontab."""
-
-    def number(token: str) -> int | None:
-        if token.isdigit():
-            return int(token)
-        if token in names:
-            return names.index(token) + first
-        return None
-
-    for item in value.split(","):
-        found = _CRON_ITEM.fullmatch(item)
-        if not found:
-            return "unknown"
-        span, step = found.groups()
-        if step is not None and int(step) == 0:
-            return "a step must be at least 1"
-        if span == "*":
-            continue
-        ends = [number(t) for t in span.split("-")]
-        if None in ends:
-            return "unknown"
-        if any(n < low or n > high for n in ends):  # type: ignore[operator]
-            return f"out of range {low}-{high}"
-        if len(ends) == 2 and ends[0] > ends[1]:  # type: ignore[operator]
-            return "a range must go from low to high"
-    return ""
-
-
-_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_LOCAL = re.compile(rf"{_ATOM}(\.{_ATOM})*|\"([^\"\\\r\n]|\\.)*\"")
-_LABEL = re.compile(r"(?!-)[^\s.@<>()\[\]\\,;:\"]{1,63}(?<!-)")
-
-
-def _address_shape(addr: str) -> str:
-    """The address with its domain lower-cased, or ValueError saying what is wrong."""
-    local, at, domain = addr.rpartition("@")
-    if not at or not local or not domain:
-        raise ValueError("expected an address like 'Name <news@example.org>'")
-    if len(addr) > 254 or not _LOCAL.fullmatch(local):
-        raise ValueError(f"{addr!r} is not a valid address (the part before the @)")
-    labels = domain.split(".")
-    if len(labels) < 2 or not all(_LABEL.fullmatch(label) for label in labels):
-        raise ValueError(f"{addr!r} is not a valid address (the domain {domain!r})")
-    if labels[-1].isdigit():
-        raise ValueError(f"{addr!r} is not a valid address (the domain {domain!r})")
-    return f"{local}@{domain.lower()}"
-
-
-_MAILBOX = re.compile(
-    r'\s*(?:(?:"(?P<quoted>(?:[^"\\\r\n]|\\.)*)"|(?P<name>[^<>"]*?))\s*<(?P<addr>[^<>\s]+)>'
-    r'|(?P<bare>[^<>\s"]+))\s*'
-)
-_SPECIALS = re.compile(r'[][\\()<>@,:;".]')
-
-
-def split_mailbox(value: str) -> tuple[str, str]:
-    """`addr@host` or `Display Name <addr@host>` (name quoted or not) → (name, address).
-
-    By hand rather than `email.utils.parseaddr`: importing email.utils costs ~13 ms on every
-    start, and a config address has only these two forms (comments, groups and lists of
-    addresses are refused rather than guessed at)."""
-    found = _MAILBOX.fullmatch(value)
-    if not found or "\n" in value or "\r" in value:
-        raise ValueError("expected an address like 'Name <news@example.org>'")
-    if found["bare"]:
-        return "", found["bare"]
-    name = found["name"] or ""
-    if found["quoted"] is not None:
-        name = re.sub(r"\\(.)", r"\1", found["quoted"])
-    return " ".join(name.split()), found["addr"]
-
-
-def format_mailbox(name: str, addr: str) -> str:
-    """`Name <addr>`, the name quoted when it holds specials (as email.utils.formataddr)."""
-    if not name:
-        return addr
-    if _SPECIALS.search(name):
-        name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return f"{name} <{addr}>"
-
-
-def _check_mailbox(value: str) -> str:
-    """`addr@host` or `Display Name <addr@host>`, normalised; the shape only (see module doc)."""
-    name, addr = split_mailbox(value)
-    return format_mailbox(name, _address_shape(addr))
-
-
-def _check_bare_address(value: str) -> str:
-    value = value.strip()
-    return _address_shape(value) if value else ""
-
-
-def parse_mailbox(value: str) -> tuple[str, str]:
-    """`addr@host` or `Display Name <addr@host>` → (name, normalised address), or ValueError.
-
-    The strict check (email-validator, imported here: ~50 ms) for addresses that are about
-    to be used: `syndicate subscribers add`, CSV imports, the From of a message.
-    """
-    from email.utils import parseaddr
-
-    from email_validator import EmailNotValidError, validate_email
-
-    name, addr = parseaddr(value)
-    if not addr or "\n" in value or "\r" in value:
-        raise ValueError("expected an address like 'Name <news@example.org>'")
-    try:
-        return name, validate_email(addr, check_deliverability=False).normalized
-    except EmailNotValidError as exc:
-        raise ValueError(str(exc)) from None
-
-
-def _absolute_url(v: str) -> str:
-    if not v.startswith(("http://", "https://")):
-        raise ValueError("must be an absolute http(s) URL, e.g. 'https://news.example.org/'")
-    return v if v.endswith("/") else v + "/"
-
-
-def _known_zone(v: str) -> str:
-    try:
-        ZoneInfo(v)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown IANA time zone {v!r}, e.g. 'Asia/Jakarta'") from None
-    return v
-
-
-def _language_tag(v: str) -> str:
-    """A BCP 47 tag (canonical case) of a language CLDR knows: its labels, plural rules and
-    date formats come from there. Babel's locale index is a file lookup, no data loaded."""
-    from babel.localedata import exists
-
-    from syndicate.language import canonical_tag
-
-    tag = canonical_tag(v)
-    if tag is None or not exists(tag.replace("-", "_")):
-        raise ValueError(
-            f"{v!r} is not a BCP 47 language tag of a known language, e.g. 'en', 'id', 'pt-BR'"
-        )
-    return tag
-
-
-def _postgresql_url(v: str) -> str:
-    v = v.strip()
-    if not v:
-        return v
-    if not v.startswith(("postgresql://", "postgres://")):
-        raise ValueError(
-            "expected a PostgreSQL URL like 'postgresql://syndicate@db.example.org/syndicate'"
-            " (or empty for SQLite under paths.state)"
-        )
-    from urllib.parse import urlsplit
-
-    if urlsplit(v).password is not None:
-        raise ValueError(
-            "the URL carries a password: remove it and set $SYNDICATE_STATE_PASSWORD instead"
-            " (secrets never go in the config file)"
-        )
-    return v
-
-
-def _hub_url(v: str) -> str:
-    v = v.strip()
-    if v and not v.startswith(("http://", "https://")):
-        raise ValueError("must be an absolute http(s) URL of a WebSub hub, or empty")
-    return v
-
-
-def _list_id_shape(v: str) -> str:
-    # RFC 2919: dot-atom text; anything else (spaces, <>, CR/LF) would break the header.
-    if v and not re.fullmatch(
-        r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)+", v
-    ):
-        raise ValueError("expected a dotted name like 'news.example.org'")
-    return v
-
-
-def _dns_label(v: str) -> str:
-    if v and not re.fullmatch(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*", v):
-        raise ValueError("expected a DNS name like 'mail' or 'news.example.org'")
-    return v
-
-
-def _known_fields(v: str) -> str:
-    try:
-        v.format(site="", count=0, date="", first_title="")
-    except (KeyError, IndexError, ValueError) as exc:
-        raise ValueError(
-            f"bad placeholder {exc}; use {{site}}, {{count}}, {{date}}, {{first_title}}"
-        ) from None
-    return v
-
-
-def _no_blank_markers(v: list[str]) -> list[str]:
-    if any(not item.strip() for item in v):
-        raise ValueError("markers must not be empty strings")
-    return [item.strip() for item in v]
 
 
 # ---------------------------------------------------------------- the sections
@@ -272,9 +37,9 @@ def _no_blank_markers(v: list[str]) -> list[str]:
 class SiteConfig(Section):
     title: str = "Syndicate"
     description: str = "New articles, as feeds and an email digest."
-    base_url: str = setting("https://example.org/", check=_absolute_url)
-    language: str = setting("en", check=_language_tag)
-    timezone: str = setting("UTC", check=_known_zone)
+    base_url: str = setting("https://example.org/", check=checks.absolute_url)
+    language: str = setting("en", check=checks.language_tag)
+    timezone: str = setting("UTC", check=checks.known_zone)
     postal_address: str = ""
     icon: str = ""
     logo: str = ""
@@ -303,26 +68,26 @@ class PathsConfig(Section):
 
 class FeedConfig(Section):
     entries: int = setting(50, ge=1, le=10_000)
-    hub: str = setting("", check=_hub_url)  # WebSub hub URL; empty = none
+    hub: str = setting("", check=checks.hub_url)  # WebSub hub URL; empty = none
     # Entries per RFC 5005 archive page (archive/atom-1.xml … numbered from the oldest, cut
     # only when full). Changing it re-cuts every page.
     archive_page_size: int = setting(50, ge=1, le=10_000)
 
 
 class DigestConfig(Section):
-    from_: str = setting("Syndicate <digest@example.org>", check=_check_mailbox, key="from")
-    subject: str = setting("{site}: {count} new — {first_title}", check=_known_fields)
-    subscribers: list[str] = setting([], each=_check_mailbox)
-    reply_to: str | None = setting(None, check=_check_mailbox)
+    from_: str = setting("Syndicate <digest@example.org>", check=checks.mailbox, key="from")
+    subject: str = setting("{site}: {count} new — {first_title}", check=checks.subject_template)
+    subscribers: list[str] = setting([], each=checks.mailbox)
+    reply_to: str | None = setting(None, check=checks.mailbox)
     # More articles than this in one digest are counted, not shown: past ~15 full articles an
     # email gets clipped by Gmail (102 KB) and nobody reads that far anyway.
     max_articles: int = setting(15, ge=1, le=100)
     # List-Id is "<list_id>"; empty = "<site-title-slug>.<site domain>" (RFC 2919).
-    list_id: str = setting("", check=_list_id_shape)
+    list_id: str = setting("", check=checks.list_id)
     # DKIM signing happens only when both a selector and the key ($SYNDICATE_DKIM_KEY) are set;
     # dkim_domain defaults to the From address's domain (DMARC alignment needs them to match).
-    dkim_selector: str = setting("", check=_dns_label)
-    dkim_domain: str = setting("", check=_dns_label)
+    dkim_selector: str = setting("", check=checks.dns_name)
+    dkim_domain: str = setting("", check=checks.dns_name)
 
     @property
     def dkim_key(self) -> bytes | None:
@@ -342,8 +107,8 @@ class DigestConfig(Section):
 
 
 class ScheduleConfig(Section):
-    publish: str = setting("*/15 * * * *", check=_check_cron)
-    digest: str = setting("0 7 * * *", check=_check_cron)
+    publish: str = setting("*/15 * * * *", check=checks.cron_line)
+    digest: str = setting("0 7 * * *", check=checks.cron_line)
 
 
 class DeliveryConfig(Section):
@@ -369,7 +134,7 @@ class DeliveryConfig(Section):
     # Envelope sender (VERP: bounces+<digest>.<subscriber>.<mac>@domain) and the mailto:
     # unsubscribe address; `syndicate bounces` reads what arrives there. Empty = the From
     # address, and no mailto: unsubscribe is advertised.
-    bounce_address: str = setting("", check=_check_bare_address)
+    bounce_address: str = setting("", check=checks.bare_address)
     soft_bounce_limit: int = setting(3, ge=1, le=100)  # soft bounces in a row = bounced
 
     def _check(self) -> None:
@@ -388,9 +153,9 @@ class ReadersConfig(Section):
     """Extra markers for the readers, on top of the built-in per-language lists
     (syndicate/data/readers.toml). Matching is case-insensitive, on whole lines."""
 
-    furniture: list[str] = setting([], check=_no_blank_markers)  # "Sumber", "Advertisement"
-    byline_prefixes: list[str] = setting([], check=_no_blank_markers)  # "Oleh", "By"
-    related: list[str] = setting([], check=_no_blank_markers)  # "Baca juga", "Read also"
+    furniture: list[str] = setting([], check=checks.markers)  # "Sumber", "Advertisement"
+    byline_prefixes: list[str] = setting([], check=checks.markers)  # "Oleh", "By"
+    related: list[str] = setting([], check=checks.markers)  # "Baca juga", "Read also"
 
 
 class LimitsConfig(Section):
@@ -415,7 +180,7 @@ class StateConfig(Section):
     workers on several hosts. The password never goes in the file: $SYNDICATE_STATE_PASSWORD,
     else whatever libpq finds itself (PGPASSWORD, ~/.pgpass, peer authentication)."""
 
-    url: str = setting("", check=_postgresql_url)
+    url: str = setting("", check=checks.postgresql_url)
 
     @property
     def password(self) -> str:

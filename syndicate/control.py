@@ -12,7 +12,8 @@ from pathlib import Path
 from syndicate import state, store
 from syndicate.config import Config
 from syndicate.model import Article, Subscriber, capped_digest, digest_page
-from syndicate.pipeline import open_state, pending_articles, run_lock
+from syndicate.pipeline import open_state, run_lock
+from syndicate.preview import pending_articles
 from syndicate.publish import announce, publish
 from syndicate.report import RunReport
 
@@ -170,7 +171,7 @@ def resend(config: Config, digest_id: str, to: str) -> str:
 
 
 def _mailbox(raw: str) -> tuple[str, str]:
-    from syndicate.config import parse_mailbox
+    from syndicate.addresses import parse_mailbox
 
     try:
         name, addr = parse_mailbox(raw)

@@ -44,7 +44,7 @@ def source_name(path: Path, inbox: Path) -> str:
     return path.relative_to(inbox).as_posix()
 
 
-def _fingerprint(path: Path, max_bytes: int) -> tuple[str, os.stat_result]:
+def file_fingerprint(path: Path, max_bytes: int) -> tuple[str, os.stat_result]:
     """sha256 of the file, or a size/mtime stand-in for files too big to read at all."""
     st = path.stat()
     if st.st_size > max_bytes:
@@ -137,7 +137,9 @@ def ingest(
                 continue
         else:
             try:
-                file_hash, before = _fingerprint(Path(f.location), config.limits.max_article_bytes)
+                file_hash, before = file_fingerprint(
+                    Path(f.location), config.limits.max_article_bytes
+                )
             except OSError as exc:
                 report.waiting.append(Rejection(f.source, f"cannot read yet ({exc.strerror})"))
                 complete = False

@@ -28,6 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from syndicate.config import ConfigError
+from syndicate.language import primary_subtag
 
 _HERE = Path(__file__).resolve().parent
 # In a checkout the catalog is the top-level templates/; a wheel carries it as package data.
@@ -38,10 +39,6 @@ BUILTIN_LABELS = next(
 )  # fmt: skip
 PLURAL_FORMS = ("zero", "one", "two", "few", "many", "other")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
-
-
-def _primary(lang: str) -> str:
-    return lang.replace("_", "-").split("-", 1)[0].lower()
 
 
 def _tag(lang: str) -> str:
@@ -93,7 +90,7 @@ def labels_for(lang: str | None, templates_dir: Path | None = None) -> dict[str,
             tables.append(_load(user))
     lang = lang or "en"
     out: dict[str, str] = {}
-    for key in dict.fromkeys(("en", _primary(lang), _tag(lang))):
+    for key in dict.fromkeys(("en", primary_subtag(lang), _tag(lang))):
         for table in tables:
             out.update(table.get(key, {}))
     return out
@@ -103,7 +100,7 @@ def labels_for(lang: str | None, templates_dir: Path | None = None) -> dict[str,
 def _plural_rule(lang: str):  # -> babel.plural.PluralRule
     from babel import Locale, UnknownLocaleError
 
-    for candidate in (lang.replace("-", "_"), _primary(lang), "en"):
+    for candidate in (lang.replace("-", "_"), primary_subtag(lang), "en"):
         try:
             return Locale.parse(candidate).plural_form
         except (UnknownLocaleError, ValueError, TypeError):

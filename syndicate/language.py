@@ -68,8 +68,9 @@ def _letters(text: str) -> int:
     return sum(1 for ch in text if ch.isalpha())
 
 
-def _primary(tag: str) -> str:
-    return re.split(r"[-_]", tag.strip(), maxsplit=1)[0].lower()
+def primary_subtag(tag: str) -> str:
+    """The language subtag of a tag, lower-cased: "pt-BR" → "pt", "zh_Hant_TW" → "zh"."""
+    return tag.replace("_", "-").split("-", 1)[0].lower()
 
 
 def canonical_tag(tag: str) -> str | None:
@@ -98,7 +99,7 @@ def detect_language(text: str, hint: str | None = None) -> str:
     short to judge, and wins a close call: the model's probabilities on a sentence or two are
     noisy, while the hint comes from a person.
     """
-    hint_code = _primary(hint) if hint else None
+    hint_code = primary_subtag(hint.strip()) if hint else None
     sample = text[:20_000]  # plenty for a confident answer; keeps long articles fast
     if _letters(sample) < _MIN_LETTERS:
         return hint_code or UNDETERMINED

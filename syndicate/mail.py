@@ -29,10 +29,10 @@ from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime
 from functools import lru_cache
-from pathlib import Path
 from urllib.parse import quote
 
-from syndicate.config import Config, ConfigError, parse_mailbox
+from syndicate.addresses import parse_mailbox
+from syndicate.config import Config, ConfigError
 from syndicate.delivery.encoding import (
     CRLF,
     EncodedBody,
@@ -42,9 +42,9 @@ from syndicate.delivery.encoding import (
     dot_stuff,
     encoded_body,
 )
-from syndicate.digest import RenderedDigest, one_line, render_digest
-from syndicate.files import write_atomic
-from syndicate.model import Digest, Subscriber
+from syndicate.digest import RenderedDigest
+from syndicate.model import Subscriber
+from syndicate.rendering import one_line
 
 # CRLF line endings whatever the caller does: msg.as_bytes() and
 # msg.as_bytes(policy=policy.SMTP) then give the same bytes, which is what the DKIM
@@ -396,38 +396,3 @@ def build_message(
                   unsubscribe_mailto)
     )  # fmt: skip
     return email.message_from_bytes(data, _class=EmailMessage, policy=MAIL_POLICY)
-
-
-PREVIEW_SUBSCRIBER = Subscriber("preview@example.invalid", "Preview", "preview")
-
-
-def write_preview(digest: Digest, config: Config, folder: Path, *, web_url: str) -> list[Path]:
-    """`syndicate preview`: the digest as the subscriber would get it, written to `folder`
-    (digest.html, digest.txt, digest-web.html, digest.eml) without delivering or recording.
-
-    The .eml is addressed to a .invalid preview address and carries a dummy unsubscribe
-    token, so it can be opened in a mail client or fed to an email checker as is.
-    """
-    rendered = render_digest(digest, config, web_url=web_url)
-    template = build_template(rendered, config)
-    raw = template.copy(
-        Recipient(
-            PREVIEW_SUBSCRIBER.email,
-            PREVIEW_SUBSCRIBER.name,
-            f"<preview.{re.sub(r'[^A-Za-z0-9.-]+', '-', digest.id)}@{config.site.domain}>",
-            f"{config.site.base_url}unsubscribe/preview",
-        )
-    )
-    msg = email.message_from_bytes(raw, _class=EmailMessage, policy=MAIL_POLICY)
-    files = {
-        "digest.html": msg.get_body(("html",)).get_content().encode("utf-8"),
-        "digest.txt": msg.get_body(("plain",)).get_content().encode("utf-8"),
-        "digest-web.html": rendered.web_html.encode("utf-8"),
-        "digest.eml": raw,
-    }
-    paths = []
-    for name, data in files.items():
-        path = Path(folder) / name
-        write_atomic(path, data)
-        paths.append(path)
-    return paths

@@ -1,6 +1,8 @@
 """Store → the site's own pages, as static files under `paths.feeds`: the front page
 (`index.html`), the list of articles (`articles/index.html`, then `articles/page/2.html` …)
-and the list of digests (`digests/index.html`, `digests/page/2.html` …). Issue #10.
+and the list of digests (`digests/index.html`, `digests/page/2.html` …). Issue #10. Also
+each article's own page (`articles/<slug>.html`) and the notice that replaces it when the
+article is retracted: rendered here, written by publish.py when their render key changes.
 
 Static files written by a run, not pages the service renders per request: any web server
 can serve the feeds folder as it is, and `syndicate serve` answers them with the same
@@ -24,14 +26,15 @@ Decisions:
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from syndicate import store
 from syndicate.config import Config
-from syndicate.model import digest_page
+from syndicate.model import Article, digest_page
 
 if TYPE_CHECKING:
     from syndicate.publish import Outputs
@@ -157,8 +160,8 @@ def _remove_stale_pages(outputs: Outputs, folder: str, pages: int) -> None:
 def page_context(config: Config, lang: str | None = None) -> dict[str, Any]:
     """What every site page's template needs: language, labels, site name and URLs, the
     feeds to announce (`<link rel="alternate">`). The service's pages use it too."""
-    from syndicate.digest import one_line, text_direction
     from syndicate.labels import fill, labels_for
+    from syndicate.rendering import one_line, text_direction
 
     lang = lang or config.site.language or "en"
     site = one_line(config.site.title)
@@ -184,16 +187,16 @@ def page_context(config: Config, lang: str | None = None) -> dict[str, Any]:
 
 def render(config: Config, template: str, **values: Any) -> str:
     """Render one of the site's page templates (user folder first, then the built-in)."""
-    from syndicate.digest import _template  # one Jinja environment for every page
+    from syndicate import rendering  # one Jinja environment for every page
 
-    return _template(config, template).render({**page_context(config), **values})
+    return rendering.template(config, template).render({**page_context(config), **values})
 
 
 def _article_views(conn: store.Database, config: Config, rows: Sequence[store.ArticleRow]):
     # The digest's own view of an article (title, link, byline, date, summary, lang/dir):
     # the lists show an article exactly as the digest announced it.
-    from syndicate.digest import _article_view
     from syndicate.labels import labels_for
+    from syndicate.rendering import article_view
 
     lang = config.site.language or "en"
     labels = labels_for(lang, config.path("templates"))
@@ -201,7 +204,7 @@ def _article_views(conn: store.Database, config: Config, rows: Sequence[store.Ar
     for number, row in enumerate(rows, 1):
         article = store.get_article(conn, row.id)
         if article is not None:
-            views.append(_article_view(article, number, lang, config, labels))
+            views.append(article_view(article, number, lang, config, labels))
     return views
 
 
@@ -239,8 +242,8 @@ def render_digest_list(
     number: int,
     pages: int,
 ) -> str:
-    from syndicate.digest import clean_text, format_day, one_line
     from syndicate.labels import labels_for, plural_label
+    from syndicate.rendering import clean_text, format_day, one_line
 
     lang = config.site.language or "en"
     labels = labels_for(lang, config.path("templates"))
@@ -261,6 +264,92 @@ def render_digest_list(
         )
     return render(
         config, "digests.html.j2", digests=views, **_pagination(config, "digests", number, pages)
+    )
+
+
+# ---------------------------------------------------------------- an article's own page
+
+
+def render_article_page(article: Article, config: Config) -> str:
+    """The article's own web page (feeds/articles/<slug>.html): the link of feed entries
+    without a canonical URL."""
+    from markupsafe import Markup
+
+    from syndicate.labels import labels_for
+    from syndicate.rendering import (
+        article_view,
+        clean_text,
+        one_line,
+        safe_url,
+        template,
+        text_direction,
+    )
+
+    site_lang = config.site.language or "en"
+    lang = (article.language or site_lang).strip()
+    if not re.fullmatch(r"[A-Za-z0-9-]+", lang):
+        lang = site_lang
+    labels = labels_for(lang, config.path("templates"))
+    view = article_view(article, 1, lang, config, labels)
+    if not article.summary.strip():  # no summary: the page shows the body, not its 1st para twice
+        view = replace(view, summary="")
+    # Group consecutive list items so they become one <ul>, as the reader saw them.
+    groups: list[tuple[str, list[str]]] = []
+    for b in article.blocks:
+        text = clean_text(b.text).strip()
+        if not text:
+            continue
+        if b.kind == "item" and groups and groups[-1][0] == "item":
+            groups[-1][1].append(text)
+        else:
+            groups.append((b.kind, [text]))
+    body_html = ""
+    if not groups and article.body_html:
+        # Only when the reader produced no blocks. Sanitized again here (it came from input,
+        # and a template is the last edge before a browser); images stay out: no tracking or
+        # remote loads from our pages.
+        import nh3
+
+        body_html = Markup(
+            nh3.clean(
+                clean_text(article.body_html),
+                tags=nh3.ALLOWED_TAGS - {"img"},
+                url_schemes={"http", "https", "mailto"},
+            )
+        )
+    return template(config, "article.html.j2").render(
+        body_html=body_html,
+        lang=lang,
+        dir=text_direction(lang),
+        labels=labels,
+        site=one_line(config.site.title),
+        site_url=config.site.base_url,
+        article=view,
+        canonical=safe_url(article.url),
+        groups=groups,
+        tags=tuple(one_line(t) for t in article.tags),
+        related=tuple(
+            (one_line(clean_text(r.title)), safe_url(r.url)) for r in article.related if r.title
+        ),
+        location=one_line(article.location or ""),
+    )
+
+
+def render_retracted_page(article: Article, config: Config) -> str:
+    """What stays at a retracted article's address: a dated notice, no title, no text."""
+    from syndicate.labels import fill, labels_for
+    from syndicate.rendering import format_day, one_line, template, text_direction
+
+    lang = config.site.language or "en"
+    labels = labels_for(lang, config.path("templates"))
+    date = format_day(article.retracted, lang, config.site.tz)
+    return template(config, "retracted.html.j2").render(
+        lang=lang,
+        dir=text_direction(lang),
+        labels=labels,
+        notice=fill(labels["retracted_notice"], date=date),
+        site=one_line(config.site.title),
+        site_url=config.site.base_url,
     )
 
 

@@ -4,8 +4,8 @@ deliver what is queued.
 Idempotent: a second run with nothing new reads no file twice, writes no byte, creates no
 digest and sends nothing. A digest keeps its own cadence (cadence.py): `digest="due"` makes
 one only when the schedule says so, `"now"` regardless, `"never"` not at all (`publish`).
-The CLI and the service call `run`, `preview`, `inspect` and the operator actions in
-control.py; nothing else writes state.
+The CLI and the service call `run` (here), `preview` (preview.py), `inspect` and the
+operator actions in control.py; nothing else writes state.
 """
 
 from __future__ import annotations
@@ -25,8 +25,7 @@ from typing import Literal
 
 from syndicate import state, store
 from syndicate.config import Config
-from syndicate.ingest import inbox_files, ingest, source_name, understand
-from syndicate.model import Article, capped_digest, digest_page
+from syndicate.ingest import ingest
 from syndicate.publish import announce, publish
 from syndicate.report import Progress, RunReport
 
@@ -144,7 +143,7 @@ def _copy_read_only(source: Path, target: Path) -> None:
 
 
 def sync_config_subscribers(conn: store.Database, config: Config, now: datetime) -> None:
-    from syndicate.config import split_mailbox  # the config checked them at load
+    from syndicate.addresses import split_mailbox  # the config checked them at load
 
     for mailbox in config.digest.subscribers:
         name, addr = split_mailbox(mailbox)
@@ -364,59 +363,4 @@ def _deliver(
         worker=worker_name("run"),
         progress=progress,
         before_send=lambda: guard.touch("outbox"),
-    )
-
-
-# ---------------------------------------------------------------- preview
-
-
-def preview(config: Config, paths: list[Path], out_dir: Path) -> list[Path]:
-    """Render the digest for the given files (or the pending ones) into out_dir.
-
-    Touches no state: articles not yet stored get provisional ids and slugs.
-    """
-    from syndicate.mail import write_preview
-
-    now = datetime.now(config.site.tz)
-    articles = pending_articles(config, now) if not paths else []
-    articles += [_provisional(understand(p, config), now) for p in paths]
-    if not articles:
-        return []
-    digest = capped_digest("preview", now, articles, config.digest.max_articles)
-    web_url = config.site.base_url + digest_page("preview")
-    return write_preview(digest, config, out_dir, web_url=web_url)
-
-
-def pending_articles(config: Config, now: datetime) -> list[Article]:
-    """What the next digest would hold: stored articles waiting for one, plus inbox files not
-    stored yet (with provisional ids). Reads the state, changes nothing."""
-    inbox = config.path("inbox")
-    fresh = inbox_files(inbox)
-    articles: list[Article] = []
-    if state.has_state(config):
-        conn = state.open_db(config)
-        try:
-            articles = store.undigested_articles(conn)
-            stored = {p: store.stored_file(conn, source_name(p, inbox)) for p in fresh}
-            fresh = [p for p in fresh if not stored[p]]
-        finally:
-            conn.close()
-    from syndicate.readers import ArticleError
-
-    for path in fresh:
-        try:
-            articles.append(_provisional(understand(path, config), now))
-        except ArticleError:
-            continue
-    return articles
-
-
-def _provisional(article: Article, now: datetime) -> Article:
-    slug = store.slugify(Path(article.source).stem)
-    return article.with_(
-        id=article.url or f"preview:{slug}",
-        slug=slug,
-        first_seen=now,
-        published=article.published or now,
-        updated=article.updated or article.published or now,
     )

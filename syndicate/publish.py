@@ -277,7 +277,7 @@ def _publish_article_pages(
         key = _key(fingerprint, row.data_hash, row.retracted)
         if keys.get(name) == key and row.id not in changed and outputs.present(name):
             continue
-        from syndicate.digest import render_article_page, render_retracted_page
+        from syndicate.pages import render_article_page, render_retracted_page
 
         article = store.get_article(conn, row.id)
         if article is None:  # gone since the rows were read
@@ -320,7 +320,8 @@ def render_digest_web_version(
 ) -> str | None:
     """The web version of a stored digest as it stands now (retracted articles left out;
     a notice dated `all_retracted_at` if none is left)."""
-    from syndicate.digest import render_digest, render_retracted_page
+    from syndicate.digest import render_digest
+    from syndicate.pages import render_retracted_page
 
     found = store.digest_articles(conn, digest_id)
     if found is None:

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from syndicate import store
-from syndicate.config import parse_mailbox
+from syndicate.addresses import parse_mailbox
 
 IMPORT_STATUSES = ("active", "unsubscribed")
 EXPORT_FIELDS = ("email", "name", "status", "language")

@@ -234,19 +234,3 @@ def _checked(value: Any, spec: Setting) -> Any:
     if spec.check is not None:
         value = spec.check(value)
     return value
-
-
-def _checked(value: Any, spec: Setting) -> Any:
-    if value is None:
-        return value
-    if spec.ge is not None and value < spec.ge:
-        raise ValueError(f"must be greater than or equal to {spec.ge}")
-    if spec.gt is not None and value <= spec.gt:
-        raise ValueError(f"must be greater than {spec.gt}")
-    if spec.le is not None and value > spec.le:
-        raise ValueError(f"must be less than or equal to {spec.le}")
-    if spec.each is not None:
-        value = [spec.each(item) for item in value]
-    if spec.check is not None:
-        value = spec.check(value)
-    return value

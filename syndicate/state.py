@@ -24,7 +24,7 @@ Decisions:
   so concurrent workers never see a stamp ahead of the state they read.
 - Stamps only ever move forward: concurrent writers (delivery workers on one outbox) take
   an flock on the folder and keep the higher generation.
-- `state adopt` (adopt.py) takes on the stamp's identity and generation, so after a rebuild
+- `state adopt` (adopt/) takes on the stamp's identity and generation, so after a rebuild
   the stamp, like every other output, is byte-identical.
 - `state backup` uses SQLite's online backup API: a consistent copy while `serve` runs. A
   PostgreSQL state is backed up with the server's own tools (pg_dump).
@@ -83,9 +83,9 @@ def has_state(config: Config) -> bool:
 
 def state_where(config: Config) -> str:
     if config.state.url:
-        from syndicate.store.db import _without_password
+        from syndicate.store.postgresql import url_without_password
 
-        return _without_password(config.state.url)
+        return url_without_password(config.state.url)
     return str(config.db_path)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from syndicate import pipeline
+from syndicate import ingest
 from syndicate.config import Config
 from syndicate.digest import render_digest
 from syndicate.model import Article, Digest
@@ -65,7 +65,7 @@ def sample_article(tmp_path_factory: pytest.TempPathFactory) -> Article:
     config_path = write_config(root)
     inbox_copy = root / "articles" / SAMPLE.name
     inbox_copy.write_bytes(SAMPLE.read_bytes())
-    return pipeline.understand(inbox_copy, load_config(config_path))
+    return ingest.understand(inbox_copy, load_config(config_path))
 
 
 def test_sample_bullets_are_whole_points_and_cover_the_risk_section(sample_article):
@@ -208,7 +208,7 @@ Thanks to everyone who reported bugs and tested the release candidates.
 def test_release_note_bullets_are_the_news_not_the_upgrade_steps(config: Config):
     path = config.path("inbox") / "release-2.0.md"
     path.write_text(RELEASE_NOTE, encoding="utf-8")
-    article = pipeline.understand(path, config)
+    article = ingest.understand(path, config)
     bullets = article.key_bullets
     assert len(bullets) >= 3
     joined = " ".join(bullets)

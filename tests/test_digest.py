@@ -12,14 +12,10 @@ from html.parser import HTMLParser
 import pytest
 
 from syndicate.config import DigestConfig
-from syndicate.digest import (
-    clean_text,
-    inline_css,
-    one_line,
-    render_article_page,
-    render_digest,
-)
+from syndicate.digest import inline_css, render_digest
 from syndicate.model import Author, Digest, RelatedLink
+from syndicate.pages import render_article_page
+from syndicate.rendering import clean_text, one_line
 from tests.factories import (
     BULLETS,
     SUMMARY,

@@ -129,13 +129,13 @@ def _age(path: Path, seconds: float = 60) -> None:
 
 def _counting_fingerprint(monkeypatch) -> list[Path]:
     read: list[Path] = []
-    real = ingest._fingerprint
+    real = ingest.file_fingerprint
 
     def counting(path, max_bytes):
         read.append(path)
         return real(path, max_bytes)
 
-    monkeypatch.setattr(ingest, "_fingerprint", counting)
+    monkeypatch.setattr(ingest, "file_fingerprint", counting)
     return read
 
 

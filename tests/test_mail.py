@@ -17,8 +17,9 @@ import pytest
 
 from syndicate.config import Config, ConfigError
 from syndicate.digest import render_digest
-from syndicate.mail import build_message, message_id_for, write_preview
+from syndicate.mail import build_message, message_id_for
 from syndicate.model import Author, Digest, Subscriber
+from syndicate.preview import write_preview
 from tests.factories import (
     BIO,
     BULLETS,

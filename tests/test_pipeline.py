@@ -295,7 +295,7 @@ def test_hostile_article_is_published_as_inert_text_everywhere(site: Path):
 def test_a_file_still_being_written_waits_for_the_next_run(site: Path, monkeypatch):
     growing = site / "articles" / "growing.txt"
     growing.write_text("Judul yang sedang ditulis\n\nParagraf pertama.\n", encoding="utf-8")
-    real_fingerprint = ingest._fingerprint
+    real_fingerprint = ingest.file_fingerprint
 
     def publisher_keeps_writing(path: Path, max_bytes: int):
         result = real_fingerprint(path, max_bytes)
@@ -304,13 +304,13 @@ def test_a_file_still_being_written_waits_for_the_next_run(site: Path, monkeypat
                 fh.write("Paragraf kedua yang baru saja ditambahkan.\n")
         return result
 
-    monkeypatch.setattr(ingest, "_fingerprint", publisher_keeps_writing)
+    monkeypatch.setattr(ingest, "file_fingerprint", publisher_keeps_writing)
     config = load_config(site / "config.toml")
     report = pipeline.run(config)
     assert [w.source for w in report.waiting] == ["growing.txt"]
     assert report.rejected == []
     assert [a.source for a in report.new] == [SAMPLE.name]
-    monkeypatch.setattr(ingest, "_fingerprint", real_fingerprint)
+    monkeypatch.setattr(ingest, "file_fingerprint", real_fingerprint)
     report = pipeline.run(config)
     (article,) = report.new
     assert article.source == "growing.txt"

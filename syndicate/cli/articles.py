@@ -113,9 +113,9 @@ def cmd_inspect(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_preview(args: argparse.Namespace, config: Config) -> int:
-    from syndicate import pipeline
+    from syndicate.preview import preview
 
-    paths = pipeline.preview(config, [Path(p) for p in args.articles], Path(args.out))
+    paths = preview(config, [Path(p) for p in args.articles], Path(args.out))
     if not paths:
         print("nothing to preview: no pending articles (name files to preview them)")
     for path in paths:

@@ -47,7 +47,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def _address(raw: str) -> tuple[str, str]:
-    from syndicate.config import parse_mailbox
+    from syndicate.addresses import parse_mailbox
 
     try:
         name, addr = parse_mailbox(raw)

@@ -76,9 +76,9 @@ def _worker_alive(worker: str) -> bool:
     pid = rest.partition(":")[0]
     if host != _HOST or not pid.isdigit():
         return True
-    from syndicate.delivery.folders import _alive
+    from syndicate.delivery.folders import process_alive
 
-    return _alive(int(pid))
+    return process_alive(int(pid))
 
 
 def backoff(attempts: int, first: float) -> float:

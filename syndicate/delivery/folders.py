@@ -55,7 +55,8 @@ def _syncfs_usable() -> Callable[[int], int] | None:
         return None
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Is process `pid` of this host still running? (Another user's process is.)"""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -85,7 +86,9 @@ def clean_temp_files(folder: Path) -> int:
             old = now - entry.stat(follow_symlinks=False).st_mtime > _STALE_AFTER
         except FileNotFoundError:
             continue
-        dead = ours and parts[2] == _HOST and parts[3].isdigit() and not _alive(int(parts[3]))
+        dead = (
+            ours and parts[2] == _HOST and parts[3].isdigit() and not process_alive(int(parts[3]))
+        )
         if old or dead:
             try:
                 os.unlink(entry.path)

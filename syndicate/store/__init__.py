@@ -41,28 +41,19 @@ from syndicate.store.bounces import (
     subscribers_by_key,
 )
 from syndicate.store.db import (
-    QUEUE_CHANNEL,
-    RUN_LOCK,
     Database,
     StateError,
-    advisory_lock_held,
-    advisory_unlock,
     bump_generation,
     connect,
     generation,
     is_empty,
     iso,
-    listen_queued,
-    notify_queued,
-    open_postgresql,
     open_store,
     schema_version,
     set_identity,
     state_id,
     to_dt,
     transaction,
-    try_advisory_lock,
-    wait_for_notify,
 )
 from syndicate.store.digests import (
     MAX_ATTEMPTS,
@@ -95,6 +86,17 @@ from syndicate.store.inbox import (
     set_meta_value,
     stored_files,
     update_inbox_index,
+)
+from syndicate.store.postgresql import (
+    QUEUE_CHANNEL,
+    RUN_LOCK,
+    advisory_lock_held,
+    advisory_unlock,
+    listen_queued,
+    notify_queued,
+    open_postgresql,
+    try_advisory_lock,
+    wait_for_notify,
 )
 from syndicate.store.queue import (
     Outcome,

@@ -314,20 +314,27 @@ def article_rows(conn: Database) -> list[ArticleRow]:
 def set_retracted(conn: Database, article_id: str, reason: str | None, now: datetime) -> bool:
     """Retract (reason given) or restore (reason None) an article; False if unchanged."""
     with transaction(conn):
-        mark_articles_changed(conn)
-        if reason is None:
-            cur = conn.execute(
-                "UPDATE articles SET retracted_at = NULL, retract_reason = NULL"
-                " WHERE id = ? AND retracted_at IS NOT NULL",
-                (article_id,),
-            )
-        else:
-            cur = conn.execute(
-                "UPDATE articles SET retracted_at = ?, retract_reason = ?"
-                " WHERE id = ? AND retracted_at IS NULL",
-                (iso(now), reason, article_id),
-            )
-        return cur.rowcount > 0
+        return write_retraction(conn, article_id, None if reason is None else now, reason or "")
+
+
+def write_retraction(conn: Database, article_id: str, at: datetime | None, reason: str) -> bool:
+    """Retract the article as of `at` for `reason`, or restore it (`at` None), inside the
+    caller's transaction; False if it already was so. Marks the articles changed: what the
+    pages are rendered from changed."""
+    mark_articles_changed(conn)
+    if at is None:
+        cur = conn.execute(
+            "UPDATE articles SET retracted_at = NULL, retract_reason = NULL"
+            " WHERE id = ? AND retracted_at IS NOT NULL",
+            (article_id,),
+        )
+    else:
+        cur = conn.execute(
+            "UPDATE articles SET retracted_at = ?, retract_reason = ?"
+            " WHERE id = ? AND retracted_at IS NULL",
+            (iso(at), reason, article_id),
+        )
+    return cur.rowcount > 0
 
 
 def skip_pending(conn: Database, now: datetime) -> int:

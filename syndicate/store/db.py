@@ -15,9 +15,8 @@ advisory locks, LISTEN/NOTIFY — is a clause or a function here, used where the
 PostgreSQL connections run in autocommit mode, like SQLite's `isolation_level=None`: every
 statement outside `transaction()` commits by itself, and `transaction()` is an explicit
 BEGIN … COMMIT on both. A `transaction()` inside another becomes a SAVEPOINT, so a dry run
-can wrap a whole run in one transaction and roll it back. The password comes from
-$SYNDICATE_STATE_PASSWORD (else libpq's own PGPASSWORD, ~/.pgpass or peer authentication),
-never from the config file.
+can wrap a whole run in one transaction and roll it back. Connecting to PostgreSQL, its
+advisory locks and LISTEN/NOTIFY are in store/postgresql.py.
 
 Schema versions live in the `meta` table (and SQLite's `user_version`, which is how the
 first schema, before `meta` existed, is recognised). A newer syndicate upgrades an older
@@ -132,7 +131,7 @@ def open_store(path: Path) -> Database:
     try:
         raw.execute("PRAGMA journal_mode=WAL")
         raw.execute("PRAGMA synchronous=FULL")  # delivery state must survive power loss
-        _prepare(conn)
+        prepare(conn)
         raw.execute("PRAGMA foreign_keys=ON")
     except sqlite3.DatabaseError as exc:
         raw.close()
@@ -146,81 +145,18 @@ def open_store(path: Path) -> Database:
     return conn
 
 
-class Row:
-    """A result row read by column name or by position, as sqlite3.Row is: the store's SQL
-    is shared by both engines, and so is the code that reads its rows."""
-
-    __slots__ = ("_index", "_values")
-
-    def __init__(self, values: Sequence[Any], index: dict[str, int]) -> None:
-        self._values, self._index = values, index
-
-    def __getitem__(self, key: int | str) -> Any:
-        return self._values[key if isinstance(key, int) else self._index[key]]
-
-    def keys(self) -> list[str]:
-        return list(self._index)
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-
-def _row_like_sqlite(cursor: Any) -> Any:
-    """psycopg row factory making `Row`s (one column index per result, shared by its rows)."""
-    description = cursor.description or ()
-    index = {column.name: i for i, column in enumerate(description)}
-    return lambda values: Row(values, index)
-
-
-def open_postgresql(url: str, password: str = "") -> Database:
-    """Connect to (creating or checking the schema of) the PostgreSQL state at `url`.
-    psycopg is imported here only: SQLite users neither load nor need it."""
-    where = _without_password(url)
-    try:
-        import psycopg
-    except ImportError:
-        raise StateError(
-            f"state.url is {where} but the PostgreSQL driver is not installed:"
-            " pip install 'syndicate[postgresql]' (psycopg 3)"
-        ) from None
-    try:
-        raw = psycopg.connect(
-            url,
-            autocommit=True,
-            row_factory=_row_like_sqlite,
-            connect_timeout=10,
-            application_name="syndicate",
-            **({"password": password} if password else {}),
-        )
-    except psycopg.Error as exc:
-        detail = " ".join(str(exc).split())
-        raise StateError(
-            f"{where}: cannot connect to the PostgreSQL state ({detail}); check state.url,"
-            " that the server runs, and $SYNDICATE_STATE_PASSWORD"
-        ) from None
-    conn = Database(raw, "postgresql", where)
-    try:
-        _prepare(conn)
-    except psycopg.Error as exc:
-        raw.close()
-        raise StateError(f"{where}: not a usable syndicate state ({exc})") from None
-    except BaseException:
-        raw.close()
-        raise
-    return conn
-
-
 def connect(url: str, path: Path) -> Database:
     """The state: PostgreSQL when `url` is set (config `state.url`), else SQLite at `path`."""
     if url:
-        import os
+        from syndicate.store.postgresql import open_postgresql
 
         return open_postgresql(url, os.environ.get("SYNDICATE_STATE_PASSWORD", ""))
     return open_store(path)
 
 
-def _without_password(url: str) -> str:
-    return re.sub(r"(//[^/@:]*):[^/@]*@", r"\1@", url)
+# PostgreSQL advisory locks are keyed by two int4: LOCK_SPACE, then what is locked (0: the
+# schema, below; the others in store/postgresql.py).
+LOCK_SPACE = 0x53594E44  # "SYND"
 
 
 def schema_version(conn: Database) -> int:
@@ -245,7 +181,9 @@ def _tables(conn: Database) -> set[str]:
     return {r["name"] for r in rows}
 
 
-def _prepare(conn: Database) -> None:
+def prepare(conn: Database) -> None:
+    """Create the schema in an empty state, or upgrade an older one (one transaction); refuse
+    a newer one."""
     version = schema_version(conn)
     if version > LATEST_VERSION:
         raise StateError(
@@ -262,7 +200,7 @@ def _prepare(conn: Database) -> None:
         if not sqlite:
             # Two processes starting on an empty database: one creates, the other waits and
             # then finds the tables there.
-            conn.execute("SELECT pg_advisory_xact_lock(CAST(? AS INTEGER), 0)", (_LOCK_SPACE,))
+            conn.execute("SELECT pg_advisory_xact_lock(CAST(? AS INTEGER), 0)", (LOCK_SPACE,))
             version = schema_version(conn)
             if version == LATEST_VERSION:
                 return
@@ -349,60 +287,3 @@ def is_empty(conn: Database) -> bool:
         " + (SELECT COUNT(*) FROM runs) AS n"
     ).fetchone()
     return row["n"] == 0
-
-
-# ---------------------------------------------------------------- PostgreSQL only
-# Advisory locks are keyed by two int4: _LOCK_SPACE, then what is locked.
-
-_LOCK_SPACE = 0x53594E44  # "SYND"
-RUN_LOCK = 1
-
-
-def try_advisory_lock(conn: Database, key: int) -> bool:
-    """Take the session-level advisory lock `key`; False if another session holds it. The
-    server releases it when this connection ends, however the process ends."""
-    row = conn.execute(
-        "SELECT pg_try_advisory_lock(CAST(? AS INTEGER), CAST(? AS INTEGER)) AS got",
-        (_LOCK_SPACE, key),
-    ).fetchone()
-    return bool(row["got"])
-
-
-def advisory_unlock(conn: Database, key: int) -> None:
-    """Release it now (closing the connection does too, but the server notices that a
-    moment later)."""
-    conn.execute(
-        "SELECT pg_advisory_unlock(CAST(? AS INTEGER), CAST(? AS INTEGER))", (_LOCK_SPACE, key)
-    )
-
-
-def advisory_lock_held(conn: Database, key: int) -> bool:
-    """Is advisory lock `key` held by any session on this database (without taking it)?"""
-    row = conn.execute(
-        "SELECT COUNT(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND granted"
-        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-        " AND CAST(classid AS BIGINT) = ? AND CAST(objid AS BIGINT) = ? AND objsubid = 2",
-        (_LOCK_SPACE, key),
-    ).fetchone()
-    return row["n"] > 0
-
-
-QUEUE_CHANNEL = "syndicate_queue"
-
-
-def notify_queued(conn: Database) -> None:
-    """Wake `syndicate deliver --follow` workers: deliveries were queued."""
-    if conn.dialect == "postgresql":
-        conn.execute(f"NOTIFY {QUEUE_CHANNEL}")
-
-
-def listen_queued(conn: Database) -> None:
-    conn.execute(f"LISTEN {QUEUE_CHANNEL}")
-
-
-def wait_for_notify(conn: Database, timeout: float) -> bool:
-    """Block up to `timeout` seconds for a NOTIFY on a connection that LISTENs; True if one
-    came."""
-    for _note in conn.raw.notifies(timeout=timeout, stop_after=1):
-        return True
-    return False

@@ -1,4 +1,4 @@
-"""`state adopt`: writing back into the state what the outputs show (syndicate/adopt.py reads
+"""`state adopt`: writing back into the state what the outputs show (syndicate/adopt/ reads
 them). Every write here keeps what the state already knows and only adds or completes:
 adopting twice, or adopting into a restored backup, never loses a fact."""
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from syndicate.model import Article
-from syndicate.store.articles import article_to_json, mark_articles_changed
+from syndicate.store.articles import article_to_json, mark_articles_changed, write_retraction
 from syndicate.store.db import Database, iso
 
 
@@ -73,21 +73,12 @@ def adopt_article(
 
 def set_retraction(conn: Database, article_id: str, retracted_at: datetime | None) -> bool:
     """Make a stored article's retraction match the feeds; True if it changed."""
-    mark_articles_changed(conn)  # what the pages are rendered from changed
-    if retracted_at is None:
-        cur = conn.execute(
-            "UPDATE articles SET retracted_at = NULL, retract_reason = NULL"
-            " WHERE id = ? AND retracted_at IS NOT NULL",
-            (article_id,),
-        )
-    else:
-        cur = conn.execute(
-            "UPDATE articles SET retracted_at = ?,"
-            " retract_reason = 'retracted (reason not recoverable: adopted from the feeds)'"
-            " WHERE id = ? AND retracted_at IS NULL",
-            (iso(retracted_at), article_id),
-        )
-    return cur.rowcount > 0
+    return write_retraction(
+        conn,
+        article_id,
+        retracted_at,
+        "retracted (reason not recoverable: adopted from the feeds)",
+    )
 
 
 def stored_identities(conn: Database) -> dict[str, tuple[str, str, str]]:

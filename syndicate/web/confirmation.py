@@ -58,9 +58,9 @@ def confirmation_message(
 ) -> EmailMessage:
     import html
 
-    from syndicate.digest import one_line
     from syndicate.labels import fill
     from syndicate.mail import MAIL_POLICY, dkim_sign
+    from syndicate.rendering import one_line
     from syndicate.web.views import labels
 
     words = labels(config)

@@ -26,7 +26,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from syndicate import state, store
-from syndicate.config import Config, parse_mailbox
+from syndicate.addresses import parse_mailbox
+from syndicate.config import Config
 from syndicate.labels import fill
 from syndicate.web.views import labels, page, read_body, read_form
 
@@ -41,7 +42,7 @@ def _state(config: Config) -> store.Database:
 
 
 def _site(config: Config) -> str:
-    from syndicate.digest import one_line
+    from syndicate.rendering import one_line
 
     return one_line(config.site.title)
 
@@ -76,7 +77,7 @@ def clean_address(raw: str) -> str | None:
 
 
 def handle_subscribe(config: Config, form: dict[str, str], sender) -> Response:
-    from syndicate.digest import one_line
+    from syndicate.rendering import one_line
 
     words = labels(config)
     email = clean_address(form.get("email", ""))

@@ -1,0 +1,182 @@
+"""The value checks of config.toml's keys (`setting(check=…)` in config.py): each takes the
+value and returns it, normalised, or raises ValueError saying what is wrong (settings.py
+adds the key). All run at load, so each is cheap or imports what it needs inside.
+
+Two are cheap forms of the full check: addresses are checked for shape here (the strict RFC
+check, with email-validator, runs where an address is used: `addresses.parse_mailbox`), and
+cron lines in the plain crontab syntax are checked field by field (anything fancier goes to
+APScheduler).
+"""
+
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from syndicate.addresses import address_shape, format_mailbox, split_mailbox
+
+# ---------------------------------------------------------------- cron
+
+
+def cron_line(expr: str) -> str:
+    fields = expr.split()
+    if len(fields) != 5:
+        raise ValueError(f"not a 5-field cron expression (got {len(fields)} fields)")
+    for value, (name, low, high, names, first) in zip(fields, _CRON_FIELDS, strict=True):
+        problem = _cron_field(value.lower(), low, high, names, first)
+        if problem == "unknown":  # beyond plain crontab ("last", "2nd mon"): APScheduler's
+            from syndicate.cadence import cron_trigger
+
+            try:
+                cron_trigger(expr, "UTC")
+            except ValueError as exc:
+                raise ValueError(f"not a 5-field cron expression ({exc})") from None
+            return expr
+        if problem:
+            raise ValueError(f"not a 5-field cron expression ({name} {value!r}: {problem})")
+    return expr
+
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_CRON_FIELDS = (  # name, lowest, highest, names, number of the first name
+    ("minute", 0, 59, (), 0),
+    ("hour", 0, 23, (), 0),
+    ("day of month", 1, 31, (), 0),
+    ("month", 1, 12, _MONTHS, 1),
+    ("day of week", 0, 7, _DAYS, 0),  # Sunday is 0 or 7, as in crontab
+)
+_CRON_ITEM = re.compile(r"(\*|[a-z0-9]+(?:-[a-z0-9]+)?)(?:/(\d+))?")
+
+
+def _cron_field(value: str, low: int, high: int, names: tuple[str, ...], first: int) -> str:
+    """ "" if `value` is a valid plain crontab field, a reason if not, "unknown" if it uses
+    syntax beyond plain crontab."""
+
+    def number(token: str) -> int | None:
+        if token.isdigit():
+            return int(token)
+        if token in names:
+            return names.index(token) + first
+        return None
+
+    for item in value.split(","):
+        found = _CRON_ITEM.fullmatch(item)
+        if not found:
+            return "unknown"
+        span, step = found.groups()
+        if step is not None and int(step) == 0:
+            return "a step must be at least 1"
+        if span == "*":
+            continue
+        ends = [number(t) for t in span.split("-")]
+        if None in ends:
+            return "unknown"
+        if any(n < low or n > high for n in ends):  # type: ignore[operator]
+            return f"out of range {low}-{high}"
+        if len(ends) == 2 and ends[0] > ends[1]:  # type: ignore[operator]
+            return "a range must go from low to high"
+    return ""
+
+
+# ---------------------------------------------------------------- addresses
+
+
+def mailbox(value: str) -> str:
+    """`addr@host` or `Display Name <addr@host>`, normalised; the shape only (see module doc)."""
+    name, addr = split_mailbox(value)
+    return format_mailbox(name, address_shape(addr))
+
+
+def bare_address(value: str) -> str:
+    value = value.strip()
+    return address_shape(value) if value else ""
+
+
+# ---------------------------------------------------------------- the others
+
+
+def absolute_url(v: str) -> str:
+    if not v.startswith(("http://", "https://")):
+        raise ValueError("must be an absolute http(s) URL, e.g. 'https://news.example.org/'")
+    return v if v.endswith("/") else v + "/"
+
+
+def known_zone(v: str) -> str:
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA time zone {v!r}, e.g. 'Asia/Jakarta'") from None
+    return v
+
+
+def language_tag(v: str) -> str:
+    """A BCP 47 tag (canonical case) of a language CLDR knows: its labels, plural rules and
+    date formats come from there. Babel's locale index is a file lookup, no data loaded."""
+    from babel.localedata import exists
+
+    from syndicate.language import canonical_tag
+
+    tag = canonical_tag(v)
+    if tag is None or not exists(tag.replace("-", "_")):
+        raise ValueError(
+            f"{v!r} is not a BCP 47 language tag of a known language, e.g. 'en', 'id', 'pt-BR'"
+        )
+    return tag
+
+
+def postgresql_url(v: str) -> str:
+    v = v.strip()
+    if not v:
+        return v
+    if not v.startswith(("postgresql://", "postgres://")):
+        raise ValueError(
+            "expected a PostgreSQL URL like 'postgresql://syndicate@db.example.org/syndicate'"
+            " (or empty for SQLite under paths.state)"
+        )
+    from urllib.parse import urlsplit
+
+    if urlsplit(v).password is not None:
+        raise ValueError(
+            "the URL carries a password: remove it and set $SYNDICATE_STATE_PASSWORD instead"
+            " (secrets never go in the config file)"
+        )
+    return v
+
+
+def hub_url(v: str) -> str:
+    v = v.strip()
+    if v and not v.startswith(("http://", "https://")):
+        raise ValueError("must be an absolute http(s) URL of a WebSub hub, or empty")
+    return v
+
+
+def list_id(v: str) -> str:
+    # RFC 2919: dot-atom text; anything else (spaces, <>, CR/LF) would break the header.
+    if v and not re.fullmatch(
+        r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)+", v
+    ):
+        raise ValueError("expected a dotted name like 'news.example.org'")
+    return v
+
+
+def dns_name(v: str) -> str:
+    if v and not re.fullmatch(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*", v):
+        raise ValueError("expected a DNS name like 'mail' or 'news.example.org'")
+    return v
+
+
+def subject_template(v: str) -> str:
+    try:
+        v.format(site="", count=0, date="", first_title="")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValueError(
+            f"bad placeholder {exc}; use {{site}}, {{count}}, {{date}}, {{first_title}}"
+        ) from None
+    return v
+
+
+def markers(v: list[str]) -> list[str]:
+    if any(not item.strip() for item in v):
+        raise ValueError("markers must not be empty strings")
+    return [item.strip() for item in v]
