@@ -24,6 +24,7 @@ class Measured:
     cpu: float  # user + system seconds of the child
     rss_mb: float  # peak resident set of the child, MiB
     stdout: str
+    stderr: str
     returncode: int
 
     def json(self) -> dict:
@@ -68,6 +69,7 @@ def run_child(
         cpu=usage.ru_utime + usage.ru_stime,
         rss_mb=usage.ru_maxrss / 1024,  # Linux reports KiB
         stdout=out,
+        stderr=err,
         returncode=proc.returncode,
     )
 
