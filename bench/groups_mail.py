@@ -33,7 +33,7 @@ def syndicate_maildir(ctx: Context, n: int) -> tuple[Measured, int]:
         say(f"syndicate: Maildir delivery to {n:,} subscribers")
         config = delivery_site(f"maildir{n}", n)
         measured = site.syndicate(config, "run", "--quiet", *DIGEST_NOW)
-        delivered = len(site.outbox_messages(config))
+        delivered = site.outbox_count(config)
         site.remove(config.parent)
         if delivered != n:
             ctx.notes.append(f"Maildir {n:,}: only {delivered:,} messages were delivered")

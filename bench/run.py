@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import groups_mail, groups_runs, site
 from bench.groups import CREATED, FULL, QUICK, Context, Line, sample_message, say, temp_root
+from bench.measure import own_peak_mb
 
 GROUPS: dict[str, Callable[[Context], list[Line]]] = {
     "maildir": groups_mail.group_maildir,
@@ -118,7 +119,8 @@ def main() -> None:
         f" {os.cpu_count()} CPUs · Python {platform.python_version()} ·"
         f" digest message {ctx.sample_size / 1000:.0f} KB ·"
         f" {time.perf_counter() - started:,.0f} s · load average (1/5/15 min)"
-        f" {load_before} at the start, {load()} at the end\n"
+        f" {load_before} at the start, {load()} at the end · the bench's own peak RSS (a floor"
+        f" under every figure below) {own_peak_mb():.0f} MB\n"
     )
     print(table(lines))
     for note in ctx.notes:

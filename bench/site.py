@@ -123,6 +123,17 @@ def outbox_messages(config: Path) -> list[Path]:
     return sorted(new.iterdir()) if new.is_dir() else []
 
 
+def outbox_count(config: Path) -> int:
+    """Messages in outbox/new/, counted without a list: the bench's own process must stay
+    small (see measure.py), and 100,000 Paths would add ~40 MB to every later child's
+    reported peak RSS."""
+    new = config.parent / "outbox" / "new"
+    if not new.is_dir():
+        return 0
+    with os.scandir(new) as entries:
+        return sum(1 for _ in entries)
+
+
 def fill_cur(config: Path, count: int) -> None:
     """`count` read messages in outbox/cur/, named as a mail client leaves them (empty files:
     only the directory size matters to a scan)."""
