@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -27,21 +27,14 @@ def syndicate_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "syndicate"]
 
 
-def article_text(number: int, paragraphs: int = PARAGRAPHS) -> str:
-    """A distinct, realistic article: the bundled Indonesian sample under its own title."""
-    kept = [p for p in SAMPLE.read_text(encoding="utf-8").split("\n") if p.strip()][:paragraphs]
-    title = f"Kabar {number}: kerja sama militer Korea Utara dan Rusia"
-    return f"{title}\n\n" + "\n\n".join(kept) + f"\n\nCatatan redaksi nomor {number}.\n"
-
-
-def write_articles(inbox: Path, numbers: range) -> list[Path]:
+def write_articles(inbox: Path, numbers: range) -> None:
+    """No list of the paths is kept: 10,000 Paths would lift the bench's own peak RSS."""
     inbox.mkdir(parents=True, exist_ok=True)
-    paths = []
+    kept = [p for p in SAMPLE.read_text(encoding="utf-8").split("\n") if p.strip()][:PARAGRAPHS]
     for n in numbers:
-        path = inbox / f"kabar-{n:06d}.txt"
-        path.write_text(article_text(n), encoding="utf-8")
-        paths.append(path)
-    return paths
+        title = f"Kabar {n}: kerja sama militer Korea Utara dan Rusia"
+        text = f"{title}\n\n" + "\n\n".join(kept) + f"\n\nCatatan redaksi nomor {n}.\n"
+        (inbox / f"kabar-{n:06d}.txt").write_text(text, encoding="utf-8")
 
 
 def write_ready_articles(inbox: Path, numbers: range) -> list[Path]:
@@ -102,7 +95,10 @@ def temp_root(label: str) -> Path:
 
 
 def remove(root: Path) -> None:
-    shutil.rmtree(root, ignore_errors=True)
+    """`rm -rf` in a child: shutil.rmtree lists a folder into memory first, and 100,000
+    outbox entries would lift the bench process's peak RSS, the floor under every child's
+    figure (measure.py)."""
+    subprocess.run(["rm", "-rf", "--", str(root)], check=False)
 
 
 def syndicate(config: Path, *args: str, ok_codes: tuple[int, ...] = (0,)) -> Measured:
