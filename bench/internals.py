@@ -1,12 +1,10 @@
-"""The only places where the bench reaches into syndicate instead of driving its CLI.
-
-The delivery engine and the store are being rebuilt (`syndicate/store.py` becomes a package
-re-exporting the same functions; delivery becomes batch-based), so every such call lives here,
-in one small function each, to be adjusted in one place:
+"""The only places where the bench reaches into syndicate instead of driving its CLI, each a
+small function over syndicate's public names (`syndicate.store`, `syndicate.ingest`,
+`syndicate.delivery.engine`), so a move of modules is adjusted here and nowhere else:
 - seeding subscribers and stored articles (adding 100,000 addresses one CLI call at a time,
   or summarizing 10,000 articles, would measure the seeding, not the engine);
-- whether `syndicate run` has `--digest now` yet, and whether a config key exists yet;
-- building one subscriber's copy of a rendered digest (no CLI does only that).
+- building one subscriber's copy of a digest the way the delivery engine does (no CLI does
+  only that).
 
 Each runs in a child process (`python -m bench.internals COMMAND …`): a child's peak RSS
 includes its parent's at fork time (Linux folds the old memory's high-water mark into the
@@ -18,20 +16,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bench.measure import python_child, run_child
-from bench.site import syndicate_command
+from bench.measure import python_child
+
+DIGEST_DATE = "2026-01-01"
 
 
-def _fast_seed_connection(db_path: Path):
+def _fast_seed_connection(config):
     from syndicate import store
 
-    conn = store.open_store(db_path)
+    conn = store.open_store(config.db_path)
     # Seeding only: the engine's own connections keep synchronous=FULL. Without this, one
     # fsync per added row would make 100,000 subscribers take minutes before the real work.
     conn.execute("PRAGMA synchronous=OFF")
@@ -39,12 +37,13 @@ def _fast_seed_connection(db_path: Path):
 
 
 def _seed_subscribers(config_path: Path, count: int) -> None:
-    """`count` active subscribers reader000000@example.org … through the store's own API."""
+    """`count` active subscribers reader000000@example.org … through `store.add_subscriber`
+    (each gets its own random token, as a real subscriber does)."""
     from syndicate import store
     from syndicate.config import load_config
 
     config = load_config(config_path)
-    conn = _fast_seed_connection(config.db_path)
+    conn = _fast_seed_connection(config)
     now = datetime.now(config.site.tz)
     try:
         for i in range(count):
@@ -55,17 +54,21 @@ def _seed_subscribers(config_path: Path, count: int) -> None:
         conn.close()
 
 
-def _seed_articles(config_path: Path, files: list[Path]) -> None:
-    """Store one article per inbox file as if a run had read it: the file's real hash (so the
-    next run sees it unchanged), one summarized article under each file's own title."""
+def _seed_articles(config_path: Path) -> None:
+    """Store every inbox file as if an earlier run had read it and a digest had long since
+    gone out: the file's real hash (so the next run sees it unchanged), one summarized
+    article under each file's own title, a month old, and nothing waiting for a digest
+    (`store.skip_pending`), so the runs measured after it re-render and send nothing
+    they need not."""
     from syndicate import ingest, store
     from syndicate.config import load_config
 
     config = load_config(config_path)
-    template = ingest.understand(files[0], config)
     inbox = config.path("inbox")
-    conn = _fast_seed_connection(config.db_path)
-    start = datetime.now(config.site.tz) - timedelta(seconds=len(files))
+    files = ingest.inbox_files(inbox)
+    template = ingest.understand(files[0], config)  # summarizing 10,000 is not the point
+    conn = _fast_seed_connection(config)
+    start = datetime.now(config.site.tz) - timedelta(days=30)
     try:
         for i, path in enumerate(files):
             data = path.read_bytes()
@@ -78,79 +81,43 @@ def _seed_articles(config_path: Path, files: list[Path]) -> None:
                 now=start + timedelta(seconds=i),
                 domain=config.site.domain,
             )
+        store.skip_pending(conn, datetime.now(config.site.tz))
     finally:
         conn.close()
 
 
-def digest_now_args() -> list[str]:
-    """Arguments that make `syndicate run` send the digest now. Today a run sends one whenever
-    there are new articles; `--digest now` is coming (a digest keeps its cadence)."""
-    help_text = run_child([*syndicate_command(), "run", "--help"]).stdout
-    return ["--digest", "now"] if re.search(r"--digest\b", help_text) else []
-
-
-def _config_key_supported(config_path: Path, section: str, line: str) -> bool:
-    """Whether adding `line` to `[section]` of this site's config still loads (e.g. the
-    coming `delivery.smtp_connections`). The copy is thrown away."""
-    from syndicate.config import ConfigError, load_config
-
-    probe = config_path.with_name("probe.toml")
-    text = config_path.read_text(encoding="utf-8").replace(f"[{section}]", f"[{section}]\n{line}")
-    probe.write_text(text, encoding="utf-8")
-    try:
-        load_config(probe)
-        return True
-    except ConfigError:
-        return False
-    finally:
-        probe.unlink()
-
-
-def copy_builder(config_path: Path) -> tuple[Callable[[int], bytes], list[bytes]]:
+def copy_builder(config_path: Path, count: int) -> tuple[Callable[[int], bytes], list[bytes]]:
     """(build(i) → the bytes of subscriber i's copy, the per-recipient strings in copy 0).
 
-    Renders the pending articles' digest once, as a run does, then builds copies the way
-    the pipeline hands them to a transport today: a full EmailMessage, serialized.
+    The site has pending articles and `count` + 1 seeded subscribers. The digest is made
+    with `store.create_digest` and rendered with the engine's `render_stored_digest`; each
+    copy is `CopyBuilder.copy` — what `delivery/engine.py` calls per claimed delivery: the
+    Message-ID, the unsubscribe URL and token, the envelope and the file name around the
+    digest's byte template (`mail.build_template`, made once, on the first copy). Built for
+    a folder transport (not dot-stuffed), as the Maildir rows deliver.
     """
-    from syndicate import pipeline
+    from syndicate import store
     from syndicate.config import load_config
-    from syndicate.digest import render_digest
-    from syndicate.mail import MAIL_POLICY, build_message, message_id_for
-    from syndicate.model import Subscriber
+    from syndicate.delivery.engine import CopyBuilder, render_stored_digest
 
     config = load_config(config_path)
-    from syndicate import store
-
     conn = store.open_store(config.db_path)
-    try:
-        articles = store.undigested_articles(conn)
-    finally:
-        conn.close()
-    digest_id = "2026-01-01-001"
     now = datetime.now(config.site.tz)
-    digest = pipeline.capped_digest(config, digest_id, now, articles)
-    rendered = render_digest(digest, config, web_url=pipeline.digest_web_url(config, digest_id))
-
-    def subscriber(i: int) -> Subscriber:
-        return Subscriber(f"reader{i:06d}@example.org", f"Pembaca {i}", f"tok{i:029d}")
+    digest_id = store.create_digest(conn, store.undigested_articles(conn), now, DIGEST_DATE)
+    rendered = render_stored_digest(conn, config, digest_id)
+    subscribers = store.subscribers(conn, active_only=True)[: count + 1]
+    builder = CopyBuilder(conn, config, {digest_id: rendered}, dot_stuffed=False)
 
     def build(i: int) -> bytes:
-        sub = subscriber(i)
-        message = build_message(
-            rendered,
-            sub,
-            config,
-            message_id=message_id_for(digest_id, sub.email, config),
-            unsubscribe_url=pipeline.unsubscribe_url(config, sub.token),
-        )
-        return message.as_bytes(policy=MAIL_POLICY)
+        return builder.copy(digest_id, subscribers[i]).data
 
-    first = subscriber(0)
-    tokens = [
-        first.email.encode(),
-        message_id_for(digest_id, first.email, config).encode(),
-        first.token.encode(),
-    ]
+    first = builder.copy(digest_id, subscribers[0])
+    message_id = next(
+        line.split(b":", 1)[1].strip()
+        for line in first.data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+        if line.lower().startswith(b"message-id:")
+    )
+    tokens = [subscribers[0].email.encode(), message_id, subscribers[0].token.encode()]
     return build, tokens
 
 
@@ -162,12 +129,8 @@ def seed_subscribers(config_path: Path, count: int) -> None:
 
 
 def seed_articles(config_path: Path) -> None:
-    """Every file in the site's inbox, stored as read."""
+    """Every file in the site's inbox, stored as read and long since sent."""
     python_child("internals", "seed-articles", config_path)
-
-
-def config_key_supported(config_path: Path, section: str, line: str) -> bool:
-    return python_child("internals", "key-supported", config_path, section, line).json()
 
 
 def main() -> None:
@@ -175,11 +138,10 @@ def main() -> None:
     if command == "seed-subscribers":
         _seed_subscribers(config, int(sys.argv[3]))
     elif command == "seed-articles":
-        _seed_articles(config, sorted((config.parent / "articles").iterdir()))
-    elif command == "key-supported":
-        print(json.dumps(_config_key_supported(config, sys.argv[3], sys.argv[4])))
+        _seed_articles(config)
     else:
         sys.exit(f"unknown command {command}")
+    print(json.dumps("ok"))
 
 
 if __name__ == "__main__":

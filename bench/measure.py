@@ -2,13 +2,17 @@
 
 Every measurement of bench/run.py happens in a child process, syndicate's and the baselines'
 alike, so each gets its own peak RSS (`ru_maxrss` from wait4 is per child, where
-getrusage(RUSAGE_CHILDREN) would be the maximum over all children so far).
+getrusage(RUSAGE_CHILDREN) would be the maximum over all children so far). A child's
+figure starts from the bench process's own resident size at spawn (Linux carries the
+high-water mark across exec), so the bench process must stay small: run.py prints its peak,
+the floor under every RSS in the table.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -24,6 +28,7 @@ class Measured:
     cpu: float  # user + system seconds of the child
     rss_mb: float  # peak resident set of the child, MiB
     stdout: str
+    stderr: str
     returncode: int
 
     def json(self) -> dict:
@@ -68,6 +73,7 @@ def run_child(
         cpu=usage.ru_utime + usage.ru_stime,
         rss_mb=usage.ru_maxrss / 1024,  # Linux reports KiB
         stdout=out,
+        stderr=err,
         returncode=proc.returncode,
     )
 
@@ -106,3 +112,8 @@ def best_of(times: int, argv: list[str], **kwargs) -> Measured:
     """The fastest of `times` runs: on a shared, noisy machine the minimum is the least noisy
     estimate of a short command's cost."""
     return min((run_child(argv, **kwargs) for _ in range(times)), key=lambda m: m.seconds)
+
+
+def own_peak_mb() -> float:
+    """Peak resident set of this (the bench's) process, MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -1,16 +1,21 @@
 """Issue #11's measurement table, every row against its baseline measured in the same run.
 
-    python bench/run.py [--quick] [--only GROUP[,GROUP…]]
+    python bench/run.py [--quick] [--only GROUP[,GROUP…]] [--with workers]
 
-Groups (default: all, 25-35 min on the 2-core developer machine; --quick: ~3 min with
-smaller N, a smoke check whose ratios are noisy, the ingest row's most of all):
-  maildir        Maildir delivery to 10,000 subscribers vs rss2email and the durable floors
+Groups (default: all but `workers`; 30-40 min on the 2-core developer machine; --quick:
+a few minutes with smaller N, a smoke check whose ratios are noisy, the ingest row's most):
+  maildir        Maildir delivery to 10,000 subscribers vs rss2email (in its own venv) and
+                 the durable floors (fsync + link per file, 8 threads, one syncfs per batch)
   maildir-large  the same to 100,000: peak RSS, and time per message vs the 10,000 figure
-  smtp           1,000 messages to a loopback sink vs raw smtplib on one persistent connection
+  smtp           1,000 messages to a loopback sink, and 500 to a relay taking 10 ms each,
+                 over 1 and 4 connections, vs raw smtplib on one persistent connection
   copy           building one subscriber's copy vs bytes.replace in prebuilt bytes
-  history        no-op and one-edit runs at 50 / 1,000 / 10,000 stored articles; ingest cost
+  history        no-op and one-edit runs at 50 / 1,000 / 10,000 stored articles, the no-op
+                 vs importing the card's packages, ingest cost per article 1,000 → 10,000
   help           `syndicate --help` vs `python -c pass`
   cur            Maildir delivery with 50,000 files in cur/ vs cur/ empty
+  workers        (optional) `deliver` workers on PostgreSQL vs one run on SQLite
+                 (bench/workers.py; starts its own PostgreSQL server)
 
 syndicate is driven as a user drives it: a site folder with config.toml and an inbox, and
 `syndicate run` as a command (its wall time, CPU time and peak RSS are the child's own).
@@ -26,25 +31,27 @@ import platform
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import internals, site
-from bench.groups import (
-    CREATED,
-    FULL,
-    GROUPS,
-    QUICK,
-    Context,
-    Line,
-    sample_message,
-    say,
-    temp_root,
-)
+from bench import groups_mail, groups_runs, site
+from bench.groups import CREATED, FULL, QUICK, Context, Line, sample_message, say, temp_root
+from bench.measure import own_peak_mb
 
-# ---------------------------------------------------------------- table
+GROUPS: dict[str, Callable[[Context], list[Line]]] = {
+    "maildir": groups_mail.group_maildir,
+    "maildir-large": groups_mail.group_maildir_large,
+    "smtp": groups_mail.group_smtp,
+    "copy": groups_mail.group_copy,
+    "history": groups_runs.group_history,
+    "help": groups_runs.group_help,
+    "cur": groups_mail.group_cur,
+    "workers": groups_runs.group_workers,
+}
+OPTIONAL = {"workers"}
 
 
 def table(lines: list[Line]) -> str:
@@ -60,25 +67,33 @@ def table(lines: list[Line]) -> str:
     return "\n".join(rows)
 
 
+def load() -> str:
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="small N: a smoke check")
     parser.add_argument("--only", default="", metavar="GROUP[,GROUP…]", help=", ".join(GROUPS))
+    parser.add_argument(
+        "--with", dest="extra", default="", metavar="GROUP", help="add optional groups: workers"
+    )
     args = parser.parse_args()
-    chosen = [g for g in args.only.split(",") if g] or list(GROUPS)
+    chosen = [g for g in args.only.split(",") if g] or [g for g in GROUPS if g not in OPTIONAL]
+    chosen += [g for g in args.extra.split(",") if g and g not in chosen]
     unknown = [g for g in chosen if g not in GROUPS]
     if unknown:
         parser.error(f"unknown group {', '.join(unknown)}; choose from {', '.join(GROUPS)}")
     work = temp_root("run")
     started = time.perf_counter()
+    load_before = load()
     try:
         say("sample digest message")
         sample = sample_message(work)
         ctx = Context(
             sizes=QUICK if args.quick else FULL,
-            digest_args=internals.digest_now_args(),
             sample=sample,
             sample_size=sample.stat().st_size,
             results={},
@@ -95,14 +110,17 @@ def main() -> None:
                 for root in CREATED[1:]:
                     site.remove(root)
                 del CREATED[1:]
+                say(f"{name} done; load average {load()}")
     finally:
         for root in CREATED:
             site.remove(root)
     print(
-        f"syndicate bench/run.py{' --quick' if args.quick else ''} · {date.today()} ·"
+        f"`python bench/run.py{' --quick' if args.quick else ''}` · {date.today()} ·"
         f" {os.cpu_count()} CPUs · Python {platform.python_version()} ·"
         f" digest message {ctx.sample_size / 1000:.0f} KB ·"
-        f" {time.perf_counter() - started:,.0f} s\n"
+        f" {time.perf_counter() - started:,.0f} s · load average (1/5/15 min)"
+        f" {load_before} at the start, {load()} at the end · the bench's own peak RSS (a floor"
+        f" under every figure below) {own_peak_mb():.0f} MB\n"
     )
     print(table(lines))
     for note in ctx.notes:

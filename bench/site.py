@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -16,8 +16,8 @@ from bench.measure import REPO, Measured, best_of, run_child
 SAMPLE = REPO / "articles" / "000_6bd5c2adaf47451d.txt"
 
 # The digest shows each article's summary and bullets, not its body, so the message size
-# hardly depends on this: 15 of these articles make a ~64 KB message with today's templates
-# (#11 measured with 69 KB). run.py prints the real size; the baselines copy it.
+# hardly depends on this: 15 of these articles make an ~84 KB message with today's templates
+# and encoding (#11 measured with 69 KB). run.py prints the real size; the baselines copy it.
 PARAGRAPHS = 12
 
 
@@ -27,21 +27,14 @@ def syndicate_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "syndicate"]
 
 
-def article_text(number: int, paragraphs: int = PARAGRAPHS) -> str:
-    """A distinct, realistic article: the bundled Indonesian sample under its own title."""
-    kept = [p for p in SAMPLE.read_text(encoding="utf-8").split("\n") if p.strip()][:paragraphs]
-    title = f"Kabar {number}: kerja sama militer Korea Utara dan Rusia"
-    return f"{title}\n\n" + "\n\n".join(kept) + f"\n\nCatatan redaksi nomor {number}.\n"
-
-
-def write_articles(inbox: Path, numbers: range) -> list[Path]:
+def write_articles(inbox: Path, numbers: range) -> None:
+    """No list of the paths is kept: 10,000 Paths would lift the bench's own peak RSS."""
     inbox.mkdir(parents=True, exist_ok=True)
-    paths = []
+    kept = [p for p in SAMPLE.read_text(encoding="utf-8").split("\n") if p.strip()][:PARAGRAPHS]
     for n in numbers:
-        path = inbox / f"kabar-{n:06d}.txt"
-        path.write_text(article_text(n), encoding="utf-8")
-        paths.append(path)
-    return paths
+        title = f"Kabar {n}: kerja sama militer Korea Utara dan Rusia"
+        text = f"{title}\n\n" + "\n\n".join(kept) + f"\n\nCatatan redaksi nomor {n}.\n"
+        (inbox / f"kabar-{n:06d}.txt").write_text(text, encoding="utf-8")
 
 
 def write_ready_articles(inbox: Path, numbers: range) -> list[Path]:
@@ -102,7 +95,10 @@ def temp_root(label: str) -> Path:
 
 
 def remove(root: Path) -> None:
-    shutil.rmtree(root, ignore_errors=True)
+    """`rm -rf` in a child: shutil.rmtree lists a folder into memory first, and 100,000
+    outbox entries would lift the bench process's peak RSS, the floor under every child's
+    figure (measure.py)."""
+    subprocess.run(["rm", "-rf", "--", str(root)], check=False)
 
 
 def syndicate(config: Path, *args: str, ok_codes: tuple[int, ...] = (0,)) -> Measured:
@@ -123,9 +119,22 @@ def outbox_messages(config: Path) -> list[Path]:
     return sorted(new.iterdir()) if new.is_dir() else []
 
 
+def outbox_count(config: Path) -> int:
+    """Messages in outbox/new/, counted without a list: the bench's own process must stay
+    small (see measure.py), and 100,000 Paths would add ~40 MB to every later child's
+    reported peak RSS."""
+    new = config.parent / "outbox" / "new"
+    if not new.is_dir():
+        return 0
+    with os.scandir(new) as entries:
+        return sum(1 for _ in entries)
+
+
 def fill_cur(config: Path, count: int) -> None:
     """`count` read messages in outbox/cur/, named as a mail client leaves them (empty files:
     only the directory size matters to a scan)."""
+    if not count:
+        return
     cur = config.parent / "outbox" / "cur"
     for sub in ("tmp", "new", "cur"):
         (config.parent / "outbox" / sub).mkdir(parents=True, exist_ok=True)

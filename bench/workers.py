@@ -4,11 +4,16 @@ workers on PostgreSQL (1, 3, 4 processes), in the same run of this script, on th
 Each case: a fresh site, N subscribers, one digest queued (store.create_digest), then the
 timed part: the processes that deliver it into a Maildir, from start to exit. A throwaway
 PostgreSQL server with fsync on (as SQLite runs with synchronous=FULL) is started here, as
-the tests do (tests/pg_cluster.py). Usage: python bench/workers.py [SUBSCRIBERS]
+the tests do (tests/pg_cluster.py). Subscribers are seeded through `store.add_subscriber`.
+
+    python bench/workers.py [SUBSCRIBERS] [--json]
+
+`--json` prints the results as one JSON line (what `python bench/run.py --with workers` reads).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -37,14 +42,12 @@ def make_site(root: Path, n: int, url: str = "") -> Path:
     pipeline.run(config, digest="never")
     conn = state.open_db(config)
     try:
-        rows = [
-            (f"r{i:05d}@example.org", f"Reader {i}", f"tok{i:05d}", "now", "now") for i in range(n)
-        ]
-        conn.executemany(
-            "INSERT INTO subscribers (email, name, token, status, added, changed)"
-            " VALUES (?, ?, ?, 'active', ?, ?)",
-            rows,
-        )
+        # Seeding only: one commit per subscriber need not wait for the disk here.
+        conn.execute("SET synchronous_commit = off" if url else "PRAGMA synchronous=OFF")
+        now = datetime.now(UTC)
+        for i in range(n):
+            email, name = f"r{i:05d}@example.org", f"Reader {i}"
+            store.add_subscriber(conn, email, name, now, resubscribe=True)
         store.create_digest(conn, store.undigested_articles(conn), datetime.now(UTC), "2026-01-01")
     finally:
         conn.close()
@@ -69,8 +72,8 @@ def timed(site: Path, commands: list[list[str]], env: dict) -> float:
     return time.perf_counter() - start
 
 
-def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+def measure(n: int) -> list[tuple[str, float, float]]:
+    """(case, seconds, messages per second) of each case, the SQLite baseline first."""
     root = Path(tempfile.mkdtemp(prefix="syndicate-bench-"))
     cluster = Cluster(find_bin(), durable=True)
     cluster.start()
@@ -95,6 +98,16 @@ def main() -> None:
     finally:
         cluster.stop()
         shutil.rmtree(root, ignore_errors=True)
+    return results
+
+
+def main() -> None:
+    args = [a for a in sys.argv[1:] if a != "--json"]
+    n = int(args[0]) if args else 2000
+    results = measure(n)
+    if "--json" in sys.argv[1:]:
+        print(json.dumps({"messages": n + 1, "cases": results}))
+        return
     base = results[0][2]
     print(f"{n + 1} messages each into a Maildir; {os.cpu_count()} CPUs")
     print(f"{'case':<32}{'seconds':>9}{'msg/s':>9}{'× baseline':>12}")

@@ -1,0 +1,181 @@
+"""Groups of bench/run.py about runs rather than messages: no-op, one-edit and ingest cost as
+the history grows, `--help`, and (optional) `deliver` workers on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from bench import internals, site
+from bench.groups import Context, Line, mb, say, temp_root
+from bench.measure import REPO, Measured, best_of, run_child
+
+CARD_IMPORTS = "import feedgen, jinja2, premailer, apscheduler"
+
+
+def _backdate(paths: Iterable[str | Path], seconds: float = 3600) -> None:
+    """Files written a while ago, as an inbox's files are: syndicate does not trust the stat
+    signature of a file modified within the last seconds (inbox.py: RACY_SECONDS) and hashes
+    it again, which a file just written by the bench would otherwise always be."""
+    old = time.time() - seconds
+    for path in paths:
+        os.utime(path, (old, old))
+
+
+def _import_ms(config: Path) -> tuple[float, list[str]]:
+    """Milliseconds a no-op run spends importing (`python -X importtime`, the sum of every
+    module's own time), and the three slowest top-level imports."""
+    argv = [sys.executable, "-X", "importtime", "-m", "syndicate", "run", "--quiet"]
+    child = run_child([*argv, "--config", str(config)], cwd=config.parent)
+    total, top = 0, []
+    for line in child.stderr.splitlines():
+        found = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)", line)
+        if not found:
+            continue
+        own, cumulative, indent, name = found.groups()
+        total += int(own)
+        if len(indent) == 1:  # a top-level import
+            top.append((int(cumulative), name))
+    top.sort(reverse=True)
+    return total / 1000, [f"{name} {us / 1000:.0f} ms" for us, name in top[:3]]
+
+
+def group_history(ctx: Context) -> list[Line]:
+    repeats = ctx.sizes.repeats
+    noop: dict[int, Measured] = {}
+    edit: dict[int, Measured] = {}
+    new_one: dict[int, Measured] = {}
+    ingest: dict[int, float] = {}
+    for size in ctx.sizes.history:
+        say(f"history: seeding {size:,} stored articles")
+        config = site.make_site(temp_root(f"history{size}"), articles=size)
+        inbox = config.parent / "articles"
+        internals.seed_articles(config)
+        with os.scandir(inbox) as entries:
+            _backdate(entry.path for entry in entries)
+        say(f"history: first publish of {size:,}")
+        site.syndicate(config, "run", "--no-digest", "--quiet")  # pages, feeds, archive
+        site.syndicate(config, "run", "--no-digest", "--quiet")  # records the settled inbox
+        say(f"history: no-op and one-edit runs at {size:,}")
+        noop[size] = site.syndicate_best_of(repeats, config, "run", "--quiet")
+        if size == ctx.sizes.history[-1]:
+            imports_ms, slowest = _import_ms(config)
+            ctx.notes.append(
+                f"no-op run at {size:,}: {imports_ms:,.0f} ms of it is importing modules"
+                f" (`python -X importtime`, own times summed; slowest top-level:"
+                f" {', '.join(slowest)}); `python -c pass` is in the `--help` row."
+            )
+        edits = []
+        for k in range(repeats):  # an article in the middle of the archive, as an editor does
+            path = inbox / f"kabar-{size // 2 + k:06d}.txt"
+            path.write_text(path.read_text(encoding="utf-8") + f"\nRalat {k}.\n", "utf-8")
+            edits.append(site.syndicate(config, "run", "--quiet"))
+        edit[size] = min(edits, key=lambda m: m.seconds)
+        added_one = []
+        for k in range(repeats):  # the everyday run: one new article (no digest: publishing)
+            _backdate(site.write_ready_articles(inbox, range(size + k, size + k + 1)))
+            added_one.append(site.syndicate(config, "run", "--no-digest", "--quiet"))
+        new_one[size] = min(added_one, key=lambda m: m.seconds)
+        if size != ctx.sizes.history[0]:
+            k = ctx.sizes.ingest_new
+            _backdate(site.write_ready_articles(inbox, range(size + repeats, size + repeats + k)))
+            added = site.syndicate(config, "run", "--no-digest", "--quiet")
+            again = site.syndicate_best_of(repeats, config, "run", "--no-digest", "--quiet")
+            ingest[size] = (added.seconds - again.seconds) / k
+        site.remove(config.parent)
+    imports = best_of(repeats, [sys.executable, "-c", CARD_IMPORTS])
+    small, mid, big = ctx.sizes.history
+    lines = []
+    ctx.notes.append(
+        "one-new-article run: not a row of #11's table, but the everyday run, and #11 asks"
+        " for history-independent runs; measured with `--no-digest` (publishing only), the"
+        " fastest of the runs that each add one front-matter article."
+    )
+    for label, runs in (
+        ("no-op run", noop),
+        ("one-edit run", edit),
+        ("one-new-article run", new_one),
+    ):
+        first_ms = runs[small].seconds * 1000
+        for size in (small, mid, big):
+            last = size == big
+            ratio = runs[size].seconds / runs[small].seconds
+            lines.append(
+                Line(
+                    f"{label}, {size:,} stored articles",
+                    f"{runs[size].seconds * 1000:,.0f} ms",
+                    "—" if size == small else f"same at {small}: {first_ms:,.0f} ms",
+                    None if size == small else ratio,
+                    "≤ 1.5×" if last else "—",
+                    ratio <= 1.5 if last else None,
+                    mb(runs[size]),
+                )
+            )
+    ratio = noop[big].seconds / imports.seconds
+    lines.append(
+        Line(
+            f"no-op run at {big:,} vs importing the card's packages",
+            f"{noop[big].seconds * 1000:,.0f} ms",
+            f"`{CARD_IMPORTS}`: {imports.seconds * 1000:,.0f} ms",
+            ratio,
+            "≤ 0.5×",
+            ratio <= 0.5,
+            f"{mb(noop[big])} (imports {mb(imports)})",
+        )
+    )
+    ratio = ingest[big] / ingest[mid]
+    lines.append(
+        Line(
+            f"ingest per article, {mid:,} → {big:,} stored: a run's added time per new"
+            f" article, {ctx.sizes.ingest_new} at once (front matter, no summarizer; publishing"
+            " included)",
+            f"{ingest[big] * 1000:.1f} ms at {big:,}",
+            f"{ingest[mid] * 1000:.1f} ms at {mid:,}",
+            ratio,
+            "flat: ≤ 1.2× (#11 gives no number)",
+            ratio <= 1.2,
+        )
+    )
+    return lines
+
+
+def group_help(ctx: Context) -> list[Line]:
+    say("--help vs python -c pass")
+    times = max(7, ctx.sizes.repeats)
+    ours = best_of(times, [*site.syndicate_command(), "--help"])
+    base = best_of(times, [sys.executable, "-c", "pass"])
+    ratio = ours.seconds / base.seconds
+    return [
+        Line(
+            "`syndicate --help`",
+            f"{ours.seconds * 1000:.0f} ms",
+            f"python -c pass: {base.seconds * 1000:.0f} ms",
+            ratio,
+            "≤ 4×",
+            ratio <= 4,
+            mb(ours),
+        )
+    ]
+
+
+def group_workers(ctx: Context) -> list[Line]:
+    """bench/workers.py in a child (it starts its own PostgreSQL server)."""
+    n = ctx.sizes.workers
+    say(f"workers: {n:,} subscribers, SQLite run vs PostgreSQL deliver workers")
+    child = run_child([sys.executable, str(REPO / "bench" / "workers.py"), str(n), "--json"])
+    found = child.json()
+    (_label, _seconds, base), *cases = found["cases"]
+    lines = [
+        Line(
+            f"Maildir delivery of {found['messages']:,}, {label} (#12; `--with workers`)",
+            f"{rate:,.0f} msg/s",
+            f"SQLite, 1 × run: {base:,.0f} msg/s",
+            rate / base,
+        )
+        for label, _seconds, rate in cases
+    ]
+    return lines
