@@ -9,15 +9,23 @@ can serve the feeds folder as it is, and `syndicate serve` answers them with the
 ETag/304/gzip handling as the feeds. Only the subscribe form needs the service behind it.
 
 Decisions:
-- Newest first, `PAGE_SIZE` entries a page: page 1 is the folder's `index.html`, so
-  `…/articles/` is the list and links never carry a page number for the common case. The
-  later pages live in a `page/` sub-folder, where no article page can land (article pages
-  are `articles/<slug>.html`; the slug "index" is reserved in the store).
+- Stable pages, as the feed archives (RFC 5005, feeds/__init__.py): the list's own page (the
+  folder's `index.html`, so `…/articles/` is the list) shows the newest `PAGE_SIZE` entries
+  plus the fewer-than-a-page that wait for the next page to fill; older entries sit on *full*
+  pages counted from the oldest (`page/1.html` is the oldest), cut in archival order (first
+  seen, then id: the feeds' order, which `state adopt` keeps). A new article therefore
+  re-renders the index and, once every `PAGE_SIZE` articles, cuts one new page and gives the
+  previous newest page its "newer" link: never the whole history (issue #11: a run's cost must
+  not grow with the store; shifting pages re-rendered all 200 at 10,000 articles, 3.5 s).
+  Pages are labelled with the span of dates they hold (CLDR intervals), not "page 3 of 7",
+  which would change on every page whenever a page is added. Archive pages live in a `page/`
+  sub-folder, where no article page can land (article pages are `articles/<slug>.html`; the
+  slug "index" is reserved in the store). Within a page: newest first.
 - Each page has a render key like the article pages (publish.py): the hash of what it shows
-  (ids and data hashes of its entries, its position among the pages) and of the render
-  fingerprint (config, templates, labels, version). A run with nothing new renders nothing;
-  a new article re-renders the pages it shifts, and only those whose entries changed.
-- Retracted articles leave the lists (their page stays, with the notice); skipped ones
+  (ids and data hashes of its entries, its place among the pages) and of the render
+  fingerprint (config, templates, labels, version). A run with nothing new renders nothing.
+- Retracted articles leave the lists (their page stays, with the notice) but keep their
+  place in the cut, so a retraction re-renders one page and shifts none; skipped ones
   (`digest skip`) are published articles and stay.
 - Labels come from the one catalog (labels.py) in the site's language; an article in another
   language carries its own `lang`/`dir`, as in the digest.
@@ -47,22 +55,27 @@ FRONT_PAGE = "index.html"
 
 
 def list_page(folder: str, number: int) -> str:
-    """File name (relative to the feeds folder) of page `number` (1-based) of a list."""
-    return f"{folder}/index.html" if number == 1 else f"{folder}/page/{number}.html"
+    """File name (relative to the feeds folder) of a list's page: its index for 0 (the
+    newest), else archive page `number`, counted from the oldest (1)."""
+    return f"{folder}/index.html" if number == 0 else f"{folder}/page/{number}.html"
 
 
 def list_url(config: Config, folder: str, number: int) -> str:
-    """Its URL: the folder itself for page 1."""
+    """Its URL: the folder itself for the index."""
     base = config.site.base_url
-    return f"{base}{folder}/" if number == 1 else f"{base}{list_page(folder, number)}"
+    return f"{base}{folder}/" if number == 0 else f"{base}{list_page(folder, number)}"
 
 
 def _key(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(map(str, parts)).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
-    return [items[i : i + size] for i in range(0, len(items), size)] or [()]
+def stable_pages(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    """`items` in archival order (oldest first) → [the index's items, archive page 1 (the
+    oldest), page 2, …]: full pages from the oldest; the index holds the newest `size` and
+    whatever does not fill a page yet (so it is never short while there is history)."""
+    full = max(len(items) - size, 0) // size
+    return [items[full * size :], *(items[k * size : (k + 1) * size] for k in range(full))]
 
 
 @dataclass(frozen=True)
@@ -89,13 +102,10 @@ def publish_site_pages(
     rows: list[store.ArticleRow],
 ) -> None:
     """Bring the front page and the two lists up to date (called by publish.publish)."""
-    # Newest first in exactly the feeds' order (whole seconds, then first seen, then id), so a
-    # state rebuilt from the feeds (`state adopt`) lists them the same way.
-    live = sorted(
-        (r for r in rows if not r.retracted),
-        key=lambda r: (int(r.published.timestamp()), int(r.first_seen.timestamp()), r.id),
-        reverse=True,
-    )
+    from syndicate.feeds.entries import utc
+
+    archival = sorted(rows, key=lambda r: (utc(r.first_seen), r.id))  # the feeds' cut
+    live = [r for r in archival if not r.retracted]
     digests = store.digests(conn, limit=1_000_000)  # newest first: (id, created, count)
     members = store.digest_members(conn)
 
@@ -106,38 +116,52 @@ def publish_site_pages(
             report.pages_written.append(name)
         store.set_render_key(conn, name, key)
 
-    front = live[:FRONT_ARTICLES]
+    front = _newest_first(live)[:FRONT_ARTICLES]
     write(
         FRONT_PAGE,
         _key(fingerprint, "front", len(live) > len(front), bool(digests), *_ids(front)),
         lambda: render_front_page(conn, config, front, more=len(live) > len(front)),
     )
 
-    article_chunks = _chunks(live, PAGE_SIZE)
-    for number, chunk in enumerate(article_chunks, 1):
+    article_pages = stable_pages(archival, PAGE_SIZE)
+    last = len(article_pages) - 1
+    for number, page in enumerate(article_pages):
+        shown = _newest_first([r for r in page if not r.retracted])
         write(
             list_page("articles", number),
-            _key(fingerprint, "articles", number, len(article_chunks), *_ids(chunk)),
-            lambda chunk=chunk, number=number: render_article_list(
-                conn, config, chunk, number, len(article_chunks)
+            _key(fingerprint, "articles", number, number == last, last, *_ids(shown)),
+            lambda shown=shown, number=number: render_article_list(
+                conn, config, shown, number, last
             ),
         )
-    _remove_stale_pages(outputs, "articles", len(article_chunks))
+    _remove_stale_pages(outputs, "articles", last)
 
-    digest_chunks = _chunks(digests, PAGE_SIZE)
-    for number, chunk in enumerate(digest_chunks, 1):
+    digest_pages = stable_pages(digests[::-1], PAGE_SIZE)
+    last = len(digest_pages) - 1
+    for number, page in enumerate(digest_pages):
+        chunk = page[::-1]  # newest first
         shown = [
             f"{d[0]}|" + ",".join(f"{i}:{h}:{r}" for i, h, r in members.get(d[0], []))
             for d in chunk
         ]
         write(
             list_page("digests", number),
-            _key(fingerprint, "digests", number, len(digest_chunks), *shown),
+            _key(fingerprint, "digests", number, number == last, last, *shown),
             lambda chunk=chunk, number=number: render_digest_list(
-                conn, config, chunk, number, len(digest_chunks)
+                conn, config, chunk, number, last
             ),
         )
-    _remove_stale_pages(outputs, "digests", len(digest_chunks))
+    _remove_stale_pages(outputs, "digests", last)
+
+
+def _newest_first(rows: Sequence[store.ArticleRow]) -> list[store.ArticleRow]:
+    # Whole seconds, then first seen, then id: the feeds' order within a page, which a state
+    # rebuilt from the feeds (`state adopt`) reproduces.
+    return sorted(
+        rows,
+        key=lambda r: (int(r.published.timestamp()), int(r.first_seen.timestamp()), r.id),
+        reverse=True,
+    )
 
 
 def _ids(rows: Sequence[store.ArticleRow]) -> list[str]:
@@ -145,7 +169,8 @@ def _ids(rows: Sequence[store.ArticleRow]) -> list[str]:
 
 
 def _remove_stale_pages(outputs: Outputs, folder: str, pages: int) -> None:
-    """Pages past the last one (articles were retracted): gone, not left stale."""
+    """Archive pages past the last one (pages of an older scheme, or a state that lost
+    articles): gone, not left stale."""
     extra = outputs.root / folder / "page"
     if not extra.is_dir():
         return
@@ -225,13 +250,15 @@ def render_article_list(
     config: Config,
     rows: Sequence[store.ArticleRow],
     number: int,
-    pages: int,
+    archived: int,
 ) -> str:
+    """List page `number` (0: the index) of a list with `archived` archive pages."""
+    span = [r.published for r in rows]
     return render(
         config,
         "articles.html.j2",
         articles=_article_views(conn, config, rows),
-        **_pagination(config, "articles", number, pages),
+        **_pagination(config, "articles", number, archived, span),
     )
 
 
@@ -240,7 +267,7 @@ def render_digest_list(
     config: Config,
     digests: Sequence[tuple[str, datetime, int]],
     number: int,
-    pages: int,
+    archived: int,
 ) -> str:
     from syndicate.labels import labels_for, plural_label
     from syndicate.rendering import clean_text, format_day, one_line
@@ -262,9 +289,9 @@ def render_digest_list(
                 ),
             )
         )
-    return render(
-        config, "digests.html.j2", digests=views, **_pagination(config, "digests", number, pages)
-    )
+    span = [created for _id, created, _count in digests]
+    pagination = _pagination(config, "digests", number, archived, span)
+    return render(config, "digests.html.j2", digests=views, **pagination)
 
 
 # ---------------------------------------------------------------- an article's own page
@@ -353,15 +380,23 @@ def render_retracted_page(article: Article, config: Config) -> str:
     )
 
 
-def _pagination(config: Config, folder: str, number: int, pages: int) -> dict[str, Any]:
-    from syndicate.labels import fill, labels_for
+def _pagination(
+    config: Config, folder: str, number: int, archived: int, dates: Sequence[datetime]
+) -> dict[str, Any]:
+    """Links and label of list page `number` (0: the index, newest; 1 … `archived`: from the
+    oldest). An archive page is labelled with the dates it spans; the index with nothing."""
+    from syndicate.rendering import format_span
 
-    labels = labels_for(config.site.language, config.path("templates"))
+    newer = "" if number == 0 else list_url(config, folder, 0 if number == archived else number + 1)
+    older = number - 1 if number > 1 else (archived if number == 0 else 0)
+    label = ""
+    if number and dates:
+        label = format_span(min(dates), max(dates), config.site.language, config.site.tz)
     return {
         "page": number,
-        "pages": pages,
-        "page_label": fill(labels["page_of"], page=number, pages=pages),
+        "paged": archived > 0,
+        "page_label": label,
         "canonical": list_url(config, folder, number),
-        "newer_url": list_url(config, folder, number - 1) if number > 1 else "",
-        "older_url": list_url(config, folder, number + 1) if number < pages else "",
+        "newer_url": newer,
+        "older_url": list_url(config, folder, older) if older else "",
     }

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import jinja2
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date
+from babel.dates import format_date, format_interval
 
 from syndicate.config import Config
 from syndicate.files import BUILTIN_TEMPLATES
@@ -131,6 +131,21 @@ def format_day(when: datetime | date | None, lang: str, tz) -> str:
     return format_date(when, format="long", locale=_locale(lang))
 
 
+def _iso_day(when: datetime | None, tz) -> str:
+    if when is None:
+        return ""
+    return (when.astimezone(tz) if when.tzinfo else when).date().isoformat()
+
+
+def format_span(start: datetime, end: datetime, lang: str, tz) -> str:
+    """ "3–14 Mar 2026", "28 Feb – 3 Mar 2026", "1 Mar 2026" in the reader's language: CLDR's
+    interval formats (babel), which know what to repeat and what to drop."""
+    first, last = start.astimezone(tz).date(), end.astimezone(tz).date()
+    if first == last:
+        return format_date(first, format="medium", locale=_locale(lang))
+    return format_interval(first, last, "yMMMd", locale=_locale(lang))
+
+
 # --------------------------------------------------------------------------- jinja
 
 
@@ -195,6 +210,7 @@ class ArticleView:
     author_name: str
     bio: str
     date: str
+    iso_date: str  # the same day for machines (<time datetime>), "" when there is none
     summary: str
     bullets: tuple[str, ...]
     lang: str  # "" when the same as the page's
@@ -222,6 +238,7 @@ def article_view(a: Article, number: int, lang: str, config: Config, labels) -> 
         author_name=author,
         bio=clean_text(a.author.bio).strip() if a.author else "",
         date=format_day(a.published or a.first_seen, lang, config.site.tz),
+        iso_date=_iso_day(a.published or a.first_seen, config.site.tz),
         summary=clean_text(summary).strip(),
         bullets=tuple(one_line(clean_text(b)) for b in a.key_bullets if b.strip()),
         lang=alang if not same else "",

@@ -62,38 +62,79 @@ def test_a_run_with_nothing_new_writes_no_page(config: Config):
     assert second.pages_written == [] and second.feeds_written == []
 
 
-def test_lists_are_paginated_newest_first(site: Path, monkeypatch):
+def titles_on(config: Config, name: str) -> list[str]:
+    return re.findall(r"<h3><a [^>]+>Story number (\d+)</a></h3>", read(config, name))
+
+
+def test_lists_are_cut_into_stable_pages_from_the_oldest(site: Path, monkeypatch):
     monkeypatch.setattr(pages, "PAGE_SIZE", 4)
     monkeypatch.setattr(pages, "FRONT_ARTICLES", 3)
-    add_articles(site, 9)
+    add_articles(site, 13)
     config = load_config(site / "config.toml")
     run(config, digest="never")
-    first = read(config, "articles/index.html")
-    assert "Halaman 1 dari 3" in first
-    assert 'rel="next" href="https://news.example.org/articles/page/2.html"' in first
-    third = read(config, "articles/page/3.html")
-    assert 'rel="prev" href="https://news.example.org/articles/page/2.html"' in third
-    assert 'rel="next"' not in third
-    titles = [
-        t
-        for name in ("articles/index.html", "articles/page/2.html", "articles/page/3.html")
-        for t in re.findall(r"<h3><a [^>]+>([^<]+)</a></h3>", read(config, name))
-    ]
-    assert len(titles) == 10 and len(set(titles)) == 10  # every article exactly once
-    front = read(config, "index.html")
-    assert len(re.findall(r'<li class="entry"', front)) == 3
+    # 14 articles (the seed one too): pages 1 and 2 hold the 8 first seen, the index the rest.
+    index = read(config, "articles/index.html")
+    assert 'rel="next" href="https://news.example.org/articles/page/2.html"' in index
+    assert 'rel="prev"' not in index
+    second = read(config, "articles/page/2.html")
+    assert 'rel="prev" href="https://news.example.org/articles/"' in second
+    assert 'rel="next" href="https://news.example.org/articles/page/1.html"' in second
+    oldest = read(config, "articles/page/1.html")
+    assert 'rel="prev" href="https://news.example.org/articles/page/2.html"' in oldest
+    assert 'rel="next"' not in oldest
+    listed = {
+        name: titles_on(config, name)
+        for name in ("articles/index.html", "articles/page/2.html", "articles/page/1.html")
+    }
+    every = [t for found in listed.values() for t in found]
+    assert len(every) == 13 and len(set(every)) == 13  # every story exactly once
+    assert len(listed["articles/page/1.html"]) == 3  # the seed article is the 4th
+    assert len(listed["articles/page/2.html"]) == 4
+    # Newest first within a page, by date.
+    dates = re.findall(r'<time datetime="([^"]+)"', read(config, "articles/page/2.html"))
+    assert dates == sorted(dates, reverse=True) and len(dates) == 4
+    # An archive page is labelled with the dates it holds (CLDR interval, Indonesian).
+    title = re.search(r"<title>([^<]+)</title>", second)[1]
+    assert re.search(r"\(\d+(–| – )\d+ Nov 2026\)", title), title
+    assert len(re.findall(r'<li class="entry"', read(config, "index.html"))) == 3
 
-    # A new article shifts the pages; one retracted away shrinks them, and the page that
-    # fell off is removed instead of left stale.
+    # A new article re-renders the index only: the archive pages do not shift.
+    before = {n: read(config, n) for n in ("articles/page/1.html", "articles/page/2.html")}
     add_articles(site, 1, start=50)
     report = run(config, digest="never")
-    assert "articles/page/3.html" in report.pages_written
-    assert "Story number 50" in read(config, "index.html")
-    for i in range(6):
-        retract(config, f"story-{i:03d}.md", "test")
+    assert not [n for n in report.pages_written if n.startswith("articles/page/")]
+    assert "50" in titles_on(config, "articles/index.html")
+    assert {n: read(config, n) for n in before} == before
+
+    # Filling the next page cuts page 3 and gives page 2 its newer link; page 1 is untouched.
+    add_articles(site, 4, start=60)
+    report = run(config, digest="never")
+    written = sorted(n for n in report.pages_written if n.startswith("articles/page/"))
+    assert written == ["articles/page/2.html", "articles/page/3.html"]
+    assert read(config, "articles/page/1.html") == before["articles/page/1.html"]
+    assert 'rel="prev" href="https://news.example.org/articles/page/3.html"' in read(
+        config, "articles/page/2.html"
+    )
+
+    # A retraction re-renders only the page that listed the article; nothing shifts.
+    lists = ["articles/index.html", *(f"articles/page/{n}.html" for n in (1, 2, 3))]
+    before = {n: read(config, n) for n in lists}
+    retract(config, "story-000.md", "test")
+    assert [n for n in lists if read(config, n) != before[n]] == ["articles/page/1.html"]
+    assert "0" not in titles_on(config, "articles/page/1.html")
+    assert len(titles_on(config, "articles/page/1.html")) == 2
+
+
+def test_pages_of_an_earlier_scheme_past_the_last_are_removed(site: Path, monkeypatch):
+    monkeypatch.setattr(pages, "PAGE_SIZE", 4)
+    add_articles(site, 8)  # 9 with the seed article: one full page, five on the index
+    config = load_config(site / "config.toml")
+    stale = config.path("feeds") / "articles" / "page" / "7.html"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("<p>old</p>")
     run(config, digest="never")
-    assert not (config.path("feeds") / "articles/page/3.html").exists()
-    assert "Story number 0<" not in read(config, "articles/index.html")
+    assert not stale.exists()
+    assert (config.path("feeds") / "articles" / "page" / "1.html").is_file()
 
 
 def test_pages_speak_the_sites_language(tmp_path: Path):
@@ -124,7 +165,7 @@ def test_index_is_never_an_article_slug(site: Path):
     ],
 )
 def test_list_urls(config: Config, name: str, url: str):
-    number = 1 if name.endswith("index.html") else 2
+    number = 0 if name.endswith("index.html") else 2
     assert pages.list_page("articles", number) == name
     assert pages.list_url(config, "articles", number) == url
 
