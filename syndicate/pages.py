@@ -129,7 +129,7 @@ def publish_site_pages(
         shown = _newest_first([r for r in page if not r.retracted])
         write(
             list_page("articles", number),
-            _key(fingerprint, "articles", number, number == last, last, *_ids(shown)),
+            _key(fingerprint, "articles", number, _links(number, last), *_ids(shown)),
             lambda shown=shown, number=number: render_article_list(
                 conn, config, shown, number, last
             ),
@@ -146,12 +146,21 @@ def publish_site_pages(
         ]
         write(
             list_page("digests", number),
-            _key(fingerprint, "digests", number, number == last, last, *shown),
+            _key(fingerprint, "digests", number, _links(number, last), *shown),
             lambda chunk=chunk, number=number: render_digest_list(
                 conn, config, chunk, number, last
             ),
         )
     _remove_stale_pages(outputs, "digests", last)
+
+
+def _links(number: int, last: int) -> str:
+    """What a list page's links depend on: the index links to the newest archive page; an
+    archive page to the index when it is the newest, else to the page after it. (Not the
+    count itself: cutting a page must not re-render every older one.)"""
+    if number == 0:
+        return f"older:{last}"
+    return "newest" if number == last else "archived"
 
 
 def _newest_first(rows: Sequence[store.ArticleRow]) -> list[store.ArticleRow]:
