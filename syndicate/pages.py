@@ -33,7 +33,6 @@ Decisions:
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -45,8 +44,7 @@ from syndicate.config import Config
 from syndicate.model import Article, digest_page
 
 if TYPE_CHECKING:
-    from syndicate.publish import Outputs
-    from syndicate.report import RunReport
+    from syndicate.publish import Outputs, Pass
 
 PAGE_SIZE = 50  # entries on one list page
 FRONT_ARTICLES = 10  # newest articles on the front page
@@ -64,10 +62,6 @@ def list_url(config: Config, folder: str, number: int) -> str:
     """Its URL: the folder itself for the index."""
     base = config.site.base_url
     return f"{base}{folder}/" if number == 0 else f"{base}{list_page(folder, number)}"
-
-
-def _key(*parts: object) -> str:
-    return hashlib.sha256("\x1f".join(map(str, parts)).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def stable_pages(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
@@ -92,34 +86,20 @@ class DigestView:
 # ---------------------------------------------------------------- publishing
 
 
-def publish_site_pages(
-    conn: store.Database,
-    config: Config,
-    report: RunReport,
-    outputs: Outputs,
-    fingerprint: str,
-    keys: dict[str, str],
-    rows: list[store.ArticleRow],
-) -> None:
+def publish_site_pages(run: Pass) -> None:
     """Bring the front page and the two lists up to date (called by publish.publish)."""
     from syndicate.feeds.entries import utc
 
-    archival = sorted(rows, key=lambda r: (utc(r.first_seen), r.id))  # the feeds' cut
+    conn, config = run.conn, run.config
+    archival = sorted(run.rows, key=lambda r: (utc(r.first_seen), r.id))  # the feeds' cut
     live = [r for r in archival if not r.retracted]
     digests = store.digests(conn, limit=1_000_000)  # newest first: (id, created, count)
     members = store.digest_members(conn)
 
-    def write(name: str, key: str, render) -> None:
-        if keys.get(name) == key and outputs.exists(name):
-            return
-        if outputs.write(name, render().encode("utf-8")):
-            report.pages_written.append(name)
-        store.set_render_key(conn, name, key)
-
     front = _newest_first(live)[:FRONT_ARTICLES]
-    write(
+    run.write_page(
         FRONT_PAGE,
-        _key(fingerprint, "front", len(live) > len(front), bool(digests), *_ids(front)),
+        run.key("front", len(live) > len(front), bool(digests), *_ids(front)),
         lambda: render_front_page(conn, config, front, more=len(live) > len(front)),
     )
 
@@ -127,14 +107,14 @@ def publish_site_pages(
     last = len(article_pages) - 1
     for number, page in enumerate(article_pages):
         shown = _newest_first([r for r in page if not r.retracted])
-        write(
+        run.write_page(
             list_page("articles", number),
-            _key(fingerprint, "articles", number, _links(number, last), *_ids(shown)),
+            run.key("articles", number, _links(number, last), *_ids(shown)),
             lambda shown=shown, number=number: render_article_list(
                 conn, config, shown, number, last
             ),
         )
-    _remove_stale_pages(outputs, "articles", last)
+    _remove_stale_pages(run.outputs, "articles", last)
 
     digest_pages = stable_pages(digests[::-1], PAGE_SIZE)
     last = len(digest_pages) - 1
@@ -144,14 +124,14 @@ def publish_site_pages(
             f"{d[0]}|" + ",".join(f"{i}:{h}:{r}" for i, h, r in members.get(d[0], []))
             for d in chunk
         ]
-        write(
+        run.write_page(
             list_page("digests", number),
-            _key(fingerprint, "digests", number, _links(number, last), *shown),
+            run.key("digests", number, _links(number, last), *shown),
             lambda chunk=chunk, number=number: render_digest_list(
                 conn, config, chunk, number, last
             ),
         )
-    _remove_stale_pages(outputs, "digests", last)
+    _remove_stale_pages(run.outputs, "digests", last)
 
 
 def _links(number: int, last: int) -> str:

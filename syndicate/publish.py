@@ -30,7 +30,7 @@ import hashlib
 import json
 import math
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -97,6 +97,37 @@ class Outputs:
         self.changed.append(name)
 
 
+@dataclass(frozen=True)
+class Pass:
+    """One publishing pass over the outputs: what every step writes with and compares
+    against. `keys` are the render keys recorded so far; `rows` the light article rows."""
+
+    conn: store.Database
+    config: Config
+    report: RunReport
+    outputs: Outputs
+    fingerprint: str
+    keys: dict[str, str]
+    rows: list[store.ArticleRow]
+
+    def key(self, *parts: object) -> str:
+        """A render key: what an output shows (`parts`) and what every output is rendered
+        from (the fingerprint)."""
+        return _key(self.fingerprint, *parts)
+
+    def write_page(self, name: str, key: str, render: Callable[[], str | None], *, force=False):
+        """Render and write page `name` unless its recorded key is `key` and the file is
+        there (`force`: this run changed what it shows); record the key after the write."""
+        if not force and self.keys.get(name) == key and self.outputs.present(name):
+            return
+        html = render()
+        if html is None:  # its subject is gone since the rows were read
+            return
+        if self.outputs.write(name, html.encode("utf-8")):
+            self.report.pages_written.append(name)
+        store.set_render_key(self.conn, name, key)
+
+
 def render_fingerprint(config: Config) -> str:
     """Everything outside the store that every output is rendered from: the configuration
     (less what no page shows: subscribers, delivery, schedule, server, limits), the
@@ -146,12 +177,19 @@ def publish(
         and all(outputs.exists(n) for n in MAIN_FEEDS)
     ):
         return  # nothing any output is rendered from has changed: no row is read
-    keys = store.render_keys(conn)
-    rows = store.article_rows(conn)
-    _publish_feeds(conn, config, report, outputs, fingerprint, keys, rows)
-    _publish_article_pages(conn, config, report, outputs, fingerprint, keys, rows, changed)
-    _publish_digest_pages(conn, config, report, outputs, fingerprint, keys, rendered_digests or {})
-    publish_site_pages(conn, config, report, outputs, fingerprint, keys, rows)
+    run = Pass(
+        conn,
+        config,
+        report,
+        outputs,
+        fingerprint,
+        store.render_keys(conn),
+        store.article_rows(conn),
+    )
+    _publish_feeds(run)
+    _publish_article_pages(run, changed)
+    _publish_digest_pages(run, rendered_digests or {})
+    publish_site_pages(run)
     store.set_render_key(conn, PUBLISH_KEY, whole)
 
 
@@ -199,15 +237,8 @@ def _seconds(dt: datetime) -> int:
     return math.floor(dt.timestamp())
 
 
-def _publish_feeds(
-    conn: store.Database,
-    config: Config,
-    report: RunReport,
-    outputs: Outputs,
-    fingerprint: str,
-    keys: dict[str, str],
-    rows: list[store.ArticleRow],
-) -> None:
+def _publish_feeds(run: Pass) -> None:
+    conn, config, report, outputs = run.conn, run.config, run.report, run.outputs
     # feedgen and lxml: only when a feed changes
     from syndicate.feeds import (
         Page,
@@ -221,7 +252,7 @@ def _publish_feeds(
 
     renderers = (("rss", render_rss), ("atom", render_atom), ("json", render_json))
     pages = paginate(
-        [_Slot.of(r) for r in rows], config.feed.entries, config.feed.archive_page_size
+        [_Slot.of(r) for r in run.rows], config.feed.entries, config.feed.archive_page_size
     )
     expected: set[str] = set()
     todo = []
@@ -229,14 +260,13 @@ def _publish_feeds(
         names = [file_name(kind, page.number) for kind, _render in renderers]
         expected.update(names)
         slot_key = f"{FEEDS_KEY}:{page.number}"
-        key = _key(
-            fingerprint,
+        key = run.key(
             page.number,
             page.prev_archive,
             page.next_archive,
             *(slot.token for slot in page.entries),
         )
-        if keys.get(slot_key) != key or not all(outputs.exists(n) for n in names):
+        if run.keys.get(slot_key) != key or not all(outputs.exists(n) for n in names):
             todo.append((page, names, slot_key, key))
     wanted = {slot.id for page, *_rest in todo for slot in page.entries}
     entries = {a.id: prepare_entry(a, config) for a in store.articles_by_id(conn, wanted)}
@@ -262,57 +292,41 @@ def _publish_feeds(
                 report.warnings.append(f"removed stale archive page {path}")
 
 
-def _publish_article_pages(
-    conn: store.Database,
-    config: Config,
-    report: RunReport,
-    outputs: Outputs,
-    fingerprint: str,
-    keys: dict[str, str],
-    rows: list[store.ArticleRow],
-    changed: set[str],
-) -> None:
-    for row in rows:
-        name = article_page(row.slug)
-        key = _key(fingerprint, row.data_hash, row.retracted)
-        if keys.get(name) == key and row.id not in changed and outputs.present(name):
-            continue
-        from syndicate.pages import render_article_page, render_retracted_page
+def _publish_article_pages(run: Pass, changed: set[str]) -> None:
+    from syndicate.pages import render_article_page, render_retracted_page
 
-        article = store.get_article(conn, row.id)
+    def render(article_id: str) -> str | None:
+        article = store.get_article(run.conn, article_id)
         if article is None:  # gone since the rows were read
-            continue
+            return None
         if article.retracted:
-            html = render_retracted_page(article, config)
-        else:
-            html = render_article_page(article, config)
-        if outputs.write(name, html.encode("utf-8")):
-            report.pages_written.append(name)
-        store.set_render_key(conn, name, key)
+            return render_retracted_page(article, run.config)
+        return render_article_page(article, run.config)
+
+    for row in run.rows:
+        run.write_page(
+            article_page(row.slug),
+            run.key(row.data_hash, row.retracted),
+            lambda article_id=row.id: render(article_id),
+            force=row.id in changed,
+        )
 
 
-def _publish_digest_pages(
-    conn: store.Database,
-    config: Config,
-    report: RunReport,
-    outputs: Outputs,
-    fingerprint: str,
-    keys: dict[str, str],
-    rendered_digests: Mapping[str, Any],
-) -> None:
-    for digest_id, members in sorted(store.digest_members(conn).items()):
-        name = digest_page(digest_id)
-        key = _key(fingerprint, digest_id, *(f"{i}|{h}|{r}" for i, h, r in members))
-        if keys.get(name) == key and outputs.present(name):
-            continue
-        retracted = max((r for _i, _h, r in members if r), default=None)
+def _publish_digest_pages(run: Pass, rendered_digests: Mapping[str, Any]) -> None:
+    def render(digest_id: str, retracted: str | None) -> str | None:
         if digest_id in rendered_digests and retracted is None:
-            html = rendered_digests[digest_id].web_html  # made by this run a moment ago
-        else:
-            html = render_digest_web_version(conn, config, digest_id, all_retracted_at=retracted)
-        if html is not None and outputs.write(name, html.encode("utf-8")):
-            report.pages_written.append(name)
-        store.set_render_key(conn, name, key)
+            return rendered_digests[digest_id].web_html  # made by this run a moment ago
+        return render_digest_web_version(
+            run.conn, run.config, digest_id, all_retracted_at=retracted
+        )
+
+    for digest_id, members in sorted(store.digest_members(run.conn).items()):
+        retracted = max((r for _i, _h, r in members if r), default=None)
+        run.write_page(
+            digest_page(digest_id),
+            run.key(digest_id, *(f"{i}|{h}|{r}" for i, h, r in members)),
+            lambda digest_id=digest_id, retracted=retracted: render(digest_id, retracted),
+        )
 
 
 def render_digest_web_version(
