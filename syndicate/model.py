@@ -7,9 +7,10 @@ the store gives them a stable `id` and dates, and writers (feeds, digest, mail) 
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 BlockKind = Literal["paragraph", "heading", "item"]
@@ -151,6 +152,14 @@ class Subscriber:
 def article_link(article: Article, base_url: str) -> str:
     """Where a reader goes for the full article: the publisher's canonical URL, else our page."""
     return article.url or f"{base_url}{article_page(article.slug)}"
+
+
+def epoch_seconds(dt: datetime) -> int:
+    """Whole epoch seconds, as the feeds compare instants (feeds.entries.utc drops the
+    microseconds; naive = UTC): the same order, without building a UTC datetime per row."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return math.floor(dt.timestamp())
 
 
 def article_page(slug: str) -> str:

@@ -33,6 +33,7 @@ Decisions:
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -88,15 +89,14 @@ class DigestView:
 
 def publish_site_pages(run: Pass) -> None:
     """Bring the front page and the two lists up to date (called by publish.publish)."""
-    from syndicate.feeds.entries import utc
-
     conn, config = run.conn, run.config
-    archival = sorted(run.rows, key=lambda r: (utc(r.first_seen), r.id))  # the feeds' cut
+    # The feeds' archival order (feeds/pages.py paginate): whole seconds first seen, then id.
+    archival = sorted(run.rows, key=lambda r: (r.first_seen_s, r.id))
     live = [r for r in archival if not r.retracted]
     digests = store.digests(conn, limit=1_000_000)  # newest first: (id, created, count)
     members = store.digest_members(conn)
 
-    front = _newest_first(live)[:FRONT_ARTICLES]
+    front = heapq.nlargest(FRONT_ARTICLES, live, key=_newest)
     run.write_page(
         FRONT_PAGE,
         run.key("front", len(live) > len(front), bool(digests), *_ids(front)),
@@ -106,12 +106,14 @@ def publish_site_pages(run: Pass) -> None:
     article_pages = stable_pages(archival, PAGE_SIZE)
     last = len(article_pages) - 1
     for number, page in enumerate(article_pages):
-        shown = _newest_first([r for r in page if not r.retracted])
+        # Keyed by its entries in archival order: their order on the page follows from their
+        # data (the publication date is in it) and first sight, so it is sorted only to render.
+        live_here = [r for r in page if not r.retracted]
         run.write_page(
             list_page("articles", number),
-            run.key("articles", number, _links(number, last), *_ids(shown)),
-            lambda shown=shown, number=number: render_article_list(
-                conn, config, shown, number, last
+            run.key("articles", number, _links(number, last), *_ids(live_here)),
+            lambda rows=live_here, number=number: render_article_list(
+                conn, config, sorted(rows, key=_newest, reverse=True), number, last
             ),
         )
     _remove_stale_pages(run.outputs, "articles", last)
@@ -143,14 +145,10 @@ def _links(number: int, last: int) -> str:
     return "newest" if number == last else "archived"
 
 
-def _newest_first(rows: Sequence[store.ArticleRow]) -> list[store.ArticleRow]:
-    # Whole seconds, then first seen, then id: the feeds' order within a page, which a state
-    # rebuilt from the feeds (`state adopt`) reproduces.
-    return sorted(
-        rows,
-        key=lambda r: (int(r.published.timestamp()), int(r.first_seen.timestamp()), r.id),
-        reverse=True,
-    )
+def _newest(row: store.ArticleRow) -> tuple[int, int, str]:
+    # Newest first within a page: whole seconds published, then first seen, then id, the
+    # feeds' order, which a state rebuilt from the feeds (`state adopt`) reproduces.
+    return (row.published_s, row.first_seen_s, row.id)
 
 
 def _ids(rows: Sequence[store.ArticleRow]) -> list[str]:

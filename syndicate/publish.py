@@ -28,18 +28,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from syndicate import __version__, store
 from syndicate.config import Config
 from syndicate.files import BUILTIN_TEMPLATES, write_atomic
-from syndicate.model import article_page, capped_digest, digest_page
+from syndicate.model import article_page, capped_digest, digest_page, epoch_seconds
 from syndicate.pages import publish_site_pages
 from syndicate.report import RunReport
 
@@ -222,19 +220,10 @@ class _Slot(NamedTuple):
 
     @classmethod
     def of(cls, row: store.ArticleRow) -> _Slot:
-        published = _seconds(row.published or row.first_seen)
-        if row.retracted:
-            updated = _seconds(row.retracted)
-        else:
-            updated = max(_seconds(row.updated) if row.updated else published, published)
+        published = row.published_s
+        updated = epoch_seconds(row.retracted) if row.retracted else max(row.updated_s, published)
         token = f"{row.id}|{row.data_hash}|{row.retracted}"
-        return cls(row.id, (_seconds(row.first_seen), row.id), published, updated, token)
-
-
-def _seconds(dt: datetime) -> int:
-    if dt.tzinfo is None:  # naive = UTC, as feeds.entries.utc takes it
-        dt = dt.replace(tzinfo=UTC)
-    return math.floor(dt.timestamp())
+        return cls(row.id, (row.first_seen_s, row.id), published, updated, token)
 
 
 def _publish_feeds(run: Pass) -> None:

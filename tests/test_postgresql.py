@@ -75,6 +75,28 @@ def test_postgresql_gets_the_same_tables_with_its_own_types(pg_url):
         conn.close()
 
 
+def test_a_schema_2_postgresql_state_is_upgraded_in_place(pg_url):
+    # PostgreSQL states began at schema 2; later steps (3: the article rows' covering
+    # index) must reach them too, not refuse them.
+    def indexes(conn) -> set[str]:
+        rows = conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'articles'")
+        return {r["indexname"] for r in rows}
+
+    conn = store.connect(pg_url, Path("unused"))
+    expected = indexes(conn)
+    conn.execute("DROP INDEX articles_rows")
+    conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    state_id = store.state_id(conn)
+    conn.close()
+    conn = store.connect(pg_url, Path("unused"))
+    try:
+        assert store.schema_version(conn) == store.schema.LATEST_VERSION == 3
+        assert indexes(conn) == expected and "articles_rows" in expected
+        assert store.state_id(conn) == state_id
+    finally:
+        conn.close()
+
+
 def test_a_wrong_password_is_a_one_line_error_naming_the_server(site, pg_url, monkeypatch, capsys):
     pg_site(site, pg_url)
     monkeypatch.setenv("SYNDICATE_STATE_PASSWORD", "wrong")

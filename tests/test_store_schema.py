@@ -60,3 +60,46 @@ def test_a_file_that_is_not_a_database_is_named(tmp_path):
     path.write_bytes(b"not a database at all, just text" * 100)
     with pytest.raises(store.StateError, match=rf"{path}: not a usable syndicate state"):
         store.open_store(path)
+
+
+def index_names(conn) -> set[str]:
+    rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()
+    return {r["name"] for r in rows if not r["name"].startswith("sqlite_autoindex")}
+
+
+def test_the_article_rows_are_read_from_their_covering_index(tmp_path):
+    # What every publishing run reads must not walk the articles' JSON (overflow pages):
+    # pin the plan, since a column added to the query but not to the index would silently
+    # fall back to a table scan and a sort.
+    from syndicate.store.articles import ARTICLE_ROWS_SQL
+
+    conn = store.open_store(tmp_path / "syndicate.db")
+    try:
+        plan = " ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + ARTICLE_ROWS_SQL))
+        assert "COVERING INDEX articles_rows" in plan and "TEMP B-TREE" not in plan
+        plan = " ".join(
+            r[3]
+            for r in conn.execute("EXPLAIN QUERY PLAN SELECT id, source, file_hash FROM articles")
+        )
+        assert "COVERING INDEX" in plan
+    finally:
+        conn.close()
+
+
+def test_a_schema_2_state_gains_the_index_and_equals_a_new_one(tmp_path):
+    fresh = store.open_store(tmp_path / "fresh.db")
+    expected = index_names(fresh)
+    fresh.close()
+    path = tmp_path / "syndicate.db"
+    store.open_store(path).close()
+    raw = sqlite3.connect(path)
+    raw.execute("DROP INDEX articles_rows")
+    raw.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    raw.commit()
+    raw.close()
+    conn = store.open_store(path)
+    try:
+        assert store.schema_version(conn) == LATEST_VERSION == 3
+        assert index_names(conn) == expected and "articles_rows" in expected
+    finally:
+        conn.close()

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from syndicate.model import Article, Author, Block, RelatedLink
+from syndicate.model import Article, Author, Block, RelatedLink, epoch_seconds
 from syndicate.store.db import Database, iso, to_dt, transaction
 
 
@@ -284,31 +284,47 @@ class ArticleRow(NamedTuple):
     skipped: datetime | None
     retracted: datetime | None
     retract_reason: str | None
+    # The same instants as whole epoch seconds (model.epoch_seconds), made once here: the
+    # feeds and the site's lists order and cut every row by them, and an aware datetime's
+    # timestamp() costs ~1 µs (30,000 calls a run at 10,000 articles, twice).
+    first_seen_s: int = 0
+    published_s: int = 0
+    updated_s: int = 0
+
+
+# Read from the covering index `articles_rows` (schema.py), never from the rows' `data`.
+ARTICLE_ROWS_SQL = (
+    "SELECT id, source, slug, first_seen, published, updated, data_hash, digest_id,"
+    " skipped_at, retracted_at, retract_reason FROM articles ORDER BY first_seen, id"
+)
 
 
 def article_rows(conn: Database) -> list[ArticleRow]:
     """Every article's row in archival order (first seen, then id)."""
-    rows = conn.execute(
-        "SELECT id, source, slug, first_seen, published, updated, data_hash, digest_id,"
-        " skipped_at, retracted_at, retract_reason FROM articles ORDER BY first_seen, id"
-    ).fetchall()
-    parse = datetime.fromisoformat
-    return [
-        ArticleRow(
-            r[0],
-            r[1],
-            r[2],
-            parse(r[3]),
-            parse(r[4]),
-            parse(r[5]),
-            r[6] or "",
-            r[7],
-            parse(r[8]) if r[8] else None,
-            parse(r[9]) if r[9] else None,
-            r[10],
+    rows = conn.execute(ARTICLE_ROWS_SQL).fetchall()
+    parse, seconds = datetime.fromisoformat, epoch_seconds
+    found = []
+    for r in rows:
+        first_seen, published, updated = parse(r[3]), parse(r[4]), parse(r[5])
+        found.append(
+            ArticleRow(
+                r[0],
+                r[1],
+                r[2],
+                first_seen,
+                published,
+                updated,
+                r[6] or "",
+                r[7],
+                parse(r[8]) if r[8] else None,
+                parse(r[9]) if r[9] else None,
+                r[10],
+                seconds(first_seen),
+                seconds(published),
+                seconds(updated),
+            )
         )
-        for r in rows
-    ]
+    return found
 
 
 def set_retracted(conn: Database, article_id: str, reason: str | None, now: datetime) -> bool:

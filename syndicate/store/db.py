@@ -35,7 +35,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from syndicate.store.schema import LATEST_VERSION, MIGRATIONS, schema_for
+from syndicate.store.schema import (
+    FIRST_POSTGRESQL_VERSION,
+    LATEST_VERSION,
+    MIGRATIONS,
+    schema_for,
+)
 
 
 class StateError(Exception):
@@ -204,10 +209,10 @@ def prepare(conn: Database) -> None:
             version = schema_version(conn)
             if version == LATEST_VERSION:
                 return
-            if version:
+            if version and version < FIRST_POSTGRESQL_VERSION:
                 raise StateError(
                     f"{conn.where}: schema {version} in PostgreSQL, which starts at"
-                    f" {LATEST_VERSION}; restore it into a new database"
+                    f" {FIRST_POSTGRESQL_VERSION}; restore it into a new database"
                 )
         if version == 0:
             for statement in _statements(schema_for(conn.dialect)):
