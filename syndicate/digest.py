@@ -154,6 +154,7 @@ def render_digest(digest: Digest, config: Config, *, web_url: str) -> RenderedDi
         "site_url": config.site.base_url,
         "subject": digest_subject(digest, config),
         "date": format_day(digest.created, lang, config.site.tz),
+        "article_count": len(articles) + digest.omitted,
         "intro": plural_label(labels, "intro", len(articles) + digest.omitted, lang),
         "more": plural_label(labels, "more", digest.omitted, lang) if digest.omitted else "",
         "why": labels["why"].replace("{site}", site),

@@ -136,6 +136,13 @@ class WebDigest:
     id: str
     links: tuple[str, ...]  # every href, in page order
     written: datetime  # the file's mtime: about when the digest was made
+    # How many articles it had, shown or not (digest.max_articles caps what is shown): its
+    # <meta name="syndicate-digest-articles">; None on a page without it (a custom template,
+    # or one written before the tag existed).
+    article_count: int | None = None
+
+
+_ARTICLE_COUNT = re.compile(r'<meta name="syndicate-digest-articles" content="(\d+)"')
 
 
 def read_digest_pages(feeds: Path) -> dict[str, WebDigest]:
@@ -149,7 +156,8 @@ def read_digest_pages(feeds: Path) -> dict[str, WebDigest]:
         except OSError:
             continue
         links = tuple(unescape(h) for h in re.findall(r'href="([^"]+)"', text))
-        found[path.stem] = WebDigest(path.stem, links, written)
+        count = _ARTICLE_COUNT.search(text)
+        found[path.stem] = WebDigest(path.stem, links, written, int(count[1]) if count else None)
     return found
 
 

@@ -270,6 +270,40 @@ def test_adopt_rebuilds_archives_dated_and_undated_articles_retractions_and_dige
     assert report.digest_articles == 2 and report.sent == 1
 
 
+def test_adopt_keeps_back_dated_articles_that_came_after_a_digest_waiting(tmp_path: Path, capsys):
+    # Articles dated days back but dropped in after the last digest: their first sight is
+    # not in the outputs and is guessed from their dates, which fall before the digest.
+    # They must stay waiting (not be taken as announced, never to be mailed), and the
+    # digest's web version must not be rewritten to list them.
+    site = tmp_path
+    write_config(site)
+    cfg = site / "config.toml"
+    cfg.write_text(cfg.read_text().replace("[digest]\n", "[digest]\nmax_articles = 3\n", 1))
+    config = load_config(cfg)
+    t0 = datetime(2026, 3, 2, 7, 0, tzinfo=config.site.tz)
+    for i in range(5):  # a capped digest: 3 shown, 2 counted but not shown
+        add_article(site, f"first-{i}.md", f"First batch {i}", date=f"2026-02-0{i + 1}T08:00:00Z")
+    pipeline.run(config, digest="now", now=t0)
+    for i in range(4):
+        add_article(site, f"later-{i}.md", f"Later story {i}", date=f"2026-02-2{i}T08:00:00Z")
+    pipeline.run(config, digest="never", now=t0 + timedelta(hours=1))
+    feeds = tree(site / "feeds")
+    [digest_page] = [n for n in feeds if n.startswith("digests/2026")]
+    assert b'<meta name="syndicate-digest-articles" content="5">' in feeds[digest_page]
+
+    drop_state(site)
+    assert cli(site, "state", "adopt") == 0
+    assert "byte-identical" in capsys.readouterr().out
+    conn = store.open_store(config.db_path)
+    pending = sorted(a.title for a in store.undigested_articles(conn))
+    conn.close()
+    assert pending == [f"Later story {i}" for i in range(4)]
+    assert cli(site, "publish") == 0
+    assert tree(site / "feeds")[digest_page] == feeds[digest_page]
+    report = pipeline.run(config, digest="now", now=t0 + timedelta(days=1))
+    assert report.digest_articles == 4 and report.sent == 1
+
+
 def test_smtp_a_restored_state_holds_what_the_relay_may_have_taken(site: Path, smtp_server, capsys):
     """With SMTP nothing local shows what was sent: the outbox folder keeps only the stamp,
     which tells that a restored state is older; adopt then holds its queued deliveries."""

@@ -1,9 +1,9 @@
 """`state adopt`, steps 2 to 4: digests, deliveries and subscribers.
 
 2. Digests: every id in feeds/digests/ or the outbox is recorded, so it is never minted again
-   (nor its Message-IDs); its articles are those its web version links to, plus older ones
-   not shown (a digest shows the newest `digest.max_articles`) — an article earlier in
-   archival order than one a digest announced was announced by that digest or an earlier one.
+   (nor its Message-IDs); its articles are those its web version links to, plus as many
+   older ones as it counts but does not show (a digest shows the newest
+   `digest.max_articles`; its web version carries the whole count in a meta tag).
    Its creation time is its messages' Date: (else its web version's mtime).
 3. Deliveries: every message in the outbox (Maildir new/ and cur/, .eml) is marked sent;
    its recipient is added as a subscriber if unknown, with the unsubscribe token its message
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from syndicate import store
 from syndicate.config import Config
-from syndicate.evidence import FeedEntry, read_digest_pages, read_outbox
+from syndicate.evidence import FeedEntry, WebDigest, read_digest_pages, read_outbox
 
 if TYPE_CHECKING:
     from syndicate.adopt import AdoptReport
@@ -35,9 +35,13 @@ def adopt_digests(
     report: AdoptReport,
 ) -> None:
     """Digests from their web versions and messages. Members: the entries a web version
-    links to, and every other article first seen no later than the digest was made (a
-    digest takes all that wait); the earliest such digest. Erring this way never mails an
-    article twice; the comparison after adoption names any web version whose counts differ."""
+    links to, and as many more as it did not show (`_hidden`), taken from the articles
+    first seen no later than the digest was made (a digest takes all that wait), earliest
+    first, by the earliest such digest with room. Where the number hidden is unknown (no
+    count tag, a capped page, or no page: only messages), every such article is taken:
+    erring that way never mails an article twice. Without the count, a back-dated article
+    that arrived after a digest (its first sight unknown, guessed from its date) was taken
+    into it: never mailed, and the digest's web version rewritten to list it."""
     from syndicate.feeds.entries import utc
 
     pages = read_digest_pages(config.path("feeds"))
@@ -61,14 +65,23 @@ def adopt_digests(
         for d in ids
     }
     members = {d: list(shown[d]) for d in ids}
+    room = {d: _hidden(pages.get(d), len(shown[d]), config.digest.max_articles) for d in ids}
     taken = {i for d in ids for i in shown[d]}
-    for article_id, fs in first_seen.items():
+    for article_id, fs in sorted(first_seen.items(), key=lambda item: (utc(item[1]), item[0])):
         row = rows.get(article_id)
         if article_id in taken or row is None or row.digest_id or row.skipped:
             continue
-        owner = next((d for d in ids if utc(created[d]) >= utc(fs)), None)
+        # A retracted article is left out of web versions and their counts alike: it takes
+        # no room (and is never mailed again wherever it lands).
+        counted = not row.retracted
+        owner = next(
+            (d for d in ids if utc(created[d]) >= utc(fs) and (room[d] != 0 or not counted)),
+            None,
+        )
         if owner is not None:
             members[owner].append(article_id)
+            if counted and room[owner] is not None:
+                room[owner] -= 1
     existing = store.digest_ids(conn)
     for d in ids:
         extra = sorted(
@@ -80,6 +93,17 @@ def adopt_digests(
             continue
         when = created[d].astimezone(config.site.tz)
         report.digests += store.adopt_digest(conn, d, when, shown[d] + extra)
+
+
+def _hidden(page: WebDigest | None, shown: int, max_articles: int) -> int | None:
+    """How many of a digest's articles its web version does not show: its count tag says;
+    a page without one that shows fewer than `digest.max_articles` was not capped (none);
+    otherwise unknown (None: any article waiting when it was made may be one)."""
+    if page is None:
+        return None
+    if page.article_count is not None:
+        return max(page.article_count - shown, 0)
+    return 0 if shown < max_articles else None
 
 
 def _id_date(digest_id: str, config: Config) -> datetime:
