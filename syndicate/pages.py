@@ -94,7 +94,7 @@ def publish_site_pages(run: Pass) -> None:
     archival = sorted(run.rows, key=lambda r: (r.first_seen_s, r.id))
     live = [r for r in archival if not r.retracted]
     digests = store.digests(conn, limit=1_000_000)  # newest first: (id, created, count)
-    members = store.digest_members(conn)
+    members = run.digest_members
 
     front = heapq.nlargest(FRONT_ARTICLES, live, key=_newest)
     run.write_page(

@@ -31,6 +31,7 @@ import json
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -107,6 +108,12 @@ class Pass:
     fingerprint: str
     keys: dict[str, str]
     rows: list[store.ArticleRow]
+
+    @cached_property
+    def digest_members(self) -> dict[str, list[tuple[str, str, str | None]]]:
+        """Every digest's articles (id, data hash, retracted): read once for the digest web
+        versions and the list of digests."""
+        return store.digest_members(self.conn)
 
     def key(self, *parts: object) -> str:
         """A render key: what an output shows (`parts`) and what every output is rendered
@@ -309,7 +316,7 @@ def _publish_digest_pages(run: Pass, rendered_digests: Mapping[str, Any]) -> Non
             run.conn, run.config, digest_id, all_retracted_at=retracted
         )
 
-    for digest_id, members in sorted(store.digest_members(run.conn).items()):
+    for digest_id, members in sorted(run.digest_members.items()):
         retracted = max((r for _i, _h, r in members if r), default=None)
         run.write_page(
             digest_page(digest_id),
