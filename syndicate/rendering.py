@@ -123,24 +123,27 @@ def text_direction(lang: str | None) -> str:
     return "rtl" if _locale(lang).character_order == "right-to-left" else "ltr"
 
 
+def _local_day(when: datetime | date, tz) -> date:
+    # The calendar day in the site's time zone (a naive datetime is taken as it is).
+    if isinstance(when, datetime):
+        return when.astimezone(tz).date() if when.tzinfo else when.date()
+    return when
+
+
 def format_day(when: datetime | date | None, lang: str, tz) -> str:
     if when is None:
         return ""
-    if isinstance(when, datetime):
-        when = when.astimezone(tz).date() if when.tzinfo else when.date()
-    return format_date(when, format="long", locale=_locale(lang))
+    return format_date(_local_day(when, tz), format="long", locale=_locale(lang))
 
 
 def _iso_day(when: datetime | None, tz) -> str:
-    if when is None:
-        return ""
-    return (when.astimezone(tz) if when.tzinfo else when).date().isoformat()
+    return "" if when is None else _local_day(when, tz).isoformat()
 
 
 def format_span(start: datetime, end: datetime, lang: str, tz) -> str:
     """ "3–14 Mar 2026", "28 Feb – 3 Mar 2026", "1 Mar 2026" in the reader's language: CLDR's
     interval formats (babel), which know what to repeat and what to drop."""
-    first, last = start.astimezone(tz).date(), end.astimezone(tz).date()
+    first, last = _local_day(start, tz), _local_day(end, tz)
     if first == last:
         return format_date(first, format="medium", locale=_locale(lang))
     return format_interval(first, last, "yMMMd", locale=_locale(lang))
