@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, TypeVar
 
 BlockKind = Literal["paragraph", "heading", "item"]
 
@@ -152,6 +152,20 @@ class Subscriber:
 def article_link(article: Article, base_url: str) -> str:
     """Where a reader goes for the full article: the publisher's canonical URL, else our page."""
     return article.url or f"{base_url}{article_page(article.slug)}"
+
+
+T = TypeVar("T")
+
+
+def archive_cut(items: Sequence[T], window: int, page_size: int) -> tuple[list[T], list[list[T]]]:
+    """`items` in archival order (oldest first) → (the current page, the archive pages from
+    the oldest). Only *full* pages of `page_size` are archived, once at least `window` newer
+    items remain, so an archive page never gains or loses an entry and the current page holds
+    the newest `window` plus the fewer-than-a-page waiting for the next cut. One rule for the
+    feeds' RFC 5005 archives and the site's lists: neither shifts when an item is added."""
+    full = max(len(items) - window, 0) // page_size
+    pages = [list(items[k * page_size : (k + 1) * page_size]) for k in range(full)]
+    return list(items[full * page_size :]), pages
 
 
 def epoch_seconds(dt: datetime) -> int:

@@ -9,7 +9,7 @@ can serve the feeds folder as it is, and `syndicate serve` answers them with the
 ETag/304/gzip handling as the feeds. Only the subscribe form needs the service behind it.
 
 Decisions:
-- Stable pages, as the feed archives (RFC 5005, feeds/__init__.py): the list's own page (the
+- Stable pages, cut as the feed archives are (`model.archive_cut`): the list's own page (the
   folder's `index.html`, so `…/articles/` is the list) shows the newest `PAGE_SIZE` entries
   plus the fewer-than-a-page that wait for the next page to fill; older entries sit on *full*
   pages counted from the oldest (`page/1.html` is the oldest), cut in archival order (first
@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from syndicate import store
 from syndicate.config import Config
-from syndicate.model import Article, digest_page
+from syndicate.model import Article, archive_cut, digest_page
 
 if TYPE_CHECKING:
     from syndicate.publish import Outputs, Pass
@@ -63,14 +63,6 @@ def list_url(config: Config, folder: str, number: int) -> str:
     """Its URL: the folder itself for the index."""
     base = config.site.base_url
     return f"{base}{folder}/" if number == 0 else f"{base}{list_page(folder, number)}"
-
-
-def stable_pages(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
-    """`items` in archival order (oldest first) → [the index's items, archive page 1 (the
-    oldest), page 2, …]: full pages from the oldest; the index holds the newest `size` and
-    whatever does not fill a page yet (so it is never short while there is history)."""
-    full = max(len(items) - size, 0) // size
-    return [items[full * size :], *(items[k * size : (k + 1) * size] for k in range(full))]
 
 
 @dataclass(frozen=True)
@@ -103,7 +95,8 @@ def publish_site_pages(run: Pass) -> None:
         lambda: render_front_page(conn, config, front, more=len(live) > len(front)),
     )
 
-    article_pages = stable_pages(archival, PAGE_SIZE)
+    current, archive = archive_cut(archival, PAGE_SIZE, PAGE_SIZE)
+    article_pages = [current, *archive]  # page 0 is the index
     last = len(article_pages) - 1
     for number, page in enumerate(article_pages):
         # Keyed by its entries in archival order: their order on the page follows from their
@@ -118,7 +111,8 @@ def publish_site_pages(run: Pass) -> None:
         )
     _remove_stale_pages(run.outputs, "articles", last)
 
-    digest_pages = stable_pages(digests[::-1], PAGE_SIZE)
+    current, archive = archive_cut(digests[::-1], PAGE_SIZE, PAGE_SIZE)
+    digest_pages = [current, *archive]
     last = len(digest_pages) - 1
     for number, page in enumerate(digest_pages):
         chunk = page[::-1]  # newest first

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from syndicate.config import Config
 from syndicate.feeds.entries import EMPTY_FEED_DATE, Entry, base_url
+from syndicate.model import archive_cut
 
 RSS_FILE = "rss.xml"
 ATOM_FILE = "atom.xml"
@@ -32,23 +33,23 @@ class Page:
 
 def paginate(entries: Sequence[Entry], window: int, page_size: int) -> list[Page]:
     """Main page (number 0) plus the full archive pages, numbered from the oldest."""
-    ordered = sorted(entries, key=lambda e: e.order)
-    full_pages = max(len(ordered) - window, 0) // page_size
-    cut = full_pages * page_size
-    archived, current = ordered[:cut], ordered[cut:]
+    current, archive = archive_cut(sorted(entries, key=lambda e: e.order), window, page_size)
+    full_pages = len(archive)
     pages = [
         Page(
             number=n,
-            entries=_newest_first(archived[(n - 1) * page_size : n * page_size]),
+            entries=_newest_first(page),
             prev_archive=n - 1 if n > 1 else None,
             next_archive=n + 1 if n < full_pages else None,
         )
-        for n in range(1, full_pages + 1)
+        for n, page in enumerate(archive, 1)
     ]
     if current:
         # Recently edited archived entries are repeated in the main feed (see module doc).
         since = current[0].order[0]
-        current += [e for e in archived if e.updated >= since and e.updated > e.published]
+        current += [
+            e for page in archive for e in page if e.updated >= since and e.updated > e.published
+        ]
     main = Page(0, _newest_first(current), full_pages or None, None)
     return [main, *pages]
 
