@@ -120,12 +120,15 @@ class Pass:
         from (the fingerprint)."""
         return _key(self.fingerprint, *parts)
 
-    def write_page(self, name: str, key: str, render: Callable[[], str | None], *, force=False):
-        """Render and write page `name` unless its recorded key is `key` and the file is
-        there (`force`: this run changed what it shows); record the key after the write."""
+    def write_page(
+        self, name: str, key: str, render: Callable[..., str | None], *args: Any, force=False
+    ) -> None:
+        """Render (`render(*args)`) and write page `name` unless its recorded key is `key` and
+        the file is there (`force`: this run changed what it shows); record the key after the
+        write. Arguments rather than a closure: this runs once per stored article."""
         if not force and self.keys.get(name) == key and self.outputs.present(name):
             return
-        html = render()
+        html = render(*args)
         if html is None:  # its subject is gone since the rows were read
             return
         if self.outputs.write(name, html.encode("utf-8")):
@@ -303,7 +306,8 @@ def _publish_article_pages(run: Pass, changed: set[str]) -> None:
         run.write_page(
             article_page(row.slug),
             run.key(row.data_hash, row.retracted),
-            lambda article_id=row.id: render(article_id),
+            render,
+            row.id,
             force=row.id in changed,
         )
 
@@ -321,7 +325,9 @@ def _publish_digest_pages(run: Pass, rendered_digests: Mapping[str, Any]) -> Non
         run.write_page(
             digest_page(digest_id),
             run.key(digest_id, *(f"{i}|{h}|{r}" for i, h, r in members)),
-            lambda digest_id=digest_id, retracted=retracted: render(digest_id, retracted),
+            render,
+            digest_id,
+            retracted,
         )
 
 
