@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -79,16 +81,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def smtp_server():
-    handler = RecordingHandler()
+@contextmanager
+def smtp_on_loopback(handler) -> Iterator[int]:
+    """A real SMTP server (aiosmtpd) on a free loopback port, with `handler`; yields the port."""
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        yield handler, port
+        yield port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server():
+    handler = RecordingHandler()
+    with smtp_on_loopback(handler) as port:
+        yield handler, port
 
 
 @pytest.fixture(scope="session")

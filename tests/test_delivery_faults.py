@@ -16,13 +16,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from syndicate import pipeline, store
 from syndicate.cli import main
 from syndicate.config import Config, load_config
 from syndicate.report import RunReport
-from tests.conftest import free_port, write_config
+from tests.conftest import free_port, smtp_on_loopback, write_config
 
 
 class FaultyRelay:
@@ -82,13 +81,8 @@ def relay(request, monkeypatch):
             smtplib.SMTP, "has_extn", lambda self, opt: opt == "pipelining" or real(self, opt)
         )
     handler = FaultyRelay()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_on_loopback(handler) as port:
         yield handler, port
-    finally:
-        controller.stop()
 
 
 def smtp_site(site: Path, port: int, extra: str = "") -> Config:
