@@ -178,15 +178,15 @@ def _make_digest(
             f"none: {report.skipped_articles} waiting article(s) marked as digested, nothing sent"
         )
         return
-    articles = store.undigested_articles(conn)
-    if not articles:
-        report.digest_note = "none (no new articles since the last digest)"
-        return
-    if mode == "due":
+    if mode == "due":  # asked before the articles are decoded: most runs end here
         due, why = digest_due(conn, config, now)
         if not due:
             report.digest_note = f"none now: {why}"
             return
+    articles = store.undigested_articles(conn)
+    if not articles:
+        report.digest_note = "none (no new articles since the last digest)"
+        return
     from syndicate.delivery.engine import render_stored_digest
 
     local_date = now.astimezone(config.site.tz).date().isoformat()

@@ -77,21 +77,28 @@ def test_postgresql_gets_the_same_tables_with_its_own_types(pg_url):
 
 def test_a_schema_2_postgresql_state_is_upgraded_in_place(pg_url):
     # PostgreSQL states began at schema 2; later steps (3: the article rows' covering
-    # index) must reach them too, not refuse them.
-    def indexes(conn) -> set[str]:
-        rows = conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'articles'")
-        return {r["indexname"] for r in rows}
+    # index; 4: the partial indexes of pending and digested articles) must reach them too.
+    def indexes(conn) -> dict[str, str]:
+        rows = conn.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'articles'"
+        )
+        return {r["indexname"]: r["indexdef"] for r in rows}
 
     conn = store.connect(pg_url, Path("unused"))
     expected = indexes(conn)
     conn.execute("DROP INDEX articles_rows")
+    conn.execute("DROP INDEX articles_pending")
+    conn.execute("DROP INDEX articles_digest")
+    conn.execute("CREATE INDEX articles_digest ON articles (digest_id)")
     conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     state_id = store.state_id(conn)
     conn.close()
     conn = store.connect(pg_url, Path("unused"))
     try:
-        assert store.schema_version(conn) == store.schema.LATEST_VERSION == 3
-        assert indexes(conn) == expected and "articles_rows" in expected
+        assert store.schema_version(conn) == store.schema.LATEST_VERSION == 4
+        assert indexes(conn) == expected
+        assert "WHERE (digest_id IS NOT NULL)" in expected["articles_digest"]
+        assert "articles_pending" in expected and "articles_rows" in expected
         assert store.state_id(conn) == state_id
     finally:
         conn.close()

@@ -62,9 +62,14 @@ def test_a_file_that_is_not_a_database_is_named(tmp_path):
         store.open_store(path)
 
 
-def index_names(conn) -> set[str]:
-    rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()
-    return {r["name"] for r in rows if not r["name"].startswith("sqlite_autoindex")}
+def index_sql(conn) -> dict[str, str]:
+    """Every index and its definition, whitespace folded (a migration writes the same words)."""
+    rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'").fetchall()
+    return {name: " ".join(sql.split()) for name, sql in rows if sql is not None}
+
+
+def plan(conn, sql: str, *args) -> str:
+    return " ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql, args))
 
 
 def test_the_article_rows_are_read_from_their_covering_index(tmp_path):
@@ -75,31 +80,95 @@ def test_the_article_rows_are_read_from_their_covering_index(tmp_path):
 
     conn = store.open_store(tmp_path / "syndicate.db")
     try:
-        plan = " ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + ARTICLE_ROWS_SQL))
-        assert "COVERING INDEX articles_rows" in plan and "TEMP B-TREE" not in plan
-        plan = " ".join(
-            r[3]
-            for r in conn.execute("EXPLAIN QUERY PLAN SELECT id, source, file_hash FROM articles")
-        )
-        assert "COVERING INDEX" in plan
+        found = plan(conn, ARTICLE_ROWS_SQL)
+        assert "COVERING INDEX articles_rows" in found and "TEMP B-TREE" not in found
+        assert "COVERING INDEX" in plan(conn, "SELECT id, source, file_hash FROM articles")
     finally:
         conn.close()
 
 
-def test_a_schema_2_state_gains_the_index_and_equals_a_new_one(tmp_path):
+def test_pending_articles_and_a_digests_members_each_have_their_own_index(tmp_path):
+    # Every `run` counts the pending articles; with the planner free to pick the index of
+    # all rows without a digest, a site that began with `digest skip` walked thousands of
+    # skipped rows. The partial indexes only match the queries' exact words: pin the plans.
+    from syndicate.store.digests import _PENDING
+
+    conn = store.open_store(tmp_path / "syndicate.db")
+    try:
+        count = plan(conn, f"SELECT COUNT(*) FROM articles WHERE {_PENDING}")
+        assert "articles_pending" in count
+        listed = plan(
+            conn, f"SELECT data FROM articles WHERE {_PENDING} ORDER BY published DESC, id"
+        )
+        assert "articles_pending" in listed and "TEMP B-TREE" not in listed
+        members = "SELECT id, data FROM articles WHERE digest_id = ? AND retracted_at IS NULL"
+        assert "INDEX articles_digest (digest_id=?)" in plan(conn, members, "2026-11-30-1")
+    finally:
+        conn.close()
+
+
+def test_pending_articles_are_the_same_through_the_index(tmp_path):
+    from syndicate.store.digests import _PENDING
+
+    conn = store.open_store(tmp_path / "syndicate.db")
+    try:
+        rows = [
+            ("a", None, None, None, "2026-01-03"),
+            ("b", "2026-01-01-1", None, None, "2026-01-02"),
+            ("c", None, "2026-01-01", None, "2026-01-01"),
+            ("d", None, None, "2026-01-01", "2026-01-04"),
+            ("e", None, None, None, "2026-01-05"),
+        ]
+        for id_, digest_id, skipped, retracted, published in rows:
+            conn.execute(
+                "INSERT INTO articles (id, source, slug, file_hash, content_hash, first_seen,"
+                " published, updated, data, digest_id, skipped_at, retracted_at)"
+                " VALUES (?, ?, ?, '', '', ?, ?, ?, '{}', ?, ?, ?)",
+                (id_, id_, id_, published, published, published, digest_id, skipped, retracted),
+            )
+        indexed = conn.execute(
+            f"SELECT id FROM articles WHERE {_PENDING} ORDER BY published DESC, id"
+        ).fetchall()
+        scanned = conn.execute(
+            "SELECT id FROM articles NOT INDEXED"
+            " WHERE digest_id IS NULL AND skipped_at IS NULL AND retracted_at IS NULL"
+            " ORDER BY published DESC, id"
+        ).fetchall()
+        assert [r["id"] for r in indexed] == [r["id"] for r in scanned] == ["e", "a"]
+        assert store.count_pending(conn) == 2
+    finally:
+        conn.close()
+
+
+def as_schema_2(path: Path) -> None:
+    """Turn a new state's indexes back into what schema 2 had."""
+    raw = sqlite3.connect(path)
+    raw.executescript(
+        """
+        DROP INDEX articles_rows;
+        DROP INDEX articles_pending;
+        DROP INDEX articles_digest;
+        CREATE INDEX articles_digest ON articles (digest_id);
+        UPDATE meta SET value = '2' WHERE key = 'schema_version';
+        """
+    )
+    raw.commit()
+    raw.close()
+
+
+def test_a_schema_2_state_gains_the_indexes_and_equals_a_new_one(tmp_path):
     fresh = store.open_store(tmp_path / "fresh.db")
-    expected = index_names(fresh)
+    expected = index_sql(fresh)
     fresh.close()
     path = tmp_path / "syndicate.db"
     store.open_store(path).close()
-    raw = sqlite3.connect(path)
-    raw.execute("DROP INDEX articles_rows")
-    raw.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
-    raw.commit()
-    raw.close()
+    as_schema_2(path)
+    assert "articles_pending" not in index_sql(sqlite3.connect(path))
     conn = store.open_store(path)
     try:
-        assert store.schema_version(conn) == LATEST_VERSION == 3
-        assert index_names(conn) == expected and "articles_rows" in expected
+        assert store.schema_version(conn) == LATEST_VERSION == 4
+        assert index_sql(conn) == expected
+        assert {"articles_rows", "articles_pending"} <= set(expected)
+        assert "WHERE digest_id IS NOT NULL" in expected["articles_digest"]
     finally:
         conn.close()

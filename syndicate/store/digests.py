@@ -10,6 +10,7 @@ from datetime import datetime
 from syndicate.model import Article
 from syndicate.store.articles import article_from_json, mark_articles_changed
 from syndicate.store.db import Database, iso, to_dt, transaction
+from syndicate.store.schema import PENDING_WHERE
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class Delivery:
     detail: str
 
 
-_PENDING = "digest_id IS NULL AND skipped_at IS NULL AND retracted_at IS NULL"
+_PENDING = PENDING_WHERE  # the words of the partial index articles_pending
 
 
 def undigested_articles(conn: Database) -> list[Article]:
