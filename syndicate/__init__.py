@@ -2,8 +2,9 @@
 
 from typing import Any
 
-__all__ = ["__version__", "summarize"]
+__all__ = ["DEFAULT_CONFIG_NAME", "__version__", "summarize"]
 __version__ = "0.1.0"
+DEFAULT_CONFIG_NAME = "config.toml"  # in the current folder, unless --config says otherwise
 
 
 def __getattr__(name: str) -> Any:
