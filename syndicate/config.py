@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from syndicate import checks
+from syndicate import DEFAULT_CONFIG_NAME, checks
+from syndicate.inbox import DEFAULT_INBOX
 from syndicate.settings import ConfigError, ConfigValueError, Section, setting
 
-DEFAULT_CONFIG_NAME = "config.toml"
 # The example domains (RFC 2606) a fresh config ships with.
 PLACEHOLDER_DOMAINS = frozenset({"example.org", "example.com", "example.net"})
 
@@ -59,7 +59,7 @@ class SiteConfig(Section):
 
 
 class PathsConfig(Section):
-    inbox: Path = Path("articles")
+    inbox: Path = Path(DEFAULT_INBOX)
     feeds: Path = Path("feeds")
     outbox: Path = Path("outbox")
     state: Path = Path("state")

@@ -28,6 +28,7 @@ from syndicate.model import Rejection
 from syndicate.report import Progress, RunReport
 
 if TYPE_CHECKING:
+    from syndicate.inbox import EarlyListing
     from syndicate.model import Article
 
 # The listing of the inbox a run left fully processed (every file unchanged, stored or
@@ -101,19 +102,31 @@ def understand(path: Path, config: Config, *, discovered: os.stat_result | None 
 
 
 def ingest(
-    conn: store.Database, config: Config, now: datetime, report: RunReport, progress: Progress
+    conn: store.Database,
+    config: Config,
+    now: datetime,
+    report: RunReport,
+    progress: Progress,
+    early: EarlyListing | None = None,
 ) -> None:
-    """Read every new or changed inbox file into the store; report what happened to each."""
+    """Read every new or changed inbox file into the store; report what happened to each.
+    `early`: the inbox being listed by a child since the command started (inbox.py)."""
     inbox = config.path("inbox")
     if not inbox.is_dir():
         report.warnings.append(f"inbox {inbox} does not exist (paths.inbox in the config)")
+    summary = early.summary(inbox) if early is not None else None
+    if (
+        summary is not None
+        and summary.settled()
+        and store.meta_value(conn, LISTING_KEY) == summary.key
+    ):
+        _nothing_changed(conn, report, summary.count)
+        return
     listed_at = time.time_ns()
     listing = scan_inbox(inbox)
     settled = listing.settled(listed_at)
     if settled and store.meta_value(conn, LISTING_KEY) == listing.key:
-        rejected = store.rejections(conn)  # those files are still in the listing
-        report.still_rejected += [Rejection(source, reason) for source, reason, _at in rejected]
-        report.unchanged += len(listing) - len(rejected)
+        _nothing_changed(conn, report, len(listing))
         return
     files = listing.files
     index = store.inbox_index(conn)
@@ -152,6 +165,13 @@ def ingest(
             complete = False
     store.update_inbox_index(conn, signatures, gone=[s for s in index if s not in present])
     store.set_meta_value(conn, LISTING_KEY, listing.key if complete and settled else None)
+
+
+def _nothing_changed(conn: store.Database, report: RunReport, listed: int) -> None:
+    """The listing is the one the previous run left fully processed."""
+    rejected = store.rejections(conn)  # those files are still in the listing
+    report.still_rejected += [Rejection(source, reason) for source, reason, _at in rejected]
+    report.unchanged += listed - len(rejected)
 
 
 def _ingest_one(

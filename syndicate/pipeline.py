@@ -21,13 +21,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from syndicate import state, store
 from syndicate.config import Config
 from syndicate.ingest import ingest
 from syndicate.publish import announce, publish
 from syndicate.report import Progress, RunReport
+
+if TYPE_CHECKING:
+    from syndicate.inbox import EarlyListing
 
 # "skip" (`syndicate digest skip`): read and publish, then mark every waiting article as
 # digested without sending anything.
@@ -211,11 +214,13 @@ def run(
     retry_failed: bool = False,
     dry_run: bool = False,
     should_stop: Callable[[], bool] | None = None,
+    early_listing: EarlyListing | None = None,
 ) -> RunReport:
     """One whole run under the lock. Raises RunInProgress if another run holds it (after
     `wait_for_lock` seconds). A dry run works on a scratch copy of the state, compares
     outputs instead of writing them and delivers nothing: it reports what a run would do.
-    `should_stop` (the service's SIGTERM) ends deliveries after the current recipient."""
+    `should_stop` (the service's SIGTERM) ends deliveries after the current recipient.
+    `early_listing`: the inbox listed by a child since the command started (inbox.py)."""
     if digest not in (*DIGEST_MODES, "skip"):
         raise ValueError(f"digest must be one of {', '.join(DIGEST_MODES)}, not {digest!r}")
     progress = progress or (lambda _msg: None)
@@ -229,7 +234,7 @@ def run(
             sync_config_subscribers(conn, config, now)
             if retry_failed:
                 store.requeue_failed(conn)
-            ingest(conn, config, now, report, progress)
+            ingest(conn, config, now, report, progress, early_listing)
             outputs = guard.outputs(config.path("feeds"), dry_run=dry_run)
             publish(
                 conn,

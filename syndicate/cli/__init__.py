@@ -11,6 +11,8 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from syndicate import DEFAULT_CONFIG_NAME, __version__
 from syndicate.cli import (
@@ -34,6 +36,9 @@ from syndicate.cli.common import (
     CommandError,
     err,
 )
+
+if TYPE_CHECKING:
+    from syndicate.inbox import EarlyListing
 
 GROUPS = (run, serve, deliver, articles, digest, status, subscribers, bounces, state)
 
@@ -71,6 +76,19 @@ def _parser(wanted: str | None) -> tuple[argparse.ArgumentParser, bool]:
     for group in GROUPS:
         group.register(only, common)  # type: ignore[arg-type]
     return parser, wanted is None or only.found  # type: ignore[union-attr]
+
+
+def _config_named(argv: Sequence[str]) -> str | None:
+    """`--config`'s value (the last one, as argparse keeps it)."""
+    found = None
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--config" and i + 1 < len(argv):
+            found = argv[i + 1]
+        elif arg.startswith("--config="):
+            found = arg.removeprefix("--config=")
+    return found
 
 
 def _command_named(argv: Sequence[str]) -> str | None:
@@ -113,18 +131,37 @@ class _Unused:
 _UNUSED = _Unused()
 
 
+# The commands that list the inbox: a child lists it while they start up (inbox.py).
+LISTS_INBOX = frozenset({"run", "publish"})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser(arguments).parse_args(arguments)
-    explicit = hasattr(args, "config")
-    path = args.config if explicit else DEFAULT_CONFIG_NAME
+    early = _list_inbox_early(arguments)
     try:
+        args = build_parser(arguments).parse_args(arguments)
+        args.early_listing = early
+        explicit = hasattr(args, "config")
+        path = args.config if explicit else DEFAULT_CONFIG_NAME
         return _dispatch(args, path, explicit)
     except BrokenPipeError:
         # `syndicate subscribers list | head -1`: the reader is done, which is not an error.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
+    finally:
+        if early is not None:
+            early.close()  # when the command ended before it read the listing (--help…)
+
+
+def _list_inbox_early(arguments: list[str]) -> EarlyListing | None:
+    """`run` and `publish`: start listing the inbox before anything else (inbox.py)."""
+    if _command_named(arguments) not in LISTS_INBOX:
+        return None
+    from syndicate.inbox import inbox_named_in, list_early
+
+    config_file = Path(_config_named(arguments) or DEFAULT_CONFIG_NAME)
+    return list_early(lambda: inbox_named_in(config_file))
 
 
 def _dispatch(args: argparse.Namespace, path: str, explicit: bool) -> int:

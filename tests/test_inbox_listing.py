@@ -1,0 +1,218 @@
+"""The inbox listing a no-op run compares: what changes its key and what does not, and the
+early listing (a forked child lists the inbox while `run` starts up) that must give the
+very key a run's own listing gives, and only ever save work."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from syndicate import ingest, pipeline
+from syndicate.cli import main
+from syndicate.config import load_config
+from syndicate.inbox import ListingSummary, scan_inbox
+from tests.conftest import write_config
+
+
+def _age(path: Path, seconds: float = 60) -> None:
+    past = time.time() - seconds
+    os.utime(path, (past, past))
+
+
+@pytest.fixture
+def inbox(tmp_path: Path) -> Path:
+    folder = tmp_path / "articles"
+    (folder / "2026" / "11").mkdir(parents=True)
+    (folder / "satu.txt").write_text("Satu\n\nBerita satu.\n", encoding="utf-8")
+    (folder / "dua.md").write_text("# Dua\n\nBerita dua.\n", encoding="utf-8")
+    (folder / "dua.md.meta.toml").write_text('author = "Rina"\n', encoding="utf-8")
+    (folder / "2026" / "11" / "tiga.txt").write_text("Tiga\n\nBerita tiga.\n", "utf-8")
+    (folder / ".hidden").mkdir()
+    (folder / ".hidden" / "empat.txt").write_text("Empat\n\nTersembunyi.\n", "utf-8")
+    for path in folder.rglob("*"):
+        _age(path)
+    return folder
+
+
+def test_the_listing_pairs_sidecars_and_sorts_by_source(inbox: Path):
+    listing = scan_inbox(inbox)
+    files = listing.files
+    assert [f.source for f in files] == ["2026/11/tiga.txt", "dua.md", "satu.txt"]
+    assert len(listing) == 3  # the sidecar belongs to dua.md, the hidden folder is skipped
+    paired = {f.source: f.sidecar for f in files}
+    assert paired["dua.md"] == str(inbox / "dua.md.meta.toml")
+    assert paired["satu.txt"] is None
+    assert listing.settled(time.time_ns())
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "new file",
+        "removed file",
+        "edit in place, mtime put back",
+        "sidecar edit",
+        "nested edit",
+        "renamed file",
+    ],
+)
+def test_every_change_a_run_must_see_changes_the_key(inbox: Path, change: str):
+    before = scan_inbox(inbox).key
+    assert scan_inbox(inbox).key == before  # an unchanged folder lists the same
+    target = inbox / "satu.txt"
+    if change == "new file":
+        (inbox / "lima.txt").write_text("Lima\n\nBerita lima.\n", encoding="utf-8")
+    elif change == "removed file":
+        target.unlink()
+    elif change == "edit in place, mtime put back":
+        st = target.stat()
+        target.write_text("Satu\n\nBerita SATU.\n", encoding="utf-8")  # same size
+        os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))  # only ctime moves
+    elif change == "sidecar edit":
+        (inbox / "dua.md.meta.toml").write_text('author = "Rini"\n', encoding="utf-8")
+    elif change == "nested edit":
+        (inbox / "2026" / "11" / "tiga.txt").write_text("Tiga\n\nDiubah.\n", "utf-8")
+    else:
+        target.rename(inbox / "satu-baru.txt")
+    assert scan_inbox(inbox).key != before
+
+
+def test_files_being_written_do_not_change_the_key(inbox: Path):
+    before = scan_inbox(inbox).key
+    for name in (".satu.txt.swp", "#satu.txt#", "satu.txt~", "unduhan.txt.part", "~$tiga.docx"):
+        (inbox / name).write_text("sedang ditulis", encoding="utf-8")
+    (inbox / ".hidden" / "enam.txt").write_text("Enam\n\nTersembunyi.\n", "utf-8")
+    assert scan_inbox(inbox).key == before
+
+
+_EARLY = """
+import json, os, sys
+from pathlib import Path
+from syndicate.inbox import list_early, scan_inbox
+
+inbox = Path(sys.argv[1])
+early = list_early(lambda: inbox, min_cpus=1)  # this check holds on one CPU too
+summary = early.summary(inbox)
+listing = scan_inbox(inbox)
+other = list_early(lambda: inbox, min_cpus=1)
+elsewhere = other.summary(inbox.parent)
+stopped = list_early(lambda: inbox, min_cpus=1)
+stopped.close()
+try:
+    os.waitpid(stopped._pid, os.WNOHANG)
+    reaped = False
+except ChildProcessError:
+    reaped = True
+print(json.dumps({
+    "early": [summary.key, summary.count, summary.newest_ns],
+    "own": [listing.key, len(listing), listing.newest_ns],
+    "elsewhere": elsewhere,
+    "reaped": reaped,
+    "settled": summary.settled(),
+}))
+"""
+
+
+def test_the_early_listing_gives_the_key_the_run_would_list(inbox: Path):
+    # In a child interpreter: the test process may have threads, and the early listing
+    # (rightly) never forks a threaded process.
+    done = subprocess.run(
+        [sys.executable, "-c", _EARLY, str(inbox)], capture_output=True, text=True, check=True
+    )
+    found = json.loads(done.stdout)
+    assert found["early"] == found["own"]
+    assert found["early"][1] == 3
+    assert found["elsewhere"] is None  # a listing of another folder is never used
+    assert found["reaped"] and found["settled"]
+    assert done.stderr == ""
+
+
+class _Listed:
+    """An early listing whose child already answered with `summary`."""
+
+    def __init__(self, summary: ListingSummary) -> None:
+        self._summary, self.asked = summary, []
+
+    def summary(self, inbox: Path) -> ListingSummary:
+        self.asked.append(inbox)
+        return self._summary
+
+
+def test_a_run_trusts_the_early_listing_only_when_its_key_was_recorded(site: Path, monkeypatch):
+    config = load_config(site / "config.toml")
+    inbox = config.path("inbox")
+    for path in inbox.iterdir():
+        _age(path)
+    pipeline.run(config, digest="never")
+    pipeline.run(config, digest="never")  # records the settled listing
+    listing = scan_inbox(inbox)
+    same = _Listed(ListingSummary(listing.key, listing.newest_ns, len(listing), time.time_ns()))
+
+    def forbidden(folder):
+        raise AssertionError("listed the inbox again")
+
+    monkeypatch.setattr(ingest, "scan_inbox", forbidden)
+    report = pipeline.run(config, digest="never", early_listing=same)
+    assert same.asked == [inbox] and report.unchanged == 1 and report.new == []
+
+    # A stale answer (the key of another listing) must not hide a new file.
+    monkeypatch.undo()
+    (inbox / "lain.txt").write_text("Lain\n\nBerita lain.\n", encoding="utf-8")
+    _age(inbox / "lain.txt")
+    stale = _Listed(ListingSummary("0" * 64, listing.newest_ns, 1, time.time_ns()))
+    report = pipeline.run(config, digest="never", early_listing=stale)
+    assert [a.source for a in report.new] == ["lain.txt"]
+    # A listing that is not settled yet (a file written within the last seconds) neither.
+    racy = _Listed(ListingSummary(scan_inbox(inbox).key, time.time_ns(), 2, time.time_ns()))
+    (inbox / "lain.txt").write_text("Lain\n\nBerita lain, diubah.\n", encoding="utf-8")
+    report = pipeline.run(config, digest="never", early_listing=racy)
+    assert [a.source for a in report.updated] == ["lain.txt"]
+
+
+def test_run_and_publish_start_the_early_listing_of_the_configured_inbox(site: Path, monkeypatch):
+    import syndicate.inbox
+
+    located: list[Path | None] = []
+    monkeypatch.setattr(syndicate.inbox, "list_early", lambda locate: located.append(locate()))
+    config = site / "config.toml"
+    assert main(["--config", str(config), "publish", "--quiet"]) == 0
+    assert main(["run", f"--config={config}", "--digest", "never", "--quiet"]) == 0
+    monkeypatch.chdir(site)
+    assert main(["run", "--dry-run", "--quiet"]) == 0  # ./config.toml
+    assert main(["--config", str(config), "status"]) == 0  # lists nothing
+    assert located == [load_config(config).path("inbox")] * 3
+
+
+@pytest.mark.parametrize("inbox_line", ["", 'inbox = "masuk"\n', 'inbox = "{absolute}"\n'])
+def test_the_child_finds_the_inbox_the_validated_config_names(
+    tmp_path: Path, inbox_line: str, monkeypatch
+):
+    from syndicate.inbox import inbox_named_in
+
+    config_file = write_config(tmp_path)
+    absolute = (tmp_path / "elsewhere").as_posix()
+    text = config_file.read_text(encoding="utf-8")
+    config_file.write_text(
+        text.replace("[paths]\n", "[paths]\n" + inbox_line.format(absolute=absolute)), "utf-8"
+    )
+    assert inbox_named_in(config_file) == load_config(config_file).path("inbox")
+    # From another folder, through a relative path to the config file.
+    monkeypatch.chdir(tmp_path.parent)
+    relative = Path(tmp_path.name) / "config.toml"
+    assert inbox_named_in(relative) == load_config(relative).path("inbox")
+
+
+def test_the_child_gives_up_quietly_on_a_config_it_cannot_read(tmp_path: Path):
+    from syndicate.inbox import inbox_named_in
+
+    assert inbox_named_in(tmp_path / "missing.toml") is None
+    (tmp_path / "bad.toml").write_text("[paths\ninbox = ", encoding="utf-8")
+    assert inbox_named_in(tmp_path / "bad.toml") is None
+    (tmp_path / "odd.toml").write_text("paths = 3\n", encoding="utf-8")
+    assert inbox_named_in(tmp_path / "odd.toml") is None
