@@ -295,9 +295,13 @@ def list_early(locate: Callable[[], Path | None], *, min_cpus: int = 2) -> Early
         return None
     if pid == 0:  # the child: list, write one line, leave without running anything else
         try:
-            os.close(read_end)
+            # Keep nothing of the parent's open: a reader waiting for EOF on its stdout must
+            # not wait for us, and a lock it releases (flock belongs to the open file, which
+            # a fork shares) must not stay held by our copy.
+            os.closerange(3, write_end)
+            os.closerange(write_end + 1, 1 << 20)
             devnull = os.open(os.devnull, os.O_RDWR)
-            for fd in (0, 1, 2):  # a parent's reader waiting for EOF must not wait for us
+            for fd in (0, 1, 2):
                 os.dup2(devnull, fd)
             gc.disable()  # short-lived: a collection would only copy the parent's pages
             inbox = locate()

@@ -109,7 +109,24 @@ try:
     reaped = False
 except ChildProcessError:
     reaped = True
+# A lock the parent held when it forked is free as soon as the parent lets it go, while
+# the child is still at work: the child keeps none of the parent's open files.
+import fcntl, time
+held = os.open(inbox / "lock", os.O_RDWR | os.O_CREAT)
+fcntl.flock(held, fcntl.LOCK_EX)
+slow = list_early(lambda: (time.sleep(1), inbox)[1], min_cpus=1)
+time.sleep(0.2)
+os.close(held)
+other_open = os.open(inbox / "lock", os.O_RDWR)
+try:
+    fcntl.flock(other_open, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    lock_free = True
+except BlockingIOError:
+    lock_free = False
+slow.close()
+os.unlink(inbox / "lock")
 print(json.dumps({
+    "lock_free": lock_free,
     "early": [summary.key, summary.count, summary.newest_ns],
     "own": [listing.key, len(listing), listing.newest_ns],
     "elsewhere": elsewhere,
@@ -129,7 +146,7 @@ def test_the_early_listing_gives_the_key_the_run_would_list(inbox: Path):
     assert found["early"] == found["own"]
     assert found["early"][1] == 3
     assert found["elsewhere"] is None  # a listing of another folder is never used
-    assert found["reaped"] and found["settled"]
+    assert found["reaped"] and found["settled"] and found["lock_free"]
     assert done.stderr == ""
 
 
