@@ -5,7 +5,7 @@ Every run stats every inbox file (an edit in place changes nothing else), so lis
 files must cost what the system calls cost: `os.scandir` (names and types in one call per
 folder), one `stat` per file, sidecars found in the folder's listing instead of probed.
 What is left of those calls' cost on a no-op run is hidden behind the run's start-up: `run`
-and `publish` fork a child that lists while the parent imports (EarlyListing, below).
+and `publish` fork a child that lists while the parent imports (early_listing.py).
 
 A file's *signature* (size, mtime, ctime, inode and device, and the same of its sidecar) is
 what git's index keeps: when it is the one recorded with a content hash, the file need not be
@@ -16,13 +16,9 @@ ext4 timestamps move in jiffies), so such files are hashed again next run.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import os
 import struct
-import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -60,14 +56,28 @@ def sidecar_names(name: str) -> list[str]:
     return names
 
 
+class Stat(NamedTuple):
+    """The part of a file's stat a run uses: what a listing received from the early
+    listing's child holds instead of an os.stat_result (early_listing.py)."""
+
+    st_size: int
+    st_mtime_ns: int
+    st_ctime_ns: int
+    st_ino: int
+    st_dev: int
+
+
+FileStat = os.stat_result | Stat
+
+
 class InboxFile(NamedTuple):
     """One listed file (a tuple: 10,000 of them are made when the inbox changed)."""
 
     source: str  # relative to the inbox, forward slashes
     location: str  # the file's path (a str: a Path per file costs more than its stat)
-    stat: os.stat_result | None  # None: vanished or unreadable while listing
+    stat: FileStat | None  # None: vanished or unreadable while listing
     sidecar: str | None  # the editor's NAME.meta.toml next to it, if any
-    sidecar_stat: os.stat_result | None
+    sidecar_stat: FileStat | None
 
     @property
     def path(self) -> Path:
@@ -88,7 +98,7 @@ class InboxFile(NamedTuple):
         return all(s is None or s.st_mtime_ns < limit for s in (self.stat, self.sidecar_stat))
 
 
-def _signature(st: os.stat_result | None) -> str:
+def _signature(st: FileStat | None) -> str:
     if st is None:
         return "gone"
     return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}:{st.st_dev}"
@@ -98,11 +108,30 @@ class Listing:
     """The inbox as listed: `key` (every candidate file's name and stat, sidecars included,
     in the folders' own order, hashed) and `newest_ns` come from one pass over cheap tuples;
     `files` (sorted by source, each article with its sidecar) are made only when a run
-    needs to look closer."""
+    needs to look closer. `wire` is what was hashed: the sources joined by NULs and the
+    stats packed (early_listing.py sends it from its child as it is)."""
 
-    def __init__(self, raw: list[tuple[str, str, os.stat_result | None]], key: str) -> None:
-        self._raw, self.key = raw, key
+    def __init__(
+        self, raw: list[tuple[str, str, FileStat | None]], key: str, wire: tuple[bytes, bytes]
+    ) -> None:
+        self._raw, self.key, self.wire = raw, key, wire
         self.newest_ns = max((st.st_mtime_ns for _s, _l, st in raw if st is not None), default=0)
+
+    @classmethod
+    def from_wire(cls, inbox: Path, key: str, sources: bytes, packed: bytes) -> Listing | None:
+        """The listing another process made of `inbox`, from its `wire`; None if the bytes
+        are not what they should be (they are checked against `key`)."""
+        if hashlib.sha256(sources + packed).hexdigest() != key:
+            return None
+        names = sources.decode("utf-8", "surrogateescape").split("\0") if sources else []
+        if len(packed) != len(names) * _PACKED.size:
+            return None
+        folder = str(inbox)
+        raw = [
+            (name, f"{folder}{os.sep}{name}", None if st[0] < 0 else Stat(*st))
+            for name, st in zip(names, _PACKED.iter_unpack(packed), strict=True)
+        ]
+        return cls(raw, key, (sources, packed))  # type: ignore[arg-type]
 
     @property
     def files(self) -> list[InboxFile]:
@@ -134,7 +163,9 @@ class Listing:
         return self.newest_ns < now_ns - RACY_SECONDS * 1_000_000_000
 
 
-_PACK = struct.Struct("5q").pack
+# A file's stat as the key holds it: size, mtime and ctime (signed), inode and device.
+_PACKED = struct.Struct("qqqQQ")
+_GONE = _PACKED.pack(-1, 0, 0, 0, 0)  # vanished while listed: no file has size -1
 
 
 def scan_inbox(inbox: Path) -> Listing:
@@ -144,10 +175,10 @@ def scan_inbox(inbox: Path) -> Listing:
     `scandir` + `stat` at 10,000 files: one stat each, the key's bytes packed on the way,
     no sorting and no pairing of sidecars (the key is in the folders' own order, stable
     while a folder is unchanged; `files` sorts and pairs when a run reads anything)."""
-    raw: list[tuple[str, str, os.stat_result | None]] = []
+    raw: list[tuple[str, str, FileStat | None]] = []
     packed: list[bytes] = []
     folders = [(str(inbox), "")]
-    pack, suffixes = _PACK, _TEMPORARY_SUFFIXES
+    pack, suffixes = _PACKED.pack, _TEMPORARY_SUFFIXES
     while folders:
         folder, prefix = folders.pop()
         try:
@@ -178,155 +209,31 @@ def scan_inbox(inbox: Path) -> Listing:
                     st: os.stat_result | None = entry.stat()  # follows a symlink, as open() will
                 except OSError:
                     st = None
-                raw.append((prefix + name, entry.path, st))
                 if st is None:
-                    packed.append(b"gone")
+                    raw.append((prefix + name, entry.path, None))
+                    packed.append(_GONE)
                     continue
                 try:
                     packed.append(
                         pack(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
                     )
-                except struct.error:  # a number past 2**63 (some network file systems)
-                    packed.append(_packed(st))
-    h = hashlib.sha256("\0".join([item[0] for item in raw]).encode("utf-8", "surrogateescape"))
-    h.update(b"".join(packed))
-    return Listing(raw, h.hexdigest())
+                except struct.error:  # a time past 2262, a number past 2**64: keep its place
+                    st = _wrapped(st)
+                    packed.append(pack(*st))
+                raw.append((prefix + name, entry.path, st))
+    sources = "\0".join([item[0] for item in raw]).encode("utf-8", "surrogateescape")
+    stats = b"".join(packed)
+    return Listing(raw, hashlib.sha256(sources + stats).hexdigest(), (sources, stats))
 
 
-def _packed(st: os.stat_result | None) -> bytes:
-    if st is None:
-        return b"gone"
-    try:
-        return _PACK(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
-    except struct.error:  # a number past 2**63 (some network file systems)
-        return repr((st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)).encode()
-
-
-# ---------------------------------------------------------------- listing ahead of time
-
-
-class ListingSummary(NamedTuple):
-    """What a run needs of a listing to know that nothing changed."""
-
-    key: str
-    newest_ns: int
-    count: int
-    listed_at_ns: int
-
-    def settled(self) -> bool:
-        return self.newest_ns < self.listed_at_ns - RACY_SECONDS * 1_000_000_000
-
-
-class EarlyListing:
-    """The inbox listed by a forked child while this process goes on starting up.
-
-    Listing 10,000 files costs 10,000 `stat` calls, 30-40 ms of kernel time on the
-    developer machine: a third of a no-op run, and nothing short of a file watcher avoids
-    it (an edit in place changes no folder's mtime). git pays the same for its index and
-    lists in parallel (core.preloadIndex). Python threads would stall on the GIL after
-    every stat while the main thread imports, so `run` forks a child as its first step: it
-    reads the config file's paths.inbox and lists while the parent imports the pipeline,
-    validates the config and opens the state (measured: a no-op run at 10,000 articles
-    117 → 98 ms). The child reports the listing's key, nothing else; when the key is not
-    the one recorded, or the child listed another folder than the validated config names,
-    the run lists the inbox itself: the child can save work, never decide what is read.
-
-    Listing before the run lock is taken is the same as the run starting a moment earlier:
-    a file changed after the child looked is seen by the next run (its stat changes the
-    key), as a file changed just after a listing always is."""
-
-    def __init__(self, pid: int, fd: int) -> None:
-        self._pid, self._fd = pid, fd
-
-    def summary(self, inbox: Path) -> ListingSummary | None:
-        """The child's listing, if it listed `inbox` (waiting for it); None if it listed
-        another folder, failed, or was already asked."""
-        if self._fd < 0:
-            return None
-        chunks = []
-        try:
-            while chunk := os.read(self._fd, 65536):
-                chunks.append(chunk)
-        except OSError:
-            chunks = []
-        self.close()
-        listed, _nul, numbers = b"".join(chunks).partition(b"\0")
-        if not numbers or listed != os.fsencode(inbox):
-            return None
-        try:
-            listed_at, newest, count, key = numbers.decode("ascii").split(" ")
-            return ListingSummary(key, int(newest), int(count), int(listed_at))
-        except ValueError:  # the child was stopped halfway
-            return None
-
-    def close(self) -> None:
-        """Stop the child if it is still listing, and reap it."""
-        if self._fd < 0:
-            return
-        os.close(self._fd)
-        self._fd = -1
-        try:
-            if os.waitpid(self._pid, os.WNOHANG) == (0, 0):
-                os.kill(self._pid, 9)  # SIGKILL: it holds nothing
-                os.waitpid(self._pid, 0)
-        except (ChildProcessError, ProcessLookupError):
-            pass
-
-
-def list_early(locate: Callable[[], Path | None], *, min_cpus: int = 2) -> EarlyListing | None:
-    """Fork a child that lists the inbox `locate()` names; None where that would not help
-    or is not safe: no fork, fewer than `min_cpus` CPUs for this process (with one, the
-    child only takes turns with its parent), or threads running (a forked child of a
-    threaded process may deadlock on a lock another thread held)."""
-    fork = getattr(os, "fork", None)
-    threading = sys.modules.get("threading")
-    if fork is None or (threading is not None and threading.active_count() > 1):
-        return None
-    affinity = getattr(os, "sched_getaffinity", None)  # the CPUs this process may use
-    cpus = len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
-    if cpus < min_cpus:
-        return None
-    read_end, write_end = os.pipe()
-    try:
-        pid = fork()
-    except OSError:
-        os.close(read_end)
-        os.close(write_end)
-        return None
-    if pid == 0:  # the child: list, write one line, leave without running anything else
-        try:
-            # Keep nothing of the parent's open: a reader waiting for EOF on its stdout must
-            # not wait for us, and a lock it releases (flock belongs to the open file, which
-            # a fork shares) must not stay held by our copy.
-            os.closerange(3, write_end)
-            os.closerange(write_end + 1, 1 << 20)
-            devnull = os.open(os.devnull, os.O_RDWR)
-            for fd in (0, 1, 2):
-                os.dup2(devnull, fd)
-            gc.disable()  # short-lived: a collection would only copy the parent's pages
-            inbox = locate()
-            if inbox is not None:
-                listed_at = time.time_ns()
-                listing = scan_inbox(inbox)
-                line = f"{listed_at} {listing.newest_ns} {len(listing)} {listing.key}"
-                os.write(write_end, os.fsencode(inbox) + b"\0" + line.encode("ascii"))
-        finally:
-            os._exit(0)
-    os.close(write_end)
-    return EarlyListing(pid, read_end)
-
-
-def inbox_named_in(config_file: Path) -> Path | None:
-    """paths.inbox of a config file, resolved as Config.path resolves it, read without
-    validating the rest or importing the config model: the early listing's child runs this
-    before it can list, on the path every no-op run waits for. A guess, in that the run
-    uses the listing only if its validated config names the same folder."""
-    import tomllib
-
-    try:
-        raw = tomllib.loads(config_file.read_text(encoding="utf-8"))
-        paths = raw.get("paths", {})
-        inbox = Path(paths.get("inbox", DEFAULT_INBOX))
-        return inbox if inbox.is_absolute() else config_file.resolve().parent / inbox
-    except (OSError, ValueError, AttributeError, TypeError):  # config.py will say what
-        return None
+def _wrapped(st: os.stat_result) -> Stat:
+    """A stat whose numbers do not fit the key's fields, wrapped into them: the key still
+    changes when the file does, and the run re-reads such a file rather than miss an edit."""
+    signed, unsigned = 1 << 63, 1 << 64
+    return Stat(
+        st.st_size % signed,
+        (st.st_mtime_ns + signed) % unsigned - signed,
+        (st.st_ctime_ns + signed) % unsigned - signed,
+        st.st_ino % unsigned,
+        st.st_dev % unsigned,
+    )

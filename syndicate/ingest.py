@@ -28,7 +28,7 @@ from syndicate.model import Rejection
 from syndicate.report import Progress, RunReport
 
 if TYPE_CHECKING:
-    from syndicate.inbox import EarlyListing
+    from syndicate.early_listing import EarlyListing
     from syndicate.model import Article
 
 # The listing of the inbox a run left fully processed (every file unchanged, stored or
@@ -110,20 +110,23 @@ def ingest(
     early: EarlyListing | None = None,
 ) -> None:
     """Read every new or changed inbox file into the store; report what happened to each.
-    `early`: the inbox being listed by a child since the command started (inbox.py)."""
+    `early`: the inbox being listed by a child since the command started (early_listing.py)."""
     inbox = config.path("inbox")
     if not inbox.is_dir():
         report.warnings.append(f"inbox {inbox} does not exist (paths.inbox in the config)")
-    summary = early.summary(inbox) if early is not None else None
-    if (
-        summary is not None
-        and summary.settled()
-        and store.meta_value(conn, LISTING_KEY) == summary.key
-    ):
-        _nothing_changed(conn, report, summary.count)
-        return
-    listed_at = time.time_ns()
-    listing = scan_inbox(inbox)
+    listing = None
+    if early is not None:
+        summary = early.summary(inbox)
+        if summary is not None:
+            if summary.settled() and store.meta_value(conn, LISTING_KEY) == summary.key:
+                early.close()
+                _nothing_changed(conn, report, summary.count)
+                return
+            listing, listed_at = early.listing(), summary.listed_at_ns
+        early.close()
+    if listing is None:
+        listed_at = time.time_ns()
+        listing = scan_inbox(inbox)
     settled = listing.settled(listed_at)
     if settled and store.meta_value(conn, LISTING_KEY) == listing.key:
         _nothing_changed(conn, report, len(listing))

@@ -30,7 +30,7 @@ from syndicate.publish import announce, publish
 from syndicate.report import Progress, RunReport
 
 if TYPE_CHECKING:
-    from syndicate.inbox import EarlyListing
+    from syndicate.early_listing import EarlyListing
 
 # "skip" (`syndicate digest skip`): read and publish, then mark every waiting article as
 # digested without sending anything.
@@ -220,7 +220,8 @@ def run(
     `wait_for_lock` seconds). A dry run works on a scratch copy of the state, compares
     outputs instead of writing them and delivers nothing: it reports what a run would do.
     `should_stop` (the service's SIGTERM) ends deliveries after the current recipient.
-    `early_listing`: the inbox listed by a child since the command started (inbox.py)."""
+    `early_listing`: the inbox listed by a child since the command started
+    (early_listing.py)."""
     if digest not in (*DIGEST_MODES, "skip"):
         raise ValueError(f"digest must be one of {', '.join(DIGEST_MODES)}, not {digest!r}")
     progress = progress or (lambda _msg: None)

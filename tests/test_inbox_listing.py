@@ -16,7 +16,8 @@ import pytest
 from syndicate import ingest, pipeline
 from syndicate.cli import main
 from syndicate.config import load_config
-from syndicate.inbox import ListingSummary, scan_inbox
+from syndicate.early_listing import ListingSummary
+from syndicate.inbox import Listing, scan_inbox
 from tests.conftest import write_config
 
 
@@ -94,11 +95,13 @@ def test_files_being_written_do_not_change_the_key(inbox: Path):
 _EARLY = """
 import json, os, sys
 from pathlib import Path
-from syndicate.inbox import list_early, scan_inbox
+from syndicate.early_listing import list_early
+from syndicate.inbox import scan_inbox
 
 inbox = Path(sys.argv[1])
 early = list_early(lambda: inbox, min_cpus=1)  # this check holds on one CPU too
 summary = early.summary(inbox)
+received = early.listing()
 listing = scan_inbox(inbox)
 other = list_early(lambda: inbox, min_cpus=1)
 elsewhere = other.summary(inbox.parent)
@@ -125,7 +128,14 @@ except BlockingIOError:
     lock_free = False
 slow.close()
 os.unlink(inbox / "lock")
+def files(found):
+    return [
+        [f.source, f.location, f.signature, f.sidecar, f.settled(time.time_ns())]
+        for f in found.files
+    ]
 print(json.dumps({
+    "files": [files(received), files(listing)],
+    "received_key": received.key,
     "lock_free": lock_free,
     "early": [summary.key, summary.count, summary.newest_ns],
     "own": [listing.key, len(listing), listing.newest_ns],
@@ -145,20 +155,30 @@ def test_the_early_listing_gives_the_key_the_run_would_list(inbox: Path):
     found = json.loads(done.stdout)
     assert found["early"] == found["own"]
     assert found["early"][1] == 3
+    # The listing received from the child is the run's own listing, file by file.
+    received, own = found["files"]
+    assert received == own and len(own) == 3 and found["received_key"] == found["own"][0]
+    assert [f[3] is not None for f in own] == [False, True, False]  # dua.md's sidecar
     assert found["elsewhere"] is None  # a listing of another folder is never used
     assert found["reaped"] and found["settled"] and found["lock_free"]
     assert done.stderr == ""
 
 
 class _Listed:
-    """An early listing whose child already answered with `summary`."""
+    """An early listing whose child already answered with `summary` (and `listing`)."""
 
-    def __init__(self, summary: ListingSummary) -> None:
-        self._summary, self.asked = summary, []
+    def __init__(self, summary: ListingSummary, listing: Listing | None = None) -> None:
+        self._summary, self._listing, self.asked, self.closed = summary, listing, [], False
 
     def summary(self, inbox: Path) -> ListingSummary:
         self.asked.append(inbox)
         return self._summary
+
+    def listing(self) -> Listing | None:
+        return self._listing
+
+    def close(self) -> None:
+        self.closed = True
 
 
 def test_a_run_trusts_the_early_listing_only_when_its_key_was_recorded(site: Path, monkeypatch):
@@ -177,26 +197,41 @@ def test_a_run_trusts_the_early_listing_only_when_its_key_was_recorded(site: Pat
     monkeypatch.setattr(ingest, "scan_inbox", forbidden)
     report = pipeline.run(config, digest="never", early_listing=same)
     assert same.asked == [inbox] and report.unchanged == 1 and report.new == []
+    assert same.closed
+
+    # Something changed: the run reads what changed from the child's listing, if it sent one.
+    (inbox / "baru.txt").write_text("Baru\n\nBerita baru.\n", encoding="utf-8")
+    _age(inbox / "baru.txt")
+    monkeypatch.undo()
+    now = scan_inbox(inbox)
+    monkeypatch.setattr(ingest, "scan_inbox", forbidden)
+    sent = _Listed(ListingSummary(now.key, now.newest_ns, len(now), time.time_ns()), now)
+    report = pipeline.run(config, digest="never", early_listing=sent)
+    assert [a.source for a in report.new] == ["baru.txt"] and sent.closed
+    report = pipeline.run(config, digest="never", early_listing=sent)  # recorded: no-op
+    assert report.new == [] and report.unchanged == 2
 
     # A stale answer (the key of another listing) must not hide a new file.
     monkeypatch.undo()
     (inbox / "lain.txt").write_text("Lain\n\nBerita lain.\n", encoding="utf-8")
     _age(inbox / "lain.txt")
-    stale = _Listed(ListingSummary("0" * 64, listing.newest_ns, 1, time.time_ns()))
+    stale = _Listed(ListingSummary("0" * 64, listing.newest_ns, 1, time.time_ns()))  # no listing
     report = pipeline.run(config, digest="never", early_listing=stale)
     assert [a.source for a in report.new] == ["lain.txt"]
     # A listing that is not settled yet (a file written within the last seconds) neither.
-    racy = _Listed(ListingSummary(scan_inbox(inbox).key, time.time_ns(), 2, time.time_ns()))
+    racy = _Listed(ListingSummary(scan_inbox(inbox).key, time.time_ns(), 3, time.time_ns()))
     (inbox / "lain.txt").write_text("Lain\n\nBerita lain, diubah.\n", encoding="utf-8")
     report = pipeline.run(config, digest="never", early_listing=racy)
     assert [a.source for a in report.updated] == ["lain.txt"]
 
 
 def test_run_and_publish_start_the_early_listing_of_the_configured_inbox(site: Path, monkeypatch):
-    import syndicate.inbox
+    import syndicate.early_listing
 
     located: list[Path | None] = []
-    monkeypatch.setattr(syndicate.inbox, "list_early", lambda locate: located.append(locate()))
+    monkeypatch.setattr(
+        syndicate.early_listing, "list_early", lambda locate: located.append(locate())
+    )
     config = site / "config.toml"
     assert main(["--config", str(config), "publish", "--quiet"]) == 0
     assert main(["run", f"--config={config}", "--digest", "never", "--quiet"]) == 0
@@ -210,7 +245,7 @@ def test_run_and_publish_start_the_early_listing_of_the_configured_inbox(site: P
 def test_the_child_finds_the_inbox_the_validated_config_names(
     tmp_path: Path, inbox_line: str, monkeypatch
 ):
-    from syndicate.inbox import inbox_named_in
+    from syndicate.early_listing import inbox_named_in
 
     config_file = write_config(tmp_path)
     absolute = (tmp_path / "elsewhere").as_posix()
@@ -226,10 +261,25 @@ def test_the_child_finds_the_inbox_the_validated_config_names(
 
 
 def test_the_child_gives_up_quietly_on_a_config_it_cannot_read(tmp_path: Path):
-    from syndicate.inbox import inbox_named_in
+    from syndicate.early_listing import inbox_named_in
 
     assert inbox_named_in(tmp_path / "missing.toml") is None
     (tmp_path / "bad.toml").write_text("[paths\ninbox = ", encoding="utf-8")
     assert inbox_named_in(tmp_path / "bad.toml") is None
     (tmp_path / "odd.toml").write_text("paths = 3\n", encoding="utf-8")
     assert inbox_named_in(tmp_path / "odd.toml") is None
+
+
+def _seen(listing: Listing) -> list[tuple]:
+    return [(f.source, f.location, f.signature, f.sidecar) for f in listing.files]
+
+
+def test_a_listing_sent_as_bytes_is_taken_only_if_it_hashes_to_its_key(inbox: Path):
+    listing = scan_inbox(inbox)
+    sources, stats = listing.wire
+    again = Listing.from_wire(inbox, listing.key, sources, stats)
+    assert again is not None and _seen(again) == _seen(listing) and len(again) == len(listing)
+    assert again.newest_ns == listing.newest_ns
+    flipped = bytes([stats[0] ^ 1]) + stats[1:]  # one bit of one file's size
+    assert Listing.from_wire(inbox, listing.key, sources, flipped) is None
+    assert Listing.from_wire(inbox, listing.key, sources, stats[:-8]) is None

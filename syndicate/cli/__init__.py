@@ -38,7 +38,7 @@ from syndicate.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from syndicate.inbox import EarlyListing
+    from syndicate.early_listing import EarlyListing
 
 GROUPS = (run, serve, deliver, articles, digest, status, subscribers, bounces, state)
 
@@ -131,7 +131,7 @@ class _Unused:
 _UNUSED = _Unused()
 
 
-# The commands that list the inbox: a child lists it while they start up (inbox.py).
+# The commands that list the inbox: a child lists it while they start up (early_listing.py).
 LISTS_INBOX = frozenset({"run", "publish"})
 
 
@@ -155,10 +155,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _list_inbox_early(arguments: list[str]) -> EarlyListing | None:
-    """`run` and `publish`: start listing the inbox before anything else (inbox.py)."""
+    """`run` and `publish`: start listing the inbox before anything else (early_listing.py)."""
     if _command_named(arguments) not in LISTS_INBOX:
         return None
-    from syndicate.inbox import inbox_named_in, list_early
+    from syndicate.early_listing import inbox_named_in, list_early
 
     config_file = Path(_config_named(arguments) or DEFAULT_CONFIG_NAME)
     return list_early(lambda: inbox_named_in(config_file))
