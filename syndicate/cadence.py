@@ -110,8 +110,9 @@ def digest_is_due(
     period = previous_firing(expr, timezone, now)
     if period is None or last_digest.astimezone(UTC) < period.astimezone(UTC):
         return True, "due since " + (f"{period:%Y-%m-%d %H:%M %Z}" if period else "the start")
-    upcoming = next_firing(expr, timezone, now)
+    return False, not_due_reason(expr, next_firing(expr, timezone, now))
+
+
+def not_due_reason(expr: str, upcoming: datetime | None) -> str:
     when = f"{upcoming:%Y-%m-%d %H:%M %Z}" if upcoming else "never (the schedule has no future)"
-    return False, (
-        f"not due: digest already made this period (schedule.digest {expr!r}); next due {when}"
-    )
+    return f"not due: digest already made this period (schedule.digest {expr!r}); next due {when}"

@@ -19,7 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -153,15 +153,39 @@ def sync_config_subscribers(conn: store.Database, config: Config, now: datetime)
         store.add_subscriber(conn, addr, name, now, resubscribe=False)
 
 
-def digest_due(conn: store.Database, config: Config, now: datetime) -> tuple[bool, str]:
-    """(due, why) by the cadence rule, pending articles included."""
+# "Not due before": the cadence's verdict, kept until the schedule's next firing. Between
+# firings the period does not change, so neither does the verdict while the schedule, the
+# zone and the latest digest are the same; a run asking again reads it instead of reading
+# the cron expression, whose library (APScheduler's CronTrigger) costs ~50 ms to import:
+# half of a no-op run, on every run of a day whose articles wait for tomorrow's digest.
+NOT_DUE_KEY = "digest_not_due"
+
+
+def digest_due(
+    conn: store.Database, config: Config, now: datetime, *, remember: bool = False
+) -> tuple[bool, str]:
+    """(due, why) by the cadence rule, pending articles included. `remember`: keep a "not
+    due" verdict until the schedule's next firing (a run; `status` only reads it)."""
     pending = store.count_pending(conn)
     if not pending:
         return False, "no new articles since the last digest"
-    from syndicate.cadence import digest_is_due
-
     last = store.last_digest(conn)
-    return digest_is_due(config.schedule.digest, config.site.tz, now, last[1] if last else None)
+    expr, tz = config.schedule.digest, config.site.tz
+    marker = f"{expr}|{config.site.timezone}|{last[0] if last else ''}"
+    kept = store.meta_value(conn, NOT_DUE_KEY)
+    if kept is not None:
+        kept_marker, _bar, until = kept.rpartition("|")
+        upcoming = datetime.fromisoformat(until)
+        if kept_marker == marker and now.astimezone(UTC) < upcoming:
+            from syndicate.cadence import not_due_reason
+
+            return False, not_due_reason(expr, upcoming.astimezone(tz))
+    from syndicate.cadence import digest_is_due, next_firing
+
+    due, why = digest_is_due(expr, tz, now, last[1] if last else None)
+    if remember and not due and (upcoming := next_firing(expr, tz, now)) is not None:
+        store.set_meta_value(conn, NOT_DUE_KEY, f"{marker}|{upcoming.astimezone(UTC).isoformat()}")
+    return due, why
 
 
 def _make_digest(
@@ -182,7 +206,7 @@ def _make_digest(
         )
         return
     if mode == "due":  # asked before the articles are decoded: most runs end here
-        due, why = digest_due(conn, config, now)
+        due, why = digest_due(conn, config, now, remember=True)
         if not due:
             report.digest_note = f"none now: {why}"
             return
