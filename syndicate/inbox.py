@@ -133,6 +133,11 @@ class Listing:
         ]
         return cls(raw, key, (sources, packed))  # type: ignore[arg-type]
 
+    def records(self) -> dict[str, bytes]:
+        """source → its packed stat, as the key holds it: comparing two listings' records
+        tells which files changed between them without a stat or a row per file."""
+        return records_of(*self.wire)
+
     @property
     def files(self) -> list[InboxFile]:
         sidecars = {
@@ -161,6 +166,17 @@ class Listing:
 
     def settled(self, now_ns: int) -> bool:
         return self.newest_ns < now_ns - RACY_SECONDS * 1_000_000_000
+
+
+def records_of(sources: bytes, packed: bytes) -> dict[str, bytes]:
+    """`Listing.records` of a listing's wire."""
+    if not sources:
+        return {}
+    names = sources.decode("utf-8", "surrogateescape").split("\0")
+    size = _PACKED.size
+    return dict(
+        zip(names, [packed[i : i + size] for i in range(0, len(packed), size)], strict=True)
+    )
 
 
 # A file's stat as the key holds it: size, mtime and ctime (signed), inode and device.

@@ -13,6 +13,7 @@ imported only when a file has to be read.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import time
@@ -23,7 +24,14 @@ from typing import TYPE_CHECKING
 
 from syndicate import store
 from syndicate.config import Config
-from syndicate.inbox import InboxFile, scan_inbox, sidecar_names
+from syndicate.inbox import (
+    SIDECAR_SUFFIX,
+    InboxFile,
+    Listing,
+    records_of,
+    scan_inbox,
+    sidecar_names,
+)
 from syndicate.model import Rejection
 from syndicate.report import Progress, RunReport
 
@@ -32,8 +40,10 @@ if TYPE_CHECKING:
     from syndicate.model import Article
 
 # The listing of the inbox a run left fully processed (every file unchanged, stored or
-# rejected, every signature settled): the same listing next run means nothing to do.
+# rejected, every signature settled): the same listing next run means nothing to do, and a
+# different one is compared with it (its wire, base64) to find the files that changed.
 LISTING_KEY = "inbox_listing"
+LISTING_WIRE = "inbox_listing_wire"
 
 
 def inbox_files(inbox: Path) -> list[Path]:
@@ -128,13 +138,30 @@ def ingest(
         listed_at = time.time_ns()
         listing = scan_inbox(inbox)
     settled = listing.settled(listed_at)
-    if settled and store.meta_value(conn, LISTING_KEY) == listing.key:
+    recorded = store.meta_value(conn, LISTING_KEY)
+    if settled and recorded == listing.key:
         _nothing_changed(conn, report, len(listing))
         return
     files = listing.files
-    index = store.inbox_index(conn)
-    known_files = store.stored_files(conn)
     present = {f.source for f in files}
+    diff = _changes_since(conn, recorded, listing)
+    if diff is None:  # every file is compared with the index
+        index = store.inbox_index(conn)
+        known_files = store.stored_files(conn)
+        gone = [s for s in index if s not in present]
+    else:  # only the files that changed since the recorded listing
+        changed, gone = diff
+        rejected = {source: reason for source, reason, _at in store.rejections(conn)}
+        for f in files:
+            if f.source in changed:
+                continue
+            if f.source in rejected:
+                report.still_rejected.append(Rejection(f.source, rejected[f.source]))
+            else:
+                report.unchanged += 1
+        files = [f for f in files if f.source in changed]
+        index = store.inbox_index(conn, changed)
+        known_files = store.stored_files(conn, changed)
     signatures: dict[str, tuple[str, str]] = {}
     complete = True
     for i, f in enumerate(files, 1):
@@ -166,8 +193,39 @@ def ingest(
                 signatures[f.source] = (signature, file_hash)
         else:
             complete = False
-    store.update_inbox_index(conn, signatures, gone=[s for s in index if s not in present])
-    store.set_meta_value(conn, LISTING_KEY, listing.key if complete and settled else None)
+    store.update_inbox_index(conn, signatures, gone=gone)
+    if complete and settled:  # the next run compares with this listing
+        sources, stats = listing.wire
+        wire = f"{base64.b64encode(sources).decode()}.{base64.b64encode(stats).decode()}"
+        store.set_meta_value(conn, LISTING_KEY, listing.key)
+        store.set_meta_value(conn, LISTING_WIRE, wire)
+    else:
+        store.set_meta_value(conn, LISTING_KEY, None)
+        store.set_meta_value(conn, LISTING_WIRE, None)
+
+
+def _changes_since(
+    conn: store.Database, recorded: str | None, listing: Listing
+) -> tuple[set[str], list[str]] | None:
+    """(changed or new, gone) sources since the listing the previous run left fully
+    processed; None when there is none, or a sidecar changed (then its article is found by
+    comparing every file with the index)."""
+    wire = store.meta_value(conn, LISTING_WIRE) if recorded else None
+    if not wire:
+        return None
+    try:
+        sources, stats = (base64.b64decode(part, validate=True) for part in wire.split("."))
+        if hashlib.sha256(sources + stats).hexdigest() != recorded:
+            return None
+        before = records_of(sources, stats)
+    except ValueError:  # not two base64 parts of whole records: compare with the index
+        return None
+    now = listing.records()
+    changed = {source for source, record in now.items() if before.get(source) != record}
+    gone = [source for source in before if source not in now]
+    if any(s.lower().endswith(SIDECAR_SUFFIX) for s in (*changed, *gone)):
+        return None
+    return changed, gone
 
 
 def _nothing_changed(conn: store.Database, report: RunReport, listed: int) -> None:

@@ -283,3 +283,89 @@ def test_a_listing_sent_as_bytes_is_taken_only_if_it_hashes_to_its_key(inbox: Pa
     flipped = bytes([stats[0] ^ 1]) + stats[1:]  # one bit of one file's size
     assert Listing.from_wire(inbox, listing.key, sources, flipped) is None
     assert Listing.from_wire(inbox, listing.key, sources, stats[:-8]) is None
+
+
+def _index_reads(monkeypatch) -> list:
+    """What each run asked of the inbox index: None for every row, else the sources."""
+    from syndicate import store
+
+    asked: list = []
+    real = store.inbox_index
+
+    def recording(conn, sources=None):
+        asked.append(None if sources is None else sorted(sources))
+        return real(conn, sources)
+
+    monkeypatch.setattr(store, "inbox_index", recording)
+    return asked
+
+
+def test_a_changed_inbox_is_compared_with_the_last_listing_not_row_by_row(site: Path, monkeypatch):
+    config = load_config(site / "config.toml")
+    inbox = config.path("inbox")
+    for name, text in (
+        ("dua.txt", "Dua\n\nBerita dua.\n"),
+        ("tiga.txt", "Tiga\n\nBerita tiga.\n"),
+        ("rusak.txt", ""),  # empty: rejected
+    ):
+        (inbox / name).write_text(text, encoding="utf-8")
+    for path in inbox.iterdir():
+        _age(path)
+    first = pipeline.run(config, digest="never")
+    assert len(first.new) == 3 and [r.source for r in first.rejected] == ["rusak.txt"]
+    asked = _index_reads(monkeypatch)
+    read = []
+    real_fingerprint = ingest.file_fingerprint
+    monkeypatch.setattr(
+        ingest, "file_fingerprint", lambda p, m: read.append(p.name) or real_fingerprint(p, m)
+    )
+
+    (inbox / "baru.txt").write_text("Baru\n\nBerita baru.\n", encoding="utf-8")
+    (inbox / "dua.txt").write_text("Dua\n\nBerita dua, diubah.\n", encoding="utf-8")
+    (inbox / "tiga.txt").unlink()
+    _age(inbox / "baru.txt")
+    _age(inbox / "dua.txt")
+    report = pipeline.run(config, digest="never")
+    assert asked == [["baru.txt", "dua.txt"]] and sorted(read) == ["baru.txt", "dua.txt"]
+    assert [a.source for a in report.new] == ["baru.txt"]
+    assert [a.source for a in report.updated] == ["dua.txt"]
+    assert report.unchanged == 1  # the sample
+    assert [r.source for r in report.still_rejected] == ["rusak.txt"]
+    from syndicate import store
+
+    conn = store.open_store(config.db_path)
+    try:
+        assert "tiga.txt" not in store.inbox_index(conn)
+    finally:
+        conn.close()
+
+    # A sidecar that comes or goes changes an article the diff cannot see: every file is
+    # compared with the index then.
+    asked.clear()
+    (inbox / "baru.txt.meta.toml").write_text('title = "Judul editor"\n', encoding="utf-8")
+    _age(inbox / "baru.txt.meta.toml")
+    report = pipeline.run(config, digest="never")
+    assert asked == [None] and [a.title for a in report.updated] == ["Judul editor"]
+    # So is a recorded listing that does not hash to its key.
+    conn = store.open_store(config.db_path)
+    store.set_meta_value(conn, ingest.LISTING_WIRE, "bm90IHRoaXM=.AAAA")
+    conn.close()
+    asked.clear()
+    (inbox / "dua.txt").write_text("Dua\n\nBerita dua, diubah lagi.\n", encoding="utf-8")
+    _age(inbox / "dua.txt")
+    report = pipeline.run(config, digest="never")
+    assert asked == [None] and [a.source for a in report.updated] == ["dua.txt"]
+
+
+def test_a_run_that_left_a_file_unsettled_is_not_compared_with(site: Path, monkeypatch):
+    config = load_config(site / "config.toml")
+    inbox = config.path("inbox")
+    for path in inbox.iterdir():
+        _age(path)
+    pipeline.run(config, digest="never")
+    (inbox / "baru.txt").write_text("Baru\n\nBaru saja ditulis.\n", encoding="utf-8")
+    pipeline.run(config, digest="never")  # too recent to trust: nothing recorded
+    asked = _index_reads(monkeypatch)
+    (inbox / "baru.txt").write_text("Baru\n\nDitulis lagi, sama panjang\n", encoding="utf-8")
+    report = pipeline.run(config, digest="never")
+    assert asked == [None] and [a.source for a in report.updated] == ["baru.txt"]

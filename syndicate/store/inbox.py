@@ -3,15 +3,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from syndicate.store.articles import StoredFile
 from syndicate.store.db import Database, transaction
 
+# Sources asked for at once in `WHERE source IN (…)`: far below SQLite's and PostgreSQL's
+# limits on parameters, and many fewer round trips than one query per source.
+_CHUNK = 500
 
-def inbox_index(conn: Database) -> dict[str, tuple[str, str]]:
-    """source → (signature, file hash) as last seen."""
-    rows = conn.execute("SELECT source, signature, file_hash FROM inbox_index")
+
+def _rows_of(conn: Database, sql: str, sources: Collection[str] | None) -> list:
+    """`sql` (ending in WHERE, or not) for every row, or only those of `sources`."""
+    if sources is None:
+        return conn.execute(sql.removesuffix(" WHERE")).fetchall()
+    wanted, rows = list(sources), []
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        rows += conn.execute(f"{sql} source IN ({marks})", chunk).fetchall()
+    return rows
+
+
+def inbox_index(
+    conn: Database, sources: Collection[str] | None = None
+) -> dict[str, tuple[str, str]]:
+    """source → (signature, file hash) as last seen (of `sources` only, if given)."""
+    rows = _rows_of(conn, "SELECT source, signature, file_hash FROM inbox_index WHERE", sources)
     return {r["source"]: (r["signature"], r["file_hash"]) for r in rows}
 
 
@@ -32,13 +50,13 @@ def update_inbox_index(
         conn.executemany("DELETE FROM inbox_index WHERE source = ?", [(s,) for s in gone])
 
 
-def stored_files(conn: Database) -> dict[str, StoredFile]:
-    """`stored_file` for every known inbox file, in two queries."""
+def stored_files(conn: Database, sources: Collection[str] | None = None) -> dict[str, StoredFile]:
+    """`stored_file` for every known inbox file (of `sources` only, if given)."""
     found = {
         r["source"]: StoredFile(None, r["file_hash"], r["reason"])
-        for r in conn.execute("SELECT source, file_hash, reason FROM rejections")
+        for r in _rows_of(conn, "SELECT source, file_hash, reason FROM rejections WHERE", sources)
     }
-    for r in conn.execute("SELECT id, source, file_hash FROM articles"):
+    for r in _rows_of(conn, "SELECT id, source, file_hash FROM articles WHERE", sources):
         found[r["source"]] = StoredFile(r["id"], r["file_hash"], None)
     return found
 
