@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 # The templates that ship with syndicate: the fallback for any file missing from the user's
@@ -18,6 +17,8 @@ BUILTIN_TEMPLATES = next(
 
 def _write_temp(folder: Path, name: str, data: bytes, mode: int) -> Path:
     """A fully written, fsynced temp file in `folder` (same file system as its final name)."""
+    import tempfile  # not at the top: a run that writes nothing does not need it (2 ms)
+
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:

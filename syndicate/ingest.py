@@ -17,7 +17,6 @@ import base64
 import hashlib
 import os
 import time
-import traceback
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -282,6 +281,8 @@ def _ingest_one(
             f"could not be read ({type(exc).__name__}: {exc}); this is a bug in"
             " syndicate, please report it with the file"
         )
+        import traceback  # a bug's alone
+
         traceback.print_exc()
         store.record_rejection(conn, source, file_hash, reason, now)
         report.rejected.append(Rejection(source, reason))
