@@ -56,6 +56,8 @@ def _full_render(conn: store.Database, config: Config) -> dict[str, bytes]:
 
 def test_per_page_rendering_gives_the_bytes_of_a_full_render(history):
     config, conn = history
+    retracted = store.article_rows(conn)[3].id  # its key holds the retraction's instant
+    assert store.set_retracted(conn, retracted, "duplikat", FEEDS_T0 + timedelta(days=9))
     report = RunReport()
     publish(conn, config, report, Outputs(config.path("feeds")))
     assert _files(config.path("feeds")) == _full_render(conn, config)
@@ -206,3 +208,24 @@ def test_an_unchanged_inbox_is_not_looked_up_file_by_file(site: Path, monkeypatc
     (config.path("inbox") / "lain.txt").write_text("Lain\n\nBerita lain.\n", encoding="utf-8")
     monkeypatch.undo()
     assert [a.source for a in pipeline.run(config, digest="never").new] == ["lain.txt"]
+
+
+def test_the_article_pages_keys_are_the_render_keys_of_their_inputs(history):
+    # The per-article loop hashes its keys from a copy of the fingerprint's hash state
+    # (publish._publish_article_pages): they must be run.key's, or every page would be
+    # rendered again on the next run that computes them the other way.
+    from syndicate.model import article_page
+    from syndicate.publish import _key, render_fingerprint
+
+    config, conn = history
+    retracted = store.article_rows(conn)[3].id  # its key holds the retraction's instant
+    assert store.set_retracted(conn, retracted, "duplikat", FEEDS_T0 + timedelta(days=9))
+    report = RunReport()
+    publish(conn, config, report, Outputs(config.path("feeds")))
+    keys = store.render_keys(conn)
+    fingerprint = render_fingerprint(config)
+
+    rows = store.article_rows(conn)
+    assert len(rows) == 60 and sum(r.retracted is not None for r in rows) == 1
+    for row in rows:
+        assert keys[article_page(row.slug)] == _key(fingerprint, row.data_hash, row.retracted)
