@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -41,6 +43,34 @@ def write_config(root: Path, extra: str = "") -> Path:
     )
     (root / "articles").mkdir(exist_ok=True)
     return path
+
+
+def age(path: Path, seconds: float = 60) -> None:
+    """Make a file look written a while ago: its stat signature is then trusted (a file
+    modified within the last seconds is hashed again, inbox.RACY_SECONDS)."""
+    past = time.time() - seconds
+    os.utime(path, (past, past))
+
+
+def record_calls(monkeypatch, owner: object, name: str, pick: Callable[..., object]) -> list:
+    """Replace `owner.name` with a wrapper that records `pick(*args)` of every call (and
+    then calls the real one); the list of what was recorded."""
+    calls: list = []
+    real = getattr(owner, name)
+
+    def recording(*args, **kwargs):
+        calls.append(pick(*args, **kwargs))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, recording)
+    return calls
+
+
+def counting_fingerprint(monkeypatch) -> list[Path]:
+    """Every inbox file a run reads (hashes), in order."""
+    from syndicate import ingest
+
+    return record_calls(monkeypatch, ingest, "file_fingerprint", lambda path, max_bytes: path)
 
 
 @pytest.fixture

@@ -6,18 +6,17 @@ the hash as the truth)."""
 from __future__ import annotations
 
 import os
-import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from syndicate import ingest, pipeline, store
+from syndicate import pipeline, store
 from syndicate.config import Config, load_config
 from syndicate.feeds import render_feeds
 from syndicate.publish import Outputs, publish
 from syndicate.report import RunReport
-from tests.conftest import write_config
+from tests.conftest import age, counting_fingerprint, record_calls, write_config
 from tests.feeds_fixtures import FEEDS_T0, feeds_article, feeds_config
 
 
@@ -56,8 +55,6 @@ def _full_render(conn: store.Database, config: Config) -> dict[str, bytes]:
 
 def test_per_page_rendering_gives_the_bytes_of_a_full_render(history):
     config, conn = history
-    retracted = store.article_rows(conn)[3].id  # its key holds the retraction's instant
-    assert store.set_retracted(conn, retracted, "duplikat", FEEDS_T0 + timedelta(days=9))
     report = RunReport()
     publish(conn, config, report, Outputs(config.path("feeds")))
     assert _files(config.path("feeds")) == _full_render(conn, config)
@@ -75,16 +72,10 @@ def test_an_edit_renders_and_decodes_only_the_documents_holding_it(history, monk
         now=FEEDS_T0 + timedelta(days=9),
         domain=config.site.domain,
     )
-    decoded: list[str] = []
-    real = store.articles_by_id
-
-    def counting(conn, ids):
-        decoded.extend(ids)
-        return real(conn, ids)
-
-    monkeypatch.setattr(store, "articles_by_id", counting)
+    asked = record_calls(monkeypatch, store, "articles_by_id", lambda conn, ids: list(ids))
     report = RunReport()
     publish(conn, config, report, Outputs(config.path("feeds")), changed_ids=[edited.id])
+    decoded = [i for ids in asked for i in ids]
     assert sorted(report.feeds_written) == sorted(
         ["rss.xml", "atom.xml", "feed.json", "archive/rss-1.xml", "archive/atom-1.xml",
          "archive/feed-1.json"]
@@ -123,33 +114,15 @@ def test_a_stale_archive_page_is_removed_when_the_page_size_changes(history):
 # ---------------------------------------------------------------- the inbox
 
 
-def _age(path: Path, seconds: float = 60) -> None:
-    """Make a file look written a while ago (its signature is then trusted)."""
-    past = time.time() - seconds
-    os.utime(path, (past, past))
-
-
-def _counting_fingerprint(monkeypatch) -> list[Path]:
-    read: list[Path] = []
-    real = ingest.file_fingerprint
-
-    def counting(path, max_bytes):
-        read.append(path)
-        return real(path, max_bytes)
-
-    monkeypatch.setattr(ingest, "file_fingerprint", counting)
-    return read
-
-
 def test_unchanged_files_are_not_read_and_edits_are_found(site: Path, monkeypatch):
     config = load_config(site / "config.toml")
     inbox = config.path("inbox")
     other = inbox / "kedua.txt"
     other.write_text("Berita kedua\n\nIsinya pendek saja.\n", encoding="utf-8")
     for p in inbox.iterdir():
-        _age(p)
+        age(p)
     pipeline.run(config, digest="never")
-    read = _counting_fingerprint(monkeypatch)
+    read = counting_fingerprint(monkeypatch)
     report = pipeline.run(config, digest="never")
     assert read == [] and report.unchanged == 2
     # An edit in place that keeps the size and puts the mtime back: ctime still moves.
@@ -169,7 +142,7 @@ def test_a_file_written_just_now_is_hashed_again_next_run(site: Path, monkeypatc
     conn = store.open_store(config.db_path)
     assert "baru.txt" not in store.inbox_index(conn)  # too recent to trust its signature
     conn.close()
-    read = _counting_fingerprint(monkeypatch)
+    read = counting_fingerprint(monkeypatch)
     pipeline.run(config, digest="never")
     assert Path(fresh) in read
 
@@ -181,11 +154,11 @@ def test_a_sidecar_edit_is_an_article_edit(site: Path):
     sidecar = article.with_name(article.name + ".meta.toml")
     sidecar.write_text('title = "Judul dari editor"\n', encoding="utf-8")
     for p in inbox.iterdir():
-        _age(p)
+        age(p)
     pipeline.run(config, digest="never")
     pipeline.run(config, digest="never")
     sidecar.write_text('title = "Judul kedua dari editor"\n', encoding="utf-8")
-    _age(sidecar, 30)
+    age(sidecar, 30)
     report = pipeline.run(config, digest="never")
     assert [a.title for a in report.updated] == ["Judul kedua dari editor"]
 
@@ -194,7 +167,7 @@ def test_an_unchanged_inbox_is_not_looked_up_file_by_file(site: Path, monkeypatc
     write_config(site, "")
     config = load_config(site / "config.toml")
     for p in config.path("inbox").iterdir():
-        _age(p)
+        age(p)
     pipeline.run(config, digest="never")
     pipeline.run(config, digest="never")  # records the listing (every signature settled)
 
@@ -220,11 +193,8 @@ def test_the_article_pages_keys_are_the_render_keys_of_their_inputs(history):
     config, conn = history
     retracted = store.article_rows(conn)[3].id  # its key holds the retraction's instant
     assert store.set_retracted(conn, retracted, "duplikat", FEEDS_T0 + timedelta(days=9))
-    report = RunReport()
-    publish(conn, config, report, Outputs(config.path("feeds")))
-    keys = store.render_keys(conn)
-    fingerprint = render_fingerprint(config)
-
+    publish(conn, config, RunReport(), Outputs(config.path("feeds")))
+    keys, fingerprint = store.render_keys(conn), render_fingerprint(config)
     rows = store.article_rows(conn)
     assert len(rows) == 60 and sum(r.retracted is not None for r in rows) == 1
     for row in rows:

@@ -15,15 +15,10 @@ import pytest
 
 from syndicate import ingest, pipeline
 from syndicate.cli import main
-from syndicate.config import load_config
+from syndicate.config import Config, load_config
 from syndicate.early_listing import ListingSummary
 from syndicate.inbox import Listing, scan_inbox
-from tests.conftest import write_config
-
-
-def _age(path: Path, seconds: float = 60) -> None:
-    past = time.time() - seconds
-    os.utime(path, (past, past))
+from tests.conftest import age, counting_fingerprint, record_calls, write_config
 
 
 @pytest.fixture
@@ -37,7 +32,7 @@ def inbox(tmp_path: Path) -> Path:
     (folder / ".hidden").mkdir()
     (folder / ".hidden" / "empat.txt").write_text("Empat\n\nTersembunyi.\n", "utf-8")
     for path in folder.rglob("*"):
-        _age(path)
+        age(path)
     return folder
 
 
@@ -181,13 +176,20 @@ class _Listed:
         self.closed = True
 
 
-def test_a_run_trusts_the_early_listing_only_when_its_key_was_recorded(site: Path, monkeypatch):
+@pytest.fixture
+def published(site: Path) -> tuple[Config, Path]:
+    """The sample site, its files old enough to be trusted, published once (its listing
+    recorded)."""
     config = load_config(site / "config.toml")
     inbox = config.path("inbox")
     for path in inbox.iterdir():
-        _age(path)
+        age(path)
     pipeline.run(config, digest="never")
-    pipeline.run(config, digest="never")  # records the settled listing
+    return config, inbox
+
+
+def test_a_run_trusts_the_early_listing_only_when_its_key_was_recorded(published, monkeypatch):
+    config, inbox = published
     listing = scan_inbox(inbox)
     same = _Listed(ListingSummary(listing.key, listing.newest_ns, len(listing), time.time_ns()))
 
@@ -201,7 +203,7 @@ def test_a_run_trusts_the_early_listing_only_when_its_key_was_recorded(site: Pat
 
     # Something changed: the run reads what changed from the child's listing, if it sent one.
     (inbox / "baru.txt").write_text("Baru\n\nBerita baru.\n", encoding="utf-8")
-    _age(inbox / "baru.txt")
+    age(inbox / "baru.txt")
     monkeypatch.undo()
     now = scan_inbox(inbox)
     monkeypatch.setattr(ingest, "scan_inbox", forbidden)
@@ -214,7 +216,7 @@ def test_a_run_trusts_the_early_listing_only_when_its_key_was_recorded(site: Pat
     # A stale answer (the key of another listing) must not hide a new file.
     monkeypatch.undo()
     (inbox / "lain.txt").write_text("Lain\n\nBerita lain.\n", encoding="utf-8")
-    _age(inbox / "lain.txt")
+    age(inbox / "lain.txt")
     stale = _Listed(ListingSummary("0" * 64, listing.newest_ns, 1, time.time_ns()))  # no listing
     report = pipeline.run(config, digest="never", early_listing=stale)
     assert [a.source for a in report.new] == ["lain.txt"]
@@ -289,15 +291,12 @@ def _index_reads(monkeypatch) -> list:
     """What each run asked of the inbox index: None for every row, else the sources."""
     from syndicate import store
 
-    asked: list = []
-    real = store.inbox_index
-
-    def recording(conn, sources=None):
-        asked.append(None if sources is None else sorted(sources))
-        return real(conn, sources)
-
-    monkeypatch.setattr(store, "inbox_index", recording)
-    return asked
+    return record_calls(
+        monkeypatch,
+        store,
+        "inbox_index",
+        lambda conn, sources=None: None if sources is None else sorted(sources),
+    )
 
 
 def test_a_changed_inbox_is_compared_with_the_last_listing_not_row_by_row(site: Path, monkeypatch):
@@ -310,23 +309,20 @@ def test_a_changed_inbox_is_compared_with_the_last_listing_not_row_by_row(site: 
     ):
         (inbox / name).write_text(text, encoding="utf-8")
     for path in inbox.iterdir():
-        _age(path)
+        age(path)
     first = pipeline.run(config, digest="never")
     assert len(first.new) == 3 and [r.source for r in first.rejected] == ["rusak.txt"]
     asked = _index_reads(monkeypatch)
-    read = []
-    real_fingerprint = ingest.file_fingerprint
-    monkeypatch.setattr(
-        ingest, "file_fingerprint", lambda p, m: read.append(p.name) or real_fingerprint(p, m)
-    )
+    read = counting_fingerprint(monkeypatch)
 
     (inbox / "baru.txt").write_text("Baru\n\nBerita baru.\n", encoding="utf-8")
     (inbox / "dua.txt").write_text("Dua\n\nBerita dua, diubah.\n", encoding="utf-8")
     (inbox / "tiga.txt").unlink()
-    _age(inbox / "baru.txt")
-    _age(inbox / "dua.txt")
+    age(inbox / "baru.txt")
+    age(inbox / "dua.txt")
     report = pipeline.run(config, digest="never")
-    assert asked == [["baru.txt", "dua.txt"]] and sorted(read) == ["baru.txt", "dua.txt"]
+    assert asked == [["baru.txt", "dua.txt"]]
+    assert sorted(p.name for p in read) == ["baru.txt", "dua.txt"]
     assert [a.source for a in report.new] == ["baru.txt"]
     assert [a.source for a in report.updated] == ["dua.txt"]
     assert report.unchanged == 1  # the sample
@@ -339,30 +335,26 @@ def test_a_changed_inbox_is_compared_with_the_last_listing_not_row_by_row(site: 
     finally:
         conn.close()
 
+    def run_after_writing(name: str, text: str):
+        asked.clear()
+        (inbox / name).write_text(text, encoding="utf-8")
+        age(inbox / name)
+        return pipeline.run(config, digest="never")
+
     # A sidecar that comes or goes changes an article the diff cannot see: every file is
     # compared with the index then.
-    asked.clear()
-    (inbox / "baru.txt.meta.toml").write_text('title = "Judul editor"\n', encoding="utf-8")
-    _age(inbox / "baru.txt.meta.toml")
-    report = pipeline.run(config, digest="never")
+    report = run_after_writing("baru.txt.meta.toml", 'title = "Judul editor"\n')
     assert asked == [None] and [a.title for a in report.updated] == ["Judul editor"]
     # So is a recorded listing that does not hash to its key.
     conn = store.open_store(config.db_path)
     store.set_meta_value(conn, ingest.LISTING_WIRE, "bm90IHRoaXM=.AAAA")
     conn.close()
-    asked.clear()
-    (inbox / "dua.txt").write_text("Dua\n\nBerita dua, diubah lagi.\n", encoding="utf-8")
-    _age(inbox / "dua.txt")
-    report = pipeline.run(config, digest="never")
+    report = run_after_writing("dua.txt", "Dua\n\nBerita dua, diubah lagi.\n")
     assert asked == [None] and [a.source for a in report.updated] == ["dua.txt"]
 
 
-def test_a_run_that_left_a_file_unsettled_is_not_compared_with(site: Path, monkeypatch):
-    config = load_config(site / "config.toml")
-    inbox = config.path("inbox")
-    for path in inbox.iterdir():
-        _age(path)
-    pipeline.run(config, digest="never")
+def test_a_run_that_left_a_file_unsettled_is_not_compared_with(published, monkeypatch):
+    config, inbox = published
     (inbox / "baru.txt").write_text("Baru\n\nBaru saja ditulis.\n", encoding="utf-8")
     pipeline.run(config, digest="never")  # too recent to trust: nothing recorded
     asked = _index_reads(monkeypatch)
