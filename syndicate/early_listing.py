@@ -7,7 +7,7 @@ place changes no folder's mtime). git pays the same for its index and lists in p
 thread imports, so the CLI forks a child as its first step: the child reads the config
 file's paths.inbox and lists while the parent imports the pipeline, validates the config
 and opens the state. Measured on the 2-core developer VM, a no-op run at 10,000 stored
-articles went from 1.8x to 1.0-1.2x the same run at 50.
+articles went from 1.3-2.1x to 1.1-1.4x the same run at 50 (152 -> 109 ms in one pairing).
 
 What the child sends is its listing's key first, then the listing itself (the bytes the key
 was hashed from: sources and packed stats). A no-op run reads the key, finds it recorded,
@@ -20,7 +20,8 @@ Listing before the run lock is taken is the same as the run starting a moment ea
 file changed after the child looked is seen by the next run (its stat changes the key), as
 a file changed just after a listing always is.
 
-This module imports nothing heavy: it runs before anything else of the command.
+This module and the listing (inbox.py) import nothing heavy: they run before anything else
+of the command.
 """
 
 from __future__ import annotations

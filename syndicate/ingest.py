@@ -123,11 +123,12 @@ def ingest(
     inbox = config.path("inbox")
     if not inbox.is_dir():
         report.warnings.append(f"inbox {inbox} does not exist (paths.inbox in the config)")
+    recorded = store.meta_value(conn, LISTING_KEY)
     listing = None
     if early is not None:
         summary = early.summary(inbox)
         if summary is not None:
-            if summary.settled() and store.meta_value(conn, LISTING_KEY) == summary.key:
+            if summary.settled() and recorded == summary.key:
                 early.close()
                 _nothing_changed(conn, report, summary.count)
                 return
@@ -137,7 +138,6 @@ def ingest(
         listed_at = time.time_ns()
         listing = scan_inbox(inbox)
     settled = listing.settled(listed_at)
-    recorded = store.meta_value(conn, LISTING_KEY)
     if settled and recorded == listing.key:
         _nothing_changed(conn, report, len(listing))
         return
