@@ -35,7 +35,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from syndicate.inbox import RACY_SECONDS, Listing
+from syndicate.inbox import Listing, settled
 
 
 class ListingSummary(NamedTuple):
@@ -47,7 +47,7 @@ class ListingSummary(NamedTuple):
     listed_at_ns: int
 
     def settled(self) -> bool:
-        return self.newest_ns < self.listed_at_ns - RACY_SECONDS * 1_000_000_000
+        return settled(self.newest_ns, self.listed_at_ns)
 
 
 class EarlyListing:

@@ -31,6 +31,12 @@ DEFAULT_INBOX = "articles"  # paths.inbox (config.py)
 RACY_SECONDS = 2
 
 
+def settled(mtime_ns: int, listed_at_ns: int) -> bool:
+    """A file modified at `mtime_ns`, listed at `listed_at_ns`: old enough for its stat
+    signature to be trusted next time (see the module doc)."""
+    return mtime_ns < listed_at_ns - RACY_SECONDS * 1_000_000_000
+
+
 def is_temporary_name(name: str) -> bool:
     if not name or name[0] == "." or name[-1] == "~" or name.startswith("~$"):
         return True
@@ -94,8 +100,9 @@ class InboxFile(NamedTuple):
 
     def settled(self, now_ns: int) -> bool:
         """Old enough for its signature to be trusted next time (see module doc)."""
-        limit = now_ns - RACY_SECONDS * 1_000_000_000
-        return all(s is None or s.st_mtime_ns < limit for s in (self.stat, self.sidecar_stat))
+        return all(
+            s is None or settled(s.st_mtime_ns, now_ns) for s in (self.stat, self.sidecar_stat)
+        )
 
 
 def _signature(st: FileStat | None) -> str:
@@ -165,7 +172,7 @@ class Listing:
         return sum(not source.lower().endswith(SIDECAR_SUFFIX) for source, _l, _s in self._raw)
 
     def settled(self, now_ns: int) -> bool:
-        return self.newest_ns < now_ns - RACY_SECONDS * 1_000_000_000
+        return settled(self.newest_ns, now_ns)
 
 
 def records_of(sources: bytes, packed: bytes) -> dict[str, bytes]:
