@@ -26,28 +26,60 @@ of the command.
 
 from __future__ import annotations
 
-import gc
 import os
-import signal
 import sys
-import time
-from collections.abc import Callable
-from pathlib import Path
-from typing import NamedTuple
 
-from syndicate.inbox import Listing, settled
+# Nothing here may import `typing` (3 ms) or more before the fork: `typing.TYPE_CHECKING`'s
+# value, which type checkers recognise by its name.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from pathlib import Path
+
+    from syndicate.inbox import Listing, ListingSummary
+
+# The commands that list the inbox: a child lists it while they start up.
+LISTS_INBOX = frozenset({"run", "publish"})
 
 
-class ListingSummary(NamedTuple):
-    """What a run needs of a listing to know that nothing changed."""
+def start(arguments: Sequence[str]) -> EarlyListing | None:
+    """The child listing the inbox for `run` and `publish`, started before anything else of
+    the command is imported (the `syndicate` script calls this first: __main__.py); None for
+    the other commands."""
+    if command_named(arguments) not in LISTS_INBOX:
+        return None
+    from syndicate import DEFAULT_CONFIG_NAME
 
-    key: str
-    newest_ns: int
-    count: int
-    listed_at_ns: int
+    config_file = config_named(arguments) or DEFAULT_CONFIG_NAME
+    return list_early(lambda: inbox_named_in(config_file))
 
-    def settled(self) -> bool:
-        return settled(self.newest_ns, self.listed_at_ns)
+
+def config_named(argv: Sequence[str]) -> str | None:
+    """`--config`'s value (the last one, as argparse keeps it)."""
+    found = None
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--config" and i + 1 < len(argv):
+            found = argv[i + 1]
+        elif arg.startswith("--config="):
+            found = arg.removeprefix("--config=")
+    return found
+
+
+def command_named(argv: Sequence[str]) -> str | None:
+    """The first argument that is neither an option nor `--config`'s value."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--config":
+            skip = True
+        elif arg == "--":
+            return None
+        elif not arg.startswith("-"):
+            return arg
+    return None
 
 
 class EarlyListing:
@@ -55,7 +87,7 @@ class EarlyListing:
 
     def __init__(self, pid: int, fd: int) -> None:
         self._pid, self._fd = pid, fd
-        self._inbox: Path | None = None
+        self._inbox: Path | None = None  # the folder the child listed, as the run names it
         self._summary: ListingSummary | None = None
         self._rest = b""
         self._sizes = (0, 0)
@@ -74,9 +106,15 @@ class EarlyListing:
                 data += chunk
         except OSError:
             data = b""
+        from pathlib import Path
+
+        from syndicate.inbox import ListingSummary
+
         listed, _nul, rest = data.partition(b"\0")
         header, newline, self._rest = rest.partition(b"\n")
-        if not newline or listed != os.fsencode(inbox):
+        # The same folder as pathlib sees it ("inbox/" and "./inbox" are "inbox"): the child
+        # names it without importing pathlib, the run through Config.path.
+        if not newline or Path(os.fsdecode(listed)) != inbox:
             self.close()
             return None
         try:
@@ -106,6 +144,8 @@ class EarlyListing:
             return None
         finally:
             self.close()
+        from syndicate.inbox import Listing
+
         data = b"".join(chunks)
         if len(data) != names + stats:
             return None
@@ -119,13 +159,17 @@ class EarlyListing:
         self._fd = -1
         try:
             if os.waitpid(self._pid, os.WNOHANG) == (0, 0):
+                import signal
+
                 os.kill(self._pid, signal.SIGKILL)  # it holds nothing
                 os.waitpid(self._pid, 0)
         except (ChildProcessError, ProcessLookupError):
             pass
 
 
-def list_early(locate: Callable[[], Path | None], *, min_cpus: int = 2) -> EarlyListing | None:
+def list_early(
+    locate: Callable[[], str | Path | None], *, min_cpus: int = 2
+) -> EarlyListing | None:
     """Fork a child that lists the inbox `locate()` names; None where that would not help
     or is not safe: no fork, fewer than `min_cpus` CPUs for this process (with one, the
     child only takes turns with its parent), or threads running (a forked child of a
@@ -154,8 +198,9 @@ def list_early(locate: Callable[[], Path | None], *, min_cpus: int = 2) -> Early
     return EarlyListing(pid, read_end)
 
 
-def _child(locate: Callable[[], Path | None], read_end: int, write_end: int) -> None:
-    from syndicate.inbox import scan_inbox
+def _child(locate: Callable[[], str | Path | None], read_end: int, write_end: int) -> None:
+    import gc
+    import time
 
     os.close(read_end)
     # Keep nothing of the parent's open: a reader waiting for EOF on its stdout must not
@@ -170,6 +215,8 @@ def _child(locate: Callable[[], Path | None], read_end: int, write_end: int) -> 
     inbox = locate()
     if inbox is None:
         return
+    from syndicate.inbox import scan_inbox
+
     listed_at = time.time_ns()
     listing = scan_inbox(inbox)
     sources, stats = listing.wire
@@ -182,19 +229,24 @@ def _child(locate: Callable[[], Path | None], read_end: int, write_end: int) -> 
         data = data[os.write(write_end, data) :]
 
 
-def inbox_named_in(config_file: Path) -> Path | None:
-    """paths.inbox of a config file, resolved as Config.path resolves it, read without
-    validating the rest or importing the config model: the child runs this before it can
-    list, on the path every no-op run waits for. A guess, in that the run uses the listing
-    only if its validated config names the same folder."""
+def inbox_named_in(config_file: str | Path) -> str | None:
+    """paths.inbox of a config file, resolved as Config.path resolves it (the config file's
+    real folder, then the setting), read without validating the rest or importing the config
+    model or pathlib: the child runs this before it can list, on the path every no-op run
+    waits for. A guess, in that the run uses the listing only if its validated config names
+    the same folder."""
     import tomllib
 
     from syndicate.inbox import DEFAULT_INBOX
 
     try:
-        raw = tomllib.loads(config_file.read_text(encoding="utf-8"))
-        paths = raw.get("paths", {})
-        inbox = Path(paths.get("inbox", DEFAULT_INBOX))
-        return inbox if inbox.is_absolute() else config_file.resolve().parent / inbox
-    except (OSError, ValueError, AttributeError, TypeError):  # config.py will say what
+        with open(config_file, "rb") as file:
+            raw = tomllib.load(file)
+        inbox = raw.get("paths", {}).get("inbox", DEFAULT_INBOX)
+        if not isinstance(inbox, str):
+            return None
+        if os.path.isabs(inbox):
+            return inbox
+        return os.path.join(os.path.dirname(os.path.realpath(config_file)), inbox)
+    except (OSError, ValueError, AttributeError):  # config.py will say what
         return None

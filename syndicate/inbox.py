@@ -76,6 +76,19 @@ class Stat(NamedTuple):
 FileStat = os.stat_result | Stat
 
 
+class ListingSummary(NamedTuple):
+    """What a run needs of a listing to know that nothing changed (early_listing.py sends
+    it ahead of the listing)."""
+
+    key: str
+    newest_ns: int
+    count: int
+    listed_at_ns: int
+
+    def settled(self) -> bool:
+        return settled(self.newest_ns, self.listed_at_ns)
+
+
 class InboxFile(NamedTuple):
     """One listed file (a tuple: 10,000 of them are made when the inbox changed)."""
 
@@ -191,7 +204,7 @@ _PACKED = struct.Struct("qqqQQ")
 _GONE = _PACKED.pack(-1, 0, 0, 0, 0)  # vanished while listed: no file has size -1
 
 
-def scan_inbox(inbox: Path) -> Listing:
+def scan_inbox(inbox: str | Path) -> Listing:
     """Every candidate file under the inbox (hidden folders skipped).
 
     Written for the loop that runs for every file on every run, within ~10 ms of a bare
@@ -200,7 +213,7 @@ def scan_inbox(inbox: Path) -> Listing:
     while a folder is unchanged; `files` sorts and pairs when a run reads anything)."""
     raw: list[tuple[str, str, FileStat | None]] = []
     packed: list[bytes] = []
-    folders = [(str(inbox), "")]
+    folders = [(os.fspath(inbox), "")]
     pack, suffixes = _PACKED.pack, _TEMPORARY_SUFFIXES
     while folders:
         folder, prefix = folders.pop()

@@ -16,8 +16,7 @@ import pytest
 from syndicate import ingest, pipeline
 from syndicate.cli import main
 from syndicate.config import Config, load_config
-from syndicate.early_listing import ListingSummary
-from syndicate.inbox import Listing, scan_inbox
+from syndicate.inbox import Listing, ListingSummary, scan_inbox
 from tests.conftest import age, counting_fingerprint, record_calls, write_config
 
 
@@ -240,10 +239,19 @@ def test_run_and_publish_start_the_early_listing_of_the_configured_inbox(site: P
     monkeypatch.chdir(site)
     assert main(["run", "--dry-run", "--quiet"]) == 0  # ./config.toml
     assert main(["--config", str(config), "status"]) == 0  # lists nothing
-    assert located == [load_config(config).path("inbox")] * 3
+    assert [Path(p) for p in located] == [load_config(config).path("inbox")] * 3
 
 
-@pytest.mark.parametrize("inbox_line", ["", 'inbox = "masuk"\n', 'inbox = "{absolute}"\n'])
+_INBOX_LINES = [
+    "",
+    'inbox = "masuk"\n',
+    'inbox = "./masuk/"\n',
+    'inbox = "masuk//baru/../baru"\n',
+    'inbox = "{absolute}"\n',
+]
+
+
+@pytest.mark.parametrize("inbox_line", _INBOX_LINES)
 def test_the_child_finds_the_inbox_the_validated_config_names(
     tmp_path: Path, inbox_line: str, monkeypatch
 ):
@@ -255,11 +263,48 @@ def test_the_child_finds_the_inbox_the_validated_config_names(
     config_file.write_text(
         text.replace("[paths]\n", "[paths]\n" + inbox_line.format(absolute=absolute)), "utf-8"
     )
-    assert inbox_named_in(config_file) == load_config(config_file).path("inbox")
+    assert Path(inbox_named_in(config_file)) == load_config(config_file).path("inbox")
     # From another folder, through a relative path to the config file.
     monkeypatch.chdir(tmp_path.parent)
     relative = Path(tmp_path.name) / "config.toml"
-    assert inbox_named_in(relative) == load_config(relative).path("inbox")
+    assert Path(inbox_named_in(relative)) == load_config(relative).path("inbox")
+
+
+_START = """
+import json, os, sys
+os.sched_getaffinity = lambda pid: {0, 1}  # the check below holds on one CPU too
+from syndicate.early_listing import start
+early = start(["--config", sys.argv[1], "run", "--quiet"])  # as the `syndicate` script does
+from syndicate.config import load_config
+summary = early.summary(load_config(sys.argv[1]).path("inbox"))
+listing = early.listing()
+print(json.dumps([summary.count, len(listing.files)] if summary and listing else None))
+"""
+
+
+@pytest.mark.parametrize("inbox_line", _INBOX_LINES)
+def test_the_run_takes_the_childs_listing_however_the_config_spells_the_inbox(
+    tmp_path: Path, inbox_line: str
+):
+    # The child names the folder with os.path, the run with pathlib (Config.path): a
+    # trailing slash or a "./" must not make the run list the inbox a second time.
+    config_file = write_config(tmp_path)
+    text = config_file.read_text(encoding="utf-8")
+    absolute = (tmp_path / "elsewhere").as_posix()
+    config_file.write_text(
+        text.replace("[paths]\n", "[paths]\n" + inbox_line.format(absolute=absolute)), "utf-8"
+    )
+    inbox = load_config(config_file).path("inbox")
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / "satu.txt").write_text("Satu\n\nBerita satu.\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-c", _START, str(config_file)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
+    assert json.loads(done.stdout) == [1, 1]
 
 
 def test_the_child_gives_up_quietly_on_a_config_it_cannot_read(tmp_path: Path):

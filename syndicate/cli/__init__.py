@@ -11,7 +11,6 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from syndicate import DEFAULT_CONFIG_NAME, __version__
@@ -36,6 +35,7 @@ from syndicate.cli.common import (
     CommandError,
     err,
 )
+from syndicate.early_listing import command_named, start
 
 if TYPE_CHECKING:
     from syndicate.early_listing import EarlyListing
@@ -49,7 +49,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     argparse builds every parser it is given, and each help text goes through gettext's
     catalog lookup: all 26 commands cost ~10 ms, a tenth of a no-op run. A command that
     is not found (a typo, `--help`) gets the whole parser, with the full list of choices."""
-    wanted = _command_named(sys.argv[1:] if argv is None else argv)
+    wanted = command_named(sys.argv[1:] if argv is None else argv)
     parser, found = _parser(wanted)
     if wanted is not None and not found:
         parser, _found = _parser(None)
@@ -78,34 +78,6 @@ def _parser(wanted: str | None) -> tuple[argparse.ArgumentParser, bool]:
     return parser, wanted is None or only.found  # type: ignore[union-attr]
 
 
-def _config_named(argv: Sequence[str]) -> str | None:
-    """`--config`'s value (the last one, as argparse keeps it)."""
-    found = None
-    for i, arg in enumerate(argv):
-        if arg == "--":
-            break
-        if arg == "--config" and i + 1 < len(argv):
-            found = argv[i + 1]
-        elif arg.startswith("--config="):
-            found = arg.removeprefix("--config=")
-    return found
-
-
-def _command_named(argv: Sequence[str]) -> str | None:
-    """The first argument that is neither an option nor `--config`'s value."""
-    skip = False
-    for arg in argv:
-        if skip:
-            skip = False
-        elif arg == "--config":
-            skip = True
-        elif arg == "--":
-            return None
-        elif not arg.startswith("-"):
-            return arg
-    return None
-
-
 class _OnlyCommand:
     """`add_subparsers()`'s action as the commands' `register` sees it, adding only the
     named command: the others get a stand-in that takes every call and keeps nothing."""
@@ -131,13 +103,16 @@ class _Unused:
 _UNUSED = _Unused()
 
 
-# The commands that list the inbox: a child lists it while they start up (early_listing.py).
-LISTS_INBOX = frozenset({"run", "publish"})
-
-
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line, `argv` or sys.argv's. The `syndicate` script starts the early
+    listing before it imports this module (__main__.py), then calls `run_command`."""
     arguments = sys.argv[1:] if argv is None else list(argv)
-    early = _list_inbox_early(arguments)
+    return run_command(arguments, start(arguments))
+
+
+def run_command(arguments: list[str], early: EarlyListing | None) -> int:
+    """One command; `early`: the inbox being listed since the command started, for `run`
+    and `publish` (early_listing.py)."""
     try:
         args = build_parser(arguments).parse_args(arguments)
         args.early_listing = early
@@ -152,16 +127,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if early is not None:
             early.close()  # when the command ended before it read the listing (--help…)
-
-
-def _list_inbox_early(arguments: list[str]) -> EarlyListing | None:
-    """`run` and `publish`: start listing the inbox before anything else (early_listing.py)."""
-    if _command_named(arguments) not in LISTS_INBOX:
-        return None
-    from syndicate.early_listing import inbox_named_in, list_early
-
-    config_file = Path(_config_named(arguments) or DEFAULT_CONFIG_NAME)
-    return list_early(lambda: inbox_named_in(config_file))
 
 
 def _dispatch(args: argparse.Namespace, path: str, explicit: bool) -> int:
