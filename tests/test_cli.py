@@ -253,3 +253,19 @@ def test_an_unknown_command_still_lists_every_command(tmp_path: Path):
         [sys.executable, "-m", "syndicate", "--help"], capture_output=True, text=True
     )
     assert top.returncode == 0 and "subscribers" in top.stdout and "publish" in top.stdout
+
+
+def test_help_is_as_wide_as_shutil_says_the_terminal_is(monkeypatch):
+    # The parsers' formatter asks for the width itself, so that building a parser does not
+    # import shutil; it must find the width shutil.get_terminal_size finds.
+    import shutil
+
+    from syndicate.cli import _formatter, build_parser
+
+    for columns in ("50", "120", "", "0", "wide"):
+        monkeypatch.setenv("COLUMNS", columns)
+        expected = shutil.get_terminal_size().columns - 2
+        assert _formatter("syndicate")._width == expected
+    monkeypatch.setenv("COLUMNS", "50")
+    lines = build_parser(["run"]).format_help().splitlines()
+    assert max(map(len, lines)) <= 48 and len(lines) > 10
