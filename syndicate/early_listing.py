@@ -235,14 +235,16 @@ def inbox_named_in(config_file: str | Path) -> str | None:
     model or pathlib: the child runs this before it can list, on the path every no-op run
     waits for. A guess, in that the run uses the listing only if its validated config names
     the same folder."""
-    import tomllib
-
     from syndicate.inbox import DEFAULT_INBOX
 
     try:
-        with open(config_file, "rb") as file:
-            raw = tomllib.load(file)
-        inbox = raw.get("paths", {}).get("inbox", DEFAULT_INBOX)
+        with open(config_file, encoding="utf-8") as file:
+            text = file.read()
+        inbox = _plain_inbox_setting(text, DEFAULT_INBOX)
+        if inbox is None:
+            import tomllib
+
+            inbox = tomllib.loads(text).get("paths", {}).get("inbox", DEFAULT_INBOX)
         if not isinstance(inbox, str):
             return None
         if os.path.isabs(inbox):
@@ -250,3 +252,52 @@ def inbox_named_in(config_file: str | Path) -> str | None:
         return os.path.join(os.path.dirname(os.path.realpath(config_file)), inbox)
     except (OSError, ValueError, AttributeError):  # config.py will say what
         return None
+
+
+def _plain_inbox_setting(text: str, default: str) -> str | None:
+    """paths.inbox as tomllib reads it, from a config that spells its [paths] table plainly
+    (`key = "value"` or `'value'` lines, no escapes; or no inbox at all: `default`); None
+    when the file spells it any other way, and tomllib reads it then.
+
+    Written by hand because importing tomllib (with `re`) costs the child ~10 ms before it
+    can list, on the path a no-op run at 10,000 files waits for; the parent imports tomllib
+    anyway. What it reads is checked: the run uses the listing only if its validated config
+    names the same folder, so a wrong reading costs time, never a file."""
+    if '"""' in text or "'''" in text:  # a multi-line string may hold any line
+        return None
+    table, inbox, seen_paths = "", default, False
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line[0] == "#":
+            continue
+        if line[0] == "[":
+            if line.startswith("[[") and "paths" in line:
+                return None  # [[paths]]: not a table tomllib gives an inbox from
+            name = line.lstrip("[").partition("]")[0].strip()
+            if "paths" in name and name != "paths" and not name.startswith("paths."):
+                return None  # ["paths"], [ 'paths' ]…
+            if name == "paths":
+                if seen_paths:
+                    return None
+                seen_paths = True
+            table = name
+            continue
+        key, equals, value = line.partition("=")
+        key = key.strip()
+        if table == "" and "paths" in key:
+            return None  # paths.inbox = …, paths = { … } at the top
+        if table != "paths":
+            continue
+        quote = value.strip()[:1]
+        if not equals or not key.replace("_", "").replace("-", "").isalnum() or not quote:
+            return None
+        value = value.strip()
+        end = value.find(quote, 1)
+        if quote not in "\"'" or end < 0 or (quote == '"' and "\\" in value[:end]):
+            return None
+        rest = value[end + 1 :].strip()
+        if rest and rest[0] != "#":
+            return None
+        if key == "inbox":
+            inbox = value[1:end]
+    return inbox

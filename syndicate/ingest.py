@@ -31,8 +31,7 @@ from syndicate.inbox import (
     scan_inbox,
     sidecar_names,
 )
-from syndicate.model import Rejection
-from syndicate.report import Progress, RunReport
+from syndicate.report import Progress, Rejection, RunReport
 
 if TYPE_CHECKING:
     from syndicate.early_listing import EarlyListing

@@ -121,14 +121,6 @@ class Summary:
 
 
 @dataclass(frozen=True)
-class Rejection:
-    """An inbox file we could not use, and why (shown to the operator, stored in state)."""
-
-    source: str
-    reason: str
-
-
-@dataclass(frozen=True)
 class Digest:
     """One email digest: the articles published since the previous one, newest first."""
 

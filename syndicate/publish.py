@@ -38,9 +38,11 @@ from typing import Any, NamedTuple
 from syndicate import __version__, store
 from syndicate.config import Config
 from syndicate.files import BUILTIN_TEMPLATES, write_atomic
-from syndicate.model import article_page, capped_digest, digest_page, epoch_seconds
-from syndicate.pages import publish_site_pages
 from syndicate.report import RunReport
+
+# The model and the site pages (pages.py) are imported by the steps that render, not here:
+# a run in which nothing changed stops at publish()'s first check, and their import (~12 ms
+# of dataclasses and templates' helpers) would be a tenth of it.
 
 MAIN_FEEDS = ("rss.xml", "atom.xml", "feed.json")
 FEEDS_KEY = "feeds"  # "feeds:N": the key of feed page N (0 = the main feeds), all formats
@@ -185,6 +187,8 @@ def publish(
         and all(outputs.exists(n) for n in MAIN_FEEDS)
     ):
         return  # nothing any output is rendered from has changed: no row is read
+    from syndicate.pages import publish_site_pages
+
     run = Pass(
         conn,
         config,
@@ -231,7 +235,12 @@ class _Slot(NamedTuple):
     @classmethod
     def of(cls, row: store.ArticleRow) -> _Slot:
         published = row.published_s
-        updated = epoch_seconds(row.retracted) if row.retracted else max(row.updated_s, published)
+        if row.retracted:
+            from syndicate.model import epoch_seconds  # retracted rows are few
+
+            updated = epoch_seconds(row.retracted)
+        else:
+            updated = max(row.updated_s, published)
         token = f"{row.id}|{row.data_hash}|{row.retracted}"
         return cls(row.id, (row.first_seen_s, row.id), published, updated, token)
 
@@ -292,6 +301,7 @@ def _publish_feeds(run: Pass) -> None:
 
 
 def _publish_article_pages(run: Pass, changed: set[str]) -> None:
+    from syndicate.model import article_page
     from syndicate.pages import render_article_page, render_retracted_page
 
     def render(article_id: str) -> str | None:
@@ -318,6 +328,8 @@ def _publish_article_pages(run: Pass, changed: set[str]) -> None:
 
 
 def _publish_digest_pages(run: Pass, rendered_digests: Mapping[str, Any]) -> None:
+    from syndicate.model import digest_page
+
     def render(digest_id: str, retracted: str | None) -> str | None:
         if digest_id in rendered_digests and retracted is None:
             return rendered_digests[digest_id].web_html  # made by this run a moment ago
@@ -342,6 +354,7 @@ def render_digest_web_version(
     """The web version of a stored digest as it stands now (retracted articles left out;
     a notice dated `all_retracted_at` if none is left)."""
     from syndicate.digest import render_digest
+    from syndicate.model import capped_digest, digest_page
     from syndicate.pages import render_retracted_page
 
     found = store.digest_articles(conn, digest_id)

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from syndicate.model import Article, Rejection
+if TYPE_CHECKING:
+    from syndicate.model import Article
 
 Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """An inbox file we could not use, and why (shown to the operator, stored in state)."""
+
+    source: str
+    reason: str
 
 
 @dataclass

@@ -406,3 +406,44 @@ def test_a_run_that_left_a_file_unsettled_is_not_compared_with(published, monkey
     (inbox / "baru.txt").write_text("Baru\n\nDitulis lagi, sama panjang\n", encoding="utf-8")
     report = pipeline.run(config, digest="never")
     assert asked == [None] and [a.source for a in report.updated] == ["baru.txt"]
+
+
+_PLAIN = [
+    "",
+    "[site]\ntitle = 'x'\n",
+    '[paths]\ninbox = "masuk"\n',
+    "[paths]\ninbox='masuk' # where publishers drop files\nfeeds = \"f\"\n",
+    '[paths]  # the folders\n  inbox  =  "sub dir/masuk"  \n[feed]\nentries = 5\n',
+    "[paths]\ninbox = 'C:\\masuk'\n",
+    '[paths]\ninbox = ""\n',
+    '[site]\ntitle = "[paths]"\n[paths]\nfeeds = "f"\n',
+    '[paths.extra]\ninbox = "not this one"\n[paths]\ninbox = "masuk"\n',
+    '[digest]\nsubscribers = [\n  "a@example.org",\n  "inbox = b@example.org",\n]\n',
+]
+_UNSURE = [
+    'paths = { inbox = "masuk" }\n',
+    'paths.inbox = "masuk"\n',
+    '[paths]\ninbox = "ma\\u0073uk"\n',
+    '[paths]\n"inbox" = "masuk"\n',
+    '["paths"]\ninbox = "masuk"\n',
+    '[paths]\ninbox = """masuk"""\n',
+    '[site]\ndescription = """\n[paths]\ninbox = "x"\n"""\n',
+    "[paths]\ninbox = 3\n",
+    "[[paths]]\ninbox = 'x'\n",
+]
+
+
+@pytest.mark.parametrize("text", _PLAIN + _UNSURE)
+def test_the_childs_own_reading_of_the_inbox_is_tomllibs_or_none(text: str):
+    # The child reads paths.inbox without importing tomllib when the config spells it
+    # plainly; whatever it reads must be what tomllib reads, and anything else is left to
+    # tomllib (early_listing._plain_inbox_setting).
+    import tomllib
+
+    from syndicate.early_listing import _plain_inbox_setting
+
+    guess = _plain_inbox_setting(text, "articles")
+    if text in _PLAIN:
+        assert guess == tomllib.loads(text).get("paths", {}).get("inbox", "articles")
+    else:
+        assert guess is None

@@ -34,13 +34,13 @@ from typing import TYPE_CHECKING
 
 from syndicate import store
 from syndicate.config import Config
-from syndicate.model import Subscriber, capped_digest, digest_page
 from syndicate.report import Progress, RunReport
 
-if TYPE_CHECKING:  # the mail stack is imported only when there is something to deliver
+if TYPE_CHECKING:  # the mail stack (and the model) only when there is something to deliver
     from syndicate.delivery.transports import BatchTransport, Copy, Result
     from syndicate.digest import RenderedDigest
     from syndicate.mail import MessageTemplate
+    from syndicate.model import Subscriber
 
 # Copies in memory at once (~14 MB / ~35 MB for a 70 KB digest), one transaction and, for
 # folders, one syncfs each: bigger batches share the flush more widely.
@@ -57,6 +57,7 @@ def unsubscribe_url(config: Config, token: str) -> str:
 
 def render_stored_digest(conn: store.Database, config: Config, digest_id: str) -> RenderedDigest:
     from syndicate.digest import render_digest
+    from syndicate.model import capped_digest, digest_page
 
     found = store.digest_articles(conn, digest_id)
     if found is None:

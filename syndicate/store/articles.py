@@ -5,15 +5,19 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import secrets
 import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from syndicate.model import Article, Author, Block, RelatedLink, epoch_seconds
-from syndicate.store.db import Database, iso, to_dt, transaction
+from syndicate.store.db import Database, iso, new_secret, to_dt, transaction
+
+if TYPE_CHECKING:
+    from syndicate.model import Article
+
+# The model (~7 ms of dataclasses to import) is imported where articles are decoded, not
+# here: a run in which nothing changed decodes none (publish.py) and must not pay for it.
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,7 @@ def mark_articles_changed(conn: Database) -> None:
     conn.execute(
         "INSERT INTO meta (key, value) VALUES (?, ?)"
         " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        (_VERSION_KEY, secrets.token_hex(8)),
+        (_VERSION_KEY, new_secret(8)),
     )
 
 
@@ -57,6 +61,8 @@ def _hash(data: str) -> str:
 
 
 def article_from_json(text: str) -> Article:
+    from syndicate.model import Article, Author, Block, RelatedLink
+
     data = json.loads(text)
     data.pop("retracted", None)
     data["blocks"] = tuple(Block(**b) for b in data["blocks"])
@@ -302,6 +308,8 @@ ARTICLE_ROWS_SQL = (
 def article_rows(conn: Database) -> list[ArticleRow]:
     """Every article's row in archival order (first seen, then id)."""
     rows = conn.execute(ARTICLE_ROWS_SQL).fetchall()
+    from syndicate.model import epoch_seconds
+
     parse, seconds = datetime.fromisoformat, epoch_seconds
     found = []
     for r in rows:

@@ -4,9 +4,13 @@ subscribers they are about (`syndicate bounces`)."""
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
-from syndicate.model import Subscriber
 from syndicate.store.db import Database, transaction
+from syndicate.store.subscribers import subscriber_from_row
+
+if TYPE_CHECKING:
+    from syndicate.model import Subscriber
 
 
 def subscribers_by_key(conn: Database) -> dict[str, str]:
@@ -77,8 +81,4 @@ def get_subscriber_by_token(conn: Database, token: str) -> Subscriber | None:
     row = conn.execute(
         "SELECT email, name, token, status, language FROM subscribers WHERE token = ?", (token,)
     ).fetchone()
-    return (
-        Subscriber(row["email"], row["name"], row["token"], row["status"], row["language"])
-        if row
-        else None
-    )
+    return subscriber_from_row(row) if row else None

@@ -6,11 +6,14 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from syndicate.model import Article
 from syndicate.store.articles import article_from_json, mark_articles_changed
 from syndicate.store.db import Database, iso, to_dt, transaction
 from syndicate.store.schema import PENDING_WHERE
+
+if TYPE_CHECKING:
+    from syndicate.model import Article
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,17 @@ they were, without counting an attempt.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from syndicate.model import Subscriber
-from syndicate.store.db import Database, iso, transaction
+from syndicate.store.db import Database, iso, new_secret, transaction
 from syndicate.store.digests import MAX_ATTEMPTS, Delivery
+from syndicate.store.subscribers import subscriber_from_row
+
+if TYPE_CHECKING:
+    from syndicate.model import Subscriber
 
 DeliveryKey = tuple[str, str]  # (digest id, email)
 
@@ -94,9 +97,7 @@ def subscribers_by_email(conn: Database, emails: Sequence[str]) -> dict[str, Sub
             tuple(part),
         )
         for r in rows:
-            found[r["email"]] = Subscriber(
-                r["email"], r["name"], r["token"], r["status"], r["language"]
-            )
+            found[r["email"]] = subscriber_from_row(r)
     return found
 
 
@@ -181,7 +182,7 @@ def state_secret(conn: Database, purpose: str) -> bytes:
     key = f"secret:{purpose}"
     conn.execute(
         "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
-        (key, secrets.token_hex(32)),
+        (key, new_secret(32)),
     )
     row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     return bytes.fromhex(row["value"])

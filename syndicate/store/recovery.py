@@ -8,10 +8,13 @@ import hashlib
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from syndicate.model import Article
 from syndicate.store.articles import article_to_json, mark_articles_changed, write_retraction
-from syndicate.store.db import Database, iso
+from syndicate.store.db import Database, iso, new_token
+
+if TYPE_CHECKING:
+    from syndicate.model import Article
 
 
 def adopt_article(
@@ -123,9 +126,7 @@ def adopt_subscriber(conn: Database, email: str, name: str, token: str, now: dat
     if conn.execute("SELECT 1 FROM subscribers WHERE email = ?", (email,)).fetchone():
         return False
     if conn.execute("SELECT 1 FROM subscribers WHERE token = ?", (token,)).fetchone():
-        import secrets
-
-        token = secrets.token_urlsafe(24)
+        token = new_token()
     conn.execute(
         "INSERT INTO subscribers (email, name, token, status, added, changed)"
         " VALUES (?, ?, ?, 'active', ?, ?)",

@@ -9,12 +9,13 @@ personal data is gone and the address still cannot be re-added by a list.
 from __future__ import annotations
 
 import hashlib
-import secrets
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from syndicate.model import Subscriber
-from syndicate.store.db import Database, iso, transaction
+from syndicate.store.db import Database, iso, new_token, transaction
+
+if TYPE_CHECKING:
+    from syndicate.model import Subscriber
 
 STATUSES = ("active", "pending", "unsubscribed", "bounced", "complained")
 
@@ -24,7 +25,10 @@ def subscriber_key(email: str) -> str:
     return hashlib.sha256(email.lower().encode("utf-8")).hexdigest()[:16]
 
 
-def _subscriber(row: Any) -> Subscriber:
+def subscriber_from_row(row: Any) -> Subscriber:
+    """A subscriber from a row holding email, name, token, status and language."""
+    from syndicate.model import Subscriber  # not on a no-op run's path (store/articles.py)
+
     return Subscriber(row["email"], row["name"], row["token"], row["status"], row["language"])
 
 
@@ -65,7 +69,7 @@ def add_subscriber(
             conn.execute(
                 "INSERT INTO subscribers (email, name, token, status, language, added, changed)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (email, name, secrets.token_urlsafe(24), status, language, iso(now), iso(now)),
+                (email, name, new_token(), status, language, iso(now), iso(now)),
             )
             return "added" if status == "active" else f"added as {status}"
         current = row["status"]
@@ -156,7 +160,7 @@ def subscribers(conn: Database, *, active_only: bool = False) -> list[Subscriber
     if active_only:
         sql += " WHERE status = 'active'"
     rows = conn.execute(sql + " ORDER BY email").fetchall()
-    return [_subscriber(r) for r in rows]
+    return [subscriber_from_row(r) for r in rows]
 
 
 def subscriber_statuses(conn: Database) -> dict[str, str]:
@@ -176,7 +180,7 @@ def get_subscriber(conn: Database, email: str) -> Subscriber | None:
         "SELECT email, name, token, status, language FROM subscribers WHERE email = ?",
         (email.lower(),),
     ).fetchone()
-    return _subscriber(row) if row else None
+    return subscriber_from_row(row) if row else None
 
 
 # ---------------------------------------------------------------- double opt-in (the web form)
@@ -198,7 +202,7 @@ def request_confirmation(
     """
     email = email.lower()
     stamp = now.timestamp()
-    token = secrets.token_urlsafe(24)
+    token = new_token()
     with transaction(conn):
         row = conn.execute(
             "SELECT status, confirm_sent_at FROM subscribers WHERE email = ?", (email,)
@@ -207,7 +211,7 @@ def request_confirmation(
             conn.execute(
                 "INSERT INTO subscribers (email, name, token, status, added, changed,"
                 " confirm_token, confirm_sent_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)",
-                (email, name, secrets.token_urlsafe(24), iso(now), iso(now), token, stamp),
+                (email, name, new_token(), iso(now), iso(now), token, stamp),
             )
             return token
         if row["status"] == "active":
@@ -244,7 +248,7 @@ def pending_confirmation(conn: Database, token: str, *, not_before: float) -> Su
         " WHERE confirm_token = ? AND confirm_sent_at >= ?",
         (token, not_before),
     ).fetchone()
-    return _subscriber(row) if row else None
+    return subscriber_from_row(row) if row else None
 
 
 def confirm_subscription(
@@ -275,7 +279,7 @@ def subscriber_by_token(conn: Database, token: str) -> Subscriber | None:
     row = conn.execute(
         "SELECT email, name, token, status, language FROM subscribers WHERE token = ?", (token,)
     ).fetchone()
-    return _subscriber(row) if row else None
+    return subscriber_from_row(row) if row else None
 
 
 def resubscribe_by_token(conn: Database, token: str, now: datetime) -> str | None:
