@@ -132,14 +132,18 @@ class Section:
             if name in cls.__dict__:
                 delattr(cls, name)  # instances hold the values
         cls._settings = settings
-        cls._types = {}  # resolved on first use: the annotations are strings until then
+        cls._types = {}  # resolved on first use
 
     @classmethod
     def _resolved_types(cls) -> dict[str, Any]:
         if not cls._types:
-            import typing
+            own = cls.__dict__.get("__annotations__", {})  # noqa: RUF063
+            if any(isinstance(kind, str) for kind in own.values()):
+                import typing  # string annotations (`from __future__ import annotations`)
 
-            cls._types = typing.get_type_hints(cls)
+                cls._types = typing.get_type_hints(cls)
+            else:  # config.py: evaluated when the class was made, no compile per key
+                cls._types = {k: v for k, v in own.items() if not k.startswith("_")}
         return cls._types
 
     @classmethod

@@ -14,8 +14,6 @@ queue without claims; use PostgreSQL for parallel workers.
 from __future__ import annotations
 
 import argparse
-import signal
-import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -58,6 +56,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def cmd_deliver(args: argparse.Namespace, config: Config) -> int:
+    import signal
+    import threading  # here: every command imports this module (cli/__init__.py)
+
     from syndicate import state, store
     from syndicate.delivery.worker import deliver_claimed, worker_name
     from syndicate.report import RunReport
