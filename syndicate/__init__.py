@@ -1,8 +1,9 @@
 """syndicate: articles in an inbox → RSS/Atom/JSON feeds and an inlined-CSS email digest."""
 
-__all__ = ["DEFAULT_CONFIG_NAME", "__version__", "summarize"]
+__all__ = ["DEFAULT_CONFIG_NAME", "DEFAULT_INBOX", "__version__", "summarize"]
 __version__ = "0.1.0"
 DEFAULT_CONFIG_NAME = "config.toml"  # in the current folder, unless --config says otherwise
+DEFAULT_INBOX = "articles"  # paths.inbox (config.py); named here for early_listing.py
 
 
 def __getattr__(name: str) -> object:

@@ -24,8 +24,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from syndicate import DEFAULT_CONFIG_NAME, checks
-from syndicate.inbox import DEFAULT_INBOX
+from syndicate import DEFAULT_CONFIG_NAME, DEFAULT_INBOX, checks
 from syndicate.settings import ConfigError, ConfigValueError, Section, setting
 
 # The example domains (RFC 2606) a fresh config ships with.

@@ -1,33 +1,28 @@
-"""The inbox as a run sees it: which files are articles, their editor sidecars, and one
-listing with every file's stat — without importing the readers.
-
-Every run stats every inbox file (an edit in place changes nothing else), so listing 10,000
-files must cost what the system calls cost: `os.scandir` (names and types in one call per
-folder), one `stat` per file, sidecars found in the folder's listing instead of probed.
-What is left of those calls' cost on a no-op run is hidden behind the run's start-up: `run`
-and `publish` fork a child that lists while the parent imports (early_listing.py).
+"""The inbox as a run sees it: which files are articles, their editor sidecars and stat
+signatures — made from a listing (listing.py), without importing the readers.
 
 A file's *signature* (size, mtime, ctime, inode and device, and the same of its sidecar) is
 what git's index keeps: when it is the one recorded with a content hash, the file need not be
 read again. The hash stays the truth: a signature recorded within RACY_SECONDS of the file's
 mtime is not trusted (a second write in the same timestamp tick would keep size and times;
 ext4 timestamps move in jiffies), so such files are hashed again next run.
+
+A listing's *key* hashes all of it (every name and stat, sidecars included): a run that
+finds the key it recorded last time has nothing to read, and one that does not compares the
+two listings' records to find the files that changed (ingest.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import struct
+from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
-# Names editors, rsync, browsers and publishers' tools use while a file is still being written:
-# .name, ~$name (Office), #name# (Emacs), name~, and these suffixes. Plain string tests, not a
-# regular expression: they run for every inbox file on every run.
-_TEMPORARY_SUFFIXES = frozenset({"tmp", "temp", "part", "partial", "crdownload", "swp", "swx"})
+from syndicate.listing import PACKED, is_temporary_name, list_folder
+
 SIDECAR_SUFFIX = ".meta.toml"  # readers/sidecar.py
-DEFAULT_INBOX = "articles"  # paths.inbox (config.py)
 RACY_SECONDS = 2
 
 
@@ -35,15 +30,6 @@ def settled(mtime_ns: int, listed_at_ns: int) -> bool:
     """A file modified at `mtime_ns`, listed at `listed_at_ns`: old enough for its stat
     signature to be trusted next time (see the module doc)."""
     return mtime_ns < listed_at_ns - RACY_SECONDS * 1_000_000_000
-
-
-def is_temporary_name(name: str) -> bool:
-    if not name or name[0] == "." or name[-1] == "~" or name.startswith("~$"):
-        return True
-    if name[0] == "#" and name[-1] == "#" and len(name) > 1:
-        return True
-    _stem, dot, suffix = name.rpartition(".")
-    return bool(dot) and suffix.lower() in _TEMPORARY_SUFFIXES
 
 
 def is_candidate_name(name: str) -> bool:
@@ -74,19 +60,6 @@ class Stat(NamedTuple):
 
 
 FileStat = os.stat_result | Stat
-
-
-class ListingSummary(NamedTuple):
-    """What a run needs of a listing to know that nothing changed (early_listing.py sends
-    it ahead of the listing)."""
-
-    key: str
-    newest_ns: int
-    count: int
-    listed_at_ns: int
-
-    def settled(self) -> bool:
-        return settled(self.newest_ns, self.listed_at_ns)
 
 
 class InboxFile(NamedTuple):
@@ -126,36 +99,42 @@ def _signature(st: FileStat | None) -> str:
 
 class Listing:
     """The inbox as listed: `wire` (every candidate file's name, sidecars included, in the
-    folders' own order, and their stats packed), `key` (the wire hashed) and `newest_ns`
-    come from one pass that makes no object per file; `files` (sorted by source, each
-    article with its sidecar) are made from the wire only when a run needs to look closer.
-    early_listing.py sends the wire from its child as it is."""
+    folders' own order, and their stats packed: listing.py), its `key` (the wire hashed) and
+    `newest_ns`; `files` (sorted by source, each article with its sidecar) are made from the
+    wire only when a run needs to look closer. early_listing.py's child sends the wire."""
 
     def __init__(
         self,
         inbox: str | Path,
-        names: list[str],
-        wire: tuple[bytes, bytes],
-        key: str,
+        names: list[str] | None,
+        sources: bytes,
+        stats: bytes,
         newest_ns: int,
     ) -> None:
-        self._folder, self._names = os.fspath(inbox), names
-        self.wire, self.key, self.newest_ns = wire, key, newest_ns
+        """`names`: the sources as a list, if at hand (else decoded when needed)."""
+        self._folder, self._names_given = os.fspath(inbox), names
+        self.wire, self.newest_ns = (sources, stats), newest_ns
+        hashed = hashlib.sha256(sources)
+        hashed.update(stats)
+        self.key = hashed.hexdigest()
 
     @classmethod
     def from_wire(
-        cls, inbox: str | Path, key: str, sources: bytes, packed: bytes
+        cls, inbox: str | Path, sources: bytes, stats: bytes, newest_ns: int
     ) -> Listing | None:
         """The listing another process made of `inbox`, from its `wire`; None if the bytes
-        are not what they should be (they are checked against `key`)."""
-        if hashlib.sha256(sources + packed).hexdigest() != key:
+        are not a listing's (a name for each stat)."""
+        count = sources.count(b"\0") + 1 if sources else 0
+        if len(stats) != count * PACKED.size:
             return None
-        names = sources.decode("utf-8", "surrogateescape").split("\0") if sources else []
-        if len(packed) != len(names) * _PACKED.size:
-            return None
-        newest = max((st[1] for st in _PACKED.iter_unpack(packed) if st[0] >= 0), default=0)
-        newest = max(newest, 0)  # as scan_inbox counts (a file from before 1970 is settled)
-        return cls(inbox, names, (sources, packed), key, newest)
+        return cls(inbox, None, sources, stats, newest_ns)
+
+    @cached_property
+    def _names(self) -> list[str]:
+        if self._names_given is not None:
+            return self._names_given
+        sources = self.wire[0]
+        return sources.decode("utf-8", "surrogateescape").split("\0") if sources else []
 
     def records(self) -> dict[str, bytes]:
         """source → its packed stat, as the key holds it: comparing two listings' records
@@ -167,7 +146,7 @@ class Listing:
         folder = self._folder
         raw = [
             (name, f"{folder}{os.sep}{name}", None if st[0] < 0 else Stat(*st))
-            for name, st in zip(self._names, _PACKED.iter_unpack(self.wire[1]), strict=True)
+            for name, st in zip(self._names, PACKED.iter_unpack(self.wire[1]), strict=True)
         ]
         sidecars = {
             location: st for source, location, st in raw if source.lower().endswith(SIDECAR_SUFFIX)
@@ -188,8 +167,15 @@ class Listing:
         return files
 
     def __len__(self) -> int:
-        """How many articles (sidecars are part of theirs)."""
-        return sum(not name.lower().endswith(SIDECAR_SUFFIX) for name in self._names)
+        """How many articles (sidecars are part of theirs), counted in the wire's bytes: a
+        no-op run at 10,000 files asks only this, and decoding the names costs it ~2 ms.
+        (bytes.lower() folds ASCII only: the suffix is ASCII, a name's other bytes differ.)"""
+        sources = self.wire[0].lower()
+        if not sources:
+            return 0
+        suffix = SIDECAR_SUFFIX.encode("ascii")
+        sidecars = sources.count(suffix + b"\0") + sources.endswith(suffix)
+        return sources.count(b"\0") + 1 - sidecars
 
     def settled(self, now_ns: int) -> bool:
         return settled(self.newest_ns, now_ns)
@@ -200,85 +186,12 @@ def records_of(sources: bytes, packed: bytes) -> dict[str, bytes]:
     if not sources:
         return {}
     names = sources.decode("utf-8", "surrogateescape").split("\0")
-    size = _PACKED.size
+    size = PACKED.size
     return dict(
         zip(names, [packed[i : i + size] for i in range(0, len(packed), size)], strict=True)
     )
 
 
-# A file's stat as the key holds it: size, mtime and ctime (signed), inode and device.
-_PACKED = struct.Struct("qqqQQ")
-_GONE = _PACKED.pack(-1, 0, 0, 0, 0)  # vanished while listed: no file has size -1
-
-
 def scan_inbox(inbox: str | Path) -> Listing:
-    """Every candidate file under the inbox (hidden folders skipped).
-
-    Written for the loop that runs for every file on every run, within ~8 ms of a bare
-    `scandir` + `stat` at 10,000 files: one stat each, its numbers packed into the key's
-    bytes at once, no object kept per file, no sorting and no pairing of sidecars (the key
-    is in the folders' own order, stable while a folder is unchanged; `files` sorts and
-    pairs when a run reads anything)."""
-    names: list[str] = []
-    packed: list[bytes] = []
-    newest = 0
-    folders = [(os.fspath(inbox), "")]
-    pack, suffixes = _PACKED.pack, _TEMPORARY_SUFFIXES
-    while folders:
-        folder, prefix = folders.pop()
-        try:
-            it = os.scandir(folder)
-        except (FileNotFoundError, NotADirectoryError, PermissionError):
-            continue
-        with it:
-            for entry in it:
-                name = entry.name
-                try:
-                    if not entry.is_file(follow_symlinks=False):
-                        if entry.is_dir(follow_symlinks=False):
-                            if name[0] != ".":
-                                folders.append((entry.path, f"{prefix}{name}/"))
-                            continue
-                        if not entry.is_symlink():
-                            continue  # sockets, fifos, devices
-                except OSError:
-                    continue
-                # is_temporary_name, inline
-                first, last = name[0], name[-1]
-                if first == "." or last == "~" or (first == "#" and last == "#" and len(name) > 1):
-                    continue
-                _stem, dot, suffix = name.rpartition(".")
-                if (dot and suffix.lower() in suffixes) or name.startswith("~$"):
-                    continue
-                names.append(prefix + name)
-                try:
-                    st = entry.stat()  # follows a symlink, as open() will
-                except OSError:
-                    packed.append(_GONE)
-                    continue
-                mtime = st.st_mtime_ns
-                try:
-                    packed.append(pack(st.st_size, mtime, st.st_ctime_ns, st.st_ino, st.st_dev))
-                except struct.error:  # a time past 2262, a number past 2**64: keep its place
-                    wrapped = _wrapped(st)
-                    packed.append(pack(*wrapped))
-                    mtime = wrapped.st_mtime_ns
-                if mtime > newest:
-                    newest = mtime
-    sources = "\0".join(names).encode("utf-8", "surrogateescape")
-    stats = b"".join(packed)
-    key = hashlib.sha256(sources + stats).hexdigest()
-    return Listing(inbox, names, (sources, stats), key, newest)
-
-
-def _wrapped(st: os.stat_result) -> Stat:
-    """A stat whose numbers do not fit the key's fields, wrapped into them: the key still
-    changes when the file does, and the run re-reads such a file rather than miss an edit."""
-    signed, unsigned = 1 << 63, 1 << 64
-    return Stat(
-        st.st_size % signed,
-        (st.st_mtime_ns + signed) % unsigned - signed,
-        (st.st_ctime_ns + signed) % unsigned - signed,
-        st.st_ino % unsigned,
-        st.st_dev % unsigned,
-    )
+    """The inbox listed now (listing.list_folder)."""
+    return Listing(inbox, *list_folder(inbox))

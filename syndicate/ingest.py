@@ -13,7 +13,6 @@ imported only when a file has to be read.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import os
 import time
@@ -123,17 +122,10 @@ def ingest(
     if not inbox.is_dir():
         report.warnings.append(f"inbox {inbox} does not exist (paths.inbox in the config)")
     recorded = store.meta_value(conn, LISTING_KEY)
-    listing = None
-    if early is not None:
-        summary = early.summary(inbox)
-        if summary is not None:
-            if summary.settled() and recorded == summary.key:
-                early.close()
-                _nothing_changed(conn, report, summary.count)
-                return
-            listing, listed_at = early.listing(), summary.listed_at_ns
-        early.close()
-    if listing is None:
+    received = early.listing(inbox) if early is not None else None
+    if received is not None:
+        listing, listed_at = received
+    else:
         listed_at = time.time_ns()
         listing = scan_inbox(inbox)
     settled = listing.settled(listed_at)
@@ -193,6 +185,8 @@ def ingest(
             complete = False
     store.update_inbox_index(conn, signatures, gone=gone)
     if complete and settled:  # the next run compares with this listing
+        import base64
+
         sources, stats = listing.wire
         wire = f"{base64.b64encode(sources).decode()}.{base64.b64encode(stats).decode()}"
         store.set_meta_value(conn, LISTING_KEY, listing.key)
@@ -211,6 +205,8 @@ def _changes_since(
     wire = store.meta_value(conn, LISTING_WIRE) if recorded else None
     if not wire:
         return None
+    import base64  # here and where the listing is recorded: not on a no-op run's path
+
     try:
         sources, stats = (base64.b64decode(part, validate=True) for part in wire.split("."))
         if hashlib.sha256(sources + stats).hexdigest() != recorded:

@@ -16,7 +16,7 @@ import pytest
 from syndicate import ingest, pipeline
 from syndicate.cli import main
 from syndicate.config import Config, load_config
-from syndicate.inbox import Listing, ListingSummary, scan_inbox
+from syndicate.inbox import Listing, scan_inbox
 from tests.conftest import age, counting_fingerprint, record_calls, write_config
 
 
@@ -44,6 +44,22 @@ def test_the_listing_pairs_sidecars_and_sorts_by_source(inbox: Path):
     assert paired["dua.md"] == str(inbox / "dua.md.meta.toml")
     assert paired["satu.txt"] is None
     assert listing.settled(time.time_ns())
+
+
+def test_a_listing_counts_its_articles_as_its_files_are_made(inbox: Path):
+    # len() counts in the wire's bytes; it must agree with the files, whatever the case of a
+    # sidecar's name and wherever it falls in the listing (last, nested, or alone).
+    (inbox / "2026" / "11" / "TIGA.TXT.META.TOML").write_text('title = "T"\n', "utf-8")
+    (inbox / "lima.Meta.Toml").write_text('title = "L"\n', "utf-8")
+    (inbox / "metatoml.txt").write_text("Enam\n\nBerita enam.\n", "utf-8")
+    listing = scan_inbox(inbox)
+    assert len(listing) == len(listing.files) == 4
+    sources, stats = listing.wire
+    received = Listing.from_wire(inbox, sources, stats, listing.newest_ns)
+    assert received is not None and len(received) == 4
+    only = inbox / "2026" / "11"
+    assert len(scan_inbox(only)) == len(scan_inbox(only).files) == 1
+    assert len(scan_inbox(inbox / "missing")) == 0
 
 
 @pytest.mark.parametrize(
@@ -94,11 +110,10 @@ from syndicate.inbox import scan_inbox
 
 inbox = Path(sys.argv[1])
 early = list_early(lambda: inbox, min_cpus=1)  # this check holds on one CPU too
-summary = early.summary(inbox)
-received = early.listing()
+received, listed_at = early.listing(inbox)
 listing = scan_inbox(inbox)
 other = list_early(lambda: inbox, min_cpus=1)
-elsewhere = other.summary(inbox.parent)
+elsewhere = other.listing(inbox.parent)
 stopped = list_early(lambda: inbox, min_cpus=1)
 stopped.close()
 try:
@@ -130,12 +145,13 @@ def files(found):
 print(json.dumps({
     "files": [files(received), files(listing)],
     "received_key": received.key,
+    "listed_at": listed_at,
     "lock_free": lock_free,
-    "early": [summary.key, summary.count, summary.newest_ns],
+    "early": [received.key, len(received), received.newest_ns],
     "own": [listing.key, len(listing), listing.newest_ns],
     "elsewhere": elsewhere,
     "reaped": reaped,
-    "settled": summary.settled(),
+    "settled": received.settled(listed_at),
 }))
 """
 
@@ -159,17 +175,16 @@ def test_the_early_listing_gives_the_key_the_run_would_list(inbox: Path):
 
 
 class _Listed:
-    """An early listing whose child already answered with `summary` (and `listing`)."""
+    """An early listing whose child already answered with `listing`."""
 
-    def __init__(self, summary: ListingSummary, listing: Listing | None = None) -> None:
-        self._summary, self._listing, self.asked, self.closed = summary, listing, [], False
+    def __init__(self, listing: Listing, listed_at: int | None = None) -> None:
+        self._sent = (listing, time.time_ns() if listed_at is None else listed_at)
+        self.asked: list[Path] = []
+        self.closed = False
 
-    def summary(self, inbox: Path) -> ListingSummary:
+    def listing(self, inbox: Path) -> tuple[Listing, int]:
         self.asked.append(inbox)
-        return self._summary
-
-    def listing(self) -> Listing | None:
-        return self._listing
+        return self._sent
 
     def close(self) -> None:
         self.closed = True
@@ -187,10 +202,10 @@ def published(site: Path) -> tuple[Config, Path]:
     return config, inbox
 
 
-def test_a_run_trusts_the_early_listing_only_when_its_key_was_recorded(published, monkeypatch):
+def test_a_run_takes_the_early_listing_instead_of_listing_again(published, monkeypatch):
     config, inbox = published
     listing = scan_inbox(inbox)
-    same = _Listed(ListingSummary(listing.key, listing.newest_ns, len(listing), time.time_ns()))
+    same = _Listed(listing)
 
     def forbidden(folder):
         raise AssertionError("listed the inbox again")
@@ -198,32 +213,39 @@ def test_a_run_trusts_the_early_listing_only_when_its_key_was_recorded(published
     monkeypatch.setattr(ingest, "scan_inbox", forbidden)
     report = pipeline.run(config, digest="never", early_listing=same)
     assert same.asked == [inbox] and report.unchanged == 1 and report.new == []
-    assert same.closed
 
-    # Something changed: the run reads what changed from the child's listing, if it sent one.
+    # Something changed: the run reads what changed, from the child's listing.
     (inbox / "baru.txt").write_text("Baru\n\nBerita baru.\n", encoding="utf-8")
     age(inbox / "baru.txt")
     monkeypatch.undo()
     now = scan_inbox(inbox)
     monkeypatch.setattr(ingest, "scan_inbox", forbidden)
-    sent = _Listed(ListingSummary(now.key, now.newest_ns, len(now), time.time_ns()), now)
-    report = pipeline.run(config, digest="never", early_listing=sent)
-    assert [a.source for a in report.new] == ["baru.txt"] and sent.closed
-    report = pipeline.run(config, digest="never", early_listing=sent)  # recorded: no-op
+    report = pipeline.run(config, digest="never", early_listing=_Listed(now))
+    assert [a.source for a in report.new] == ["baru.txt"]
+    report = pipeline.run(config, digest="never", early_listing=_Listed(now))  # recorded
     assert report.new == [] and report.unchanged == 2
-
-    # A stale answer (the key of another listing) must not hide a new file.
     monkeypatch.undo()
+
+    # A file written after the child listed is the next run's, as it would be for a file
+    # written just after any listing: never lost.
     (inbox / "lain.txt").write_text("Lain\n\nBerita lain.\n", encoding="utf-8")
     age(inbox / "lain.txt")
-    stale = _Listed(ListingSummary("0" * 64, listing.newest_ns, 1, time.time_ns()))  # no listing
-    report = pipeline.run(config, digest="never", early_listing=stale)
+    report = pipeline.run(config, digest="never", early_listing=_Listed(now))
+    assert report.new == []
+    report = pipeline.run(config, digest="never")
     assert [a.source for a in report.new] == ["lain.txt"]
-    # A listing that is not settled yet (a file written within the last seconds) neither.
-    racy = _Listed(ListingSummary(scan_inbox(inbox).key, time.time_ns(), 3, time.time_ns()))
+
+    # A listing that is not settled (a file written within the last seconds) is used, but
+    # not recorded as the state of the inbox: the next run compares every file again.
     (inbox / "lain.txt").write_text("Lain\n\nBerita lain, diubah.\n", encoding="utf-8")
-    report = pipeline.run(config, digest="never", early_listing=racy)
+    racy = scan_inbox(inbox)
+    report = pipeline.run(config, digest="never", early_listing=_Listed(racy))
     assert [a.source for a in report.updated] == ["lain.txt"]
+    from syndicate import store
+
+    conn = store.open_store(config.db_path)
+    assert store.meta_value(conn, ingest.LISTING_KEY) != racy.key
+    conn.close()
 
 
 def test_run_and_publish_start_the_early_listing_of_the_configured_inbox(site: Path, monkeypatch):
@@ -276,9 +298,8 @@ os.sched_getaffinity = lambda pid: {0, 1}  # the check below holds on one CPU to
 from syndicate.early_listing import start
 early = start(["--config", sys.argv[1], "run", "--quiet"])  # as the `syndicate` script does
 from syndicate.config import load_config
-summary = early.summary(load_config(sys.argv[1]).path("inbox"))
-listing = early.listing()
-print(json.dumps([summary.count, len(listing.files)] if summary and listing else None))
+received = early.listing(load_config(sys.argv[1]).path("inbox"))
+print(json.dumps([len(received[0]), len(received[0].files)] if received else None))
 """
 
 
@@ -321,15 +342,15 @@ def _seen(listing: Listing) -> list[tuple]:
     return [(f.source, f.location, f.signature, f.sidecar) for f in listing.files]
 
 
-def test_a_listing_sent_as_bytes_is_taken_only_if_it_hashes_to_its_key(inbox: Path):
+def test_a_listing_sent_as_bytes_is_the_listing_it_was_made_from(inbox: Path):
     listing = scan_inbox(inbox)
     sources, stats = listing.wire
-    again = Listing.from_wire(inbox, listing.key, sources, stats)
+    again = Listing.from_wire(inbox, sources, stats, listing.newest_ns)
     assert again is not None and _seen(again) == _seen(listing) and len(again) == len(listing)
-    assert again.newest_ns == listing.newest_ns
-    flipped = bytes([stats[0] ^ 1]) + stats[1:]  # one bit of one file's size
-    assert Listing.from_wire(inbox, listing.key, sources, flipped) is None
-    assert Listing.from_wire(inbox, listing.key, sources, stats[:-8]) is None
+    assert again.key == listing.key  # the receiver hashes what it received
+    flipped = Listing.from_wire(inbox, sources, bytes([stats[0] ^ 1]) + stats[1:], 0)
+    assert flipped is not None and flipped.key != listing.key  # one bit of one file's size
+    assert Listing.from_wire(inbox, sources, stats[:-8], 0) is None  # a stat short
 
 
 def _index_reads(monkeypatch) -> list:
