@@ -143,28 +143,39 @@ class Listing:
 
     @property
     def files(self) -> list[InboxFile]:
-        folder = self._folder
-        raw = [
-            (name, f"{folder}{os.sep}{name}", None if st[0] < 0 else Stat(*st))
-            for name, st in zip(self._names, PACKED.iter_unpack(self.wire[1]), strict=True)
-        ]
-        sidecars = {
-            location: st for source, location, st in raw if source.lower().endswith(SIDECAR_SUFFIX)
-        }
+        return self.files_among(None)
+
+    def files_among(self, sources: set[str] | None) -> list[InboxFile]:
+        """The listed articles named in `sources` (all: None), sorted by source, each with
+        its sidecar: a run that knows which files changed makes no tuple for the others."""
+        folder, size, stats = self._folder, PACKED.size, self.wire[1]
+        raw, sidecars = [], {}
+        for i, name in enumerate(self._names):
+            is_sidecar = name.lower().endswith(SIDECAR_SUFFIX)
+            if not is_sidecar and sources is not None and name not in sources:
+                continue
+            st = PACKED.unpack_from(stats, i * size)
+            location = f"{folder}{os.sep}{name}"
+            if is_sidecar:
+                sidecars[location] = None if st[0] < 0 else Stat(*st)
+            else:
+                raw.append((name, location, None if st[0] < 0 else Stat(*st)))
         files = []
         for source, location, st in sorted(raw):
-            if location in sidecars:
-                continue
             sidecar = side = None
             if sidecars:
-                folder, _slash, name = location.rpartition(os.sep)
+                parent, _slash, name = location.rpartition(os.sep)
                 sidecar = next(
-                    (p for n in sidecar_names(name) if (p := f"{folder}{os.sep}{n}") in sidecars),
+                    (p for n in sidecar_names(name) if (p := f"{parent}{os.sep}{n}") in sidecars),
                     None,
                 )
                 side = sidecars[sidecar] if sidecar is not None else None
             files.append(InboxFile(source, location, st, sidecar, side))
         return files
+
+    def article_sources(self) -> set[str]:
+        """The sources of the listed articles (not of their sidecars)."""
+        return {name for name in self._names if not name.lower().endswith(SIDECAR_SUFFIX)}
 
     def __len__(self) -> int:
         """How many articles (sidecars are part of theirs), counted in the wire's bytes: a

@@ -132,24 +132,20 @@ def ingest(
     if settled and recorded == listing.key:
         _nothing_changed(conn, report, len(listing))
         return
-    files = listing.files
-    present = {f.source for f in files}
+    present = listing.article_sources()
     diff = _changes_since(conn, recorded, listing)
     if diff is None:  # every file is compared with the index
+        files = listing.files
         index = store.inbox_index(conn)
         known_files = store.stored_files(conn)
         gone = [s for s in index if s not in present]
     else:  # only the files that changed since the recorded listing
         changed, gone = diff
         rejected = {source: reason for source, reason, _at in store.rejections(conn)}
-        for f in files:
-            if f.source in changed:
-                continue
-            if f.source in rejected:
-                report.still_rejected.append(Rejection(f.source, rejected[f.source]))
-            else:
-                report.unchanged += 1
-        files = [f for f in files if f.source in changed]
+        still = sorted(s for s in rejected if s in present and s not in changed)
+        report.still_rejected += [Rejection(source, rejected[source]) for source in still]
+        report.unchanged += len(present) - len(present & changed) - len(still)
+        files = listing.files_among(changed)
         index = store.inbox_index(conn, changed)
         known_files = store.stored_files(conn, changed)
     signatures: dict[str, tuple[str, str]] = {}
