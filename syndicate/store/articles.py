@@ -313,7 +313,21 @@ def article_rows(conn: Database) -> list[ArticleRow]:
     parse, seconds = datetime.fromisoformat, epoch_seconds
     found = []
     for r in rows:
-        first_seen, published, updated = parse(r[3]), parse(r[4]), parse(r[5])
+        # An instant is parsed (and turned into seconds) once per row: updated is usually
+        # published, and published is first_seen for an article that gave no date. Those
+        # two steps are most of this loop, which runs for every article on every publish.
+        first_seen = parse(r[3])
+        first_seen_s = seconds(first_seen)
+        if r[4] == r[3]:
+            published, published_s = first_seen, first_seen_s
+        else:
+            published = parse(r[4])
+            published_s = seconds(published)
+        if r[5] == r[4]:
+            updated, updated_s = published, published_s
+        else:
+            updated = parse(r[5])
+            updated_s = seconds(updated)
         found.append(
             ArticleRow(
                 r[0],
@@ -327,9 +341,9 @@ def article_rows(conn: Database) -> list[ArticleRow]:
                 parse(r[8]) if r[8] else None,
                 parse(r[9]) if r[9] else None,
                 r[10],
-                seconds(first_seen),
-                seconds(published),
-                seconds(updated),
+                first_seen_s,
+                published_s,
+                updated_s,
             )
         )
     return found
