@@ -114,6 +114,19 @@ def best_of(times: int, argv: list[str], **kwargs) -> Measured:
     return min((run_child(argv, **kwargs) for _ in range(times)), key=lambda m: m.seconds)
 
 
+def best_of_alternating(times: int, *commands: tuple[list[str], dict]) -> list[Measured]:
+    """The fastest of `times` runs of each (argv, run_child kwargs), run in turns: on a
+    machine whose speed drifts over minutes, commands compared in a ratio then see the same
+    moments instead of one of them a slower stretch."""
+    best: list[Measured | None] = [None] * len(commands)
+    for _ in range(times):
+        for i, (argv, kwargs) in enumerate(commands):
+            measured = run_child(argv, **kwargs)
+            if best[i] is None or measured.seconds < best[i].seconds:  # type: ignore[union-attr]
+                best[i] = measured
+    return best  # type: ignore[return-value]
+
+
 def own_peak_mb() -> float:
     """Peak resident set of this (the bench's) process, MiB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -13,6 +13,7 @@ noisy, the ingest row's most):
   copy           building one subscriber's copy vs bytes.replace in prebuilt bytes
   history        no-op and one-edit runs at 50 / 1,000 / 10,000 stored articles, the no-op
                  vs importing the card's packages, ingest cost per article 1,000 → 10,000
+                 (the no-op at 10,000, at 50 and the imports are measured in turns)
   help           `syndicate --help` vs `python -c pass`
   cur            Maildir delivery with 50,000 files in cur/ vs cur/ empty
   workers        (optional) `deliver` workers on PostgreSQL vs one run on SQLite
