@@ -264,6 +264,15 @@ def test_run_and_publish_start_the_early_listing_of_the_configured_inbox(site: P
     assert [Path(p) for p in located] == [load_config(config).path("inbox")] * 3
 
 
+def _config_with_inbox(root: Path, inbox_line: str) -> Path:
+    """The test config with `inbox_line` ("{absolute}": a folder outside `root`) in [paths]."""
+    config_file = write_config(root)
+    text = config_file.read_text(encoding="utf-8")
+    line = inbox_line.format(absolute=(root / "elsewhere").as_posix())
+    config_file.write_text(text.replace("[paths]\n", "[paths]\n" + line), "utf-8")
+    return config_file
+
+
 _INBOX_LINES = [
     "",
     'inbox = "masuk"\n',
@@ -279,12 +288,7 @@ def test_the_child_finds_the_inbox_the_validated_config_names(
 ):
     from syndicate.early_listing import inbox_named_in
 
-    config_file = write_config(tmp_path)
-    absolute = (tmp_path / "elsewhere").as_posix()
-    text = config_file.read_text(encoding="utf-8")
-    config_file.write_text(
-        text.replace("[paths]\n", "[paths]\n" + inbox_line.format(absolute=absolute)), "utf-8"
-    )
+    config_file = _config_with_inbox(tmp_path, inbox_line)
     assert Path(inbox_named_in(config_file)) == load_config(config_file).path("inbox")
     # From another folder, through a relative path to the config file.
     monkeypatch.chdir(tmp_path.parent)
@@ -309,12 +313,7 @@ def test_the_run_takes_the_childs_listing_however_the_config_spells_the_inbox(
 ):
     # The child names the folder with os.path, the run with pathlib (Config.path): a
     # trailing slash or a "./" must not make the run list the inbox a second time.
-    config_file = write_config(tmp_path)
-    text = config_file.read_text(encoding="utf-8")
-    absolute = (tmp_path / "elsewhere").as_posix()
-    config_file.write_text(
-        text.replace("[paths]\n", "[paths]\n" + inbox_line.format(absolute=absolute)), "utf-8"
-    )
+    config_file = _config_with_inbox(tmp_path, inbox_line)
     inbox = load_config(config_file).path("inbox")
     inbox.mkdir(parents=True, exist_ok=True)
     (inbox / "satu.txt").write_text("Satu\n\nBerita satu.\n", encoding="utf-8")
