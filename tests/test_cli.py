@@ -269,3 +269,36 @@ def test_help_is_as_wide_as_shutil_says_the_terminal_is(monkeypatch):
     monkeypatch.setenv("COLUMNS", "50")
     lines = build_parser(["run"]).format_help().splitlines()
     assert max(map(len, lines)) <= 48 and len(lines) > 10
+
+
+_NO_OP = """
+import sys
+from syndicate.__main__ import main
+sys.argv = ["syndicate", "run", "--quiet"]
+code = main()
+print(code, sorted(name for name in {heavy!r} if name in sys.modules))
+"""
+
+
+def test_a_run_with_nothing_to_do_imports_nothing_that_renders(site: Path):
+    # A no-op run's cost is mostly its imports (README, Performance): what reads, renders or
+    # sends is imported only once something changed, and so is the model.
+    from tests.conftest import age
+
+    for path in (site / "articles").iterdir():
+        age(path)
+    for _ in range(2):  # publishes and mails the sample; then records the settled inbox
+        subprocess.run([sys.executable, "-m", "syndicate", "run", "--quiet"], cwd=site, check=True)
+    heavy = [
+        "syndicate.model", "syndicate.pages", "syndicate.readers", "syndicate.feeds",
+        "syndicate.mail", "syndicate.delivery.transports", "feedgen", "lxml", "jinja2",
+        "premailer", "apscheduler", "babel", "shutil", "secrets", "tempfile",
+    ]  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", _NO_OP.replace("{heavy!r}", repr(heavy))],
+        cwd=site,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.split(" ", 1) == ["0", "[]\n"], done.stdout + done.stderr
