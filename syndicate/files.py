@@ -15,6 +15,12 @@ BUILTIN_TEMPLATES = next(
 )
 
 
+def is_temp_name(name: str) -> bool:
+    """A temp file of _write_temp's (`.NAME.XXXXXXXX.tmp`), which only a process killed
+    between writing it and renaming it leaves behind."""
+    return name.startswith(".") and name.endswith(".tmp")
+
+
 def _write_temp(folder: Path, name: str, data: bytes, mode: int) -> Path:
     """A fully written, fsynced temp file in `folder` (same file system as its final name)."""
     import tempfile  # not at the top: a run that writes nothing does not need it (2 ms)

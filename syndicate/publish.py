@@ -37,7 +37,7 @@ from typing import Any, NamedTuple
 
 from syndicate import __version__, store
 from syndicate.config import Config
-from syndicate.files import BUILTIN_TEMPLATES, write_atomic
+from syndicate.files import BUILTIN_TEMPLATES, is_temp_name, write_atomic
 from syndicate.report import RunReport
 
 # The model and the site pages (pages.py) are imported by the steps that render, not here:
@@ -297,7 +297,10 @@ def _publish_feeds(run: Pass) -> None:
             name = f"archive/{path.name}"
             if path.is_file() and name not in expected:
                 outputs.remove(name)
-                report.warnings.append(f"removed stale archive page {path}")
+                if is_temp_name(path.name):
+                    report.warnings.append(f"removed {path}, half-written by an interrupted run")
+                else:
+                    report.warnings.append(f"removed stale archive page {path}")
 
 
 def _publish_article_pages(run: Pass, changed: set[str]) -> None:

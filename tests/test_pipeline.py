@@ -223,11 +223,17 @@ def test_archive_pages_follow_the_settings_and_stale_ones_are_removed(site: Path
     archive = site / "feeds" / "archive"
     small_pages = sorted(p.name for p in archive.iterdir())
     assert "atom-3.xml" in small_pages
+    # A run killed between writing a page's temp file and renaming it left one behind.
+    (archive / ".atom-3.xml.k1ll3d.tmp").write_bytes(b"<feed")
     write_config(site, "\n[feed]\nentries = 2\narchive_page_size = 4\n")
     report = pipeline.run(load_config(site / "config.toml"), digest="never")
     pages = sorted(p.name for p in archive.iterdir())
     assert "atom-3.xml" not in pages and "atom-1.xml" in pages
-    assert any("removed stale archive page" in w for w in report.warnings)
+    assert not any(name.endswith(".tmp") for name in pages)
+    assert any("removed stale archive page" in w and "atom-3.xml" in w for w in report.warnings)
+    assert [w for w in report.warnings if ".tmp" in w] == [
+        f"removed {archive / '.atom-3.xml.k1ll3d.tmp'}, half-written by an interrupted run"
+    ]
     main = feedparser.parse(site / "feeds" / "atom.xml")
     prev = [link.href for link in main.feed.links if link.rel == "prev-archive"]
     assert prev and prev[0].rsplit("/", 1)[1] in pages
