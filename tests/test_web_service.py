@@ -281,13 +281,15 @@ def test_deliveries_resume_when_the_relay_comes_back_without_a_digest(site: Path
         assert attempts == 0  # neither the run's refused connection nor looking spent one
         relay = start_relay(handler, relay_port)
         back = time.monotonic()
-        wait_for(lambda: handler.messages, timeout=120)
-        assert time.monotonic() - back < 120
+        # The relay holds the message before the service has its reply and records it: wait
+        # for the service's own line (written after the delivery is recorded), not for the
+        # message alone, or the counts below race the commit.
+        wait_for(lambda: "resumed deliveries: sent 1" in server.text(), timeout=120)
+        assert time.monotonic() - back < 120 and len(handler.messages) == 1
         conn = store.open_store(config.db_path)
         assert store.delivery_counts(conn) == {"sent": 1}
         assert len(store.digests(conn)) == 1  # no digest fired in between
         conn.close()
-        assert "resumed deliveries: sent 1" in server.text()
         assert server.stop()[0] == 0
     finally:
         server.kill()
