@@ -32,10 +32,15 @@ def settled(mtime_ns: int, listed_at_ns: int) -> bool:
     return mtime_ns < listed_at_ns - RACY_SECONDS * 1_000_000_000
 
 
+def is_sidecar_name(name: str) -> bool:
+    """An editor's sidecar (NAME.meta.toml, any case): metadata of an article."""
+    return name.lower().endswith(SIDECAR_SUFFIX)
+
+
 def is_candidate_name(name: str) -> bool:
     """False for names publishers' tools use while writing (.*, *.tmp, *.part, *~), and for
     editors' sidecars (NAME.meta.toml): metadata of an article, never an article of its own."""
-    return not (is_temporary_name(name) or name.lower().endswith(SIDECAR_SUFFIX))
+    return not (is_temporary_name(name) or is_sidecar_name(name))
 
 
 def sidecar_names(name: str) -> list[str]:
@@ -139,7 +144,7 @@ class Listing:
     def records(self) -> dict[str, bytes]:
         """source → its packed stat, as the key holds it: comparing two listings' records
         tells which files changed between them without a stat or a row per file."""
-        return records_of(*self.wire)
+        return _records(self._names, self.wire[1])
 
     @property
     def files(self) -> list[InboxFile]:
@@ -151,7 +156,7 @@ class Listing:
         folder, size, stats = self._folder, PACKED.size, self.wire[1]
         raw, sidecars = [], {}
         for i, name in enumerate(self._names):
-            is_sidecar = name.lower().endswith(SIDECAR_SUFFIX)
+            is_sidecar = is_sidecar_name(name)
             if not is_sidecar and sources is not None and name not in sources:
                 continue
             st = PACKED.unpack_from(stats, i * size)
@@ -175,7 +180,7 @@ class Listing:
 
     def article_sources(self) -> set[str]:
         """The sources of the listed articles (not of their sidecars)."""
-        return {name for name in self._names if not name.lower().endswith(SIDECAR_SUFFIX)}
+        return {name for name in self._names if not is_sidecar_name(name)}
 
     def __len__(self) -> int:
         """How many articles (sidecars are part of theirs), counted in the wire's bytes: a
@@ -194,9 +199,11 @@ class Listing:
 
 def records_of(sources: bytes, packed: bytes) -> dict[str, bytes]:
     """`Listing.records` of a listing's wire."""
-    if not sources:
-        return {}
-    names = sources.decode("utf-8", "surrogateescape").split("\0")
+    names = sources.decode("utf-8", "surrogateescape").split("\0") if sources else []
+    return _records(names, packed)
+
+
+def _records(names: list[str], packed: bytes) -> dict[str, bytes]:
     size = PACKED.size
     return dict(
         zip(names, [packed[i : i + size] for i in range(0, len(packed), size)], strict=True)

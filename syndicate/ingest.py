@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING
 from syndicate import store
 from syndicate.config import Config
 from syndicate.inbox import (
-    SIDECAR_SUFFIX,
     InboxFile,
     Listing,
+    is_sidecar_name,
     records_of,
     scan_inbox,
     sidecar_names,
@@ -213,7 +213,7 @@ def _changes_since(
     now = listing.records()
     changed = {source for source, record in now.items() if before.get(source) != record}
     gone = [source for source in before if source not in now]
-    if any(s.lower().endswith(SIDECAR_SUFFIX) for s in (*changed, *gone)):
+    if any(is_sidecar_name(s) for s in (*changed, *gone)):
         return None
     return changed, gone
 
