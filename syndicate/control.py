@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 from syndicate import state, store
 from syndicate.config import Config
+from syndicate.delivery.copies import render_stored_digest, unsubscribe_url
+from syndicate.delivery.transports import DeliveryError, send_message
+from syndicate.digest import RenderedDigest, render_digest
+from syndicate.mail import build_message, message_id_for
 from syndicate.model import Article, Subscriber, capped_digest, digest_page
 from syndicate.pipeline import open_state, run_lock
 from syndicate.preview import pending_articles
@@ -79,10 +84,6 @@ def send_test(config: Config, to: str, digest_id: str | None = None) -> tuple[st
     """Send one digest to `to`, subject prefixed "[test]", recording nothing: digest
     `digest_id`, else the one the pending articles would make, else the latest digest.
     Returns (what was sent, where it went)."""
-    from syndicate.delivery import deliver_one_off
-    from syndicate.delivery.engine import render_stored_digest
-    from syndicate.digest import render_digest
-
     now = datetime.now(config.site.tz)
     name, addr = _mailbox(to)
     if digest_id is None:
@@ -105,11 +106,10 @@ def send_test(config: Config, to: str, digest_id: str | None = None) -> tuple[st
                 ) from None
         what = f"digest {digest_id}"
     unique = uuid.uuid4().hex[:12]
-    where = deliver_one_off(
+    where = _send_one_off(
+        config,
         rendered,
         Subscriber(addr, name, token="test"),
-        digest_id or "test",
-        config,
         name=f"test.{now:%Y%m%dT%H%M%S}.{unique}.syndicate",
         message_id=f"<test.{unique}@{config.site.domain}>",
         subject_prefix="[test] ",
@@ -131,10 +131,6 @@ def _latest_digest_id(config: Config) -> str:
 def resend(config: Config, digest_id: str, to: str) -> str:
     """Send an existing digest to one subscriber again (a new Message-ID, so the receiving
     side does not drop it as a duplicate) and record it as a resend. Returns where it went."""
-    from syndicate.delivery import DeliveryError, deliver_one_off
-    from syndicate.delivery.engine import render_stored_digest
-    from syndicate.mail import message_id_for
-
     _name, addr = _mailbox(to)
     now = datetime.now(config.site.tz)
     with run_lock(config), open_state(config) as conn:
@@ -156,11 +152,10 @@ def resend(config: Config, digest_id: str, to: str) -> str:
         key = store.subscriber_key(addr)
         guard.touch("outbox")
         try:
-            where = deliver_one_off(
+            where = _send_one_off(
+                config,
                 rendered,
                 subscriber,
-                digest_id,
-                config,
                 name=f"{digest_id}.{key}.resend-{n}.syndicate",
                 message_id=original.replace("@", f".resend-{n}@", 1),
             )
@@ -168,6 +163,33 @@ def resend(config: Config, digest_id: str, to: str) -> str:
             raise ActionError(f"{addr}: {exc}") from None
         store.record_resend(conn, digest_id, addr, now, where)
     return where
+
+
+def _send_one_off(
+    config: Config,
+    rendered: RenderedDigest,
+    subscriber: Subscriber,
+    *,
+    name: str,
+    message_id: str,
+    subject_prefix: str = "",
+) -> str:
+    """One message outside the queue (`send-test`, `digest resend`) through the configured
+    transport; where it went, or DeliveryError. Its own name and Message-ID: receivers must
+    not de-duplicate it against the original."""
+    if subject_prefix:
+        rendered = replace(rendered, subject=f"{subject_prefix}{rendered.subject}")
+    try:
+        message = build_message(
+            rendered,
+            subscriber,
+            config,
+            message_id=message_id,
+            unsubscribe_url=unsubscribe_url(config, subscriber.token),
+        )
+    except ValueError as exc:  # an address no message can carry (e.g. one needing SMTPUTF8)
+        raise DeliveryError(f"cannot address a message to it: {exc}") from None
+    return send_message(config, message, name)
 
 
 def _mailbox(raw: str) -> tuple[str, str]:

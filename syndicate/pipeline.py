@@ -215,7 +215,7 @@ def _make_digest(
     if not articles:
         report.digest_note = "none (no new articles since the last digest)"
         return
-    from syndicate.delivery.engine import render_stored_digest
+    from syndicate.delivery.copies import render_stored_digest
 
     local_date = now.astimezone(config.site.tz).date().isoformat()
     digest_id = store.create_digest(conn, articles, now, local_date)
@@ -305,12 +305,15 @@ def run(
 
 
 def run_lock_held(config: Config) -> bool:
-    """Whether a run holds the lock right now (asked without waiting: the service answers
-    409 at once instead of accepting a run that would be refused a moment later). With the
-    state in PostgreSQL the advisory lock is only known by trying: False, and a refused run
-    reports RunInProgress itself."""
+    """Whether a run holds the lock right now, asked without waiting (the service answers
+    409 at once instead of accepting a run that would be refused a moment later; a
+    `deliver` worker waits for a run that may still queue a digest)."""
     if config.state.url:
-        return False
+        conn = state.open_db(config)
+        try:
+            return store.advisory_lock_held(conn, store.RUN_LOCK)
+        finally:
+            conn.close()
     lock_path = config.path("state") / "run.lock"
     try:
         fd = os.open(lock_path, os.O_RDONLY)
@@ -334,13 +337,13 @@ def deliver_pending(
     should_stop: Callable[[], bool] | None = None,
 ) -> RunReport | None:
     """Deliver what earlier runs left queued (a crash, a relay that was down) without
-    reading the inbox or making a digest (`publish` never touches the outbox, so a run with
-    digest="never" would not). None when nothing is due. RunInProgress if a run holds the
-    lock: that run delivers the queue itself."""
+    reading the inbox or making a digest: the service's resumer. None when nothing is due
+    that no other worker holds. RunInProgress if a run holds the lock: it delivers the
+    queue itself."""
     with run_lock(config):
         now = now or datetime.now(config.site.tz)
         with open_state(config) as conn:
-            if not store.due_deliveries(conn, now.timestamp()):
+            if not store.count_due(conn, now.timestamp(), unclaimed_only=True):
                 return None
             guard = state.Guard.checked(conn, config)
             report = RunReport()
@@ -364,34 +367,23 @@ def _deliver(
     dry_run: bool = False,
     should_stop: Callable[[], bool] | None = None,
 ) -> None:
-    """Deliver what is queued. With PostgreSQL the run claims like `syndicate deliver`
-    workers do (they may be sending from the same queue right now); with SQLite the engine
-    walks the queue (one run at a time, under the lock, and `deliver` takes that lock too)."""
-    if dry_run or not config.state.url:
-        if not dry_run and store.open_deliveries(conn):
-            guard.touch("outbox")
-        from syndicate.delivery import deliver_queued
+    """Deliver what is queued, through the one engine (delivery/engine.py). `syndicate
+    deliver` workers may be sending from the same queue right now; a NOTIFY wakes those that
+    wait for work (PostgreSQL)."""
+    from syndicate.delivery.claims import worker_id
+    from syndicate.delivery.engine import deliver
 
-        deliver_queued(
-            conn,
-            config,
-            now,
-            report,
-            progress,
-            rendered,
-            dry_run=dry_run,
-            should_stop=should_stop,
-        )
-        return
-    from syndicate.delivery.worker import deliver_claimed, worker_name
-
-    if report.digest_id:
-        store.notify_queued(conn)  # wake `deliver --follow` workers
-    deliver_claimed(
+    if report.digest_id and not dry_run:
+        store.notify_queued(conn)
+    deliver(
         conn,
         config,
         report,
-        worker=worker_name("run"),
+        now=now,
+        worker=worker_id("run"),
+        rendered=rendered,
         progress=progress,
-        before_send=lambda: guard.touch("outbox"),
+        should_stop=should_stop,
+        stamp_outbox=lambda: guard.advance("outbox"),
+        dry_run=dry_run,
     )

@@ -18,16 +18,25 @@ or restoring a backup), before anything is written. Outputs without a stamp besi
 that has content are those of a syndicate from before stamps: they are stamped, not refused.
 
 Decisions:
-- The generation is bumped at most once per command and only when it really writes or sends
-  (a run that changes nothing writes no byte, the stamp included). The state commits the
-  new generation before the stamp is written, and the guard reads stamps before the state,
-  so concurrent workers never see a stamp ahead of the state they read.
+- The generation is bumped once per command when it publishes, and whenever the delivery
+  engine is about to hand over a claim's first message and once more when it ends
+  (`Guard.advance`), and only when it really writes or sends (a run that changes nothing
+  writes no byte, the stamp included). So a backup taken at any moment during a delivery is
+  older than the outbox's stamp once that delivery went on: restoring it never resends.
+  The state commits the new generation before the stamp is written, and the guard reads
+  stamps before the state, so concurrent workers never see a stamp ahead of the state they
+  read.
 - Stamps only ever move forward: concurrent writers (delivery workers on one outbox) take
   an flock on the folder and keep the higher generation.
 - `state adopt` (adopt/) takes on the stamp's identity and generation, so after a rebuild
   the stamp, like every other output, is byte-identical.
-- `state backup` uses SQLite's online backup API: a consistent copy while `serve` runs. A
-  PostgreSQL state is backed up with the server's own tools (pg_dump).
+- `state backup` uses SQLite's online backup API: a consistent copy while `serve` runs,
+  which writes nothing to the live state. A PostgreSQL state is backed up with the server's
+  own tools (pg_dump).
+- The one case the stamps cannot tell: a backup taken in the middle of a claim, a crash that
+  ends that claim, and the backup restored before any later delivery (which would advance
+  the stamp first). Messages of that claim sent between the backup and the crash are then
+  unknown to both; the claim size bounds them (25 per SMTP connection by default).
 """
 
 from __future__ import annotations
@@ -218,6 +227,19 @@ class Guard:
         folder = targets(self.config).get(name)
         if not self.generation:
             self.generation = store.bump_generation(self.conn)
+        if folder is not None:
+            write_stamp(folder, Stamp(store.state_id(self.conn), self.generation))
+        self.stamped.add(name)
+
+    def advance(self, name: str) -> None:
+        """Move the generation forward and stamp folder `name` with it, however often this
+        command did so before: the delivery engine calls it before each claim's first
+        message and once at the end, so a backup taken while messages went out is always
+        older than the outbox (and a run or `state adopt` treats it as such)."""
+        if self.dry_run:
+            return
+        self.generation = store.bump_generation(self.conn)
+        folder = targets(self.config).get(name)
         if folder is not None:
             write_stamp(folder, Stamp(store.state_id(self.conn), self.generation))
         self.stamped.add(name)

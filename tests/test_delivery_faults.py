@@ -1,15 +1,13 @@
-"""The delivery engine against the failures real relays produce, on a real SMTP server
-(aiosmtpd on 127.0.0.1): per-recipient 550/451, a drop after DATA, a reply after the client's
-timeout, a relay that accepts TCP and never answers, a relay that is down, a 421; and the
-same rules for the sendmail transport, with a fake sendmail."""
+"""SMTP and sendmail mechanics, on a real SMTP server (aiosmtpd on 127.0.0.1) and a fake
+sendmail: how replies are read with and without PIPELINING (RFC 2920), a reply that comes
+after the client's timeout, one TLS context per run, the rate limit, sendmail's exit codes.
+The delivery promises themselves, on both stores and every path, are in
+test_delivery_promises.py."""
 
 from __future__ import annotations
 
-import asyncio
-import socket
 import ssl
 import sys
-import threading
 import time
 from collections import Counter
 from datetime import datetime, timedelta
@@ -18,67 +16,21 @@ from pathlib import Path
 import pytest
 
 from syndicate import pipeline, store
-from syndicate.cli import main
 from syndicate.config import Config, load_config
-from syndicate.report import RunReport
-from tests.conftest import free_port, smtp_on_loopback, write_config
-
-
-class FaultyRelay:
-    """An aiosmtpd handler whose behaviour depends on the recipient's address:
-    refuse… 550, tempfail… 451, close… answers 421 at RCPT (once per address); a local part
-    with "drop" closes the connection after DATA without a reply, with "late" replies 250
-    after `late` seconds."""
-
-    def __init__(self, late: float = 1.0) -> None:
-        self.late = late
-        self.accepted: list[tuple[str, bytes]] = []  # (recipient, message) taken (250 or not)
-        self.connections = 0
-        self.rcpt = Counter()
-        self.closed_once: set[str] = set()
-
-    async def handle_EHLO(self, server, session, envelope, hostname, responses):
-        self.connections += 1
-        session.host_name = hostname
-        return responses
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        self.rcpt[address] += 1
-        if address.startswith("refuse"):
-            return "550 5.1.1 no such user"
-        if address.startswith("tempfail"):
-            return "451 4.2.0 mailbox busy, try later"
-        if address.startswith("close") and address not in self.closed_once:
-            self.closed_once.add(address)
-            return "421 4.3.2 shutting down"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        (rcpt,) = envelope.rcpt_tos
-        self.accepted.append((rcpt, envelope.content))
-        if "drop" in rcpt.partition("@")[0]:
-            server.transport.abort()
-            return "250 OK"
-        if "late" in rcpt.partition("@")[0]:
-            await asyncio.sleep(self.late)
-        return "250 OK"
-
-    def delivered_to(self) -> list[str]:
-        return [r for r, _m in self.accepted]
+from tests.conftest import smtp_on_loopback, write_config
+from tests.relays import FaultyRelay
 
 
 @pytest.fixture(params=["one command at a time", "pipelined"])
 def relay(request, monkeypatch):
-    """The relay; every test runs twice: MAIL/RCPT/DATA one at a time, and pipelined (RFC
-    2920) as against relays that offer it (aiosmtpd reads pipelined commands but does not
-    advertise them)."""
-    if request.param == "pipelined":
+    """The relay; every test runs twice: MAIL/RCPT/DATA one at a time (a relay that does not
+    offer PIPELINING), and pipelined, as against relays that offer it."""
+    if request.param == "one command at a time":
         import smtplib
 
         real = smtplib.SMTP.has_extn
         monkeypatch.setattr(
-            smtplib.SMTP, "has_extn", lambda self, opt: opt == "pipelining" or real(self, opt)
+            smtplib.SMTP, "has_extn", lambda self, opt: opt != "pipelining" and real(self, opt)
         )
     handler = FaultyRelay()
     with smtp_on_loopback(handler) as port:
@@ -114,24 +66,6 @@ def later(config: Config, hours: float) -> datetime:
 # ---------------------------------------------------------------- SMTP
 
 
-def test_one_persistent_connection_carries_every_message(site: Path, relay):
-    handler, port = relay
-    config = smtp_site(site, port)
-    add(config, *(f"reader{i:02d}@example.org" for i in range(20)))
-    report = pipeline.run(config)
-    assert report.sent == 21 and handler.connections == 1
-    assert sorted(handler.delivered_to()) == sorted(deliveries(config))
-
-
-def test_parallel_connections_share_the_queue_without_duplicates(site: Path, relay):
-    handler, port = relay
-    config = smtp_site(site, port, "smtp_connections = 3\n")
-    add(config, *(f"reader{i:03d}@example.org" for i in range(60)))
-    report = pipeline.run(config)
-    assert report.sent == 61 and handler.connections == 3
-    assert Counter(handler.delivered_to()).most_common(1)[0][1] == 1
-
-
 def test_550_is_dropped_with_the_reply_and_never_retried(site: Path, relay):
     handler, port = relay
     config = smtp_site(site, port)
@@ -142,19 +76,6 @@ def test_550_is_dropped_with_the_reply_and_never_retried(site: Path, relay):
     pipeline.run(config, now=later(config, 24))
     assert handler.rcpt["refuse@example.org"] == 1
     assert deliveries(config)["refuse@example.org"] == ("dropped", 1)
-
-
-def test_451_backs_off_then_gives_up_after_the_last_attempt(site: Path, relay):
-    handler, port = relay
-    config = smtp_site(site, port)
-    add(config, "tempfail@example.org")
-    reports = [pipeline.run(config, now=later(config, 7 * i)) for i in range(5)]
-    assert [len(r.failed) for r in reports] == [1, 1, 1, 1, 0]
-    assert "gave up after 5 attempts" in reports[-1].failed_for_good[0]
-    assert reports[-1].unresolved == 1
-    assert handler.rcpt["tempfail@example.org"] == 5
-    assert pipeline.run(config, now=later(config, 48)).unresolved == 1
-    assert handler.rcpt["tempfail@example.org"] == 5  # no more hammering
 
 
 def test_drop_after_data_is_in_doubt_and_held(site: Path, relay):
@@ -211,57 +132,6 @@ def test_a_reply_after_the_timeout_is_in_doubt_never_a_silent_duplicate(site: Pa
     )
 
 
-class SilentRelay:
-    """Accepts TCP connections and never says a word."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(50)
-        self.port = self.sock.getsockname()[1]
-        self.accepted: list[socket.socket] = []
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.accepted.append(conn)
-
-    def close(self) -> None:
-        self.sock.close()
-        for conn in self.accepted:
-            conn.close()
-
-
-def test_a_silent_relay_costs_a_few_timeouts_then_the_rest_stays_queued(site: Path, capsys):
-    silent = SilentRelay()
-    try:
-        config = smtp_site(site, silent.port, "smtp_timeout = 0.5\nrelay_failures = 3\n")
-        add(config, *(f"reader{i:03d}@example.org" for i in range(200)))
-        started = time.monotonic()
-        report = pipeline.run(config)
-        elapsed = time.monotonic() - started
-    finally:
-        silent.close()
-    assert report.sent == 0 and "3 relay failures in a row" in report.delivery_stopped
-    assert elapsed < 3 * 0.5 + 3, elapsed  # not 201 × the timeout
-    assert set(deliveries(config).values()) == {("pending", 0)}  # untouched, still queued
-
-
-def test_a_relay_that_is_down_stops_delivery_and_run_exits_4(site: Path, capsys):
-    port = free_port()  # nobody listens
-    write_config(site, f"\n[delivery]\nmethod = 'smtp'\nsmtp_port = {port}\n")
-    add(load_config(site / "config.toml"), *(f"r{i}@example.org" for i in range(30)))
-    assert main(["run", "--quiet", "--config", str(site / "config.toml")]) == 4
-    out = capsys.readouterr().out
-    assert "relay failures in a row" in out and "cannot connect" in out
-    assert set(deliveries(load_config(site / "config.toml")).values()) == {("pending", 0)}
-
-
 def test_a_421_closes_the_connection_and_the_message_goes_on_a_new_one(site: Path, relay):
     handler, port = relay
     config = smtp_site(site, port)
@@ -304,50 +174,6 @@ def test_one_tls_context_per_run(site: Path, tls_cert, monkeypatch):
     finally:
         controller.stop()
     assert len(made) == 1 and len(handler.messages) == 9
-
-
-def test_an_unsubscribe_after_the_claim_sends_nothing(site: Path, relay, monkeypatch):
-    handler, port = relay
-    config = smtp_site(site, port)
-    add(config, "leaving@example.org")
-    real = store.subscribers_by_email
-
-    def unsubscribe_meanwhile(conn, emails):
-        found = real(conn, emails)
-        store.unsubscribe(conn, datetime.now(config.site.tz), email="leaving@example.org")
-        return found
-
-    monkeypatch.setattr(store, "subscribers_by_email", unsubscribe_meanwhile)
-    report = pipeline.run(config)
-    assert report.sent == 1 and "leaving@example.org" not in handler.delivered_to()
-    assert deliveries(config)["leaving@example.org"][0] == "dropped"
-
-
-def test_should_stop_leaves_the_rest_queued(config: Config, monkeypatch):
-    from syndicate.delivery import engine
-
-    monkeypatch.setattr(engine, "FOLDER_BATCH", 200)
-    from syndicate.delivery import deliver_queued
-
-    add(config, *(f"reader{i:03d}@example.org" for i in range(450)))
-    pipeline.run(config, digest="never")
-    conn = store.open_store(config.db_path)
-    conn.execute("DELETE FROM deliveries")
-    conn.close()
-    pipeline.run(config, digest="now")  # queues 451, delivers them all
-    conn = store.open_store(config.db_path)
-    conn.execute("UPDATE deliveries SET status = 'pending', attempts = 0")
-    report, asked = RunReport(), []
-
-    def stop() -> bool:
-        asked.append(1)
-        return len(asked) > 1  # after the first batch
-
-    deliver_queued(conn, config, datetime.now(config.site.tz), report, print, {}, should_stop=stop)
-    statuses = Counter(r["status"] for r in conn.execute("SELECT status FROM deliveries"))
-    conn.close()
-    assert report.sent == 200 and statuses == {"sent": 200, "pending": 251}  # one batch
-    assert "asked to stop" in report.warnings[0]
 
 
 # ---------------------------------------------------------------- sendmail

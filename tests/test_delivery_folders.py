@@ -102,13 +102,32 @@ def test_a_batch_writes_each_copy_once_and_finds_what_a_reader_moved(tmp_path: P
         Copy(("d", f"r{i}"), f"d.{i}.syndicate", "s@x.org", f"r{i}@x.org", b"m\r\n")
         for i in range(5)
     ]
-    assert [r.kind for r in writer.send(copies, lambda: False)] == ["sent"] * 5
+    assert [r.kind for r in writer.write(copies, lambda _c: True)] == ["sent"] * 5
     os.rename(tmp_path / "new" / "d.0.syndicate", tmp_path / "cur" / "d.0.syndicate:2,RS")
     again = folders.FolderWriter.maildir(tmp_path)  # a later run: one listing of new/ and cur/
-    results = again.send(copies, lambda: False)
+    results = again.write(copies, lambda _c: True)
     assert all("already there" in r.detail for r in results)
     assert sorted(os.listdir(tmp_path / "new")) == [f"d.{i}.syndicate" for i in range(1, 5)]
     assert os.listdir(tmp_path / "tmp") == []
+
+
+def test_a_copy_withdrawn_before_its_link_never_appears(tmp_path: Path):
+    writer = folders.FolderWriter.maildir(tmp_path)
+    copies = [
+        Copy(("d", f"r{i}"), f"d.{i}.syndicate", "s@x.org", f"r{i}@x.org", b"m\r\n")
+        for i in range(3)
+    ]
+    asked = []
+
+    def wanted(copy: Copy) -> bool:
+        asked.append(copy.name)
+        return copy.key != ("d", "r1")  # r1 unsubscribed while the batch was being written
+
+    results = writer.write(copies, wanted)
+    assert [r.kind for r in results] == ["sent", "untried", "sent"]
+    assert asked == [c.name for c in copies]  # asked per copy, right before its link
+    assert sorted(os.listdir(tmp_path / "new")) == ["d.0.syndicate", "d.2.syndicate"]
+    assert os.listdir(tmp_path / "tmp") == []  # the withdrawn copy left nothing behind
 
 
 def test_no_scan_of_cur_per_message(tmp_path: Path, monkeypatch):
@@ -121,8 +140,8 @@ def test_no_scan_of_cur_per_message(tmp_path: Path, monkeypatch):
     monkeypatch.setattr(folders.os, "scandir", lambda p: listed.append(str(p)) or real(p))
     writer = folders.FolderWriter.maildir(tmp_path)
     copies = [Copy(("d", f"r{i}"), f"d.{i}.syndicate", "", "", b"m\r\n") for i in range(300)]
-    writer.send(copies, lambda: False)
-    writer.send(copies, lambda: False)
+    writer.write(copies, lambda _c: True)
+    writer.write(copies, lambda _c: True)
     assert sorted(listed) == sorted(str(tmp_path / s) for s in ("tmp", "new", "cur"))
 
 

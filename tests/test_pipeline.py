@@ -173,7 +173,7 @@ def pipeline_now(config: Config):
 def test_crash_after_maildir_link_does_not_duplicate(config: Config, monkeypatch):
     # Simulate a crash between handing the message to the Maildir and recording it as sent.
     calls = []
-    real_finish = store.finish_deliveries
+    real_finish = store.record_outcomes
 
     def crash_once(*args, **kwargs):
         if not calls:
@@ -181,7 +181,7 @@ def test_crash_after_maildir_link_does_not_duplicate(config: Config, monkeypatch
             raise KeyboardInterrupt("power cut")
         return real_finish(*args, **kwargs)
 
-    monkeypatch.setattr(store, "finish_deliveries", crash_once)
+    monkeypatch.setattr(store, "record_outcomes", crash_once)
     with pytest.raises(KeyboardInterrupt):
         pipeline.run(config)
     assert len(outbox_messages(config)) == 1

@@ -101,17 +101,21 @@ def test_digest_claims_articles_and_queues_active_subscribers(conn):
     digest_id = store.create_digest(conn, [a], T0, "2026-11-27")
     assert digest_id == "2026-11-27-001"
     assert store.undigested_articles(conn) == []
-    pending = store.open_deliveries(conn)
+    now = T0.timestamp()
+    pending = store.claim_deliveries(conn, "w", limit=10, now=now, lease=60)
     assert [(d.digest_id, d.email, d.status) for d in pending] == [
         ("2026-11-27-001", "one@example.org", "pending")
     ]
     created, articles = store.digest_articles(conn, digest_id)
     assert created == T0 and [x.id for x in articles] == [a.id]
 
-    store.mark_delivery(conn, digest_id, "one@example.org", sent=False, now=T0, detail="down")
-    assert store.open_deliveries(conn)[0].attempts == 1
-    store.mark_delivery(conn, digest_id, "one@example.org", sent=True, now=T0)
-    assert store.open_deliveries(conn) == []
+    failed = store.Outcome(digest_id, "one@example.org", "failed", "down", next_attempt=now + 60)
+    store.record_outcomes(conn, [failed], T0)
+    assert store.count_due(conn, now) == 0 and store.count_due(conn, now + 61) == 1
+    (again,) = store.claim_deliveries(conn, "w", limit=10, now=now + 61, lease=60)
+    assert again.attempts == 1
+    store.record_outcomes(conn, [store.Outcome(digest_id, "one@example.org", "sent")], T0)
+    assert store.count_due(conn, now + 3600) == 0
     assert store.delivery_counts(conn) == {"sent": 1}
     _, b = store.save_article(conn, article("b.txt"), file_hash="2", now=T0, domain="d")
     assert store.create_digest(conn, [b], T0, "2026-11-27") == "2026-11-27-002"

@@ -273,7 +273,7 @@ def test_deliveries_resume_when_the_relay_comes_back_without_a_digest(site: Path
     handler = RecordingHandler()
     relay = None
     try:
-        wait_for(lambda: "does not answer" in server.text(), timeout=15)
+        wait_for(lambda: "deliveries waiting: " in server.text(), timeout=15)
         time.sleep(1.5)  # a few more looks while the relay is down
         conn = store.open_store(config.db_path)
         [(attempts,)] = conn.execute("SELECT attempts FROM deliveries").fetchall()
@@ -318,8 +318,8 @@ def test_a_failing_recipient_is_retried_with_backoff(config: Config, smtp_server
         "SELECT attempts, next_attempt FROM deliveries WHERE status = 'failed'"
     ).fetchall()
     assert row["attempts"] == 1 and row["next_attempt"] > time.time() + 30
-    assert store.due_deliveries(conn, time.time()) == 0  # backing off
-    assert store.due_deliveries(conn, row["next_attempt"] + 1) == 1
+    assert store.count_due(conn, time.time()) == 0  # backing off
+    assert store.count_due(conn, row["next_attempt"] + 1) == 1
     conn.close()
     service = Service(cfg)
     try:

@@ -2,8 +2,8 @@
 `syndicate deliver` processes, one killed with SIGKILL half-way and a fourth started: every
 subscriber gets exactly one message, none is lost, and every process exits on its own.
 
-Real processes (the installed `syndicate` command), a real server, the default lease (30 s):
-the killed worker's claims come back only when it runs out, so this test takes ~40-60 s.
+Real processes, a real server. The killed worker's claims do not wait for its lease: it ran
+on this host and its process is gone, so the next worker to look releases them at once.
 """
 
 from __future__ import annotations
@@ -108,8 +108,6 @@ def test_run_and_workers_one_killed_deliver_exactly_once(tmp_path: Path, pg_url:
         f"\n{SUBSCRIBERS + 1} messages in {elapsed:.1f} s; worker killed at {killed_at} holding"
         f" {orphaned} claims; {sent_by_workers} sent by the workers, the rest by the run"
     )
-    if orphaned:  # its claims waited for the lease, then someone took them over
-        assert elapsed > 30
 
 
 def test_a_following_worker_wakes_on_notify_and_stops_on_sigterm(tmp_path: Path, pg_url: str):

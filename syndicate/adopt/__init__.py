@@ -7,9 +7,10 @@ state lacks — never removing or re-minting anything it already knows:
 
 1. Articles, from the inbox files and the feeds (adopt/articles.py).
 2. Digests, from their web versions and messages (adopt/digests.py, as are 3 and 4).
-3. Deliveries, from the outbox. With SMTP nothing local tells what the relay took: a
-   restored (older) state's queued deliveries are held as `in_doubt` for the operator
-   instead of being sent again.
+3. Deliveries, from the outbox. With a relay (SMTP, sendmail) nothing local tells what it
+   took: a restored (older) state's queued deliveries are held as `in_doubt` for the
+   operator instead of being sent again. The delivery engine advances the outbox's stamp
+   while it sends, so a backup taken at any moment of a delivery counts as older.
 4. Unsubscribes: a subscriber the state knows keeps its status (a restored backup keeps
    every unsubscribe up to the backup); `--subscribers FILE.csv` applies a
    `subscribers export`.
@@ -30,6 +31,7 @@ from syndicate import state, store
 from syndicate.adopt.articles import adopt_articles, first_seen, match_inbox
 from syndicate.adopt.digests import adopt_digests, adopt_outbox, apply_roster
 from syndicate.config import Config
+from syndicate.delivery.transports import RELAY_METHODS
 from syndicate.evidence import read_feed_entries
 
 
@@ -95,7 +97,7 @@ def _adopt_all(
     adopt_articles(conn, config, entries, known, slugs, matches, seen, report)
     adopt_digests(conn, config, entries, seen, report)
     adopt_outbox(conn, config, now, report)
-    if older and config.delivery.method == "smtp":
+    if older and config.delivery.method in RELAY_METHODS:
         report.held = store.hold_open_deliveries(
             conn,
             "restored state: may have been sent after the backup; check the relay's log,"
@@ -118,7 +120,10 @@ def _take_identity(
     report.generation = store.generation(conn)
     current = state.Stamp(report.state_id, report.generation)
     for name, folder in state.targets(config).items():
-        if name in stamps or state.has_outputs(name, folder):
+        kept = stamps.get(name)
+        if kept is not None and kept.state_id == current.state_id:
+            continue  # names this state at a generation it has reached: left byte-identical
+        if kept is not None or state.has_outputs(name, folder):
             state.write_stamp(folder, current)
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from syndicate import store
     from syndicate.config import Config
+    from syndicate.report import RunReport
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -33,6 +34,15 @@ class CommandError(Exception):
     def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
         super().__init__(message)
         self.code = code
+
+
+def delivery_exit_code(report: RunReport) -> int:
+    """`run`'s and `deliver`'s exit status for what delivery did: 4 when anything failed for
+    good, the relay's circuit breaker stopped delivery, or the state holds failures the
+    operator must act on; temporary failures are retried and exit 0."""
+    if report.failed_for_good or report.delivery_stopped or report.unresolved:
+        return EXIT_DELIVERY_FAILED
+    return EXIT_OK
 
 
 def err(message: str) -> None:

@@ -1,5 +1,6 @@
-"""`syndicate deliver`: a delivery worker. Any number of them, on any hosts (PostgreSQL state),
-claim queued deliveries in batches and send them (syndicate/delivery/worker.py).
+"""`syndicate deliver`: a delivery worker. Any number of them — on one machine with SQLite,
+on any hosts with PostgreSQL — claim queued deliveries and send them through the same
+engine as `run` (syndicate/delivery/engine.py), alongside a run and each other.
 
 A worker works until the queue is empty and exits. "Empty" means nothing is left to wait for:
 no delivery due (claimed by a live worker or not: a killed worker's claims come back when
@@ -7,26 +8,25 @@ its lease runs out, and someone must be there to take them), and no run in progr
 be queueing a digest right now). `--follow` keeps waiting for new work instead: woken by
 the run's NOTIFY on PostgreSQL, polling on SQLite.
 
-With SQLite (one machine) a worker takes the run lock while it sends, since a run walks the
-queue without claims; use PostgreSQL for parallel workers.
+The exit status is `run`'s: 4 when a delivery failed for good (refused, out of attempts, in
+doubt and held) or the relay's circuit breaker stopped delivery.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
+import threading
 import time
 from typing import TYPE_CHECKING
 
-from syndicate.cli.common import EXIT_DELIVERY_FAILED, EXIT_OK, CommandError, progress
+from syndicate.cli.common import CommandError, delivery_exit_code, progress
 
 if TYPE_CHECKING:
     from syndicate.config import Config
 
-# Defaults of syndicate/delivery/worker.py, repeated here so that building the parser does not
-# import the delivery engine (jinja2, premailer) on every command.
-DEFAULT_LEASE = 30.0
-DEFAULT_BATCH = 50
-WAIT_STEP = 1.0  # seconds between looks while others hold claims or a run is going
+DEFAULT_LEASE = 60.0
+WAIT_STEP = 0.25  # seconds between looks while others hold claims or a run is going
 FOLLOW_POLL = 30.0  # --follow: look anyway this often (retries due after a backoff)
 SQLITE_POLL = 5.0
 
@@ -37,42 +37,43 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         parents=[common],
         help="a delivery worker: send queued digests until the queue is empty",
         description="Claim queued deliveries in batches and send them, until nothing is left"
-        " to send (or, with --follow, until stopped). Run several, on several hosts, with the"
-        " state in PostgreSQL.",
+        " to send (or, with --follow, until stopped). Run several at once; with the state in"
+        " PostgreSQL, on several hosts.",
     )
     p.add_argument("--follow", action="store_true", help="keep waiting for new work")
     p.add_argument(
-        "--batch", type=int, default=DEFAULT_BATCH, help=f"claim size (default {DEFAULT_BATCH})"
+        "--batch",
+        type=int,
+        default=None,
+        help="deliveries claimed at a time (default: 25 per SMTP connection, 500 for a"
+        " Maildir or .eml folder)",
     )
     p.add_argument(
         "--lease",
         type=float,
         default=DEFAULT_LEASE,
-        help=f"seconds a claim lasts; a dead worker's claims are taken over after it"
-        f" (default {DEFAULT_LEASE:g})",
+        help="seconds a claim lasts unless this worker renews it; another host's worker"
+        f" takes over a dead worker's claims after it (default {DEFAULT_LEASE:g})",
     )
     p.add_argument("--quiet", action="store_true", help="print nothing unless something failed")
     p.set_defaults(func=cmd_deliver)
 
 
 def cmd_deliver(args: argparse.Namespace, config: Config) -> int:
-    import signal
-    import threading  # here: every command imports this module (cli/__init__.py)
-
-    from syndicate import state, store
-    from syndicate.delivery.worker import deliver_claimed, worker_name
+    from syndicate import pipeline, state, store
+    from syndicate.delivery.claims import worker_id
+    from syndicate.delivery.engine import deliver
     from syndicate.report import RunReport
 
-    if args.batch < 1 or args.lease < 5:
+    if (args.batch is not None and args.batch < 1) or args.lease < 5:
         raise CommandError("--batch must be at least 1 and --lease at least 5 seconds")
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())  # finish the message in hand, then stop
+        signal.signal(sig, lambda *_: stop.set())  # finish the messages in hand, then stop
     report = RunReport()
-    name = worker_name()
+    name = worker_id("deliver")
     postgresql = bool(config.state.url)
-    if not postgresql:
-        state.check_missing(config)
+    state.check_missing(config)
     conn = state.open_db(config)
     listener = None
     try:
@@ -80,33 +81,23 @@ def cmd_deliver(args: argparse.Namespace, config: Config) -> int:
         if postgresql and args.follow:
             listener = state.open_db(config)
             store.listen_queued(listener)
-
-        def work() -> None:
-            deliver_claimed(
+        while not stop.is_set():
+            deliver(
                 conn,
                 config,
                 report,
                 worker=name,
+                progress=progress,
+                should_stop=stop.is_set,
+                stamp_outbox=lambda: guard.advance("outbox"),
                 lease=args.lease,
                 batch=args.batch,
-                progress=progress,
-                before_send=lambda: guard.touch("outbox"),
-                stop=stop,
             )
-
-        while not stop.is_set():
-            if postgresql:
-                work()
-                if store.count_open(conn, time.time()) or store.advisory_lock_held(
-                    conn, store.RUN_LOCK
-                ):
-                    stop.wait(WAIT_STEP)  # others' claims may expire; a run may queue more
-                    continue
-            else:
-                from syndicate.pipeline import run_lock
-
-                with run_lock(config, wait=600):
-                    work()
+            if report.delivery_stopped:
+                break  # the relay failed: the rest waits for the next worker or run
+            if store.count_due(conn, time.time()) or pipeline.run_lock_held(config):
+                stop.wait(WAIT_STEP)  # others' claims may come back; a run may queue more
+                continue
             if not args.follow:
                 break
             if listener is not None:
@@ -121,8 +112,14 @@ def cmd_deliver(args: argparse.Namespace, config: Config) -> int:
         conn.close()
         if listener is not None:
             listener.close()
-    if not args.quiet or report.failed:
-        print(f"syndicate deliver ({name}): {report.sent} sent, {len(report.failed)} failed")
-        for line in report.failed[:8]:
+    trouble = report.failed or report.failed_for_good or report.delivery_stopped
+    if not args.quiet or trouble:
+        print(
+            f"syndicate deliver ({name}): {report.sent} sent, {len(report.failed)} failed"
+            f" (retried later), {len(report.failed_for_good)} failed for good"
+        )
+        for line in (report.failed_for_good + report.failed)[:8]:
             print(f"      {line}")
-    return EXIT_DELIVERY_FAILED if report.failed else EXIT_OK
+        if report.delivery_stopped:
+            print(f"      stopped: {report.delivery_stopped}")
+    return delivery_exit_code(report)

@@ -71,7 +71,7 @@ def cmd_resend(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_send_test(args: argparse.Namespace, config: Config) -> int:
     from syndicate.control import ActionError, send_test
-    from syndicate.delivery import DeliveryError
+    from syndicate.delivery.transports import DeliveryError
 
     try:
         what, where = send_test(config, args.to, args.digest)

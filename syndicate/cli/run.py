@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from syndicate.cli.common import (
-    EXIT_DELIVERY_FAILED,
     EXIT_OK,
     EXIT_REJECTED,
+    delivery_exit_code,
     progress,
     short,
 )
@@ -88,9 +88,7 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
         return EXIT_OK
     if report.rejected:
         return EXIT_REJECTED
-    if report.failed_for_good or report.delivery_stopped or report.unresolved:
-        return EXIT_DELIVERY_FAILED
-    return EXIT_OK
+    return delivery_exit_code(report)
 
 
 def _trouble(report: RunReport) -> bool:

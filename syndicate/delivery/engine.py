@@ -1,382 +1,384 @@
-"""The delivery queue, worked a batch at a time: claim → build copies → hand over → record.
+"""The one delivery engine: every message to a subscriber — sent by `run`, by the service's
+resumer or by any number of `syndicate deliver` workers, with the state in SQLite or in
+PostgreSQL — goes through `deliver` below. There is no other loop.
 
-`deliver_queued` is the one entry point (the run, and `syndicate deliver` workers):
-1. claim up to BATCH due deliveries with `store.claim_deliveries` (a lease, so concurrent
-   workers never share one; claims of a killed worker on this host are released first);
-2. build each copy from the digest's `MessageTemplate` (rendered and encoded once per digest
-   per run; mail.py), with its envelope: the VERP bounce address when `delivery.bounce_address`
-   is set, so bounces can be matched (`syndicate bounces`);
-3. check right before the hand-over that each is still wanted (`store.wanted_deliveries`:
-   an unsubscribe that committed since the claim sends nothing more), hand the batch over;
-4. record every outcome of the batch in one transaction, and release what was never tried.
+One pass: claim due deliveries with a lease (store/queue.py) → build each copy from the
+digest's template (copies.py) → ask right before each hand-over whether it is still wanted
+→ hand it over → record what happened → claim more, until nothing is due, the circuit
+breaker trips, or the caller asks to stop. What is left is released untried.
 
-Outcomes: sent; temporary → `failed` with a backoff (`delivery.retry_seconds`, doubled per
-attempt)
-until MAX_ATTEMPTS, then failed for good; permanent → `dropped` with the relay's reply, never
-retried; in doubt → `in_doubt` and held for the operator (`delivery.in_doubt = "hold"`), or
-sent again after the backoff with the same Message-ID (`"resend"`). The report lists what
-failed and `run` exits 4 while any delivery to an active subscriber has failed for good.
-
-A crash anywhere is covered: a delivery is recorded sent only after the transport took it
-(a Maildir/.eml file durable under its deterministic name, an SMTP 250); a batch that died
-before its transaction is found again (files by name; SMTP copies carry the same Message-ID).
+How each promise is kept:
+- **A crash resends at most the message in flight on each connection.** Relay outcomes are
+  committed as soon as the relay answered, before that connection gets its next copy. The
+  database work stays on the calling thread; each relay connection is a thread that only
+  talks to the relay and waits for its outcome to be recorded. Outcomes that arrive together
+  from several connections share one commit (group commit), which widens nothing: no
+  connection is ever more than one message ahead of the state. Folder transports record a
+  batch at once: their names are deterministic and `link()` never overwrites, so a batch a
+  crash left unrecorded is recognised by name (folders.py) and nothing is written twice.
+- **Unsubscribes win.** A copy is checked right before its hand-over begins, so none whose
+  hand-over starts after an unsubscribe, a suppression or an erasure committed goes out.
+  Folders make that exact: the batch is staged on disk first, then one transaction asks which
+  copies are still wanted, links those and records the batch, and while it runs no
+  unsubscribe can commit (SQLite's write lock; the subscribers' rows locked on PostgreSQL).
+  Relays cannot hold a lock for a whole SMTP exchange, so the gate asks right before the
+  copy goes to its connection: on SQLite that costs nothing while nothing changed (`PRAGMA
+  data_version` moves only when another connection commits, and only then is the rest of
+  the batch looked up again); PostgreSQL has no such counter, and there it is one
+  primary-key lookup per copy.
+- **What the relay says decides what happens next**: sent; temporary → `failed` with a
+  backoff (`delivery.retry_seconds`, doubled per attempt) until MAX_ATTEMPTS, then failed for
+  good; permanent → `dropped` with the relay's reply, never retried; in doubt → `in_doubt`,
+  held for the operator (`delivery.in_doubt = "hold"`) or sent again after the backoff with the
+  same Message-ID (`"resend"`); untried (the relay was down, the run was stopped) → released
+  as it was, no attempt spent. `delivery.relay_failures` relay failures in a row trip the
+  circuit breaker: delivery stops and the rest stays queued.
+- **Restores never resend**: `stamp_outbox` (the state guard) bumps the state's generation and
+  stamps the outbox before the first copy of every claim and once more at the end, so any
+  backup taken while messages went out is older than the outbox's stamp. A run refuses such
+  a state, and `state restore`/`state adopt` hold its queued relay deliveries in doubt.
+- **Claims**: a worker renews its lease while it lives; one killed on this host has its
+  claims released by the next worker at once (its pid is gone), one on another host after
+  the lease. A worker whose lease ran out before it could renew drops what it still holds
+  and claims afresh, so it never sends a copy another worker may have taken over.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import re
+import queue
+import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from functools import partial
 
 from syndicate import store
 from syndicate.config import Config
+from syndicate.delivery.claims import AudienceGate, worker_alive, worker_id
+from syndicate.delivery.copies import CopyBuilder
+from syndicate.delivery.outcomes import outcome_of
+from syndicate.delivery.transports import (
+    CircuitBreaker,
+    Copy,
+    Folder,
+    Relay,
+    Result,
+    is_relay,
+    open_transport,
+)
+from syndicate.digest import RenderedDigest
 from syndicate.report import Progress, RunReport
 
-if TYPE_CHECKING:  # the mail stack (and the model) only when there is something to deliver
-    from syndicate.delivery.transports import BatchTransport, Copy, Result
-    from syndicate.digest import RenderedDigest
-    from syndicate.mail import MessageTemplate
-    from syndicate.model import Subscriber
+# Deliveries claimed at a time. A relay takes one copy at a time per connection, so a small
+# claim costs little (one short transaction per few dozen messages) and leaves the rest of
+# the queue to other workers; a folder batch shares one flush to disk, so it is large.
+RELAY_CLAIM_PER_CONNECTION = 25
+FOLDER_BATCH = 500  # copies per Maildir/.eml batch: one flush to disk, one transaction
+LEASE = 60.0  # seconds a claim lasts unless renewed (renewed when half of it is gone)
 
-# Copies in memory at once (~14 MB / ~35 MB for a 70 KB digest), one transaction and, for
-# folders, one syncfs each: bigger batches share the flush more widely.
-BATCH = 200
-FOLDER_BATCH = 500
-MAX_BACKOFF = 6 * 3600.0
-_HOST = os.uname().nodename
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,}")
+Pending = tuple[store.Delivery, Copy]
 
 
-def unsubscribe_url(config: Config, token: str) -> str:
-    return f"{config.site.base_url}unsubscribe/{token}"
+def _clock(now: datetime) -> Callable[[], float]:
+    """Epoch seconds that start at the run's `now` and move with real time (tests and the
+    resumer pass a `now` of their own; backoffs are computed from it)."""
+    start, zero = now.timestamp(), time.monotonic()
+    return lambda: start + time.monotonic() - zero
 
 
-def render_stored_digest(conn: store.Database, config: Config, digest_id: str) -> RenderedDigest:
-    from syndicate.digest import render_digest
-    from syndicate.model import capped_digest, digest_page
+def deliver(
+    conn: store.Database,
+    config: Config,
+    report: RunReport,
+    *,
+    now: datetime | None = None,
+    worker: str | None = None,
+    rendered: dict[str, RenderedDigest] | None = None,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    stamp_outbox: Callable[[], None] | None = None,
+    lease: float = LEASE,
+    batch: int | None = None,
+    dry_run: bool = False,
+) -> None:
+    """Send every due delivery this worker can claim. `should_stop` is asked before each
+    copy (a SIGTERM: the copies in flight finish, the rest stays queued); `stamp_outbox`
+    advances the state's generation and the outbox stamp (state.Guard.advance);
+    `rendered` holds digests this run already rendered."""
+    clock = _clock(now or datetime.now(config.site.tz))
+    if dry_run:
+        report.sent = store.count_due(conn, clock())  # "would deliver"
+        return
+    if store.has_due(conn, clock()):
+        _Pass(
+            conn,
+            config,
+            report,
+            clock,
+            worker=worker or worker_id(),
+            rendered=rendered if rendered is not None else {},
+            progress=progress or (lambda _message: None),
+            should_stop=should_stop or (lambda: False),
+            stamp_outbox=stamp_outbox or (lambda: None),
+            lease=lease,
+            batch=batch,
+        ).run()
+    report.unresolved = store.count_failed_for_good(conn)
 
-    found = store.digest_articles(conn, digest_id)
-    if found is None:
-        raise KeyError(digest_id)
-    created, articles = found
-    digest = capped_digest(digest_id, created, articles, config.digest.max_articles)
-    return render_digest(digest, config, web_url=config.site.base_url + digest_page(digest_id))
 
-
-def worker_id() -> str:
-    return f"{_HOST}:{os.getpid()}:{os.urandom(4).hex()}"
-
-
-def _worker_alive(worker: str) -> bool:
-    """False only for a worker of this host whose process is gone."""
-    host, _, rest = worker.partition(":")
-    pid = rest.partition(":")[0]
-    if host != _HOST or not pid.isdigit():
-        return True
-    from syndicate.delivery.folders import process_alive
-
-    return process_alive(int(pid))
-
-
-def backoff(attempts: int, first: float) -> float:
-    """Seconds to wait after the `attempts`-th failed attempt: `first`, doubled each time."""
-    return min(first * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
-
-
-class CopyBuilder:
-    """Each claimed delivery → its Copy, from one template per digest."""
+class _Pass:
+    """One call of `deliver`: the claims, the copies waiting to go, the outcomes."""
 
     def __init__(
         self,
         conn: store.Database,
         config: Config,
-        rendered_by_digest: dict[str, RenderedDigest],
+        report: RunReport,
+        clock: Callable[[], float],
         *,
-        dot_stuffed: bool,
+        worker: str,
+        rendered: dict[str, RenderedDigest],
+        progress: Progress,
+        should_stop: Callable[[], bool],
+        stamp_outbox: Callable[[], None],
+        lease: float,
+        batch: int | None,
     ) -> None:
-        from syndicate.mail import from_address
+        self.conn, self.config, self.report, self.clock = conn, config, report, clock
+        self.worker, self.progress, self.should_stop = worker, progress, should_stop
+        self.stamp_outbox, self.lease = stamp_outbox, lease
+        self.transport = open_transport(config)
+        self.relay = is_relay(self.transport)
+        if batch is None and self.relay:
+            batch = RELAY_CLAIM_PER_CONNECTION * self.transport.connections  # type: ignore[union-attr]
+        self.batch = batch or FOLDER_BATCH
+        rate = config.delivery.rate_limit
+        if rate > 0:  # a batch goes out within about a minute
+            self.batch = max(1, min(self.batch, int(rate * 60)))
+        self.builder = CopyBuilder(conn, config, rendered, dot_stuffed=self.transport.dot_stuffed)
+        self.gate = AudienceGate(conn)
+        self.breaker = CircuitBreaker(config.delivery.relay_failures)
+        self.todo: deque[Pending] = deque()
+        self.held_until = 0.0  # our claims' lease, as last claimed or renewed
+        self.stamp_due = False  # the next copy is the first of a claim
+        self.handed_over = False  # anything went out (or may have) in this pass
+        self.done = 0
+        self.total = 0
 
-        self.conn, self.config, self.rendered = conn, config, rendered_by_digest
-        self.dot_stuffed = dot_stuffed
-        self.templates: dict[str, MessageTemplate] = {}
-        self.sender = from_address(config)
-        self.bounce = config.delivery.bounce_address
-        self.secret = store.state_secret(conn, "verp") if self.bounce else b""
+    # ------------------------------------------------------------ the pass
 
-    def template(self, digest_id: str) -> MessageTemplate:
-        from syndicate.mail import build_template
-
-        if digest_id not in self.templates:
-            rendered = self.rendered.get(digest_id)
-            if rendered is None:
-                rendered = self.rendered[digest_id] = render_stored_digest(
-                    self.conn, self.config, digest_id
-                )
-            self.templates[digest_id] = build_template(rendered, self.config)
-        return self.templates[digest_id]
-
-    def envelope_sender(self, digest_id: str, email: str) -> str:
-        if not self.bounce:
-            return self.sender
-        from syndicate.bounces import verp_address
-
-        local, _, domain = self.bounce.rpartition("@")
+    def run(self) -> None:
+        store.release_dead_claims(self.conn, self.clock(), worker_alive)
+        self.total = store.count_due(self.conn, self.clock(), unclaimed_only=True)
         try:
-            key = store.subscriber_key(email)
-            return verp_address(digest_id, key, self.secret, domain, local)
-        except ValueError:  # a digest id VERP cannot carry: bounces match by Message-ID
-            return self.bounce
+            if self.relay:
+                self._relay_loop(self.transport)  # type: ignore[arg-type]
+            else:
+                self._folder_loop(self.transport)  # type: ignore[arg-type]
+        finally:
+            # Whatever this worker still holds (withdrawn, untried, never reached) goes back
+            # as it was; then one last stamp covers every message since the previous one.
+            store.release_claims(self.conn, self.worker)
+            if self.handed_over:
+                self.stamp_outbox()
+        if self.breaker.reason:
+            self.report.delivery_stopped = self.breaker.reason
+        elif self.should_stop():
+            self.report.warnings.append("delivery was asked to stop; the rest stays queued")
 
-    def mailto(self, token: str) -> str:
-        if not self.bounce or not _TOKEN.fullmatch(token):
-            return ""
-        from syndicate.bounces import unsubscribe_mailto
+    def _stopping(self) -> bool:
+        return bool(self.breaker.reason) or self.should_stop()
 
-        return unsubscribe_mailto(self.bounce, token)
-
-    def copy(self, digest_id: str, subscriber: Subscriber) -> Copy:
-        """ValueError for an address no message can carry."""
-        from syndicate.delivery.transports import Copy
-        from syndicate.mail import Recipient, deliverable_address, message_id_for
-
-        recipient = Recipient(
-            subscriber.email,
-            subscriber.name,
-            message_id_for(digest_id, subscriber.email, self.config),
-            unsubscribe_url(self.config, subscriber.token),
-            self.mailto(subscriber.token),
+    def _claim(self) -> bool:
+        """Claim the next batch into `todo`; False when nothing is left to claim."""
+        if self._stopping():
+            return False
+        self.gate.before_claim()
+        claimed = store.claim_deliveries(
+            self.conn, self.worker, limit=self.batch, now=self.clock(), lease=self.lease
         )
-        data = self.template(digest_id).copy(recipient, smtp=self.dot_stuffed)
-        return Copy(
-            (digest_id, subscriber.email),
-            f"{digest_id}.{store.subscriber_key(subscriber.email)}.syndicate",
-            self.envelope_sender(digest_id, subscriber.email),
-            deliverable_address(subscriber.email),
-            data,
-        )
+        self.held_until = self.clock() + self.lease
+        if not claimed:
+            return False
+        subscribers = store.subscribers_by_email(self.conn, [d.email for d in claimed])
+        refused: list[store.Outcome] = []
+        for delivery in claimed:
+            subscriber = subscribers.get(delivery.email)
+            if subscriber is None or subscriber.status != "active":
+                continue  # left since the claim's query: released at the end
+            try:
+                self.todo.append((delivery, self.builder.copy(delivery.digest_id, subscriber)))
+            except ValueError as exc:  # an address no message can carry
+                detail = f"cannot address a message to it: {exc}"
+                refused.append(store.Outcome(delivery.digest_id, delivery.email, "dropped", detail))
+                self.report.failed_for_good.append(f"{delivery.email}: {detail}")
+        self._store(refused)
+        self.stamp_due = True
+        return True
 
+    def _renew(self) -> None:
+        """Keep our claims: renew when half the lease is gone. If it ran out before we
+        could, another worker may have taken them over: drop them, claim afresh."""
+        now = self.clock()
+        if now < self.held_until - self.lease / 2:
+            return
+        if now >= self.held_until:
+            self.todo.clear()
+            store.release_claims(self.conn, self.worker)
+            self.held_until = now
+            return
+        store.renew_claims(self.conn, self.worker, now, self.lease)
+        self.held_until = now + self.lease
 
-def _clock(now: datetime) -> Callable[[], float]:
-    """Epoch seconds that start at the run's `now` and move with real time."""
-    start, zero = now.timestamp(), time.monotonic()
-    return lambda: start + time.monotonic() - zero
+    def _next(self) -> Pending | None:
+        """The next copy to hand over, still wanted; None when there is nothing more."""
+        while True:
+            self._renew()
+            if self._stopping() or (not self.todo and not self._claim()):
+                return None
+            delivery, copy = self.todo.popleft()
+            if self.gate.wanted(copy.key, partial(self._unsent, copy.key)):
+                self._before_hand_over()
+                return delivery, copy
 
+    def _unsent(self, key: tuple[str, str]) -> list[tuple[str, str]]:
+        return [key, *(c.key for _d, c in self.todo)]
 
-def deliver_queued(
-    conn: store.Database,
-    config: Config,
-    now: datetime,
-    report: RunReport,
-    progress: Progress,
-    rendered_by_digest: dict[str, RenderedDigest],
-    *,
-    dry_run: bool = False,
-    should_stop: Callable[[], bool] | None = None,
-    worker: str | None = None,
-) -> None:
-    """Send every due delivery: this run's digest and anything an earlier run left.
-    `should_stop` is asked between copies (a SIGTERM: the rest stays queued); `worker`
-    names the claims (default: this host and process)."""
-    clock = _clock(now)
-    if dry_run:
-        report.sent = store.count_due(conn, clock())  # "would deliver"
-        return
-    stop = should_stop or (lambda: False)
-    if store.has_due(conn, clock()):
-        _deliver(conn, config, clock, report, progress, rendered_by_digest, stop, worker)
-    report.unresolved = store.count_failed_for_good(conn)
+    def _before_hand_over(self) -> None:
+        if self.stamp_due:
+            self.stamp_outbox()
+            self.stamp_due = False
+        self.handed_over = True
 
+    # ------------------------------------------------------------ relays: one thread a connection
 
-def _deliver(
-    conn: store.Database,
-    config: Config,
-    clock: Callable[[], float],
-    report: RunReport,
-    progress: Progress,
-    rendered_by_digest: dict[str, RenderedDigest],
-    stop: Callable[[], bool],
-    worker: str | None,
-) -> None:
-    from syndicate.delivery.transports import open_transport
-
-    worker = worker or worker_id()
-    store.release_dead_claims(conn, clock(), _worker_alive)
-    total = store.count_due(conn, clock())
-    settings = config.delivery
-    transport = open_transport(settings, config.path("outbox"), config.root)
-    builder = CopyBuilder(conn, config, rendered_by_digest, dot_stuffed=transport.dot_stuffed)
-    folders = settings.method in ("maildir", "eml")
-    batch = FOLDER_BATCH if folders else BATCH
-    if settings.rate_limit > 0:  # a batch takes at most a minute: claims stay fresh
-        batch = max(1, min(batch, int(settings.rate_limit * 60)))
-    lease = 600.0 if folders else 3600.0
-    done = 0
-    try:
-        while not stop() and not transport.stopped:
-            claimed = store.claim_deliveries(conn, worker, limit=batch, now=clock(), lease=lease)
-            if not claimed:
-                break
-            _batch(conn, config, builder, transport, claimed, report, stop, clock)
-            done += len(claimed)
-            if total > batch:
-                progress(f"delivering: {done}/{total}")
-    except BaseException:
-        # Killed by an exception (Ctrl-C, a full disk): give back what this worker still
-        # holds, so the next run need not wait for the lease. Files already linked are
-        # found again by name; nothing is lost or doubled.
-        with contextlib.suppress(Exception):
-            store.release_worker_claims(conn, worker)
-        raise
-    finally:
-        transport.close()
-    if transport.stopped:
-        report.delivery_stopped = transport.stopped
-    elif stop():
-        report.warnings.append("delivery was asked to stop; the rest stays queued")
-
-
-def _batch(
-    conn: store.Database,
-    config: Config,
-    builder: CopyBuilder,
-    transport: BatchTransport,
-    claimed: list[store.Delivery],
-    report: RunReport,
-    stop: Callable[[], bool],
-    clock: Callable[[], float],
-) -> None:
-    subscribers = store.subscribers_by_email(conn, [d.email for d in claimed])
-    outcomes: list[store.Outcome] = []
-    release: list[tuple[str, str]] = []
-    copies: list[tuple[store.Delivery, Copy]] = []
-    for delivery in claimed:
-        subscriber = subscribers.get(delivery.email)
-        if subscriber is None or subscriber.status != "active":
-            release.append((delivery.digest_id, delivery.email))
-            continue
-        try:
-            copies.append((delivery, builder.copy(delivery.digest_id, subscriber)))
-        except ValueError as exc:  # e.g. an address that needs SMTPUTF8
-            outcome = store.Outcome(
-                delivery.digest_id,
-                delivery.email,
-                "dropped",
-                f"cannot address a message to it: {exc}",
+    def _relay_loop(self, relay: Relay) -> None:
+        """The calling thread owns the database; each connection's thread asks for a copy,
+        sends it and reports the result with its next request, so every result is recorded
+        before that connection sends again."""
+        requests: queue.SimpleQueue = queue.SimpleQueue()
+        inboxes: list[queue.SimpleQueue] = [queue.SimpleQueue() for _ in range(relay.connections)]
+        threads = [
+            threading.Thread(
+                target=_connection_thread,
+                args=(relay, i, requests, inboxes[i]),
+                name=f"delivery-{i}",
+                daemon=True,
             )
-            outcomes.append(outcome)
-            report.failed_for_good.append(f"{delivery.email}: {outcome.detail}")
-    wanted = store.wanted_deliveries(conn, [c.key for _d, c in copies])
-    release += [c.key for _d, c in copies if c.key not in wanted]
-    copies = [(d, c) for d, c in copies if c.key in wanted]
-    results = transport.send([c for _d, c in copies], stop)
-    for (delivery, _copy), result in zip(copies, results, strict=True):
-        outcome = _outcome(delivery, result, config, clock, report)
-        if outcome is None:
-            release.append((delivery.digest_id, delivery.email))
-        else:
-            outcomes.append(outcome)
-    store.finish_deliveries(conn, outcomes, datetime.now(config.site.tz))
-    store.release_deliveries(conn, release)
+            for i in range(relay.connections)
+        ]
+        for thread in threads:
+            thread.start()
+        working = set(range(len(threads)))
+        try:
+            while working:
+                try:
+                    asked = [requests.get(timeout=max(0.5, self.lease / 4))]
+                except queue.Empty:
+                    self._renew()
+                    continue
+                while True:  # whoever else is waiting: their outcomes share one commit
+                    try:
+                        asked.append(requests.get_nowait())
+                    except queue.Empty:
+                        break
+                self._record([done for _i, done in asked if done is not None], retry=True)
+                for i, _done in asked:
+                    item = self._next()
+                    inboxes[i].put(item)
+                    if item is None:
+                        working.discard(i)
+        except BaseException:
+            # Ctrl-C, a database error: the connections finish the copy in hand and stop;
+            # what they report is recorded if the state still takes it.
+            for i in working:
+                inboxes[i].put(None)
+            for thread in threads:
+                thread.join(timeout=self.config.delivery.smtp_timeout + 5)
+            late = []
+            while True:
+                try:
+                    late.append(requests.get_nowait()[1])
+                except queue.Empty:
+                    break
+            with contextlib.suppress(Exception):
+                self._record([done for done in late if done is not None])
+            raise
+        for thread in threads:
+            thread.join()
+
+    # ------------------------------------------------------------ folders: a batch at a time
+
+    def _folder_loop(self, folder: Folder) -> None:
+        """Stage a claimed batch durably, then in one transaction: ask which copies are
+        still wanted, put those in place, record the batch. No unsubscribe can commit
+        between the question and the link (module docstring of folders.py)."""
+        while self._claim():
+            pending = list(self.todo)
+            self.todo.clear()
+            self._renew()
+            self._before_hand_over()  # the stamp is committed before the transaction below
+            staged = folder.stage([c for _d, c in pending])
+            try:
+                with store.transaction(self.conn):
+                    wanted = store.still_wanted(self.conn, [c.key for _d, c in pending], hold=True)
+                    results = folder.place(staged, partial(_among, wanted))
+                    self._record([(d, c, r) for (d, c), r in zip(pending, results, strict=True)])
+            finally:
+                folder.discard(staged)
+
+    # ------------------------------------------------------------ outcomes
+
+    def _record(
+        self, done: Sequence[tuple[store.Delivery, Copy, Result]], *, retry: bool = False
+    ) -> None:
+        """Record outcomes in one transaction. With `retry` (a relay's results), a copy that
+        was never tried (a connection the relay closed, a 421) goes back to the front of the
+        queue for the next free connection: we still hold its claim, and the breaker bounds
+        how often that can happen in a row."""
+        outcomes = []
+        for delivery, copy, result in done:
+            self.breaker.record(result)
+            outcome = outcome_of(delivery, result, self.config, self.clock(), self.report)
+            if outcome is not None:
+                outcomes.append(outcome)
+                self.done += 1
+            elif retry and not self._stopping():
+                self.todo.appendleft((delivery, copy))
+        self._store(outcomes)
+        if outcomes and self.total > self.batch:
+            self.progress(f"delivering: {self.done}/{self.total}")
+
+    def _store(self, outcomes: Sequence[store.Outcome]) -> None:
+        if outcomes:
+            store.record_outcomes(self.conn, outcomes, datetime.now(self.config.site.tz))
 
 
-def _outcome(
-    delivery: store.Delivery,
-    result: Result,
-    config: Config,
-    clock: Callable[[], float],
-    report: RunReport,
-) -> store.Outcome | None:
-    """What to record for one attempt (None: never tried, release it) and report it."""
-    d, e = delivery.digest_id, delivery.email
-    attempts = delivery.attempts + 1
-    if result.kind == "sent":
-        report.sent += 1
-        return store.Outcome(d, e, "sent")
-    if result.kind == "untried":
-        return None
-    if result.kind == "permanent":
-        report.failed_for_good.append(f"{e}: {result.detail} (refused for good, not retried)")
-        return store.Outcome(d, e, "dropped", result.detail)
-    if result.kind == "in_doubt" and config.delivery.in_doubt == "hold":
-        report.failed_for_good.append(
-            f"{e}: in doubt, held: {result.detail} (`syndicate run --retry-failed` sends it"
-            " again with the same Message-ID)"
-        )
-        return store.Outcome(d, e, "in_doubt", result.detail)
-    detail = result.detail
-    if result.kind == "in_doubt":
-        detail = f"in doubt, sending again: {detail}"
-    if attempts >= store.MAX_ATTEMPTS:
-        report.failed_for_good.append(f"{e}: {detail} (gave up after {attempts} attempts)")
-        return store.Outcome(d, e, "failed", f"{detail}; gave up after {attempts} attempts")
-    when = clock() + backoff(attempts, config.delivery.retry_seconds)
-    retry = datetime.fromtimestamp(when, config.site.tz).strftime("%Y-%m-%d %H:%M")
-    report.failed.append(f"{e}: {detail}; attempt {attempts}, retried after {retry}")
-    return store.Outcome(d, e, "failed", detail, next_attempt=when)
+def _among(keys: set[tuple[str, str]], copy: Copy) -> bool:
+    return copy.key in keys
 
 
-# ---------------------------------------------------------------- one-off messages
-
-
-def hand_over(
-    rendered: RenderedDigest,
-    subscriber: Subscriber,
-    digest_id: str,
-    config: Config,
-    transport: Callable,
-    name: str,
-    *,
-    message_id: str | None = None,
-    subject_prefix: str = "",
-) -> str:
-    """Build one subscriber's message and give it to the transport; DeliveryError if not."""
-    from syndicate.delivery.transports import DeliveryError
-    from syndicate.mail import build_message, message_id_for
-
-    if subject_prefix:
-        from dataclasses import replace
-
-        rendered = replace(rendered, subject=f"{subject_prefix}{rendered.subject}")
+def _connection_thread(
+    relay: Relay, index: int, requests: queue.SimpleQueue, inbox: queue.SimpleQueue
+) -> None:
+    """One relay connection: ask for a copy (handing in the last result), send it, repeat."""
+    connection = relay.connect()
+    done = None
     try:
-        message = build_message(
-            rendered,
-            subscriber,
-            config,
-            message_id=message_id or message_id_for(digest_id, subscriber.email, config),
-            unsubscribe_url=unsubscribe_url(config, subscriber.token),
-        )
-    except ValueError as exc:  # an address no message can carry (e.g. one needing SMTPUTF8)
-        raise DeliveryError(f"cannot address a message to it: {exc}") from None
-    return transport(message, name)
-
-
-def deliver_one_off(
-    rendered: RenderedDigest,
-    subscriber: Subscriber,
-    digest_id: str,
-    config: Config,
-    *,
-    name: str,
-    message_id: str,
-    subject_prefix: str = "",
-) -> str:
-    """One message outside the queue (`send-test`, `digest resend`) through the configured
-    transport; returns where it went. Its own name and Message-ID: receivers must not
-    de-duplicate it against the original."""
-    from syndicate.delivery.transports import make_transport
-
-    transport = make_transport(config.delivery, config.path("outbox"), config.root)
-    return hand_over(
-        rendered,
-        subscriber,
-        digest_id,
-        config,
-        transport,
-        name,
-        message_id=message_id,
-        subject_prefix=subject_prefix,
-    )
+        while True:
+            requests.put((index, done))
+            done = None
+            item = inbox.get()
+            if item is None:
+                return
+            delivery, copy = item
+            relay.rate.wait()
+            try:
+                result = connection.send(copy)
+            except Exception as exc:  # a bug must not hang the engine, nor pass for "sent"
+                result = Result("in_doubt", f"{relay.where}: internal error: {exc!r}")
+            done = (delivery, copy, result)
+    finally:
+        connection.close()

@@ -1,12 +1,18 @@
 """Maildir and .eml folders at the durable limit: every file on disk before it is recorded sent,
 with the cost of getting there shared by a whole batch.
 
-A batch goes: write every copy to a temp file (no fsync each) → make them all durable at once
-→ `link()` each into place under its deterministic name → fsync the target folder once →
-(the engine) record the batch in one transaction. Making them durable at once is one
-`syncfs()` of the file system (Linux ≥ 5.8, where it reports write-back errors; measured
-~9,200 files/s against ~1,700/s for fsync + link one at a time), else fsync in 8 threads at
-once (~4,200/s): the disk gets many requests in flight instead of one.
+A batch goes: write every copy to a temp file (no fsync each) and make them all durable at
+once (`stage`) → then, inside the engine's transaction that records the batch, ask which are
+still wanted and `link()` those into place under their deterministic names, fsync the
+target folder once (`place`). While that transaction holds the state's write lock (SQLite)
+or the subscribers' rows (PostgreSQL), no unsubscribe can commit: a copy appears in new/
+only if it was still wanted when it appeared, and one withdrawn while the batch was being
+written is never linked.
+
+Making them durable at once is one `syncfs()` of the file system on Linux ≥ 5.8 (before,
+it did not report write-back errors), else fsync in 8 threads at once: either way the disk
+gets many requests in flight instead of one at a time (bench/ measures both against the
+fsync-per-file floor).
 
 Exactly-once: `link()` never overwrites, so a name already in new/ (or .eml folder) means the
 message was delivered by a run that died before recording it, and counts as sent. A mail
@@ -24,6 +30,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
 
@@ -98,6 +105,15 @@ def clean_temp_files(folder: Path) -> int:
     return removed
 
 
+@dataclass
+class Staged:
+    """A batch written to temp files and made durable, waiting to be put in place."""
+
+    copies: list[Copy]
+    results: list[Result | None]  # known already: copies found in place when staged
+    files: list[tuple[int, Path, Path]]  # (index in copies, temp file, final name)
+
+
 class FolderWriter:
     """A Maildir (tmp/ → new/) or a folder of .eml files, written a batch at a time."""
 
@@ -130,41 +146,60 @@ class FolderWriter:
     def eml(cls, outbox: Path) -> FolderWriter:
         return cls(outbox, outbox, suffix=".eml", mode=0o644, seen=[outbox])
 
-    @property
-    def stopped(self) -> str:
-        return ""
+    def write(self, copies: Sequence[Copy], wanted: Callable[[Copy], bool]) -> list[Result]:
+        """Stage and place a batch in one go (one-off messages)."""
+        staged = self.stage(copies)
+        try:
+            return self.place(staged, wanted)
+        finally:
+            self.discard(staged)
 
-    def close(self) -> None:
-        pass
-
-    def send(self, copies: Sequence[Copy], should_stop: Callable[[], bool]) -> list[Result]:
-        results: list[Result | None] = [None] * len(copies)
-        todo: list[tuple[int, Path, Path]] = []
+    def stage(self, copies: Sequence[Copy]) -> Staged:
+        """Write every copy not delivered yet to a temp file, all made durable at once."""
+        staged = Staged(list(copies), [None] * len(copies), [])
         pid = os.getpid()
         for i, copy in enumerate(copies):
             name = copy.name + self.suffix
             target = self.target / name
             if name in self.present:
-                results[i] = Result("sent", f"{target} (already there)")
+                staged.results[i] = Result("sent", f"{target} (already there)")
             else:
                 temp = self.temp / f".syndicate.{_HOST}.{pid}.{next(_SEQUENCE)}.tmp"
-                todo.append((i, temp, target))
+                staged.files.append((i, temp, target))
         try:
-            self._write_durably([(temp, copies[i].data) for i, temp, _t in todo])
-            for i, temp, target in todo:
-                try:
-                    os.link(temp, target)
-                    results[i] = Result("sent", str(target))
-                except FileExistsError:
-                    results[i] = Result("sent", f"{target} (already there)")
-                self.present.add(target.name)
-            if todo:
-                fsync_dir(self.target)
-        finally:
-            for _i, temp, _t in todo:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(temp)
-        return [r or SENT for r in results]
+            self._write_durably([(temp, copies[i].data) for i, temp, _t in staged.files])
+        except BaseException:
+            self.discard(staged)
+            raise
+        return staged
+
+    def place(self, staged: Staged, wanted: Callable[[Copy], bool]) -> list[Result]:
+        """Link each staged copy still `wanted` into place, then fsync the folder once.
+        The engine calls this inside the transaction that records the batch, so nothing
+        can withdraw a copy between the question and its link."""
+        linked = False
+        for i, temp, target in staged.files:
+            if not wanted(staged.copies[i]):
+                staged.results[i] = Result("untried", "withdrawn before it was delivered")
+                continue
+            try:
+                os.link(temp, target)
+                staged.results[i] = Result("sent", str(target))
+                linked = True
+            except FileExistsError:
+                staged.results[i] = Result("sent", f"{target} (already there)")
+            self.present.add(target.name)
+        if linked:
+            fsync_dir(self.target)
+        self.discard(staged)
+        return [r or SENT for r in staged.results]
+
+    @staticmethod
+    def discard(staged: Staged) -> None:
+        """Remove the batch's temp files (placed copies live on under their names)."""
+        for _i, temp, _t in staged.files:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
 
     def _write_durably(self, files: list[tuple[Path, bytes]]) -> None:
         if not files:

@@ -17,37 +17,33 @@ queued the message already.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable, Sequence
 
 from syndicate.config import DeliveryConfig
-from syndicate.delivery.transports import CircuitBreaker, Copy, RateLimit, Result, run_parallel
+from syndicate.delivery.transports import Copy, RateLimit, Result
 
 _PERMANENT = {65: "bad message data", 67: "no such user", 68: "no such host", 69: "refused"}
 EX_TEMPFAIL = 75
 
 
 class SendmailPipe:
+    """A relay whose "connections" are `delivery.smtp_connections` programs running at once;
+    each copy is one run of the program, so a connection holds nothing between copies."""
+
     dot_stuffed = False
 
     def __init__(self, settings: DeliveryConfig) -> None:
         self.settings = settings
         self.where = f"sendmail ({settings.sendmail_path})"
-        self.breaker = CircuitBreaker(settings.relay_failures)
+        self.connections = settings.smtp_connections
         self.rate = RateLimit(settings.rate_limit)
 
-    @property
-    def stopped(self) -> str:
-        return self.breaker.reason
+    def connect(self) -> SendmailPipe:
+        return self
 
     def close(self) -> None:
         pass
 
-    def send(self, copies: Sequence[Copy], should_stop: Callable[[], bool]) -> list[Result]:
-        workers = self.settings.smtp_connections
-        return run_parallel(copies, workers, self._send, should_stop, self.breaker)
-
-    def _send(self, _worker: int, copy: Copy) -> Result:
-        self.rate.wait()
+    def send(self, copy: Copy) -> Result:
         command = [self.settings.sendmail_path, "-i", "-t"]
         if copy.sender:
             command += ["-f", copy.sender]

@@ -2,9 +2,10 @@
 
 - One TLS context per run (`ssl.create_default_context()` loads the CA store: ~21 ms a call),
   none at all without TLS.
-- Persistent connections: `delivery.smtp_connections` of them, each reused for message after
-  message (MAIL, RCPT, DATA per copy), reopened after a 421 or a drop; a reused connection the
-  relay closed while idle is reopened once without counting as a failure.
+- Persistent connections: the engine keeps `delivery.smtp_connections` of them open for the
+  whole delivery, each reused for message after message (MAIL, RCPT, DATA per copy), reopened
+  after a 421 or a drop; a reused connection the relay closed while idle is reopened once
+  without counting as a failure.
 - Copies arrive dot-stuffed (the constant parts were stuffed once, mail.py), so DATA is a
   plain `sendall` instead of smtplib's per-message regex over 70 KB.
 - Replies are classed per stage: 5xx to RCPT, DATA or the end of DATA is permanent (the
@@ -14,9 +15,9 @@
   then is *in doubt*: the relay may have taken the message, so it is never silently resent
   (`delivery.in_doubt`), and the connection is thrown away: a late reply would otherwise be
   read as the answer to the next message.
-- `delivery.relay_failures` relay failures in a row trip the circuit breaker: the rest of the
-  batch comes back untried and the run stops delivering (a silent relay costs that many
-  timeouts, not one per subscriber).
+- Every failure of the relay itself (no connection, a refused login or sender, a 421, a
+  timeout) is marked `relay_failure`: `delivery.relay_failures` of them in a row trip the
+  engine's circuit breaker, so a silent relay costs that many timeouts, not one per subscriber.
 """
 
 from __future__ import annotations
@@ -24,16 +25,9 @@ from __future__ import annotations
 import smtplib
 import socket
 import ssl
-from collections.abc import Callable, Sequence
 
 from syndicate.config import DeliveryConfig
-from syndicate.delivery.transports import (
-    CircuitBreaker,
-    Copy,
-    RateLimit,
-    Result,
-    run_parallel,
-)
+from syndicate.delivery.transports import Copy, RateLimit, Result
 
 
 def _reply(code: int, message: bytes | str) -> str:
@@ -42,6 +36,9 @@ def _reply(code: int, message: bytes | str) -> str:
 
 
 class SmtpRelay:
+    """The relay as the engine sees it: its settings, one TLS context and one rate limit
+    shared by every connection."""
+
     dot_stuffed = True
 
     def __init__(self, settings: DeliveryConfig) -> None:
@@ -51,49 +48,55 @@ class SmtpRelay:
         if settings.smtp_security != "none":
             cafile = str(settings.smtp_cafile) if settings.smtp_cafile else None
             self.context = ssl.create_default_context(cafile=cafile)
-        self.breaker = CircuitBreaker(settings.relay_failures)
+        self.connections = settings.smtp_connections
         self.rate = RateLimit(settings.rate_limit)
-        self.clients: list[smtplib.SMTP | None] = [None] * settings.smtp_connections
-        self._hostname: str | None = None
+        self.hostname = socket.getfqdn()  # smtplib would look it up per connection
 
-    @property
-    def stopped(self) -> str:
-        return self.breaker.reason
+    def connect(self) -> SmtpConnection:
+        """A connection that opens on its first copy."""
+        return SmtpConnection(self)
 
-    def send(self, copies: Sequence[Copy], should_stop: Callable[[], bool]) -> list[Result]:
-        return run_parallel(copies, len(self.clients), self._send, should_stop, self.breaker)
+
+class SmtpConnection:
+    def __init__(self, relay: SmtpRelay) -> None:
+        self.relay = relay
+        self.where = relay.where
+        self.client: smtplib.SMTP | None = None
 
     def close(self) -> None:
-        for i, client in enumerate(self.clients):
-            if client is not None:
-                try:
-                    client.quit()
-                except (OSError, smtplib.SMTPException):
-                    client.close()
-                self.clients[i] = None
+        client, self.client = self.client, None
+        if client is not None:
+            try:
+                client.quit()
+            except (OSError, smtplib.SMTPException):
+                client.close()
 
-    # ---------------------------------------------------------------- one connection
+    def send(self, copy: Copy) -> Result:
+        reused = self.client is not None
+        result = self._attempt(copy)
+        if reused and result.kind == "untried" and self.client is None:
+            # The relay closed a connection that sat idle: open a fresh one, once.
+            result = self._attempt(copy)
+        return result
 
-    def _connect(self) -> smtplib.SMTP:
-        s = self.settings
-        if self._hostname is None:
-            self._hostname = socket.getfqdn()  # smtplib would look it up per connection
+    def _open(self) -> smtplib.SMTP:
+        s, relay = self.relay.settings, self.relay
         if s.smtp_security == "tls":
             client: smtplib.SMTP = smtplib.SMTP_SSL(
                 s.smtp_host,
                 s.smtp_port,
-                local_hostname=self._hostname,
+                local_hostname=relay.hostname,
                 timeout=s.smtp_timeout,
-                context=self.context,
+                context=relay.context,
             )
         else:
             client = smtplib.SMTP(
-                s.smtp_host, s.smtp_port, local_hostname=self._hostname, timeout=s.smtp_timeout
+                s.smtp_host, s.smtp_port, local_hostname=relay.hostname, timeout=s.smtp_timeout
             )
         try:
             client.ehlo_or_helo_if_needed()
             if s.smtp_security == "starttls":
-                client.starttls(context=self.context)
+                client.starttls(context=relay.context)
                 client.ehlo()
             if s.smtp_username:
                 client.login(s.smtp_username, s.smtp_password)
@@ -102,34 +105,24 @@ class SmtpRelay:
             raise
         return client
 
-    def _drop(self, worker: int) -> None:
-        client, self.clients[worker] = self.clients[worker], None
+    def _drop(self) -> None:
+        client, self.client = self.client, None
         if client is not None:
             client.close()
 
-    def _reset(self, worker: int) -> None:
-        client = self.clients[worker]
+    def _reset(self) -> None:
         try:
-            if client is not None:
-                client.rset()
+            if self.client is not None:
+                self.client.rset()
         except (OSError, smtplib.SMTPException):
-            self._drop(worker)
+            self._drop()
 
-    def _send(self, worker: int, copy: Copy) -> Result:
-        self.rate.wait()
-        reused = self.clients[worker] is not None
-        result = self._attempt(worker, copy)
-        if reused and result.kind == "untried" and self.clients[worker] is None:
-            # The relay closed a connection that sat idle: open a fresh one, once.
-            result = self._attempt(worker, copy)
-        return result
-
-    def _attempt(self, worker: int, copy: Copy) -> Result:
+    def _attempt(self, copy: Copy) -> Result:
         where = self.where
-        client = self.clients[worker]
+        client = self.client
         if client is None:
             try:
-                client = self.clients[worker] = self._connect()
+                client = self.client = self._open()
             except smtplib.SMTPAuthenticationError as exc:
                 return Result(
                     "untried",
@@ -149,13 +142,13 @@ class SmtpRelay:
                     if replies[-1][0] == 354:  # a server that took DATA anyway: end it empty
                         client.send(b".\r\n")
                         client.getreply()
-                    return self._refused(worker, stage, code, message, relay=stage == "MAIL FROM")
+                    return self._refused(stage, code, message, relay=stage == "MAIL FROM")
             stage = "message"
             client.send(copy.data + b".\r\n")
             stage = "end of DATA"
             code, message = client.getreply()
         except (OSError, smtplib.SMTPException) as exc:
-            self._drop(worker)
+            self._drop()
             if stage == "end of DATA":
                 return Result(
                     "in_doubt",
@@ -167,7 +160,7 @@ class SmtpRelay:
             )
         if code == 250:
             return Result("sent", where)
-        return self._refused(worker, stage, code, message)
+        return self._refused(stage, code, message)
 
     @staticmethod
     def _envelope(client: smtplib.SMTP, copy: Copy) -> list[tuple[int, bytes]]:
@@ -190,17 +183,15 @@ class SmtpRelay:
                 break
         return replies + [(0, b"not sent")] * (3 - len(replies))
 
-    def _refused(
-        self, worker: int, stage: str, code: int, message: bytes, *, relay: bool = False
-    ) -> Result:
+    def _refused(self, stage: str, code: int, message: bytes, *, relay: bool = False) -> Result:
         detail = f"{self.where}: {stage}: {_reply(code, message)}"
         if code == 421 or code < 400 or relay:
             # The relay is closing, talking nonsense, or refusing our sender: its failure,
             # not this message's.
-            self._drop(worker) if code == 421 or code < 400 else self._reset(worker)
+            self._drop() if code == 421 or code < 400 else self._reset()
             if stage == "end of DATA":
                 return Result("temporary", detail, relay_failure=True)
             return Result("untried", detail, relay_failure=True)
         if stage != "end of DATA":
-            self._reset(worker)
+            self._reset()
         return Result("permanent" if code >= 500 else "temporary", detail)

@@ -1,23 +1,26 @@
-"""Where a message goes: the shared vocabulary of the transports, and one-off sending.
+"""Where a copy goes: the transports' shared vocabulary, the one registry that picks a
+transport for `delivery.method`, and one-off sending.
 
-A transport takes a batch of `Copy`s (bytes, envelope, deterministic name) and returns one
-`Result` per copy, classed so the engine knows what to record:
-- sent: the Maildir/.eml file is durable, the relay answered 250, sendmail exited 0;
-- temporary: not taken, try again later (4xx, sendmail's EX_TEMPFAIL, a drop before the end
-  of DATA); the engine backs off;
+Two shapes of transport, because their exactly-once rules differ:
+- a **relay** (SMTP, sendmail) hands copies over one at a time on each of its connections,
+  and only the relay's answer says what happened: the engine records that answer before the
+  connection gets its next copy, so a crash resends at most one message per connection;
+- a **folder** (Maildir, .eml) writes a whole batch at once and shares the cost of making it
+  durable; names are deterministic and `link()` never overwrites, so a batch that died before
+  it was recorded is recognised by name, and batching cannot send anything twice.
+
+Every attempt ends in a `Result`, classed so the engine knows what to record:
+- sent: the file is durable under its name, the relay answered 250, sendmail exited 0;
+- temporary: not taken, try again later (4xx, sendmail's EX_TEMPFAIL); the engine backs off;
 - permanent: refused for good (5xx, an undeliverable address): never retried;
 - in_doubt: the relay may have taken it (no reply after the end of DATA, a drop then, a
-  sendmail killed by the timeout): recorded and held, or sent again (`delivery.in_doubt`);
-- untried: never attempted (the relay could not be reached, the run was asked to stop):
-  released as it was, no attempt counted.
+  sendmail killed by the timeout): held, or sent again (`delivery.in_doubt`);
+- untried: never attempted (the relay could not be reached, the run was asked to stop, the
+  delivery was withdrawn): released as it was, no attempt counted.
+A result with `relay_failure` counts towards the circuit breaker.
 
-Exactly-once rules per transport: Maildir and .eml names are deterministic and `link()` never
-overwrites (folders.py); SMTP is recorded sent only after the 250 (smtp.py); a relay that
-fails `delivery.relay_failures` times in a row stops the batch (the circuit breaker) so a dead
-or silent relay costs a few timeouts, not one per subscriber.
-
-`make_transport(settings, outbox, root)` is the one-off form (send-test, resend, confirmation
-messages): a callable `(EmailMessage, name) -> where` that raises DeliveryError unless sent.
+`send_message(config, message, name)` is the one-off form (send-test, resend, confirmation
+mail): the same transports, one message, DeliveryError unless it was taken.
 """
 
 from __future__ import annotations
@@ -27,9 +30,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from syndicate.config import DeliveryConfig
+from syndicate.config import Config, DeliveryConfig
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
@@ -38,9 +41,6 @@ if TYPE_CHECKING:
 class DeliveryError(Exception):
     """The message could not be handed over; the message says why."""
 
-
-Transport = Callable[["EmailMessage", str], str]
-"""(message, deterministic name) → a short description of where it went."""
 
 Kind = Literal["sent", "temporary", "permanent", "in_doubt", "untried"]
 
@@ -66,20 +66,47 @@ class Result:
 SENT = Result("sent")
 
 
-class BatchTransport(Protocol):
-    dot_stuffed: bool  # wants copies dot-stuffed (SMTP DATA)
-    where: str  # for the report: "the Maildir …", "smtp://host:port"
+class Connection(Protocol):
+    """One connection of a relay: hands over one copy at a time."""
 
-    def send(self, copies: Sequence[Copy], should_stop: Callable[[], bool]) -> list[Result]:
-        """One result per copy, in order. Copies after a stop come back `untried`."""
-        ...
-
-    @property
-    def stopped(self) -> str:
-        """Why this transport refuses more work this run (the circuit breaker), or ""."""
-        ...
+    def send(self, copy: Copy) -> Result: ...
 
     def close(self) -> None: ...
+
+
+class Relay(Protocol):
+    """SMTP or sendmail: `connections` connections, each used for copy after copy."""
+
+    dot_stuffed: bool  # wants copies dot-stuffed (SMTP DATA)
+    where: str  # for the report: "smtp://host:port", "sendmail (/usr/sbin/sendmail)"
+    connections: int
+    rate: RateLimit
+
+    def connect(self) -> Connection: ...
+
+
+class Folder(Protocol):
+    """Maildir or .eml (folders.FolderWriter): stages a batch durably, then puts in place
+    the copies still wanted."""
+
+    dot_stuffed: bool
+    where: str
+
+    def stage(self, copies: Sequence[Copy]) -> Any: ...
+
+    def place(self, staged: Any, wanted: Callable[[Copy], bool]) -> list[Result]:
+        """One result per copy, in order; `wanted(copy)` is asked right before a copy is
+        put in place (False: it comes back untried, nothing of it is left behind)."""
+        ...
+
+    def discard(self, staged: Any) -> None: ...
+
+    def write(self, copies: Sequence[Copy], wanted: Callable[[Copy], bool]) -> list[Result]:
+        """`stage` and `place` in one go."""
+        ...
+
+
+Transport = Relay | Folder
 
 
 class CircuitBreaker:
@@ -89,20 +116,17 @@ class CircuitBreaker:
         self.limit = limit
         self.count = 0
         self.reason = ""
-        self._lock = threading.Lock()
 
-    def record(self, result: Result) -> Result:
-        with self._lock:
-            if result.relay_failure:
-                self.count += 1
-                if self.count >= self.limit and not self.reason:
-                    self.reason = (
-                        f"{self.count} relay failures in a row (last: {result.detail});"
-                        " delivery stopped for this run, the rest stays queued"
-                    )
-            elif result.kind != "untried":
-                self.count = 0
-        return result
+    def record(self, result: Result) -> None:
+        if result.relay_failure:
+            self.count += 1
+            if self.count >= self.limit and not self.reason:
+                self.reason = (
+                    f"{self.count} relay failures in a row (last: {result.detail});"
+                    " delivery stopped for this run, the rest stays queued"
+                )
+        elif result.kind != "untried":
+            self.count = 0
 
 
 class RateLimit:
@@ -124,62 +148,56 @@ class RateLimit:
             time.sleep(slot - now)
 
 
-def run_parallel(
-    copies: Sequence[Copy],
-    workers: int,
-    send_one: Callable[[int, Copy], Result],
-    should_stop: Callable[[], bool],
-    breaker: CircuitBreaker,
-) -> list[Result]:
-    """Send `copies` over `workers` connections (worker i always uses its own connection),
-    stopping early when asked or when the breaker trips."""
-    results: list[Result | None] = [None] * len(copies)
-    lock = threading.Lock()
-    position = iter(range(len(copies)))
-
-    def work(worker: int) -> None:
-        while True:
-            if breaker.reason or should_stop():
-                return
-            with lock:
-                i = next(position, None)
-            if i is None:
-                return
-            results[i] = breaker.record(send_one(worker, copies[i]))
-
-    if workers <= 1 or len(copies) <= 1:
-        work(0)
-    else:
-        threads = [threading.Thread(target=work, args=(w,)) for w in range(workers)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    why = breaker.reason or "delivery was asked to stop"
-    return [r if r is not None else Result("untried", why) for r in results]
+# ---------------------------------------------------------------- the registry
 
 
-def open_transport(settings: DeliveryConfig, outbox: Path, root: Path) -> BatchTransport:
-    """The configured transport for a run's batches; `root` resolves a relative smtp_cafile."""
-    if settings.method == "smtp":
-        from syndicate.delivery.smtp import SmtpRelay
+def _smtp(settings: DeliveryConfig, outbox: Path, root: Path) -> Transport:
+    from syndicate.delivery.smtp import SmtpRelay
 
-        return SmtpRelay(_resolved(settings, root))
-    if settings.method == "sendmail":
-        from syndicate.delivery.sendmail import SendmailPipe
+    if settings.smtp_cafile and not settings.smtp_cafile.is_absolute():
+        settings = settings.model_copy(update={"smtp_cafile": root / settings.smtp_cafile})
+    return SmtpRelay(settings)
 
-        return SendmailPipe(settings)
+
+def _sendmail(settings: DeliveryConfig, outbox: Path, root: Path) -> Transport:
+    from syndicate.delivery.sendmail import SendmailPipe
+
+    return SendmailPipe(settings)
+
+
+def _maildir(settings: DeliveryConfig, outbox: Path, root: Path) -> Transport:
     from syndicate.delivery.folders import FolderWriter
 
-    if settings.method == "eml":
-        return FolderWriter.eml(outbox)
     return FolderWriter.maildir(outbox)
 
 
-def _resolved(settings: DeliveryConfig, root: Path) -> DeliveryConfig:
-    if settings.smtp_cafile and not settings.smtp_cafile.is_absolute():
-        return settings.model_copy(update={"smtp_cafile": root / settings.smtp_cafile})
-    return settings
+def _eml(settings: DeliveryConfig, outbox: Path, root: Path) -> Transport:
+    from syndicate.delivery.folders import FolderWriter
+
+    return FolderWriter.eml(outbox)
+
+
+# delivery.method → how to open it (the config's own check lists the same names).
+TRANSPORTS: dict[str, Callable[[DeliveryConfig, Path, Path], Transport]] = {
+    "maildir": _maildir,
+    "eml": _eml,
+    "smtp": _smtp,
+    "sendmail": _sendmail,
+}
+
+# Relays may have the relay take a message that it then loses track of: only their
+# outcomes can be in doubt, and only their queue needs holding after a restore.
+RELAY_METHODS = ("smtp", "sendmail")
+
+
+def open_transport(config: Config, settings: DeliveryConfig | None = None) -> Transport:
+    """The configured transport; `settings` overrides `config.delivery` (tests, one-offs)."""
+    settings = settings or config.delivery
+    return TRANSPORTS[settings.method](settings, config.path("outbox"), config.root)
+
+
+def is_relay(transport: Transport) -> bool:
+    return hasattr(transport, "connect")
 
 
 # ---------------------------------------------------------------- one-off messages
@@ -200,56 +218,34 @@ def envelope_of(message: EmailMessage) -> tuple[str, list[str]]:
     return sender, recipients
 
 
-def one_off(transport: BatchTransport, message: EmailMessage, name: str) -> str:
-    """Hand one finished message to a batch transport; where it went, or DeliveryError."""
+def send_copies(transport: Transport, copies: Sequence[Copy]) -> list[Result]:
+    """Hand a few copies over outside the queue, on one connection."""
+    if not is_relay(transport):
+        return transport.write(copies, lambda _copy: True)  # type: ignore[union-attr]
+    connection = transport.connect()  # type: ignore[union-attr]
+    try:
+        return [connection.send(copy) for copy in copies]
+    finally:
+        connection.close()
+
+
+def send_message(
+    config: Config, message: EmailMessage, name: str, settings: DeliveryConfig | None = None
+) -> str:
+    """Hand one finished message to the configured transport; where it went, or
+    DeliveryError. `name` names its file in a Maildir or .eml folder."""
     from syndicate.delivery.encoding import dot_stuff
     from syndicate.mail import MAIL_POLICY
 
+    transport = open_transport(config, settings)
     sender, recipients = envelope_of(message)
     data = message.as_bytes(policy=MAIL_POLICY)
     if transport.dot_stuffed:
         data = dot_stuff(data)
-    try:
-        results = transport.send(
-            [Copy(("", r), name, sender, r, data) for r in recipients or [""]], lambda: False
-        )
-    finally:
-        transport.close()
+    copies = [Copy(("", r), name, sender, r, data) for r in recipients or [""]]
+    results = send_copies(transport, copies)
     failed = [r for r in results if r.kind != "sent"]
     if failed:
         raise DeliveryError("; ".join(f"{r.kind.replace('_', ' ')}: {r.detail}" for r in failed))
     details = [r.detail for r in results if r.detail]
     return details[0] if details else transport.where
-
-
-def make_transport(settings: DeliveryConfig, outbox: Path, root: Path) -> Transport:
-    """The configured transport for one-off messages: `(message, name) -> where it went`."""
-
-    def deliver(message: EmailMessage, name: str) -> str:
-        return one_off(open_transport(settings, outbox, root), message, name)
-
-    return deliver
-
-
-def maildir_transport(outbox: Path) -> Transport:
-    from syndicate.delivery.folders import FolderWriter
-
-    return lambda message, name: one_off(FolderWriter.maildir(outbox), message, name)
-
-
-def eml_transport(outbox: Path) -> Transport:
-    from syndicate.delivery.folders import FolderWriter
-
-    return lambda message, name: one_off(FolderWriter.eml(outbox), message, name)
-
-
-def smtp_transport(settings: DeliveryConfig) -> Transport:
-    from syndicate.delivery.smtp import SmtpRelay
-
-    return lambda message, name: one_off(SmtpRelay(settings), message, name)
-
-
-def sendmail_transport(settings: DeliveryConfig) -> Transport:
-    from syndicate.delivery.sendmail import SendmailPipe
-
-    return lambda message, name: one_off(SendmailPipe(settings), message, name)

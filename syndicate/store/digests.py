@@ -1,10 +1,9 @@
-"""Digests and their per-recipient deliveries."""
+"""Digests: making one (and queueing its deliveries), reading one back, and resends."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -14,15 +13,6 @@ from syndicate.store.schema import PENDING_WHERE
 
 if TYPE_CHECKING:
     from syndicate.model import Article
-
-
-@dataclass(frozen=True)
-class Delivery:
-    digest_id: str
-    email: str
-    status: str
-    attempts: int
-    detail: str
 
 
 _PENDING = PENDING_WHERE  # the words of the partial index articles_pending
@@ -112,65 +102,6 @@ def digests(conn: Database, limit: int = 10) -> list[tuple[str, datetime, int]]:
     ]
 
 
-MAX_ATTEMPTS = 5  # after that a failed delivery waits for the operator (`status` lists it)
-
-
-def open_deliveries(conn: Database) -> list[Delivery]:
-    """Deliveries not yet sent (pending, or failed fewer than MAX_ATTEMPTS times) to
-    subscribers still active."""
-    rows = conn.execute(
-        "SELECT d.* FROM deliveries d JOIN subscribers s ON s.email = d.email"
-        " WHERE d.status IN ('pending', 'failed') AND d.attempts < ? AND s.status = 'active'"
-        " ORDER BY d.digest_id, d.email",
-        (MAX_ATTEMPTS,),
-    ).fetchall()
-    return [
-        Delivery(r["digest_id"], r["email"], r["status"], r["attempts"], r["detail"]) for r in rows
-    ]
-
-
-def mark_delivery(
-    conn: Database,
-    digest_id: str,
-    email: str,
-    *,
-    sent: bool,
-    now: datetime,
-    detail: str = "",
-) -> None:
-    conn.execute(
-        "UPDATE deliveries SET status = ?, attempts = attempts + 1, at = ?, detail = ?"
-        " WHERE digest_id = ? AND email = ?",
-        ("sent" if sent else "failed", iso(now), detail, digest_id, email),
-    )
-
-
-def failed_deliveries(conn: Database, limit: int = 20) -> list[Delivery]:
-    rows = conn.execute(
-        "SELECT * FROM deliveries WHERE status = 'failed' ORDER BY at DESC, email LIMIT ?",
-        (limit,),
-    ).fetchall()
-    return [
-        Delivery(r["digest_id"], r["email"], r["status"], r["attempts"], r["detail"]) for r in rows
-    ]
-
-
-def requeue_failed(conn: Database) -> int:
-    """Give failed deliveries a fresh set of attempts, and send those held in doubt again
-    (the operator's call: the same Message-ID lets receivers drop a duplicate); return how
-    many."""
-    cur = conn.execute(
-        "UPDATE deliveries SET status = 'failed', attempts = 0, next_attempt = NULL"
-        " WHERE status IN ('failed', 'in_doubt')"
-    )
-    return cur.rowcount
-
-
-def delivery_counts(conn: Database) -> dict[str, int]:
-    rows = conn.execute("SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status")
-    return {r["status"]: r["n"] for r in rows}
-
-
 def digest_members(conn: Database) -> dict[str, list[tuple[str, str, str | None]]]:
     """digest id → (article id, data hash, retracted) of each of its articles: what its web
     version is rendered from, read without decoding any article."""
@@ -216,107 +147,3 @@ def count_queued(conn: Database, digest_id: str) -> int:
 
 def count_all_resends(conn: Database) -> int:
     return conn.execute("SELECT COUNT(*) AS n FROM resends").fetchone()["n"]
-
-
-# ---------------------------------------------------------------- the delivery queue
-# Workers (the run itself, `syndicate deliver` processes) claim deliveries in batches with a
-# lease; a worker that dies leaves its claims to expire, and another takes them over. Times
-# here are epoch seconds (REAL), which compare correctly whatever the zone.
-
-
-def claim_deliveries(
-    conn: Database,
-    worker: str,
-    *,
-    limit: int,
-    now: float,
-    lease: float,
-    max_attempts: int = MAX_ATTEMPTS,
-) -> list[Delivery]:
-    """Claim up to `limit` due deliveries (pending, or failed and past their backoff; to an
-    active subscriber; not leased by a live worker) for `worker`, for `lease` seconds."""
-    skip_locked = " FOR UPDATE OF d SKIP LOCKED" if conn.dialect == "postgresql" else ""
-    with transaction(conn):
-        rows = conn.execute(
-            "SELECT d.digest_id, d.email, d.status, d.attempts, d.detail FROM deliveries d"
-            " JOIN subscribers s ON s.email = d.email"
-            " WHERE d.status IN ('pending', 'failed') AND d.attempts < ?"
-            " AND s.status = 'active'"
-            " AND (d.next_attempt IS NULL OR d.next_attempt <= ?)"
-            " AND (d.lease_until IS NULL OR d.lease_until < ?)"
-            # In the order of the deliveries_queue index: no sort of the whole queue.
-            " ORDER BY d.status, d.digest_id, d.email LIMIT ?" + skip_locked,
-            (max_attempts, now, now, limit),
-        ).fetchall()
-        conn.executemany(
-            "UPDATE deliveries SET claimed_by = ?, lease_until = ?"
-            " WHERE digest_id = ? AND email = ?",
-            [(worker, now + lease, r["digest_id"], r["email"]) for r in rows],
-        )
-    return [
-        Delivery(r["digest_id"], r["email"], r["status"], r["attempts"], r["detail"]) for r in rows
-    ]
-
-
-def still_wanted(conn: Database, digest_id: str, email: str) -> bool:
-    """Right before handing a claimed message over: is it still queued and the subscriber
-    still active? (An unsubscribe commits between claim and send: nothing more goes out.)"""
-    row = conn.execute(
-        "SELECT 1 FROM deliveries d JOIN subscribers s ON s.email = d.email"
-        " WHERE d.digest_id = ? AND d.email = ? AND d.status IN ('pending', 'failed')"
-        " AND s.status = 'active'",
-        (digest_id, email),
-    ).fetchone()
-    return row is not None
-
-
-def finish_delivery(
-    conn: Database,
-    digest_id: str,
-    email: str,
-    *,
-    status: str,
-    now: datetime,
-    detail: str = "",
-    next_attempt: float | None = None,
-) -> None:
-    """Record the outcome of one attempt and release the claim. `status`: sent; failed
-    (temporary: retried after `next_attempt`); dropped (permanent, never retried);
-    in_doubt (the relay may have taken it: held for the operator)."""
-    conn.execute(
-        "UPDATE deliveries SET status = ?, attempts = attempts + 1, at = ?, detail = ?,"
-        " next_attempt = ?, claimed_by = NULL, lease_until = NULL"
-        " WHERE digest_id = ? AND email = ?",
-        (status, iso(now), detail, next_attempt, digest_id, email),
-    )
-
-
-def hold_delivery(conn: Database, digest_id: str, email: str, worker: str, now: float) -> bool:
-    """Inside the transaction that sends one message: is it still queued, still claimed by
-    `worker` (its lease not taken over), and the subscriber still active? On PostgreSQL the
-    delivery row stays locked until that transaction ends, so an unsubscribe (which drops
-    queued deliveries) waits for the send to be recorded and commits after it: nothing goes
-    out after an unsubscribe commits. SQLite's write lock (BEGIN IMMEDIATE) does the same."""
-    lock = " FOR UPDATE OF d" if conn.dialect == "postgresql" else ""
-    row = conn.execute(
-        "SELECT d.claimed_by, d.lease_until FROM deliveries d"
-        " WHERE d.digest_id = ? AND d.email = ? AND d.status IN ('pending', 'failed')" + lock,
-        (digest_id, email),
-    ).fetchone()
-    if row is None or row["claimed_by"] != worker or (row["lease_until"] or 0) < now:
-        return False
-    active = conn.execute(
-        "SELECT 1 FROM subscribers WHERE email = ? AND status = 'active'", (email,)
-    ).fetchone()
-    return active is not None
-
-
-def count_open(conn: Database, now: float, max_attempts: int = MAX_ATTEMPTS) -> int:
-    """Deliveries a worker must wait for before it may call the queue empty: due now (pending,
-    or failed past their backoff) to active subscribers, claimed by someone or not."""
-    return conn.execute(
-        "SELECT COUNT(*) AS n FROM deliveries d JOIN subscribers s ON s.email = d.email"
-        " WHERE d.status IN ('pending', 'failed') AND d.attempts < ? AND s.status = 'active'"
-        " AND (d.next_attempt IS NULL OR d.next_attempt <= ?)",
-        (max_attempts, now),
-    ).fetchone()["n"]

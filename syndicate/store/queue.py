@@ -1,10 +1,23 @@
-"""The delivery queue, a batch at a time: what a worker needs around `claim_deliveries`.
+"""The delivery queue: every SQL statement the one delivery engine (delivery/engine.py) runs,
+for SQLite and PostgreSQL alike.
 
-A worker claims a batch, looks its subscribers up in one query, checks right before handing
-the batch over that each delivery is still wanted (an unsubscribe may have committed since
-the claim), and records every outcome of the batch in one transaction. Deliveries a worker
-claimed but never tried (the relay went down, the run was asked to stop) are released as
-they were, without counting an attempt.
+A delivery is one (digest, subscriber) row. A worker — a `run`, the service's resumer, any
+number of `syndicate deliver` processes — claims due rows with a lease, hands each copy over,
+and records what the relay said right away:
+
+- claims: `FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent workers get disjoint rows
+  without waiting; on SQLite the claim runs under the write lock (BEGIN IMMEDIATE), which
+  serializes claims the same way. A claim lasts `lease` seconds and is renewed while the
+  worker lives; a worker on this host whose process is gone has its claims released at once,
+  one on another host when the lease runs out.
+- outcomes are recorded as soon as they are known (the engine commits a connection's
+  outcome before that connection gets its next copy), so a crash resends at most the message
+  each connection had in flight.
+- "still wanted" is asked again right before a copy is handed over: an unsubscribe, a
+  suppression or an erasure that committed after the claim withdraws it (engine.AudienceGate
+  decides how often the question must really be put to the database).
+
+Times here are epoch seconds (REAL), which compare correctly whatever the zone.
 """
 
 from __future__ import annotations
@@ -15,13 +28,27 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from syndicate.store.db import Database, iso, new_secret, transaction
-from syndicate.store.digests import MAX_ATTEMPTS, Delivery
 from syndicate.store.subscribers import subscriber_from_row
 
 if TYPE_CHECKING:
     from syndicate.model import Subscriber
 
+MAX_ATTEMPTS = 5  # after that a failed delivery waits for the operator (`status` lists it)
+
 DeliveryKey = tuple[str, str]  # (digest id, email)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    digest_id: str
+    email: str
+    status: str
+    attempts: int
+    detail: str
+
+    @property
+    def key(self) -> DeliveryKey:
+        return (self.digest_id, self.email)
 
 
 @dataclass(frozen=True)
@@ -42,36 +69,139 @@ def _chunks(items: Sequence, size: int = 400) -> Iterable[Sequence]:
         yield items[i : i + size]
 
 
-def finish_deliveries(conn: Database, outcomes: Sequence[Outcome], now: datetime) -> None:
-    """Record a batch of attempts and release their claims, in one transaction."""
+def _delivery(row) -> Delivery:
+    return Delivery(row["digest_id"], row["email"], row["status"], row["attempts"], row["detail"])
+
+
+# Due: pending, or failed and past its backoff, fewer than MAX_ATTEMPTS tries, to a subscriber
+# still active. The one definition every count and the claim share.
+_DUE = (
+    " FROM deliveries d JOIN subscribers s ON s.email = d.email"
+    " WHERE d.status IN ('pending', 'failed') AND d.attempts < ? AND s.status = 'active'"
+    " AND (d.next_attempt IS NULL OR d.next_attempt <= ?)"
+)
+_UNCLAIMED = " AND (d.lease_until IS NULL OR d.lease_until < ?)"
+
+
+def count_due(conn: Database, now: float, *, unclaimed_only: bool = False) -> int:
+    """Deliveries that are due at epoch `now`; with `unclaimed_only`, only those no live
+    worker holds (what a new worker could take right away)."""
+    sql = "SELECT COUNT(*) AS n" + _DUE + (_UNCLAIMED if unclaimed_only else "")
+    params = (MAX_ATTEMPTS, now, now) if unclaimed_only else (MAX_ATTEMPTS, now)
+    return conn.execute(sql, params).fetchone()["n"]
+
+
+def has_due(conn: Database, now: float) -> bool:
+    return (
+        conn.execute("SELECT 1 AS x" + _DUE + " LIMIT 1", (MAX_ATTEMPTS, now)).fetchone()
+        is not None
+    )
+
+
+def claim_deliveries(
+    conn: Database, worker: str, *, limit: int, now: float, lease: float
+) -> list[Delivery]:
+    """Claim up to `limit` due deliveries that no live worker holds, for `lease` seconds."""
+    skip_locked = " FOR UPDATE OF d SKIP LOCKED" if conn.dialect == "postgresql" else ""
+    with transaction(conn):
+        rows = conn.execute(
+            "SELECT d.digest_id, d.email, d.status, d.attempts, d.detail"
+            + _DUE
+            + _UNCLAIMED
+            # In the order of the deliveries_queue index: no sort of the whole queue.
+            + " ORDER BY d.status, d.digest_id, d.email LIMIT ?"
+            + skip_locked,
+            (MAX_ATTEMPTS, now, now, limit),
+        ).fetchall()
+        conn.executemany(
+            "UPDATE deliveries SET claimed_by = ?, lease_until = ?"
+            " WHERE digest_id = ? AND email = ?",
+            [(worker, now + lease, r["digest_id"], r["email"]) for r in rows],
+        )
+    return [_delivery(r) for r in rows]
+
+
+def renew_claims(conn: Database, worker: str, now: float, lease: float) -> int:
+    """Extend every claim `worker` still holds to `now + lease`; return how many it holds."""
+    cur = conn.execute(
+        "UPDATE deliveries SET lease_until = ? WHERE claimed_by = ?"
+        " AND status IN ('pending', 'failed')",
+        (now + lease, worker),
+    )
+    return cur.rowcount
+
+
+def record_outcomes(conn: Database, outcomes: Sequence[Outcome], now: datetime) -> None:
+    """Record attempts and release their claims, in one transaction. A copy that went out is
+    recorded sent whatever happened to its row meanwhile (that is what the subscriber has);
+    any other outcome only updates a row still queued, so it never reopens a delivery an
+    unsubscribe dropped, nor downgrades one another worker sent."""
     if not outcomes:
         return
-    with transaction(conn):
-        conn.executemany(
-            "UPDATE deliveries SET status = ?, attempts = attempts + 1, at = ?, detail = ?,"
-            " next_attempt = ?, claimed_by = NULL, lease_until = NULL"
-            " WHERE digest_id = ? AND email = ?",
-            [
-                (o.status, iso(now), o.detail, o.next_attempt, o.digest_id, o.email)
-                for o in outcomes
-            ],
-        )
-
-
-def release_deliveries(conn: Database, keys: Sequence[DeliveryKey]) -> None:
-    """Give claimed deliveries back untried: no attempt counted, status unchanged."""
-    if not keys:
+    at = iso(now)
+    statements = []
+    sent = [(at, o.digest_id, o.email) for o in outcomes if o.status == "sent"]
+    if sent:
+        statements.append((_RECORD_SENT, sent))
+    other = [
+        (o.status, at, o.detail, o.next_attempt, o.digest_id, o.email)
+        for o in outcomes
+        if o.status != "sent"
+    ]
+    if other:
+        statements.append((_RECORD_OTHER, other))
+    if len(statements) == 1 and len(statements[0][1]) == 1:
+        # One connection's outcome, the common case: one statement is its own transaction
+        # (a round trip and a commit, where BEGIN … COMMIT would be three round trips).
+        sql, (row,) = statements[0]
+        conn.execute(sql, row)
         return
     with transaction(conn):
-        conn.executemany(
-            "UPDATE deliveries SET claimed_by = NULL, lease_until = NULL"
-            " WHERE digest_id = ? AND email = ?",
-            list(keys),
+        for sql, rows in statements:
+            conn.executemany(sql, rows)
+
+
+_RECORD_SENT = (
+    "UPDATE deliveries SET status = 'sent', attempts = attempts + 1, at = ?, detail = '',"
+    " next_attempt = NULL, claimed_by = NULL, lease_until = NULL"
+    " WHERE digest_id = ? AND email = ?"
+)
+_RECORD_OTHER = (
+    "UPDATE deliveries SET status = ?, attempts = attempts + 1, at = ?, detail = ?,"
+    " next_attempt = ?, claimed_by = NULL, lease_until = NULL"
+    " WHERE digest_id = ? AND email = ? AND status IN ('pending', 'failed')"
+)
+
+
+def release_claims(conn: Database, worker: str) -> int:
+    """Give back every claim `worker` holds, untried (no attempt counted); return how many."""
+    with transaction(conn):
+        cur = conn.execute(
+            "UPDATE deliveries SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = ?",
+            (worker,),
         )
+        return cur.rowcount
 
 
-def wanted_deliveries(conn: Database, keys: Sequence[DeliveryKey]) -> set[DeliveryKey]:
-    """`still_wanted` for a batch: the keys still queued to a subscriber still active."""
+def release_dead_claims(conn: Database, now: float, alive: Callable[[str], bool]) -> int:
+    """Release unexpired claims of workers that `alive(worker)` says are gone (a process
+    killed mid-delivery), so nobody waits for their leases; return how many."""
+    rows = conn.execute(
+        "SELECT DISTINCT claimed_by FROM deliveries WHERE claimed_by IS NOT NULL"
+        " AND lease_until >= ?",
+        (now,),
+    ).fetchall()
+    return sum(release_claims(conn, r["claimed_by"]) for r in rows if not alive(r["claimed_by"]))
+
+
+def still_wanted(
+    conn: Database, keys: Sequence[DeliveryKey], *, hold: bool = False
+) -> set[DeliveryKey]:
+    """Of `keys`, those still queued (pending or failed) to a subscriber still active.
+    `hold` (inside a transaction): keep those subscribers as they are until it ends — their
+    rows locked on PostgreSQL (an unsubscribe waits for the commit); on SQLite the
+    transaction's write lock already does that."""
+    lock = " FOR SHARE OF s" if hold and conn.dialect == "postgresql" else ""
     by_digest: dict[str, list[str]] = {}
     for digest_id, email in keys:
         by_digest.setdefault(digest_id, []).append(email)
@@ -81,7 +211,7 @@ def wanted_deliveries(conn: Database, keys: Sequence[DeliveryKey]) -> set[Delive
             rows = conn.execute(
                 "SELECT d.email FROM deliveries d JOIN subscribers s ON s.email = d.email"
                 " WHERE d.digest_id = ? AND d.status IN ('pending', 'failed')"
-                f" AND s.status = 'active' AND d.email IN ({', '.join('?' * len(part))})",
+                f" AND s.status = 'active' AND d.email IN ({', '.join('?' * len(part))})" + lock,
                 (digest_id, *part),
             )
             wanted.update((digest_id, r["email"]) for r in rows)
@@ -101,22 +231,7 @@ def subscribers_by_email(conn: Database, emails: Sequence[str]) -> dict[str, Sub
     return found
 
 
-_DUE = (
-    " FROM deliveries d JOIN subscribers s ON s.email = d.email"
-    " WHERE d.status IN ('pending', 'failed') AND d.attempts < ? AND s.status = 'active'"
-    " AND (d.next_attempt IS NULL OR d.next_attempt <= ?)"
-)
-
-
-def count_due(conn: Database, now: float, max_attempts: int = MAX_ATTEMPTS) -> int:
-    """Deliveries a worker could send now (leased ones included)."""
-    return conn.execute("SELECT COUNT(*) AS n" + _DUE, (max_attempts, now)).fetchone()["n"]
-
-
-def has_due(conn: Database, now: float, max_attempts: int = MAX_ATTEMPTS) -> bool:
-    row = conn.execute("SELECT 1 AS x" + _DUE + " LIMIT 1", (max_attempts, now)).fetchone()
-    return row is not None
-
+# ---------------------------------------------------------------- what needs the operator
 
 # A delivery has failed for good when nothing will send it again by itself: refused for good
 # by the relay (dropped after an attempt; a drop by unsubscribing counts no attempt), out of
@@ -128,52 +243,44 @@ _FAILED_FOR_GOOD = (
 )
 
 
-def count_failed_for_good(conn: Database, max_attempts: int = MAX_ATTEMPTS) -> int:
-    return conn.execute("SELECT COUNT(*) AS n" + _FAILED_FOR_GOOD, (max_attempts,)).fetchone()["n"]
+def count_failed_for_good(conn: Database) -> int:
+    return conn.execute("SELECT COUNT(*) AS n" + _FAILED_FOR_GOOD, (MAX_ATTEMPTS,)).fetchone()["n"]
 
 
-def failed_for_good(
-    conn: Database, limit: int = 20, max_attempts: int = MAX_ATTEMPTS
-) -> list[Delivery]:
+def failed_for_good(conn: Database, limit: int = 20) -> list[Delivery]:
     rows = conn.execute(
         "SELECT d.digest_id, d.email, d.status, d.attempts, d.detail"
         + _FAILED_FOR_GOOD
         + " ORDER BY d.at DESC, d.email LIMIT ?",
-        (max_attempts, limit),
+        (MAX_ATTEMPTS, limit),
     ).fetchall()
-    return [
-        Delivery(r["digest_id"], r["email"], r["status"], r["attempts"], r["detail"]) for r in rows
-    ]
+    return [_delivery(r) for r in rows]
 
 
-def release_dead_claims(conn: Database, now: float, alive: Callable[[str], bool]) -> int:
-    """Release unexpired claims of workers that `alive(worker)` says are gone (a run killed
-    mid-batch), so the next run need not wait for their leases; return how many."""
+def failed_deliveries(conn: Database, limit: int = 20) -> list[Delivery]:
+    """Deliveries that failed and wait for a retry (or for the operator), newest first."""
     rows = conn.execute(
-        "SELECT DISTINCT claimed_by FROM deliveries WHERE claimed_by IS NOT NULL"
-        " AND lease_until >= ?",
-        (now,),
+        "SELECT digest_id, email, status, attempts, detail FROM deliveries"
+        " WHERE status = 'failed' ORDER BY at DESC, email LIMIT ?",
+        (limit,),
     ).fetchall()
-    dead = [r["claimed_by"] for r in rows if not alive(r["claimed_by"])]
-    released = 0
-    for worker in dead:
-        with transaction(conn):
-            cur = conn.execute(
-                "UPDATE deliveries SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = ?",
-                (worker,),
-            )
-            released += cur.rowcount
-    return released
+    return [_delivery(r) for r in rows]
 
 
-def release_worker_claims(conn: Database, worker: str) -> int:
-    """Release every claim `worker` holds (it is stopping); return how many."""
-    with transaction(conn):
-        cur = conn.execute(
-            "UPDATE deliveries SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = ?",
-            (worker,),
-        )
-        return cur.rowcount
+def requeue_failed(conn: Database) -> int:
+    """Give failed deliveries a fresh set of attempts, and send those held in doubt again
+    (the operator's call: the same Message-ID lets receivers drop a duplicate); return how
+    many."""
+    cur = conn.execute(
+        "UPDATE deliveries SET status = 'failed', attempts = 0, next_attempt = NULL"
+        " WHERE status IN ('failed', 'in_doubt')"
+    )
+    return cur.rowcount
+
+
+def delivery_counts(conn: Database) -> dict[str, int]:
+    rows = conn.execute("SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status")
+    return {r["status"]: r["n"] for r in rows}
 
 
 def state_secret(conn: Database, purpose: str) -> bytes:

@@ -25,6 +25,7 @@ from email.utils import format_datetime, make_msgid
 
 from syndicate import state, store
 from syndicate.config import Config
+from syndicate.delivery.transports import send_message
 
 log = logging.getLogger("syndicate.subscribe")
 
@@ -129,8 +130,6 @@ class ConfirmationSender:
         return not self._thread.is_alive()
 
     def _work(self) -> None:
-        from syndicate.delivery import make_transport
-
         while (item := self._queue.get()) is not None:
             email, name, token = item
             key = store.subscriber_key(email)
@@ -138,10 +137,7 @@ class ConfirmationSender:
                 msg = confirmation_message(
                     self.config, email, name, token, datetime.now(self.config.site.tz)
                 )
-                transport = make_transport(
-                    self.config.delivery, self.config.path("outbox"), self.config.root
-                )
-                where = transport(msg, message_name(email, token))
+                where = send_message(self.config, msg, message_name(email, token))
             except Exception as exc:  # the relay, the disk, a key: logged, and the link void
                 log.error("confirmation to subscriber %s not sent: %s", key, exc)
                 self._void(token)

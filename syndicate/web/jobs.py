@@ -15,10 +15,10 @@ still waiting for the lock gives up at once.
 At start, a `publish` run (never a digest) brings the site's pages up to date at once.
 
 The resumer (every `server.resume_seconds`, and at start): forgets expired subscribe
-requests, then, if deliveries are due (store.due_deliveries: pending, or failed and past
-their backoff), checks that the SMTP relay answers before trying: an outage then costs no
-delivery attempts (each counts toward store.MAX_ATTEMPTS), and the queue goes out within one
-interval of the relay coming back.
+requests, then delivers what is due and no worker holds (pending, or failed and past its
+backoff) through the one delivery engine (pipeline.deliver_pending). A relay that is down
+costs no attempt there (its copies come back untried and the circuit breaker stops the
+pass), so the queue goes out within one interval of the relay coming back.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from functools import partial
 from typing import Any
 
 from syndicate import pipeline, state, store
-from syndicate.config import Config, DeliveryConfig
+from syndicate.config import Config
 
 log = logging.getLogger("syndicate.service")
 
@@ -256,59 +256,28 @@ class Service:
             forgotten = store.purge_unconfirmed(
                 conn, before=now - config.server.confirm_hours * 3600
             )
-            due = store.due_deliveries(conn, now)
         finally:
             conn.close()
         if forgotten:
             log.info("forgot %d unconfirmed subscribe request(s)", forgotten)
-        if not due:
-            return
-        if config.delivery.method == "smtp":
-            why = relay_unreachable(config.delivery, config)
-            if why:
-                log.warning(
-                    "%d deliveries waiting: relay %s:%d does not answer (%s); next look in %gs",
-                    due,
-                    config.delivery.smtp_host,
-                    config.delivery.smtp_port,
-                    why,
-                    config.server.resume_seconds,
-                )
-                return
         try:
             report = pipeline.deliver_pending(config, should_stop=self.stopping.is_set)
         except pipeline.RunInProgress:
-            log.info("%d deliveries waiting; a run is going: next look after it", due)
+            log.info("deliveries waiting; a run is going: next look after it")
             return
-        if report is not None:
-            log.info("resumed deliveries: sent %d, failed %d", report.sent, len(report.failed))
-            for failure in report.failed:
-                log.warning("delivery failed (retried later): %s", failure)
-
-
-def relay_unreachable(settings: DeliveryConfig, config: Config) -> str | None:
-    """Why the SMTP relay cannot take mail right now (no answer, or no 220 greeting), or
-    None. A connection and a NOOP: no delivery attempt is spent finding out."""
-    import smtplib
-    import ssl
-
-    timeout = min(settings.smtp_timeout, 10.0)
-    try:
-        if settings.smtp_security == "tls":
-            cafile = settings.smtp_cafile
-            if cafile and not cafile.is_absolute():
-                cafile = config.root / cafile
-            context = ssl.create_default_context(cafile=str(cafile) if cafile else None)
-            client: smtplib.SMTP = smtplib.SMTP_SSL(
-                settings.smtp_host, settings.smtp_port, timeout=timeout, context=context
+        if report is None:
+            return
+        log.info("resumed deliveries: sent %d, failed %d", report.sent, len(report.failed))
+        for failure in report.failed + report.failed_for_good:
+            log.warning("delivery failed: %s", failure)
+        if report.delivery_stopped:
+            # A relay that is down costs no attempt (the engine releases its copies
+            # untried): the queue goes out within one interval of the relay coming back.
+            log.warning(
+                "deliveries waiting: %s; next look in %gs",
+                report.delivery_stopped,
+                config.server.resume_seconds,
             )
-        else:
-            client = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=timeout)
-        with client:
-            code, _ = client.noop()
-    except (OSError, smtplib.SMTPException) as exc:
-        return " ".join(str(exc).split()) or type(exc).__name__
-    return None if code == 250 else f"NOOP answered {code}"
 
 
 def build_scheduler(config: Config, service: Service):

@@ -1,0 +1,105 @@
+"""Each claimed delivery → its `Copy`: the digest rendered and encoded once per digest, then
+one subscriber's To, Message-ID, unsubscribe links and envelope filled in per copy (mail.py's
+`MessageTemplate`: a few byte joins, not a new `EmailMessage` per subscriber).
+
+The envelope sender is the VERP bounce address when `delivery.bounce_address` is set, so a
+bounce names the digest and subscriber it is about (`syndicate bounces`); a digest id VERP
+cannot carry falls back to the plain bounce address, and its bounces match by Message-ID.
+"""
+
+from __future__ import annotations
+
+import re
+
+from syndicate import store
+from syndicate.bounces.addresses import unsubscribe_mailto, verp_address
+from syndicate.config import Config
+from syndicate.delivery.transports import Copy
+from syndicate.digest import RenderedDigest, render_digest
+from syndicate.mail import (
+    MessageTemplate,
+    Recipient,
+    build_template,
+    deliverable_address,
+    from_address,
+    message_id_for,
+)
+from syndicate.model import Subscriber, capped_digest, digest_page
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,}")
+
+
+def unsubscribe_url(config: Config, token: str) -> str:
+    return f"{config.site.base_url}unsubscribe/{token}"
+
+
+def render_stored_digest(conn: store.Database, config: Config, digest_id: str) -> RenderedDigest:
+    """A stored digest rendered as it was sent (retracted articles left out); KeyError if
+    there is no such digest."""
+    found = store.digest_articles(conn, digest_id)
+    if found is None:
+        raise KeyError(digest_id)
+    created, articles = found
+    digest = capped_digest(digest_id, created, articles, config.digest.max_articles)
+    return render_digest(digest, config, web_url=config.site.base_url + digest_page(digest_id))
+
+
+class CopyBuilder:
+    """Claimed deliveries → copies, from one template per digest."""
+
+    def __init__(
+        self,
+        conn: store.Database,
+        config: Config,
+        rendered_by_digest: dict[str, RenderedDigest],
+        *,
+        dot_stuffed: bool,
+    ) -> None:
+        self.conn, self.config, self.rendered = conn, config, rendered_by_digest
+        self.dot_stuffed = dot_stuffed
+        self.templates: dict[str, MessageTemplate] = {}
+        self.sender = from_address(config)
+        self.bounce = config.delivery.bounce_address
+        self.secret = store.state_secret(conn, "verp") if self.bounce else b""
+
+    def template(self, digest_id: str) -> MessageTemplate:
+        if digest_id not in self.templates:
+            rendered = self.rendered.get(digest_id)
+            if rendered is None:
+                rendered = self.rendered[digest_id] = render_stored_digest(
+                    self.conn, self.config, digest_id
+                )
+            self.templates[digest_id] = build_template(rendered, self.config)
+        return self.templates[digest_id]
+
+    def envelope_sender(self, digest_id: str, email: str) -> str:
+        if not self.bounce:
+            return self.sender
+        local, _, domain = self.bounce.rpartition("@")
+        try:
+            return verp_address(digest_id, store.subscriber_key(email), self.secret, domain, local)
+        except ValueError:  # a digest id VERP cannot carry: bounces match by Message-ID
+            return self.bounce
+
+    def mailto(self, token: str) -> str:
+        if not self.bounce or not _TOKEN.fullmatch(token):
+            return ""
+        return unsubscribe_mailto(self.bounce, token)
+
+    def copy(self, digest_id: str, subscriber: Subscriber) -> Copy:
+        """ValueError for an address no message can carry."""
+        recipient = Recipient(
+            subscriber.email,
+            subscriber.name,
+            message_id_for(digest_id, subscriber.email, self.config),
+            unsubscribe_url(self.config, subscriber.token),
+            self.mailto(subscriber.token),
+        )
+        data = self.template(digest_id).copy(recipient, smtp=self.dot_stuffed)
+        return Copy(
+            (digest_id, subscriber.email),
+            f"{digest_id}.{store.subscriber_key(subscriber.email)}.syndicate",
+            self.envelope_sender(digest_id, subscriber.email),
+            deliverable_address(subscriber.email),
+            data,
+        )
