@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from bench import internals, site
-from bench.groups import Context, Line, mb, say, temp_root
+from bench.groups import RELAY_DELAY, Context, Line, mb, say, temp_root
 from bench.measure import REPO, Measured, best_of, best_of_alternating, run_child
 
 CARD_IMPORTS = "import feedgen, jinja2, premailer, apscheduler"
@@ -198,19 +198,42 @@ def group_help(ctx: Context) -> list[Line]:
 
 
 def group_workers(ctx: Context) -> list[Line]:
-    """bench/workers.py in a child (it starts its own PostgreSQL server)."""
+    """bench/workers.py in a child (it starts its own PostgreSQL server and relay)."""
     n = ctx.sizes.workers
-    say(f"workers: {n:,} subscribers, SQLite run vs PostgreSQL deliver workers")
-    child = run_child([sys.executable, str(REPO / "bench" / "workers.py"), str(n), "--json"])
+    say(f"workers: {n:,} messages to a relay taking {RELAY_DELAY * 1000:.0f} ms each")
+    script = str(REPO / "bench" / "workers.py")
+    child = run_child([sys.executable, script, str(n), "--json", "--delay", str(RELAY_DELAY)])
     found = child.json()
-    (_label, _seconds, base), *cases = found["cases"]
+    raw = found["raw"]
+    relay = f"a relay taking {RELAY_DELAY * 1000:.0f} ms a message"
+    pg1, pg4 = found["PostgreSQL, 1 × deliver"]["rate"], found["PostgreSQL, 4 × deliver"]["rate"]
     lines = [
         Line(
-            f"Maildir delivery of {found['messages']:,}, {label} (#12; `--with workers`)",
-            f"{rate:,.0f} msg/s",
-            f"SQLite, 1 × run: {base:,.0f} msg/s",
-            rate / base,
-        )
-        for label, _seconds, rate in cases
+            f"PostgreSQL, one `deliver` worker, SMTP to {relay}, {n:,}",
+            f"{pg1:,.0f} msg/s",
+            f"raw smtplib, persistent: {raw:,.0f} msg/s",
+            pg1 / raw,
+            "≥ 0.9×",
+            pg1 / raw >= 0.9,
+        ),
+        Line(
+            "  … 4 `deliver` workers",
+            f"{pg4:,.0f} msg/s",
+            f"one worker: {pg1:,.0f} msg/s",
+            pg4 / pg1,
+            "≥ 3×",
+            pg4 / pg1 >= 3,
+        ),
     ]
+    for label in ("SQLite, 1 × deliver", "SQLite, 4 × deliver"):
+        rate = found[label]["rate"]
+        lines.append(
+            Line(
+                f"  … {label} (for comparison)", f"{rate:,.0f} msg/s", f"raw {raw:,.0f}", rate / raw
+            )
+        )
+    ctx.notes.append(
+        "workers: marginal rates, (n − 1) / (time to n − time to 1), each case from fresh"
+        " sites; PostgreSQL with fsync on (bench/workers.py)."
+    )
     return lines

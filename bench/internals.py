@@ -98,7 +98,7 @@ def copy_builder(config_path: Path, count: int) -> tuple[Callable[[int], bytes],
     """
     from syndicate import store
     from syndicate.config import load_config
-    from syndicate.delivery.engine import CopyBuilder, render_stored_digest
+    from syndicate.delivery.copies import CopyBuilder, render_stored_digest
 
     config = load_config(config_path)
     conn = store.open_store(config.db_path)
