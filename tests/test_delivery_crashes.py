@@ -138,8 +138,8 @@ def test_no_copy_begins_after_an_unsubscribe_committed(
     tmp_path: Path, state_url: str, command: str
 ):
     """While a worker delivers (in address order) to a relay taking 10 ms a message, people
-    leave: two in three by the one-click POST of the real service, the others with
-    `subscribers remove`.
+    leave: most by the one-click POST of the real service, one in six with `subscribers
+    remove` (a process of its own: slower to start than the delivery is to go on).
     Each leaves a little ahead of where the delivery is. When each call returns, its
     unsubscribe has committed; the relay notes when each copy's MAIL FROM came. No copy to
     anyone who left may begin after that."""
@@ -161,7 +161,7 @@ def test_no_copy_begins_after_an_unsubscribe_committed(
                 target = f"r{min(n - 1, done + rng.randrange(1, 6)):04d}@example.org"
                 if target in left:
                     continue
-                if len(left) % 3:
+                if len(left) % 6:
                     status, _headers, _body = raw(
                         web.port,
                         "POST",
@@ -180,7 +180,7 @@ def test_no_copy_begins_after_an_unsubscribe_committed(
                 left[target] = time.monotonic()
             out, err = proc.communicate(timeout=120)
             assert proc.returncode == 0, out + err
-    assert len(left) >= 20
+    assert len(left) >= 15
     late = [a for a, at in left.items() if any(t > at for t in handler.started.get(a, []))]
     assert late == []
     got = set(handler.delivered_to())

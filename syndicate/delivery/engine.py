@@ -9,10 +9,9 @@ breaker trips, or the caller asks to stop. What is left is released untried.
 
 How each promise is kept:
 - **A crash resends at most the message in flight on each connection.** Relay outcomes are
-  committed as soon as the relay answered, before that connection gets its next copy. The
-  database work stays on the calling thread; each relay connection is a thread that only
-  talks to the relay and waits for its outcome to be recorded. Outcomes that arrive together
-  from several connections share one commit (group commit), which widens nothing: no
+  committed as soon as the relay answered, before that connection gets its next copy: each
+  connection (a thread, or the calling thread when there is one) records its outcome and
+  takes its next copy under one lock around the state, then sends outside it, so no
   connection is ever more than one message ahead of the state. Folder transports record a
   batch at once: their names are deterministic and `link()` never overwrites, so a batch a
   crash left unrecorded is recognised by name (folders.py) and nothing is written twice.
@@ -46,7 +45,6 @@ How each promise is kept:
 from __future__ import annotations
 
 import contextlib
-import queue
 import threading
 import time
 from collections import deque
@@ -77,6 +75,10 @@ from syndicate.report import Progress, RunReport
 RELAY_CLAIM_PER_CONNECTION = 25
 FOLDER_BATCH = 500  # copies per Maildir/.eml batch: one flush to disk, one transaction
 LEASE = 60.0  # seconds a claim lasts unless renewed (renewed when half of it is gone)
+# Relay outcomes are committed at once, and wait for the disk at least this often (see
+# store.relaxed_commits): a crash of the process loses none of them, a power cut at most
+# this much, whose messages then go again with their Message-IDs.
+FLUSH_SECONDS = 0.5
 
 Pending = tuple[store.Delivery, Copy]
 
@@ -148,9 +150,12 @@ class _Pass:
     ) -> None:
         self.conn, self.config, self.report, self.clock = conn, config, report, clock
         self.worker, self.progress, self.should_stop = worker, progress, should_stop
-        self.stamp_outbox, self.lease = stamp_outbox, lease
+        self.stamp_outbox = stamp_outbox
         self.transport = open_transport(config)
         self.relay = is_relay(self.transport)
+        # Claims are renewed between copies: a connection waiting out the relay's timeout
+        # must be back well before half the lease is gone.
+        self.lease = max(lease, 4 * config.delivery.smtp_timeout) if self.relay else lease
         if batch is None and self.relay:
             batch = RELAY_CLAIM_PER_CONNECTION * self.transport.connections  # type: ignore[union-attr]
         self.batch = batch or FOLDER_BATCH
@@ -164,6 +169,9 @@ class _Pass:
         self.held_until = 0.0  # our claims' lease, as last claimed or renewed
         self.stamp_due = False  # the next copy is the first of a claim
         self.handed_over = False  # anything went out (or may have) in this pass
+        self.flushed = time.monotonic()  # the last commit that waited for the disk
+        self.aborted = False  # a connection failed or was interrupted: the others stop
+        self.failure: BaseException | None = None
         self.done = 0
         self.total = 0
 
@@ -252,62 +260,62 @@ class _Pass:
             self.stamp_due = False
         self.handed_over = True
 
-    # ------------------------------------------------------------ relays: one thread a connection
+    # ------------------------------------------------------------ relays: a copy at a time
 
     def _relay_loop(self, relay: Relay) -> None:
-        """The calling thread owns the database; each connection's thread asks for a copy,
-        sends it and reports the result with its next request, so every result is recorded
-        before that connection sends again."""
-        requests: queue.SimpleQueue = queue.SimpleQueue()
-        inboxes: list[queue.SimpleQueue] = [queue.SimpleQueue() for _ in range(relay.connections)]
+        """Every connection runs the same loop: under the state's lock, record the last
+        outcome and take the next copy; then, outside it, send. So each outcome is committed
+        before its connection sends again, and the connections send in parallel. One
+        connection runs on the calling thread (no thread at all); more get a thread each."""
+        lock = threading.Lock()
         threads = [
-            threading.Thread(
-                target=_connection_thread,
-                args=(relay, i, requests, inboxes[i]),
-                name=f"delivery-{i}",
-                daemon=True,
-            )
-            for i in range(relay.connections)
+            threading.Thread(target=self._connection, args=(relay, lock), daemon=True)
+            for _ in range(relay.connections - 1)
         ]
-        for thread in threads:
-            thread.start()
-        working = set(range(len(threads)))
-        try:
-            while working:
-                try:
-                    asked = [requests.get(timeout=max(0.5, self.lease / 4))]
-                except queue.Empty:
-                    self._renew()
-                    continue
-                while True:  # whoever else is waiting: their outcomes share one commit
-                    try:
-                        asked.append(requests.get_nowait())
-                    except queue.Empty:
-                        break
-                self._record([done for _i, done in asked if done is not None], retry=True)
-                for i, _done in asked:
-                    item = self._next()
-                    inboxes[i].put(item)
-                    if item is None:
-                        working.discard(i)
-        except BaseException:
-            # Ctrl-C, a database error: the connections finish the copy in hand and stop;
-            # what they report is recorded if the state still takes it.
-            for i in working:
-                inboxes[i].put(None)
+        with store.relaxed_commits(self.conn):
             for thread in threads:
-                thread.join(timeout=self.config.delivery.smtp_timeout + 5)
-            late = []
+                thread.start()
+            try:
+                self._connection(relay, lock)
+            except BaseException:
+                self.aborted = True  # Ctrl-C, a database error: the others stop after theirs
+                raise
+            finally:
+                for thread in threads:
+                    thread.join()
+        if self.failure is not None:
+            raise self.failure
+
+    def _connection(self, relay: Relay, lock: threading.Lock) -> None:
+        connection = relay.connect()
+        done: tuple[store.Delivery, Copy, Result] | None = None
+        try:
             while True:
+                with lock:
+                    if done is not None:
+                        self._record([done], retry=True)
+                        done = None
+                    item = None if self.aborted else self._next()
+                if item is None:
+                    return
+                delivery, copy = item
+                relay.rate.wait()
                 try:
-                    late.append(requests.get_nowait()[1])
-                except queue.Empty:
-                    break
-            with contextlib.suppress(Exception):
-                self._record([done for done in late if done is not None])
-            raise
-        for thread in threads:
-            thread.join()
+                    result = connection.send(copy)
+                except Exception as exc:  # a bug must not pass for "sent", nor be lost
+                    result = Result("in_doubt", f"{relay.where}: internal error: {exc!r}")
+                done = (delivery, copy, result)
+        except BaseException as exc:
+            self.aborted = True
+            if threading.current_thread() is not threading.main_thread():
+                self.failure = self.failure or exc  # raised again by the calling thread
+            else:
+                raise
+        finally:
+            if done is not None:  # interrupted between the send and its record
+                with lock, contextlib.suppress(Exception):
+                    self._record([done])
+            connection.close()
 
     # ------------------------------------------------------------ folders: a batch at a time
 
@@ -352,33 +360,14 @@ class _Pass:
             self.progress(f"delivering: {self.done}/{self.total}")
 
     def _store(self, outcomes: Sequence[store.Outcome]) -> None:
-        if outcomes:
-            store.record_outcomes(self.conn, outcomes, datetime.now(self.config.site.tz))
+        if not outcomes:
+            return
+        now = time.monotonic()
+        flush = now - self.flushed >= FLUSH_SECONDS
+        store.record_outcomes(self.conn, outcomes, datetime.now(self.config.site.tz), flush=flush)
+        if flush:
+            self.flushed = now
 
 
 def _among(keys: set[tuple[str, str]], copy: Copy) -> bool:
     return copy.key in keys
-
-
-def _connection_thread(
-    relay: Relay, index: int, requests: queue.SimpleQueue, inbox: queue.SimpleQueue
-) -> None:
-    """One relay connection: ask for a copy (handing in the last result), send it, repeat."""
-    connection = relay.connect()
-    done = None
-    try:
-        while True:
-            requests.put((index, done))
-            done = None
-            item = inbox.get()
-            if item is None:
-                return
-            delivery, copy = item
-            relay.rate.wait()
-            try:
-                result = connection.send(copy)
-            except Exception as exc:  # a bug must not hang the engine, nor pass for "sent"
-                result = Result("in_doubt", f"{relay.where}: internal error: {exc!r}")
-            done = (delivery, copy, result)
-    finally:
-        connection.close()

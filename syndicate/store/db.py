@@ -55,6 +55,7 @@ class Database:
         self.dialect = dialect  # "sqlite" or "postgresql"
         self.where = where  # the file or URL (without password), for messages
         self.depth = 0  # open transaction() blocks: nested ones are savepoints
+        self.relaxed = False  # inside queue.relaxed_commits: commits do not wait for the disk
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self.raw.execute(self._sql(sql), params)
@@ -142,7 +143,9 @@ def new_secret(size: int) -> str:
 def open_store(path: Path) -> Database:
     """Open (creating or upgrading) the SQLite state at `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    raw = sqlite3.connect(path, isolation_level=None, timeout=30)
+    # check_same_thread off: the delivery engine's connections (threads) share the state's
+    # connection under one lock of their own (delivery/engine.py); nothing else shares one.
+    raw = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
     raw.row_factory = sqlite3.Row
     conn = Database(raw, "sqlite", str(path))
     try:

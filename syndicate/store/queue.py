@@ -22,7 +22,8 @@ Times here are epoch seconds (REAL), which compare correctly whatever the zone.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -131,13 +132,51 @@ def renew_claims(conn: Database, worker: str, now: float, lease: float) -> int:
     return cur.rowcount
 
 
-def record_outcomes(conn: Database, outcomes: Sequence[Outcome], now: datetime) -> None:
+@contextmanager
+def relaxed_commits(conn: Database) -> Iterator[None]:
+    """Until the block ends, commits on `conn` stop waiting for the disk: they survive a
+    crash of this process at once (the operating system has them), a power cut only once
+    a later commit waited for the disk, which every `record_outcomes(…, flush=True)` does
+    and which makes every earlier commit durable with it (SQLite's WAL is synced as a
+    whole; PostgreSQL's flush covers every earlier record of the log). The delivery engine
+    records each relay outcome at once, and flushes at least every FLUSH_SECONDS: waiting
+    for the disk once per message would cost more than the message (an fsync each)."""
+    if conn.dialect == "sqlite":
+        conn.execute("PRAGMA synchronous=NORMAL")
+    else:
+        conn.execute("SET synchronous_commit = off")
+    conn.relaxed = True
+    try:
+        yield
+    finally:
+        conn.relaxed = False
+        if conn.dialect == "sqlite":
+            conn.execute("PRAGMA synchronous=FULL")
+        else:
+            conn.execute("SET synchronous_commit = on")
+
+
+def record_outcomes(
+    conn: Database, outcomes: Sequence[Outcome], now: datetime, *, flush: bool = True
+) -> None:
     """Record attempts and release their claims, in one transaction. A copy that went out is
     recorded sent whatever happened to its row meanwhile (that is what the subscriber has);
     any other outcome only updates a row still queued, so it never reopens a delivery an
-    unsubscribe dropped, nor downgrades one another worker sent."""
+    unsubscribe dropped, nor downgrades one another worker sent. `flush` (inside
+    `relaxed_commits`): this commit waits for the disk, and with it every earlier one."""
     if not outcomes:
         return
+    if flush and conn.relaxed and conn.dialect == "sqlite":
+        conn.execute("PRAGMA synchronous=FULL")
+        try:
+            _record(conn, outcomes, now, flush=False)
+        finally:
+            conn.execute("PRAGMA synchronous=NORMAL")
+        return
+    _record(conn, outcomes, now, flush=flush)
+
+
+def _record(conn: Database, outcomes: Sequence[Outcome], now: datetime, *, flush: bool) -> None:
     at = iso(now)
     statements = []
     sent = [(at, o.digest_id, o.email) for o in outcomes if o.status == "sent"]
@@ -150,13 +189,16 @@ def record_outcomes(conn: Database, outcomes: Sequence[Outcome], now: datetime) 
     ]
     if other:
         statements.append((_RECORD_OTHER, other))
-    if len(statements) == 1 and len(statements[0][1]) == 1:
+    strict = flush and conn.dialect == "postgresql" and conn.relaxed
+    if len(statements) == 1 and len(statements[0][1]) == 1 and not strict:
         # One connection's outcome, the common case: one statement is its own transaction
         # (a round trip and a commit, where BEGIN … COMMIT would be three round trips).
         sql, (row,) = statements[0]
         conn.execute(sql, row)
         return
     with transaction(conn):
+        if strict:
+            conn.execute("SET LOCAL synchronous_commit = on")
         for sql, rows in statements:
             conn.executemany(sql, rows)
 

@@ -1,0 +1,181 @@
+"""The delivery promises at full size, as issue #19 probes them, printing a table: on SQLite
+and on a throwaway PostgreSQL server,
+
+- kill -9 of `syndicate run` at random moments during an SMTP delivery (one connection) to a
+  relay in this process, then a run to the end: messages lost, duplicates, duplicates per
+  kill (the promise: none lost, at most the message in flight per kill); the same into a
+  Maildir (none lost, none doubled);
+- unsubscribes racing a delivery to a relay taking 10 ms a message, half by the real
+  service's one-click POST and half by `syndicate subscribers remove`: copies whose MAIL FROM
+  came after the unsubscribe had committed (the promise: none).
+
+    python bench/probe_delivery.py [--messages 2000] [--kills 20] [--unsubscribes 100]
+
+Not part of the test suite (tests/test_delivery_crashes.py runs the same probes, smaller).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from syndicate import pipeline, state, store  # noqa: E402
+from syndicate.config import Config, load_config  # noqa: E402
+from tests.conftest import SAMPLE, smtp_on_loopback, write_config  # noqa: E402
+from tests.pg_cluster import PASSWORD, Cluster, find_bin  # noqa: E402
+from tests.relays import FaultyRelay  # noqa: E402
+from tests.web_support import raw, running  # noqa: E402
+
+SYNDICATE = [sys.executable, "-m", "syndicate"]
+
+
+def make_site(root: Path, url: str, delivery: str, n: int) -> Config:
+    site = Path(tempfile.mkdtemp(dir=root))
+    write_config(
+        site, f"\n[delivery]\n{delivery}\n" + (f'\n[state]\nurl = "{url}"\n' if url else "")
+    )
+    shutil.copy(SAMPLE, site / "articles")
+    config = load_config(site / "config.toml")
+    pipeline.run(config, digest="never")
+    conn = state.open_db(config)
+    try:
+        conn.execute("SET synchronous_commit = off" if url else "PRAGMA synchronous=OFF")
+        now = datetime.now(config.site.tz)
+        for i in range(n - 1):
+            store.add_subscriber(conn, f"r{i:05d}@example.org", "", now, resubscribe=True)
+        store.create_digest(conn, store.undigested_articles(conn), now, now.date().isoformat())
+    finally:
+        conn.close()
+    return config
+
+
+def start(config: Config, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [*SYNDICATE, *args, "--quiet", "--config", str(config.root / "config.toml")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def kill_smtp(root: Path, url: str, n: int, kills: int) -> tuple[int, int]:
+    """(lost, duplicates) after `kills` kill -9 of `run` during an SMTP delivery."""
+    handler = FaultyRelay()
+    rng = random.Random(19)
+    with smtp_on_loopback(handler) as port:
+        config = make_site(root, url, f"method = 'smtp'\nsmtp_port = {port}", n)
+        for _ in range(kills):
+            target = len(handler.accepted) + rng.randrange(5, max(6, n // kills))
+            proc = start(config, "run")
+            while len(handler.accepted) < target and proc.poll() is None:
+                time.sleep(0.0005)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+        assert start(config, "run").wait() in (0, 4)
+    received = Counter(handler.delivered_to())
+    return n - len(received), sum(c - 1 for c in received.values())
+
+
+def kill_maildir(root: Path, url: str, n: int, kills: int) -> tuple[int, int]:
+    config = make_site(root, url, "method = 'maildir'", n)
+    new = config.path("outbox") / "new"
+    rng = random.Random(12)
+    for _ in range(kills):
+        target = (len(os.listdir(new)) if new.is_dir() else 0) + rng.randrange(10, n // kills)
+        proc = start(config, "run")
+        while proc.poll() is None and (len(os.listdir(new)) if new.is_dir() else 0) < target:
+            time.sleep(0.0005)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert start(config, "run").wait() == 0
+    keys = Counter(name.split(".")[1] for name in os.listdir(new))
+    return n - len(keys), sum(c - 1 for c in keys.values())
+
+
+def race_unsubscribes(root: Path, url: str, n: int, wanted: int) -> tuple[int, int]:
+    """(unsubscribes made, copies begun after their unsubscribe committed)."""
+    handler = FaultyRelay(delay=0.01)
+    rng = random.Random(7)
+    left: dict[str, float] = {}
+    with smtp_on_loopback(handler) as port:
+        config = make_site(root, url, f"method = 'smtp'\nsmtp_port = {port}", n)
+        conn = state.open_db(config)
+        tokens = {s.email: s.token for s in store.subscribers(conn)}
+        conn.close()
+        with running(config) as web:
+            proc = start(config, "run")
+            while proc.poll() is None and len(left) < wanted:
+                done = len(handler.accepted)
+                target = f"r{min(n - 2, done + rng.randrange(1, 8)):05d}@example.org"
+                if target in left or done >= n - 10:
+                    continue
+                if len(left) % 2:
+                    status, _h, _b = raw(
+                        web.port,
+                        "POST",
+                        f"/unsubscribe/{tokens[target]}",
+                        {"Content-Type": "application/x-www-form-urlencoded"},
+                        b"List-Unsubscribe=One-Click",
+                    )
+                    assert status == 200
+                else:
+                    cfg = str(config.root / "config.toml")
+                    subprocess.run(
+                        [*SYNDICATE, "subscribers", "remove", target, "--config", cfg],
+                        check=True,
+                        capture_output=True,
+                    )
+                left[target] = time.monotonic()
+            proc.wait()
+    late = [a for a, at in left.items() if any(t > at for t in handler.started.get(a, []))]
+    return len(left), len(late)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--unsubscribes", type=int, default=100)
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="syndicate-probe-"))
+    cluster = Cluster(find_bin(), durable=True)
+    cluster.start()
+    os.environ["SYNDICATE_STATE_PASSWORD"] = PASSWORD
+    rows = []
+    try:
+        for label in ("SQLite", "PostgreSQL"):
+
+            def url(label: str = label) -> str:
+                return cluster.create_database() if label == "PostgreSQL" else ""
+
+            n, k = args.messages, args.kills
+            lost, dup = kill_smtp(root, url(), n, k)
+            rows.append((label, f"kill -9 ×{k}, SMTP, {n:,}", f"{lost} lost, {dup} duplicates"))
+            lost, dup = kill_maildir(root, url(), n, k)
+            rows.append((label, f"kill -9 ×{k}, Maildir, {n:,}", f"{lost} lost, {dup} doubled"))
+            made, late = race_unsubscribes(root, url(), n, args.unsubscribes)
+            rows.append(
+                (label, f"{made} unsubscribes during {n:,} at 10 ms", f"{late} copies begun after")
+            )
+    finally:
+        cluster.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    print("| store | probe | result |\n|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()
