@@ -291,7 +291,7 @@ class _Pass:
         done: tuple[store.Delivery, Copy, Result] | None = None
         try:
             while True:
-                with lock:
+                with lock, self.conn.pipeline():  # PostgreSQL: record and check in one trip
                     if done is not None:
                         self._record([done], retry=True)
                         done = None

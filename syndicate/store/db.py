@@ -30,7 +30,7 @@ import os
 import re
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -71,6 +71,11 @@ class Database:
         if self.dialect == "sqlite":
             return sql
         return _QMARK.sub("%s", sql.replace("%", "%%"))
+
+    def pipeline(self) -> AbstractContextManager[Any]:
+        """Statements in the block travel together, one round trip up to the first result
+        read (psycopg's pipeline mode); SQLite, in the same process, needs nothing."""
+        return self.raw.pipeline() if self.dialect == "postgresql" else nullcontext()
 
     def close(self) -> None:
         self.raw.close()
