@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urljoin
 
 from syndicate.language import detect_language
@@ -25,7 +25,7 @@ from syndicate.readers.errors import ArticleError
 from syndicate.readers.hygiene import clean_field
 from syndicate.readers.markers import Markers, furniture_kind, match_marker
 from syndicate.readers.meta import take_dateline, take_top_meta
-from syndicate.readers.page import PageFacts, page_facts
+from syndicate.readers.page import PageFacts, keep_headline_article, page_facts
 from syndicate.readers.sanitize import clean_html
 
 if TYPE_CHECKING:
@@ -72,15 +72,30 @@ def _text(element: Any, *, skip: frozenset[str] = frozenset()) -> str:
     return clean_field("".join(parts))
 
 
-def _list_items(element: Any, depth: int = 0) -> list[Block]:
+class _Piece(NamedTuple):
+    """A block of the extracted body, with what its links say about it."""
+
+    block: Block
+    link: str | None = None  # its first link ("Baca juga: <a>…</a>" keeps its URL there)
+    linked: bool = False  # it is all link: a headline pointing elsewhere, not article text
+
+
+def _all_link(element: Any, text: str) -> bool:
+    """Is the element's text (almost) all the text of its links?"""
+    linked = sum(len(_WORDS.findall(_text(ref))) for ref in element.iter("ref"))
+    return bool(text) and linked >= 0.9 * len(_WORDS.findall(text))
+
+
+def _list_items(element: Any, depth: int = 0) -> list[_Piece]:
     """Items of a trafilatura `list`, nested lists flattened after their parent item."""
     ordered = (element.get("rend") or "").startswith("ol")
-    items: list[Block] = []
+    items: list[_Piece] = []
     for number, item in enumerate((c for c in element if c.tag == "item"), start=1):
         text = _text(item, skip=frozenset({"list"}))
         if text:
             marker = f"{number}." if ordered else ("•" if depth == 0 else "◦")
-            items.append(Block("item", text, marker))
+            linked = next(item.iter("list"), None) is None and _all_link(item, text)
+            items.append(_Piece(Block("item", text, marker), _first_link(item), linked))
         for nested in item.iter("list"):
             owner = next(nested.iterancestors("item"), None)
             if owner is item:  # deeper lists are handled by their own item
@@ -96,16 +111,15 @@ def _first_link(element: Any) -> str | None:
     return None
 
 
-def _blocks_from_body(body: Any, title: str) -> list[tuple[Block, str | None]]:
-    """trafilatura's XML body → blocks in reading order, each with its paragraph's first link
-    (which is where a "Baca juga: <a>…</a>" line keeps its URL)."""
-    blocks: list[tuple[Block, str | None]] = []
+def _blocks_from_body(body: Any, title: str) -> list[_Piece]:
+    """trafilatura's XML body → blocks in reading order, with what their links say."""
+    blocks: list[_Piece] = []
 
     def loose_text(text: str | None) -> None:
         # trafilatura leaves some paragraphs as bare text between elements (an element's
         # .tail, or the body's own .text); losing them cost 0.4 recall on list-style pages.
         if text and text.strip():
-            blocks.append((Block("paragraph", clean_field(text)), None))
+            blocks.append(_Piece(Block("paragraph", clean_field(text))))
 
     loose_text(body.text)
     for element in body:
@@ -113,19 +127,20 @@ def _blocks_from_body(body: Any, title: str) -> list[tuple[Block, str | None]]:
         if tag == "head":
             text = _text(element)
             if text and not (not blocks and text == title):
-                blocks.append((Block("heading", text), None))
+                blocks.append(_Piece(Block("heading", text), None, _all_link(element, text)))
         elif tag == "list":
-            blocks.extend((item, None) for item in _list_items(element))
+            blocks.extend(_list_items(element))
         elif tag == "table":
             for row in element.iter("row"):
                 cells = [_text(cell) for cell in row.iter("cell")]
                 text = " | ".join(c for c in cells if c)
                 if text:
-                    blocks.append((Block("paragraph", text), None))
+                    blocks.append(_Piece(Block("paragraph", text)))
         elif tag in ("p", "quote", "code", "div"):
             text = _text(element)
             if text:
-                blocks.append((Block("paragraph", text), _first_link(element)))
+                linked = _all_link(element, text)
+                blocks.append(_Piece(Block("paragraph", text), _first_link(element), linked))
         loose_text(element.tail)
     return blocks
 
@@ -164,7 +179,7 @@ def extract(markup: str, markers: Markers) -> tuple[Any, PageFacts]:
         raise ArticleError("not a readable HTML page")
     facts = page_facts(tree, markers)  # before trafilatura prunes the tree
     document = trafilatura.bare_extraction(
-        tree,
+        keep_headline_article(tree),
         with_metadata=True,
         date_extraction_params={
             "original_date": True,
@@ -176,7 +191,8 @@ def extract(markup: str, markers: Markers) -> tuple[Any, PageFacts]:
     if document is not None and document.body is not None:
         # trafilatura prunes the tree it is given: the second pass needs a fresh one.
         core = trafilatura.bare_extraction(
-            load_html(markup), **{**EXTRACTION_OPTIONS, "favor_precision": True}
+            keep_headline_article(load_html(markup)),
+            **{**EXTRACTION_OPTIONS, "favor_precision": True},
         )
         if core is not None and core.body is not None:
             _trim_to_core(document.body, core.body)
@@ -205,17 +221,23 @@ def _trim_to_core(body: Any, core: Any) -> None:
     Measured on the shared corpus (bench/html_extraction.py): precision 0.958 → 0.970 at the
     same recall.
     """
-    core_words = _words(" ".join(core.itertext()))
-    body_words = _words(" ".join(body.itertext()))
-    if len(core_words) < _CORE_SHARE * len(body_words):
-        return
+    # Both sides read as the body's blocks are (_text): itertext would split a word that
+    # inline markup cuts ("Mac<b>Book</b>"), and a block would then not be found in the core.
+    core_words = _words(" ".join(_text(e) for e in core))
     elements = list(body)
-    kept = [bool(w) and w in core_words for w in (_words(_text(e)) for e in elements)]
+    texts = [_words(_text(e)) for e in elements]
+    total = sum(len(t.split()) for t in texts)
+    if len(core_words.split()) < _CORE_SHARE * total:
+        return
+    kept = [bool(w) and w in core_words for w in texts]
     if True not in kept:
         return
     first, last = kept.index(True), len(kept) - 1 - kept[::-1].index(True)
-    for element in elements[:first] + elements[last + 1 :]:
-        body.remove(element)
+    outside = list(range(first)) + list(range(last + 1, len(elements)))
+    if sum(len(texts[i].split()) for i in outside) > (1 - _CORE_SHARE) * total:
+        return  # the core holds most of the words: the edges cannot be more than the rest
+    for i in outside:
+        body.remove(elements[i])
 
 
 def _tags(raw: list[str] | None) -> tuple[str, ...]:
@@ -225,14 +247,14 @@ def _tags(raw: list[str] | None) -> tuple[str, ...]:
 
 
 def _drop_furniture(
-    pairs: list[tuple[Block, str | None]], markers: Markers
+    pieces: list[_Piece], markers: Markers
 ) -> tuple[list[Block], list[RelatedLink]]:
     """In-article furniture that extractors keep: "Baca juga: …" links, "Sumber: …" lines."""
     blocks: list[Block] = []
     related: list[RelatedLink] = []
     expect_headline = False
-    for block, link in pairs:
-        kind = furniture_kind(block.text, markers) if block.kind == "paragraph" else None
+    for block, link, _linked in pieces:
+        kind = furniture_kind(block.text, markers) if block.kind != "item" else None
         if kind is not None:
             if kind[0] == "related" and kind[1]:
                 related.append(RelatedLink(title=kind[1], url=link))
@@ -247,7 +269,44 @@ def _drop_furniture(
     return blocks, related
 
 
-def _leading_standfirst(pairs: list[tuple[Block, str | None]]) -> str:
+_MAX_HEADLINE_WORDS = 20
+
+
+def _is_headline(piece: _Piece) -> bool:
+    """A linked line that reads as a headline: short, not a sentence of the story."""
+    text = piece.block.text
+    return (
+        piece.linked
+        and piece.link is not None
+        and len(text.split()) <= _MAX_HEADLINE_WORDS
+        and not text.endswith((".", ";", ":"))
+    )
+
+
+def _take_link_lists(pieces: list[_Piece]) -> tuple[list[_Piece], list[RelatedLink]]:
+    """Lines that are only a link to another headline are related reading, not the story:
+    the run of them the body ends with, and lists made of nothing else."""
+    end = len(pieces)
+    while end > 0 and _is_headline(pieces[end - 1]):
+        end -= 1
+    taken = set(range(end, len(pieces)))
+    i = 0
+    while i < end:
+        j = i
+        while j < end and pieces[j].block.kind == "item" and _is_headline(pieces[j]):
+            j += 1
+        if (
+            j - i >= 2
+            and (j == end or pieces[j].block.kind != "item")
+            and (i == 0 or pieces[i - 1].block.kind != "item")
+        ):
+            taken.update(range(i, j))
+        i = max(j, i + 1)
+    related = [RelatedLink(pieces[k].block.text, pieces[k].link) for k in sorted(taken)]
+    return [p for k, p in enumerate(pieces) if k not in taken], related
+
+
+def _leading_standfirst(pairs: list[_Piece]) -> str:
     """A sentence-long heading right above the first paragraph is the standfirst (the dek
     under the headline), not the story's first section; the benchmark's article bodies leave
     it out (measured: +0.007 F1 on each half of the shared corpus)."""
@@ -321,14 +380,16 @@ def read_html(text: str, context: ReadContext) -> Article:
         raise ArticleError("no article text found in the HTML page")
     title = clean_field(document.title or "")
     pairs = [
-        (Block(b.kind, clean_field(b.text), b.marker), link)
-        for b, link in _blocks_from_body(document.body, title)
+        p._replace(block=Block(p.block.kind, clean_field(p.block.text), p.block.marker))
+        for p in _blocks_from_body(document.body, title)
     ]
-    pairs = [p for p in pairs if p[0].text]
+    pairs = [p for p in pairs if p.block.text]
     dek = facts.dek or _leading_standfirst(pairs)
     related_titles = {r.title for r in facts.related}
     pairs = [p for p in pairs if p[0].text != dek and p[0].text not in related_titles]
+    pairs, listed = _take_link_lists(pairs)
     blocks, related = _drop_furniture(pairs, markers)
+    related += listed
     blocks, top = take_top_meta(blocks, markers, context.default_tz)
     dek = dek or top.dek
     blocks, location = take_dateline(blocks)

@@ -157,6 +157,9 @@ _BOILERPLATE = (
     re.compile(r"^(?:©|\(c\)|copyright\b|hak cipta\b)", re.I),  # footers
     re.compile(r"^\(\s*[a-z]{2,5}(?:/[a-z]{2,5})+\s*\)$"),  # editors' initials: "(abc/dna)"
     re.compile(r"^\[\w+:[^\]\n]{0,80}\]$"),  # embed placeholders: "[Gambas:Video 20detik]"
+    # wire credits closing a story: "Jane Doe contributed to this report."
+    re.compile(r"^[^.!?\n]{3,120}\bcontributed (?:to this report|reporting)\.?$", re.I),
+    re.compile(r"^write to [^.!?\n]{3,80} at \S+@\S+$", re.I),  # "Write to Al Root at …@…"
 )
 
 
