@@ -15,6 +15,7 @@ from syndicate.config import Config
 from syndicate.digest import render_digest
 from syndicate.model import Article, Digest
 from syndicate.text import as_bullet, split_sentences, summarize
+from syndicate.text.points import announces_only, leans_back, reports_non_event, standalone
 from tests.factories import WEB_URL, WIB
 
 REPO = Path(__file__).resolve().parent.parent
@@ -316,3 +317,128 @@ def test_as_bullet_keeps_sentences_and_takes_whole_clauses_of_long_ones():
         "come loose in the wind and the rain."
     )
     assert as_bullet(later) is None
+
+
+# --- bullets carry their point read alone (issue #25) ----------------------------------------
+
+FARES = """\
+The island ferry operator will raise fares by 8% from 1 April, it said on Tuesday, the second \
+increase in a year.
+
+A return ticket for a car and two adults will cost £96, up from £89, according to the new \
+price list.
+
+Passenger groups criticised the timing. The increase comes two weeks before the Easter \
+holidays, when traffic to the islands triples.
+
+The operator blamed fuel costs, which rose by a fifth last year, and new rules on crew rest.
+
+Freight rates for next year were not announced.
+
+The council, which subsidises the route, said it would review the contract in June. A spokesman \
+for the operator did not immediately respond to a request for comment.
+"""
+
+
+def test_short_article_bullets_state_their_point_and_no_non_events():
+    result = summarize(FARES, "en")
+    assert result.bullets
+    for bullet in result.bullets:
+        assert_states_a_point(bullet, FARES)
+        assert "criticised the timing" not in bullet  # what timing? the next sentence says
+        assert "not announced" not in bullet and "did not immediately" not in bullet
+    assert (
+        "The operator blamed fuel costs, which rose by a fifth last year, and new rules on "
+        "crew rest." in result.bullets
+    )
+
+
+def test_an_announcing_sentence_gives_way_to_the_one_that_states_it():
+    text = (
+        "The city will close its old coal plant in 2027 and build a solar farm, the council "
+        "decided on Tuesday.\n\nThe vote was 9 to 4 after a year of hearings and two public "
+        "consultations.\n\nWhat critics say\n\nUnions raised several concerns. They fear that "
+        "sixty jobs at the plant will go before the solar farm hires anyone.\n\nWhat happens "
+        "next\n\nThe utility will publish a timetable for the closure in March, with a first "
+        "auction for the batteries in June.\n"
+    )
+    result = summarize(text, "en")
+    assert (
+        "What critics say: They fear that sixty jobs at the plant will go before the solar "
+        "farm hires anyone." in result.bullets
+    )
+    assert not any("several concerns" in b for b in result.bullets)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "lang"),
+    [
+        ("Passenger groups criticised the timing.", "en"),
+        ("Meskipun Tiongkok secara umum menyetujui tindakan Korea Utara, ada beberapa "
+         "kekhawatiran.", "id"),
+        ("Les syndicats ont exprimé des inquiétudes.", "fr"),
+        ("Los vecinos plantearon varias preguntas.", "es"),
+        ("Die Gewerkschaften äußerten Bedenken.", "de"),
+        ("Os moradores levantaram dúvidas.", "pt"),
+        ("Penduduk menyuarakan kebimbangan.", "ms"),
+    ],
+)  # fmt: skip
+def test_sentences_that_only_announce_their_content(sentence, lang):
+    assert announces_only(sentence, lang)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "lang"),
+    [
+        ("Freight rates for next year were not announced.", "en"),
+        ("The operator did not immediately respond to a request for comment.", "en"),
+        ("Police declined to comment on the investigation.", "en"),
+        ("It is unclear when the bridge will reopen.", "en"),
+        ("The victim's name wasn't released.", "en"),
+        ("Penyebab kebakaran belum diketahui.", "id"),
+        ("Polisi enggan berkomentar soal kasus itu.", "id"),
+        ("Les tarifs du fret n'ont pas été annoncés.", "fr"),
+        ("Las tarifas de carga no se anunciaron.", "es"),
+        ("Die Frachtraten wurden nicht bekannt gegeben.", "de"),
+        ("As tarifas de frete não foram divulgadas.", "pt"),
+        ("Punca kebakaran belum diketahui.", "ms"),
+    ],
+)
+def test_non_events(sentence, lang):
+    assert reports_non_event(sentence, lang)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "lang"),
+    [
+        ("The bill does not include aid for Ukraine, which remains stalled in Congress.", "en"),
+        ("No one was injured when the roof collapsed on Sunday.", "en"),
+        ("Pyongyang telah menjadi pelaksana tugas-tugas yang tidak dapat dilaksanakan secara "
+         "terbuka oleh Tiongkok karena kekhawatiran akan sanksi.", "id"),
+        ("Tiongkok tidak hanya akan menerima kerja sama itu, tetapi juga melihat keuntungan "
+         "yang jelas.", "id"),
+        ("The city not only announced the closure but also named a date.", "en"),
+        ("Ferries resumed their timetable in the afternoon.", "en"),
+    ],
+)  # fmt: skip
+def test_sentences_that_carry_a_point(sentence, lang):
+    assert not reports_non_event(sentence, lang)
+    assert not announces_only(sentence, lang)
+
+
+def test_a_leading_connective_leaves_the_bullet():
+    assert standalone("Secara khusus, Beijing prihatin dengan kerja sama teknologi.", "id") == (
+        "Beijing prihatin dengan kerja sama teknologi."
+    )
+    assert standalone("However, the council said it would review the contract.", "en") == (
+        "The council said it would review the contract."
+    )
+    assert standalone("Par ailleurs, le port restera fermé la nuit.", "fr") == (
+        "Le port restera fermé la nuit."
+    )
+    # no comma, no connective: "However much it costs …" is the sentence itself
+    assert standalone("However much it costs, the port will reopen.", "en") == (
+        "However much it costs, the port will reopen."
+    )
+    assert leans_back("This means the port stays closed at night.", "en")
+    assert not leans_back("Thistle farmers sold out by noon.", "en")

@@ -117,6 +117,8 @@ def _subject(text: str, markers: Markers) -> tuple[str, str] | None:
     else:
         return None
     rest = tokens[len(name)] if len(name) < len(tokens) else ""
+    if rest.startswith("(") and ")" in text:  # "Jane Doe (@janedoe) is …"
+        rest = text[text.index(")") + 1 :].strip()
     if not name or not rest[:1].islower():
         return None
     candidate = " ".join(name)

@@ -24,7 +24,7 @@ from syndicate.readers.dates import parse_date
 from syndicate.readers.errors import ArticleError
 from syndicate.readers.hygiene import clean_field
 from syndicate.readers.markers import Markers, furniture_kind, match_marker
-from syndicate.readers.meta import take_dateline, take_top_meta
+from syndicate.readers.meta import as_name, take_dateline, take_top_meta
 from syndicate.readers.page import PageFacts, keep_headline_article, page_facts
 from syndicate.readers.sanitize import clean_html
 
@@ -397,9 +397,12 @@ def read_html(text: str, context: ReadContext) -> Article:
         title = blocks.pop(0).text
     if not title:
         raise ArticleError("no title and no text in the HTML page")
+    # trafilatura's author is sometimes the text of an author box ("About the author Jane Doe
+    # covers …"): only a name is one.
+    meta_author = clean_field(document.author or "")
     known = (
         facts.author_name
-        or clean_field(document.author or "")
+        or (meta_author if as_name(meta_author) else None)
         or (top.author.name if top.author else None)
     )
     blocks, author = _take_author(blocks, facts, known, _italic_texts(document.body), markers)

@@ -169,7 +169,7 @@ def _dek(tree: HtmlElement, markers: Markers) -> str:
     top = _top_of_article(tree)
     for element in top:
         if element.tag in _DEK_TAGS and _says(element, _DEK_PARTS, _DEK_PAIRS):
-            if next(element.iter("h1", "h2", "p"), element) is not element:
+            if next(element.iter("h1"), None) is not None or len(element.findall(".//p")) > 1:
                 continue  # a wrapper around the headline or several paragraphs
             text = _text(element)
             if 4 <= len(text.split()) <= _MAX_DEK_WORDS:
