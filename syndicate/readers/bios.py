@@ -89,7 +89,7 @@ def _fold(text: str) -> str:
 
 
 def is_same_person(name: str, author: str) -> bool:
-    """ "Ellison", "Margaret Ellison" and "Dr Margaret Ellison" are the author Margaret
+    """Is `name` the author? "Ellison", "Margaret Ellison" and "Dr Margaret Ellison" are Margaret
     Ellison; so is "Jane Doe" of "Jane Doe and John Roe"."""
     words, known = _fold(name).split(), _fold(author).replace(",", " ").split()
     return bool(words) and (set(words) <= set(known) or _fold(author) in _fold(name))
@@ -184,7 +184,7 @@ def _continues(text: str, author: str, markers: Markers) -> bool:
 
 
 def _about_heading(text: str, markers: Markers) -> str | None:
-    """ "" for a bare "About the author" line, what follows it on the line for
+    """An empty string for a bare "About the author" line, what follows it on the line for
     "About the author: Jane Doe is …", None for anything else."""
     found = match_marker(text, markers.about_author, max_words=8)
     if found is None:

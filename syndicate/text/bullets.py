@@ -79,9 +79,9 @@ def _bullet_worthy(s: Sentence, lang: str | None, strict: bool = True) -> bool:
         return False
     if s.text.rstrip("\"'”’»)]").endswith((":", "?", "؟", "？")):
         return False
-    if s.words < _MIN_WORDS or reports_non_event(s.text, lang):
+    if s.words < _MIN_WORDS or (strict and (s.speech or leans_back(s.text, lang))):
         return False
-    return not (strict and (s.speech or leans_back(s.text, lang)))
+    return not reports_non_event(s.text, lang)
 
 
 def _stated(s: Sentence, sents: list[Sentence], lang: str | None) -> Sentence | None:

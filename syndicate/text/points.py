@@ -32,11 +32,18 @@ _LAST_WORD = re.compile(r"(\w+)\W*$")
 _CONTRACTION = re.compile(r"n[’']t\b", re.IGNORECASE)
 
 
+Phrase = tuple[str, ...]  # casefolded words
+
+
 @dataclass(frozen=True)
 class _Words:
     vague: frozenset[str]
-    non_event: re.Pattern[str]
-    denials: re.Pattern[str]
+    negations: tuple[Phrase, ...]
+    refusals: tuple[Phrase, ...]
+    unknowns: tuple[Phrase, ...]
+    denials: tuple[Phrase, ...]
+    reported: tuple[Phrase, ...]  # the last word of each is a word beginning
+    triggers: frozenset[str]  # first words of negations, refusals, unknowns
     anaphora: re.Pattern[str]
     connective: re.Pattern[str]
 
@@ -47,11 +54,17 @@ def _tables() -> dict[str, dict[str, list[str]]]:
     return tomllib.loads(raw)
 
 
-def _alternatives(words: list[str], *, prefix: bool = False) -> str:
-    """One regex alternation of whole words (or word beginnings), longest first."""
+def _alternatives(words: list[str]) -> str:
+    """One regex alternation of whole words, longest first."""
     ordered = sorted({w.strip() for w in words if w.strip()}, key=len, reverse=True)
-    tail = "" if prefix else r"(?!\w)"
-    return "(?:" + "|".join(rf"(?<!\w){re.escape(w)}{tail}" for w in ordered) + ")"
+    return "(?:" + "|".join(rf"(?<!\w){re.escape(w)}(?!\w)" for w in ordered) + ")"
+
+
+_TOKEN = re.compile(r"\w+(?:['’]\w+)*")
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(_CONTRACTION.sub(" not", text).casefold())
 
 
 @lru_cache(maxsize=32)
@@ -63,26 +76,48 @@ def _words(lang: str | None) -> _Words:
     def merged(key: str) -> list[str]:
         return [w for table in chosen for w in table.get(key, [])] or ["\x00"]
 
-    reported = _alternatives(merged("reported"), prefix=True)
-    gap = rf"(?:\s+\S+){{0,{_NEAR}}}?\s+"
-    non_event = "|".join(
-        (
-            _alternatives(merged("negations")) + gap + reported,
-            _alternatives(merged("refusals")) + gap.replace(str(_NEAR), "2") + reported,
-            _alternatives(merged("unknowns")),
-        )
-    )
+    def phrases(key: str) -> tuple[Phrase, ...]:
+        out = {tuple(_tokens(w)) for w in merged(key)}
+        return tuple(sorted((p for p in out if p), key=len, reverse=True))
+
+    starts = phrases("negations") + phrases("refusals") + phrases("unknowns")
     return _Words(
         vague=frozenset(w.casefold() for w in merged("vague")),
-        non_event=re.compile(non_event, re.IGNORECASE),
-        denials=re.compile(_alternatives(merged("not_denials")), re.IGNORECASE),
+        negations=phrases("negations"),
+        refusals=phrases("refusals"),
+        unknowns=phrases("unknowns"),
+        denials=phrases("not_denials"),
+        reported=phrases("reported"),
+        triggers=frozenset(p[0] for p in starts),
         anaphora=re.compile(r"^" + _alternatives(merged("anaphora")) + r"[\s,]"),
         connective=re.compile(r"^" + _alternatives(merged("connectives")) + r"\s*,\s+"),
     )
 
 
+def _at(tokens: list[str], i: int, phrase: Phrase, *, open_end: bool = False) -> bool:
+    """Does `phrase` stand at tokens[i:]? With `open_end` its last word may be the beginning
+    of a longer one ("announc" at "announced")."""
+    if i + len(phrase) > len(tokens):
+        return False
+    *whole, last = phrase
+    end = tokens[i + len(whole)]
+    return tokens[i : i + len(whole)] == whole and (
+        end.startswith(last) if open_end else end == last
+    )
+
+
+def _denies_a_report(tokens: list[str], after: int, words: _Words, reach: int) -> bool:
+    """Is one of the next `reach` + 1 words after a negation a verb of telling or happening?"""
+    return any(
+        _at(tokens, j, verb, open_end=True)
+        for j in range(after, min(after + reach + 1, len(tokens)))
+        for verb in words.reported
+    )
+
+
 def announces_only(sentence: str, lang: str | None) -> bool:
-    """ "Passenger groups criticised the timing.": names what it is about, says nothing of it."""
+    """Names what it is about and says nothing of it: "Passenger groups criticised the
+    timing.", "… ada beberapa kekhawatiran." (short, no figure, ends on a vague noun)."""
     words = sentence.split()
     last = _LAST_WORD.search(sentence)
     return (
@@ -93,11 +128,24 @@ def announces_only(sentence: str, lang: str | None) -> bool:
     )
 
 
+@lru_cache(maxsize=4096)
 def reports_non_event(sentence: str, lang: str | None) -> bool:
-    """ "Freight rates … were not announced.", "… declined to comment.", "It is unclear …"."""
+    """Reports that something did not happen: "Freight rates … were not announced.",
+    "… declined to comment.", "It is unclear …"."""
     words = _words(lang)
-    text = words.denials.sub(" ", _CONTRACTION.sub(" not", sentence))
-    return words.non_event.search(text) is not None
+    tokens = _tokens(sentence)
+    if words.triggers.isdisjoint(tokens):
+        return False  # no negation, refusal or "unclear" at all: the usual case, decided fast
+    for i in range(len(tokens)):
+        if any(_at(tokens, i, d) for d in words.denials):
+            continue  # "not only … but": denies nothing
+        for kind, reach in ((words.negations, _NEAR), (words.refusals, 2)):
+            phrase = next((p for p in kind if _at(tokens, i, p)), None)
+            if phrase and _denies_a_report(tokens, i + len(phrase), words, reach):
+                return True
+        if any(_at(tokens, i, u) for u in words.unknowns):
+            return True
+    return False
 
 
 def leans_back(sentence: str, lang: str | None) -> bool:
