@@ -28,7 +28,7 @@ from importlib import resources
 
 _ANNOUNCING_WORDS = 14  # an announcement is short; a longer sentence says something itself
 _NEAR = 3  # words between a negation and the verb it denies ("were not yet announced")
-_LAST_WORD = re.compile(r"(\w+)\W*$")
+_WORD = re.compile(r"\w+")
 _CONTRACTION = re.compile(r"n[’']t\b", re.IGNORECASE)
 
 
@@ -42,7 +42,8 @@ class _Words:
     refusals: tuple[Phrase, ...]
     unknowns: tuple[Phrase, ...]
     denials: tuple[Phrase, ...]
-    reported: tuple[Phrase, ...]  # the last word of each is a word beginning
+    reported: tuple[str, ...]  # word beginnings of one-word verbs ("announc")
+    reported_phrases: tuple[Phrase, ...]  # the others; the last word a word beginning
     triggers: frozenset[str]  # first words of negations, refusals, unknowns
     anaphora: re.Pattern[str]
     connective: re.Pattern[str]
@@ -60,11 +61,11 @@ def _alternatives(words: list[str]) -> str:
     return "(?:" + "|".join(rf"(?<!\w){re.escape(w)}(?!\w)" for w in ordered) + ")"
 
 
-_TOKEN = re.compile(r"\w+(?:['’]\w+)*")
-
-
 def _tokens(text: str) -> list[str]:
-    return _TOKEN.findall(_CONTRACTION.sub(" not", text).casefold())
+    """Casefolded words, "n't" read as "not"."""
+    if "n't" in text or "n’t" in text:
+        text = _CONTRACTION.sub(" not", text)
+    return _WORD.findall(text.casefold())
 
 
 @lru_cache(maxsize=32)
@@ -87,7 +88,8 @@ def _words(lang: str | None) -> _Words:
         refusals=phrases("refusals"),
         unknowns=phrases("unknowns"),
         denials=phrases("not_denials"),
-        reported=phrases("reported"),
+        reported=tuple(p[0] for p in phrases("reported") if len(p) == 1),
+        reported_phrases=tuple(p for p in phrases("reported") if len(p) > 1),
         triggers=frozenset(p[0] for p in starts),
         anaphora=re.compile(r"^" + _alternatives(merged("anaphora")) + r"[\s,]"),
         connective=re.compile(r"^" + _alternatives(merged("connectives")) + r"\s*,\s+"),
@@ -109,9 +111,9 @@ def _at(tokens: list[str], i: int, phrase: Phrase, *, open_end: bool = False) ->
 def _denies_a_report(tokens: list[str], after: int, words: _Words, reach: int) -> bool:
     """Is one of the next `reach` + 1 words after a negation a verb of telling or happening?"""
     return any(
-        _at(tokens, j, verb, open_end=True)
+        tokens[j].startswith(words.reported)
+        or any(_at(tokens, j, verb, open_end=True) for verb in words.reported_phrases)
         for j in range(after, min(after + reach + 1, len(tokens)))
-        for verb in words.reported
     )
 
 
@@ -119,16 +121,16 @@ def announces_only(sentence: str, lang: str | None) -> bool:
     """Names what it is about and says nothing of it: "Passenger groups criticised the
     timing.", "… ada beberapa kekhawatiran." (short, no figure, ends on a vague noun)."""
     words = sentence.split()
-    last = _LAST_WORD.search(sentence)
+    if not words or len(words) > _ANNOUNCING_WORDS:
+        return False
+    last = _WORD.findall(words[-1])
     return (
-        len(words) <= _ANNOUNCING_WORDS
-        and last is not None
-        and last.group(1).casefold() in _words(lang).vague
+        bool(last)
+        and last[-1].casefold() in _words(lang).vague
         and not any(ch.isdigit() for ch in sentence)
     )
 
 
-@lru_cache(maxsize=4096)
 def reports_non_event(sentence: str, lang: str | None) -> bool:
     """Reports that something did not happen: "Freight rates … were not announced.",
     "… declined to comment.", "It is unclear …"."""
@@ -136,7 +138,9 @@ def reports_non_event(sentence: str, lang: str | None) -> bool:
     tokens = _tokens(sentence)
     if words.triggers.isdisjoint(tokens):
         return False  # no negation, refusal or "unclear" at all: the usual case, decided fast
-    for i in range(len(tokens)):
+    for i, token in enumerate(tokens):
+        if token not in words.triggers:
+            continue
         if any(_at(tokens, i, d) for d in words.denials):
             continue  # "not only … but": denies nothing
         for kind, reach in ((words.negations, _NEAR), (words.refusals, 2)):
