@@ -134,7 +134,8 @@ def test_linked_headlines_that_end_the_body_are_related_reading():
     # What trafilatura keeps of a "more stories" list (its link density filter lets some
     # through): lines that are only a link to a headline.
     from syndicate.model import Block
-    from syndicate.readers.html import _Piece, _take_link_lists
+    from syndicate.readers.html import _take_link_lists
+    from syndicate.readers.html_blocks import Piece as _Piece
 
     story = [_Piece(Block("paragraph", p)) for p in PARAGRAPHS]
     teasers = [

@@ -46,7 +46,6 @@ _DASH = re.compile(r"^(?:--?|[—–])\s*(?=\S)")
 # "*Priya Raman covers …*", "_…_": one paragraph in italics, as plain text shows it.
 _ITALIC = re.compile(r"^([*_])(?![*_\s])(.+?)(?<![\s*_])\1$")
 _PARENTHESES = re.compile(r"^[(（]\s*(.+?)\s*[)）]$")
-_WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
 
 @dataclass(frozen=True)

@@ -2,19 +2,26 @@
 
 trafilatura finds the article in a page full of navigation, ads and comments better than
 anything we would write (F1 ≈ 0.96 on the Scrapinghub benchmark; see bench/html_extraction.py
-for our own measurement on the shared corpus). It returns the content as a small XML tree
-(`head`, `p`, `list/item`, `quote`, `table`…), which maps one-to-one onto our blocks; the
-sanitized `body_html` is rendered from those same blocks, so it never carries the page's
-markup, scripts or tracking.
+for our own measurement). Around it:
+
+- page.py reads what the page's markup says before trafilatura prunes the tree (standfirst,
+  bio, related blocks, language, canonical link), and keeps only the article holding the
+  headline on pages that scroll on into the next story;
+- the default extraction is trimmed to the span its precision mode agrees with
+  (`_trim_to_core`);
+- html_blocks.py maps trafilatura's XML onto our blocks, and renders the sanitized
+  `body_html` from them;
+- then what is not the story leaves the body: in-article furniture, lines that are only a
+  link to another headline (related links), the standfirst (the dek), bylines and date lines
+  at the top, the author's box at the end (bios.py).
 
 Importing trafilatura costs ~0.3 s, so this module is only imported when an HTML file shows up.
 """
 
 from __future__ import annotations
 
-import html as html_lib
 import re
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 from syndicate.language import detect_language
@@ -22,11 +29,17 @@ from syndicate.model import Article, Author, Block, RelatedLink
 from syndicate.readers.bios import Closing, find_author_box, vouched_bio
 from syndicate.readers.dates import parse_date
 from syndicate.readers.errors import ArticleError
+from syndicate.readers.html_blocks import (
+    Piece,
+    element_text,
+    italic_texts,
+    pieces_from_body,
+    render_body,
+)
 from syndicate.readers.hygiene import clean_field
 from syndicate.readers.markers import Markers, furniture_kind, match_marker
 from syndicate.readers.meta import as_name, take_dateline, take_top_meta
 from syndicate.readers.page import PageFacts, keep_headline_article, page_facts
-from syndicate.readers.sanitize import clean_html
 
 if TYPE_CHECKING:
     from syndicate.readers import ReadContext
@@ -42,131 +55,6 @@ EXTRACTION_OPTIONS: dict[str, Any] = {
     "favor_recall": False,
     "deduplicate": False,
 }
-_HEADING_LEVEL = re.compile(r"h([1-6])")
-
-
-# trafilatura's block-level tags: their text never runs into the neighbour's ("tobuilding").
-_BREAKING = frozenset({"lb", "p", "item", "list", "head", "quote", "row", "cell", "table", "div"})
-
-
-def _text(element: Any, *, skip: frozenset[str] = frozenset()) -> str:
-    """Visible text of an element: line breaks and nested blocks become spaces, inline
-    formatting (`hi`, `ref`) joins seamlessly; subtrees tagged `skip` are left out."""
-    parts: list[str] = []
-
-    def walk(node: Any) -> None:
-        breaking = node.tag in _BREAKING
-        if breaking:
-            parts.append(" ")
-        parts.append(node.text or "")
-        for child in node:
-            if child.tag not in skip:
-                walk(child)
-            elif breaking:
-                parts.append(" ")
-            parts.append(child.tail or "")
-        if breaking:
-            parts.append(" ")
-
-    walk(element)
-    return clean_field("".join(parts))
-
-
-class _Piece(NamedTuple):
-    """A block of the extracted body, with what its links say about it."""
-
-    block: Block
-    link: str | None = None  # its first link ("Baca juga: <a>…</a>" keeps its URL there)
-    linked: bool = False  # it is all link: a headline pointing elsewhere, not article text
-
-
-def _all_link(element: Any, text: str) -> bool:
-    """Is the element's text (almost) all the text of its links?"""
-    linked = sum(len(_WORDS.findall(_text(ref))) for ref in element.iter("ref"))
-    return bool(text) and linked >= 0.9 * len(_WORDS.findall(text))
-
-
-def _list_items(element: Any, depth: int = 0) -> list[_Piece]:
-    """Items of a trafilatura `list`, nested lists flattened after their parent item."""
-    ordered = (element.get("rend") or "").startswith("ol")
-    items: list[_Piece] = []
-    for number, item in enumerate((c for c in element if c.tag == "item"), start=1):
-        text = _text(item, skip=frozenset({"list"}))
-        if text:
-            marker = f"{number}." if ordered else ("•" if depth == 0 else "◦")
-            linked = next(item.iter("list"), None) is None and _all_link(item, text)
-            items.append(_Piece(Block("item", text, marker), _first_link(item), linked))
-        for nested in item.iter("list"):
-            owner = next(nested.iterancestors("item"), None)
-            if owner is item:  # deeper lists are handled by their own item
-                items.extend(_list_items(nested, depth + 1))
-    return items
-
-
-def _first_link(element: Any) -> str | None:
-    for ref in element.iter("ref"):
-        target = (ref.get("target") or "").strip()
-        if target.startswith(("http://", "https://")):
-            return target
-    return None
-
-
-def _blocks_from_body(body: Any, title: str) -> list[_Piece]:
-    """trafilatura's XML body → blocks in reading order, with what their links say."""
-    blocks: list[_Piece] = []
-
-    def loose_text(text: str | None) -> None:
-        # trafilatura leaves some paragraphs as bare text between elements (an element's
-        # .tail, or the body's own .text); losing them cost 0.4 recall on list-style pages.
-        if text and text.strip():
-            blocks.append(_Piece(Block("paragraph", clean_field(text))))
-
-    loose_text(body.text)
-    for element in body:
-        tag = element.tag
-        if tag == "head":
-            text = _text(element)
-            if text and not (not blocks and text == title):
-                blocks.append(_Piece(Block("heading", text), None, _all_link(element, text)))
-        elif tag == "list":
-            blocks.extend(_list_items(element))
-        elif tag == "table":
-            for row in element.iter("row"):
-                cells = [_text(cell) for cell in row.iter("cell")]
-                text = " | ".join(c for c in cells if c)
-                if text:
-                    blocks.append(_Piece(Block("paragraph", text)))
-        elif tag in ("p", "quote", "code", "div"):
-            text = _text(element)
-            if text:
-                linked = _all_link(element, text)
-                blocks.append(_Piece(Block("paragraph", text), _first_link(element), linked))
-        loose_text(element.tail)
-    return blocks
-
-
-def _render(blocks: list[Block]) -> str:
-    """Sanitized HTML for the body, built from the blocks (never the page's own markup)."""
-    out: list[str] = []
-    open_list: str | None = None
-    for block in blocks:
-        list_tag = ("ol" if block.marker[:1].isdigit() else "ul") if block.kind == "item" else None
-        if open_list and list_tag != open_list:
-            out.append(f"</{open_list}>")
-            open_list = None
-        text = html_lib.escape(block.text, quote=False)
-        if block.kind == "item":
-            if open_list is None:
-                out.append(f"<{list_tag}>")
-                open_list = list_tag
-            out.append(f"<li>{text}</li>")
-        elif block.kind == "heading":
-            out.append(f"<h2>{text}</h2>")
-        else:
-            out.append(f"<p>{text}</p>")
-    if open_list:
-        out.append(f"</{open_list}>")
-    return clean_html("\n".join(out))
 
 
 def extract(markup: str, markers: Markers) -> tuple[Any, PageFacts]:
@@ -223,9 +111,9 @@ def _trim_to_core(body: Any, core: Any) -> None:
     """
     # Both sides read as the body's blocks are (_text): itertext would split a word that
     # inline markup cuts ("Mac<b>Book</b>"), and a block would then not be found in the core.
-    core_words = _words(" ".join(_text(e) for e in core))
+    core_words = _words(" ".join(element_text(e) for e in core))
     elements = list(body)
-    texts = [_words(_text(e)) for e in elements]
+    texts = [_words(element_text(e)) for e in elements]
     total = sum(len(t.split()) for t in texts)
     if len(core_words.split()) < _CORE_SHARE * total:
         return
@@ -246,9 +134,7 @@ def _tags(raw: list[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t for t in tags if t))
 
 
-def _drop_furniture(
-    pieces: list[_Piece], markers: Markers
-) -> tuple[list[Block], list[RelatedLink]]:
+def _drop_furniture(pieces: list[Piece], markers: Markers) -> tuple[list[Block], list[RelatedLink]]:
     """In-article furniture that extractors keep: "Baca juga: …" links, "Sumber: …" lines."""
     blocks: list[Block] = []
     related: list[RelatedLink] = []
@@ -272,7 +158,7 @@ def _drop_furniture(
 _MAX_HEADLINE_WORDS = 20
 
 
-def _is_headline(piece: _Piece) -> bool:
+def _is_headline(piece: Piece) -> bool:
     """A linked line that reads as a headline: short, not a sentence of the story."""
     text = piece.block.text
     return (
@@ -283,7 +169,7 @@ def _is_headline(piece: _Piece) -> bool:
     )
 
 
-def _take_link_lists(pieces: list[_Piece]) -> tuple[list[_Piece], list[RelatedLink]]:
+def _take_link_lists(pieces: list[Piece]) -> tuple[list[Piece], list[RelatedLink]]:
     """Lines that are only a link to another headline are related reading, not the story:
     the run of them the body ends with, and lists made of nothing else."""
     end = len(pieces)
@@ -306,7 +192,7 @@ def _take_link_lists(pieces: list[_Piece]) -> tuple[list[_Piece], list[RelatedLi
     return [p for k, p in enumerate(pieces) if k not in taken], related
 
 
-def _leading_standfirst(pairs: list[_Piece]) -> str:
+def _leading_standfirst(pairs: list[Piece]) -> str:
     """A sentence-long heading right above the first paragraph is the standfirst (the dek
     under the headline), not the story's first section; the benchmark's article bodies leave
     it out (measured: +0.007 F1 on each half of the shared corpus)."""
@@ -318,22 +204,6 @@ def _leading_standfirst(pairs: list[_Piece]) -> str:
     ):
         return pairs[0][0].text
     return ""
-
-
-def _italic_texts(body: Any) -> set[str]:
-    """Paragraphs trafilatura found wholly in italics (`<p><hi rend="#i">…</hi></p>`)."""
-    out: set[str] = set()
-    for p in body.iter("p"):
-        children = list(p)
-        if (
-            len(children) == 1
-            and children[0].tag == "hi"
-            and "#i" in (children[0].get("rend") or "")
-            and not (p.text or "").strip()
-            and not (children[0].tail or "").strip()
-        ):
-            out.add(_text(p))
-    return out
 
 
 def _take_author(
@@ -381,7 +251,7 @@ def read_html(text: str, context: ReadContext) -> Article:
     title = clean_field(document.title or "")
     pairs = [
         p._replace(block=Block(p.block.kind, clean_field(p.block.text), p.block.marker))
-        for p in _blocks_from_body(document.body, title)
+        for p in pieces_from_body(document.body, title)
     ]
     pairs = [p for p in pairs if p.block.text]
     dek = facts.dek or _leading_standfirst(pairs)
@@ -405,7 +275,7 @@ def read_html(text: str, context: ReadContext) -> Article:
         or (meta_author if as_name(meta_author) else None)
         or (top.author.name if top.author else None)
     )
-    blocks, author = _take_author(blocks, facts, known, _italic_texts(document.body), markers)
+    blocks, author = _take_author(blocks, facts, known, italic_texts(document.body), markers)
     if not blocks:
         raise ArticleError("title but no body text")
     published = parse_date(facts.published or document.date, context.default_tz) or top.published
@@ -435,5 +305,5 @@ def read_html(text: str, context: ReadContext) -> Article:
         image=image if image and image.startswith(("http://", "https://")) else None,
         location=location,
         related=tuple(dict.fromkeys([*related, *facts.related])),
-        body_html=_render(blocks),
+        body_html=render_body(blocks),
     )
