@@ -156,6 +156,8 @@ NOT_BIOS = [
      "Tom Baxter"),
     ("en", "By Tom Baxter", "*Maria Chen is a senior analyst at Harbour Economics.*",
      "Tom Baxter"),
+    ("en", "By Tom Baxter", "She is a former reporter who now advises port operators.",
+     "Tom Baxter"),
     # no byline: the person was quoted before, so the line is news about them
     ("en", "", "Chen has written two books on the shipping industry.", None),
     ("en", "", "Maria Chen is a former reporter who now advises port operators.", None),

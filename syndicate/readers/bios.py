@@ -18,8 +18,9 @@ Chen is a senior analyst at Harbour Economics." after a quote of hers), so:
 - when the author is known (a byline, front matter, the page's metadata), a bio's subject must
   be that author: the name, a part of it ("Ellison"), or a word standing for the author ("She",
   "Dia", "Elle", "Der Autor") — the last only when the page sets the paragraph apart (italics,
-  a dash, a heading) or it speaks of the writer's trade ("covers", "correspondent",
-  "jurnalis"), since "She said …" after a quote is about the person quoted;
+  a dash, a heading), or it speaks of the writer's trade ("covers", "correspondent",
+  "jurnalis") and does not follow a quotation: "She said …" or "She is a former reporter …"
+  after a quote is about the person quoted;
 - when it is not, the subject must be a name of two words or more that the article has not
   mentioned before, in a paragraph set apart or speaking of the writer's trade; under an
   "About the author" heading the heading says it all.
@@ -46,6 +47,7 @@ _DASH = re.compile(r"^(?:--?|[—–])\s*(?=\S)")
 # "*Priya Raman covers …*", "_…_": one paragraph in italics, as plain text shows it.
 _ITALIC = re.compile(r"^([*_])(?![*_\s])(.+?)(?<![\s*_])\1$")
 _PARENTHESES = re.compile(r"^[(（]\s*(.+?)\s*[)）]$")
+_QUOTE = re.compile(r"[\"“”„«»「」]")
 
 
 @dataclass(frozen=True)
@@ -148,10 +150,11 @@ def _is_bio(text: str) -> bool:
 
 
 def _opens_bio(
-    text: str, marked: bool, known: str | None, earlier: str, markers: Markers
+    text: str, marked: bool, known: str | None, earlier: str, previous: str, markers: Markers
 ) -> str | None:
     """The author's name when `text` is a bio's first paragraph, with the evidence the module
-    docstring asks for; `known` is the author named elsewhere."""
+    docstring asks for; `known` is the author named elsewhere, `previous` the paragraph before:
+    after a quotation, an unmarked "She is a former reporter …" is about the one quoted."""
     if not _is_bio(text):
         return None
     subject = _subject(text, markers)
@@ -160,7 +163,8 @@ def _opens_bio(
         return known if known and marked and text.startswith(known) else None
     kind, who = subject
     if kind == "pronoun":
-        return known if known and (marked or mentions_role(text, markers)) else None
+        about_writer = mentions_role(text, markers) and not _QUOTE.search(previous)
+        return known if known and (marked or about_writer) else None
     if known:
         return known if is_same_person(who, known) else None
     ok = (
@@ -215,8 +219,12 @@ def vouched_bio(paragraphs: Sequence[str], known: str | None, markers: Markers) 
     return _with_bio(name, rest, known) if name else None
 
 
-def _box(box: Sequence[Closing], known: str | None, earlier: str, m: Markers) -> Author | None:
-    """The author and bio when `box` (the body's last blocks) is an author's box."""
+def _box(
+    box: Sequence[Closing], known: str | None, before: Sequence[str], m: Markers
+) -> Author | None:
+    """The author and bio when `box` (the body's last blocks, after the paragraphs `before`)
+    is an author's box."""
+    earlier = " ".join(before)
     texts = [unwrap(c.text) for c in box]
     heading = _about_heading(box[0].text, m)
     if heading is not None:
@@ -239,22 +247,22 @@ def _box(box: Sequence[Closing], known: str | None, earlier: str, m: Markers) ->
         return None
     if box[0].heading:
         return None
-    name = _opens_bio(first, marked, known, earlier, m)
+    name = _opens_bio(first, marked, known, earlier, before[-1] if before else "", m)
     if name is None or not all(_continues(t, name, m) for t, _ in texts[1:]):
         return None
     return Author(name=name, bio=" ".join(t for t, _ in texts))
 
 
 def find_author_box(
-    tail: Sequence[Closing], *, known: str | None, earlier: str, markers: Markers
+    tail: Sequence[Closing], *, known: str | None, earlier: Sequence[str], markers: Markers
 ) -> tuple[int, Author] | None:
     """(where the author's box starts in `tail`, the author with the bio), or None.
 
-    `tail` is the body's last blocks, `earlier` the body's text before them, `known` the
+    `tail` is the body's last blocks, `earlier` the body's blocks before them, `known` the
     author's name when a byline, front matter or the page's metadata gave one. The largest box
     wins ("About the author" + name line + bio rather than the bio alone)."""
     for start in range(max(0, len(tail) - _MAX_BOX), len(tail)):
-        before = " ".join([earlier, *(c.text for c in tail[:start])])
+        before = [*earlier, *(c.text for c in tail[:start])]
         author = _box(tail[start:], known, before, markers)
         if author is not None:
             return start, author

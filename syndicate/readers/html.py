@@ -224,7 +224,7 @@ def _take_author(
         Closing(b.text, set_apart=b.text in italic, heading=b.kind == "heading")
         for b in blocks[start:]
     ]
-    earlier = " ".join(b.text for b in blocks[:start])
+    earlier = [b.text for b in blocks[:start]]
     box = find_author_box(tail, known=known, earlier=earlier, markers=markers)
     if box is not None:
         return blocks[: start + box[0]], box[1]

@@ -227,7 +227,7 @@ def _take_author_box(
             break
         tail.insert(0, closing)
     start = len(parts) - len(tail)
-    earlier = " ".join(b.text for part in parts[:start] for b in part.blocks)
+    earlier = [b.text for part in parts[:start] for b in part.blocks]
     box = find_author_box(
         tail, known=known.name if known else None, earlier=earlier, markers=markers
     )

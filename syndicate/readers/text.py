@@ -290,7 +290,7 @@ def _take_closing_byline(lines: list[Line], markers: Markers, found: _Found) -> 
     box = find_author_box(
         tail,
         known=found.author.name if found.author else None,
-        earlier=" ".join(ln.text for ln in lines[:start]),
+        earlier=[ln.text for ln in lines[:start]],
         markers=markers,
     )
     if box is not None:
