@@ -77,7 +77,7 @@ def enrich(article: Article, config: Config) -> Article:
     language = article.language or config.site.language
     if article.summary and article.key_bullets:
         return article.with_(language=language)
-    summary = summarize(article.text, language)
+    summary = summarize(article.text, language, dek=article.dek)
     return article.with_(
         language=language,
         summary=article.summary or summary.summary,

@@ -55,6 +55,7 @@ class Article:
     title: str
     blocks: tuple[Block, ...]
     author: Author | None = None
+    dek: str = ""  # the standfirst under the headline, kept out of `blocks`
     language: str | None = None  # BCP 47; detected when the source does not say
     published: datetime | None = None  # timezone-aware, or None: the store uses first-seen
     updated: datetime | None = None
@@ -106,6 +107,8 @@ class Article:
         ):
             h.update(part.encode("utf-8"))
             h.update(b"\x1e")
+        if self.dek:  # only when there is one: the hashes of articles without stay as they were
+            h.update(f"dek:{self.dek}".encode())
         return h.hexdigest()
 
     def with_(self, **changes: object) -> Article:

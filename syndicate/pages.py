@@ -345,6 +345,7 @@ def render_article_page(article: Article, config: Config) -> str:
             (one_line(clean_text(r.title)), safe_url(r.url)) for r in article.related if r.title
         ),
         location=one_line(article.location or ""),
+        dek=one_line(clean_text(article.dek)),
     )
 
 

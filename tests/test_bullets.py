@@ -15,6 +15,7 @@ from syndicate.config import Config
 from syndicate.digest import render_digest
 from syndicate.model import Article, Digest
 from syndicate.text import as_bullet, split_sentences, summarize
+from syndicate.text.points import announces_only, leans_back, reports_non_event, standalone
 from tests.factories import WEB_URL, WIB
 
 REPO = Path(__file__).resolve().parent.parent
@@ -27,8 +28,8 @@ def flat(text: str) -> str:
 
 def assert_states_a_point(bullet: str, body: str, headings: tuple[str, ...] = ()) -> None:
     """A bullet is a whole sentence of the body, or a whole clause of one (ending where the
-    sentence has ';' or ':'), or a list item, optionally after a "Heading: " label; never
-    cut with an ellipsis."""
+    sentence has ';' or ':'), or a list item, optionally after a "Heading: " label, and maybe
+    without a leading connective ("Secara khusus, "); never cut with an ellipsis."""
     assert not bullet.endswith("…") and "…" not in bullet, bullet
     for heading in headings:
         if bullet.startswith(f"{heading}: "):
@@ -37,6 +38,10 @@ def assert_states_a_point(bullet: str, body: str, headings: tuple[str, ...] = ()
     sentences = split_sentences(body)
     if bullet in sentences:
         return
+    for s in sentences:
+        head, _, rest = s.partition(", ")
+        if rest and len(head.split()) <= 3 and bullet == rest[0].upper() + rest[1:]:
+            return
     clause = bullet.rstrip(".。")
     assert any(s.startswith((f"{clause}:", f"{clause};")) for s in sentences) or any(
         f"{clause}: " in s or f"{clause}; " in s for s in sentences
@@ -76,7 +81,7 @@ def test_sample_bullets_are_whole_points_and_cover_the_risk_section(sample_artic
     # every section of the sample is represented, the closing counter-point included
     for heading in sample_article.sections:
         assert any(b.startswith(f"{heading}: ") for b in bullets), heading
-    risk = [b for b in bullets if any(s.rstrip(".") in b for s in RISK_SECTION)]
+    risk = [b for b in bullets if any(s.rstrip(".").partition(", ")[2] in b for s in RISK_SECTION)]
     assert risk and risk[0].startswith("Kemungkinan risiko bagi Tiongkok: ")
     assert bullets == (
         "Partisipasi Pyongyang dalam perang di pihak Rusia dapat menimbulkan tantangan bagi "
@@ -90,7 +95,10 @@ def test_sample_bullets_are_whole_points_and_cover_the_risk_section(sample_artic
         "di wilayah tersebut.",
         "Peran instrumental DPRK: Pyongyang telah menjadi pelaksana tugas-tugas yang tidak dapat "
         "dilaksanakan secara terbuka oleh Tiongkok karena kekhawatiran akan sanksi.",
-        "Kemungkinan risiko bagi Tiongkok: " + RISK_SECTION[0],
+        # Not "… ada beberapa kekhawatiran." (there are some concerns): the sentence that
+        # says which concerns, without the "Secara khusus," that leaned on the one before.
+        "Kemungkinan risiko bagi Tiongkok: Beijing prihatin dengan kerja sama teknologi antara "
+        "Moskow dan Pyongyang: Rusia telah membantu DPRK dalam teknologi luar angkasa dan rudal.",
     )
 
 
@@ -108,7 +116,8 @@ def test_sample_digest_shows_the_bullets(sample_article, config: Config):
     assert not any(i.endswith("…") for i in items)
     assert any("Kemungkinan risiko bagi Tiongkok" in i for i in items)
     text = flat(rendered.text)
-    assert "* Kemungkinan risiko bagi Tiongkok: Meskipun Tiongkok" in text
+    assert "* Kemungkinan risiko bagi Tiongkok: Beijing prihatin dengan kerja sama" in text
+    assert "ada beberapa kekhawatiran" not in text
 
 
 # --- a sectioned article closing on a counter-point ------------------------------------------
@@ -308,3 +317,128 @@ def test_as_bullet_keeps_sentences_and_takes_whole_clauses_of_long_ones():
         "come loose in the wind and the rain."
     )
     assert as_bullet(later) is None
+
+
+# --- bullets carry their point read alone (issue #25) ----------------------------------------
+
+FARES = """\
+The island ferry operator will raise fares by 8% from 1 April, it said on Tuesday, the second \
+increase in a year.
+
+A return ticket for a car and two adults will cost £96, up from £89, according to the new \
+price list.
+
+Passenger groups criticised the timing. The increase comes two weeks before the Easter \
+holidays, when traffic to the islands triples.
+
+The operator blamed fuel costs, which rose by a fifth last year, and new rules on crew rest.
+
+Freight rates for next year were not announced.
+
+The council, which subsidises the route, said it would review the contract in June. A spokesman \
+for the operator did not immediately respond to a request for comment.
+"""
+
+
+def test_short_article_bullets_state_their_point_and_no_non_events():
+    result = summarize(FARES, "en")
+    assert result.bullets
+    for bullet in result.bullets:
+        assert_states_a_point(bullet, FARES)
+        assert "criticised the timing" not in bullet  # what timing? the next sentence says
+        assert "not announced" not in bullet and "did not immediately" not in bullet
+    assert (
+        "The operator blamed fuel costs, which rose by a fifth last year, and new rules on "
+        "crew rest." in result.bullets
+    )
+
+
+def test_an_announcing_sentence_gives_way_to_the_one_that_states_it():
+    text = (
+        "The city will close its old coal plant in 2027 and build a solar farm, the council "
+        "decided on Tuesday.\n\nThe vote was 9 to 4 after a year of hearings and two public "
+        "consultations.\n\nWhat critics say\n\nUnions raised several concerns. They fear that "
+        "sixty jobs at the plant will go before the solar farm hires anyone.\n\nWhat happens "
+        "next\n\nThe utility will publish a timetable for the closure in March, with a first "
+        "auction for the batteries in June.\n"
+    )
+    result = summarize(text, "en")
+    assert (
+        "What critics say: They fear that sixty jobs at the plant will go before the solar "
+        "farm hires anyone." in result.bullets
+    )
+    assert not any("several concerns" in b for b in result.bullets)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "lang"),
+    [
+        ("Passenger groups criticised the timing.", "en"),
+        ("Meskipun Tiongkok secara umum menyetujui tindakan Korea Utara, ada beberapa "
+         "kekhawatiran.", "id"),
+        ("Les syndicats ont exprimé des inquiétudes.", "fr"),
+        ("Los vecinos plantearon varias preguntas.", "es"),
+        ("Die Gewerkschaften äußerten Bedenken.", "de"),
+        ("Os moradores levantaram dúvidas.", "pt"),
+        ("Penduduk menyuarakan kebimbangan.", "ms"),
+    ],
+)  # fmt: skip
+def test_sentences_that_only_announce_their_content(sentence, lang):
+    assert announces_only(sentence, lang)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "lang"),
+    [
+        ("Freight rates for next year were not announced.", "en"),
+        ("The operator did not immediately respond to a request for comment.", "en"),
+        ("Police declined to comment on the investigation.", "en"),
+        ("It is unclear when the bridge will reopen.", "en"),
+        ("The victim's name wasn't released.", "en"),
+        ("Penyebab kebakaran belum diketahui.", "id"),
+        ("Polisi enggan berkomentar soal kasus itu.", "id"),
+        ("Les tarifs du fret n'ont pas été annoncés.", "fr"),
+        ("Las tarifas de carga no se anunciaron.", "es"),
+        ("Die Frachtraten wurden nicht bekannt gegeben.", "de"),
+        ("As tarifas de frete não foram divulgadas.", "pt"),
+        ("Punca kebakaran belum diketahui.", "ms"),
+    ],
+)
+def test_non_events(sentence, lang):
+    assert reports_non_event(sentence, lang)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "lang"),
+    [
+        ("The bill does not include aid for Ukraine, which remains stalled in Congress.", "en"),
+        ("No one was injured when the roof collapsed on Sunday.", "en"),
+        ("Pyongyang telah menjadi pelaksana tugas-tugas yang tidak dapat dilaksanakan secara "
+         "terbuka oleh Tiongkok karena kekhawatiran akan sanksi.", "id"),
+        ("Tiongkok tidak hanya akan menerima kerja sama itu, tetapi juga melihat keuntungan "
+         "yang jelas.", "id"),
+        ("The city not only announced the closure but also named a date.", "en"),
+        ("Ferries resumed their timetable in the afternoon.", "en"),
+    ],
+)  # fmt: skip
+def test_sentences_that_carry_a_point(sentence, lang):
+    assert not reports_non_event(sentence, lang)
+    assert not announces_only(sentence, lang)
+
+
+def test_a_leading_connective_leaves_the_bullet():
+    assert standalone("Secara khusus, Beijing prihatin dengan kerja sama teknologi.", "id") == (
+        "Beijing prihatin dengan kerja sama teknologi."
+    )
+    assert standalone("However, the council said it would review the contract.", "en") == (
+        "The council said it would review the contract."
+    )
+    assert standalone("Par ailleurs, le port restera fermé la nuit.", "fr") == (
+        "Le port restera fermé la nuit."
+    )
+    # no comma, no connective: "However much it costs …" is the sentence itself
+    assert standalone("However much it costs, the port will reopen.", "en") == (
+        "However much it costs, the port will reopen."
+    )
+    assert leans_back("This means the port stays closed at night.", "en")
+    assert not leans_back("Thistle farmers sold out by noon.", "en")

@@ -11,7 +11,7 @@ from syndicate.cli import main
 from tests.conftest import SAMPLE
 
 INSPECT_KEYS = {
-    "title", "author", "language", "published", "url", "tags",
+    "title", "author", "dek", "language", "published", "url", "tags",
     "summary", "bullets", "sections", "related", "body",
 }  # fmt: skip
 
@@ -57,6 +57,7 @@ def test_inspect_json_on_the_sample(site: Path, capsys):
     assert data["author"]["name"] == "Alexander Rossi"
     assert data["author"]["bio"].startswith("Alexander Rossi is the Creator and Editor")
     assert data["language"] == "id"
+    assert data["dek"] == ""  # the sample has no standfirst
     for heading in (
         "Keuntungan geopolitik",
         "Dasar ideologis dan strategis",

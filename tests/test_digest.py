@@ -427,6 +427,16 @@ def test_article_page_is_escaped_readable_and_grouped():
     assert "Gadget &amp; Teknologi" in page
 
 
+def test_article_page_prints_the_dek_under_the_headline():
+    dek = "Pyongyang's troops <b>serve</b> Beijing's interests, an analyst writes."
+    page = render_article_page(make_article(dek=dek), make_config())
+    headline_end = page.index("</h1>")
+    shown = page.index('<p class="dek">')
+    assert headline_end < shown < page.index('class="meta"')
+    assert "Pyongyang&#39;s troops &lt;b&gt;serve&lt;/b&gt; Beijing&#39;s" in page
+    assert 'class="dek"' not in render_article_page(make_article(), make_config())
+
+
 def test_article_page_without_summary_does_not_repeat_first_paragraph():
     page = render_article_page(make_article(summary="", key_bullets=()), make_config())
     assert page.count("Lebih dari 11.000 tentara Korea Utara terlibat.") == 1

@@ -37,6 +37,7 @@ summary = "The harbour is open again; damage was limited."
 bullets = ["Ferries run again from Tuesday afternoon.", "Fishermen lost a week of income."]
 image = "https://news.example.org/harbour.jpg"
 location = "PORT TOWN"
+dek = "Damage was limited; fishermen lost a week of income."
 
 [author]
 name = "Jane Doe"
@@ -68,6 +69,7 @@ def test_a_sidecar_sets_every_field(tmp_path, name, body):
     )
     assert article.image == "https://news.example.org/harbour.jpg"
     assert article.location == "PORT TOWN"
+    assert article.dek == "Damage was limited; fishermen lost a week of income."
     assert article.author is not None and article.author.name == "Jane Doe"
     assert article.author.bio == "Jane Doe covers shipping and the coast."
     assert "harbour reopened on Tuesday" in article.text  # the body is the file's

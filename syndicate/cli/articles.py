@@ -62,6 +62,7 @@ def article_json(article: Article) -> dict:
         "author": {"name": article.author.name, "bio": article.author.bio}
         if article.author
         else None,
+        "dek": article.dek,
         "language": article.language,
         "published": article.published.isoformat() if article.published else None,
         "url": article.url,
@@ -99,6 +100,8 @@ def cmd_inspect(args: argparse.Namespace, config: Config) -> int:
     print(f"author:    {author.name if author else '(none found)'}")
     if author and author.bio:
         print(f"bio:       {short(author.bio, 200)}")
+    if article.dek:
+        print(f"dek:       {article.dek}")
     print(f"language:  {data['language']}")
     print(f"published: {data['published'] or '(not given: first-seen time is used)'}")
     print(f"url:       {data['url'] or '(none: our own page is the link)'}")

@@ -237,10 +237,16 @@ SUMMARY_KEYS = ("summary", "description", "excerpt")
 BULLET_KEYS = ("bullets", "key_bullets", "highlights")
 IMAGE_KEYS = ("image", "cover", "lead_image", "featured_image", "thumbnail")
 LOCATION_KEYS = ("location", "dateline", "place")
+DEK_KEYS = ("dek", "standfirst", "subtitle", "deck")
 KNOWN_KEYS = frozenset(
     TITLE_KEYS + AUTHOR_KEYS + DATE_KEYS + UPDATED_KEYS + URL_KEYS + TAG_KEYS + LANG_KEYS
-    + SUMMARY_KEYS + BULLET_KEYS + IMAGE_KEYS + LOCATION_KEYS
+    + SUMMARY_KEYS + BULLET_KEYS + IMAGE_KEYS + LOCATION_KEYS + DEK_KEYS
 )  # fmt: skip
+
+
+def front_matter_author(meta: dict[str, Any]) -> Author | None:
+    """The author front matter (or a sidecar) names, if any."""
+    return _author(_first(meta, *AUTHOR_KEYS))
 
 
 def apply_front_matter(article: Article, meta: dict[str, Any], default_tz: tzinfo) -> Article:
@@ -248,7 +254,7 @@ def apply_front_matter(article: Article, meta: dict[str, Any], default_tz: tzinf
     changes: dict[str, Any] = {}
     if title := _text(_first(meta, *TITLE_KEYS)):
         changes["title"] = title
-    if author := _author(_first(meta, *AUTHOR_KEYS)):
+    if author := front_matter_author(meta):
         if not author.bio and article.author and article.author.name == author.name:
             author = replace(author, bio=article.author.bio)
         changes["author"] = author
@@ -272,4 +278,6 @@ def apply_front_matter(article: Article, meta: dict[str, Any], default_tz: tzinf
         changes["image"] = image
     if location := _text(_first(meta, *LOCATION_KEYS)):
         changes["location"] = location
+    if dek := _text(_first(meta, *DEK_KEYS)):
+        changes["dek"] = dek
     return article.with_(**changes) if changes else article

@@ -2,33 +2,46 @@
 
 trafilatura finds the article in a page full of navigation, ads and comments better than
 anything we would write (F1 ≈ 0.96 on the Scrapinghub benchmark; see bench/html_extraction.py
-for our own measurement on the shared corpus). It returns the content as a small XML tree
-(`head`, `p`, `list/item`, `quote`, `table`…), which maps one-to-one onto our blocks; the
-sanitized `body_html` is rendered from those same blocks, so it never carries the page's
-markup, scripts or tracking.
+for our own measurement). Around it:
+
+- page.py reads what the page's markup says before trafilatura prunes the tree (standfirst,
+  bio, related blocks, language, canonical link), and keeps only the article holding the
+  headline on pages that scroll on into the next story;
+- the default extraction is trimmed to the span its precision mode agrees with
+  (`_trim_to_core`);
+- html_blocks.py maps trafilatura's XML onto our blocks, and renders the sanitized
+  `body_html` from them;
+- then what is not the story leaves the body: in-article furniture, lines that are only a
+  link to another headline (related links), the standfirst (the dek), bylines and date lines
+  at the top, the author's box at the end (bios.py).
 
 Importing trafilatura costs ~0.3 s, so this module is only imported when an HTML file shows up.
 """
 
 from __future__ import annotations
 
-import html as html_lib
 import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-from syndicate.language import canonical_tag, detect_language
+from syndicate.language import detect_language
 from syndicate.model import Article, Author, Block, RelatedLink
+from syndicate.readers.bios import Closing, find_author_box, vouched_bio
 from syndicate.readers.dates import parse_date
 from syndicate.readers.errors import ArticleError
+from syndicate.readers.html_blocks import (
+    Piece,
+    element_text,
+    italic_texts,
+    pieces_from_body,
+    render_body,
+)
 from syndicate.readers.hygiene import clean_field
-from syndicate.readers.markers import Markers, furniture_kind
-from syndicate.readers.meta import take_dateline, take_top_meta
-from syndicate.readers.sanitize import clean_html
+from syndicate.readers.markers import Markers, furniture_kind, match_marker
+from syndicate.readers.meta import as_name, take_dateline, take_top_meta
+from syndicate.readers.page import PageFacts, keep_headline_article, page_facts
 
 if TYPE_CHECKING:
-    from lxml.html import HtmlElement
-
     from syndicate.readers import ReadContext
 
 # Extraction settings, measured on the shared corpus (bench/html_extraction.py): tables are
@@ -42,159 +55,19 @@ EXTRACTION_OPTIONS: dict[str, Any] = {
     "favor_recall": False,
     "deduplicate": False,
 }
-_HEADING_LEVEL = re.compile(r"h([1-6])")
 
 
-# trafilatura's block-level tags: their text never runs into the neighbour's ("tobuilding").
-_BREAKING = frozenset({"lb", "p", "item", "list", "head", "quote", "row", "cell", "table", "div"})
-
-
-def _text(element: Any, *, skip: frozenset[str] = frozenset()) -> str:
-    """Visible text of an element: line breaks and nested blocks become spaces, inline
-    formatting (`hi`, `ref`) joins seamlessly; subtrees tagged `skip` are left out."""
-    parts: list[str] = []
-
-    def walk(node: Any) -> None:
-        breaking = node.tag in _BREAKING
-        if breaking:
-            parts.append(" ")
-        parts.append(node.text or "")
-        for child in node:
-            if child.tag not in skip:
-                walk(child)
-            elif breaking:
-                parts.append(" ")
-            parts.append(child.tail or "")
-        if breaking:
-            parts.append(" ")
-
-    walk(element)
-    return clean_field("".join(parts))
-
-
-def _list_items(element: Any, depth: int = 0) -> list[Block]:
-    """Items of a trafilatura `list`, nested lists flattened after their parent item."""
-    ordered = (element.get("rend") or "").startswith("ol")
-    items: list[Block] = []
-    for number, item in enumerate((c for c in element if c.tag == "item"), start=1):
-        text = _text(item, skip=frozenset({"list"}))
-        if text:
-            marker = f"{number}." if ordered else ("•" if depth == 0 else "◦")
-            items.append(Block("item", text, marker))
-        for nested in item.iter("list"):
-            owner = next(nested.iterancestors("item"), None)
-            if owner is item:  # deeper lists are handled by their own item
-                items.extend(_list_items(nested, depth + 1))
-    return items
-
-
-def _page_facts(tree: HtmlElement) -> dict[str, str]:
-    """What trafilatura does not return: the page's language and its own canonical link."""
-    facts: dict[str, str] = {}
-    lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
-    if not lang:
-        for meta in tree.iter("meta"):
-            key = (meta.get("http-equiv") or meta.get("property") or "").lower()
-            if key in ("content-language", "og:locale") and meta.get("content"):
-                lang = meta.get("content")
-                break
-    if lang and (tag := canonical_tag(lang)):
-        facts["lang"] = tag
-    for link in tree.iter("link"):
-        if (link.get("rel") or "").lower() == "canonical" and (link.get("href") or "").startswith(
-            ("http://", "https://")
-        ):
-            facts["canonical"] = link.get("href").strip()
-            break
-    for meta in tree.iter("meta"):
-        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
-        content = (meta.get("content") or "").strip()
-        if not content:
-            continue
-        if key in ("article:published_time", "datepublished", "og:published_time"):
-            facts.setdefault("published", content)
-        elif key in ("article:modified_time", "datemodified", "og:updated_time"):
-            facts.setdefault("updated", content)
-    return facts
-
-
-def _first_link(element: Any) -> str | None:
-    for ref in element.iter("ref"):
-        target = (ref.get("target") or "").strip()
-        if target.startswith(("http://", "https://")):
-            return target
-    return None
-
-
-def _blocks_from_body(body: Any, title: str) -> list[tuple[Block, str | None]]:
-    """trafilatura's XML body → blocks in reading order, each with its paragraph's first link
-    (which is where a "Baca juga: <a>…</a>" line keeps its URL)."""
-    blocks: list[tuple[Block, str | None]] = []
-
-    def loose_text(text: str | None) -> None:
-        # trafilatura leaves some paragraphs as bare text between elements (an element's
-        # .tail, or the body's own .text); losing them cost 0.4 recall on list-style pages.
-        if text and text.strip():
-            blocks.append((Block("paragraph", clean_field(text)), None))
-
-    loose_text(body.text)
-    for element in body:
-        tag = element.tag
-        if tag == "head":
-            text = _text(element)
-            if text and not (not blocks and text == title):
-                blocks.append((Block("heading", text), None))
-        elif tag == "list":
-            blocks.extend((item, None) for item in _list_items(element))
-        elif tag == "table":
-            for row in element.iter("row"):
-                cells = [_text(cell) for cell in row.iter("cell")]
-                text = " | ".join(c for c in cells if c)
-                if text:
-                    blocks.append((Block("paragraph", text), None))
-        elif tag in ("p", "quote", "code", "div"):
-            text = _text(element)
-            if text:
-                blocks.append((Block("paragraph", text), _first_link(element)))
-        loose_text(element.tail)
-    return blocks
-
-
-def _render(blocks: list[Block]) -> str:
-    """Sanitized HTML for the body, built from the blocks (never the page's own markup)."""
-    out: list[str] = []
-    open_list: str | None = None
-    for block in blocks:
-        list_tag = ("ol" if block.marker[:1].isdigit() else "ul") if block.kind == "item" else None
-        if open_list and list_tag != open_list:
-            out.append(f"</{open_list}>")
-            open_list = None
-        text = html_lib.escape(block.text, quote=False)
-        if block.kind == "item":
-            if open_list is None:
-                out.append(f"<{list_tag}>")
-                open_list = list_tag
-            out.append(f"<li>{text}</li>")
-        elif block.kind == "heading":
-            out.append(f"<h2>{text}</h2>")
-        else:
-            out.append(f"<p>{text}</p>")
-    if open_list:
-        out.append(f"</{open_list}>")
-    return clean_html("\n".join(out))
-
-
-def extract(markup: str) -> tuple[Any, dict[str, str]]:
-    """(trafilatura Document or None, page facts) for an HTML page."""
+def extract(markup: str, markers: Markers) -> tuple[Any, PageFacts]:
+    """(trafilatura Document or None, what the page's markup says) for an HTML page."""
     import trafilatura
     from trafilatura.utils import load_html
 
     tree = load_html(markup)
     if tree is None:
         raise ArticleError("not a readable HTML page")
-    facts = _page_facts(tree)
+    facts = page_facts(tree, markers)  # before trafilatura prunes the tree
     document = trafilatura.bare_extraction(
-        tree,
+        keep_headline_article(tree),
         with_metadata=True,
         date_extraction_params={
             "original_date": True,
@@ -206,7 +79,8 @@ def extract(markup: str) -> tuple[Any, dict[str, str]]:
     if document is not None and document.body is not None:
         # trafilatura prunes the tree it is given: the second pass needs a fresh one.
         core = trafilatura.bare_extraction(
-            load_html(markup), **{**EXTRACTION_OPTIONS, "favor_precision": True}
+            keep_headline_article(load_html(markup)),
+            **{**EXTRACTION_OPTIONS, "favor_precision": True},
         )
         if core is not None and core.body is not None:
             _trim_to_core(document.body, core.body)
@@ -235,17 +109,23 @@ def _trim_to_core(body: Any, core: Any) -> None:
     Measured on the shared corpus (bench/html_extraction.py): precision 0.958 → 0.970 at the
     same recall.
     """
-    core_words = _words(" ".join(core.itertext()))
-    body_words = _words(" ".join(body.itertext()))
-    if len(core_words) < _CORE_SHARE * len(body_words):
-        return
+    # Both sides read as the body's blocks are (_text): itertext would split a word that
+    # inline markup cuts ("Mac<b>Book</b>"), and a block would then not be found in the core.
+    core_words = _words(" ".join(element_text(e) for e in core))
     elements = list(body)
-    kept = [bool(w) and w in core_words for w in (_words(_text(e)) for e in elements)]
+    texts = [_words(element_text(e)) for e in elements]
+    total = sum(len(t.split()) for t in texts)
+    if len(core_words.split()) < _CORE_SHARE * total:
+        return
+    kept = [bool(w) and w in core_words for w in texts]
     if True not in kept:
         return
     first, last = kept.index(True), len(kept) - 1 - kept[::-1].index(True)
-    for element in elements[:first] + elements[last + 1 :]:
-        body.remove(element)
+    outside = list(range(first)) + list(range(last + 1, len(elements)))
+    if sum(len(texts[i].split()) for i in outside) > (1 - _CORE_SHARE) * total:
+        return  # the core holds most of the words: the edges cannot be more than the rest
+    for i in outside:
+        body.remove(elements[i])
 
 
 def _tags(raw: list[str] | None) -> tuple[str, ...]:
@@ -254,15 +134,13 @@ def _tags(raw: list[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t for t in tags if t))
 
 
-def _drop_furniture(
-    pairs: list[tuple[Block, str | None]], markers: Markers
-) -> tuple[list[Block], list[RelatedLink]]:
+def _drop_furniture(pieces: list[Piece], markers: Markers) -> tuple[list[Block], list[RelatedLink]]:
     """In-article furniture that extractors keep: "Baca juga: …" links, "Sumber: …" lines."""
     blocks: list[Block] = []
     related: list[RelatedLink] = []
     expect_headline = False
-    for block, link in pairs:
-        kind = furniture_kind(block.text, markers) if block.kind == "paragraph" else None
+    for block, link, _linked in pieces:
+        kind = furniture_kind(block.text, markers) if block.kind != "item" else None
         if kind is not None:
             if kind[0] == "related" and kind[1]:
                 related.append(RelatedLink(title=kind[1], url=link))
@@ -277,50 +155,137 @@ def _drop_furniture(
     return blocks, related
 
 
-def _is_standfirst(pairs: list[tuple[Block, str | None]]) -> bool:
+_MAX_HEADLINE_WORDS = 20
+
+
+def _is_headline(piece: Piece) -> bool:
+    """A linked line that reads as a headline: short, not a sentence of the story."""
+    text = piece.block.text
+    return (
+        piece.linked
+        and piece.link is not None
+        and len(text.split()) <= _MAX_HEADLINE_WORDS
+        and not text.endswith((".", ";", ":"))
+    )
+
+
+def _take_link_lists(pieces: list[Piece]) -> tuple[list[Piece], list[RelatedLink]]:
+    """Lines that are only a link to another headline are related reading, not the story:
+    the run of them the body ends with, and lists made of nothing else."""
+    end = len(pieces)
+    while end > 0 and _is_headline(pieces[end - 1]):
+        end -= 1
+    taken = set(range(end, len(pieces)))
+    i = 0
+    while i < end:
+        j = i
+        while j < end and pieces[j].block.kind == "item" and _is_headline(pieces[j]):
+            j += 1
+        if (
+            j - i >= 2
+            and (j == end or pieces[j].block.kind != "item")
+            and (i == 0 or pieces[i - 1].block.kind != "item")
+        ):
+            taken.update(range(i, j))
+        i = max(j, i + 1)
+    related = [RelatedLink(pieces[k].block.text, pieces[k].link) for k in sorted(taken)]
+    return [p for k, p in enumerate(pieces) if k not in taken], related
+
+
+def _leading_standfirst(pairs: list[Piece]) -> str:
     """A sentence-long heading right above the first paragraph is the standfirst (the dek
     under the headline), not the story's first section; the benchmark's article bodies leave
     it out (measured: +0.007 F1 on each half of the shared corpus)."""
-    return (
+    if (
         len(pairs) > 1
         and pairs[0][0].kind == "heading"
         and pairs[1][0].kind == "paragraph"
         and len(pairs[0][0].text.split()) >= 6
-    )
+    ):
+        return pairs[0][0].text
+    return ""
+
+
+def _take_author(
+    blocks: list[Block], facts: PageFacts, known: str | None, italic: set[str], markers: Markers
+) -> tuple[list[Block], Author | None]:
+    """The bio the page marks as the author's, else an author's box at the end of the body
+    (bios.py); either way out of the body."""
+    if facts.bio:
+        author = vouched_bio(facts.bio, known, markers)
+        if author is not None:
+            bio = author.bio
+            kept = [b for b in blocks if not (b.text in bio and len(b.text) > 0.3 * len(bio))]
+            return _without_about_heading(kept, len(blocks), markers), author
+    start = len(blocks)
+    while start > 0 and blocks[start - 1].kind != "item":
+        start -= 1
+    tail = [
+        Closing(b.text, set_apart=b.text in italic, heading=b.kind == "heading")
+        for b in blocks[start:]
+    ]
+    earlier = [b.text for b in blocks[:start]]
+    box = find_author_box(tail, known=known, earlier=earlier, markers=markers)
+    if box is not None:
+        return blocks[: start + box[0]], box[1]
+    return blocks, Author(name=known) if known else None
+
+
+def _without_about_heading(blocks: list[Block], before: int, markers: Markers) -> list[Block]:
+    """Drop an "About the author" heading the bio left at the end of the body."""
+    if (
+        len(blocks) < before
+        and blocks
+        and blocks[-1].kind == "heading"
+        and match_marker(blocks[-1].text, markers.about_author, max_words=8) is not None
+    ):
+        return blocks[:-1]
+    return blocks
 
 
 def read_html(text: str, context: ReadContext) -> Article:
-    document, facts = extract(text)
+    markers = context.markers
+    document, facts = extract(text, markers)
     if document is None or document.body is None:
         raise ArticleError("no article text found in the HTML page")
     title = clean_field(document.title or "")
     pairs = [
-        (Block(b.kind, clean_field(b.text), b.marker), link)
-        for b, link in _blocks_from_body(document.body, title)
+        p._replace(block=Block(p.block.kind, clean_field(p.block.text), p.block.marker))
+        for p in pieces_from_body(document.body, title)
     ]
-    pairs = [p for p in pairs if p[0].text]
-    if _is_standfirst(pairs):
-        pairs = pairs[1:]
-    blocks, related = _drop_furniture(pairs, context.markers)
-    blocks, top = take_top_meta(blocks, context.markers.byline, context.default_tz)
+    pairs = [p for p in pairs if p.block.text]
+    dek = facts.dek or _leading_standfirst(pairs)
+    related_titles = {r.title for r in facts.related}
+    pairs = [p for p in pairs if p[0].text != dek and p[0].text not in related_titles]
+    pairs, listed = _take_link_lists(pairs)
+    blocks, related = _drop_furniture(pairs, markers)
+    related += listed
+    blocks, top = take_top_meta(blocks, markers, context.default_tz)
+    dek = dek or top.dek
     blocks, location = take_dateline(blocks)
     if not title and blocks:
         title = blocks.pop(0).text
     if not title:
         raise ArticleError("no title and no text in the HTML page")
+    # trafilatura's author is sometimes the text of an author box ("About the author Jane Doe
+    # covers …"): only a name is one.
+    meta_author = clean_field(document.author or "")
+    known = (
+        facts.author_name
+        or (meta_author if as_name(meta_author) else None)
+        or (top.author.name if top.author else None)
+    )
+    blocks, author = _take_author(blocks, facts, known, italic_texts(document.body), markers)
     if not blocks:
         raise ArticleError("title but no body text")
-    author = clean_field(document.author or "") or (top.author.name if top.author else "")
-    published = (
-        parse_date(facts.get("published") or document.date, context.default_tz) or top.published
-    )
-    updated = parse_date(facts.get("updated"), context.default_tz)
-    url = facts.get("canonical") or document.url
+    published = parse_date(facts.published or document.date, context.default_tz) or top.published
+    updated = parse_date(facts.updated, context.default_tz)
+    url = facts.canonical or document.url
     url = url if url and url.startswith(("http://", "https://")) else None
     image = urljoin(url, document.image) if url and document.image else document.image
     # The page's lang attribute is a hint, not the answer: CMS templates often say lang="en"
     # around Indonesian articles. It wins close calls and keeps its region ("en-GB").
-    declared = facts.get("lang")
+    declared = facts.lang
     detected = detect_language(
         "\n".join([title, *(b.text for b in blocks)]), hint=declared or context.language_hint
     )
@@ -330,7 +295,8 @@ def read_html(text: str, context: ReadContext) -> Article:
         source=context.source,
         title=title,
         blocks=tuple(blocks),
-        author=Author(name=author) if author else None,
+        author=author,
+        dek=dek,
         language=detected,
         published=published,
         updated=updated if updated and updated != published else None,
@@ -338,6 +304,6 @@ def read_html(text: str, context: ReadContext) -> Article:
         tags=_tags(document.tags),
         image=image if image and image.startswith(("http://", "https://")) else None,
         location=location,
-        related=tuple(dict.fromkeys(related)),
-        body_html=_render(blocks),
+        related=tuple(dict.fromkeys([*related, *facts.related])),
+        body_html=render_body(blocks),
     )

@@ -12,11 +12,16 @@ from typing import TYPE_CHECKING
 
 from syndicate.language import detect_language
 from syndicate.model import Article, Author, Block, RelatedLink
+from syndicate.readers.bios import Closing, find_author_box, sign_off_name
 from syndicate.readers.errors import ArticleError
-from syndicate.readers.frontmatter import apply_front_matter, split_front_matter
+from syndicate.readers.frontmatter import (
+    apply_front_matter,
+    front_matter_author,
+    split_front_matter,
+)
 from syndicate.readers.hygiene import clean_field, single_line
 from syndicate.readers.markers import Markers, furniture_kind
-from syndicate.readers.meta import as_name, byline_name, match_dateline, read_top_meta
+from syndicate.readers.meta import match_dateline, read_top_meta
 from syndicate.readers.sanitize import clean_html, html_to_text
 
 if TYPE_CHECKING:
@@ -196,6 +201,44 @@ def _take_dateline(parts: list[_Part]) -> str | None:
     return None
 
 
+def _closing(part: _Part, last: bool) -> Closing | None:
+    """A part as the author's box sees it: one paragraph or heading (italics noted), or, as
+    the very last part, a one-item dash list ("- Jane Doe is a freelance writer.")."""
+    if len(part.blocks) != 1:
+        return None
+    block = part.blocks[0]
+    if block.kind == "item":
+        return Closing(f"— {block.text}") if last and block.marker in ("-", "–") else None
+    inline = next((t for t in part.tokens if t.type == "inline"), None)
+    children = (inline.children or []) if inline is not None else []
+    italic = bool(children) and children[0].type == "em_open" and children[-1].type == "em_close"
+    return Closing(block.text, set_apart=italic, heading=bool(part.heading_level))
+
+
+def _take_author_box(
+    parts: list[_Part], known: Author | None, markers: Markers
+) -> tuple[list[_Part], Author | None]:
+    """The author's box at the end (bios.py), or a sign-off ("— Jane Doe", "*Oleh: Budi*"):
+    out of the body, into the author."""
+    tail: list[Closing] = []
+    for part in reversed(parts):
+        closing = _closing(part, last=not tail)
+        if closing is None:
+            break
+        tail.insert(0, closing)
+    start = len(parts) - len(tail)
+    earlier = [b.text for part in parts[:start] for b in part.blocks]
+    box = find_author_box(
+        tail, known=known.name if known else None, earlier=earlier, markers=markers
+    )
+    if box is not None:
+        return parts[: start + box[0]], box[1]
+    name = sign_off_name(tail[-1].text, markers) if tail and not tail[-1].heading else None
+    if name:
+        return parts[:-1], known or Author(name=name)
+    return parts, known
+
+
 def read_markdown(text: str, context: ReadContext) -> Article:
     meta, body = split_front_matter(text)
     meta = meta or {}
@@ -240,18 +283,10 @@ def read_markdown(text: str, context: ReadContext) -> Article:
     while lead < min(len(kept), 4) and len(kept[lead].blocks) == 1 and not kept[lead].heading_level:
         lead += 1
     texts = [_lead_text(p.blocks[0]) for p in kept[:lead] if p.blocks[0].kind != "heading"]
-    taken, top = read_top_meta(texts, context.markers.byline, context.default_tz)
+    taken, top = read_top_meta(texts, context.markers, context.default_tz)
     kept = kept[taken:]
-    author = top.author
-    # Trailing author sign-off ("— Jane Doe", "*Oleh: Budi*") when nothing else named one.
-    if kept and author is None and len(kept[-1].blocks) == 1:
-        last = kept[-1].blocks[0].text
-        name = byline_name(last, context.markers.byline) or (
-            as_name(last.lstrip("—–- ").strip()) if last.startswith(("—", "–", "-- ")) else None
-        )
-        if name:
-            author = Author(name=name)
-            kept.pop()
+    known = top.author or front_matter_author(meta)
+    kept, author = _take_author_box(kept, known, context.markers)
 
     location = _take_dateline(kept)
     blocks = [b for part in kept for b in part.blocks]
@@ -264,6 +299,7 @@ def read_markdown(text: str, context: ReadContext) -> Article:
         title=title,
         blocks=tuple(blocks),
         author=author,
+        dek=top.dek,
         published=top.published,
         updated=top.updated,
         url=top.url,

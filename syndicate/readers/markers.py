@@ -1,4 +1,5 @@
-"""Furniture, related-link, tag and byline markers: built-in per-language lists + user config."""
+"""Furniture, related-link, tag, byline and author-box markers: built-in per-language lists
+(data/readers.toml) + user config."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ class Markers:
     furniture: tuple[str, ...]
     tags: tuple[str, ...]
     byline: tuple[str, ...]
+    about_author: tuple[str, ...] = ()
+    author_subject: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,9 @@ def date_words() -> tuple[frozenset[str], tuple[str, ...]]:
 
 
 _WORD = re.compile(r"[\w'’]+")
-_MARKER_KINDS = ("related", "furniture", "tags", "byline")
+_MARKER_KINDS = (
+    "related", "furniture", "tags", "byline", "about_author", "author_subject", "roles",
+)  # fmt: skip
 
 
 def load_markers(config: ReadersConfig | None = None) -> Markers:
@@ -117,6 +123,19 @@ def match_marker(line: str, markers: tuple[str, ...], *, max_words: int = 12) ->
     return None
 
 
+@lru_cache(maxsize=16)
+def _roles_pattern(roles: tuple[str, ...]) -> re.Pattern[str]:
+    # Word beginnings ("correspondent" also finds "correspondents"); in scripts written without
+    # spaces a role is found anywhere.
+    parts = [re.escape(r) if _is_cjk(r[0]) else rf"(?<!\w){re.escape(r)}" for r in roles]
+    return re.compile("|".join(parts) or r"(?!)", re.IGNORECASE)
+
+
+def mentions_role(text: str, markers: Markers) -> bool:
+    """Does `text` speak of the writer's trade ("Staff Writer", "… covers transport for …")?"""
+    return _roles_pattern(markers.roles).search(text) is not None
+
+
 def furniture_kind(line: str, markers: Markers) -> tuple[str, str] | None:
     """What a furniture line is, or None for article text:
     ("related", headline) — 'Baca juga: Headline';
@@ -138,6 +157,9 @@ _BOILERPLATE = (
     re.compile(r"^(?:©|\(c\)|copyright\b|hak cipta\b)", re.I),  # footers
     re.compile(r"^\(\s*[a-z]{2,5}(?:/[a-z]{2,5})+\s*\)$"),  # editors' initials: "(abc/dna)"
     re.compile(r"^\[\w+:[^\]\n]{0,80}\]$"),  # embed placeholders: "[Gambas:Video 20detik]"
+    # wire credits closing a story: "Jane Doe contributed to this report."
+    re.compile(r"^[^.!?\n]{3,120}\bcontributed (?:to this report|reporting)\.?$", re.I),
+    re.compile(r"^write to [^.!?\n]{3,80} at \S+@\S+$", re.I),  # "Write to Al Root at …@…"
 )
 
 

@@ -15,7 +15,8 @@ from datetime import datetime, tzinfo
 
 from syndicate.model import Author, Block
 from syndicate.readers.dates import find_date, strip_marks, weekday_names
-from syndicate.readers.markers import date_words
+from syndicate.readers.markers import Markers, date_words, mentions_role
+from syndicate.text.sentences import split_paragraph
 
 _TERMINAL = tuple(".!?…:;,。！？؟۔、，；：")
 _CLOSING_QUOTES = "\"'”’»」』)]"
@@ -90,10 +91,10 @@ def take_dateline(blocks: list[Block]) -> tuple[list[Block], str | None]:
 # --- bylines and dates ---------------------------------------------------------------------
 
 # Words a person's name may contain in lower case.
-_NAME_PARTICLES = frozenset(
+NAME_PARTICLES = frozenset(
     "van von der den de del della di da du la le bin binti al el ibn y and dan & und".split()  # noqa: SIM905
 )
-_NAME_ROLE_SPLIT = re.compile(r"\s*(?:[,|/(]|\s[-–—]\s|\bfor\b|\buntuk\b)\s*")
+_NAME_ROLE_SPLIT = re.compile(r"\s*(?:[,|/(]|\s[-–—]\s|\b(?:for|untuk|pour|para|für)\b)\s*")
 # "URL: https://…" in an email-header-style block under the title.
 _URL_LINE = re.compile(r"^(?:url|link|canonical|permalink|tautan)\s*:\s*(https?://\S+)$", re.I)
 _NAME_AND_OUTLET = re.compile(r"^(?P<name>[^,|\-–—]{3,60}?)\s*(?:,|\s[-–—|]\s)\s*(?P<outlet>\S+)$")
@@ -113,16 +114,9 @@ def _signed(text: str) -> str | None:
     return name if looks_like_outlet and name == m.group("name").strip() else None
 
 
-_ROLES = re.compile(
-    r"\b(staff|writer|reporter|correspondent|editor|contributor|columnist|journalist|"
-    r"wartawan|kontributor|koresponden|jurnalis|redaktur|penulis)\b",
-    re.I,
-)
-
-
-def _is_role(text: str) -> bool:
+def _is_role(text: str, markers: Markers) -> bool:
     """'Staff Writer', 'Energy correspondent', 'Wartawan Kompas.com' under a byline."""
-    return len(text.split()) <= 5 and bool(_ROLES.search(text)) and not ends_sentence(text)
+    return len(text.split()) <= 5 and mentions_role(text, markers) and not ends_sentence(text)
 
 
 def as_name(text: str) -> str | None:
@@ -140,12 +134,12 @@ def as_name(text: str) -> str | None:
         # Scripts without case (Arabic, Hebrew, CJK): short is all we can check.
         return candidate if len(candidate) <= 30 and len(words) <= 4 else None
     for word in words:
-        if word.casefold() in _NAME_PARTICLES:
+        if word.casefold() in NAME_PARTICLES:
             continue
         first_letter = next((ch for ch in word if ch.isalpha()), "")
         if first_letter and not first_letter.isupper() and not _uncased(first_letter):
             return None
-    if all(w.casefold() in _NAME_PARTICLES for w in words):
+    if all(w.casefold() in NAME_PARTICLES for w in words):
         return None
     return candidate
 
@@ -213,14 +207,33 @@ class TopMeta:
     published: datetime | None = None
     updated: datetime | None = None
     url: str | None = None
+    dek: str = ""  # the standfirst: one sentence between the title and the byline
+
+
+# "By Jane Doe | 27 Nov 2026 · 10:00": the parts of a meta line.
+_META_PARTS = re.compile(r"\s+[|·•/]\s+")
+# A standfirst is one sentence, and not a long one.
+_MAX_DEK_WORDS = 45
+
+
+def is_standfirst(text: str) -> bool:
+    """One whole sentence of at most 45 words: what a dek under a headline looks like."""
+    return (
+        ends_sentence(text)
+        and not text.rstrip(_CLOSING_QUOTES).endswith((":", ";", ","))
+        and len(text.split()) <= _MAX_DEK_WORDS
+        and len(split_paragraph(text)) == 1
+    )
 
 
 def read_top_meta(
-    texts: Sequence[str], byline_prefixes: tuple[str, ...], default_tz: tzinfo
+    texts: Sequence[str], markers: Markers, default_tz: tzinfo
 ) -> tuple[int, TopMeta]:
     """Bylines, date lines and "URL:" lines right under the title ("By Jane Doe | 27 Nov
-    2026"): how many of `texts` they take (at most 4), and what they said."""
+    2026"): how many of `texts` they take (at most 4 lines, after a standfirst), and what
+    they said. A one-sentence paragraph right above a byline is the standfirst (the dek)."""
     found = TopMeta()
+    byline_prefixes = markers.byline
 
     def take_date(text: str) -> bool:
         dated = _date_line(text, default_tz)
@@ -240,20 +253,26 @@ def read_top_meta(
         if found.url is None and (link := _URL_LINE.match(part)):
             found.url = link.group(1)
             return True
-        return take_date(part) or (found.author is not None and _is_role(part))
+        return take_date(part) or (found.author is not None and _is_role(part, markers))
 
     taken = 0
+    if (
+        len(texts) > 2
+        and is_standfirst(texts[0])
+        and byline_name(_META_PARTS.split(texts[1])[0], byline_prefixes)
+    ):
+        found.dek, texts, taken = texts[0], texts[1:], 1
     for text in texts[:4]:
         if len(text) > 160:
             break
-        if not (take_date(text) or all(map(take_part, re.split(r"\s+[|·•/]\s+", text)))):
+        if not (take_date(text) or all(map(take_part, _META_PARTS.split(text)))):
             break
         taken += 1
     return taken, found
 
 
 def take_top_meta(
-    blocks: list[Block], byline_prefixes: tuple[str, ...], default_tz: tzinfo
+    blocks: list[Block], markers: Markers, default_tz: tzinfo
 ) -> tuple[list[Block], TopMeta]:
     """`read_top_meta` over the leading paragraphs of an extracted body."""
     leading = []
@@ -261,5 +280,5 @@ def take_top_meta(
         if block.kind != "paragraph":
             break
         leading.append(block.text)
-    taken, found = read_top_meta(leading, byline_prefixes, default_tz)
+    taken, found = read_top_meta(leading, markers, default_tz)
     return blocks[taken:], found

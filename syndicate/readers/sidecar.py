@@ -15,9 +15,9 @@ bytes stay as delivered, and TOML is the format of the config the operator alrea
 tame as in YAML).
 
 The keys are those of front matter (`title`, `author`, `date`, `updated`, `url`, `tags`,
-`lang`, `summary`, `bullets`, `image`, `location` and their common aliases), and the sidecar
-wins over front matter and over anything the reader found. Unlike front matter, which often
-comes from a static-site generator with keys of its own, a sidecar is written for us: an
+`lang`, `summary`, `bullets`, `image`, `location`, `dek` and their common aliases), and the
+sidecar wins over front matter and over anything the reader found. Unlike front matter, which
+often comes from a static-site generator with keys of its own, a sidecar is written for us: an
 unknown key or an unusable value is an error that names it, not a silent no-op.
 
 Applying it is apply_front_matter's job (read_article does it last). What the pipeline must
@@ -110,4 +110,4 @@ def _problem(key: str, value: Any, default_tz: tzinfo) -> str | None:
 # The keys the README documents (the rest of KNOWN_KEYS are aliases front matter accepts).
 _DOCUMENTED = frozenset(
     ("title", "author", "date", "updated", "url", "tags", "lang", "summary", "bullets")
-) | {"image", "location"}
+) | {"image", "location", "dek"}

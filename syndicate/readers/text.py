@@ -17,17 +17,16 @@ from typing import TYPE_CHECKING
 
 from syndicate.language import detect_language
 from syndicate.model import Article, Author, Block, RelatedLink
+from syndicate.readers.bios import Closing, find_author_box, sign_off_name
 from syndicate.readers.errors import ArticleError
-from syndicate.readers.frontmatter import apply_front_matter, split_front_matter
+from syndicate.readers.frontmatter import (
+    apply_front_matter,
+    front_matter_author,
+    split_front_matter,
+)
 from syndicate.readers.hygiene import single_line
 from syndicate.readers.markers import Markers, is_boilerplate, match_marker
-from syndicate.readers.meta import (
-    as_name,
-    byline_name,
-    ends_sentence,
-    read_top_meta,
-    take_dateline,
-)
+from syndicate.readers.meta import ends_sentence, read_top_meta, take_dateline
 
 if TYPE_CHECKING:
     from syndicate.readers import ReadContext
@@ -56,6 +55,7 @@ class Line:
 @dataclass
 class _Found:
     author: Author | None = None
+    dek: str = ""
     published: datetime | None = None
     updated: datetime | None = None
     location: str | None = None
@@ -71,8 +71,10 @@ def read_text(
     markers: Markers,
     default_tz: tzinfo = UTC,
     language_hint: str | None = None,
+    known_author: str | None = None,
 ) -> Article:
-    """Turn normalized plain text (see hygiene.normalize) into an Article."""
+    """Turn normalized plain text (see hygiene.normalize) into an Article. `known_author` is
+    the author front matter names, so that the bio at the end is recognised as theirs."""
     # The title is the first non-empty line as written, never joined with what follows it.
     head, _, rest = text.strip().partition("\n")
     title = _clean_title(head)
@@ -83,7 +85,7 @@ def read_text(
         # sentence (or a cut at a word boundary) and keep the whole line as body text.
         title, rest = _title_from_paragraph(title), f"{head}\n\n{rest}"
     body = split_lines(rest)
-    found = _Found()
+    found = _Found(author=Author(name=known_author) if known_author else None)
     body = _drop_furniture(body, markers, found)
     body = _take_top_meta(body, markers, found, default_tz)
     body = _take_closing_byline(body, markers, found)
@@ -97,6 +99,7 @@ def read_text(
         title=title,
         blocks=tuple(blocks),
         author=found.author,
+        dek=found.dek,
         language=language,
         published=found.published,
         updated=found.updated,
@@ -267,65 +270,37 @@ def _take_top_meta(
         if line.marker:
             break
         leading.append(line.text)
-    taken, top = read_top_meta(leading, markers.byline, default_tz)
+    taken, top = read_top_meta(leading, markers, default_tz)
     found.author = found.author or top.author
+    found.dek = found.dek or top.dek
     found.published = found.published or top.published
     found.updated = found.updated or top.updated
     found.url = found.url or top.url
     return lines[taken:]
 
 
-_ABOUT_AUTHOR = re.compile(
-    r"^(?:about the authors?|about me|tentang penulis|profil penulis|biodata penulis)\s*:?$", re.I
-)
-_BIO_SUBJECT = re.compile(
-    r"^(?P<name>[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,4})\s+(?:is|was|has|adalah|merupakan|ialah)\b"
-)
-
-
 def _take_closing_byline(lines: list[Line], markers: Markers, found: _Found) -> list[Line]:
-    """An author box at the end: 'Name' + 'Name is …' bio, or a closing 'Oleh: X' / '— X'."""
-    # "About the author" + "Jane Doe is a reporter …": the name is the bio's subject.
-    for i in range(len(lines) - 2, max(-1, len(lines) - 6), -1):
-        if not _ABOUT_AUTHOR.match(lines[i].text):
-            continue
-        bio = lines[i + 1].text
-        subject = _BIO_SUBJECT.match(bio)
-        name = as_name(subject.group("name")) if subject else None
-        if name and (found.author is None or found.author.name == name):
-            found.author = Author(name=name, bio=bio)
-            return lines[:i] + lines[i + 2 :]
-    # Name line followed by a bio paragraph that starts with the name (or its first/last word).
-    for i in range(len(lines) - 2, max(-1, len(lines) - 6), -1):
-        name = as_name(lines[i].text) if not lines[i].marker else None
-        if not name or lines[i].text != name:
-            continue
-        bio = lines[i + 1].text
-        words = name.split()
-        if (
-            any(bio.startswith(f"{w} ") for w in {name, words[0], words[-1]})
-            and len(bio) > len(name) + 20
-        ) and (found.author is None or found.author.name == name):
-            found.author = Author(name=name, bio=bio)
-            return lines[:i] + lines[i + 2 :]
-    # A sign-off on the last line: "— Jane Doe", "(Jane Doe)", "Oleh: Jane Doe". A dash
-    # sign-off parses as a one-item list ("– Jane Doe"), so a lone dash item counts too.
-    if lines:
-        last = lines[-1]
-        lone_dash_item = last.marker in ("-", "–") and (len(lines) < 2 or not lines[-2].marker)
-        sign_off = re.match(r"^(?:--?|[—–])\s*(.+)$", last.text) or re.match(
-            r"^[(（]\s*(.+?)\s*[)）]$", last.text
-        )
-        name = None
-        if not last.marker or lone_dash_item:
-            candidate = last.text if lone_dash_item else (sign_off.group(1) if sign_off else "")
-            name = byline_name(last.text, markers.byline) or (
-                as_name(candidate) if candidate and candidate == as_name(candidate) else None
-            )
-        if name:
-            if found.author is None:
-                found.author = Author(name=name)
-            return lines[:-1]
+    """The author's box at the end (see bios.py): the author and bio leave the body."""
+    start = len(lines)
+    if lines and lines[-1].marker in ("-", "–") and (len(lines) < 2 or not lines[-2].marker):
+        start -= 1  # "- Jane Doe is a freelance writer." reads as a one-item list
+    while start > 0 and not lines[start - 1].marker:
+        start -= 1
+    tail = [Closing(f"— {ln.text}" if ln.marker else ln.text) for ln in lines[start:]]
+    box = find_author_box(
+        tail,
+        known=found.author.name if found.author else None,
+        earlier=[ln.text for ln in lines[:start]],
+        markers=markers,
+    )
+    if box is not None:
+        found.author = box[1]
+        return lines[: start + box[0]]
+    # A sign-off on the last line: "— Jane Doe", "(Jane Doe)", "Oleh: Jane Doe".
+    name = sign_off_name(tail[-1].text, markers) if tail else None
+    if name:
+        found.author = found.author or Author(name=name)
+        return lines[:-1]
     return lines
 
 
@@ -388,6 +363,7 @@ def read_text_file(text: str, context: ReadContext) -> Article:
         first = body.lstrip().split("\n", 1)[0].strip()
         if single_line(first.lstrip("#").strip()) != single_line(title):
             body = f"{single_line(title)}\n\n{body}"
+    author = front_matter_author(meta)
     article = read_text(
         body,
         source=context.source,
@@ -396,5 +372,6 @@ def read_text_file(text: str, context: ReadContext) -> Article:
         language_hint=meta.get("lang")
         if isinstance(meta.get("lang"), str)
         else context.language_hint,
+        known_author=author.name if author else None,
     )
     return apply_front_matter(article, meta, context.default_tz)

@@ -14,6 +14,11 @@ backs Moscow's 'legitimate security interests'…" loses "which match its policy
   summary or each other.
 - Instructions are never points: code, steps under "Upgrading"/"Installation"/"Instalasi",
   numbered lists introduced by "To install:" (see structure.procedural_blocks).
+- A bullet carries its point read alone (points.py): a sentence that only announces its
+  content ("There are some concerns.") gives way to the next one, which states it; a sentence
+  that reports a non-event ("… were not announced.") is never a bullet; one that opens by
+  pointing back ("This means …") only when nothing else is left; a leading connective that
+  leans on the sentence before ("In particular, ") is dropped.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from syndicate.text.points import announces_only, leans_back, reports_non_event, standalone
 from syndicate.text.sentences import TERMINAL, WIDE, n_words
 from syndicate.text.structure import (
     Block,
@@ -68,12 +74,34 @@ def point_key_sentences(blocks: list[Block], sents: list[Sentence]) -> dict[int,
     }
 
 
-def _bullet_worthy(s: Sentence, strict: bool = True) -> bool:
+def _bullet_worthy(s: Sentence, lang: str | None, strict: bool = True) -> bool:
     if s.procedural or s.kind != "paragraph" or not s.text.endswith(TERMINAL):
         return False
     if s.text.rstrip("\"'”’»)]").endswith((":", "?", "؟", "？")):
         return False
-    return s.words >= _MIN_WORDS and not (strict and s.speech)
+    if s.words < _MIN_WORDS or (strict and (s.speech or leans_back(s.text, lang))):
+        return False
+    return not reports_non_event(s.text, lang)
+
+
+def _stated(s: Sentence, sents: list[Sentence], lang: str | None) -> Sentence | None:
+    """The sentence that states `s`'s point: `s` itself, or, when `s` only announces it
+    ("… ada beberapa kekhawatiran."), the next sentence of its section if that one says it."""
+    if not announces_only(s.text, lang):
+        return s
+    nxt = sents[s.index + 1] if s.index + 1 < len(sents) else None
+    if (
+        nxt is not None
+        and nxt.section == s.section
+        and _bullet_worthy(nxt, lang, strict=False)
+        and not announces_only(nxt.text, lang)
+    ):
+        return nxt
+    return None
+
+
+def _bullet(s: Sentence, lang: str | None) -> str | None:
+    return as_bullet(standalone(s.text, lang))
 
 
 def _list_items(sents: list[Sentence], blocks: list[Block]) -> list[Sentence]:
@@ -90,6 +118,7 @@ def _section_bullets(
     sections: list[Section],
     blocks: list[Block],
     used: set[int],
+    lang: str | None,
 ) -> list[tuple[int, int, str]]:
     """(section, sentence index, bullet) candidates: one key sentence per section, or all the
     items of a section made of a list, in article order."""
@@ -106,9 +135,12 @@ def _section_bullets(
         for strict in (True, False):
             key = next(
                 (
-                    (s, b)
+                    (t, b)
                     for s in in_section
-                    if _bullet_worthy(s, strict) and (b := as_bullet(s.text))
+                    if _bullet_worthy(s, lang, strict)
+                    and (t := _stated(s, sents, lang)) is not None
+                    and t.index not in used
+                    and (b := _bullet(t, lang))
                 ),
                 None,
             )
@@ -123,9 +155,13 @@ def _section_bullets(
 
 
 def _structured(
-    sents: list[Sentence], sections: list[Section], blocks: list[Block], used: set[int]
+    sents: list[Sentence],
+    sections: list[Section],
+    blocks: list[Block],
+    used: set[int],
+    lang: str | None,
 ) -> list[tuple[int, str]]:
-    candidates = _section_bullets(sents, sections, blocks, used)
+    candidates = _section_bullets(sents, sections, blocks, used, lang)
     # One per section first (the opening part last: the summary already speaks for it) …
     firsts: dict[int, tuple[int, int, str]] = {}
     for c in candidates:
@@ -150,13 +186,17 @@ def _central(
     used: set[int],
     words_of: dict[int, list[str]],
     want: int,
+    lang: str | None,
 ) -> list[tuple[int, str]]:
     """Key sentences outside the summary and `used`: central (frequent content words), early,
-    not redundant with the summary or each other."""
-    pool = [s for s in sents if s.index not in used and _bullet_worthy(s)]
+    not redundant with the summary or each other; one that only announces its point stands
+    for the next sentence, which states it."""
+    pool = [s for s in sents if s.index not in used and _bullet_worthy(s, lang)]
     if len(pool) < want:
         pool += [
-            s for s in sents if s.index not in used and s not in pool and _bullet_worthy(s, False)
+            s
+            for s in sents
+            if s.index not in used and s not in pool and _bullet_worthy(s, lang, False)
         ]
     freq: Counter[str] = Counter()
     for s in sents:
@@ -178,10 +218,13 @@ def _central(
     # Strict about repeating the summary first; relax only if that leaves too few bullets
     # (short articles), since three bullets are promised.
     for limit in (0.6, 0.85, 1.0):
-        for s in ranked:
+        for ranked_s in ranked:
             if len(picked) == want:
                 break
-            bullet = as_bullet(s.text)
+            s = _stated(ranked_s, sents, lang)
+            if s is None or s.index in used:
+                continue
+            bullet = _bullet(s, lang)
             if (
                 not bullet
                 or any(bullet == b for _, b in picked)
@@ -199,8 +242,10 @@ def key_bullets(
     blocks: list[Block],
     summary: list[Sentence],
     words_of: dict[int, list[str]],
+    lang: str | None = None,
 ) -> list[str]:
-    """3–5 bullets in article order (fewer when the article has nothing more to say)."""
+    """3–5 bullets in article order (fewer when the article has nothing more to say); `lang`
+    picks the words that tell whether a sentence carries its point (points.py)."""
     used = {s.index for s in summary}
     headed = [
         i
@@ -208,7 +253,7 @@ def key_bullets(
         if i > 0 and not sec.procedural and any(s.section == i for s in sents)
     ]
     if len(headed) >= 2:
-        picked = _structured(sents, sections, blocks, used)
+        picked = _structured(sents, sections, blocks, used, lang)
     else:
         items = _list_items(sents, blocks)
         picked = (
@@ -218,7 +263,7 @@ def key_bullets(
     if len(picked) < 3:
         want = MAX_BULLETS if len(sents) > _LONG_ARTICLE else 3
         taken = used | {index for index, _ in picked}
-        picked += _central(sents, summary, taken, words_of, want - len(picked))
+        picked += _central(sents, summary, taken, words_of, want - len(picked), lang)
     bullets: list[str] = []
     for _, bullet in sorted(picked):
         if bullet not in bullets:

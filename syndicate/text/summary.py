@@ -121,9 +121,11 @@ def select_summary(
     words_of: dict[int, list[str]],
     max_words: int,
     reserved: frozenset[int],
+    said: frozenset[str] = frozenset(),
 ) -> list[Sentence]:
     """Lead-biased choice of 2–3 sentences; `reserved` ones (the key sentences the article's
-    own points already show as bullets) are avoided unless nothing else is left."""
+    own points already show as bullets) are avoided unless nothing else is left, and none
+    repeats what is `said` already (the content words of the dek printed above it)."""
     opening = next((s for s in sents if s.kind == "paragraph" and not s.procedural), None)
 
     def worthy(s: Sentence) -> bool:
@@ -144,13 +146,13 @@ def select_summary(
     if candidates and candidates[0] is opening:  # a hook opens the article, or is no hook
         candidates = skip_hook(candidates, stop, sents)
     chosen: list[Sentence] = []
-    seen: set[str] = set()
+    seen: set[str] = set(said)
     total = 0
     for s in candidates:
         if len(chosen) == 3:
             break
         words = words_of[s.index]
-        if chosen and overlap(words, seen) > _REDUNDANT:
+        if (chosen or said) and overlap(words, seen) > _REDUNDANT:
             continue  # says again what the summary already says
         if chosen and total + s.words > max_words:
             # A second sentence is wanted even over budget (2–3 sentences are promised) unless
@@ -171,12 +173,15 @@ def select_summary(
     return chosen
 
 
-def summarize(text: str, lang: str | None = None, *, max_words: int = SUMMARY_WORDS) -> Summary:
+def summarize(
+    text: str, lang: str | None = None, *, max_words: int = SUMMARY_WORDS, dek: str = ""
+) -> Summary:
     """2–3 whole sentences in article order (≤ max_words) and 3–5 key bullets.
 
     `text` is an article body as plain text (`Article.text`: blocks separated by blank lines,
     headings on their own line, list items with their marker). `lang` picks the stop words;
-    without it the language is detected (syndicate.language).
+    without it the language is detected (syndicate.language). `dek` is the article's
+    standfirst, shown above the summary: a sentence that only says it again is left out.
     """
     blocks = parse_blocks(text or "")
     if not blocks:
@@ -190,10 +195,11 @@ def summarize(text: str, lang: str | None = None, *, max_words: int = SUMMARY_WO
     sents = article_sentences(blocks, of_block, procedural_blocks(blocks, sections, of_block))
     keys = point_key_sentences(blocks, sents)
     words_of = {s.index: content_words(s.text, stop) for s in sents}
-    chosen = select_summary(sents, stop, words_of, max_words, frozenset(keys))
+    said = frozenset(content_words(dek, stop)) if dek else frozenset()
+    chosen = select_summary(sents, stop, words_of, max_words, frozenset(keys), said)
     if not chosen:  # only headings: nothing to summarise, but they still say what it covers
         return Summary(summary="", bullets=[b.text for b in blocks if b.kind == "heading"][:5])
-    bullets = key_bullets(sents, sections, blocks, chosen, words_of)
+    bullets = key_bullets(sents, sections, blocks, chosen, words_of, lang)
     return Summary(summary=_join(s.text for s in chosen), bullets=bullets)
 
 
