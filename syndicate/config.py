@@ -6,14 +6,14 @@ misconfiguration. Secrets never live in the file: they come from the environment
 (`SYNDICATE_SMTP_PASSWORD`, `SYNDICATE_DKIM_KEY`).
 
 Decision: plain immutable classes checked by a small converter (syndicate/settings.py)
-instead of pydantic + email-validator. Every command loads the config, and those two cost
-~115 ms to import on the 2-core developer machine (`python -X importtime`) — more than the
-whole budget of a no-op `syndicate run` (half of importing feedgen, jinja2, premailer and
-apscheduler). msgspec imports fast but has no Path type and reports a check made after
-decoding against the section, not the key. The settings are ~45 keys of eight shapes, so
-the converter is short; every check runs at load, key by key (the checks of single values
-are in checks.py, two of them cheap forms of the full check). Constructing a section in code
-runs the same checks and raises `ConfigValueError`.
+instead of pydantic. Every command loads the config, and pydantic costs ~65 ms to import on
+the 2-core developer machine (`python -X importtime`). msgspec imports fast but has no Path
+type and reports a check made after decoding against the section, not the key. The settings
+are ~45 keys of eight shapes, so the converter is short; every check runs at load, key by
+key (the checks of single values are in checks.py; the addresses get email-validator's
+strict check there, so an undeliverable `digest.from` stops every command, not only the
+first that sends). Constructing a section in code runs the same checks and raises
+`ConfigValueError`.
 """
 
 # No `from __future__ import annotations` here: the settings' types are read from the
@@ -75,10 +75,10 @@ class FeedConfig(Section):
 
 
 class DigestConfig(Section):
-    from_: str = setting("Syndicate <digest@example.org>", check=checks.mailbox, key="from")
+    from_: str = setting("Syndicate <digest@example.org>", check=checks.sender_mailbox, key="from")
     subject: str = setting("{site}: {count} new — {first_title}", check=checks.subject_template)
     subscribers: list[str] = setting([], each=checks.mailbox)
-    reply_to: str | None = setting(None, check=checks.mailbox)
+    reply_to: str | None = setting(None, check=checks.sender_mailbox)
     # More articles than this in one digest are counted, not shown: past ~15 full articles an
     # email gets clipped by Gmail (102 KB) and nobody reads that far anyway.
     max_articles: int = setting(15, ge=1, le=100)
