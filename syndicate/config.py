@@ -29,6 +29,17 @@ from syndicate.settings import ConfigError, ConfigValueError, Section, setting
 
 # The example domains (RFC 2606) a fresh config ships with.
 PLACEHOLDER_DOMAINS = frozenset({"example.org", "example.com", "example.net"})
+# Values of the bundled sample config.toml (the Quick start's site) that must not reach a
+# real site unnoticed: runs name each one still set (Config.sample_leftovers). The base URL
+# is any example domain (SiteConfig.is_placeholder). tests/test_init.py keeps these equal
+# to the repository's config.toml.
+SAMPLE_VALUES = {
+    "site.description": "Berita dan analisis pilihan, sebagai feed dan ringkasan email.",
+    "site.postal_address": "Jl. Contoh No. 1, Jakarta 10110, Indonesia",
+    "digest.from": "digest@news.example.org",  # the address, whatever the display name
+    "digest.subject": "{site}: {count} artikel baru — {first_title}",
+    "digest.subscribers": "reader@example.org",
+}
 
 
 # ---------------------------------------------------------------- the sections
@@ -207,6 +218,37 @@ class Config(Section):
     @property
     def db_path(self) -> Path:
         return self.path("state") / "syndicate.db"
+
+    def sample_leftovers(self) -> list[str]:
+        """What the config still holds of the bundled sample, one line per key."""
+        from syndicate.addresses import split_mailbox
+
+        found = []
+        if self.site.is_placeholder:
+            found.append(
+                f"site.base_url is still the example {self.site.base_url}: feed ids are minted"
+                " from it and never change; set your site's address"
+            )
+        values = {
+            "site.description": [self.site.description],
+            "site.postal_address": [self.site.postal_address],
+            "digest.from": [split_mailbox(self.digest.from_)[1].lower()],
+            "digest.subject": [self.digest.subject],
+            "digest.subscribers": [split_mailbox(m)[1].lower() for m in self.digest.subscribers],
+        }
+        for key, sample in SAMPLE_VALUES.items():
+            if sample in values[key]:
+                found.append(f"{key} is still the bundled sample's {sample!r}: set your own")
+        return found
+
+    def require_postal_address(self) -> None:
+        """ConfigError unless `site.postal_address` is set: every digest's footer shows the
+        sender's postal address (CAN-SPAM and most lists' rules), so none is sent without."""
+        if not self.site.postal_address.strip():
+            raise ConfigError(
+                "site.postal_address is empty: the digest's footer must show your postal"
+                " address; set it in the config before the first digest is sent"
+            )
 
 
 def _format_error(path: Path, problems: list[tuple[str, str]]) -> str:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from syndicate import state, store
-from syndicate.config import Config
+from syndicate.config import Config, ConfigError
 from syndicate.ingest import ingest
 from syndicate.publish import announce, publish
 from syndicate.report import Progress, RunReport
@@ -34,8 +34,6 @@ if TYPE_CHECKING:
 # digested without sending anything.
 DigestMode = Literal["due", "now", "never", "skip"]
 DIGEST_MODES: tuple[DigestMode, ...] = ("due", "now", "never")  # what a run may be asked for
-# A first run over this many articles mentions `syndicate digest skip` in its report.
-BACKLOG_HINT = 20
 
 
 class RunInProgress(Exception):
@@ -162,15 +160,37 @@ def sync_config_subscribers(conn: store.Database, config: Config, now: datetime)
 NOT_DUE_KEY = "digest_not_due"
 
 
+def back_catalogue(pending: int, last: tuple[str, datetime] | None, config: Config) -> str:
+    """Why an automatic digest must not mail the `pending` articles, or "": a list that has
+    sent no digest yet finds more articles waiting than one digest shows
+    (`digest.max_articles`). They were in the inbox before the list started (Mailchimp's
+    RSS-to-email likewise mails only items newer than the campaign), so nothing is mailed
+    until the operator says which: `digest skip`, or a digest made `now`. The Quick start's
+    one sample article is not a back catalogue, and a list started with `digest skip`
+    mails its next articles as usual."""
+    if last is not None or pending <= config.digest.max_articles:
+        return ""
+    return (
+        f"{pending} articles were waiting before this list's first digest, more than one"
+        f" digest shows (digest.max_articles = {config.digest.max_articles}): the back"
+        " catalogue is not mailed. Start the list without them: `syndicate digest skip`"
+        " (the next new article makes the first digest); or mail them now:"
+        " `syndicate run --digest now`"
+    )
+
+
 def digest_due(
     conn: store.Database, config: Config, now: datetime, *, remember: bool = False
 ) -> tuple[bool, str]:
-    """(due, why) by the cadence rule, pending articles included. `remember`: keep a "not
-    due" verdict until the schedule's next firing (a run; `status` only reads it)."""
+    """(due, why) by the cadence rule, pending articles included; never due for a back
+    catalogue (back_catalogue). `remember`: keep a "not due" verdict until the schedule's
+    next firing (a run; `status` only reads it)."""
     pending = store.count_pending(conn)
     if not pending:
         return False, "no new articles since the last digest"
     last = store.last_digest(conn)
+    if held := back_catalogue(pending, last, config):
+        return False, held
     expr, tz = config.schedule.digest, config.site.tz
     marker = f"{expr}|{config.site.timezone}|{last[0] if last else ''}"
     kept = store.meta_value(conn, NOT_DUE_KEY)
@@ -199,6 +219,10 @@ def _make_digest(
 ) -> None:
     if mode == "never":
         report.digest_note = "none (feeds only: --digest never)"
+        if report.new and (
+            held := back_catalogue(store.count_pending(conn), store.last_digest(conn), config)
+        ):
+            report.notes.append(f"the next `syndicate run` sends no digest: {held}")
         return
     if mode == "skip":
         report.skipped_articles = store.skip_pending(conn, now)
@@ -214,6 +238,12 @@ def _make_digest(
     articles = store.undigested_articles(conn)
     if not articles:
         report.digest_note = "none (no new articles since the last digest)"
+        return
+    try:
+        config.require_postal_address()
+    except ConfigError as exc:  # the feeds are published; the articles wait for the fix
+        report.config_problem = str(exc)
+        report.digest_note = f"none: {exc}"
         return
     from syndicate.delivery.engine import render_stored_digest
 
@@ -269,19 +299,10 @@ def run(
                 outputs,
                 changed_ids=[a.id for a in report.new + report.updated],
             )
-            if first_run and len(report.new) >= BACKLOG_HINT:
-                report.notes.append(
-                    f"first run over {len(report.new)} articles: to start without mailing"
-                    " them all, run `syndicate digest skip` before the first digest"
-                    " (`syndicate publish` publishes the feeds only)"
-                )
-            if config.site.is_placeholder and (report.new or first_run):
-                report.notes.append(
-                    f"site.base_url is still the example {config.site.base_url}: feed ids are"
-                    " minted from it and never change; set your site's address in the config"
-                )
             rendered: dict = {}
             _make_digest(conn, config, now, report, digest, rendered)
+            if report.new or first_run or report.digest_id:
+                report.notes += config.sample_leftovers()
             if report.digest_id:
                 # The web version exists before any message links to it.
                 publish(conn, config, report, outputs, rendered_digests=rendered)

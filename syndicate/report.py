@@ -45,6 +45,7 @@ class RunReport:
     delivery_stopped: str = ""  # why delivery stopped early (the relay's circuit breaker)
     unresolved: int = 0  # deliveries to active subscribers failed for good, in the state
     warnings: list[str] = field(default_factory=list)  # trouble: shown even with --quiet
+    config_problem: str = ""  # a setting kept the digest from being made (exit 78)
     notes: list[str] = field(default_factory=list)  # advice: part of the report, not trouble
     dry_run: bool = False
 

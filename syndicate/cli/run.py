@@ -7,9 +7,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from syndicate.cli.common import (
+    EXIT_CONFIG,
     EXIT_DELIVERY_FAILED,
     EXIT_OK,
     EXIT_REJECTED,
+    err,
     progress,
     short,
 )
@@ -86,6 +88,9 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
         print(format_report(report, config, started, command=args.command))
     if report.dry_run:
         return EXIT_OK
+    if report.config_problem:
+        err(report.config_problem)
+        return EXIT_CONFIG
     if report.rejected:
         return EXIT_REJECTED
     if report.failed_for_good or report.delivery_stopped or report.unresolved:
@@ -96,7 +101,8 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
 def _trouble(report: RunReport) -> bool:
     """Anything the operator must hear about, even with --quiet."""
     return bool(
-        report.rejected
+        report.config_problem
+        or report.rejected
         or report.failed
         or report.failed_for_good
         or report.delivery_stopped
