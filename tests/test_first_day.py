@@ -278,3 +278,42 @@ def test_an_undeliverable_sender_address_stops_every_command_with_78(
         assert main([*command, "--config", str(path)]) == 78, command
         assert key in capsys.readouterr().err, command
     assert not (tmp_path / "state" / "syndicate.db").exists()
+
+
+# ---------------------------------------------------------------- status sees the inbox
+
+
+def test_status_counts_inbox_files_not_read_yet_and_changed_since_the_last_run(
+    tmp_path: Path, capsys
+):
+    assert _init(tmp_path) == 0
+    config = str(tmp_path / "config.toml")
+    inbox = tmp_path / "articles"
+    _articles(inbox, 2)
+    capsys.readouterr()
+    assert main(["status", "--json", "--config", config]) == 0  # no state yet
+    data = json.loads(capsys.readouterr().out)
+    assert data["state"] is None and data["inbox"]["unread"] == 2
+    assert main(["publish", "--config", config]) == 0
+    assert main(["status", "--json", "--config", config]) == 0
+    capsys.readouterr()
+
+    (inbox / "late.txt").write_text("A late story\n\nIt came in after the run.\n", "utf-8")
+    (inbox / "story-001.md").write_text(
+        (inbox / "story-001.md").read_text(encoding="utf-8") + "\nA correction.\n", "utf-8"
+    )
+    assert main(["status", "--json", "--config", config]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["inbox"]["unread"] == 1 and data["inbox"]["changed"] == 1
+    assert data["inbox"]["files"] == {"unread": ["late.txt"], "changed": ["story-001.md"]}
+    assert data["articles"]["pending"] == 2  # the state alone would say nothing changed
+    assert main(["status", "--config", config]) == 0
+    out = capsys.readouterr().out
+    assert "1 file(s) not read yet, 1 changed since the last run" in out
+    assert "late.txt" in out and "story-001.md" in out
+
+    assert main(["publish", "--config", config]) == 0
+    capsys.readouterr()
+    assert main(["status", "--json", "--config", config]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["inbox"]["unread"], data["inbox"]["changed"]) == (0, 0)
