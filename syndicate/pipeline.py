@@ -270,13 +270,15 @@ def run(
     dry_run: bool = False,
     should_stop: Callable[[], bool] | None = None,
     early_listing: EarlyListing | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> RunReport:
     """One whole run under the lock. Raises RunInProgress if another run holds it (after
     `wait_for_lock` seconds). A dry run works on a scratch copy of the state, compares
     outputs instead of writing them and delivers nothing: it reports what a run would do.
     `should_stop` (the service's SIGTERM) ends deliveries after the current recipient.
     `early_listing`: the inbox listed by a child since the command started
-    (early_listing.py)."""
+    (early_listing.py). `on_start` gets the run's id (its row in the runs table, the one id
+    the CLI, `status` and the run API show) as soon as it has one; a dry run has none."""
     if digest not in (*DIGEST_MODES, "skip"):
         raise ValueError(f"digest must be one of {', '.join(DIGEST_MODES)}, not {digest!r}")
     progress = progress or (lambda _msg: None)
@@ -287,6 +289,10 @@ def run(
             guard = state.Guard.checked(conn, config, dry_run=dry_run)
             first_run = store.count_articles(conn) == 0 and store.last_digest(conn) is None
             run_id = store.start_run(conn, trigger, now)
+            if not dry_run:
+                report.run_id = run_id
+                if on_start is not None:
+                    on_start(run_id)
             sync_config_subscribers(conn, config, now)
             if retry_failed:
                 store.requeue_failed(conn)

@@ -24,6 +24,7 @@ class Rejection:
 class RunReport:
     """What one run did, for the operator's one-screen report and the runs table."""
 
+    run_id: int | None = None  # its row in the runs table (none for a dry run)
     new: list[Article] = field(default_factory=list)
     updated: list[Article] = field(default_factory=list)
     unchanged: int = 0
@@ -80,4 +81,7 @@ class RunReport:
             "failed_for_good": list(self.failed_for_good),
             "delivery_stopped": [self.delivery_stopped] if self.delivery_stopped else [],
             "warnings": list(self.warnings),
+            # Why there was no digest (or when the next is due), as the CLI's report says.
+            "digest_note": [self.digest_note] if self.digest_note else [],
+            "notes": list(self.notes),
         }

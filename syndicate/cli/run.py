@@ -123,6 +123,8 @@ def format_report(
 ) -> str:
     would = "would be " if report.dry_run else ""
     title = f"syndicate {command}{' --dry-run' if report.dry_run else ''}"
+    if report.run_id is not None:
+        title += f" · run #{report.run_id}"
     lines = [f"{title} · {started:%Y-%m-%d %H:%M %Z} · inbox {config.path('inbox')}"]
     if report.dry_run:
         lines.append("  (dry run: nothing below was written, stored or sent)")

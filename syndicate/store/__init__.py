@@ -134,6 +134,7 @@ from syndicate.store.retries import (
 )
 from syndicate.store.runs import (
     finish_run,
+    get_run,
     recent_runs,
     start_run,
 )
@@ -211,6 +212,7 @@ __all__ = [
     "forget_render_keys",
     "generation",
     "get_article",
+    "get_run",
     "get_subscriber",
     "get_subscriber_by_token",
     "has_delivery",
