@@ -161,8 +161,10 @@ def _remove_stale_pages(outputs: Outputs, folder: str, pages: int) -> None:
         return
     for name in names:
         stem, dot, suffix = name.rpartition(".")
-        if dot and suffix == "html" and stem.isdigit() and int(stem) > pages:
-            outputs.remove(f"{folder}/page/{name}")
+        page = f"{folder}/page/{name}"
+        stale = dot and suffix == "html" and stem.isdigit() and int(stem) > pages
+        if stale and not outputs.removed(page):
+            outputs.remove(page)
 
 
 # ---------------------------------------------------------------- rendering

@@ -124,6 +124,27 @@ def test_dry_run_on_a_fresh_site_creates_nothing(site: Path, capsys):
     assert not (site / "outbox").exists()
 
 
+def test_a_dry_run_counts_each_output_once_as_many_as_the_run_writes(site: Path, capsys):
+    from syndicate import pipeline
+    from syndicate.config import load_config
+
+    with (site / "config.toml").open("a", encoding="utf-8") as fh:
+        fh.write("\n[feed]\nentries = 5\narchive_page_size = 5\n")
+    assert cli(site, "run") == 0  # the sample, and its digest
+    for i in range(30):  # then a batch that makes archive pages and a digest
+        add_article(site, f"berita-{i:02}.txt", f"Berita nomor {i}")
+    config = load_config(site / "config.toml")
+    dry = pipeline.run(config, digest="now", dry_run=True)
+    real = pipeline.run(config, digest="now")
+    assert real.digest_id and dry.digest_id == real.digest_id
+    assert len(dry.feeds_written) == len(set(dry.feeds_written))
+    assert sorted(dry.feeds_written) == sorted(real.feeds_written)
+    assert any(name.startswith("archive/") for name in real.feeds_written)
+    assert sorted(dry.pages_written) == sorted(real.pages_written)
+    assert len(real.pages_written) == len(set(real.pages_written)) > 30
+    assert len(dry.new) == len(real.new) == 30
+
+
 # ---------------------------------------------------------------- 3. backlog
 
 
