@@ -61,6 +61,9 @@ def format_mailbox(name: str, addr: str) -> str:
     return f"{name} <{addr}>"
 
 
+_BARE = re.compile(r"[^\s<>()\[\]\\,;:\"@]+@[^\s<>()\[\]\\,;:\"@]+")
+
+
 def parse_mailbox(value: str, *, smtputf8: bool = True) -> tuple[str, str]:
     """`addr@host` or `Display Name <addr@host>` → (name, normalised address), or ValueError.
 
@@ -73,7 +76,10 @@ def parse_mailbox(value: str, *, smtputf8: bool = True) -> tuple[str, str]:
 
     from email_validator import EmailNotValidError, validate_email
 
-    name, addr = parseaddr(value)
+    if _BARE.fullmatch(value):  # nothing for parseaddr to take apart (~40% of a CSV import)
+        name, addr = "", value
+    else:
+        name, addr = parseaddr(value)
     if not addr or "\n" in value or "\r" in value:
         raise ValueError("expected an address like 'Name <news@example.org>'")
     try:

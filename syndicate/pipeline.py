@@ -147,9 +147,12 @@ def _copy_read_only(source: Path, target: Path) -> None:
 def sync_config_subscribers(conn: store.Database, config: Config, now: datetime) -> None:
     from syndicate.addresses import split_mailbox  # the config checked them at load
 
+    entries = []
     for mailbox in config.digest.subscribers:
         name, addr = split_mailbox(mailbox)
-        store.add_subscriber(conn, addr, name, now, resubscribe=False)
+        entries.append(store.NewSubscriber(addr, name))
+    if entries:
+        store.add_subscribers(conn, entries, now, resubscribe=False)
 
 
 # "Not due before": the cadence's verdict, kept until the schedule's next firing. Between

@@ -140,7 +140,9 @@ from syndicate.store.runs import (
 )
 from syndicate.store.subscribers import (
     STATUSES,
+    NewSubscriber,
     add_subscriber,
+    add_subscribers,
     confirm_subscription,
     confirmation_not_sent,
     erase_subscriber,
@@ -166,10 +168,12 @@ __all__ = [
     "ArticleRow",
     "Database",
     "Delivery",
+    "NewSubscriber",
     "Outcome",
     "StateError",
     "StoredFile",
     "add_subscriber",
+    "add_subscribers",
     "adopt_article",
     "adopt_delivery",
     "adopt_digest",
