@@ -187,8 +187,9 @@ def unsubscribe(
         ).fetchone()
     if row is None:
         return None
-    conn.execute(
-        "UPDATE subscribers SET status = ?, changed = ? WHERE email = ?",
+    conn.execute(  # and any confirmation link still out there is void
+        "UPDATE subscribers SET status = ?, changed = ?, confirm_token = NULL,"
+        " confirm_sent_at = NULL WHERE email = ?",
         (status, iso(now), row["email"]),
     )
     conn.execute(
@@ -323,18 +324,26 @@ def confirm_subscription(
 ) -> str | None:
     """Use a confirmation link: the subscriber becomes active (an erasure's suppression is
     lifted: this is a new, explicit consent). Return the address, or None for a link that
-    is unknown, used or expired."""
+    is unknown or expired.
+
+    The link stays valid until it expires, so using it again (a double click, a reload)
+    finds the subscriber active and changes nothing: the page says "you are subscribed"
+    rather than "not valid". Leaving voids it (`unsubscribe`), so an old link never undoes
+    an unsubscribe."""
     with transaction(conn):
         row = conn.execute(
-            "SELECT email FROM subscribers WHERE confirm_token = ? AND confirm_sent_at >= ?",
+            "SELECT email, status FROM subscribers"
+            " WHERE confirm_token = ? AND confirm_sent_at >= ?",
             (token, not_before),
         ).fetchone()
         if row is None:
             return None
         email = row["email"]
+        if row["status"] == "active":
+            return email
         conn.execute(
-            "UPDATE subscribers SET status = 'active', confirm_token = NULL,"
-            " confirm_sent_at = NULL, soft_bounces = 0, changed = ? WHERE email = ?",
+            "UPDATE subscribers SET status = 'active', soft_bounces = 0, changed = ?"
+            " WHERE email = ?",
             (iso(now), email),
         )
         conn.execute("DELETE FROM suppressions WHERE hash = ?", (subscriber_key(email),))
