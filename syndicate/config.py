@@ -64,6 +64,15 @@ class SiteConfig(Section):
         return self.base_url.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0]
 
     @property
+    def root(self) -> str:
+        """The path of base_url ("/", or "/news/" under a prefix): where links between the
+        site's own pages start. Root-relative, so the pages browse wherever the folder is
+        served at that path (http://127.0.0.1:8080/ before the DNS exists); feeds and mail,
+        read elsewhere, link with base_url itself."""
+        rest = self.base_url.split("://", 1)[1]
+        return "/" + rest.split("/", 1)[1] if "/" in rest else "/"
+
+    @property
     def is_placeholder(self) -> bool:
         """Still the example URL: ids minted now would carry it forever."""
         return any(self.domain == d or self.domain.endswith("." + d) for d in PLACEHOLDER_DOMAINS)

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import heapq
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -44,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from syndicate import store
 from syndicate.config import Config
-from syndicate.model import Article, archive_cut, digest_page
+from syndicate.model import Article, archive_cut, article_page, digest_page
 
 if TYPE_CHECKING:
     from syndicate.publish import Outputs, Pass
@@ -61,9 +60,10 @@ def list_page(folder: str, number: int) -> str:
     return f"{folder}/index.html" if number == 0 else f"{folder}/page/{number}.html"
 
 
-def list_url(config: Config, folder: str, number: int) -> str:
-    """Its URL: the folder itself for the index."""
-    base = config.site.base_url
+def list_url(config: Config, folder: str, number: int, *, local: bool = False) -> str:
+    """Its URL: the folder itself for the index (`local`: root-relative, for links between
+    the site's pages; else absolute, for its canonical link)."""
+    base = config.site.root if local else config.site.base_url
     return f"{base}{folder}/" if number == 0 else f"{base}{list_page(folder, number)}"
 
 
@@ -172,13 +172,15 @@ def _remove_stale_pages(outputs: Outputs, folder: str, pages: int) -> None:
 
 def page_context(config: Config, lang: str | None = None) -> dict[str, Any]:
     """What every site page's template needs: language, labels, site name and URLs, the
-    feeds to announce (`<link rel="alternate">`). The service's pages use it too."""
+    feeds to announce (`<link rel="alternate">`). The service's pages use it too. Links
+    between the site's pages are root-relative (SiteConfig.root), so a site browses on
+    http://127.0.0.1:PORT/ before its DNS exists; only `canonical` links are absolute."""
     from syndicate.labels import fill, labels_for
     from syndicate.rendering import one_line, text_direction
 
     lang = lang or config.site.language or "en"
     site = one_line(config.site.title)
-    base = config.site.base_url
+    base = config.site.root
     labels = labels_for(lang, config.path("templates"))
     return {
         "lang": lang,
@@ -217,7 +219,7 @@ def _article_views(conn: store.Database, config: Config, rows: Sequence[store.Ar
     for number, row in enumerate(rows, 1):
         article = store.get_article(conn, row.id)
         if article is not None:
-            views.append(article_view(article, number, lang, config, labels))
+            views.append(article_view(article, number, lang, config, labels, local=True))
     return views
 
 
@@ -230,6 +232,7 @@ def render_front_page(
         articles=_article_views(conn, config, rows),
         more=more,
         canonical=config.site.base_url,
+        with_images=True,
     )
 
 
@@ -258,7 +261,7 @@ def render_digest_list(
     archived: int,
 ) -> str:
     from syndicate.labels import labels_for, plural_label
-    from syndicate.rendering import clean_text, format_day, one_line
+    from syndicate.rendering import clean_text, format_moment, one_line
 
     lang = config.site.language or "en"
     labels = labels_for(lang, config.path("templates"))
@@ -269,8 +272,10 @@ def render_digest_list(
         views.append(
             DigestView(
                 id=digest_id,
-                url=config.site.base_url + digest_page(digest_id),
-                date=format_day(created, lang, config.site.tz),
+                url=config.site.root + digest_page(digest_id),
+                # The day and the time: two digests of one day (a `--digest now` after the
+                # scheduled one) are told apart.
+                date=format_moment(created, lang, config.site.tz),
                 count=plural_label(labels, "article_count", len(articles), lang),
                 titles=tuple(
                     one_line(clean_text(a.title), limit=140) for a in articles[:TITLES_PER_DIGEST]
@@ -287,26 +292,19 @@ def render_digest_list(
 
 def render_article_page(article: Article, config: Config) -> str:
     """The article's own web page (feeds/articles/<slug>.html): the link of feed entries
-    without a canonical URL."""
+    without a canonical URL, and where a reader arriving from a shared link lands. It has
+    the site's layout (site.html.j2: navigation, feeds, footer) and a subscribe box after
+    the article; labels in the site's language, the article in its own (`lang`/`dir`)."""
     from markupsafe import Markup
 
     from syndicate.labels import labels_for
-    from syndicate.rendering import (
-        article_view,
-        clean_text,
-        one_line,
-        safe_url,
-        template,
-        text_direction,
-    )
+    from syndicate.rendering import article_view, clean_text, one_line, safe_url
 
     site_lang = config.site.language or "en"
-    lang = (article.language or site_lang).strip()
-    if not re.fullmatch(r"[A-Za-z0-9-]+", lang):
-        lang = site_lang
-    labels = labels_for(lang, config.path("templates"))
-    view = article_view(article, 1, lang, config, labels)
-    if not article.summary.strip():  # no summary: the page shows the body, not its 1st para twice
+    labels = labels_for(site_lang, config.path("templates"))
+    view = article_view(article, 1, site_lang, config, labels, local=True)
+    if not article.summary.strip() or repeats_the_lead(article.summary, article):
+        # The box would show the very sentences the body starts with: the lead says it.
         view = replace(view, summary="")
     # Group consecutive list items so they become one <ul>, as the reader saw them.
     groups: list[tuple[str, list[str]]] = []
@@ -322,7 +320,7 @@ def render_article_page(article: Article, config: Config) -> str:
     if not groups and article.body_html:
         # Only when the reader produced no blocks. Sanitized again here (it came from input,
         # and a template is the last edge before a browser); images stay out: no tracking or
-        # remote loads from our pages.
+        # remote loads from our pages (the lead image is shown above, by its own URL).
         import nh3
 
         body_html = Markup(
@@ -332,15 +330,15 @@ def render_article_page(article: Article, config: Config) -> str:
                 url_schemes={"http", "https", "mailto"},
             )
         )
-    return template(config, "article.html.j2").render(
+    own = config.site.base_url + article_page(article.slug)
+    return render(
+        config,
+        "article.html.j2",
         body_html=body_html,
-        lang=lang,
-        dir=text_direction(lang),
-        labels=labels,
-        site=one_line(config.site.title),
-        site_url=config.site.base_url,
         article=view,
-        canonical=safe_url(article.url),
+        description=one_line(view.summary or clean_text(article.summary) or "", limit=300),
+        canonical=safe_url(article.url) or own,
+        original=safe_url(article.url),
         groups=groups,
         tags=tuple(one_line(t) for t in article.tags),
         related=tuple(
@@ -350,21 +348,39 @@ def render_article_page(article: Article, config: Config) -> str:
     )
 
 
+LEAD_PARAGRAPHS = 3  # what a reader takes in first: the lead a summary must not repeat
+
+
+def repeats_the_lead(summary: str, article: Article) -> bool:
+    """Whether every sentence of the summary is one of the lead's: the summarizer takes
+    sentences from the top when there is no hook to skip, so its summary is often the
+    article's own opening, and a box showing it right above that opening says it twice.
+    The lead is the first LEAD_PARAGRAPHS paragraphs before any heading."""
+    from syndicate.rendering import clean_text
+    from syndicate.text import split_sentences
+
+    lead: list[str] = []
+    for block in article.blocks:
+        if block.kind == "heading" or len(lead) == LEAD_PARAGRAPHS:
+            break
+        if block.kind == "paragraph":
+            lead.append(" ".join(clean_text(block.text).split()))
+    opening = " ".join(lead)
+    said = [" ".join(s.split()) for s in split_sentences(clean_text(summary))]
+    return bool(said) and all(sentence in opening for sentence in said)
+
+
 def render_retracted_page(article: Article, config: Config) -> str:
     """What stays at a retracted article's address: a dated notice, no title, no text."""
-    from syndicate.labels import fill, labels_for
-    from syndicate.rendering import format_day, one_line, template, text_direction
+    from syndicate.labels import fill
+    from syndicate.rendering import format_day
 
-    lang = config.site.language or "en"
-    labels = labels_for(lang, config.path("templates"))
-    date = format_day(article.retracted, lang, config.site.tz)
-    return template(config, "retracted.html.j2").render(
-        lang=lang,
-        dir=text_direction(lang),
-        labels=labels,
-        notice=fill(labels["retracted_notice"], date=date),
-        site=one_line(config.site.title),
-        site_url=config.site.base_url,
+    context = page_context(config)
+    date = format_day(article.retracted, context["lang"], config.site.tz)
+    return render(
+        config,
+        "retracted.html.j2",
+        notice=fill(context["labels"]["retracted_notice"], date=date),
     )
 
 
@@ -375,7 +391,11 @@ def _pagination(
     oldest). An archive page is labelled with the dates it spans; the index with nothing."""
     from syndicate.rendering import format_span
 
-    newer = "" if number == 0 else list_url(config, folder, 0 if number == archived else number + 1)
+    newer = (
+        ""
+        if number == 0
+        else list_url(config, folder, 0 if number == archived else number + 1, local=True)
+    )
     older = number - 1 if number > 1 else (archived if number == 0 else 0)
     label = ""
     if number and dates:
@@ -386,5 +406,5 @@ def _pagination(
         "page_label": label,
         "canonical": list_url(config, folder, number),
         "newer_url": newer,
-        "older_url": list_url(config, folder, older) if older else "",
+        "older_url": list_url(config, folder, older, local=True) if older else "",
     }
