@@ -25,6 +25,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from syndicate import DEFAULT_CONFIG_NAME, DEFAULT_INBOX, checks
+from syndicate.addresses import split_mailbox
 from syndicate.settings import ConfigError, ConfigValueError, Section, setting
 
 # The example domains (RFC 2606) a fresh config ships with.
@@ -230,8 +231,6 @@ class Config(Section):
 
     def sample_leftovers(self) -> list[str]:
         """What the config still holds of the bundled sample, one line per key."""
-        from syndicate.addresses import split_mailbox
-
         found = []
         if self.site.is_placeholder:
             found.append(

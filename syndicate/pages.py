@@ -1,8 +1,8 @@
 """Store → the site's own pages, as static files under `paths.feeds`: the front page
 (`index.html`), the list of articles (`articles/index.html`, then `articles/page/2.html` …)
-and the list of digests (`digests/index.html`, `digests/page/2.html` …). Issue #10. Also
-each article's own page (`articles/<slug>.html`) and the notice that replaces it when the
-article is retracted: rendered here, written by publish.py when their render key changes.
+and the list of digests (`digests/index.html`, `digests/page/2.html` …). Issue #10. Each
+article's own page is in article_pages.py; every page shares site.html.j2's layout and
+`page_context` (root-relative links between the pages, issue #20).
 
 Static files written by a run, not pages the service renders per request: any web server
 can serve the feeds folder as it is, and `syndicate serve` answers them with the same
@@ -36,14 +36,14 @@ from __future__ import annotations
 import heapq
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from syndicate import store
 from syndicate.config import Config
-from syndicate.model import Article, archive_cut, article_page, digest_page
+from syndicate.model import archive_cut, digest_page
 
 if TYPE_CHECKING:
     from syndicate.publish import Outputs, Pass
@@ -285,103 +285,6 @@ def render_digest_list(
     span = [created for _id, created, _count in digests]
     pagination = _pagination(config, "digests", number, archived, span)
     return render(config, "digests.html.j2", digests=views, **pagination)
-
-
-# ---------------------------------------------------------------- an article's own page
-
-
-def render_article_page(article: Article, config: Config) -> str:
-    """The article's own web page (feeds/articles/<slug>.html): the link of feed entries
-    without a canonical URL, and where a reader arriving from a shared link lands. It has
-    the site's layout (site.html.j2: navigation, feeds, footer) and a subscribe box after
-    the article; labels in the site's language, the article in its own (`lang`/`dir`)."""
-    from markupsafe import Markup
-
-    from syndicate.labels import labels_for
-    from syndicate.rendering import article_view, clean_text, one_line, safe_url
-
-    site_lang = config.site.language or "en"
-    labels = labels_for(site_lang, config.path("templates"))
-    view = article_view(article, 1, site_lang, config, labels, local=True)
-    if not article.summary.strip() or repeats_the_lead(article.summary, article):
-        # The box would show the very sentences the body starts with: the lead says it.
-        view = replace(view, summary="")
-    # Group consecutive list items so they become one <ul>, as the reader saw them.
-    groups: list[tuple[str, list[str]]] = []
-    for b in article.blocks:
-        text = clean_text(b.text).strip()
-        if not text:
-            continue
-        if b.kind == "item" and groups and groups[-1][0] == "item":
-            groups[-1][1].append(text)
-        else:
-            groups.append((b.kind, [text]))
-    body_html = ""
-    if not groups and article.body_html:
-        # Only when the reader produced no blocks. Sanitized again here (it came from input,
-        # and a template is the last edge before a browser); images stay out: no tracking or
-        # remote loads from our pages (the lead image is shown above, by its own URL).
-        import nh3
-
-        body_html = Markup(
-            nh3.clean(
-                clean_text(article.body_html),
-                tags=nh3.ALLOWED_TAGS - {"img"},
-                url_schemes={"http", "https", "mailto"},
-            )
-        )
-    own = config.site.base_url + article_page(article.slug)
-    return render(
-        config,
-        "article.html.j2",
-        body_html=body_html,
-        article=view,
-        description=one_line(view.summary or clean_text(article.summary) or "", limit=300),
-        canonical=safe_url(article.url) or own,
-        original=safe_url(article.url),
-        groups=groups,
-        tags=tuple(one_line(t) for t in article.tags),
-        related=tuple(
-            (one_line(clean_text(r.title)), safe_url(r.url)) for r in article.related if r.title
-        ),
-        location=one_line(article.location or ""),
-    )
-
-
-LEAD_PARAGRAPHS = 3  # what a reader takes in first: the lead a summary must not repeat
-
-
-def repeats_the_lead(summary: str, article: Article) -> bool:
-    """Whether every sentence of the summary is one of the lead's: the summarizer takes
-    sentences from the top when there is no hook to skip, so its summary is often the
-    article's own opening, and a box showing it right above that opening says it twice.
-    The lead is the first LEAD_PARAGRAPHS paragraphs before any heading."""
-    from syndicate.rendering import clean_text
-    from syndicate.text import split_sentences
-
-    lead: list[str] = []
-    for block in article.blocks:
-        if block.kind == "heading" or len(lead) == LEAD_PARAGRAPHS:
-            break
-        if block.kind == "paragraph":
-            lead.append(" ".join(clean_text(block.text).split()))
-    opening = " ".join(lead)
-    said = [" ".join(s.split()) for s in split_sentences(clean_text(summary))]
-    return bool(said) and all(sentence in opening for sentence in said)
-
-
-def render_retracted_page(article: Article, config: Config) -> str:
-    """What stays at a retracted article's address: a dated notice, no title, no text."""
-    from syndicate.labels import fill
-    from syndicate.rendering import format_day
-
-    context = page_context(config)
-    date = format_day(article.retracted, context["lang"], config.site.tz)
-    return render(
-        config,
-        "retracted.html.j2",
-        notice=fill(context["labels"]["retracted_notice"], date=date),
-    )
 
 
 def _pagination(

@@ -327,8 +327,8 @@ def _publish_feeds(run: Pass) -> None:
 
 
 def _publish_article_pages(run: Pass, changed: set[str]) -> None:
+    from syndicate.article_pages import render_article_page, render_retracted_page
     from syndicate.model import article_page
-    from syndicate.pages import render_article_page, render_retracted_page
 
     def render(article_id: str) -> str | None:
         article = store.get_article(run.conn, article_id)
@@ -379,9 +379,9 @@ def render_digest_web_version(
 ) -> str | None:
     """The web version of a stored digest as it stands now (retracted articles left out;
     a notice dated `all_retracted_at` if none is left)."""
+    from syndicate.article_pages import render_retracted_page
     from syndicate.digest import render_digest
     from syndicate.model import capped_digest, digest_page
-    from syndicate.pages import render_retracted_page
 
     found = store.digest_articles(conn, digest_id)
     if found is None:

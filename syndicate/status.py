@@ -9,6 +9,7 @@ from typing import Any
 from syndicate import store
 from syndicate.config import Config
 from syndicate.ingest import inbox_changes, inbox_files, source_name
+from syndicate.next_digest import digest_due
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -37,8 +38,6 @@ def _listed(config: Config) -> list:
 
 def status(conn: store.Database, config: Config, now: datetime) -> dict[str, Any]:
     rows = store.article_rows(conn)
-    from syndicate.pipeline import digest_due
-
     due, why = digest_due(conn, config, now)
     return {
         "state": {

@@ -11,10 +11,10 @@ from html.parser import HTMLParser
 
 import pytest
 
+from syndicate.article_pages import render_article_page
 from syndicate.config import DigestConfig
 from syndicate.digest import inline_css, render_digest
 from syndicate.model import Author, Digest, RelatedLink
-from syndicate.pages import render_article_page
 from syndicate.rendering import clean_text, one_line
 from tests.factories import (
     BULLETS,

@@ -27,13 +27,13 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from typing import Any
 
 from syndicate import pipeline, state, store
 from syndicate.config import Config, DeliveryConfig
+from syndicate.web.runs import Job, recorded_run
 
 log = logging.getLogger("syndicate.service")
 
@@ -54,38 +54,6 @@ class RunNotStarted(Exception):
 # How long POST /api/runs waits for the run's id: the lock is free (checked first), so the id
 # comes as soon as the state is open; past this the service is too busy to answer anyway.
 START_WAIT = 30.0
-
-
-@dataclass
-class Job:
-    """One HTTP-triggered run, as GET /api/runs/<id> shows it. Its id is its row in the runs
-    table (pipeline.run's `on_start`): the id the CLI, `status` and /api/status show."""
-
-    digest: str
-    started: str
-    id: int | None = None
-    state: str = "running"  # running → finished | failed | refused
-    finished: str | None = None
-    counts: dict[str, Any] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    digest_note: str = ""  # why there was no digest, or when the next is due (as the CLI says)
-    notes: list[str] = field(default_factory=list)
-    has_id: threading.Event = field(default_factory=threading.Event, repr=False)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "state": self.state,
-            "digest": self.digest,
-            "started": self.started,
-            "finished": self.finished,
-            "counts": self.counts,
-            "digest_note": self.digest_note,
-            "errors": self.errors,
-            "warnings": self.warnings,
-            "notes": self.notes,
-        }
 
 
 def describe_failure(exc: BaseException) -> str:
@@ -224,33 +192,7 @@ class Service:
             job = self._jobs.get(run_id)
         if job is not None:
             return job.as_dict()
-        if not state.has_state(self.config):
-            return None
-        conn = state.open_db(self.config)
-        try:
-            run = store.get_run(conn, run_id)
-        finally:
-            conn.close()
-        if run is None:
-            return None
-        details = run.get("details") or {}
-        if run["finished"]:
-            current = "finished"
-        else:  # still going in another process, or ended by a crash or a kill
-            current = "running" if pipeline.run_lock_held(self.config) else "interrupted"
-        return {
-            "id": run["id"],
-            "state": current,
-            "digest": _mode_of(run["trigger"]),
-            "trigger": run["trigger"],
-            "started": run["started"],
-            "finished": run["finished"],
-            "counts": run["summary"] or {},
-            "digest_note": " ".join(details.get("digest_note", [])),
-            "errors": details.get("failed", []) + details.get("rejected", []),
-            "warnings": details.get("warnings", []),
-            "notes": details.get("notes", []),
-        }
+        return recorded_run(self.config, run_id)
 
     # ------------------------------------------------------------ scheduled work
 
@@ -391,15 +333,6 @@ def build_scheduler(config: Config, service: Service):
         misfire_grace_time=max(1, int(config.server.resume_seconds)),
     )
     return scheduler
-
-
-def _mode_of(trigger: str) -> str | None:
-    """The digest mode a run was started with, as far as its trigger tells."""
-    if trigger.startswith("http:") and trigger[5:] in pipeline.DIGEST_MODES:
-        return trigger[5:]
-    return {"schedule:digest": "due", "schedule:publish": "never", "cli:publish": "never"}.get(
-        trigger
-    )
 
 
 def _now(config: Config) -> str:
