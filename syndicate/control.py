@@ -83,6 +83,7 @@ def send_test(config: Config, to: str, digest_id: str | None = None) -> tuple[st
     from syndicate.delivery.engine import render_stored_digest
     from syndicate.digest import render_digest
 
+    config.require_postal_address()  # the test shows what subscribers would get: all of it
     now = datetime.now(config.site.tz)
     name, addr = _mailbox(to)
     if digest_id is None:

@@ -185,10 +185,12 @@ def test_a_first_run_over_a_back_catalogue_mails_nothing_and_says_how_to_go_on(
     assert main(["run", "--config", config]) == 0
     assert _messages(tmp_path) == []
 
-    # Mailing them on purpose needs the footer's postal address first.
+    # Mailing them on purpose needs the footer's postal address first, a test copy too.
     assert main(["run", "--digest", "now", "--config", config]) == 78
     captured = capsys.readouterr()
     assert "site.postal_address" in captured.err
+    assert main(["send-test", "--to", "me@harbour-ledger.net", "--config", config]) == 78
+    assert "site.postal_address" in capsys.readouterr().err
     assert _messages(tmp_path) == []
     _set(tmp_path / "config.toml", "postal_address", "1 Quay Street, Harbourtown")
     assert main(["run", "--digest", "now", "--config", config]) == 0
