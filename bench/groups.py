@@ -27,12 +27,25 @@ class Sizes:
     cur_messages: int
     workers: int  # subscribers of the optional PostgreSQL group
     repeats: int  # best of N for short commands
+    roster: int  # rows of the CSV imported and exported (#20)
 
 
 FULL = Sizes(
-    10_000, 100_000, 2_000, 1_000, 500, 5_000, (50, 1_000, 10_000), 300, 50_000, 5_000, 2_000, 3
+    10_000,
+    100_000,
+    2_000,
+    1_000,
+    500,
+    5_000,
+    (50, 1_000, 10_000),
+    300,
+    50_000,
+    5_000,
+    2_000,
+    3,
+    20_000,
 )
-QUICK = Sizes(1_000, 5_000, 200, 200, 100, 1_000, (50, 300, 1_000), 50, 50_000, 100, 300, 2)
+QUICK = Sizes(1_000, 5_000, 200, 200, 100, 1_000, (50, 300, 1_000), 50, 50_000, 100, 300, 2, 2_000)
 RELAY_DELAY = 0.01  # seconds a "real relay" spends per message
 
 

@@ -197,6 +197,40 @@ def group_help(ctx: Context) -> list[Line]:
     ]
 
 
+def group_roster(ctx: Context) -> list[Line]:
+    """`subscribers import` of an N-row CSV into a fresh site vs `subscribers export` of the
+    list it made (#20: ≤ 10×; it was one transaction per row, 60 s for 20,000). In turns,
+    best of `repeats`: each import gets a site of its own, so every row is a new address."""
+    n = ctx.sizes.roster
+    say(f"subscribers: import of {n:,} rows vs export of the same list")
+    work = temp_root("roster")
+    roster = work / "list.csv"
+    rows = (f"reader{i}@list{i % 97}.example.net,Reader {i}\n" for i in range(n))
+    roster.write_text("email,name\n" + "".join(rows), encoding="utf-8")
+    imports: list[Measured] = []
+    exports: list[Measured] = []
+    for k in range(ctx.sizes.repeats):
+        config = site.make_site(work / f"site{k}", articles=1)
+        site.syndicate(config, "publish", "--quiet")
+        imports.append(site.syndicate(config, "subscribers", "import", str(roster)))
+        assert f"{n:,} added" in imports[-1].stdout, imports[-1].stdout[-300:]
+        exports.append(site.syndicate(config, "subscribers", "export", str(work / "out.csv")))
+    ours = min(imports, key=lambda m: m.seconds)
+    base = min(exports, key=lambda m: m.seconds)
+    ratio = ours.seconds / base.seconds
+    return [
+        Line(
+            f"`subscribers import` of {n:,} CSV rows (one transaction)",
+            f"{ours.seconds:.2f} s ({n / ours.seconds:,.0f} rows/s)",
+            f"`subscribers export` of the same list: {base.seconds:.2f} s",
+            ratio,
+            "≤ 10× (#20)",
+            ratio <= 10,
+            f"{mb(ours)} (export {mb(base)})",
+        )
+    ]
+
+
 def group_workers(ctx: Context) -> list[Line]:
     """bench/workers.py in a child (it starts its own PostgreSQL server and relay)."""
     n = ctx.sizes.workers

@@ -6,14 +6,14 @@ misconfiguration. Secrets never live in the file: they come from the environment
 (`SYNDICATE_SMTP_PASSWORD`, `SYNDICATE_DKIM_KEY`).
 
 Decision: plain immutable classes checked by a small converter (syndicate/settings.py)
-instead of pydantic + email-validator. Every command loads the config, and those two cost
-~115 ms to import on the 2-core developer machine (`python -X importtime`) — more than the
-whole budget of a no-op `syndicate run` (half of importing feedgen, jinja2, premailer and
-apscheduler). msgspec imports fast but has no Path type and reports a check made after
-decoding against the section, not the key. The settings are ~45 keys of eight shapes, so
-the converter is short; every check runs at load, key by key (the checks of single values
-are in checks.py, two of them cheap forms of the full check). Constructing a section in code
-runs the same checks and raises `ConfigValueError`.
+instead of pydantic. Every command loads the config, and pydantic costs ~65 ms to import on
+the 2-core developer machine (`python -X importtime`). msgspec imports fast but has no Path
+type and reports a check made after decoding against the section, not the key. The settings
+are ~45 keys of eight shapes, so the converter is short; every check runs at load, key by
+key (the checks of single values are in checks.py; the addresses get email-validator's
+strict check there, so an undeliverable `digest.from` stops every command, not only the
+first that sends). Constructing a section in code runs the same checks and raises
+`ConfigValueError`.
 """
 
 # No `from __future__ import annotations` here: the settings' types are read from the
@@ -25,10 +25,22 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from syndicate import DEFAULT_CONFIG_NAME, DEFAULT_INBOX, checks
+from syndicate.addresses import split_mailbox
 from syndicate.settings import ConfigError, ConfigValueError, Section, setting
 
 # The example domains (RFC 2606) a fresh config ships with.
 PLACEHOLDER_DOMAINS = frozenset({"example.org", "example.com", "example.net"})
+# Values of the bundled sample config.toml (the Quick start's site) that must not reach a
+# real site unnoticed: runs name each one still set (Config.sample_leftovers). The base URL
+# is any example domain (SiteConfig.is_placeholder). tests/test_init.py keeps these equal
+# to the repository's config.toml.
+SAMPLE_VALUES = {
+    "site.description": "Berita dan analisis pilihan, sebagai feed dan ringkasan email.",
+    "site.postal_address": "Jl. Contoh No. 1, Jakarta 10110, Indonesia",
+    "digest.from": "digest@news.example.org",  # the address, whatever the display name
+    "digest.subject": "{site}: {count} artikel baru — {first_title}",
+    "digest.subscribers": "reader@example.org",
+}
 
 
 # ---------------------------------------------------------------- the sections
@@ -53,6 +65,15 @@ class SiteConfig(Section):
         return self.base_url.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0]
 
     @property
+    def root(self) -> str:
+        """The path of base_url ("/", or "/news/" under a prefix): where links between the
+        site's own pages start. Root-relative, so the pages browse wherever the folder is
+        served at that path (http://127.0.0.1:8080/ before the DNS exists); feeds and mail,
+        read elsewhere, link with base_url itself."""
+        rest = self.base_url.split("://", 1)[1]
+        return "/" + rest.split("/", 1)[1] if "/" in rest else "/"
+
+    @property
     def is_placeholder(self) -> bool:
         """Still the example URL: ids minted now would carry it forever."""
         return any(self.domain == d or self.domain.endswith("." + d) for d in PLACEHOLDER_DOMAINS)
@@ -75,10 +96,10 @@ class FeedConfig(Section):
 
 
 class DigestConfig(Section):
-    from_: str = setting("Syndicate <digest@example.org>", check=checks.mailbox, key="from")
+    from_: str = setting("Syndicate <digest@example.org>", check=checks.sender_mailbox, key="from")
     subject: str = setting("{site}: {count} new — {first_title}", check=checks.subject_template)
     subscribers: list[str] = setting([], each=checks.mailbox)
-    reply_to: str | None = setting(None, check=checks.mailbox)
+    reply_to: str | None = setting(None, check=checks.sender_mailbox)
     # More articles than this in one digest are counted, not shown: past ~15 full articles an
     # email gets clipped by Gmail (102 KB) and nobody reads that far anyway.
     max_articles: int = setting(15, ge=1, le=100)
@@ -207,6 +228,35 @@ class Config(Section):
     @property
     def db_path(self) -> Path:
         return self.path("state") / "syndicate.db"
+
+    def sample_leftovers(self) -> list[str]:
+        """What the config still holds of the bundled sample, one line per key."""
+        found = []
+        if self.site.is_placeholder:
+            found.append(
+                f"site.base_url is still the example {self.site.base_url}: feed ids are minted"
+                " from it and never change; set your site's address"
+            )
+        values = {
+            "site.description": [self.site.description],
+            "site.postal_address": [self.site.postal_address],
+            "digest.from": [split_mailbox(self.digest.from_)[1].lower()],
+            "digest.subject": [self.digest.subject],
+            "digest.subscribers": [split_mailbox(m)[1].lower() for m in self.digest.subscribers],
+        }
+        for key, sample in SAMPLE_VALUES.items():
+            if sample in values[key]:
+                found.append(f"{key} is still the bundled sample's {sample!r}: set your own")
+        return found
+
+    def require_postal_address(self) -> None:
+        """ConfigError unless `site.postal_address` is set: every digest's footer shows the
+        sender's postal address (CAN-SPAM and most lists' rules), so none is sent without."""
+        if not self.site.postal_address.strip():
+            raise ConfigError(
+                "site.postal_address is empty: the digest's footer must show your postal"
+                " address; set it in the config before the first digest is sent"
+            )
 
 
 def _format_error(path: Path, problems: list[tuple[str, str]]) -> str:

@@ -84,6 +84,7 @@ def send_test(config: Config, to: str, digest_id: str | None = None) -> tuple[st
     """Send one digest to `to`, subject prefixed "[test]", recording nothing: digest
     `digest_id`, else the one the pending articles would make, else the latest digest.
     Returns (what was sent, where it went)."""
+    config.require_postal_address()  # the test shows what subscribers would get: all of it
     now = datetime.now(config.site.tz)
     name, addr = _mailbox(to)
     if digest_id is None:

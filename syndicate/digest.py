@@ -26,6 +26,7 @@ from syndicate.rendering import (
     article_view,
     clean_text,
     format_day,
+    image_url,
     one_line,
     template,
     text_direction,
@@ -91,6 +92,10 @@ def inline_css(html: str) -> str:
     - remove_classes=False: the kept @media rules select by class.
     - cssutils logs every vendor property (mso-*) as an error; its level is set per call
       through premailer's own option instead of touching logging at import.
+    - disable_basic_attributes=width, height: premailer copies CSS widths into attributes,
+      and an image's fluid `width: 100%` would replace its width="536": Outlook for Windows
+      (which reads only the attribute) takes a percentage of the file's own width, and
+      height="auto" is no attribute at all.
     """
     from premailer import Premailer  # imported here: premailer pulls in cssutils (slow)
 
@@ -105,6 +110,7 @@ def inline_css(html: str) -> str:
         include_star_selectors=False,
         exclude_pseudoclasses=True,
         align_floating_images=False,
+        disable_basic_attributes=["width", "height"],
         capitalize_float_margin=False,
         base_url=None,
     ).transform()
@@ -152,6 +158,7 @@ def render_digest(digest: Digest, config: Config, *, web_url: str) -> RenderedDi
         "labels": labels,
         "site": site,
         "site_url": config.site.base_url,
+        "logo": image_url(config.site.logo, config),
         "subject": digest_subject(digest, config),
         "date": format_day(digest.created, lang, config.site.tz),
         "article_count": len(articles) + digest.omitted,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,6 +42,41 @@ if TYPE_CHECKING:
 # different one is compared with it (its wire, base64) to find the files that changed.
 LISTING_KEY = "inbox_listing"
 LISTING_WIRE = "inbox_listing_wire"
+
+
+@dataclass(frozen=True)
+class InboxChanges:
+    """What the next run will read: inbox files (sources) the state has never seen, and
+    those whose bytes changed since they were read (edits, sidecars included)."""
+
+    unread: list[str]
+    changed: list[str]
+
+
+def inbox_changes(conn: store.Database, config: Config) -> InboxChanges:
+    """The inbox compared with the state, reading nothing the state can vouch for (the
+    signature recorded with a file's hash, as ingest trusts it) and changing nothing:
+    `status` and `preview`. A file renamed or moved counts as unread here; the run
+    recognises its bytes and keeps the article as it was."""
+    files = scan_inbox(config.path("inbox")).files
+    index = store.inbox_index(conn)
+    known_files = store.stored_files(conn)
+    unread, changed = [], []
+    for f in files:
+        known = known_files.get(f.source)
+        if known is None:
+            unread.append(f.source)
+            continue
+        cached = index.get(f.source)
+        if f.signature and cached == (f.signature, known.file_hash):
+            continue
+        try:
+            file_hash, _st = file_fingerprint(Path(f.location), config.limits.max_article_bytes)
+        except OSError:  # vanished or unreadable since the listing: the run will say
+            file_hash = ""
+        if file_hash != known.file_hash:
+            changed.append(f.source)
+    return InboxChanges(unread, changed)
 
 
 def inbox_files(inbox: Path) -> list[Path]:

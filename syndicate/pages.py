@@ -1,8 +1,8 @@
 """Store → the site's own pages, as static files under `paths.feeds`: the front page
 (`index.html`), the list of articles (`articles/index.html`, then `articles/page/2.html` …)
-and the list of digests (`digests/index.html`, `digests/page/2.html` …). Issue #10. Also
-each article's own page (`articles/<slug>.html`) and the notice that replaces it when the
-article is retracted: rendered here, written by publish.py when their render key changes.
+and the list of digests (`digests/index.html`, `digests/page/2.html` …). Issue #10. Each
+article's own page is in article_pages.py; every page shares site.html.j2's layout and
+`page_context` (root-relative links between the pages, issue #20).
 
 Static files written by a run, not pages the service renders per request: any web server
 can serve the feeds folder as it is, and `syndicate serve` answers them with the same
@@ -35,16 +35,15 @@ from __future__ import annotations
 
 import heapq
 import os
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from syndicate import store
 from syndicate.config import Config
-from syndicate.model import Article, archive_cut, digest_page
+from syndicate.model import archive_cut, digest_page
 
 if TYPE_CHECKING:
     from syndicate.publish import Outputs, Pass
@@ -61,9 +60,10 @@ def list_page(folder: str, number: int) -> str:
     return f"{folder}/index.html" if number == 0 else f"{folder}/page/{number}.html"
 
 
-def list_url(config: Config, folder: str, number: int) -> str:
-    """Its URL: the folder itself for the index."""
-    base = config.site.base_url
+def list_url(config: Config, folder: str, number: int, *, local: bool = False) -> str:
+    """Its URL: the folder itself for the index (`local`: root-relative, for links between
+    the site's pages; else absolute, for its canonical link)."""
+    base = config.site.root if local else config.site.base_url
     return f"{base}{folder}/" if number == 0 else f"{base}{list_page(folder, number)}"
 
 
@@ -161,8 +161,10 @@ def _remove_stale_pages(outputs: Outputs, folder: str, pages: int) -> None:
         return
     for name in names:
         stem, dot, suffix = name.rpartition(".")
-        if dot and suffix == "html" and stem.isdigit() and int(stem) > pages:
-            outputs.remove(f"{folder}/page/{name}")
+        page = f"{folder}/page/{name}"
+        stale = dot and suffix == "html" and stem.isdigit() and int(stem) > pages
+        if stale and not outputs.removed(page):
+            outputs.remove(page)
 
 
 # ---------------------------------------------------------------- rendering
@@ -170,13 +172,15 @@ def _remove_stale_pages(outputs: Outputs, folder: str, pages: int) -> None:
 
 def page_context(config: Config, lang: str | None = None) -> dict[str, Any]:
     """What every site page's template needs: language, labels, site name and URLs, the
-    feeds to announce (`<link rel="alternate">`). The service's pages use it too."""
+    feeds to announce (`<link rel="alternate">`). The service's pages use it too. Links
+    between the site's pages are root-relative (SiteConfig.root), so a site browses on
+    http://127.0.0.1:PORT/ before its DNS exists; only `canonical` links are absolute."""
     from syndicate.labels import fill, labels_for
     from syndicate.rendering import one_line, text_direction
 
     lang = lang or config.site.language or "en"
     site = one_line(config.site.title)
-    base = config.site.base_url
+    base = config.site.root
     labels = labels_for(lang, config.path("templates"))
     return {
         "lang": lang,
@@ -215,7 +219,7 @@ def _article_views(conn: store.Database, config: Config, rows: Sequence[store.Ar
     for number, row in enumerate(rows, 1):
         article = store.get_article(conn, row.id)
         if article is not None:
-            views.append(article_view(article, number, lang, config, labels))
+            views.append(article_view(article, number, lang, config, labels, local=True))
     return views
 
 
@@ -228,6 +232,7 @@ def render_front_page(
         articles=_article_views(conn, config, rows),
         more=more,
         canonical=config.site.base_url,
+        with_images=True,
     )
 
 
@@ -256,7 +261,7 @@ def render_digest_list(
     archived: int,
 ) -> str:
     from syndicate.labels import labels_for, plural_label
-    from syndicate.rendering import clean_text, format_day, one_line
+    from syndicate.rendering import clean_text, format_moment, one_line
 
     lang = config.site.language or "en"
     labels = labels_for(lang, config.path("templates"))
@@ -267,8 +272,10 @@ def render_digest_list(
         views.append(
             DigestView(
                 id=digest_id,
-                url=config.site.base_url + digest_page(digest_id),
-                date=format_day(created, lang, config.site.tz),
+                url=config.site.root + digest_page(digest_id),
+                # The day and the time: two digests of one day (a `--digest now` after the
+                # scheduled one) are told apart.
+                date=format_moment(created, lang, config.site.tz),
                 count=plural_label(labels, "article_count", len(articles), lang),
                 titles=tuple(
                     one_line(clean_text(a.title), limit=140) for a in articles[:TITLES_PER_DIGEST]
@@ -280,93 +287,6 @@ def render_digest_list(
     return render(config, "digests.html.j2", digests=views, **pagination)
 
 
-# ---------------------------------------------------------------- an article's own page
-
-
-def render_article_page(article: Article, config: Config) -> str:
-    """The article's own web page (feeds/articles/<slug>.html): the link of feed entries
-    without a canonical URL."""
-    from markupsafe import Markup
-
-    from syndicate.labels import labels_for
-    from syndicate.rendering import (
-        article_view,
-        clean_text,
-        one_line,
-        safe_url,
-        template,
-        text_direction,
-    )
-
-    site_lang = config.site.language or "en"
-    lang = (article.language or site_lang).strip()
-    if not re.fullmatch(r"[A-Za-z0-9-]+", lang):
-        lang = site_lang
-    labels = labels_for(lang, config.path("templates"))
-    view = article_view(article, 1, lang, config, labels)
-    if not article.summary.strip():  # no summary: the page shows the body, not its 1st para twice
-        view = replace(view, summary="")
-    # Group consecutive list items so they become one <ul>, as the reader saw them.
-    groups: list[tuple[str, list[str]]] = []
-    for b in article.blocks:
-        text = clean_text(b.text).strip()
-        if not text:
-            continue
-        if b.kind == "item" and groups and groups[-1][0] == "item":
-            groups[-1][1].append(text)
-        else:
-            groups.append((b.kind, [text]))
-    body_html = ""
-    if not groups and article.body_html:
-        # Only when the reader produced no blocks. Sanitized again here (it came from input,
-        # and a template is the last edge before a browser); images stay out: no tracking or
-        # remote loads from our pages.
-        import nh3
-
-        body_html = Markup(
-            nh3.clean(
-                clean_text(article.body_html),
-                tags=nh3.ALLOWED_TAGS - {"img"},
-                url_schemes={"http", "https", "mailto"},
-            )
-        )
-    return template(config, "article.html.j2").render(
-        body_html=body_html,
-        lang=lang,
-        dir=text_direction(lang),
-        labels=labels,
-        site=one_line(config.site.title),
-        site_url=config.site.base_url,
-        article=view,
-        canonical=safe_url(article.url),
-        groups=groups,
-        tags=tuple(one_line(t) for t in article.tags),
-        related=tuple(
-            (one_line(clean_text(r.title)), safe_url(r.url)) for r in article.related if r.title
-        ),
-        location=one_line(article.location or ""),
-        dek=one_line(clean_text(article.dek)),
-    )
-
-
-def render_retracted_page(article: Article, config: Config) -> str:
-    """What stays at a retracted article's address: a dated notice, no title, no text."""
-    from syndicate.labels import fill, labels_for
-    from syndicate.rendering import format_day, one_line, template, text_direction
-
-    lang = config.site.language or "en"
-    labels = labels_for(lang, config.path("templates"))
-    date = format_day(article.retracted, lang, config.site.tz)
-    return template(config, "retracted.html.j2").render(
-        lang=lang,
-        dir=text_direction(lang),
-        labels=labels,
-        notice=fill(labels["retracted_notice"], date=date),
-        site=one_line(config.site.title),
-        site_url=config.site.base_url,
-    )
-
-
 def _pagination(
     config: Config, folder: str, number: int, archived: int, dates: Sequence[datetime]
 ) -> dict[str, Any]:
@@ -374,7 +294,11 @@ def _pagination(
     oldest). An archive page is labelled with the dates it spans; the index with nothing."""
     from syndicate.rendering import format_span
 
-    newer = "" if number == 0 else list_url(config, folder, 0 if number == archived else number + 1)
+    newer = (
+        ""
+        if number == 0
+        else list_url(config, folder, 0 if number == archived else number + 1, local=True)
+    )
     older = number - 1 if number > 1 else (archived if number == 0 else 0)
     label = ""
     if number and dates:
@@ -385,5 +309,5 @@ def _pagination(
         "page_label": label,
         "canonical": list_url(config, folder, number),
         "newer_url": newer,
-        "older_url": list_url(config, folder, older) if older else "",
+        "older_url": list_url(config, folder, older, local=True) if older else "",
     }

@@ -1,5 +1,5 @@
-"""One run: ingest the inbox → publish feeds and pages → (when due) build the digest →
-deliver what is queued.
+"""One run: ingest the inbox → publish feeds and pages → (when due) build the digest
+(next_digest.py) → deliver what is queued.
 
 Idempotent: a second run with nothing new reads no file twice, writes no byte, creates no
 digest and sends nothing. A digest keeps its own cadence (cadence.py): `digest="due"` makes
@@ -17,25 +17,19 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from syndicate import state, store
 from syndicate.config import Config
 from syndicate.ingest import ingest
+from syndicate.next_digest import DIGEST_MODES, DigestMode, make_digest
 from syndicate.publish import announce, publish
 from syndicate.report import Progress, RunReport
 
 if TYPE_CHECKING:
     from syndicate.early_listing import EarlyListing
-
-# "skip" (`syndicate digest skip`): read and publish, then mark every waiting article as
-# digested without sending anything.
-DigestMode = Literal["due", "now", "never", "skip"]
-DIGEST_MODES: tuple[DigestMode, ...] = ("due", "now", "never")  # what a run may be asked for
-# A first run over this many articles mentions `syndicate digest skip` in its report.
-BACKLOG_HINT = 20
 
 
 class RunInProgress(Exception):
@@ -149,80 +143,12 @@ def _copy_read_only(source: Path, target: Path) -> None:
 def sync_config_subscribers(conn: store.Database, config: Config, now: datetime) -> None:
     from syndicate.addresses import split_mailbox  # the config checked them at load
 
+    entries = []
     for mailbox in config.digest.subscribers:
         name, addr = split_mailbox(mailbox)
-        store.add_subscriber(conn, addr, name, now, resubscribe=False)
-
-
-# "Not due before": the cadence's verdict, kept until the schedule's next firing. Between
-# firings the period does not change, so neither does the verdict while the schedule, the
-# zone and the latest digest are the same; a run asking again reads it instead of reading
-# the cron expression, whose library (APScheduler's CronTrigger) costs ~50 ms to import:
-# half of a no-op run, on every run of a day whose articles wait for tomorrow's digest.
-NOT_DUE_KEY = "digest_not_due"
-
-
-def digest_due(
-    conn: store.Database, config: Config, now: datetime, *, remember: bool = False
-) -> tuple[bool, str]:
-    """(due, why) by the cadence rule, pending articles included. `remember`: keep a "not
-    due" verdict until the schedule's next firing (a run; `status` only reads it)."""
-    pending = store.count_pending(conn)
-    if not pending:
-        return False, "no new articles since the last digest"
-    last = store.last_digest(conn)
-    expr, tz = config.schedule.digest, config.site.tz
-    marker = f"{expr}|{config.site.timezone}|{last[0] if last else ''}"
-    kept = store.meta_value(conn, NOT_DUE_KEY)
-    if kept is not None:
-        kept_marker, _bar, until = kept.rpartition("|")
-        upcoming = datetime.fromisoformat(until)
-        if kept_marker == marker and now.astimezone(UTC) < upcoming:
-            from syndicate.cadence import not_due_reason
-
-            return False, not_due_reason(expr, upcoming.astimezone(tz))
-    from syndicate.cadence import digest_is_due, next_firing
-
-    due, why = digest_is_due(expr, tz, now, last[1] if last else None)
-    if remember and not due and (upcoming := next_firing(expr, tz, now)) is not None:
-        store.set_meta_value(conn, NOT_DUE_KEY, f"{marker}|{upcoming.astimezone(UTC).isoformat()}")
-    return due, why
-
-
-def _make_digest(
-    conn: store.Database,
-    config: Config,
-    now: datetime,
-    report: RunReport,
-    mode: DigestMode,
-    rendered: dict,
-) -> None:
-    if mode == "never":
-        report.digest_note = "none (feeds only: --digest never)"
-        return
-    if mode == "skip":
-        report.skipped_articles = store.skip_pending(conn, now)
-        report.digest_note = (
-            f"none: {report.skipped_articles} waiting article(s) marked as digested, nothing sent"
-        )
-        return
-    if mode == "due":  # asked before the articles are decoded: most runs end here
-        due, why = digest_due(conn, config, now, remember=True)
-        if not due:
-            report.digest_note = f"none now: {why}"
-            return
-    articles = store.undigested_articles(conn)
-    if not articles:
-        report.digest_note = "none (no new articles since the last digest)"
-        return
-    from syndicate.delivery.copies import render_stored_digest
-
-    local_date = now.astimezone(config.site.tz).date().isoformat()
-    digest_id = store.create_digest(conn, articles, now, local_date)
-    report.digest_id = digest_id
-    report.digest_articles = len(articles)
-    report.recipients = store.count_queued(conn, digest_id)
-    rendered[digest_id] = render_stored_digest(conn, config, digest_id)
+        entries.append(store.NewSubscriber(addr, name))
+    if entries:
+        store.add_subscribers(conn, entries, now, resubscribe=False)
 
 
 # ---------------------------------------------------------------- the run
@@ -240,13 +166,15 @@ def run(
     dry_run: bool = False,
     should_stop: Callable[[], bool] | None = None,
     early_listing: EarlyListing | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> RunReport:
     """One whole run under the lock. Raises RunInProgress if another run holds it (after
     `wait_for_lock` seconds). A dry run works on a scratch copy of the state, compares
     outputs instead of writing them and delivers nothing: it reports what a run would do.
     `should_stop` (the service's SIGTERM) ends deliveries after the current recipient.
     `early_listing`: the inbox listed by a child since the command started
-    (early_listing.py)."""
+    (early_listing.py). `on_start` gets the run's id (its row in the runs table, the one id
+    the CLI, `status` and the run API show) as soon as it has one; a dry run has none."""
     if digest not in (*DIGEST_MODES, "skip"):
         raise ValueError(f"digest must be one of {', '.join(DIGEST_MODES)}, not {digest!r}")
     progress = progress or (lambda _msg: None)
@@ -257,6 +185,10 @@ def run(
             guard = state.Guard.checked(conn, config, dry_run=dry_run)
             first_run = store.count_articles(conn) == 0 and store.last_digest(conn) is None
             run_id = store.start_run(conn, trigger, now)
+            if not dry_run:
+                report.run_id = run_id
+                if on_start is not None:
+                    on_start(run_id)
             sync_config_subscribers(conn, config, now)
             if retry_failed:
                 store.requeue_failed(conn)
@@ -269,19 +201,10 @@ def run(
                 outputs,
                 changed_ids=[a.id for a in report.new + report.updated],
             )
-            if first_run and len(report.new) >= BACKLOG_HINT:
-                report.notes.append(
-                    f"first run over {len(report.new)} articles: to start without mailing"
-                    " them all, run `syndicate digest skip` before the first digest"
-                    " (`syndicate publish` publishes the feeds only)"
-                )
-            if config.site.is_placeholder and (report.new or first_run):
-                report.notes.append(
-                    f"site.base_url is still the example {config.site.base_url}: feed ids are"
-                    " minted from it and never change; set your site's address in the config"
-                )
             rendered: dict = {}
-            _make_digest(conn, config, now, report, digest, rendered)
+            make_digest(conn, config, now, report, digest, rendered)
+            if report.new or first_run or report.digest_id:
+                report.notes += config.sample_leftovers()
             if report.digest_id:
                 # The web version exists before any message links to it.
                 publish(conn, config, report, outputs, rendered_digests=rendered)

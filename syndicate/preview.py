@@ -12,7 +12,7 @@ from pathlib import Path
 from syndicate import state, store
 from syndicate.config import Config
 from syndicate.files import write_atomic
-from syndicate.ingest import inbox_files, source_name, understand
+from syndicate.ingest import inbox_changes, inbox_files, understand
 from syndicate.model import Article, Digest, Subscriber, capped_digest, digest_page
 
 PREVIEW_SUBSCRIBER = Subscriber("preview@example.invalid", "Preview", "preview")
@@ -37,16 +37,16 @@ def pending_articles(config: Config, now: datetime) -> list[Article]:
     """What the next digest would hold: stored articles waiting for one, plus inbox files not
     stored yet (with provisional ids). Reads the state, changes nothing."""
     inbox = config.path("inbox")
-    fresh = inbox_files(inbox)
     articles: list[Article] = []
     if state.has_state(config):
         conn = state.open_db(config)
         try:
             articles = store.undigested_articles(conn)
-            stored = {p: store.stored_file(conn, source_name(p, inbox)) for p in fresh}
-            fresh = [p for p in fresh if not stored[p]]
+            fresh = [inbox / source for source in inbox_changes(conn, config).unread]
         finally:
             conn.close()
+    else:
+        fresh = inbox_files(inbox)
     from syndicate.readers import ArticleError
 
     for path in fresh:

@@ -51,23 +51,31 @@ PUBLISH_KEY = "publish"  # one key for everything: the fingerprint and the artic
 
 @dataclass
 class Outputs:
-    """The feeds folder as a run sees it. A dry run compares instead of writing."""
+    """The feeds folder as a run sees it. A dry run compares instead of writing, and keeps
+    what it would have written (`_would`: name → bytes, None for a removal), so a second
+    publish in the same run (after the digest is made) sees the folder as the real run
+    would: a dry run lists and counts each output once, as many as the run writes."""
 
     root: Path
     dry_run: bool = False
     changed: list[str] = field(default_factory=list)
+    _would: dict[str, bytes | None] = field(default_factory=dict)
 
     def write(self, name: str, data: bytes) -> bool:
         """Write `name` (relative to root) if its bytes differ; True if they did."""
         path = self.root / name
         if self.dry_run:
-            try:
-                differs = path.read_bytes() != data
-            except OSError:
-                differs = True
+            if name in self._would:
+                differs = self._would[name] != data
+            else:
+                try:
+                    differs = path.read_bytes() != data
+                except OSError:
+                    differs = True
+            self._would[name] = data
         else:
             differs = write_atomic(path, data)
-            self._written(name)
+        self._written(name)
         if differs:
             self.changed.append(name)
         return differs
@@ -75,6 +83,8 @@ class Outputs:
     _listings: dict[str, set[str]] = field(default_factory=dict)
 
     def exists(self, name: str) -> bool:
+        if name in self._would:
+            return self._would[name] is not None
         return (self.root / name).is_file()
 
     def present(self, name: str) -> bool:
@@ -89,12 +99,20 @@ class Outputs:
 
     def _written(self, name: str) -> None:
         folder, _, base = name.rpartition("/")
-        if folder in self._listings and not self.dry_run:
+        if folder in self._listings:
             self._listings[folder].add(base)
 
+    def removed(self, name: str) -> bool:
+        """Removed by this (dry) run: still listed in the folder, but gone for the run."""
+        return name in self._would and self._would[name] is None
+
     def remove(self, name: str) -> None:
-        if not self.dry_run:
+        if self.dry_run:
+            self._would[name] = None
+        else:
             (self.root / name).unlink(missing_ok=True)
+        folder, _, base = name.rpartition("/")
+        self._listings.get(folder, set()).discard(base)
         self.changed.append(name)
 
 
@@ -299,7 +317,7 @@ def _publish_feeds(run: Pass) -> None:
     except (FileNotFoundError, NotADirectoryError):
         files = []
     for file in files:
-        if f"archive/{file}" in expected:
+        if f"archive/{file}" in expected or outputs.removed(f"archive/{file}"):
             continue
         outputs.remove(f"archive/{file}")
         if is_temp_name(file):
@@ -309,8 +327,8 @@ def _publish_feeds(run: Pass) -> None:
 
 
 def _publish_article_pages(run: Pass, changed: set[str]) -> None:
+    from syndicate.article_pages import render_article_page, render_retracted_page
     from syndicate.model import article_page
-    from syndicate.pages import render_article_page, render_retracted_page
 
     def render(article_id: str) -> str | None:
         article = store.get_article(run.conn, article_id)
@@ -361,9 +379,9 @@ def render_digest_web_version(
 ) -> str | None:
     """The web version of a stored digest as it stands now (retracted articles left out;
     a notice dated `all_retracted_at` if none is left)."""
+    from syndicate.article_pages import render_retracted_page
     from syndicate.digest import render_digest
     from syndicate.model import capped_digest, digest_page
-    from syndicate.pages import render_retracted_page
 
     found = store.digest_articles(conn, digest_id)
     if found is None:

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urljoin
 
 import jinja2
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_interval
+from babel.dates import format_date, format_interval, format_time
 
 from syndicate.config import Config
 from syndicate.files import BUILTIN_TEMPLATES
@@ -65,6 +66,24 @@ def one_line(s: str, limit: int = 0) -> str:
     if limit and len(s) > limit:
         s = s[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,.;:–—-") + "…"
     return s
+
+
+def site_link(url: str, config: Config, *, local: bool) -> str:
+    """`url` as a page shows it: on the site's own pages (`local`) a URL under base_url
+    becomes root-relative (SiteConfig.root), so the pages browse wherever they are served;
+    mail and feeds, read elsewhere, keep it absolute."""
+    base = config.site.base_url
+    if local and url.startswith(base):
+        return config.site.root + url[len(base) :]
+    return url
+
+
+def image_url(url: str | None, config: Config) -> str:
+    """An image's absolute http(s) URL (a relative one is taken from base_url), or "":
+    an article's lead image (front matter or sidecar `image`, an HTML page's og:image) or
+    the site's logo."""
+    url = clean_text(url or "").strip()
+    return safe_url(urljoin(config.site.base_url, url)) if url else ""
 
 
 def safe_url(url: str | None) -> str:
@@ -134,6 +153,17 @@ def format_day(when: datetime | date | None, lang: str, tz) -> str:
     if when is None:
         return ""
     return format_date(_local_day(when, tz), format="long", locale=_locale(lang))
+
+
+def format_moment(when: datetime, lang: str, tz) -> str:
+    """The day (as format_day) and the time of day (CLDR's short time), joined by the
+    language's own date-time pattern: "7 December 2026, 07:00", "7 Desember 2026 07.00"."""
+    local = when.astimezone(tz) if when.tzinfo else when
+    locale = _locale(lang)
+    pattern = locale.datetime_formats["medium"]
+    pattern = pattern if isinstance(pattern, str) else "{1} {0}"
+    time = format_time(local, format="short", locale=locale)
+    return pattern.replace("{1}", format_day(local, lang, tz)).replace("{0}", time)
 
 
 def _iso_day(when: datetime | None, tz) -> str:
@@ -218,10 +248,14 @@ class ArticleView:
     bullets: tuple[str, ...]
     lang: str  # "" when the same as the page's
     dir: str  # "" when the same as the page's
+    image: str = ""  # the lead image's URL, "" when there is none
 
 
-def article_view(a: Article, number: int, lang: str, config: Config, labels) -> ArticleView:
-    """The article as the digest, the lists and its own page show it, in a page in `lang`."""
+def article_view(
+    a: Article, number: int, lang: str, config: Config, labels, *, local: bool = False
+) -> ArticleView:
+    """The article as the digest, the lists and its own page show it, in a page in `lang`.
+    `local`: for the site's own pages, whose links to the site are root-relative."""
     author = a.author.name if a.author else ""
     author = one_line(clean_text(author))
     alang = (a.language or "").strip()
@@ -235,8 +269,12 @@ def article_view(a: Article, number: int, lang: str, config: Config, labels) -> 
     return ArticleView(
         number=number,
         title=one_line(clean_text(a.title)) or "—",
-        link=safe_url(article_link(a, config.site.base_url))
-        or f"{config.site.base_url}articles/{a.slug}.html",
+        link=site_link(
+            safe_url(article_link(a, config.site.base_url))
+            or f"{config.site.base_url}articles/{a.slug}.html",
+            config,
+            local=local,
+        ),
         byline=labels["byline"].replace("{name}", author) if author else "",
         author_name=author,
         bio=clean_text(a.author.bio).strip() if a.author else "",
@@ -246,4 +284,5 @@ def article_view(a: Article, number: int, lang: str, config: Config, labels) -> 
         bullets=tuple(one_line(clean_text(b)) for b in a.key_bullets if b.strip()),
         lang=alang if not same else "",
         dir=adir if adir != text_direction(lang) else "",
+        image=site_link(image_url(a.image, config), config, local=local),
     )

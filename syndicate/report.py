@@ -24,6 +24,7 @@ class Rejection:
 class RunReport:
     """What one run did, for the operator's one-screen report and the runs table."""
 
+    run_id: int | None = None  # its row in the runs table (none for a dry run)
     new: list[Article] = field(default_factory=list)
     updated: list[Article] = field(default_factory=list)
     unchanged: int = 0
@@ -45,6 +46,7 @@ class RunReport:
     delivery_stopped: str = ""  # why delivery stopped early (the relay's circuit breaker)
     unresolved: int = 0  # deliveries to active subscribers failed for good, in the state
     warnings: list[str] = field(default_factory=list)  # trouble: shown even with --quiet
+    config_problem: str = ""  # a setting kept the digest from being made (exit 78)
     notes: list[str] = field(default_factory=list)  # advice: part of the report, not trouble
     dry_run: bool = False
 
@@ -79,4 +81,7 @@ class RunReport:
             "failed_for_good": list(self.failed_for_good),
             "delivery_stopped": [self.delivery_stopped] if self.delivery_stopped else [],
             "warnings": list(self.warnings),
+            # Why there was no digest (or when the next is due), as the CLI's report says.
+            "digest_note": [self.digest_note] if self.digest_note else [],
+            "notes": list(self.notes),
         }

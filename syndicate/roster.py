@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from syndicate import store
 from syndicate.addresses import parse_mailbox
 
 IMPORT_STATUSES = ("active", "unsubscribed")
+PROGRESS_EVERY = 500  # rows between two progress reports
 EXPORT_FIELDS = ("email", "name", "status", "language")
 
 
@@ -56,40 +58,57 @@ def read_rows(path: Path) -> tuple[list[dict[str, str]], int]:
     return list(reader), 1
 
 
-def import_csv(conn: store.Database, path: Path, now: datetime) -> list[ImportRow]:
+def import_csv(
+    conn: store.Database,
+    path: Path,
+    now: datetime,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[ImportRow]:
+    """Every row's outcome, in the file's order. The rows are checked first (`progress`
+    gets (rows checked, rows) every PROGRESS_EVERY), then the valid ones are added in one
+    transaction (store.add_subscribers): all of them, or none after an I/O error."""
     rows, header_line = read_rows(path)
-    out: list[ImportRow] = []
+    out: list[ImportRow | None] = []
+    valid: list[tuple[int, store.NewSubscriber]] = []  # (place in `out`, the entry)
     seen: set[str] = set()
-    for n, row in enumerate(rows, header_line + 1):
-        raw = (row.get("email") or "").strip()
-        status = (row.get("status") or "active").strip().lower() or "active"
-        language = (row.get("language") or "").strip()
-        try:
-            name, addr = parse_mailbox(raw)
-        except ValueError as exc:
-            out.append(ImportRow(n, raw, "invalid", str(exc)))
+    for done, row in enumerate(rows, 1):
+        if progress is not None and done % PROGRESS_EVERY == 0 and done < len(rows):
+            progress(done, len(rows))
+        problem, entry = _checked_row(row, seen)
+        if entry is None:
+            out.append(ImportRow(header_line + done, *problem))
             continue
-        addr = addr.lower()
-        if status not in IMPORT_STATUSES:
-            out.append(
-                ImportRow(
-                    n, addr, "invalid", f"status must be active or unsubscribed, not {status!r}"
-                )
-            )
-            continue
-        if language and not _is_language_tag(language):
-            out.append(ImportRow(n, addr, "invalid", f"language {language!r} is not a BCP 47 tag"))
-            continue
-        if addr in seen:
-            out.append(ImportRow(n, addr, "invalid", "repeats an earlier row"))
-            continue
-        seen.add(addr)
-        name = (row.get("name") or "").strip() or name
-        outcome = store.add_subscriber(
-            conn, addr, name, now, resubscribe=False, language=language, status=status
-        )
-        out.append(ImportRow(n, addr, outcome))
-    return out
+        seen.add(entry.email)
+        valid.append((len(out), entry))
+        out.append(None)
+    if progress is not None:
+        progress(len(rows), len(rows))
+    outcomes = store.add_subscribers(conn, [e for _i, e in valid], now, resubscribe=False)
+    for (i, entry), outcome in zip(valid, outcomes, strict=True):
+        out[i] = ImportRow(header_line + 1 + i, entry.email, outcome)
+    return [row for row in out if row is not None]
+
+
+def _checked_row(
+    row: dict[str, str], seen: set[str]
+) -> tuple[tuple[str, str, str], store.NewSubscriber | None]:
+    """The row as an entry to add, or ((email, "invalid", why), None)."""
+    raw = (row.get("email") or "").strip()
+    status = (row.get("status") or "active").strip().lower() or "active"
+    language = (row.get("language") or "").strip()
+    try:
+        name, addr = parse_mailbox(raw)
+    except ValueError as exc:
+        return (raw, "invalid", str(exc)), None
+    addr = addr.lower()
+    if status not in IMPORT_STATUSES:
+        return (addr, "invalid", f"status must be active or unsubscribed, not {status!r}"), None
+    if language and not _is_language_tag(language):
+        return (addr, "invalid", f"language {language!r} is not a BCP 47 tag"), None
+    if addr in seen:
+        return (addr, "invalid", "repeats an earlier row"), None
+    name = (row.get("name") or "").strip() or name
+    return ("", "", ""), store.NewSubscriber(addr, name, language, status)
 
 
 def _is_language_tag(tag: str) -> bool:

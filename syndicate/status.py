@@ -8,16 +8,36 @@ from typing import Any
 
 from syndicate import store
 from syndicate.config import Config
+from syndicate.ingest import inbox_changes, inbox_files, source_name
+from syndicate.next_digest import digest_due
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def inbox(config: Config, conn: store.Database | None) -> dict[str, Any]:
+    """The inbox files the next run will read: never read (`unread`), or changed since they
+    were (`changed`); without a state, every file is unread."""
+    if conn is None:
+        unread, changed = [source_name(p, config.path("inbox")) for p in _listed(config)], []
+    else:
+        found = inbox_changes(conn, config)
+        unread, changed = found.unread, found.changed
+    return {
+        "path": str(config.path("inbox")),
+        "unread": len(unread),
+        "changed": len(changed),
+        "files": {"unread": unread, "changed": changed},
+    }
+
+
+def _listed(config: Config) -> list:
+    return inbox_files(config.path("inbox")) if config.path("inbox").is_dir() else []
+
+
 def status(conn: store.Database, config: Config, now: datetime) -> dict[str, Any]:
     rows = store.article_rows(conn)
-    from syndicate.pipeline import digest_due
-
     due, why = digest_due(conn, config, now)
     return {
         "state": {
@@ -25,6 +45,7 @@ def status(conn: store.Database, config: Config, now: datetime) -> dict[str, Any
             "schema": store.schema_version(conn),
             "id": store.state_id(conn),
         },
+        "inbox": inbox(config, conn),
         "articles": {
             "stored": len(rows),
             "pending": store.count_pending(conn),

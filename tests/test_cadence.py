@@ -69,7 +69,7 @@ def test_a_not_due_verdict_is_kept_until_the_next_firing_and_no_longer(site, mon
     # Every run of a day whose articles wait for tomorrow's digest asks the cadence; the
     # verdict is kept until the schedule's next firing, so those runs do not import
     # APScheduler. It must give the verdict the cadence gives, and only while it holds.
-    from syndicate import cadence, pipeline, store
+    from syndicate import cadence, next_digest, pipeline, store
     from syndicate.config import load_config
 
     config = load_config(site / "config.toml")  # schedule.digest "0 7 * * *", Jakarta
@@ -80,7 +80,7 @@ def test_a_not_due_verdict_is_kept_until_the_next_firing_and_no_longer(site, mon
     conn = store.open_store(config.db_path)
     try:
         noon = datetime(2026, 11, 30, 12, 0, tzinfo=JAKARTA)
-        computed = pipeline.digest_due(conn, config, noon, remember=True)
+        computed = next_digest.digest_due(conn, config, noon, remember=True)
         assert computed[0] is False and "next due 2026-12-01 07:00 WIB" in computed[1]
 
         def asked(*args, **kwargs):
@@ -88,16 +88,16 @@ def test_a_not_due_verdict_is_kept_until_the_next_firing_and_no_longer(site, mon
 
         monkeypatch.setattr(cadence, "digest_is_due", asked)
         evening = datetime(2026, 12, 1, 6, 59, tzinfo=JAKARTA)
-        assert pipeline.digest_due(conn, config, evening) == computed
+        assert next_digest.digest_due(conn, config, evening) == computed
         monkeypatch.undo()
         # At the firing the period changes: the schedule is read, and the digest is due.
-        due, why = pipeline.digest_due(conn, config, datetime(2026, 12, 1, 7, 0, tzinfo=JAKARTA))
+        due, why = next_digest.digest_due(conn, config, datetime(2026, 12, 1, 7, 0, tzinfo=JAKARTA))
         assert due is True and why.startswith("due since 2026-12-01 07:00")
         # Another schedule is another verdict.
         hourly = config.model_copy(
             update={"schedule": config.schedule.model_copy(update={"digest": "0 * * * *"})}
         )
-        due, why = pipeline.digest_due(conn, hourly, noon)
+        due, why = next_digest.digest_due(conn, hourly, noon)
         assert due is True and why.startswith("due since 2026-11-30 12:00")
     finally:
         conn.close()

@@ -209,7 +209,7 @@ def test_report_fits_one_screen_after_a_big_first_run(site: Path, capsys):
     assert len(out.splitlines()) <= 30
     assert "new         31" in out and "… and 23 more" in out
     assert "skipped     12" in out and "… and 4 more" in out
-    assert "31 article(s) (15 shown)" in out
+    assert "31 articles were waiting before this list's first digest" in out
 
 
 def test_missing_inbox_is_reported_even_with_quiet(tmp_path: Path, capsys):

@@ -11,10 +11,10 @@ from html.parser import HTMLParser
 
 import pytest
 
+from syndicate.article_pages import render_article_page
 from syndicate.config import DigestConfig
 from syndicate.digest import inline_css, render_digest
 from syndicate.model import Author, Digest, RelatedLink
-from syndicate.pages import render_article_page
 from syndicate.rendering import clean_text, one_line
 from tests.factories import (
     BULLETS,
@@ -411,13 +411,14 @@ def test_article_page_is_escaped_readable_and_grouped():
     )
     page = render_article_page(a, make_config("en"))
     assert page.startswith("<!DOCTYPE html>")
-    assert '<html lang="id" dir="ltr">' in page  # the article's own language
+    assert '<html lang="en" dir="ltr">' in page  # the site's layout and labels …
+    assert '<article class="story" lang="id">' in page  # … the article in its own language
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
     assert "<script>" not in page and "&lt;script&gt;" in page and "{{ 7*7 }}" in page
     assert "javascript:" not in page
     assert '<link rel="canonical" href="https://publisher.example/artikel?id=1&amp;x=2">' in page
-    assert "Oleh Alexander Rossi" in page and "26 November 2026" in page
-    assert "<h2>Ringkasan</h2>" in page and "<h2>Poin penting</h2>" in page
+    assert "By Alexander Rossi" in page and "November 26, 2026" in page
+    assert "<h2>Summary</h2>" in page and "<h2>Key points</h2>" in page
     # consecutive list items become one list; headings stay headings
     assert re.search(
         r"<ul>\s*<li>Keuntungan geopolitik</li>\s*<li>Dasar ideologis dan strategis</li>\s*</ul>",

@@ -121,3 +121,34 @@ def test_fill_leaves_braces_in_values_alone():
     assert fill("{email} will get no more digests.", site="x") == (
         "{email} will get no more digests."
     )
+
+
+# Words after which a site's name would need its own article changed or merged ("the The
+# Harbour Ledger", "de Le Monde" for "du Monde", "von Der Spiegel" for "vom Spiegel"): in
+# these languages a label names the site as the subject, after a colon, or after a word
+# that takes any name as it is. Languages without articles (id, ms, zh, ja, ar's and he's
+# construct forms) and Dutch ("van De Volkskrant") take any name after their words.
+MERGING = {
+    "en": {"the", "a", "an"},
+    "fr": {"de", "à", "du", "au", "aux", "des", "le", "la", "les", "sélection"},
+    "es": {"de", "a", "del", "al", "el", "la", "los", "las", "por"},
+    "pt": {"de", "a", "o", "do", "da", "ao", "à", "em", "no", "na", "por", "pelo", "pela"},
+    "de": {"von", "vom", "zu", "zum", "zur", "an", "am", "in", "im", "bei", "beim", "mit",
+           "der", "die", "das", "dem", "den", "des", "abonniert"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", sorted(MERGING))
+def test_the_sites_name_reads_right_whatever_the_title(lang):
+    for key, text in catalog()[lang].items():
+        if "{site}" not in text:
+            continue
+        prefix = text.split("{site}", 1)[0].rstrip()
+        relative = prefix.endswith((", die", ", der", ", das"))  # "…, die Der Spiegel versendet"
+        before = prefix.rsplit(" ", 1)[-1].lower()
+        assert relative or before not in MERGING[lang], f"[{lang}] {key}: {text!r}"
+        after = text.split("{site}", 1)[1].lstrip(" ").split(" ", 1)[0]
+        assert not (lang == "en" and after.startswith("digest")), f"[{lang}] {key}: {text!r}"
+    for title in ("The Harbour Ledger", "Le Monde", "Der Spiegel", "El País", "O Globo"):
+        question = fill(labels_for(lang)["unsubscribe_question"], site=title)
+        assert f" {title}" in question or question.startswith(title)

@@ -124,6 +124,27 @@ def test_dry_run_on_a_fresh_site_creates_nothing(site: Path, capsys):
     assert not (site / "outbox").exists()
 
 
+def test_a_dry_run_counts_each_output_once_as_many_as_the_run_writes(site: Path, capsys):
+    from syndicate import pipeline
+    from syndicate.config import load_config
+
+    with (site / "config.toml").open("a", encoding="utf-8") as fh:
+        fh.write("\n[feed]\nentries = 5\narchive_page_size = 5\n")
+    assert cli(site, "run") == 0  # the sample, and its digest
+    for i in range(30):  # then a batch that makes archive pages and a digest
+        add_article(site, f"berita-{i:02}.txt", f"Berita nomor {i}")
+    config = load_config(site / "config.toml")
+    dry = pipeline.run(config, digest="now", dry_run=True)
+    real = pipeline.run(config, digest="now")
+    assert real.digest_id and dry.digest_id == real.digest_id
+    assert len(dry.feeds_written) == len(set(dry.feeds_written))
+    assert sorted(dry.feeds_written) == sorted(real.feeds_written)
+    assert any(name.startswith("archive/") for name in real.feeds_written)
+    assert sorted(dry.pages_written) == sorted(real.pages_written)
+    assert len(real.pages_written) == len(set(real.pages_written)) > 30
+    assert len(dry.new) == len(real.new) == 30
+
+
 # ---------------------------------------------------------------- 3. backlog
 
 
@@ -321,7 +342,7 @@ def test_subscribers_import_export_round_trip(site: Path, tmp_path: Path, capsys
         "ani@example.org,Ani again,,\n",
         encoding="utf-8",
     )
-    assert cli(site, "subscribers", "import", str(rows)) == 65  # some rows were invalid
+    assert cli(site, "subscribers", "import", str(rows), "--verbose") == 65  # some invalid
     out = capsys.readouterr().out
     assert "list.csv:2: ani@example.org: added" in out
     assert "list.csv:3: budi@example.org: added" in out
@@ -340,7 +361,13 @@ def test_subscribers_import_export_round_trip(site: Path, tmp_path: Path, capsys
     # Importing the export back changes nothing.
     capsys.readouterr()
     assert cli(site, "subscribers", "import", str(export)) == 0
-    assert "added" not in capsys.readouterr().out
+    assert capsys.readouterr().out == "out.csv: 4 rows: 4 exists\n"
+    # Without --verbose: the invalid rows (to fix) and a summary.
+    assert cli(site, "subscribers", "import", str(rows)) == 65
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("list.csv:4: not-an-address: invalid")
+    assert len(out) == 4
+    assert out[-1] == "list.csv: 7 rows: 3 exists, 3 invalid, 1 unsubscribed"
 
 
 def test_erase_deletes_the_address_and_keeps_it_suppressed(site: Path, tmp_path: Path, capsys):
@@ -352,7 +379,7 @@ def test_erase_deletes_the_address_and_keeps_it_suppressed(site: Path, tmp_path:
     rows = tmp_path / "again.csv"
     rows.write_text("email,name\none@example.org,Reader One\n", encoding="utf-8")
     assert cli(site, "subscribers", "import", str(rows)) == 0
-    assert "one@example.org: suppressed" in capsys.readouterr().out
+    assert "again.csv: 1 rows: 1 suppressed" in capsys.readouterr().out
     assert cli(site, "run") == 0  # the config list does not bring it back either
     cli(site, "subscribers", "list")
     assert "one@example.org" not in capsys.readouterr().out

@@ -37,8 +37,9 @@ def test_post_runs_answers_202_at_once_and_the_run_finishes(config: Config):
         assert result["errors"] == [] and result["finished"]
         status = client.get("/api/status").json()
         assert status["articles"]["stored"] == 1 and status["deliveries"]["sent"] == 1
-        assert status["runs"][0]["trigger"] == f"http:{body['id']}"
-        assert client.get("/api/runs/nope").status_code == 404
+        assert status["runs"][0]["id"] == body["id"] and status["runs"][0]["trigger"] == "http:now"
+        for unknown in ("nope", str(body["id"] + 1), "9" * 40, "-1"):
+            assert client.get(f"/api/runs/{unknown}").status_code == 404, unknown
         # An empty body means {"digest": "due"}; the old POST /run is an alias.
         r = client.post("/run?digest=never")
         assert r.status_code == 202
@@ -90,7 +91,7 @@ def test_409_while_an_api_run_is_going(config: Config, monkeypatch):
         first = client.post("/api/runs", json={"digest": "never"})
         assert first.status_code == 202
         second = client.post("/api/runs", json={"digest": "never"})
-        assert second.status_code == 409 and first.json()["id"] in second.json()["error"]
+        assert second.status_code == 409 and f"run {first.json()['id']}" in second.json()["error"]
         wait_finished(client, first.json()["id"])
 
 
@@ -194,3 +195,47 @@ def test_request_limits(config: Config, monkeypatch):
             assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
             assert client.get("/health").status_code == 200
         assert raw(web.port, "GET", "/health")[0] == 200  # still serving
+
+
+def test_one_run_id_for_the_cli_status_and_the_api_and_why_nothing_was_sent(config: Config, capsys):
+    from syndicate.cli import main
+
+    path = str(config.root / "config.toml")
+    assert main(["run", "--config", path]) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    cli_id = int(header.split(" · run #", 1)[1].split(" ")[0])
+    with running(config) as web, httpx.Client(base_url=web.base) as client:
+        status = client.get("/api/status").json()
+        assert status["runs"][0]["id"] == cli_id
+        found = client.get(f"/api/runs/{cli_id}").json()
+        assert found["id"] == cli_id and found["state"] == "finished"
+        assert found["counts"]["new"] == 1 and found["counts"]["sent"] == 1
+        assert found["trigger"] == "cli"
+
+        r = client.post("/api/runs", json={"digest": "due"})  # nothing new since the CLI's
+        api_id = r.json()["id"]
+        assert api_id == cli_id + 1 and r.headers["location"] == f"/api/runs/{api_id}"
+        result = wait_finished(client, api_id)
+        assert result["counts"]["digest"] is None and result["counts"]["sent"] == 0
+        assert result["digest_note"] == "none now: no new articles since the last digest"
+        assert client.get("/api/status").json()["runs"][0]["id"] == api_id
+    assert main(["status", "--json", "--config", path]) == 0
+    runs = json.loads(capsys.readouterr().out)["runs"]
+    assert [r["id"] for r in runs[:2]] == [api_id, cli_id]
+    assert runs[0]["details"]["digest_note"] == [result["digest_note"]]
+    with running(config) as web, httpx.Client(base_url=web.base) as client:  # after a restart
+        again = client.get(f"/api/runs/{api_id}").json()
+        assert again["digest_note"] == result["digest_note"] and again["digest"] == "due"
+
+
+def test_a_run_that_cannot_start_is_refused_with_the_reason(config: Config):
+    import shutil
+
+    from syndicate import pipeline
+
+    pipeline.run(config, digest="never")
+    shutil.rmtree(config.path("state"))  # the outputs now show a state that is gone
+    with running(config) as web, httpx.Client(base_url=web.base) as client:
+        r = client.post("/api/runs", json={"digest": "never"})
+        assert r.status_code == 500 and r.json()["state"] == "failed"
+        assert "state adopt" in r.json()["error"]

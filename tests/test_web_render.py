@@ -33,7 +33,10 @@ def site_pages(tmp_path_factory) -> dict[str, Path]:
     write_config(root)
     (root / "articles" / SAMPLE.name).write_bytes(SAMPLE.read_bytes())
     (root / "articles" / "long.md").write_text(
-        "---\ntitle: " + "Sangatpanjangsekalitanpaspasi" * 6 + "\nauthor: Penulis Tamu\n---\n"
+        "---\ntitle: " + "Sangatpanjangsekalitanpaspasi" * 6 + "\nauthor: Penulis Tamu\n"
+        # A lead image that is not there (file:// has no /img/): its alt text and width
+        # attribute must not push the page sideways.
+        "image: /img/lead.png\n---\n"
         "Isi artikel kedua dengan " + "kata" * 40 + " yang panjang.\n",
         encoding="utf-8",
     )
@@ -54,13 +57,14 @@ def site_pages(tmp_path_factory) -> dict[str, Path]:
         "front": feeds / "index.html",
         "articles": feeds / "articles" / "index.html",
         "digests": feeds / "digests" / "index.html",
+        "article": next((feeds / "articles").glob("long*.html")),
         "confirm": root / "confirm.html",
     }
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("width", [375, 1024])
-@pytest.mark.parametrize("name", ["front", "articles", "digests", "confirm"])
+@pytest.mark.parametrize("name", ["front", "articles", "digests", "confirm", "article"])
 def test_site_pages_fit_a_phone_and_read_well(browser, site_pages, name, width, scheme):  # noqa: F811
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / f"site-{name}-{width}-{scheme}.png"

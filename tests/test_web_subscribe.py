@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from syndicate import store
+from syndicate import state, store
 from syndicate.config import Config
 from syndicate.pipeline import run
 from syndicate.web.confirmation import confirmation_message
@@ -79,7 +79,11 @@ def test_double_opt_in_end_to_end(site_config: Config):
         done = client.post(link)
         assert done.status_code == 200 and "new.reader@example.org" in done.text
         assert status_of(web.config, "new.reader@example.org") == "active"
-        assert client.post(link).status_code == 404  # used
+        # Confirming twice (a double click, a reload) says so, and changes nothing.
+        for again in (client.post(link), client.get(link)):
+            assert again.status_code == 200 and "<button" not in again.text
+            assert "Anda sudah berlangganan: new.reader@example.org" in again.text
+        assert status_of(web.config, "new.reader@example.org") == "active"
 
         (web.config.path("inbox") / "third.md").write_text(
             "---\ntitle: Third story\n---\nBody of the third story.\n", encoding="utf-8"
@@ -88,6 +92,13 @@ def test_double_opt_in_end_to_end(site_config: Config):
         key = store.subscriber_key("new.reader@example.org")
         [digest_msg] = [p for p in outbox_messages(web.config, "20") if key in p.name]
         assert "Third story" in read_message(digest_msg)["Subject"]
+
+        # Leaving voids the link: it never undoes an unsubscribe.
+        conn = state.open_db(web.config)
+        store.unsubscribe(conn, datetime.now(web.config.site.tz), email="new.reader@example.org")
+        conn.close()
+        assert client.post(link).status_code == 404
+        assert status_of(web.config, "new.reader@example.org") == "unsubscribed"
 
 
 def test_the_same_answer_whatever_the_state_of_the_address(site_config: Config):

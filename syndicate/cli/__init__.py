@@ -19,6 +19,7 @@ from syndicate.cli import (
     bounces,
     deliver,
     digest,
+    init,
     run,
     serve,
     state,
@@ -40,7 +41,7 @@ from syndicate.early_listing import command_named, start
 if TYPE_CHECKING:
     from syndicate.early_listing import EarlyListing
 
-GROUPS = (run, serve, deliver, articles, digest, status, subscribers, bounces, state)
+GROUPS = (init, run, serve, deliver, articles, digest, status, subscribers, bounces, state)
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -153,6 +154,8 @@ def _dispatch(args: argparse.Namespace, path: str, explicit: bool) -> int:
     from syndicate.config import ConfigError, load_config
 
     try:
+        if not getattr(args, "needs_config", True):  # `init` writes one
+            return args.func(args, None)
         config = load_config(
             path, missing_ok=not explicit and getattr(args, "config_optional", False)
         )

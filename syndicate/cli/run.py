@@ -7,9 +7,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from syndicate.cli.common import (
+    EXIT_CONFIG,
     EXIT_OK,
     EXIT_REJECTED,
     delivery_exit_code,
+    err,
     progress,
     short,
 )
@@ -86,6 +88,9 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
         print(format_report(report, config, started, command=args.command))
     if report.dry_run:
         return EXIT_OK
+    if report.config_problem:
+        err(report.config_problem)
+        return EXIT_CONFIG
     if report.rejected:
         return EXIT_REJECTED
     return delivery_exit_code(report)
@@ -94,7 +99,8 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
 def _trouble(report: RunReport) -> bool:
     """Anything the operator must hear about, even with --quiet."""
     return bool(
-        report.rejected
+        report.config_problem
+        or report.rejected
         or report.failed
         or report.failed_for_good
         or report.delivery_stopped
@@ -115,6 +121,8 @@ def format_report(
 ) -> str:
     would = "would be " if report.dry_run else ""
     title = f"syndicate {command}{' --dry-run' if report.dry_run else ''}"
+    if report.run_id is not None:
+        title += f" · run #{report.run_id}"
     lines = [f"{title} · {started:%Y-%m-%d %H:%M %Z} · inbox {config.path('inbox')}"]
     if report.dry_run:
         lines.append("  (dry run: nothing below was written, stored or sent)")

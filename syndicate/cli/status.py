@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def cmd_status(args: argparse.Namespace, config: Config) -> int:
-    from syndicate.status import schedule, status
+    from syndicate.status import inbox, schedule, status
 
     now = datetime.now(config.site.tz)
     from syndicate.state import StateMismatch, check_missing, has_state
@@ -33,11 +33,17 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
             why = f"no state yet at {config.db_path}: run `syndicate run` first"
         except StateMismatch as exc:  # outputs of a lost state: say what to do
             why = str(exc)
+        waiting = inbox(config, None)
         if args.json:
-            data = {"state": None, "problem": why, "schedule": schedule(config, now)}
-            print(json.dumps(data, indent=2))
+            data = {
+                "state": None,
+                "problem": why,
+                "inbox": waiting,
+                "schedule": schedule(config, now),
+            }
+            print(json.dumps(data, ensure_ascii=False, indent=2))
         else:
-            print(why)
+            print("\n".join([why, *_inbox_lines(waiting)]))
         return EXIT_OK
     with state(config) as conn:
         data = status(conn, config, now)
@@ -51,6 +57,7 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
 def format_status(data: dict[str, Any]) -> str:
     a, s, d = data["articles"], data["subscribers"], data["deliveries"]
     lines = [
+        *_inbox_lines(data["inbox"]),
         f"articles     {a['stored']} stored, {a['pending']} waiting for the next digest,"
         f" {a['retracted']} retracted, {a['skipped']} skipped",
         "subscribers  "
@@ -92,6 +99,25 @@ def format_status(data: dict[str, Any]) -> str:
     for r in data["rejected"]:
         lines.append(f"rejected     {r['source']}: {r['reason']}")
     return "\n".join(lines)
+
+
+INBOX_LIST_LIMIT = 8
+
+
+def _inbox_lines(inbox: dict[str, Any]) -> list[str]:
+    """The files the next run will read, named (a few of each)."""
+    if not inbox["unread"] and not inbox["changed"]:
+        return [f"inbox        nothing new in {inbox['path']}"]
+    lines = [
+        f"inbox        {inbox['unread']} file(s) not read yet, {inbox['changed']} changed since"
+        f" the last run, in {inbox['path']} (the next run reads them)"
+    ]
+    for label, key in (("not read", "unread"), ("changed", "changed")):
+        names = inbox["files"][key]
+        lines += [f"  {label:<10} {short(name, 100)}" for name in names[:INBOX_LIST_LIMIT]]
+        if len(names) > INBOX_LIST_LIMIT:
+            lines.append(f"  {label:<10} … and {len(names) - INBOX_LIST_LIMIT} more (--json)")
+    return lines
 
 
 def _when(iso: str | None) -> str:

@@ -35,6 +35,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         help="add addresses from a CSV file (header: email,name[,status][,language])",
     )
     a.add_argument("file", metavar="FILE.csv")
+    a.add_argument("--verbose", action="store_true", help="one line per row (default: a summary)")
     a = actions.add_parser("export", parents=[common], help="write every subscriber as CSV")
     a.add_argument("file", nargs="?", metavar="FILE.csv", help="default: standard output")
     a = actions.add_parser(
@@ -64,7 +65,7 @@ def cmd_subscribers(args: argparse.Namespace, config: Config) -> int:
     if action == "export":
         return _export(config, args.file)
     if action == "import":
-        return _import(config, Path(args.file), now)
+        return _import(config, Path(args.file), now, verbose=args.verbose)
     with state(config) as conn:
         if action == "list":
             for sub in store.subscribers(conn):
@@ -106,20 +107,35 @@ def _language(raw: str) -> str:
     return tag
 
 
-def _import(config: Config, path: Path, now: datetime) -> int:
+INVALID_SHOWN = 20  # invalid rows named without --verbose: they are the ones to fix
+
+
+def _import(config: Config, path: Path, now: datetime, *, verbose: bool) -> int:
     from syndicate.roster import RosterError, import_csv
+
+    on_terminal = sys.stderr.isatty()
+
+    def progress(done: int, total: int) -> None:  # one line, rewritten in place
+        if on_terminal:
+            end = "\n" if done == total else ""
+            print(f"\r  … {path.name}: {done:,}/{total:,} rows checked", end=end, file=sys.stderr)
 
     with state(config) as conn:
         try:
-            rows = import_csv(conn, path, now)
+            rows = import_csv(conn, path, now, progress)
         except RosterError as exc:
             raise CommandError(str(exc), EXIT_DATAERR) from None
-    for row in rows:
+    invalid = [row for row in rows if row.outcome == "invalid"]
+    shown = rows if verbose else invalid[:INVALID_SHOWN]
+    for row in shown:
         detail = f": {row.detail}" if row.detail else ""
         print(f"{path.name}:{row.line}: {row.email or '(empty)'}: {row.outcome}{detail}")
+    if not verbose and len(invalid) > INVALID_SHOWN:
+        print(f"{path.name}: … and {len(invalid) - INVALID_SHOWN:,} more invalid rows (--verbose)")
     counts = Counter(row.outcome for row in rows)
     print(
-        "imported " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+        f"{path.name}: {len(rows):,} rows: "
+        + ", ".join(f"{n:,} {k}" for k, n in sorted(counts.items()))
         if rows
         else f"{path}: no rows after the header"
     )

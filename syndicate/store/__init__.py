@@ -126,12 +126,15 @@ from syndicate.store.renders import (
 )
 from syndicate.store.runs import (
     finish_run,
+    get_run,
     recent_runs,
     start_run,
 )
 from syndicate.store.subscribers import (
     STATUSES,
+    NewSubscriber,
     add_subscriber,
+    add_subscribers,
     confirm_subscription,
     confirmation_not_sent,
     erase_subscriber,
@@ -157,10 +160,12 @@ __all__ = [
     "ArticleRow",
     "Database",
     "Delivery",
+    "NewSubscriber",
     "Outcome",
     "StateError",
     "StoredFile",
     "add_subscriber",
+    "add_subscribers",
     "adopt_article",
     "adopt_delivery",
     "adopt_digest",
@@ -199,6 +204,7 @@ __all__ = [
     "forget_render_keys",
     "generation",
     "get_article",
+    "get_run",
     "get_subscriber",
     "get_subscriber_by_token",
     "has_delivery",

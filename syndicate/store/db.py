@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
@@ -103,8 +103,9 @@ def transaction(conn: Database) -> Iterator[Database]:
         try:
             yield conn
         except BaseException:
-            conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
-            conn.execute(f"RELEASE SAVEPOINT {name}")
+            if _still_open(conn):
+                conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                conn.execute(f"RELEASE SAVEPOINT {name}")
             raise
         finally:
             conn.depth -= 1
@@ -116,10 +117,36 @@ def transaction(conn: Database) -> Iterator[Database]:
         yield conn
     except BaseException:
         conn.depth -= 1
-        conn.execute("ROLLBACK")
+        if _still_open(conn):
+            conn.execute("ROLLBACK")
         raise
     conn.depth -= 1
     conn.execute("COMMIT")
+
+
+def _still_open(conn: Database) -> bool:
+    """False when SQLite already rolled the whole transaction back by itself, as it does
+    after a full disk or an I/O error: a ROLLBACK would then fail with "no transaction is
+    active" and hide the error that matters."""
+    return conn.dialect != "sqlite" or conn.raw.in_transaction
+
+
+# Values asked for at once in `WHERE column IN (…)`: far below SQLite's and PostgreSQL's
+# limits on parameters, and many fewer round trips than one query per value.
+_CHUNK = 500
+
+
+def rows_in(conn: Database, sql: str, column: str, values: Collection[str] | None) -> list:
+    """`sql` (ending in WHERE) for the rows whose `column` is one of `values`; every row
+    (the WHERE dropped) for None."""
+    if values is None:
+        return conn.execute(sql.removesuffix(" WHERE")).fetchall()
+    wanted, rows = list(values), []
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        rows += conn.execute(f"{sql} {column} IN ({marks})", chunk).fetchall()
+    return rows
 
 
 def iso(dt: datetime) -> str:

@@ -6,23 +6,12 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 
 from syndicate.store.articles import StoredFile
-from syndicate.store.db import Database, transaction
-
-# Sources asked for at once in `WHERE source IN (…)`: far below SQLite's and PostgreSQL's
-# limits on parameters, and many fewer round trips than one query per source.
-_CHUNK = 500
+from syndicate.store.db import Database, rows_in, transaction
 
 
 def _rows_of(conn: Database, sql: str, sources: Collection[str] | None) -> list:
-    """`sql` (ending in WHERE, or not) for every row, or only those of `sources`."""
-    if sources is None:
-        return conn.execute(sql.removesuffix(" WHERE")).fetchall()
-    wanted, rows = list(sources), []
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
-        marks = ", ".join("?" * len(chunk))
-        rows += conn.execute(f"{sql} source IN ({marks})", chunk).fetchall()
-    return rows
+    """`sql` (ending in WHERE) for every row, or only those of `sources`."""
+    return rows_in(conn, sql, "source", sources)
 
 
 def inbox_index(

@@ -29,20 +29,26 @@ def finish_run(
     )
 
 
+_COLUMNS = "SELECT id, started, finished, trigger, summary, details FROM runs"
+
+
 def recent_runs(conn: Database, limit: int = 5) -> list[dict]:
-    rows = conn.execute(
-        "SELECT id, started, finished, trigger, summary, details FROM runs"
-        " ORDER BY id DESC LIMIT ?",
-        (limit,),
-    ).fetchall()
-    return [
-        {
-            "id": r["id"],
-            "started": r["started"],
-            "finished": r["finished"],
-            "trigger": r["trigger"],
-            "summary": json.loads(r["summary"]) if r["summary"] else None,
-            "details": json.loads(r["details"]) if r["details"] else {},
-        }
-        for r in rows
-    ]
+    rows = conn.execute(f"{_COLUMNS} ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+    return [_run(r) for r in rows]
+
+
+def get_run(conn: Database, run_id: int) -> dict | None:
+    """One run by its id (as `recent_runs` gives it), or None."""
+    row = conn.execute(f"{_COLUMNS} WHERE id = ?", (run_id,)).fetchone()
+    return _run(row) if row else None
+
+
+def _run(r) -> dict:
+    return {
+        "id": r["id"],
+        "started": r["started"],
+        "finished": r["finished"],
+        "trigger": r["trigger"],
+        "summary": json.loads(r["summary"]) if r["summary"] else None,
+        "details": json.loads(r["details"]) if r["details"] else {},
+    }

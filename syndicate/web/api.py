@@ -29,7 +29,7 @@ from starlette.routing import Route
 
 from syndicate import pipeline, state
 from syndicate.config import Config
-from syndicate.web.jobs import Busy, Service
+from syndicate.web.jobs import Busy, RunNotStarted, Service
 from syndicate.web.views import read_body, security_headers, site_origin
 
 FORWARDING_HEADERS = frozenset(
@@ -127,6 +127,8 @@ def _start(service: Service, mode: str, request: Request) -> Response:
         job = service.start_run(mode)
     except Busy as exc:
         return _json(409, {"error": str(exc)}, config)
+    except RunNotStarted as exc:  # e.g. a state that does not match the outputs
+        return _json(500, {"state": "failed", "error": str(exc), "errors": [str(exc)]}, config)
     location = f"{request.scope.get('root_path', '')}/api/runs/{job.id}"
     return _json(202, {**job.as_dict(), "url": location}, config, Location=location)
 
@@ -150,18 +152,21 @@ def routes(service: Service) -> list[Route]:
             mode = data.get("digest", "due")
             if not isinstance(mode, str):
                 return _json(400, {"error": "digest must be one of: due, now, never"}, config)
-        return _start(service, mode, request)
+        return await run_in_threadpool(_start, service, mode, request)
 
     async def legacy_run(request: Request) -> Response:
         if (refused := refusal(request, config)) is not None:
             return refused
         await read_body(request)
-        return _start(service, request.query_params.get("digest", "due"), request)
+        mode = request.query_params.get("digest", "due")
+        return await run_in_threadpool(_start, service, mode, request)
 
     async def get_run(request: Request) -> Response:
         if (refused := refusal(request, config)) is not None:
             return refused
-        found = await run_in_threadpool(service.job, request.path_params["run_id"])
+        raw_id = request.path_params["run_id"]
+        known = raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 19  # an INTEGER key
+        found = await run_in_threadpool(service.job, int(raw_id)) if known else None
         if found is None:
             return _json(404, {"error": "no such run"}, config)
         return _json(200, found, config)

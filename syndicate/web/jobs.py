@@ -24,17 +24,16 @@ pass), so the queue goes out within one interval of the relay coming back.
 from __future__ import annotations
 
 import logging
-import secrets
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from typing import Any
 
 from syndicate import pipeline, state, store
 from syndicate.config import Config
+from syndicate.web.runs import Job, recorded_run
 
 log = logging.getLogger("syndicate.service")
 
@@ -48,30 +47,13 @@ class Busy(Exception):
     """A run is going (in this process or another): the API answers 409."""
 
 
-@dataclass
-class Job:
-    """One HTTP-triggered run, as GET /api/runs/<id> shows it."""
+class RunNotStarted(Exception):
+    """The run failed before it had an id (an unusable state, a config error)."""
 
-    id: str
-    digest: str
-    started: str
-    state: str = "running"  # running → finished | failed | refused
-    finished: str | None = None
-    counts: dict[str, Any] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "state": self.state,
-            "digest": self.digest,
-            "started": self.started,
-            "finished": self.finished,
-            "counts": self.counts,
-            "errors": self.errors,
-            "warnings": self.warnings,
-        }
+# How long POST /api/runs waits for the run's id: the lock is free (checked first), so the id
+# comes as soon as the state is open; past this the service is too busy to answer anyway.
+START_WAIT = 30.0
 
 
 def describe_failure(exc: BaseException) -> str:
@@ -92,7 +74,7 @@ class Service:
         self.config = config
         self.stopping = threading.Event()
         self._lock = threading.Lock()
-        self._jobs: OrderedDict[str, Job] = OrderedDict()
+        self._jobs: OrderedDict[int, Job] = OrderedDict()
         self._active: Job | None = None
         self._threads: set[threading.Thread] = set()
         from syndicate.web.confirmation import ConfirmationSender
@@ -135,35 +117,47 @@ class Service:
     # ------------------------------------------------------------ HTTP-triggered runs
 
     def start_run(self, digest: str) -> Job:
-        """Start a run in the background at once; Busy if one is going."""
+        """Start a run in the background and return it once it has its id. Busy if one is
+        going; RunNotStarted if it failed before it had one."""
         with self._lock:
             if self._active is not None:
-                raise Busy(f"run {self._active.id} is going; try again when it ends")
+                going = f"run {self._active.id}" if self._active.id else "a run"
+                raise Busy(f"{going} is going; try again when it ends")
             if self.stopping.is_set():
                 raise Busy("the service is stopping")
             if pipeline.run_lock_held(self.config):
                 raise Busy("another syndicate run holds the lock; try again when it ends")
-            job = Job(id=secrets.token_hex(6), digest=digest, started=_now(self.config))
+            job = Job(digest=digest, started=_now(self.config))
             self._active = job
-            self._jobs[job.id] = job
-            while len(self._jobs) > KEEP_JOBS:
-                self._jobs.popitem(last=False)
         thread = threading.Thread(
-            target=self._tracked, args=(self._run, job), name=f"run-{job.id}", daemon=True
+            target=self._tracked, args=(self._run, job), name=f"run-{digest}", daemon=True
         )
         with self._lock:
             self._threads.add(thread)
         thread.start()
+        job.has_id.wait(START_WAIT)
+        if job.id is None:
+            why = "; ".join(job.errors) or "the run has not started yet; see the log"
+            raise Busy(why) if job.state == "refused" else RunNotStarted(why)
         return job
 
+    def _started(self, job: Job, run_id: int) -> None:
+        with self._lock:
+            job.id = run_id
+            self._jobs[run_id] = job
+            while len(self._jobs) > KEEP_JOBS:
+                self._jobs.popitem(last=False)
+        job.has_id.set()
+        log.info("run %d started (digest %s)", run_id, job.digest)
+
     def _run(self, job: Job) -> None:
-        log.info("run %s started (digest %s)", job.id, job.digest)
         try:
             report = pipeline.run(
                 self.config,
                 digest=job.digest,  # type: ignore[arg-type]
-                trigger=f"http:{job.id}",
+                trigger=f"http:{job.digest}",
                 should_stop=self.stopping.is_set,
+                on_start=partial(self._started, job),
             )
         except pipeline.RunInProgress as exc:
             job.state, job.errors = "refused", [str(exc)]
@@ -173,42 +167,32 @@ class Service:
             job.state = "finished"
             job.counts = report.counts()
             job.errors = [*report.failed, *(f"{r.source}: {r.reason}" for r in report.rejected)]
+            if report.config_problem:
+                job.errors.append(report.config_problem)
             job.warnings = list(report.warnings)
+            job.digest_note = report.digest_note
+            job.notes = list(report.notes)
         finally:
             job.finished = _now(self.config)
             with self._lock:
                 if self._active is job:
                     self._active = None
-        log.info("run %s %s: %s", job.id, job.state, _summary(job.counts) or "; ".join(job.errors))
+            job.has_id.set()  # a run that failed before its id: start_run says why
+        log.info(
+            "run %s %s: %s",
+            job.id,
+            job.state,
+            _summary(job.counts) or "; ".join(job.errors) or job.digest_note,
+        )
 
-    def job(self, job_id: str) -> dict[str, Any] | None:
-        """An HTTP-triggered run by id: from memory, else from the runs table (it outlives
-        a restart, with what the table keeps)."""
+    def job(self, run_id: int) -> dict[str, Any] | None:
+        """A run by id: an HTTP-triggered one from memory, any other (CLI, schedule, or one
+        from before a restart) from the runs table."""
         with self._lock:
-            job = self._jobs.get(job_id)
+            job = self._jobs.get(run_id)
         if job is not None:
             return job.as_dict()
-        if not state.has_state(self.config):
-            return None
-        conn = state.open_db(self.config)
-        try:
-            runs = store.recent_runs(conn, limit=500)
-        finally:
-            conn.close()
-        for run in runs:
-            if run["trigger"] == f"http:{job_id}":
-                details = run.get("details") or {}
-                return {
-                    "id": job_id,
-                    "state": "finished" if run["finished"] else "interrupted",
-                    "digest": None,
-                    "started": run["started"],
-                    "finished": run["finished"],
-                    "counts": run["summary"] or {},
-                    "errors": details.get("failed", []) + details.get("rejected", []),
-                    "warnings": details.get("warnings", []),
-                }
-        return None
+        return recorded_run(self.config, run_id)
 
     # ------------------------------------------------------------ scheduled work
 

@@ -131,6 +131,7 @@ def handle_confirm(config: Config, token: str, *, confirm: bool) -> Response:
         else:
             pending = store.pending_confirmation(conn, token, not_before=_not_before(config))
             email = pending.email if pending else None
+            confirm = pending is not None and pending.status == "active"  # used already
     finally:
         conn.close()
     if email is None:
