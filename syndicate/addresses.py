@@ -1,12 +1,28 @@
-"""Email addresses as the config and the subscriber commands write them: `addr@host` or
-`Display Name <addr@host>`. Two checks of different cost: the shape (`split_mailbox`,
-`address_shape`: by hand, at every config load) and the strict RFC check (`parse_mailbox`:
-email-validator, where an address is about to be used).
+"""Email addresses: the one check of an address we are about to mail, and the forms the
+config and the subscriber commands write (`addr@host` or `Display Name <addr@host>`).
+
+`deliverable_address` is the one validator (email-validator underneath): the CLI
+(`subscribers add`, `send-test`), CSV imports, the subscribe form, the confirmation message,
+the config's subscribers when they are first stored, and the delivery engine (through
+`syndicate.mail.deliverable_address`, the same function) all ask it. It returns the address
+as a message carries it: the domain in IDNA unless the transport speaks SMTPUTF8. A local
+part (before the @) that is not ASCII can only be sent with SMTPUTF8 (RFC 6531/6532); no
+delivery method of syndicate writes such messages (mail.py builds 7-bit headers), so such an
+address is refused where it comes in, with that reason, instead of failing on every run.
+`parse_mailbox` splits `Name <addr>` and checks the address with it.
+
+A second, cheaper form checks only the *shape* of the addresses written in config.toml at
+every load (`address_shape`, `split_mailbox`, by hand): importing email-validator costs
+~35 ms, more than the budget of a no-op run. The shape check refuses everything the strict
+one would refuse for a config address that matters at load (no @, a bad domain, a non-ASCII
+local part); the strict one runs where the address is used (`from_address`, the config's
+subscribers when they are added).
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LOCAL = re.compile(rf"{_ATOM}(\.{_ATOM})*|\"([^\"\\\r\n]|\\.)*\"")
@@ -61,20 +77,60 @@ def format_mailbox(name: str, addr: str) -> str:
     return f"{name} <{addr}>"
 
 
-def parse_mailbox(value: str) -> tuple[str, str]:
+# Delivery methods whose messages may carry an address with a non-ASCII local part. None
+# yet: mail.py writes 7-bit headers (To, the envelope), and a Maildir copy is what the MTA
+# would have received. A transport that learns SMTPUTF8 (RFC 6531) or message/global
+# (RFC 6532) is added here, and every check below follows.
+SMTPUTF8_METHODS: frozenset[str] = frozenset()
+
+
+def smtputf8_supported(method: str) -> bool:
+    """Whether `delivery.method` can send to an address whose local part is not ASCII."""
+    return method in SMTPUTF8_METHODS
+
+
+@lru_cache(maxsize=4096)
+def _validated(address: str, smtputf8: bool) -> tuple[str, str]:
+    """(normalised address, the address as a message carries it), or ValueError. Cached:
+    the engine asks twice per copy (the To header, the envelope)."""
+    from email_validator import EmailNotValidError, validate_email  # ~35 ms: where used
+
+    try:
+        found = validate_email(address, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from None
+    if found.smtputf8 and not smtputf8:
+        raise ValueError(
+            "the part before the @ is not ASCII: mail to it needs SMTPUTF8, which the"
+            " configured delivery method cannot send (ask for an ASCII address)"
+        )
+    wire = found.normalized if smtputf8 else found.ascii_email
+    return found.normalized, wire or found.normalized
+
+
+def deliverable_address(address: str, *, smtputf8: bool = False) -> str:
+    """The one check of an address we are about to mail: the address as a message carries
+    it (domain in IDNA unless `smtputf8`), or ValueError saying what is wrong.
+
+    A bare address only (no display name, no comments, no quoted or IP-literal parts); a
+    local part that is not ASCII only when `smtputf8` (`smtputf8_supported(method)`)."""
+    if not isinstance(address, str) or address != address.strip() or not address:
+        raise ValueError(f"not a bare address: {str(address)[:80]!r}")
+    return _validated(address, smtputf8)[1]
+
+
+def parse_mailbox(value: str, *, smtputf8: bool = False) -> tuple[str, str]:
     """`addr@host` or `Display Name <addr@host>` → (name, normalised address), or ValueError.
 
-    The strict check (email-validator, imported here: ~50 ms) for addresses that are about
-    to be used: `syndicate subscribers add`, CSV imports, the From of a message.
+    The address is checked by `deliverable_address` (where an address is about to be used:
+    `syndicate subscribers add`, CSV imports, the From of a message). `smtputf8=True` also
+    accepts a non-ASCII local part: for commands that only look an address up (`remove`,
+    `erase`), which must still reach one stored before this check existed.
     """
     from email.utils import parseaddr
-
-    from email_validator import EmailNotValidError, validate_email
 
     name, addr = parseaddr(value)
     if not addr or "\n" in value or "\r" in value:
         raise ValueError("expected an address like 'Name <news@example.org>'")
-    try:
-        return name, validate_email(addr, check_deliverability=False).normalized
-    except EmailNotValidError as exc:
-        raise ValueError(str(exc)) from None
+    deliverable_address(addr, smtputf8=smtputf8)
+    return name, _validated(addr, smtputf8)[0]

@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from syndicate import state, store
+from syndicate.addresses import parse_mailbox, smtputf8_supported
 from syndicate.config import Config
 from syndicate.model import Article, Subscriber, capped_digest, digest_page
 from syndicate.pipeline import open_state, run_lock
@@ -84,7 +85,7 @@ def send_test(config: Config, to: str, digest_id: str | None = None) -> tuple[st
     from syndicate.digest import render_digest
 
     now = datetime.now(config.site.tz)
-    name, addr = _mailbox(to)
+    name, addr = _mailbox(to, smtputf8=smtputf8_supported(config.delivery.method))
     if digest_id is None:
         articles = pending_articles(config, now)
         if articles:
@@ -135,7 +136,7 @@ def resend(config: Config, digest_id: str, to: str) -> str:
     from syndicate.delivery.engine import render_stored_digest
     from syndicate.mail import message_id_for
 
-    _name, addr = _mailbox(to)
+    _name, addr = _mailbox(to, smtputf8=True)  # a subscriber's: looked up, then checked
     now = datetime.now(config.site.tz)
     with run_lock(config), open_state(config) as conn:
         guard = state.Guard.checked(conn, config)
@@ -170,11 +171,9 @@ def resend(config: Config, digest_id: str, to: str) -> str:
     return where
 
 
-def _mailbox(raw: str) -> tuple[str, str]:
-    from syndicate.addresses import parse_mailbox
-
+def _mailbox(raw: str, *, smtputf8: bool) -> tuple[str, str]:
     try:
-        name, addr = parse_mailbox(raw)
+        name, addr = parse_mailbox(raw, smtputf8=smtputf8)
     except ValueError as exc:
-        raise ActionError(f"{raw!r} is not a valid address: {exc}") from None
+        raise ActionError(f"{raw!r} is not an address we can mail: {exc}") from None
     return name, addr.lower()

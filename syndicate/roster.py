@@ -56,7 +56,11 @@ def read_rows(path: Path) -> tuple[list[dict[str, str]], int]:
     return list(reader), 1
 
 
-def import_csv(conn: store.Database, path: Path, now: datetime) -> list[ImportRow]:
+def import_csv(
+    conn: store.Database, path: Path, now: datetime, *, smtputf8: bool = False
+) -> list[ImportRow]:
+    """Every row added (or reported); each address through the one address check
+    (`smtputf8`: whether the delivery method can send to a non-ASCII local part)."""
     rows, header_line = read_rows(path)
     out: list[ImportRow] = []
     seen: set[str] = set()
@@ -65,7 +69,7 @@ def import_csv(conn: store.Database, path: Path, now: datetime) -> list[ImportRo
         status = (row.get("status") or "active").strip().lower() or "active"
         language = (row.get("language") or "").strip()
         try:
-            name, addr = parse_mailbox(raw)
+            name, addr = parse_mailbox(raw, smtputf8=smtputf8)
         except ValueError as exc:
             out.append(ImportRow(n, raw, "invalid", str(exc)))
             continue

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from syndicate.addresses import parse_mailbox, smtputf8_supported
 from syndicate.cli.common import EXIT_DATAERR, EXIT_OK, CommandError, state
 
 if TYPE_CHECKING:
@@ -46,13 +47,15 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(func=cmd_subscribers)
 
 
-def _address(raw: str) -> tuple[str, str]:
-    from syndicate.addresses import parse_mailbox
-
+def _address(raw: str, *, smtputf8: bool) -> tuple[str, str]:
+    """(name, address) from the command line, checked with the one address check
+    (addresses.deliverable_address). `add` asks whether we can mail it; `remove` and
+    `erase` only look an address up, so they take any address (smtputf8=True), including
+    one stored before the check refused it."""
     try:
-        name, addr = parse_mailbox(raw)
+        name, addr = parse_mailbox(raw, smtputf8=smtputf8)
     except ValueError as exc:
-        raise CommandError(f"{raw!r} is not a valid address: {exc}") from None
+        raise CommandError(f"{raw!r} is not an address we can mail: {exc}") from None
     return name, addr.lower()  # stored lower-cased: one subscriber per mailbox
 
 
@@ -65,12 +68,13 @@ def cmd_subscribers(args: argparse.Namespace, config: Config) -> int:
         return _export(config, args.file)
     if action == "import":
         return _import(config, Path(args.file), now)
+    if action == "add":  # refused up front: never stored, never failing every run
+        name, addr = _address(args.address, smtputf8=smtputf8_supported(config.delivery.method))
     with state(config) as conn:
         if action == "list":
             for sub in store.subscribers(conn):
                 print(f"{sub.email}\t{sub.status}\t{sub.name}")
             return EXIT_OK
-        name, addr = _address(args.address)
         if action == "add":
             language = _language(args.language)
             outcome = store.add_subscriber(
@@ -78,6 +82,7 @@ def cmd_subscribers(args: argparse.Namespace, config: Config) -> int:
             )
             print(f"{addr}: {outcome}")
         elif action == "remove":
+            _, addr = _address(args.address, smtputf8=True)
             found = store.unsubscribe(conn, now, email=addr)
             print(
                 f"{addr}: unsubscribed (kept as unsubscribed so no list re-adds it;"
@@ -86,6 +91,7 @@ def cmd_subscribers(args: argparse.Namespace, config: Config) -> int:
                 else f"{addr}: not a subscriber; nothing changed"
             )
         else:  # erase
+            _, addr = _address(args.address, smtputf8=True)
             found = store.erase_subscriber(conn, addr, now)
             print(
                 f"{addr}: erased; only a hash is kept, so no list or import re-adds it"
@@ -111,7 +117,8 @@ def _import(config: Config, path: Path, now: datetime) -> int:
 
     with state(config) as conn:
         try:
-            rows = import_csv(conn, path, now)
+            smtputf8 = smtputf8_supported(config.delivery.method)
+            rows = import_csv(conn, path, now, smtputf8=smtputf8)
         except RosterError as exc:
             raise CommandError(str(exc), EXIT_DATAERR) from None
     for row in rows:

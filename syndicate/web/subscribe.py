@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from syndicate import state, store
-from syndicate.addresses import parse_mailbox
+from syndicate.addresses import parse_mailbox, smtputf8_supported
 from syndicate.config import Config
 from syndicate.labels import fill
 from syndicate.web.views import labels, page, read_body, read_form
@@ -61,16 +61,14 @@ def subscribe_form_page(config: Config) -> Response:
     return page(config, 200, title_key="subscribe_title", message=[intro], show_subscribe=True)
 
 
-def clean_address(raw: str) -> str | None:
-    """A bare address from the form, normalised, or None if it is not one we can mail."""
-    from syndicate.web.confirmation import deliverable_address
-
+def clean_address(raw: str, config: Config) -> str | None:
+    """A bare address from the form, normalised, or None if it is not one we can mail
+    (`addresses.parse_mailbox`: the one check, the engine's and the CLI's too)."""
     raw = raw.strip()
     if not raw or len(raw) > 254 or "<" in raw or "," in raw:
         return None
     try:
-        _, addr = parse_mailbox(raw)
-        deliverable_address(addr)
+        _, addr = parse_mailbox(raw, smtputf8=smtputf8_supported(config.delivery.method))
     except ValueError:
         return None
     return addr.lower()
@@ -80,7 +78,7 @@ def handle_subscribe(config: Config, form: dict[str, str], sender) -> Response:
     from syndicate.rendering import one_line
 
     words = labels(config)
-    email = clean_address(form.get("email", ""))
+    email = clean_address(form.get("email", ""), config)
     if email is None:
         return page(
             config,
