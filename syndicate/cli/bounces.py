@@ -26,8 +26,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         description="Read a Maildir (folder with cur/ and new/) or an mbox file where bounces"
         " come back (delivery.bounce_address): hard bounces and complaints suppress the"
         " address, soft bounces after delivery.soft_bounce_limit digests in a row, and"
-        " unsubscribe requests carrying the subscriber's token unsubscribe. Reading the same"
-        " mailbox again changes nothing more.",
+        " unsubscribe requests carrying the subscriber's token unsubscribe. A bounce or"
+        " complaint counts only when it carries our VERP address (with its MAC) or one of"
+        " our Message-IDs: one that merely names a subscriber changes nothing. Reading the"
+        " same mailbox again changes nothing more.",
     )
     p.add_argument("path", metavar="PATH", help="Maildir folder or mbox file")
     p.add_argument("--dry-run", action="store_true", help="say what would change; change nothing")
