@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Literal
 from syndicate import state, store
 from syndicate.addresses import deliverable_address, smtputf8_supported, split_mailbox
 from syndicate.config import Config, ConfigError
+from syndicate.files import naming
 from syndicate.ingest import ingest
 from syndicate.publish import announce, publish
 from syndicate.report import Progress, RunReport
@@ -85,8 +86,9 @@ def run_lock(config: Config, *, wait: float = 0, dry_run: bool = False) -> Itera
                     ) from None
                 time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
         if not dry_run:
-            os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()}\n".encode())
+            with naming(lock_path):  # a full disk fails here first: say which one
+                os.ftruncate(fd, 0)
+                os.write(fd, f"{os.getpid()}\n".encode())
         yield
     finally:
         os.close(fd)

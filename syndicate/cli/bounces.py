@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from syndicate.cli.common import EXIT_DATAERR, EXIT_IOERR, EXIT_OK, CommandError, require_state
+from syndicate.report import printable_lines
 
 if TYPE_CHECKING:
     from syndicate.config import Config
@@ -94,4 +95,4 @@ def format_returns(result: ReturnsReport, path: Path, *, dry_run: bool) -> str:
     if result.ignored:
         lines.append(f"  ignored      {len(result.ignored)} request(s) that prove nothing")
         lines += _listed(result.ignored)
-    return "\n".join(lines)
+    return printable_lines(lines)

@@ -17,7 +17,7 @@ import argparse
 import time
 from typing import TYPE_CHECKING
 
-from syndicate.cli.common import EXIT_DELIVERY_FAILED, EXIT_OK, CommandError, progress
+from syndicate.cli.common import EXIT_DELIVERY_FAILED, EXIT_OK, CommandError, progress, say
 
 if TYPE_CHECKING:
     from syndicate.config import Config
@@ -122,7 +122,7 @@ def cmd_deliver(args: argparse.Namespace, config: Config) -> int:
         if listener is not None:
             listener.close()
     if not args.quiet or report.failed:
-        print(f"syndicate deliver ({name}): {report.sent} sent, {len(report.failed)} failed")
+        say(f"syndicate deliver ({name}): {report.sent} sent, {len(report.failed)} failed")
         for line in report.failed[:8]:
-            print(f"      {line}")
+            say(f"      {line}")
     return EXIT_DELIVERY_FAILED if report.failed else EXIT_OK

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from syndicate.cli.common import EXIT_OK, short, state
+from syndicate.report import printable, printable_lines
 
 if TYPE_CHECKING:
     from syndicate.config import Config
@@ -37,7 +38,7 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
             data = {"state": None, "problem": why, "schedule": schedule(config, now)}
             print(json.dumps(data, indent=2))
         else:
-            print(why)
+            print(printable(why))
         return EXIT_OK
     with state(config) as conn:
         data = status(conn, config, now)
@@ -91,7 +92,7 @@ def format_status(data: dict[str, Any]) -> str:
                 lines.append(f"  last run {label:<13} {short(item, 100)}")
     for r in data["rejected"]:
         lines.append(f"rejected     {r['source']}: {r['reason']}")
-    return "\n".join(lines)
+    return printable_lines(lines)
 
 
 def _when(iso: str | None) -> str:

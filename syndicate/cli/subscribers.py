@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from syndicate.addresses import parse_mailbox, smtputf8_supported
-from syndicate.cli.common import EXIT_DATAERR, EXIT_OK, CommandError, state
+from syndicate.cli.common import EXIT_DATAERR, EXIT_OK, CommandError, say, state
+from syndicate.report import printable
 
 if TYPE_CHECKING:
     from syndicate.config import Config
@@ -73,18 +74,18 @@ def cmd_subscribers(args: argparse.Namespace, config: Config) -> int:
     with state(config) as conn:
         if action == "list":
             for sub in store.subscribers(conn):
-                print(f"{sub.email}\t{sub.status}\t{sub.name}")
+                print("\t".join(printable(v) for v in (sub.email, sub.status, sub.name)))
             return EXIT_OK
         if action == "add":
             language = _language(args.language)
             outcome = store.add_subscriber(
                 conn, addr, args.name or name, now, resubscribe=True, language=language
             )
-            print(f"{addr}: {outcome}")
+            say(f"{addr}: {outcome}")
         elif action == "remove":
             _, addr = _address(args.address, smtputf8=True)
             found = store.unsubscribe(conn, now, email=addr)
-            print(
+            say(
                 f"{addr}: unsubscribed (kept as unsubscribed so no list re-adds it;"
                 " `syndicate subscribers erase` deletes it)"
                 if found
@@ -93,7 +94,7 @@ def cmd_subscribers(args: argparse.Namespace, config: Config) -> int:
         else:  # erase
             _, addr = _address(args.address, smtputf8=True)
             found = store.erase_subscriber(conn, addr, now)
-            print(
+            say(
                 f"{addr}: erased; only a hash is kept, so no list or import re-adds it"
                 if found
                 else f"{addr}: not a subscriber; its hash is kept so no list or import adds it"
@@ -123,9 +124,9 @@ def _import(config: Config, path: Path, now: datetime) -> int:
             raise CommandError(str(exc), EXIT_DATAERR) from None
     for row in rows:
         detail = f": {row.detail}" if row.detail else ""
-        print(f"{path.name}:{row.line}: {row.email or '(empty)'}: {row.outcome}{detail}")
+        say(f"{path.name}:{row.line}: {row.email or '(empty)'}: {row.outcome}{detail}")
     counts = Counter(row.outcome for row in rows)
-    print(
+    say(
         "imported " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
         if rows
         else f"{path}: no rows after the header"
@@ -144,5 +145,5 @@ def _export(config: Config, target: str | None) -> int:
         from syndicate.files import write_atomic
 
         write_atomic(Path(target), text.encode("utf-8"), mode=0o600)  # personal data
-        print(f"{text.count(chr(10)) - 1} subscriber(s) written to {target}")
+        say(f"{text.count(chr(10)) - 1} subscriber(s) written to {target}")
     return EXIT_OK

@@ -14,8 +14,8 @@ uvicorn settings and why:
   (runs end after the current recipient), stops uvicorn gracefully, waits for the runs, and
   exits 0 — within STOP_GRACE seconds in all.
 Logging: one line per event on stderr, with time and level (uvicorn's access and error
-logs included, through the root logger); newlines inside a message are escaped so that a
-multi-line error still is one line.
+logs included, through the root logger); newlines and other control characters inside a
+message are escaped (report.printable) so that a multi-line error still is one line.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from syndicate.config import Config
+from syndicate.report import printable
 from syndicate.web.jobs import Service
 
 log = logging.getLogger("syndicate.service")
@@ -94,8 +95,11 @@ class _Server(uvicorn.Server):
 
 
 class _OneLine(logging.Formatter):
+    """One line per event: line breaks and every other control character escaped
+    (report.printable), so a file name or a header value cannot forge a log line."""
+
     def format(self, record: logging.LogRecord) -> str:
-        return super().format(record).replace("\r", "").replace("\n", " \\n ")
+        return printable(super().format(record))
 
 
 _SECRET_PATH = re.compile(r"^(/(?:confirm|unsubscribe|resubscribe)/)[^/?#]+")
