@@ -192,6 +192,30 @@ def subject_template(v: str) -> str:
     return v
 
 
+def host_name(v: str) -> str:
+    """`server.allowed_hosts`: a Host name the service answers for, `name` (any port) or
+    `name:port`; lower case, IDNA, no trailing dot (web/hosts.py compares it so)."""
+    from syndicate.web.hosts import normal_host  # only when the list is not empty
+
+    found = normal_host(v)
+    if found is None:
+        raise ValueError(f"{v!r} is not a host name like 'news.example.org' or 'example.org:8080'")
+    name, port = found
+    return name if port is None else f"{name}:{port}"
+
+
+def proxy_network(v: str) -> str:
+    """`server.trusted_proxies`: an address or network (CIDR) of a reverse proxy."""
+    import ipaddress  # only when the list is not empty
+
+    try:
+        return str(ipaddress.ip_network(v.strip(), strict=False))
+    except ValueError:
+        raise ValueError(
+            f"{v!r} is not an IP address or network, e.g. '127.0.0.1', '10.0.0.0/8', '::1'"
+        ) from None
+
+
 def markers(v: list[str]) -> list[str]:
     if any(not item.strip() for item in v):
         raise ValueError("markers must not be empty strings")

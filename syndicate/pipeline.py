@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from syndicate import state, store
-from syndicate.addresses import deliverable_address, smtputf8_supported, split_mailbox
-from syndicate.config import Config, ConfigError
+from syndicate.config import Config
 from syndicate.files import naming
 from syndicate.ingest import ingest
 from syndicate.publish import announce, publish
 from syndicate.report import Progress, RunReport
+from syndicate.roster import sync_config_subscribers
 
 if TYPE_CHECKING:
     from syndicate.early_listing import EarlyListing
@@ -147,22 +147,6 @@ def _copy_read_only(source: Path, target: Path) -> None:
 
 
 # ---------------------------------------------------------------- digest
-
-
-def sync_config_subscribers(conn: store.Database, config: Config, now: datetime) -> None:
-    """Add the config's `digest.subscribers` (someone who left stays out). The config's load
-    checked their shape; an address not stored yet also goes through the one address check
-    (addresses.deliverable_address) before it is, so email-validator is imported only when
-    the list has something new."""
-    smtputf8 = smtputf8_supported(config.delivery.method)
-    for mailbox in config.digest.subscribers:
-        name, addr = split_mailbox(mailbox)
-        if store.subscriber_status(conn, addr.lower()) is None:
-            try:
-                deliverable_address(addr, smtputf8=smtputf8)
-            except ValueError as exc:
-                raise ConfigError(f"digest.subscribers: {addr!r}: {exc}") from None
-        store.add_subscriber(conn, addr, name, now, resubscribe=False)
 
 
 # "Not due before": the cadence's verdict, kept until the schedule's next firing. Between

@@ -1,4 +1,4 @@
-"""Subscribers in bulk: CSV import and export, and erasure.
+"""Subscribers in bulk: the config's list, CSV import and export, and erasure.
 
 CSV is what every list tool exports (Mailchimp, Buttondown, a spreadsheet): a header row with
 `email` and `name`, optionally `status` (`active` or `unsubscribed`) and `language`. Import
@@ -15,7 +15,13 @@ from datetime import datetime
 from pathlib import Path
 
 from syndicate import store
-from syndicate.addresses import parse_mailbox
+from syndicate.addresses import (
+    deliverable_address,
+    parse_mailbox,
+    smtputf8_supported,
+    split_mailbox,
+)
+from syndicate.config import Config, ConfigError
 
 IMPORT_STATUSES = ("active", "unsubscribed")
 EXPORT_FIELDS = ("email", "name", "status", "language")
@@ -109,3 +115,19 @@ def export_csv(conn: store.Database) -> str:
     for sub in store.subscribers(conn):
         writer.writerow((sub.email, sub.name, sub.status, sub.language))
     return buffer.getvalue()
+
+
+def sync_config_subscribers(conn: store.Database, config: Config, now: datetime) -> None:
+    """Add the config's `digest.subscribers` (someone who left stays out). The config's load
+    checked their shape; an address not stored yet also goes through the one address check
+    (addresses.deliverable_address) before it is, so email-validator is imported only when
+    the list has something new."""
+    smtputf8 = smtputf8_supported(config.delivery.method)
+    for mailbox in config.digest.subscribers:
+        name, addr = split_mailbox(mailbox)
+        if store.subscriber_status(conn, addr.lower()) is None:
+            try:
+                deliverable_address(addr, smtputf8=smtputf8)
+            except ValueError as exc:
+                raise ConfigError(f"digest.subscribers: {addr!r}: {exc}") from None
+        store.add_subscriber(conn, addr, name, now, resubscribe=False)
