@@ -201,6 +201,7 @@ def host_name(v: str) -> str:
     if found is None:
         raise ValueError(f"{v!r} is not a host name like 'news.example.org' or 'example.org:8080'")
     name, port = found
+    name = f"[{name}]" if ":" in name else name  # an IPv6 literal keeps its brackets
     return name if port is None else f"{name}:{port}"
 
 

@@ -403,3 +403,30 @@ def test_a_client_is_its_address_and_an_ipv6_client_its_64(address: str, key: st
     from syndicate.web.clients import client_key
 
     assert client_key(address) == key
+
+
+@pytest.mark.parametrize(
+    ("origin", "ours"),
+    [
+        ("http://127.0.0.1:8080", True),
+        ("http://localhost:8080", True),
+        ("http://[::1]:8080", True),
+        ("https://news.example.org", True),  # the site, behind its TLS proxy
+        ("https://news.example.org:443", True),
+        ("http://news.example.org:8080", True),
+        ("https://feeds.example.net:9999", True),  # allowed_hosts, any port
+        ("http://localhost", False),  # loopback, another port: another service
+        ("http://localhost:3000", False),
+        ("http://evil.example:8080", False),
+        ("http://127.0.0.1.evil.example:8080", False),
+        ("https://news.example.org:444", False),
+        ("null", False),
+        ("file://", False),
+        ("ftp://news.example.org", False),
+    ],
+)
+def test_an_origin_is_ours_by_the_same_rules_as_a_host(config, origin: str, ours: bool):
+    from syndicate.web.hosts import host_policy
+
+    config = with_server(config, allowed_hosts=["feeds.example.net"])
+    assert host_policy(config).allows_origin(origin, 8080) is ours
