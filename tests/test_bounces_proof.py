@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import mailbox
-from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -16,8 +15,8 @@ import pytest
 
 from syndicate import pipeline, store
 from syndicate.cli import main
-from syndicate.config import Config, load_config
-from tests.conftest import write_config
+from syndicate.config import Config
+from tests.conftest import smtp_site_with_verp
 
 VICTIMS = ("victim@example.net", "target@example.com", "reader2@example.org")
 
@@ -72,16 +71,7 @@ def sent(site: Path, smtp_server) -> tuple[Config, dict[str, EmailMessage]]:
     """A digest sent over SMTP with VERP to one@example.org and VICTIMS; the copies by
     recipient (with their envelope sender in X-MailFrom)."""
     handler, port = smtp_server
-    write_config(
-        site,
-        f"\n[delivery]\nmethod = 'smtp'\nsmtp_port = {port}\n"
-        "bounce_address = 'bounces@news.example.org'\n",
-    )
-    config = load_config(site / "config.toml")
-    conn = store.open_store(config.db_path)
-    for email in VICTIMS:
-        store.add_subscriber(conn, email, "", datetime.now(config.site.tz), resubscribe=True)
-    conn.close()
+    config = smtp_site_with_verp(site, port, VICTIMS)
     assert pipeline.run(config).sent == 1 + len(VICTIMS)
     return config, {m["X-RcptTo"]: m for m in handler.messages}
 

@@ -9,7 +9,6 @@ at most the per-client limit of confirmation mails, the rest 429; a 64 KiB heade
 
 from __future__ import annotations
 
-import http.client
 import random
 import select
 import socket
@@ -26,7 +25,7 @@ from syndicate.cli import main
 from syndicate.pipeline import run
 from syndicate.web import protocol
 from tests.conftest import free_port, write_config
-from tests.web_support import Serve, running, wait_for, with_server
+from tests.web_support import Serve, raw, running, wait_for, with_server
 
 
 @contextmanager
@@ -38,37 +37,10 @@ def served(site: Path, extra: str = ""):
     assert main(["publish", "--quiet", "--config", str(site / "config.toml")]) in (0, 3)
     server = Serve(site, port)
     try:
-        wait_for(lambda: exchange(port, "GET", "/health")[0] == 200, timeout=30)
+        wait_for(lambda: raw(port, "GET", "/health")[0] == 200, timeout=30)
         yield port, server
     finally:
         server.kill()
-
-
-def exchange(
-    port: int,
-    method: str,
-    path: str,
-    headers: dict[str, str] | None = None,
-    body: bytes = b"",
-    *,
-    source: str = "127.0.0.1",
-    host: str | None = None,
-) -> tuple[int, dict[str, str], bytes]:
-    """One request from `source`, with the Host header as given (None: the right one)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0))
-    try:
-        conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
-        if host != "":
-            conn.putheader("Host", host if host is not None else f"127.0.0.1:{port}")
-        for name, value in (headers or {}).items():
-            conn.putheader(name, value)
-        if body or method == "POST":
-            conn.putheader("Content-Length", str(len(body)))
-        conn.endheaders(body or None)
-        answer = conn.getresponse()
-        return answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read()
-    finally:
-        conn.close()
 
 
 def runs_recorded(site: Path) -> list[str]:
@@ -109,7 +81,7 @@ def test_dns_rebinding_requests_are_refused_before_any_route(site: Path):
             ("POST", "/subscribe", b"email=victim%40example.org"),
         ]
         answers = [
-            exchange(port, method, path, {"Origin": evil}, body, host=host)
+            raw(port, method, path, {"Origin": evil}, body, host=host)
             for host in foreign_hosts
             for method, path, body in targets
         ]
@@ -135,12 +107,12 @@ def test_dns_rebinding_requests_are_refused_before_any_route(site: Path):
             "feeds.example.net:1234",
             "lan.example:8443",
         ):
-            assert exchange(port, "GET", "/health", host=host)[0] == 200, host
+            assert raw(port, "GET", "/health", host=host)[0] == 200, host
         # A good Host with a foreign Origin still cannot use the run API.
-        status, _, body = exchange(port, "POST", "/api/runs", {"Origin": evil})
+        status, _, body = raw(port, "POST", "/api/runs", {"Origin": evil})
         assert status == 403 and b"other web pages" in body
         own = f"http://127.0.0.1:{port}"
-        assert exchange(port, "GET", "/api/status", {"Origin": own})[0] == 200
+        assert raw(port, "GET", "/api/status", {"Origin": own})[0] == 200
 
 
 def outbox_messages_of(site: Path) -> list[Path]:
@@ -229,7 +201,7 @@ def test_one_client_with_600_slow_heads_does_not_starve_the_others(site: Path):
             while time.monotonic() < stop:
                 started = time.monotonic()
                 try:
-                    status = exchange(port, "GET", "/rss.xml", source=source)[0]
+                    status = raw(port, "GET", "/rss.xml", source=source)[0]
                 except OSError:
                     status = 0
                 with lock:
@@ -296,7 +268,7 @@ def test_request_heads_over_16_kib_get_431_however_they_arrive(site: Path):
         assert send(head + b"X-Ok: " + b"c" * 15000 + b"\r\n\r\n").startswith(b"HTTP/1.1 200 ")
         both = send(head + b"\r\n" + head + big + b"\r\n")
         assert both.startswith(b"HTTP/1.1 200 ") and b"HTTP/1.1 431 " in both
-        assert exchange(port, "GET", "/health")[0] == 200
+        assert raw(port, "GET", "/health")[0] == 200
 
 
 # ---------------------------------------------------------------- subscribe floods
@@ -305,7 +277,7 @@ def test_request_heads_over_16_kib_get_431_however_they_arrive(site: Path):
 def post_subscribe(port: int, address: str, source: str, headers: dict | None = None):
     body = urlencode({"email": address}).encode()
     form = {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})}
-    return exchange(port, "POST", "/subscribe", form, body, source=source)
+    return raw(port, "POST", "/subscribe", form, body, source=source)
 
 
 def test_200_subscribe_posts_from_one_client_mail_at_most_its_limit(site: Path):
@@ -342,15 +314,20 @@ def test_confirmations_never_exceed_the_hourly_limit_even_across_a_restart(site:
     assert len(outbox_messages_of(site)) == 6
 
 
+def posts_each_forwarded_for_another(port: int, source: str, network: str, n: int) -> list:
+    """`n` subscribe posts from `source`, each claiming another client `network`.N."""
+    return [
+        post_subscribe(
+            port, f"{network}-{k}@example.net", source, {"X-Forwarded-For": f"{network}.{k}"}
+        )[0]
+        for k in range(n)
+    ]
+
+
 def test_forwarded_for_names_the_client_only_from_a_trusted_proxy(site: Path):
     # Without trusted proxies a client cannot pick its address with X-Forwarded-For.
     with served(site) as (port, server):
-        statuses = [
-            post_subscribe(
-                port, f"x{n}@example.net", "127.0.0.1", {"X-Forwarded-For": f"203.0.113.{n}"}
-            )[0]
-            for n in range(10)
-        ]
+        statuses = posts_each_forwarded_for_another(port, "127.0.0.1", "203.0.113", 10)
         assert statuses == [200] * 5 + [429] * 5
         assert "not in server.trusted_proxies" in server.text()
     # With the proxy trusted, each client behind it has its own allowance…
@@ -361,30 +338,25 @@ def test_forwarded_for_names_the_client_only_from_a_trusted_proxy(site: Path):
                 status = post_subscribe(port, f"p{n}-{k}@example.org", "127.0.0.1", forwarded)
                 assert status[0] == 200
         # … but a header from anyone else is still ignored.
-        statuses = [
-            post_subscribe(
-                port, f"u{n}@example.net", "127.0.0.3", {"X-Forwarded-For": f"192.0.2.{n}"}
-            )[0]
-            for n in range(8)
-        ]
+        statuses = posts_each_forwarded_for_another(port, "127.0.0.3", "192.0.2", 8)
         assert statuses == [200] * 5 + [429] * 3
         # And what a proxy relays is never "local" for the run API.
         relayed = {"X-Forwarded-For": "127.0.0.1"}
-        assert exchange(port, "GET", "/api/status", relayed)[0] == 401
+        assert raw(port, "GET", "/api/status", relayed)[0] == 401
 
 
 def test_one_client_over_its_request_rate_gets_429_and_the_others_do_not(config):
     run(config, digest="never")
     config = with_server(config, requests_per_client_second=2.0, requests_per_client_burst=10)
     with running(config) as web:
-        mine = [exchange(web.port, "GET", "/rss.xml", source="127.0.0.5") for _ in range(30)]
+        mine = [raw(web.port, "GET", "/rss.xml", source="127.0.0.5") for _ in range(30)]
         statuses = [status for status, _h, _b in mine]
         assert statuses[:10] == [200] * 10 and statuses.count(429) >= 15
         _status, headers, body = next(a for a in mine if a[0] == 429)
         assert int(headers["retry-after"]) >= 1 and "Terlalu banyak permintaan" in body.decode()
-        api = exchange(web.port, "GET", "/api/status", source="127.0.0.5")
+        api = raw(web.port, "GET", "/api/status", source="127.0.0.5")
         assert api[0] == 429 and api[1]["content-type"] == "application/json"
-        others = [exchange(web.port, "GET", "/rss.xml", source="127.0.0.6")[0] for _ in range(10)]
+        others = [raw(web.port, "GET", "/rss.xml", source="127.0.0.6")[0] for _ in range(10)]
         assert others == [200] * 10
 
 

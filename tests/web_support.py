@@ -64,11 +64,24 @@ def running(config: Config, *, site_here: bool = True) -> Iterator[Running]:
         sock.close()
 
 
-def raw(port: int, method: str, path: str, headers: dict | None = None, body: bytes = b""):
-    """One request with http.client: the path is sent as written, the body is not decoded."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+def raw(
+    port: int,
+    method: str,
+    path: str,
+    headers: dict | None = None,
+    body: bytes = b"",
+    *,
+    source: str = "127.0.0.1",
+    host: str | None = None,
+):
+    """One request with http.client: the path is sent as written, the body is not decoded.
+    `source`: the client's loopback address (another client to the server); `host`: the
+    Host header as given ("" for none; None: 127.0.0.1:PORT, as a client would send it)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0))
     try:
-        conn.putrequest(method, path, skip_accept_encoding=True)
+        conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+        if host != "":
+            conn.putheader("Host", host if host is not None else f"127.0.0.1:{port}")
         for k, v in (headers or {}).items():
             conn.putheader(k, v)
         if body or method == "POST":

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import os
 from datetime import datetime
@@ -32,7 +31,7 @@ from starlette.routing import Route
 
 from syndicate import pipeline, state
 from syndicate.config import Config
-from syndicate.web.hosts import HostPolicy, host_policy
+from syndicate.web.hosts import HostPolicy, host_policy, ip_of, is_loopback
 from syndicate.web.jobs import Busy, Service
 from syndicate.web.views import read_body, security_headers
 
@@ -63,14 +62,7 @@ def _json(status: int, data: dict, config: Config, **headers: str) -> JSONRespon
 
 def is_direct_local(request: Request) -> bool:
     client = request.scope.get("client")
-    if not client:
-        return False
-    try:
-        ip = ipaddress.ip_address(client[0])
-    except ValueError:
-        return False
-    mapped = getattr(ip, "ipv4_mapped", None)
-    if not (ip.is_loopback or (mapped is not None and mapped.is_loopback)):
+    if not client or ip_of(client[0]) is None or not is_loopback(client[0]):
         return False
     for raw_name, _ in request.scope["headers"]:
         name = raw_name.decode("latin-1").lower()

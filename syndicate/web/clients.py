@@ -30,6 +30,8 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
+from syndicate.web.hosts import ip_of
+
 MAX_CLIENTS = 65_536
 IPV6_PREFIX = 64
 WARN_EVERY = 60.0  # seconds between two log lines about one client over one limit
@@ -39,13 +41,10 @@ WARN_EVERY = 60.0  # seconds between two log lines about one client over one lim
 def client_key(host: str) -> str:
     """The address a limit counts: the IPv4 address, the IPv6 /64, or the string itself
     (not an address: a Unix socket's path, whatever a trusted proxy said)."""
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
+    address = ip_of(host)
+    if address is None:
         return host
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
+    if address.version == 6:
         return str(ipaddress.ip_network(f"{address}/{IPV6_PREFIX}", strict=False))
     return str(address)
 
@@ -60,14 +59,8 @@ class TrustedProxies:
         return bool(self.networks)
 
     def __contains__(self, host: str | None) -> bool:
-        if not host or not self.networks:
-            return False
-        try:
-            address = ipaddress.ip_address(host)
-        except ValueError:
-            return False
-        mapped = getattr(address, "ipv4_mapped", None)
-        return any(address in n or (mapped is not None and mapped in n) for n in self.networks)
+        address = ip_of(host) if self.networks else None
+        return address is not None and any(address in n for n in self.networks)
 
 
 class ConnectionCounts:

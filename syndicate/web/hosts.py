@@ -53,15 +53,21 @@ def normal_host(value: str) -> tuple[str, int | None] | None:
     return (name, port) if name else None
 
 
-def is_loopback(name: str) -> bool:
-    if name == "localhost":
-        return True
+def ip_of(value: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address `value` writes, an IPv4-mapped IPv6 address as its IPv4 address; None
+    for a name or junk."""
     try:
-        address = ipaddress.ip_address(name)
+        address = ipaddress.ip_address(value or "")
     except ValueError:
-        return False
+        return None
     mapped = getattr(address, "ipv4_mapped", None)
-    return address.is_loopback or (mapped is not None and mapped.is_loopback)
+    return mapped if mapped is not None else address
+
+
+def is_loopback(name: str | None) -> bool:
+    """`localhost`, or an address on the loopback interface (127.0.0.0/8, ::1)."""
+    address = ip_of(name)
+    return name == "localhost" or (address is not None and address.is_loopback)
 
 
 @dataclass(frozen=True)
