@@ -5,6 +5,7 @@ refused up front with that reason, never stored to fail on every run."""
 
 from __future__ import annotations
 
+import random
 import sqlite3
 from datetime import datetime
 from pathlib import Path
@@ -148,3 +149,63 @@ def test_the_subscribe_form_refuses_it_the_same_way(config):
         conn.close()
     (message,) = outbox_messages(config, "confirm.")
     assert b"To: ok@xn--bcher-kva.de" in message.read_bytes()
+
+
+def _candidate(rng: random.Random) -> str:
+    """An address-like string near the edges of the plain pattern."""
+    local_chars = "aZ09_+-." + "abcxyz" * 3
+    local = "".join(rng.choice(local_chars) for _ in range(rng.choice((1, 2, 5, 12, 64, 65))))
+    labels = []
+    for _ in range(rng.randint(1, 4)):
+        label = "".join(
+            rng.choice("abZ09-" + "mnop" * 3) for _ in range(rng.choice((1, 3, 8, 63, 64)))
+        )
+        labels.append(rng.choice((label, label, "xn--" + label, label[:2] + "--x", label.upper())))
+    tld = rng.choice(
+        (
+            "org",
+            "ID",
+            "c0m",
+            "a",
+            "technology",
+            "test",
+            "local",
+            "invalid",
+            "onion",
+            "arpa",
+            "localhost",
+            "x-y",
+        )
+    )
+    return f"{local}@{'.'.join([*labels, tld])}"
+
+
+def test_the_fast_path_decides_only_what_email_validator_accepts_as_it_is():
+    # Plain ASCII addresses skip the library's UTS-46 checks (the engine asks for every
+    # copy): whatever the pattern decides, the library must accept with the same result.
+    from email_validator import validate_email
+
+    from syndicate.addresses import _plain_address
+
+    rng = random.Random(21)
+    decided = 0
+    for _ in range(20_000):
+        address = _candidate(rng)
+        plain = _plain_address(address)
+        if plain is None:
+            continue
+        decided += 1
+        found = validate_email(address, check_deliverability=False)
+        assert (found.normalized, found.ascii_email) == (plain, plain), address
+    assert decided > 500  # near the edges; the common case is all fast (below)
+    for edge in ("a---b.example.org", "ab--c.example.org", "xn--bcher-kva.de", "a.b-c.io"):
+        plain = _plain_address(f"x@{edge}")
+        found = validate_email(f"x@{edge}", check_deliverability=False) if plain else None
+        assert plain is None or (found.normalized, found.ascii_email) == (plain, plain), edge
+    assert (
+        _plain_address("Reader.One+news@Mail.Example.CO.ID") == "Reader.One+news@mail.example.co.id"
+    )
+    for special in ("a@example.test", "a@mail.LOCAL", "a@x.invalid", "a@b.onion"):
+        assert _plain_address(special) is None  # the library refuses, and says why
+        with pytest.raises(ValueError, match="special-use"):
+            deliverable_address(special)
