@@ -180,8 +180,8 @@ class ServerConfig(Section):
     trusted_proxies: list[str] = setting([], each=checks.proxy_network)
     # Per client address (IPv6: per /64), so one client cannot starve the others.
     connections_per_client: int = setting(32, ge=1, le=512)
-    requests_per_client_second: float = setting(20.0, gt=0, le=10_000)
-    requests_per_client_burst: int = setting(100, ge=1, le=100_000)
+    requests_per_client_second: float = setting(50.0, gt=0, le=10_000)
+    requests_per_client_burst: int = setting(200, ge=1, le=100_000)
     # Subscribe form: posts per client address per hour, and confirmation messages per hour
     # in all; past either, 429 with Retry-After (a page in the site's language).
     subscribe_per_client_hour: int = setting(5, ge=1, le=10_000)
