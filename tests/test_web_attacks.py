@@ -55,7 +55,8 @@ def runs_recorded(site: Path) -> list[str]:
 
 
 def test_dns_rebinding_requests_are_refused_before_any_route(site: Path):
-    with served(site, 'allowed_hosts = ["feeds.example.net", "lan.example:8443"]') as (port, _):
+    allowed = 'allowed_hosts = ["feeds.example.net", "lan.example:8443"]'
+    with served(site, allowed) as (port, server):
         wait_for(lambda: runs_recorded(site), timeout=30)  # the publish every start makes
         before = runs_recorded(site)
         evil = f"http://evil.example:{port}"
@@ -94,6 +95,8 @@ def test_dns_rebinding_requests_are_refused_before_any_route(site: Path):
         }
         time.sleep(0.5)
         assert runs_recorded(site) == before  # no run was started
+        # The operator hears of each refused name (once a minute), escaped.
+        assert f"refused a request for Host 'evil.example:{port}'" in server.text()
         assert outbox_messages_of(site) == []  # no confirmation went out
 
         # Our own names: the site's, the allowed ones, loopback on the listening port.

@@ -6,7 +6,8 @@
    page is rendered at most once a minute (labels edited meanwhile show within a minute).
    The client is the TCP peer, or what a trusted proxy's X-Forwarded-For says (uvicorn's
    ProxyHeadersMiddleware, wrapped around this one by app.py, rewrote it).
-2. Host (hosts.py): a name that is not ours is 400 (DNS rebinding).
+2. Host (hosts.py): a name that is not ours is 400 (DNS rebinding), and logged (once a
+   minute per name: a name of the site's own that nobody listed shows up there).
 
 A request that carries X-Forwarded-For from a loopback peer that is not a trusted proxy is
 a reverse proxy nobody configured: every visitor behind it then shares one allowance. The
@@ -32,6 +33,7 @@ from syndicate.web.views import too_many_page
 log = logging.getLogger("syndicate.web")
 
 PAGE_TTL = 60.0  # seconds a rendered 429 page is reused
+UNKNOWN_HOST = b"Unknown Host: this service answers for its own names.\n"
 
 
 class Guard:
@@ -62,10 +64,16 @@ class Guard:
             await self._too_many(scope, send, max(1, math.ceil(wait)))
             return
         port = (scope.get("server") or ("", 0))[1]
-        if not self.hosts.allows_host(_header(scope, b"host"), port):
-            await _send(
-                send, 400, b"Unknown Host: this service answers for its own names.\n", _TEXT
+        host_header = _header(scope, b"host")
+        if not self.hosts.allows_host(host_header, port):
+            shown = (host_header or "(none)")[:100]
+            self.limited.warning(
+                f"host:{shown}",
+                "refused a request for Host %r: not one of ours (a name of this site?"
+                " add it to server.allowed_hosts)",
+                shown,
             )
+            await _send(send, 400, UNKNOWN_HOST, _TEXT)
             return
         if not self.proxy_warned and not self.trusted and is_loopback(host):
             self._warn_untrusted_proxy(scope, host)
