@@ -59,8 +59,14 @@ def test_hostile_file_names_are_escaped_in_every_report(site: Path, capsys):
         assert escaped in out and "\x1b" not in out and "\u202e" not in out, command
         assert not any(line.startswith("  skipped") for line in out.splitlines())
     # The service logs one line per event, escaped the same way.
-    configure_logging()
-    handler = logging.getLogger().handlers[0]
+    root = logging.getLogger()
+    before = root.handlers[:], root.level
+    try:
+        configure_logging()
+        handler = root.handlers[0]
+    finally:  # other tests' threads keep logging: leave the root logger as it was
+        root.handlers[:] = before[0]
+        root.setLevel(before[1])
     record = logging.LogRecord("syndicate.service", logging.INFO, "", 0, "read %s", (FORGED,), None)
     assert handler.format(record).endswith(f"read {escaped}")
 
