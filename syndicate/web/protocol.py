@@ -4,9 +4,10 @@ do because it runs only once a request's head is complete.
 - **Connections per client** (`server.connections_per_client`, clients.ConnectionCounts):
   counted when uvicorn accepts a connection; one past the limit is closed at once, before
   a byte is read. So one client re-opening hundreds of slow heads holds no more than its
-  limit, and the global cap (server.py: 512, then 503 for everyone) stays out of its reach. A trusted
-  proxy (`server.trusted_proxies`) is many clients: its connections count only toward the
-  global cap (the proxy buffers heads itself; guard.py limits each client behind it).
+  limit, and the global cap (server.py: 512, then 503 for everyone) stays out of its
+  reach. A trusted proxy (`server.trusted_proxies`) is many clients: its connections count
+  only toward the global cap (the proxy buffers heads itself; guard.py limits each client
+  behind it).
 - **A deadline for each request's head** (HEAD_TIMEOUT): uvicorn has none (its keep-alive
   timer is cancelled by any byte), so a client sending its headers a byte a minute would
   hold a connection for ever. The same deadline closes a connection that sits, after a
