@@ -93,13 +93,10 @@ def _cron_field(value: str, low: int, high: int, names: tuple[str, ...], first: 
 
 
 def mailbox(value: str) -> str:
-    """`addr@host` or `Display Name <addr@host>` that mail can go to, normalised (the domain
-    lower-cased): `digest.subscribers`."""
-    return _checked_mailbox(value, smtputf8=True)
-
-
-def sender_mailbox(value: str) -> str:
-    """A mailbox we send from (`digest.from`, `digest.reply_to`): also ASCII before the @."""
+    """`addr@host` or `Display Name <addr@host>` normalised (the domain lower-cased):
+    `digest.subscribers`, `digest.from`, `digest.reply_to`. ASCII before the @, as every
+    address a message of ours carries must be while no delivery method speaks SMTPUTF8
+    (addresses.SMTPUTF8_METHODS)."""
     return _checked_mailbox(value, smtputf8=False)
 
 
@@ -219,6 +216,31 @@ def subject_template(v: str) -> str:
             f"bad placeholder {exc}; use {{site}}, {{count}}, {{date}}, {{first_title}}"
         ) from None
     return v
+
+
+def host_name(v: str) -> str:
+    """`server.allowed_hosts`: a Host name the service answers for, `name` (any port) or
+    `name:port`; lower case, IDNA, no trailing dot (web/hosts.py compares it so)."""
+    from syndicate.web.hosts import normal_host  # only when the list is not empty
+
+    found = normal_host(v)
+    if found is None:
+        raise ValueError(f"{v!r} is not a host name like 'news.example.org' or 'example.org:8080'")
+    name, port = found
+    name = f"[{name}]" if ":" in name else name  # an IPv6 literal keeps its brackets
+    return name if port is None else f"{name}:{port}"
+
+
+def proxy_network(v: str) -> str:
+    """`server.trusted_proxies`: an address or network (CIDR) of a reverse proxy."""
+    import ipaddress  # only when the list is not empty
+
+    try:
+        return str(ipaddress.ip_network(v.strip(), strict=False))
+    except ValueError:
+        raise ValueError(
+            f"{v!r} is not an IP address or network, e.g. '127.0.0.1', '10.0.0.0/8', '::1'"
+        ) from None
 
 
 def markers(v: list[str]) -> list[str]:

@@ -96,10 +96,10 @@ class FeedConfig(Section):
 
 
 class DigestConfig(Section):
-    from_: str = setting("Syndicate <digest@example.org>", check=checks.sender_mailbox, key="from")
+    from_: str = setting("Syndicate <digest@example.org>", check=checks.mailbox, key="from")
     subject: str = setting("{site}: {count} new — {first_title}", check=checks.subject_template)
     subscribers: list[str] = setting([], each=checks.mailbox)
-    reply_to: str | None = setting(None, check=checks.sender_mailbox)
+    reply_to: str | None = setting(None, check=checks.mailbox)
     # More articles than this in one digest are counted, not shown: past ~15 full articles an
     # email gets clipped by Gmail (102 KB) and nobody reads that far anyway.
     max_articles: int = setting(15, ge=1, le=100)
@@ -193,6 +193,27 @@ class ServerConfig(Section):
     # sends those due (delivery.retry_seconds sets the backoff of each).
     resume_seconds: float = setting(60.0, ge=1, le=3600)
     access_log: bool = True  # one stderr line per HTTP request
+    # Host names besides site.base_url's (and loopback names on the listening port) that
+    # requests may carry: anything else is refused before any route (DNS rebinding).
+    allowed_hosts: list[str] = setting([], each=checks.host_name)
+    # Reverse proxies whose X-Forwarded-For names the client (addresses or CIDR networks);
+    # from anyone else the header is ignored, so nobody picks their own client address.
+    trusted_proxies: list[str] = setting([], each=checks.proxy_network)
+    # Per client address (IPv6: per /64), so one client cannot starve the others.
+    connections_per_client: int = setting(32, ge=1, le=512)
+    requests_per_client_second: float = setting(50.0, gt=0, le=10_000)
+    requests_per_client_burst: int = setting(200, ge=1, le=100_000)
+    # Subscribe form: posts per client address per hour, and confirmation messages per hour
+    # in all; past either, 429 with Retry-After (a page in the site's language).
+    subscribe_per_client_hour: int = setting(5, ge=1, le=10_000)
+    subscribe_per_hour: int = setting(100, ge=1, le=1_000_000)
+
+    def _check(self) -> None:
+        if self.subscribe_per_client_hour > self.subscribe_per_hour:
+            raise ValueError(
+                "subscribe_per_client_hour is larger than subscribe_per_hour (the limit for"
+                " all clients together)"
+            )
 
 
 class StateConfig(Section):

@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from syndicate import state, store
+from syndicate.addresses import parse_mailbox, smtputf8_supported
 from syndicate.config import Config
 from syndicate.delivery.copies import render_stored_digest, unsubscribe_url
 from syndicate.delivery.transports import DeliveryError, send_message
@@ -86,7 +87,7 @@ def send_test(config: Config, to: str, digest_id: str | None = None) -> tuple[st
     Returns (what was sent, where it went)."""
     config.require_postal_address()  # the test shows what subscribers would get: all of it
     now = datetime.now(config.site.tz)
-    name, addr = _mailbox(to)
+    name, addr = _mailbox(to, smtputf8=smtputf8_supported(config.delivery.method))
     if digest_id is None:
         articles = pending_articles(config, now)
         if articles:
@@ -132,7 +133,7 @@ def _latest_digest_id(config: Config) -> str:
 def resend(config: Config, digest_id: str, to: str) -> str:
     """Send an existing digest to one subscriber again (a new Message-ID, so the receiving
     side does not drop it as a duplicate) and record it as a resend. Returns where it went."""
-    _name, addr = _mailbox(to)
+    _name, addr = _mailbox(to, smtputf8=True)  # a subscriber's: looked up, then checked
     now = datetime.now(config.site.tz)
     with run_lock(config), open_state(config) as conn:
         guard = state.Guard.checked(conn, config)
@@ -193,11 +194,10 @@ def _send_one_off(
     return send_message(config, message, name)
 
 
-def _mailbox(raw: str) -> tuple[str, str]:
-    from syndicate.addresses import parse_mailbox
+def _mailbox(raw: str, *, smtputf8: bool) -> tuple[str, str]:
 
     try:
-        name, addr = parse_mailbox(raw)
+        name, addr = parse_mailbox(raw, smtputf8=smtputf8)
     except ValueError as exc:
-        raise ActionError(f"{raw!r} is not a valid address: {exc}") from None
+        raise ActionError(f"{raw!r} is not an address we can mail: {exc}") from None
     return name, addr.lower()

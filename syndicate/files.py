@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 # The templates that ship with syndicate: the fallback for any file missing from the user's
@@ -21,20 +23,36 @@ def is_temp_name(name: str) -> bool:
     return name.startswith(".") and name.endswith(".tmp")
 
 
+@contextmanager
+def naming(path: Path | str) -> Iterator[None]:
+    """An OSError inside that names no file is raised again naming `path`.
+
+    os.write, fsync, flush and close act on a descriptor: a full disk ("No space left on
+    device"), a quota or an I/O error from them carries no file name, and a message without
+    the path does not say which disk is full. Wrap every write whose path you know."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is None and exc.errno is not None:
+            raise OSError(exc.errno, exc.strerror, os.fspath(path)) from exc
+        raise
+
+
 def _write_temp(folder: Path, name: str, data: bytes, mode: int) -> Path:
     """A fully written, fsynced temp file in `folder` (same file system as its final name)."""
     import tempfile  # not at the top: a run that writes nothing does not need it (2 ms)
 
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with naming(folder / name):
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, mode)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
     return Path(tmp)
 
 
@@ -81,8 +99,9 @@ def link_durably(data: bytes, tmp_dir: Path, target: Path, *, mode: int = 0o600)
 
 def fsync_dir(folder: Path) -> None:
     # A rename or link is only durable once the directory entry is on disk.
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    with naming(folder):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -31,7 +31,7 @@ from syndicate.inbox import (
     scan_inbox,
     sidecar_names,
 )
-from syndicate.report import Progress, Rejection, RunReport
+from syndicate.report import Progress, Rejection, RunReport, printable
 
 if TYPE_CHECKING:
     from syndicate.early_listing import EarlyListing
@@ -189,6 +189,13 @@ def ingest(
     for i, f in enumerate(files, 1):
         if len(files) > 20 and i % 20 == 0:
             progress(f"reading inbox: {i}/{len(files)}")
+        if not f.source.isascii() and not _utf8_name(f.source):
+            # The state keeps names as text: one that is not UTF-8 cannot be stored (nor
+            # linked to), so it is reported, escaped, on every run until it is renamed.
+            shown = printable(f.source)
+            report.rejected.append(Rejection(shown, "the file name is not UTF-8; rename it"))
+            complete = False
+            continue
         signature = f.signature
         cached = index.get(f.source)
         if signature and cached and cached[0] == signature:
@@ -226,6 +233,15 @@ def ingest(
     else:
         store.set_meta_value(conn, LISTING_KEY, None)
         store.set_meta_value(conn, LISTING_WIRE, None)
+
+
+def _utf8_name(source: str) -> bool:
+    """False for a name with bytes that are not UTF-8 (kept by os.fsdecode as surrogates)."""
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _changes_since(

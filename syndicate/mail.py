@@ -31,7 +31,8 @@ from email.utils import format_datetime
 from functools import lru_cache
 from urllib.parse import quote
 
-from syndicate.addresses import parse_mailbox
+# deliverable_address: the one address check (addresses.py); the engine imports it from here.
+from syndicate.addresses import deliverable_address, parse_mailbox
 from syndicate.config import Config, ConfigError
 from syndicate.delivery.encoding import (
     CRLF,
@@ -144,24 +145,8 @@ def _ascii_domain(domain: str) -> str:
         raise ValueError(f"not a valid domain: {domain[:80]!r}") from None
 
 
-_BAD_ADDRESS = re.compile(r"[\s\x00-\x1f\x7f<>,;\"()\[\]\\]")
 _MESSAGE_ID = re.compile(r"<[^<>\s@]+@[^<>\s@]+>")
 _PLAIN_PHRASE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]+")
-
-
-def deliverable_address(address: str) -> str:
-    """The address as it can go in a To header and an SMTP envelope, or ValueError.
-
-    Without SMTPUTF8 an address must be ASCII: IDNA for the domain; a non-ASCII local part
-    cannot be written at all (the email package would emit an invalid encoded word).
-    """
-    address = address.strip()
-    local, _, domain = address.rpartition("@")
-    if not local or not domain or "@" in local or _BAD_ADDRESS.search(address):
-        raise ValueError(f"not a deliverable address: {address[:80]!r}")
-    if not local.isascii():
-        raise ValueError(f"non-ASCII mailbox needs SMTPUTF8, not supported: {address[:80]!r}")
-    return f"{local}@{_ascii_domain(domain)}"
 
 
 def _to_line(name: str, address: str) -> bytes:

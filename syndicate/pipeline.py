@@ -23,10 +23,12 @@ from typing import TYPE_CHECKING
 
 from syndicate import state, store
 from syndicate.config import Config
+from syndicate.files import naming
 from syndicate.ingest import ingest
 from syndicate.next_digest import DIGEST_MODES, DigestMode, make_digest
 from syndicate.publish import announce, publish
 from syndicate.report import Progress, RunReport
+from syndicate.roster import sync_config_subscribers
 
 if TYPE_CHECKING:
     from syndicate.early_listing import EarlyListing
@@ -78,8 +80,9 @@ def run_lock(config: Config, *, wait: float = 0, dry_run: bool = False) -> Itera
                     ) from None
                 time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
         if not dry_run:
-            os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()}\n".encode())
+            with naming(lock_path):  # a full disk fails here first: say which one
+                os.ftruncate(fd, 0)
+                os.write(fd, f"{os.getpid()}\n".encode())
         yield
     finally:
         os.close(fd)
@@ -138,17 +141,6 @@ def _copy_read_only(source: Path, target: Path) -> None:
 
 
 # ---------------------------------------------------------------- digest
-
-
-def sync_config_subscribers(conn: store.Database, config: Config, now: datetime) -> None:
-    from syndicate.addresses import split_mailbox  # the config checked them at load
-
-    entries = []
-    for mailbox in config.digest.subscribers:
-        name, addr = split_mailbox(mailbox)
-        entries.append(store.NewSubscriber(addr, name))
-    if entries:
-        store.add_subscribers(conn, entries, now, resubscribe=False)
 
 
 # ---------------------------------------------------------------- the run

@@ -15,7 +15,9 @@ from syndicate.files import write_atomic
 from syndicate.ingest import inbox_changes, inbox_files, understand
 from syndicate.model import Article, Digest, Subscriber, capped_digest, digest_page
 
-PREVIEW_SUBSCRIBER = Subscriber("preview@example.invalid", "Preview", "preview")
+# example.com (RFC 2606): reserved, with a null MX (RFC 7505), so nothing is ever delivered
+# there; a .invalid address would fail the one address check the copy goes through.
+PREVIEW_SUBSCRIBER = Subscriber("preview@example.com", "Preview", "preview")
 
 
 def preview(config: Config, paths: list[Path], out_dir: Path) -> list[Path]:
@@ -72,7 +74,7 @@ def write_preview(digest: Digest, config: Config, folder: Path, *, web_url: str)
     """`syndicate preview`: the digest as the subscriber would get it, written to `folder`
     (digest.html, digest.txt, digest-web.html, digest.eml) without delivering or recording.
 
-    The .eml is addressed to a .invalid preview address and carries a dummy unsubscribe
+    The .eml is addressed to a reserved preview address and carries a dummy unsubscribe
     token, so it can be opened in a mail client or fed to an email checker as is.
     """
     import email

@@ -1,7 +1,17 @@
-"""What one run did: the operator's one-screen report, the runs table and the HTTP API."""
+"""What one run did: the operator's one-screen report, the runs table and the HTTP API;
+and `printable`, which every line shown to the operator goes through.
+
+File names come from whoever drops files in the inbox, bounce diagnostics and Maildir keys
+from whoever sends mail: a newline in one would split a report line (a forged "rejected"
+line), an escape sequence would drive the terminal, a bidi override would reorder what the
+operator reads, and a name that is not UTF-8 (kept by Python as lone surrogates) would
+crash the print. The reports escape them as Python does (`\\n`, `\\x1b`, `\\u202e`); the
+stored values are untouched.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -10,6 +20,33 @@ if TYPE_CHECKING:
     from syndicate.model import Article
 
 Progress = Callable[[str], None]
+
+# C0 and C1 controls, DEL, line/paragraph separators, bidi embeddings/overrides/isolates,
+# and the surrogates that stand for undecodable bytes in file names (surrogateescape).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str, keep: str = "") -> str:
+    """`text` safe to show on one terminal line: each character above escaped (a byte that
+    was not UTF-8 as `\\xNN`), except those in `keep` (e.g. "\\n" for a multi-line block)."""
+
+    def escape(found: re.Match[str]) -> str:
+        ch = found.group(0)
+        if ch in keep:
+            return ch
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:
+            return f"\\x{code - 0xDC00:02x}"
+        return _NAMED.get(ch) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+    return _UNPRINTABLE.sub(escape, text)
+
+
+def printable_lines(lines: list[str]) -> str:
+    """Report lines joined by newlines, each made printable: a newline inside a file name
+    stays inside its line."""
+    return "\n".join(printable(line) for line in lines)
 
 
 @dataclass(frozen=True)

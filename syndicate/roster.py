@@ -1,4 +1,4 @@
-"""Subscribers in bulk: CSV import and export, and erasure.
+"""Subscribers in bulk: the config's list, CSV import and export, and erasure.
 
 CSV is what every list tool exports (Mailchimp, Buttondown, a spreadsheet): a header row with
 `email` and `name`, optionally `status` (`active` or `unsubscribed`) and `language`. Import
@@ -16,7 +16,8 @@ from datetime import datetime
 from pathlib import Path
 
 from syndicate import store
-from syndicate.addresses import parse_mailbox
+from syndicate.addresses import parse_mailbox, split_mailbox
+from syndicate.config import Config
 
 IMPORT_STATUSES = ("active", "unsubscribed")
 PROGRESS_EVERY = 500  # rows between two progress reports
@@ -63,10 +64,14 @@ def import_csv(
     path: Path,
     now: datetime,
     progress: Callable[[int, int], None] | None = None,
+    *,
+    smtputf8: bool = False,
 ) -> list[ImportRow]:
-    """Every row's outcome, in the file's order. The rows are checked first (`progress`
-    gets (rows checked, rows) every PROGRESS_EVERY), then the valid ones are added in one
-    transaction (store.add_subscribers): all of them, or none after an I/O error."""
+    """Every row's outcome, in the file's order. The rows are checked first, each address
+    through the one address check (`smtputf8`: whether the delivery method can send to a
+    non-ASCII local part; `progress` gets (rows checked, rows) every PROGRESS_EVERY), then
+    the valid ones are added in one transaction (store.add_subscribers): all of them, or
+    none after an I/O error."""
     rows, header_line = read_rows(path)
     out: list[ImportRow | None] = []
     valid: list[tuple[int, store.NewSubscriber]] = []  # (place in `out`, the entry)
@@ -74,7 +79,7 @@ def import_csv(
     for done, row in enumerate(rows, 1):
         if progress is not None and done % PROGRESS_EVERY == 0 and done < len(rows):
             progress(done, len(rows))
-        problem, entry = _checked_row(row, seen)
+        problem, entry = _checked_row(row, seen, smtputf8)
         if entry is None:
             out.append(ImportRow(header_line + done, *problem))
             continue
@@ -90,14 +95,14 @@ def import_csv(
 
 
 def _checked_row(
-    row: dict[str, str], seen: set[str]
+    row: dict[str, str], seen: set[str], smtputf8: bool
 ) -> tuple[tuple[str, str, str], store.NewSubscriber | None]:
     """The row as an entry to add, or ((email, "invalid", why), None)."""
     raw = (row.get("email") or "").strip()
     status = (row.get("status") or "active").strip().lower() or "active"
     language = (row.get("language") or "").strip()
     try:
-        name, addr = parse_mailbox(raw)
+        name, addr = parse_mailbox(raw, smtputf8=smtputf8)
     except ValueError as exc:
         return (raw, "invalid", str(exc)), None
     addr = addr.lower()
@@ -124,3 +129,12 @@ def export_csv(conn: store.Database) -> str:
     for sub in store.subscribers(conn):
         writer.writerow((sub.email, sub.name, sub.status, sub.language))
     return buffer.getvalue()
+
+
+def sync_config_subscribers(conn: store.Database, config: Config, now: datetime) -> None:
+    """Add the config's `digest.subscribers` (someone who left stays out). The config's load
+    put each through the one address check already (checks.py)."""
+    pairs = map(split_mailbox, config.digest.subscribers)
+    entries = [store.NewSubscriber(addr, name) for name, addr in pairs]
+    if entries:
+        store.add_subscribers(conn, entries, now, resubscribe=False)

@@ -53,7 +53,7 @@ from pathlib import Path
 
 from syndicate import store
 from syndicate.config import Config
-from syndicate.files import fsync_dir, write_atomic
+from syndicate.files import fsync_dir, naming, write_atomic
 from syndicate.publish import Outputs
 
 STAMP = ".syndicate-state"
@@ -300,14 +300,17 @@ def backup(config: Config, target: Path) -> Path:
             source.raw.backup(dest)
             dest.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
             ok = dest.execute("PRAGMA quick_check").fetchone()[0]
+        except sqlite3.OperationalError as exc:  # a full disk, the folder not writable
+            raise store.StateError(f"{target}: cannot write the backup ({exc})") from None
         finally:
             dest.close()
         if ok != "ok":
             raise store.StateError(f"{config.db_path}: the copy failed its check ({ok})")
-        os.chmod(partial, 0o600)  # subscribers' addresses: personal data
-        with open(partial, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(partial, target)
+        with naming(target):
+            os.chmod(partial, 0o600)  # subscribers' addresses: personal data
+            with open(partial, "rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(partial, target)
         fsync_dir(target.parent)
     finally:
         source.close()
@@ -341,6 +344,8 @@ def restore(config: Config, source: Path) -> None:
         try:
             src.backup(dest)
             dest.execute("PRAGMA journal_mode=DELETE")
+        except sqlite3.OperationalError as exc:  # a full disk, the folder not writable
+            raise store.StateError(f"{partial}: cannot write the restored state ({exc})") from None
         finally:
             src.close()
             dest.close()

@@ -6,7 +6,7 @@ import os
 import shutil
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -43,6 +43,26 @@ def write_config(root: Path, extra: str = "") -> Path:
     )
     (root / "articles").mkdir(exist_ok=True)
     return path
+
+
+def smtp_site_with_verp(site: Path, smtp_port: int, emails: Sequence[str]) -> Config:
+    """The site delivering over SMTP to `smtp_port` with VERP (bounces@news.example.org),
+    `emails` subscribed besides the config's own."""
+    from datetime import datetime
+
+    from syndicate import store
+
+    write_config(
+        site,
+        f"\n[delivery]\nmethod = 'smtp'\nsmtp_port = {smtp_port}\n"
+        "bounce_address = 'bounces@news.example.org'\n",
+    )
+    config = load_config(site / "config.toml")
+    conn = store.open_store(config.db_path)
+    for email in emails:
+        store.add_subscriber(conn, email, "", datetime.now(config.site.tz), resubscribe=True)
+    conn.close()
+    return config
 
 
 def age(path: Path, seconds: float = 60) -> None:

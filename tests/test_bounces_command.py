@@ -14,7 +14,7 @@ from pathlib import Path
 from syndicate import pipeline, store
 from syndicate.cli import main
 from syndicate.config import Config, load_config
-from tests.conftest import write_config
+from tests.conftest import smtp_site_with_verp, write_config
 
 SAMPLES = Path(__file__).parent / "samples" / "bounces"
 SENT_TO = [
@@ -144,17 +144,7 @@ def test_soft_bounces_suppress_after_the_limit_in_a_row(site: Path):
 
 def test_the_whole_loop_over_smtp(site: Path, smtp_server, tmp_path: Path, capsys):
     handler, port = smtp_server
-    write_config(
-        site,
-        f"\n[delivery]\nmethod = 'smtp'\nsmtp_port = {port}\n"
-        "bounce_address = 'bounces@news.example.org'\n",
-    )
-    config = load_config(site / "config.toml")
-    conn = store.open_store(config.db_path)
-    now = datetime.now(config.site.tz)
-    for email in ("gone@example.net", "leaving@example.org"):
-        store.add_subscriber(conn, email, "", now, resubscribe=True)
-    conn.close()
+    config = smtp_site_with_verp(site, port, ("gone@example.net", "leaving@example.org"))
     assert pipeline.run(config).sent == 3
     by_rcpt = {m["X-RcptTo"]: m for m in handler.messages}
     gone, leaving = by_rcpt["gone@example.net"], by_rcpt["leaving@example.org"]

@@ -32,6 +32,14 @@ def test_missing_file_says_what_to_do(tmp_path: Path):
         ("[digest]\nfrom = 'not an address'\n", "digest.from", "address"),
         ("[digest]\nsubject = '{nope}'\n", "digest.subject", "placeholder"),
         ("[delivery]\nmethod = 'pigeon'\n", "delivery.method", "maildir"),
+        ("[server]\nallowed_hosts = ['https://x.org/']\n", "server.allowed_hosts", "host name"),
+        ("[server]\ntrusted_proxies = ['nginx']\n", "server.trusted_proxies", "IP address"),
+        ("[server]\nconnections_per_client = 0\n", "server.connections_per_client", "1"),
+        (
+            "[server]\nsubscribe_per_hour = 3\nsubscribe_per_client_hour = 5\n",
+            "server",
+            "larger than subscribe_per_hour",
+        ),
     ],
 )
 def test_invalid_values_name_the_key(tmp_path: Path, extra: str, key: str, why: str):
@@ -83,3 +91,16 @@ def test_loading_a_config_with_a_known_language_does_not_import_babel(tmp_path: 
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["id", "False"]
+
+
+def test_server_hosts_and_proxies_are_normalised(tmp_path: Path):
+    path = tmp_path / "config.toml"
+    path.write_text(
+        "[server]\nallowed_hosts = ['News.Example.ORG.', '[::1]:8080', 'bücher.de:8443']\n"
+        "trusted_proxies = ['127.0.0.1', '10.1.2.3/8', '::1']\n",
+        encoding="utf-8",
+    )
+    server = load_config(path).server
+    assert server.allowed_hosts == ["news.example.org", "[::1]:8080", "xn--bcher-kva.de:8443"]
+    assert server.trusted_proxies == ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]
+    assert (server.subscribe_per_client_hour, server.subscribe_per_hour) == (5, 100)

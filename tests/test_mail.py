@@ -327,7 +327,7 @@ def test_write_preview_files(tmp_path):
     paths = write_preview(make_digest(), make_config(), tmp_path / "preview", web_url=WEB_URL)
     assert [p.name for p in paths] == ["digest.html", "digest.txt", "digest-web.html", "digest.eml"]
     msg = email.message_from_bytes(paths[3].read_bytes(), policy=policy.default)
-    assert msg["To"] == "Preview <preview@example.invalid>"
+    assert msg["To"] == "Preview <preview@example.com>"
     assert "https://news.example.org/unsubscribe/preview" in paths[1].read_text()
     assert "SYNDICATE-UNSUBSCRIBE" not in paths[0].read_text()
     assert SUMMARY in paths[2].read_text()

@@ -13,7 +13,7 @@ import pytest
 
 from syndicate.config import Config
 from syndicate.pipeline import run_lock
-from syndicate.web import server as web_server
+from syndicate.web import protocol as web_protocol
 from tests.web_support import raw, running, wait_for
 
 
@@ -167,22 +167,23 @@ def test_health_is_public_and_says_nothing_personal(config: Config):
 def test_request_limits(config: Config, monkeypatch):
     from syndicate.web import views
 
-    monkeypatch.setattr(web_server, "HEAD_TIMEOUT", 0.5)
+    monkeypatch.setattr(web_protocol, "HEAD_TIMEOUT", 0.5)
     monkeypatch.setattr(views, "BODY_TIMEOUT", 0.5)
     with running(config) as web:
+        host = f"127.0.0.1:{web.port}".encode()
         big = b"{" + b" " * 20000 + b"}"
         assert raw(web.port, "POST", "/api/runs", {}, big)[0] == 413
         # A bad Content-Length is a 400, not a traceback or a stuck worker.
         with socket.create_connection(("127.0.0.1", web.port), timeout=5) as s:
-            s.sendall(b"POST /api/runs HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n")
+            s.sendall(b"POST /api/runs HTTP/1.1\r\nHost: %s\r\nContent-Length: abc\r\n\r\n" % host)
             assert s.recv(1024).startswith(b"HTTP/1.1 400")
         # A body that never comes: 408, and the connection is free again.
         with socket.create_connection(("127.0.0.1", web.port), timeout=5) as s:
-            s.sendall(b"POST /api/runs HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{")
+            s.sendall(b"POST /api/runs HTTP/1.1\r\nHost: %s\r\nContent-Length: 10\r\n\r\n{" % host)
             assert s.recv(1024).startswith(b"HTTP/1.1 408")
         # A head that never ends is cut off.
         with socket.create_connection(("127.0.0.1", web.port), timeout=5) as s:
-            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+            s.sendall(b"GET / HTTP/1.1\r\nHost: %s\r\n" % host)
             started = time.monotonic()
             assert s.recv(1024) == b""  # closed by the server
             assert time.monotonic() - started < 4

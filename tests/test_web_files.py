@@ -149,9 +149,12 @@ def test_nothing_outside_the_feeds_folder_is_ever_served(published: Config):
             assert b"digest@news.example.org" not in body and b"SQLite" not in body, path
         # The same with a raw request line (no client normalisation at all).
         with socket.create_connection(("127.0.0.1", web.port), timeout=5) as s:
-            s.sendall(b"GET /../../config.toml HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            host = f"127.0.0.1:{web.port}".encode()
+            s.sendall(b"GET /../../config.toml HTTP/1.1\r\nHost: %s\r\n" % host)
+            s.sendall(b"Connection: close\r\n\r\n")
             answer = s.recv(65536)
         assert answer.split(b" ", 2)[1] in (b"400", b"404")
+        assert b"Unknown Host" not in answer  # refused for its path, not for its Host
 
 
 def test_folders_redirect_to_their_slash_and_missing_files_are_404_pages(published: Config):

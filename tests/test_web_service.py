@@ -6,9 +6,7 @@ from __future__ import annotations
 import asyncio
 import email
 import json
-import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -29,45 +27,12 @@ from syndicate.cadence import cron_trigger
 from syndicate.config import Config, load_config
 from syndicate.web.jobs import Service, build_scheduler
 from tests.conftest import RecordingHandler, free_port
-from tests.web_support import outbox_messages, wait_for
+from tests.web_support import Serve, outbox_messages, wait_for
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 LOG_LINE = re.compile(
     r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} (DEBUG|INFO|WARNING|ERROR|CRITICAL) [\w.]+: "
 )
-
-
-class Serve:
-    """`python -m syndicate serve` in the background; its stderr collected."""
-
-    def __init__(self, site: Path, port: int, env: dict | None = None) -> None:
-        self.log = site / f"serve-{time.monotonic_ns()}.log"
-        self.base = f"http://127.0.0.1:{port}"
-        self._err = self.log.open("w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "syndicate", "serve", "--config", str(site / "config.toml")],
-            stdout=subprocess.DEVNULL,
-            stderr=self._err,
-            env={**os.environ, **(env or {})},
-        )
-        wait_for(lambda: "serving " in self.text() or self.proc.poll() is not None)
-        assert self.proc.poll() is None, self.text()
-
-    def text(self) -> str:
-        return self.log.read_text(encoding="utf-8") if self.log.exists() else ""
-
-    def stop(self, timeout: float = 15) -> tuple[int, float]:
-        started = time.monotonic()
-        self.proc.send_signal(signal.SIGTERM)
-        code = self.proc.wait(timeout)
-        self._err.close()
-        return code, time.monotonic() - started
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        self._err.close()
 
 
 def write_site(site: Path, port: int, extra: str = "") -> Config:

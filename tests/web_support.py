@@ -1,9 +1,14 @@
 """Helpers for the web tests: the real app under uvicorn on a free loopback port, in a
-thread, and plain HTTP clients (http.client for raw bytes, urllib-style helpers)."""
+thread (`running`) or as `syndicate serve` in a subprocess (`Serve`), and plain HTTP
+clients (http.client for raw bytes, urllib-style helpers)."""
 
 from __future__ import annotations
 
 import http.client
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -59,11 +64,24 @@ def running(config: Config, *, site_here: bool = True) -> Iterator[Running]:
         sock.close()
 
 
-def raw(port: int, method: str, path: str, headers: dict | None = None, body: bytes = b""):
-    """One request with http.client: the path is sent as written, the body is not decoded."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+def raw(
+    port: int,
+    method: str,
+    path: str,
+    headers: dict | None = None,
+    body: bytes = b"",
+    *,
+    source: str = "127.0.0.1",
+    host: str | None = None,
+):
+    """One request with http.client: the path is sent as written, the body is not decoded.
+    `source`: the client's loopback address (another client to the server); `host`: the
+    Host header as given ("" for none; None: 127.0.0.1:PORT, as a client would send it)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0))
     try:
-        conn.putrequest(method, path, skip_accept_encoding=True)
+        conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+        if host != "":
+            conn.putheader("Host", host if host is not None else f"127.0.0.1:{port}")
         for k, v in (headers or {}).items():
             conn.putheader(k, v)
         if body or method == "POST":
@@ -89,3 +107,36 @@ def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
 def outbox_messages(config: Config, prefix: str = "") -> list[Path]:
     new = config.path("outbox") / "new"
     return sorted(new.glob(f"{prefix}*")) if new.is_dir() else []
+
+
+class Serve:
+    """`python -m syndicate serve` in the background; its stderr collected."""
+
+    def __init__(self, site: Path, port: int, env: dict | None = None) -> None:
+        self.log = site / f"serve-{time.monotonic_ns()}.log"
+        self.base = f"http://127.0.0.1:{port}"
+        self._err = self.log.open("w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "syndicate", "serve", "--config", str(site / "config.toml")],
+            stdout=subprocess.DEVNULL,
+            stderr=self._err,
+            env={**os.environ, **(env or {})},
+        )
+        wait_for(lambda: "serving " in self.text() or self.proc.poll() is not None)
+        assert self.proc.poll() is None, self.text()
+
+    def text(self) -> str:
+        return self.log.read_text(encoding="utf-8") if self.log.exists() else ""
+
+    def stop(self, timeout: float = 15) -> tuple[int, float]:
+        started = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout)
+        self._err.close()
+        return code, time.monotonic() - started
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._err.close()

@@ -39,6 +39,7 @@ from syndicate.cli.common import (
 from syndicate.early_listing import command_named, start
 
 if TYPE_CHECKING:
+    from syndicate.config import Config
     from syndicate.early_listing import EarlyListing
 
 GROUPS = (init, run, serve, deliver, articles, digest, status, subscribers, bounces, state)
@@ -153,6 +154,7 @@ def run_command(arguments: list[str], early: EarlyListing | None) -> int:
 def _dispatch(args: argparse.Namespace, path: str, explicit: bool) -> int:
     from syndicate.config import ConfigError, load_config
 
+    config = None
     try:
         if not getattr(args, "needs_config", True):  # `init` writes one
             return args.func(args, None)
@@ -169,13 +171,13 @@ def _dispatch(args: argparse.Namespace, path: str, explicit: bool) -> int:
     except BrokenPipeError:
         raise
     except Exception as exc:
-        code = _known_failure(exc)
+        code = _known_failure(exc, config)
         if code is None:
             raise
         return code
 
 
-def _known_failure(exc: Exception) -> int | None:
+def _known_failure(exc: Exception, config: Config | None) -> int | None:
     """Report the failures that are the operator's to fix in one line; None for bugs."""
     from syndicate.pipeline import RunInProgress
     from syndicate.store import StateError
@@ -194,10 +196,21 @@ def _known_failure(exc: Exception) -> int | None:
     ):
         # Permissions, a full disk, a damaged state file: say what and where instead of a
         # traceback. Nothing half-written was published (atomic writes, per-step
-        # transactions); the next run picks up where this one stopped.
-        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
-        text = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-        err(f"{where}{text}")
+        # transactions); the next run picks up where this one stopped. Writes name their
+        # path (files.naming); SQLite's errors are about the state file; anything else
+        # still names where the site writes, so "No space left on device" is never alone.
+        text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        if getattr(exc, "filename", None):
+            err(f"{exc.filename}: {text}")
+        elif isinstance(exc, StateError):
+            err(text)
+        elif config is not None and not isinstance(exc, OSError) and not config.state.url:
+            err(f"{config.db_path}: {text}")
+        elif config is not None:
+            folders = ", ".join(str(config.path(n)) for n in ("feeds", "outbox", "state"))
+            err(f"{text} (in one of the site's folders: {folders})")
+        else:
+            err(text)
         return EXIT_IOERR
     from syndicate.readers import ArticleError
 

@@ -7,7 +7,16 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from syndicate.cli.common import EXIT_DATAERR, EXIT_OK, CommandError, err, require_state, short
+from syndicate.cli.common import (
+    EXIT_DATAERR,
+    EXIT_OK,
+    CommandError,
+    err,
+    require_state,
+    say,
+    short,
+)
+from syndicate.report import printable
 
 if TYPE_CHECKING:
     from syndicate.config import Config
@@ -96,22 +105,22 @@ def cmd_inspect(args: argparse.Namespace, config: Config) -> int:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return EXIT_OK
     author = article.author
-    print(f"title:     {data['title']}")
-    print(f"author:    {author.name if author else '(none found)'}")
+    say(f"title:     {data['title']}")
+    say(f"author:    {author.name if author else '(none found)'}")
     if author and author.bio:
-        print(f"bio:       {short(author.bio, 200)}")
+        say(f"bio:       {short(author.bio, 200)}")
     if article.dek:
-        print(f"dek:       {article.dek}")
-    print(f"language:  {data['language']}")
-    print(f"published: {data['published'] or '(not given: first-seen time is used)'}")
-    print(f"url:       {data['url'] or '(none: our own page is the link)'}")
-    print(f"tags:      {', '.join(data['tags']) or '(none)'}")
-    print(f"sections:  {' | '.join(data['sections']) or '(none)'}")
-    print(f"related:   {' | '.join(data['related']) or '(none)'}")
-    print(f"\nsummary:\n  {data['summary']}\n\nkey bullets:")
+        say(f"dek:       {article.dek}")
+    say(f"language:  {data['language']}")
+    say(f"published: {data['published'] or '(not given: first-seen time is used)'}")
+    say(f"url:       {data['url'] or '(none: our own page is the link)'}")
+    say(f"tags:      {', '.join(data['tags']) or '(none)'}")
+    say(f"sections:  {' | '.join(data['sections']) or '(none)'}")
+    say(f"related:   {' | '.join(data['related']) or '(none)'}")
+    say("\nsummary:\n  " + printable(data["summary"]) + "\n\nkey bullets:", keep="\n")
     for bullet in data["bullets"]:
-        print(f"  • {bullet}")
-    print(f"\nbody:\n{data['body']}")
+        say(f"  • {bullet}")
+    say(f"\nbody:\n{data['body']}", keep="\n\t")  # the article's own line breaks
     return EXIT_OK
 
 
@@ -120,9 +129,9 @@ def cmd_preview(args: argparse.Namespace, config: Config) -> int:
 
     paths = preview(config, [Path(p) for p in args.articles], Path(args.out))
     if not paths:
-        print("nothing to preview: no pending articles (name files to preview them)")
+        say("nothing to preview: no pending articles (name files to preview them)")
     for path in paths:
-        print(path)
+        say(path)
     return EXIT_OK
 
 
@@ -140,12 +149,12 @@ def cmd_articles(args: argparse.Namespace, config: Config) -> int:
         print(json.dumps(listing, ensure_ascii=False, indent=2))
         return EXIT_OK
     if not listing:
-        print("no articles stored yet: run `syndicate run` or `syndicate publish`")
+        say("no articles stored yet: run `syndicate run` or `syndicate publish`")
     for a in listing:
         mark = "RETRACTED " if a["retracted"] else ""
         digest = a["digest"] or "pending"
-        print(f"{a['first_seen'][:16]}  {digest:<15} {mark}{short(a['title'], 70)}")
-        print(f"    {a['id']}  ({a['source']})")
+        say(f"{a['first_seen'][:16]}  {digest:<15} {mark}{short(a['title'], 70)}")
+        say(f"    {a['id']}  ({a['source']})")
     return EXIT_OK
 
 
@@ -161,9 +170,9 @@ def cmd_retract(args: argparse.Namespace, config: Config) -> int:
         state = "published again" if changed else "was not retracted; nothing changed"
     else:
         state = "retracted" if changed else "was already retracted; nothing changed"
-    print(f"{article.id} ({article.source}): {state}")
+    say(f"{article.id} ({article.source}): {state}")
     if changed:
-        print(f"feeds and pages in {config.path('feeds')} are up to date")
+        say(f"feeds and pages in {config.path('feeds')} are up to date")
     return EXIT_OK
 
 
@@ -173,10 +182,10 @@ def cmd_rebuild(args: argparse.Namespace, config: Config) -> int:
     require_state(config)
     report = rebuild(config)
     feeds = len(report.feeds_written)
-    print(
+    say(
         f"rebuilt {config.path('feeds')}: {feeds} feed document(s) and"
         f" {len(report.pages_written)} page(s) changed; everything else was already current"
     )
     for warning in report.warnings:
-        print(f"warning: {warning}")
+        say(f"warning: {warning}")
     return EXIT_OK

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from syndicate.cli.common import EXIT_DATAERR, EXIT_IOERR, EXIT_OK, CommandError, require_state
+from syndicate.report import printable_lines
 
 if TYPE_CHECKING:
     from syndicate.config import Config
@@ -26,8 +27,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         description="Read a Maildir (folder with cur/ and new/) or an mbox file where bounces"
         " come back (delivery.bounce_address): hard bounces and complaints suppress the"
         " address, soft bounces after delivery.soft_bounce_limit digests in a row, and"
-        " unsubscribe requests carrying the subscriber's token unsubscribe. Reading the same"
-        " mailbox again changes nothing more.",
+        " unsubscribe requests carrying the subscriber's token unsubscribe. A bounce or"
+        " complaint counts only when it carries our VERP address (with its MAC) or one of"
+        " our Message-IDs: one that merely names a subscriber changes nothing. Reading the"
+        " same mailbox again changes nothing more.",
     )
     p.add_argument("path", metavar="PATH", help="Maildir folder or mbox file")
     p.add_argument("--dry-run", action="store_true", help="say what would change; change nothing")
@@ -92,4 +95,4 @@ def format_returns(result: ReturnsReport, path: Path, *, dry_run: bool) -> str:
     if result.ignored:
         lines.append(f"  ignored      {len(result.ignored)} request(s) that prove nothing")
         lines += _listed(result.ignored)
-    return "\n".join(lines)
+    return printable_lines(lines)

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from syndicate.report import printable
+
 if TYPE_CHECKING:
     from syndicate import store
     from syndicate.config import Config
@@ -45,13 +47,20 @@ def delivery_exit_code(report: RunReport) -> int:
     return EXIT_OK
 
 
+def say(text: object, keep: str = "") -> None:
+    """Print one line for the operator, control characters escaped (report.printable):
+    what is shown comes from file names, articles, mail and subscribers."""
+    print(printable(str(text), keep))
+
+
 def err(message: str) -> None:
-    print(f"syndicate: {message}", file=sys.stderr)
+    # Config errors list one problem per line: those line breaks are the message's own.
+    print("syndicate: " + printable(message, keep="\n"), file=sys.stderr)
 
 
 def progress(message: str) -> None:
     if sys.stderr.isatty():
-        print(f"  … {message}", file=sys.stderr)
+        print(f"  … {printable(message)}", file=sys.stderr)
 
 
 def short(text: str, width: int = 60) -> str:

@@ -20,7 +20,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from syndicate.cli.common import CommandError, delivery_exit_code, progress
+from syndicate.cli.common import CommandError, delivery_exit_code, progress, say
 
 if TYPE_CHECKING:
     from syndicate.config import Config
@@ -114,12 +114,12 @@ def cmd_deliver(args: argparse.Namespace, config: Config) -> int:
             listener.close()
     trouble = report.failed or report.failed_for_good or report.delivery_stopped
     if not args.quiet or trouble:
-        print(
+        say(
             f"syndicate deliver ({name}): {report.sent} sent, {len(report.failed)} failed"
             f" (retried later), {len(report.failed_for_good)} failed for good"
         )
         for line in (report.failed_for_good + report.failed)[:8]:
-            print(f"      {line}")
+            say(f"      {line}")
         if report.delivery_stopped:
-            print(f"      stopped: {report.delivery_stopped}")
+            say(f"      stopped: {report.delivery_stopped}")
     return delivery_exit_code(report)

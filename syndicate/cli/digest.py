@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from syndicate.cli.common import EXIT_DELIVERY_FAILED, EXIT_OK, CommandError, require_state
+from syndicate.cli.common import EXIT_DELIVERY_FAILED, EXIT_OK, CommandError, require_state, say
 
 if TYPE_CHECKING:
     from syndicate.config import Config
@@ -47,13 +47,13 @@ def cmd_skip(args: argparse.Namespace, config: Config) -> int:
     report = skip_backlog(config)
     n = report.skipped_articles
     read = f" ({len(report.new)} read from the inbox just now)" if report.new else ""
-    print(
+    say(
         f"{n} pending article(s){read} marked as digested; nothing was sent"
         if n
         else "nothing pending: every article is in a digest already"
     )
     for rejection in report.rejected:
-        print(f"rejected {rejection.source}: {rejection.reason}")
+        say(f"rejected {rejection.source}: {rejection.reason}")
     return EXIT_OK
 
 
@@ -65,7 +65,7 @@ def cmd_resend(args: argparse.Namespace, config: Config) -> int:
         where = resend(config, args.digest_id, args.to)
     except ActionError as exc:
         raise CommandError(str(exc)) from None
-    print(f"digest {args.digest_id} resent to {args.to}: {where}")
+    say(f"digest {args.digest_id} resent to {args.to}: {where}")
     return EXIT_OK
 
 
@@ -79,5 +79,5 @@ def cmd_send_test(args: argparse.Namespace, config: Config) -> int:
         raise CommandError(str(exc)) from None
     except DeliveryError as exc:
         raise CommandError(f"{args.to}: {exc}", EXIT_DELIVERY_FAILED) from None
-    print(f"test: {what} sent to {args.to} ([test] subject, recorded nowhere): {where}")
+    say(f"test: {what} sent to {args.to} ([test] subject, recorded nowhere): {where}")
     return EXIT_OK

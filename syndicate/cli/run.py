@@ -15,6 +15,7 @@ from syndicate.cli.common import (
     progress,
     short,
 )
+from syndicate.report import printable_lines
 
 if TYPE_CHECKING:
     from syndicate.config import Config
@@ -156,7 +157,7 @@ def format_report(
         lines += _digest_lines(report, config)
     lines += [f"  warning    {w}" for w in report.warnings]
     lines += [f"  note       {n}" for n in report.notes]
-    return "\n".join(lines)
+    return printable_lines(lines)
 
 
 def _digest_lines(report: RunReport, config: Config) -> list[str]:

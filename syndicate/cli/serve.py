@@ -19,6 +19,6 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def cmd_serve(args: argparse.Namespace, config: Config) -> int:
-    from syndicate.web import serve
+    from syndicate.web.server import serve  # starlette, uvicorn: only for `serve`
 
     return serve(config)

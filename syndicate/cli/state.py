@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from syndicate.cli.common import EXIT_OK, CommandError
+from syndicate.cli.common import EXIT_OK, CommandError, say
 
 if TYPE_CHECKING:
     from syndicate.config import Config
@@ -56,36 +56,36 @@ def cmd_adopt(args: argparse.Namespace, config: Config) -> int:
 def _print_adopt(report, config: Config) -> None:
     from syndicate.state import state_where
 
-    print(f"syndicate state adopt · {state_where(config)}")
-    print(
+    say(f"syndicate state adopt · {state_where(config)}")
+    say(
         f"  articles   {report.articles} adopted from the inbox, {report.stubs} from the feeds"
         f" alone, {report.known} already known"
     )
-    print(f"  digests    {report.digests} recorded (their ids are never used again)")
-    print(
+    say(f"  digests    {report.digests} recorded (their ids are never used again)")
+    say(
         f"  outbox     {report.deliveries} deliveries marked sent, {report.resends} resends,"
         f" {report.subscribers} subscribers restored"
     )
     if report.held:
-        print(f"  held       {report.held} queued deliveries held as in_doubt (SMTP: see status)")
-    print(f"  stamp      state {report.state_id[:8]}, generation {report.generation}")
+        say(f"  held       {report.held} queued deliveries held as in_doubt (SMTP: see status)")
+    say(f"  stamp      state {report.state_id[:8]}, generation {report.generation}")
     if report.would_change:
         shown = ", ".join(report.would_change[:8])
         more = f" … and {len(report.would_change) - 8} more" if len(report.would_change) > 8 else ""
-        print(f"  differs    the next run will rewrite: {shown}{more}")
+        say(f"  differs    the next run will rewrite: {shown}{more}")
     else:
-        print("  check      every feed and page renders byte-identical from the adopted state")
+        say("  check      every feed and page renders byte-identical from the adopted state")
     for warning in report.warnings[:20]:
-        print(f"  warning    {warning}")
+        say(f"  warning    {warning}")
     if len(report.warnings) > 20:
-        print(f"  warning    … and {len(report.warnings) - 20} more")
+        say(f"  warning    … and {len(report.warnings) - 20} more")
 
 
 def cmd_backup(args: argparse.Namespace, config: Config) -> int:
     from syndicate.state import backup
 
     target = backup(config, Path(args.path))
-    print(f"state backed up to {target} (restore: `syndicate state restore {target}`)")
+    say(f"state backed up to {target} (restore: `syndicate state restore {target}`)")
     return EXIT_OK
 
 
@@ -97,6 +97,6 @@ def cmd_restore(args: argparse.Namespace, config: Config) -> int:
     if not source.is_file():
         raise CommandError(f"{source}: no such backup file")
     restore(config, source)
-    print(f"state restored from {source}; adopting what the outputs show since:")
+    say(f"state restored from {source}; adopting what the outputs show since:")
     _print_adopt(adopt(config, datetime.now(config.site.tz)), config)
     return EXIT_OK

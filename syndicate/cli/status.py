@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from syndicate.cli.common import EXIT_OK, short, state
+from syndicate.report import printable, printable_lines
 
 if TYPE_CHECKING:
     from syndicate.config import Config
@@ -43,7 +44,7 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
             }
             print(json.dumps(data, ensure_ascii=False, indent=2))
         else:
-            print("\n".join([why, *_inbox_lines(waiting)]))
+            print("\n".join([printable(why), *_inbox_lines(waiting)]))
         return EXIT_OK
     with state(config) as conn:
         data = status(conn, config, now)
@@ -98,7 +99,7 @@ def format_status(data: dict[str, Any]) -> str:
                 lines.append(f"  last run {label:<13} {short(item, 100)}")
     for r in data["rejected"]:
         lines.append(f"rejected     {r['source']}: {r['reason']}")
-    return "\n".join(lines)
+    return printable_lines(lines)
 
 
 INBOX_LIST_LIMIT = 8

@@ -9,7 +9,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from syndicate.cli.common import EXIT_DATAERR, EXIT_OK, CommandError, state
+from syndicate.addresses import parse_mailbox, smtputf8_supported
+from syndicate.cli.common import EXIT_DATAERR, EXIT_OK, CommandError, say, state
+from syndicate.report import printable
 
 if TYPE_CHECKING:
     from syndicate.config import Config
@@ -47,13 +49,15 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(func=cmd_subscribers)
 
 
-def _address(raw: str) -> tuple[str, str]:
-    from syndicate.addresses import parse_mailbox
-
+def _address(raw: str, *, smtputf8: bool) -> tuple[str, str]:
+    """(name, address) from the command line, checked with the one address check
+    (addresses.deliverable_address). `add` asks whether we can mail it; `remove` and
+    `erase` only look an address up, so they take any address (smtputf8=True), including
+    one stored before the check refused it."""
     try:
-        name, addr = parse_mailbox(raw)
+        name, addr = parse_mailbox(raw, smtputf8=smtputf8)
     except ValueError as exc:
-        raise CommandError(f"{raw!r} is not a valid address: {exc}") from None
+        raise CommandError(f"{raw!r} is not an address we can mail: {exc}") from None
     return name, addr.lower()  # stored lower-cased: one subscriber per mailbox
 
 
@@ -66,29 +70,32 @@ def cmd_subscribers(args: argparse.Namespace, config: Config) -> int:
         return _export(config, args.file)
     if action == "import":
         return _import(config, Path(args.file), now, verbose=args.verbose)
+    if action == "add":  # refused up front: never stored, never failing every run
+        name, addr = _address(args.address, smtputf8=smtputf8_supported(config.delivery.method))
     with state(config) as conn:
         if action == "list":
             for sub in store.subscribers(conn):
-                print(f"{sub.email}\t{sub.status}\t{sub.name}")
+                print("\t".join(printable(v) for v in (sub.email, sub.status, sub.name)))
             return EXIT_OK
-        name, addr = _address(args.address)
         if action == "add":
             language = _language(args.language)
             outcome = store.add_subscriber(
                 conn, addr, args.name or name, now, resubscribe=True, language=language
             )
-            print(f"{addr}: {outcome}")
+            say(f"{addr}: {outcome}")
         elif action == "remove":
+            _, addr = _address(args.address, smtputf8=True)
             found = store.unsubscribe(conn, now, email=addr)
-            print(
+            say(
                 f"{addr}: unsubscribed (kept as unsubscribed so no list re-adds it;"
                 " `syndicate subscribers erase` deletes it)"
                 if found
                 else f"{addr}: not a subscriber; nothing changed"
             )
         else:  # erase
+            _, addr = _address(args.address, smtputf8=True)
             found = store.erase_subscriber(conn, addr, now)
-            print(
+            say(
                 f"{addr}: erased; only a hash is kept, so no list or import re-adds it"
                 if found
                 else f"{addr}: not a subscriber; its hash is kept so no list or import adds it"
@@ -122,18 +129,19 @@ def _import(config: Config, path: Path, now: datetime, *, verbose: bool) -> int:
 
     with state(config) as conn:
         try:
-            rows = import_csv(conn, path, now, progress)
+            smtputf8 = smtputf8_supported(config.delivery.method)
+            rows = import_csv(conn, path, now, progress, smtputf8=smtputf8)
         except RosterError as exc:
             raise CommandError(str(exc), EXIT_DATAERR) from None
     invalid = [row for row in rows if row.outcome == "invalid"]
     shown = rows if verbose else invalid[:INVALID_SHOWN]
     for row in shown:
         detail = f": {row.detail}" if row.detail else ""
-        print(f"{path.name}:{row.line}: {row.email or '(empty)'}: {row.outcome}{detail}")
+        say(f"{path.name}:{row.line}: {row.email or '(empty)'}: {row.outcome}{detail}")
     if not verbose and len(invalid) > INVALID_SHOWN:
-        print(f"{path.name}: … and {len(invalid) - INVALID_SHOWN:,} more invalid rows (--verbose)")
+        say(f"{path.name}: … and {len(invalid) - INVALID_SHOWN:,} more invalid rows (--verbose)")
     counts = Counter(row.outcome for row in rows)
-    print(
+    say(
         f"{path.name}: {len(rows):,} rows: "
         + ", ".join(f"{n:,} {k}" for k, n in sorted(counts.items()))
         if rows
@@ -153,5 +161,5 @@ def _export(config: Config, target: str | None) -> int:
         from syndicate.files import write_atomic
 
         write_atomic(Path(target), text.encode("utf-8"), mode=0o600)  # personal data
-        print(f"{text.count(chr(10)) - 1} subscriber(s) written to {target}")
+        say(f"{text.count(chr(10)) - 1} subscriber(s) written to {target}")
     return EXIT_OK

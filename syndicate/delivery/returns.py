@@ -2,12 +2,23 @@
 
 Each message of a Maildir or mbox is classified by `syndicate.bounces` (a pure parser: RFC
 3464 DSNs, RFC 5965 complaints, unsubscribe requests, auto-replies …) and matched to the
-delivery it is about, strongest evidence first:
+delivery it is about. Anyone can mail the bounce address, so a report must *prove* it is
+about a message we sent before it changes anything:
 1. the VERP token of the address it came back to (`bounces+<digest>.<subscriber>.<mac>@…`),
    accepted only with a valid MAC (the secret lives in the state: nobody can forge a bounce
    that suppresses someone else);
-2. our Message-ID in the returned headers (`<digest.<hash of the address>@site>`);
-3. the failed recipient's address (then: the latest digest sent to it).
+2. else our Message-ID in the returned headers (`<digest.<hash of the address>@site>`) of a
+   delivery we made to that subscriber.
+A report that names a subscriber only as its failed recipient (Final-Recipient,
+Original-Rcpt-To, a "user unknown" line) proves nothing: a 20-line DSN naming anyone's
+address is easy to write. It is listed as unmatched and changes nothing, so a forger cannot
+unsubscribe a victim. (Until #21 it suppressed: "matched by recipient".)
+
+Limit of the Message-ID proof: our Message-IDs are deterministic (digest id + a hash of the
+address, mail.message_id_for), and digest ids are public (the web versions), so whoever
+knows a subscriber's address can compute one. With `delivery.bounce_address` set, genuine
+bounces carry the VERP address, whose MAC nobody can compute without the state's secret.
+
 Then: a hard bounce suppresses the address (`bounced`), a complaint too (`complained`);
 soft bounces suppress it after `delivery.soft_bounce_limit` digests in a row bounced softly
 (a digest delivered without a bounce ends the streak); an unsubscribe request carrying the
@@ -66,9 +77,11 @@ class _Matcher:
         self.domains = {config.site.domain.lower(), site_domain(config).lower()}
 
     def match(self, report) -> tuple[str | None, str | None, str]:
-        """(digest id or None, subscriber address or None, how it was matched)."""
+        """(digest id or None, subscriber address, how it was proved), or (None, None, why
+        the report proves nothing)."""
         from syndicate.bounces import verify_verp
 
+        forged = ""
         if report.verp_token:
             found = verify_verp(report.verp_token, self.secret)
             if found and found[1] in self.keys:
@@ -76,15 +89,21 @@ class _Matcher:
                 if not store.has_delivery(self.conn, digest_id, email):
                     digest_id = store.latest_sent_digest(self.conn, email)
                 return digest_id, email, "VERP"
+            forged = "a VERP address whose MAC is wrong or whose subscriber is unknown; "
         ours = _OUR_ID.fullmatch(report.message_id or "")
         if ours and ours["domain"].lower() in self.domains:
             email = self.keys.get(ours["who"][:16])
             if email and store.has_delivery(self.conn, ours["digest"], email):
                 return ours["digest"], email, "Message-ID"
-        for address in report.recipients:
-            if store.subscriber_status(self.conn, address) is not None:
-                return store.latest_sent_digest(self.conn, address), address, "recipient"
-        return None, None, ""
+        named = [a for a in report.recipients if store.subscriber_status(self.conn, a)]
+        if named:
+            return (
+                None,
+                None,
+                f"{forged}names {', '.join(named[:3])} but carries neither our VERP address"
+                " nor one of our Message-IDs: no proof, nothing changed",
+            )
+        return None, None, forged + (report.detail or "no VERP address or Message-ID of ours")
 
 
 def process_returns(
@@ -108,8 +127,7 @@ def process_returns(
             continue
         digest_id, email, how = matcher.match(report)
         if email is None:
-            why = report.detail or "no VERP address, Message-ID or recipient of ours"
-            result.unmatched.append(f"{where}: {kind} ({why})")
+            result.unmatched.append(f"{where}: {kind} ({how})")
             continue
         what = _what(report)
         if digest_id is not None and not store.record_bounce(conn, digest_id, email, what):

@@ -172,6 +172,15 @@ def new_secret(size: int) -> str:
 # ---------------------------------------------------------------- opening
 
 
+_IO_ERRORS = ("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_PERM")
+
+
+def is_io_error(exc: sqlite3.Error) -> bool:
+    """SQLite could not read or write its file (full disk, permissions, I/O), as opposed to
+    a file that is not a usable database."""
+    return str(getattr(exc, "sqlite_errorname", "")).startswith(_IO_ERRORS)
+
+
 def open_store(path: Path) -> Database:
     """Open (creating or upgrading) the SQLite state at `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -187,6 +196,11 @@ def open_store(path: Path) -> Database:
         raw.execute("PRAGMA foreign_keys=ON")
     except sqlite3.DatabaseError as exc:
         raw.close()
+        if is_io_error(exc):  # a full disk is not a damaged file: nothing to restore
+            raise StateError(
+                f"{path}: cannot write the state database ({exc}); check the free space and"
+                f" permissions of {path.parent}"
+            ) from None
         raise StateError(
             f"{path}: not a usable syndicate state database ({exc}); restore it from a backup"
             " (`syndicate state backup`) or move it away"

@@ -294,6 +294,15 @@ def request_confirmation(
         return token
 
 
+def confirmations_sent_since(conn: Database, since: float) -> list[float]:
+    """When the confirmation messages still pending were sent, those after `since` (epoch
+    seconds): what the service's hourly limit counts from when it starts again."""
+    rows = conn.execute(
+        "SELECT confirm_sent_at FROM subscribers WHERE confirm_sent_at >= ?", (since,)
+    ).fetchall()
+    return [r["confirm_sent_at"] for r in rows]
+
+
 def confirmation_not_sent(conn: Database, token: str) -> None:
     """The confirmation message could not be handed over: the link in it is void, and the
     address may ask again at once (the hourly limit counts messages that went out). A

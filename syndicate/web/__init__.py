@@ -14,9 +14,7 @@ An ASGI application (Starlette) under uvicorn, with the scheduler beside it:
 The front page and the lists of articles and digests are static files a run writes
 (syndicate/pages.py), so any web server can serve the feeds folder as well.
 
-Starlette and uvicorn are imported only by `syndicate serve`, never by the other commands.
+Starlette and uvicorn are imported only by `syndicate serve`, never by the other commands:
+this package imports nothing itself (hosts.py, which the config's checks use, is plain
+standard library).
 """
-
-from syndicate.web.server import serve
-
-__all__ = ["serve"]

@@ -8,16 +8,18 @@ Who may call it:
   not local. uvicorn's own proxy-header rewriting is off (server.py), so the peer is real;
 - or anyone with `Authorization: Bearer $SYNDICATE_TRIGGER_TOKEN` (compared in constant
   time, on hashes so not even the length leaks). A wrong token is refused even locally.
-- Never a browser page from another origin: a request whose `Origin` is not the service's
-  own or the site's, or whose `Sec-Fetch-Site` says cross-site, is 403 before anything
-  else (any web page open on the host could otherwise POST to 127.0.0.1).
+- Never a browser page from another origin: a request whose `Origin` is not one of ours
+  (hosts.py: the site's name, `server.allowed_hosts`, loopback on the listening port), or
+  whose `Sec-Fetch-Site` says cross-site, is 403 before anything else (any web page open
+  on the host could otherwise POST to 127.0.0.1). The Origin is compared with our own
+  names, never with the Host header: under DNS rebinding the attacker chooses both, and
+  such a request never gets here (guard.py refuses a Host that is not ours, 400).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import os
 from datetime import datetime
@@ -29,8 +31,9 @@ from starlette.routing import Route
 
 from syndicate import pipeline, state
 from syndicate.config import Config
+from syndicate.web.hosts import HostPolicy, host_policy, ip_of, is_loopback
 from syndicate.web.jobs import Busy, RunNotStarted, Service
-from syndicate.web.views import read_body, security_headers, site_origin
+from syndicate.web.views import read_body, security_headers
 
 FORWARDING_HEADERS = frozenset(
     {
@@ -59,14 +62,7 @@ def _json(status: int, data: dict, config: Config, **headers: str) -> JSONRespon
 
 def is_direct_local(request: Request) -> bool:
     client = request.scope.get("client")
-    if not client:
-        return False
-    try:
-        ip = ipaddress.ip_address(client[0])
-    except ValueError:
-        return False
-    mapped = getattr(ip, "ipv4_mapped", None)
-    if not (ip.is_loopback or (mapped is not None and mapped.is_loopback)):
+    if not client or ip_of(client[0]) is None or not is_loopback(client[0]):
         return False
     for raw_name, _ in request.scope["headers"]:
         name = raw_name.decode("latin-1").lower()
@@ -75,19 +71,13 @@ def is_direct_local(request: Request) -> bool:
     return True
 
 
-def _same_origin(origin: str, request: Request, config: Config) -> bool:
-    own = {site_origin(config).lower()}
-    host = request.headers.get("host")
-    if host:
-        own.add(f"{request.url.scheme}://{host}".lower())
-    return origin.strip().lower() in own
-
-
-def refusal(request: Request, config: Config) -> Response | None:
-    """None if the request may use the API, else the response that refuses it."""
+def refusal(request: Request, config: Config, hosts: HostPolicy) -> Response | None:
+    """None if the request may use the API, else the response that refuses it. Its Host
+    was one of ours (guard.py); its Origin must be too, by the same rules (hosts.py)."""
     origin = request.headers.get("origin")
     fetch_site = request.headers.get("sec-fetch-site", "").lower()
-    if (origin is not None and not _same_origin(origin, request, config)) or (
+    port = (request.scope.get("server") or ("", 0))[1]
+    if (origin is not None and not hosts.allows_origin(origin, port)) or (
         origin is None and fetch_site in ("cross-site", "same-site")
     ):
         return _json(403, {"error": "requests from other web pages are refused"}, config)
@@ -135,9 +125,10 @@ def _start(service: Service, mode: str, request: Request) -> Response:
 
 def routes(service: Service) -> list[Route]:
     config = service.config
+    hosts = host_policy(config)
 
     async def create_run(request: Request) -> Response:
-        if (refused := refusal(request, config)) is not None:
+        if (refused := refusal(request, config, hosts)) is not None:
             return refused
         body = await read_body(request)
         mode = "due"
@@ -155,14 +146,14 @@ def routes(service: Service) -> list[Route]:
         return await run_in_threadpool(_start, service, mode, request)
 
     async def legacy_run(request: Request) -> Response:
-        if (refused := refusal(request, config)) is not None:
+        if (refused := refusal(request, config, hosts)) is not None:
             return refused
         await read_body(request)
         mode = request.query_params.get("digest", "due")
         return await run_in_threadpool(_start, service, mode, request)
 
     async def get_run(request: Request) -> Response:
-        if (refused := refusal(request, config)) is not None:
+        if (refused := refusal(request, config, hosts)) is not None:
             return refused
         raw_id = request.path_params["run_id"]
         known = raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 19  # an INTEGER key
@@ -172,7 +163,7 @@ def routes(service: Service) -> list[Route]:
         return _json(200, found, config)
 
     async def get_status(request: Request) -> Response:
-        if (refused := refusal(request, config)) is not None:
+        if (refused := refusal(request, config, hosts)) is not None:
             return refused
         return _json(200, await run_in_threadpool(_status, config), config)
 

@@ -11,6 +11,8 @@
 | GET /api/status, POST /run              |                                                   |
 | GET/HEAD anything else                  | a file under paths.feeds (static.py)              |
 
+Before any route: uvicorn's ProxyHeadersMiddleware (only with `server.trusted_proxies`: the
+client behind a trusted proxy), then guard.py (the client's request rate, the Host).
 Errors a reader can meet (404, 500) are pages in the site's language; a state database that
 cannot be opened is a one-line log entry and a 503, not a traceback.
 """
@@ -25,17 +27,29 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from syndicate import state, store
 from syndicate.config import Config
 from syndicate.web import api, static, subscribe
+from syndicate.web.guard import Guard
 from syndicate.web.jobs import Service
 from syndicate.web.views import page, security_headers
 
 log = logging.getLogger("syndicate.web")
 
 
-def create_app(config: Config, service: Service) -> Starlette:
+def create_app(config: Config, service: Service) -> ASGIApp:
+    """The routes behind the guard (and the proxy headers of trusted proxies)."""
+    app: ASGIApp = Guard(routed_app(config, service), config)
+    if config.server.trusted_proxies:
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app = ProxyHeadersMiddleware(app, trusted_hosts=list(config.server.trusted_proxies))
+    return app
+
+
+def routed_app(config: Config, service: Service) -> Starlette:
     feeds = config.path("feeds")
     feeds.mkdir(parents=True, exist_ok=True)
     cache = static.FileCache()

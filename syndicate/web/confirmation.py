@@ -8,8 +8,9 @@ not hold an HTTP worker.
 
 Headers: everything that comes from the form (the name) or the config goes through
 `one_line` and `email.headerregistry.Address`, so no CR/LF or U+2028 reaches a header; the
-address was validated by `config.parse_mailbox`, and one that needs SMTPUTF8 is refused
-before anything is stored. The message is DKIM-signed like the digest when a key is set.
+address went through `addresses.deliverable_address` (the one check, also the engine's)
+before anything was stored, so one that needs SMTPUTF8 never gets here. The message is
+DKIM-signed like the digest when a key is set.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from syndicate import state, store
+from syndicate.addresses import deliverable_address, smtputf8_supported
 from syndicate.config import Config
 from syndicate.delivery.transports import send_message
 
@@ -42,18 +44,6 @@ def message_name(email: str, token: str) -> str:
     return f"confirm.{store.subscriber_key(email)}.{tag}.syndicate"
 
 
-def deliverable_address(email: str) -> Address:
-    """An Address the message can carry without SMTPUTF8, or ValueError."""
-    local, _, domain = email.rpartition("@")
-    if not local or not domain or not local.isascii():
-        raise ValueError("an address with a non-ASCII local part needs SMTPUTF8")
-    try:
-        domain = domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise ValueError(f"not a valid domain: {domain[:80]!r}") from None
-    return Address(username=local, domain=domain)
-
-
 def confirmation_message(
     config: Config, email: str, name: str, token: str, now: datetime
 ) -> EmailMessage:
@@ -67,7 +57,8 @@ def confirmation_message(
     words = labels(config)
     site = one_line(config.site.title)
     link = confirm_url(config, token)
-    to = deliverable_address(email)
+    smtputf8 = smtputf8_supported(config.delivery.method)
+    local, _, domain = deliverable_address(email, smtputf8=smtputf8).rpartition("@")
     intro = fill(words["confirm_mail_intro"], site=site, email=email)
     action = words["confirm_mail_action"]
     ignore = words["confirm_mail_ignore"]
@@ -75,7 +66,7 @@ def confirmation_message(
 
     msg = EmailMessage(policy=MAIL_POLICY)
     msg["From"] = config.digest.from_
-    msg["To"] = Address(display_name=one_line(name)[:200], username=to.username, domain=to.domain)
+    msg["To"] = Address(display_name=one_line(name)[:200], username=local, domain=domain)
     msg["Subject"] = one_line(fill(words["confirm_mail_subject"], site=site), limit=250)
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = make_msgid(domain=config.site.domain)

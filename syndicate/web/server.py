@@ -3,19 +3,22 @@ logging, and the way it stops.
 
 uvicorn settings and why:
 - `proxy_headers=False`: uvicorn would otherwise replace the peer address with whatever
-  X-Forwarded-For says when the peer is 127.0.0.1; the API's "local" rule needs the real peer.
-- A time limit for the request head (HEAD_TIMEOUT): uvicorn has none, so a client sending
-  its headers one byte a minute would hold a connection for ever (slowloris). The h11
-  protocol class is subclassed for that alone. Bodies have their own limit (views.py), the
-  head's size is h11's limit (16 KiB), idle keep-alive connections close after 5 s.
-- `limit_concurrency`: past it, uvicorn answers 503 instead of queueing without bound.
+  X-Forwarded-For says when the peer is 127.0.0.1 (or $FORWARDED_ALLOW_IPS); app.py puts
+  its ProxyHeadersMiddleware in front only for `server.trusted_proxies`, and the API's
+  "local" rule needs the real peer.
+- `http=protocol_class(config)`: uvicorn's h11 protocol plus what only the connection
+  layer can do (protocol.py): connections per client, a deadline for each request's head
+  (slowloris), 431 for heads over 16 KiB. Bodies have their own limits (views.py); idle
+  keep-alive connections close after 5 s.
+- `limit_concurrency`: past it (all clients together), uvicorn answers 503 instead of
+  queueing without bound; no one client can reach it (protocol.py, guard.py).
 - Signals are ours, not uvicorn's: uvicorn re-raises a captured SIGTERM after its shutdown,
   so the process would die of it (status 143); here SIGTERM sets the service's stop flag
   (runs end after the current recipient), stops uvicorn gracefully, waits for the runs, and
   exits 0 — within STOP_GRACE seconds in all.
 Logging: one line per event on stderr, with time and level (uvicorn's access and error
-logs included, through the root logger); newlines inside a message are escaped so that a
-multi-line error still is one line.
+logs included, through the root logger); newlines and other control characters inside a
+message are escaped (report.printable) so that a multi-line error still is one line.
 """
 
 from __future__ import annotations
@@ -31,60 +34,18 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import h11
 import uvicorn
-from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from syndicate.config import Config
+from syndicate.report import printable
 from syndicate.web.jobs import Service
+from syndicate.web.protocol import protocol_class
 
 log = logging.getLogger("syndicate.service")
 
-HEAD_TIMEOUT = 10.0  # seconds for a request line and headers to arrive
 KEEP_ALIVE = 5  # seconds an idle keep-alive connection stays open
 CONCURRENCY = 512  # connections + tasks before uvicorn answers 503
 STOP_GRACE = 9.0  # seconds from SIGTERM to exit, all included (systemd waits 90 s)
-
-
-class HeadTimeoutH11(H11Protocol):
-    """uvicorn's h11 protocol plus a deadline for each request's head, and TCP_NODELAY.
-
-    TCP_NODELAY: asyncio sets it only on sockets whose `proto` is IPPROTO_TCP, and a socket
-    made by socket.create_server() has proto 0, so without this every response after the
-    first on a keep-alive connection waited ~40 ms (Nagle against the client's delayed ACK:
-    headers and body go out as two writes). Measured with bench/serve_http.py.
-    """
-
-    _head_timer: Any = None
-
-    def connection_made(self, transport: Any) -> None:  # type: ignore[override]
-        sock = transport.get_extra_info("socket")
-        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        super().connection_made(transport)
-        self._arm_head_timer()
-
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        self._arm_head_timer()  # the next request on this connection gets its own deadline
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
-        super().connection_lost(exc)
-
-    def _arm_head_timer(self) -> None:
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-        self._head_timer = self.loop.call_later(HEAD_TIMEOUT, self._head_timed_out)
-
-    def _head_timed_out(self) -> None:
-        self._head_timer = None
-        # IDLE: no complete request head yet (h11 moves on only once it has all of it).
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
-            self.transport.close()
 
 
 class _Server(uvicorn.Server):
@@ -94,8 +55,11 @@ class _Server(uvicorn.Server):
 
 
 class _OneLine(logging.Formatter):
+    """One line per event: line breaks and every other control character escaped
+    (report.printable), so a file name or a header value cannot forge a log line."""
+
     def format(self, record: logging.LogRecord) -> str:
-        return super().format(record).replace("\r", "").replace("\n", " \\n ")
+        return printable(super().format(record))
 
 
 _SECRET_PATH = re.compile(r"^(/(?:confirm|unsubscribe|resubscribe)/)[^/?#]+")
@@ -146,7 +110,7 @@ def build_server(config: Config, service: Service) -> uvicorn.Server:
     return _Server(
         uvicorn.Config(
             create_app(config, service),
-            http=HeadTimeoutH11,
+            http=protocol_class(config),
             lifespan="off",
             proxy_headers=False,
             server_header=False,

@@ -12,6 +12,15 @@
 - Leaving: GET /unsubscribe/<token> asks, POST (a button, or RFC 8058 one-click) does it;
   the page then offers "subscribe again", which the same token may do (it proves the
   mailbox just as a confirmation link does).
+- Limits (#21), so the form cannot mail-bomb strangers or ruin the sender's reputation:
+  `server.subscribe_per_client_hour` posts per client address (IPv6: per /64; behind a
+  trusted proxy, the client it names) and `server.subscribe_per_hour` requests that may
+  mail a confirmation, all clients together, in any hour (clients.SlidingWindow, exact).
+  Past either: 429, Retry-After, a page in the site's language. Every post counts against
+  its client, valid or not; the global count is taken before the address's state is
+  looked at, so the answer still tells nothing about who is on the list, and confirmation
+  messages can never outnumber it. A restarted service counts the confirmations the state
+  says went out within the hour.
 Addresses never reach the log: subscribers are named by their hash (store.subscriber_key).
 """
 
@@ -26,15 +35,55 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from syndicate import state, store
-from syndicate.addresses import parse_mailbox
+from syndicate.addresses import parse_mailbox, smtputf8_supported
 from syndicate.config import Config
 from syndicate.labels import fill
-from syndicate.web.views import labels, page, read_body, read_form
+from syndicate.web.clients import LimitLog, SlidingWindow, client_key
+from syndicate.web.views import labels, page, read_body, read_form, too_many_page
 
 log = logging.getLogger("syndicate.subscribe")
 
 CONFIRM_INTERVAL = 3600.0  # seconds between two confirmation messages to one address
 MAX_NAME = 200
+HOUR = 3600.0
+EVERYONE = "*"  # the global window's key
+
+
+class SubscribeLimits:
+    """The form's hourly limits: per client, and for all clients together."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.per_client = SlidingWindow(config.server.subscribe_per_client_hour, HOUR)
+        self.everyone = SlidingWindow(config.server.subscribe_per_hour, HOUR)
+        self.limited = LimitLog(log)
+        self._seeded = False
+
+    def take_client(self, key: str) -> int:
+        wait = self.per_client.take(key)
+        if wait:
+            self.limited.warning(key, "subscribe form: client %s is over its hourly limit", key)
+        return wait
+
+    def take_everyone(self) -> int:
+        if not self._seeded:  # what went out before a restart still counts
+            self._seeded = True
+            if state.has_state(self.config):
+                conn = _state(self.config)
+                try:
+                    sent = store.confirmations_sent_since(conn, time.time() - HOUR)
+                finally:
+                    conn.close()
+                self.everyone.seed(EVERYONE, sent)
+        wait = self.everyone.take(EVERYONE)
+        if wait:
+            self.limited.warning(
+                EVERYONE,
+                "subscribe form: %d requests in the last hour (server.subscribe_per_hour);"
+                " answering 429 until the hour has room",
+                self.everyone.limit,
+            )
+        return wait
 
 
 def _state(config: Config) -> store.Database:
@@ -61,26 +110,28 @@ def subscribe_form_page(config: Config) -> Response:
     return page(config, 200, title_key="subscribe_title", message=[intro], show_subscribe=True)
 
 
-def clean_address(raw: str) -> str | None:
-    """A bare address from the form, normalised, or None if it is not one we can mail."""
-    from syndicate.web.confirmation import deliverable_address
-
+def clean_address(raw: str, config: Config) -> str | None:
+    """A bare address from the form, normalised, or None if it is not one we can mail
+    (`addresses.parse_mailbox`: the one check, the engine's and the CLI's too)."""
     raw = raw.strip()
     if not raw or len(raw) > 254 or "<" in raw or "," in raw:
         return None
     try:
-        _, addr = parse_mailbox(raw)
-        deliverable_address(addr)
+        _, addr = parse_mailbox(raw, smtputf8=smtputf8_supported(config.delivery.method))
     except ValueError:
         return None
     return addr.lower()
 
 
-def handle_subscribe(config: Config, form: dict[str, str], sender) -> Response:
+def handle_subscribe(
+    config: Config, form: dict[str, str], sender, limits: SubscribeLimits, client: str
+) -> Response:
     from syndicate.rendering import one_line
 
+    if wait := limits.take_client(client):
+        return too_many_page(config, wait, "subscribe_too_many")
     words = labels(config)
-    email = clean_address(form.get("email", ""))
+    email = clean_address(form.get("email", ""), config)
     if email is None:
         return page(
             config,
@@ -99,6 +150,8 @@ def handle_subscribe(config: Config, form: dict[str, str], sender) -> Response:
     if form.get("website"):  # the trap field: a bot
         log.info("subscribe form filled in by a bot; ignored")
         return answer
+    if wait := limits.take_everyone():  # before the address's state is looked at
+        return too_many_page(config, wait, "subscribe_too_many")
     name = one_line(form.get("name", ""))[:MAX_NAME]
     conn = _state(config)
     try:
@@ -228,12 +281,15 @@ def handle_resubscribe(config: Config, token: str) -> Response:
 def routes(config: Config, sender) -> list:
     from starlette.routing import Route
 
+    limits = SubscribeLimits(config)
+
     async def subscribe_get(request: Request) -> Response:
         return await run_in_threadpool(subscribe_form_page, config)
 
     async def subscribe_post(request: Request) -> Response:
         form = await read_form(request)
-        return await run_in_threadpool(handle_subscribe, config, form, sender)
+        client = client_key(request.client.host if request.client else "")
+        return await run_in_threadpool(handle_subscribe, config, form, sender, limits, client)
 
     async def confirm(request: Request) -> Response:
         if request.method == "POST":

@@ -81,6 +81,13 @@ def page(
     return HTMLResponse(html, status_code=status, headers=headers)
 
 
+def too_many_page(config: Config, retry_after: int, message_key: str) -> HTMLResponse:
+    """429: a page in the site's language saying to come back later, with Retry-After."""
+    answer = page(config, 429, title_key="too_many_title", message=[labels(config)[message_key]])
+    answer.headers["Retry-After"] = str(max(1, retry_after))
+    return answer
+
+
 def labels(config: Config) -> dict[str, str]:
     from syndicate.labels import labels_for
 
