@@ -150,7 +150,7 @@ def resend(config: Config, digest_id: str, to: str) -> str:
         except KeyError:
             raise ActionError(f"no digest {digest_id!r} (`syndicate status` lists them)") from None
         n = store.count_resends(conn, digest_id, addr) + 1
-        original = message_id_for(digest_id, addr, config)
+        original = message_id_for(digest_id, addr, config, store.state_secret(conn, "verp"))
         key = store.subscriber_key(addr)
         guard.touch("outbox")
         try:

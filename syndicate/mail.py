@@ -33,6 +33,7 @@ from urllib.parse import quote
 
 # deliverable_address: the one address check (addresses.py); the engine imports it from here.
 from syndicate.addresses import deliverable_address, parse_mailbox
+from syndicate.bounces.addresses import message_mark
 from syndicate.config import Config, ConfigError
 from syndicate.delivery.encoding import (
     CRLF,
@@ -104,15 +105,17 @@ def from_address(config: Config) -> str:
         raise ConfigError(f"digest.from: {exc}") from None
 
 
-def message_id_for(digest_id: str, subscriber_email: str, config: Config) -> str:
+def message_id_for(digest_id: str, subscriber_email: str, config: Config, secret: bytes) -> str:
     """A deterministic Message-ID on the site's domain for one (digest, subscriber) pair.
 
     The same pair always gets the same id, so a retried delivery is recognisably the same
-    message (receivers deduplicate on it), and the address itself is not exposed in it.
+    message (receivers deduplicate on it); the address itself is not exposed in it, and
+    its mark carries a MAC made with the state's `secret` (bounces.message_mark), so a
+    bounce quoting it proves it is about a message we sent.
     """
-    who = hashlib.sha256(subscriber_email.strip().lower().encode("utf-8")).hexdigest()[:20]
+    key = hashlib.sha256(subscriber_email.strip().lower().encode("utf-8")).hexdigest()[:16]
     local = re.sub(r"[^A-Za-z0-9.-]+", "-", digest_id).strip(".-") or "digest"
-    return f"<{local}.{who}@{site_domain(config)}>"
+    return f"<{local}.{message_mark(local, key, secret)}@{site_domain(config)}>"
 
 
 def site_domain(config: Config) -> str:

@@ -15,6 +15,7 @@ from flufl.bounce import all_failures
 
 from syndicate.bounces import (
     Kind,
+    message_mark,
     parse_message,
     read_maildir,
     read_mbox,
@@ -33,7 +34,10 @@ def sample(name: str):
 
 
 def mid(who: str) -> str:
-    return f"<2026-11-30-001.{who}@{DOMAIN}>"
+    """Our Message-ID of digest 2026-11-30-001 to the subscriber whose address hashes to
+    `who`, as the samples carry it (made with the samples' secret, b"test-secret")."""
+    mark = message_mark("2026-11-30-001", who[:16], b"test-secret")
+    return f"<2026-11-30-001.{mark}@{DOMAIN}>"
 
 
 # file: (kind, recipients, status, Message-ID, subscriber key in the VERP token or "")

@@ -135,8 +135,16 @@ def test_soft_bounces_suppress_after_the_limit_in_a_row(site: Path):
     soft = parse_message(raw, domain=config.site.domain)
     process_returns(conn, config, [soft], now)  # 2026-11-30-001: 1 in a row
     assert statuses(config)["full@example.com"] == ("active", 1)
-    # The next digest bounces softly too (its VERP MAC no longer fits: matched by Message-ID).
-    later = parse_message(raw.replace(b"2026-11-30-001", b"2026-12-01-001"), domain="x")
+    # The next digest bounces softly too: its own VERP address and Message-ID.
+    from syndicate.bounces import message_mark, verp_address
+
+    key, secret = store.subscriber_key("full@example.com"), b"test-secret"
+    first, second = "2026-11-30-001", "2026-12-01-001"
+    later_raw = raw.replace(
+        verp_address(first, key, secret, "news.example.org").encode(),
+        verp_address(second, key, secret, "news.example.org").encode(),
+    ).replace(message_mark(first, key, secret).encode(), message_mark(second, key, secret).encode())
+    later = parse_message(later_raw.replace(b"<2026-11-30-001.", b"<2026-12-01-001."), domain="x")
     result = process_returns(conn, config, [later], now)
     conn.close()
     assert result.soft and statuses(config)["full@example.com"] == ("bounced", 2)

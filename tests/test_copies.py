@@ -192,7 +192,7 @@ def test_an_internationalized_site_domain_goes_in_headers_as_idna():
     config = config.model_copy(
         update={"site": config.site.model_copy(update={"base_url": "https://bücher.example/"})}
     )
-    mid = message_id_for("2026-11-27-001", "reader@example.org", config)
+    mid = message_id_for("2026-11-27-001", "reader@example.org", config, b"s" * 32)
     assert mid.endswith("@xn--bcher-kva.example>")
     template, _ = _template(config=config)
     raw = template.copy(Recipient("reader@example.org", "", mid, "https://bücher.example/u/t"))

@@ -335,10 +335,12 @@ def test_write_preview_files(tmp_path):
 
 def test_message_id_for_is_stable_on_site_domain_and_hides_address():
     cfg = make_config()
-    a = message_id_for("2026-11-27-001", "Reader@Example.org", cfg)
-    assert a == message_id_for("2026-11-27-001", "reader@example.org ", cfg)
-    assert a != message_id_for("2026-11-27-001", "other@example.org", cfg)
-    assert re.fullmatch(r"<2026-11-27-001\.[0-9a-f]{20}@news\.example\.org>", a)
+    secret = b"s" * 32
+    a = message_id_for("2026-11-27-001", "Reader@Example.org", cfg, secret)
+    assert a == message_id_for("2026-11-27-001", "reader@example.org ", cfg, secret)
+    assert a != message_id_for("2026-11-27-001", "other@example.org", cfg, secret)
+    assert a != message_id_for("2026-11-27-001", "reader@example.org", cfg, b"t" * 32)
+    assert re.fullmatch(r"<2026-11-27-001\.[0-9a-f]{32}@news\.example\.org>", a)
     assert "reader" not in a
     _, msg = reparse(
         build_message(

@@ -26,7 +26,9 @@ from __future__ import annotations
 
 from syndicate.bounces.addresses import (
     VERP_LOCAL,
+    message_mark,
     unsubscribe_mailto,
+    verify_message_mark,
     verify_verp,
     verp_address,
 )
@@ -38,10 +40,12 @@ __all__ = [
     "Failure",
     "Kind",
     "Report",
+    "message_mark",
     "parse_message",
     "read_maildir",
     "read_mbox",
     "unsubscribe_mailto",
+    "verify_message_mark",
     "verify_verp",
     "verp_address",
 ]

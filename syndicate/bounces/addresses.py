@@ -45,6 +45,23 @@ def verify_verp(token: str, secret: bytes) -> tuple[str, str] | None:
     return digest_id, subscriber_key
 
 
+def message_mark(digest_id: str, subscriber_key: str, secret: bytes) -> str:
+    """What a Message-ID of ours carries for one delivery: the subscriber's key and a MAC
+    of it with the digest id, all lower-case hex. Digest ids are public and a key is only a
+    hash of the address, so without the MAC anyone could write a Message-ID of ours for a
+    victim's address and have a forged bounce suppress it."""
+    mac = hmac.new(secret, f"message-id:{digest_id}.{subscriber_key}".encode(), hashlib.sha256)
+    return subscriber_key + mac.hexdigest()[:16]
+
+
+def verify_message_mark(digest_id: str, mark: str, secret: bytes) -> str | None:
+    """The subscriber key a Message-ID's mark carries when its MAC is right, else None."""
+    key = mark[:16]
+    if not hmac.compare_digest(mark.lower(), message_mark(digest_id, key, secret)):
+        return None
+    return key
+
+
 def unsubscribe_mailto(address: str, token: str) -> str:
     """The List-Unsubscribe `mailto:` carrying the subscriber's own unsubscribe secret (the
     one in the HTTPS link), so a request without it, or with someone else's, does nothing."""

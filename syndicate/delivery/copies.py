@@ -60,7 +60,7 @@ class CopyBuilder:
         self.templates: dict[str, MessageTemplate] = {}
         self.sender = from_address(config)
         self.bounce = config.delivery.bounce_address
-        self.secret = store.state_secret(conn, "verp") if self.bounce else b""
+        self.secret = store.state_secret(conn, "verp")  # VERP addresses and Message-IDs
 
     def template(self, digest_id: str) -> MessageTemplate:
         if digest_id not in self.templates:
@@ -91,7 +91,7 @@ class CopyBuilder:
         recipient = Recipient(
             subscriber.email,
             subscriber.name,
-            message_id_for(digest_id, subscriber.email, self.config),
+            message_id_for(digest_id, subscriber.email, self.config, self.secret),
             unsubscribe_url(self.config, subscriber.token),
             self.mailto(subscriber.token),
         )

@@ -35,7 +35,7 @@ from itertools import count
 from pathlib import Path
 
 from syndicate.delivery.transports import SENT, Copy, Result
-from syndicate.files import fsync_dir
+from syndicate.files import fsync_dir, naming
 
 _HOST = os.uname().nodename.replace("/", "-").replace(".", "-")
 _SEQUENCE = count()
@@ -222,13 +222,14 @@ class FolderWriter:
 
 
 def _write(path: Path, data: bytes, mode: int, *, sync: bool) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
-    try:
-        os.fchmod(fd, mode)  # whatever the umask: .eml files are read by other programs
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        if sync:
-            os.fsync(fd)
-    finally:
-        os.close(fd)
+    with naming(path):  # a full disk says which folder it is
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+        try:
+            os.fchmod(fd, mode)  # whatever the umask: .eml files are read by other programs
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            if sync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -7,17 +7,18 @@ about a message we sent before it changes anything:
 1. the VERP token of the address it came back to (`bounces+<digest>.<subscriber>.<mac>@…`),
    accepted only with a valid MAC (the secret lives in the state: nobody can forge a bounce
    that suppresses someone else);
-2. else our Message-ID in the returned headers (`<digest.<hash of the address>@site>`) of a
-   delivery we made to that subscriber.
+2. else our Message-ID in the returned headers (`<digest.<key><MAC>@site>`, with a MAC
+   made with the same secret: bounces.message_mark) of a delivery we made to that
+   subscriber.
 A report that names a subscriber only as its failed recipient (Final-Recipient,
 Original-Rcpt-To, a "user unknown" line) proves nothing: a 20-line DSN naming anyone's
 address is easy to write. It is listed as unmatched and changes nothing, so a forger cannot
 unsubscribe a victim. (Until #21 it suppressed: "matched by recipient".)
 
-Limit of the Message-ID proof: our Message-IDs are deterministic (digest id + a hash of the
-address, mail.message_id_for), and digest ids are public (the web versions), so whoever
-knows a subscriber's address can compute one. With `delivery.bounce_address` set, genuine
-bounces carry the VERP address, whose MAC nobody can compute without the state's secret.
+Both proofs carry a MAC nobody can compute without the state's secret: digest ids are
+public (the web versions) and a subscriber key is only a hash of the address, so a
+Message-ID made of those two alone (as they were before) could be written by anyone who
+knows a victim's address.
 
 Then: a hard bounce suppresses the address (`bounced`), a complaint too (`complained`);
 soft bounces suppress it after `delivery.soft_bounce_limit` digests in a row bounced softly
@@ -40,7 +41,7 @@ from datetime import datetime
 from syndicate import store
 from syndicate.config import Config
 
-_OUR_ID = re.compile(r"<(?P<digest>[A-Za-z0-9.-]+)\.(?P<who>[0-9a-f]{20})@(?P<domain>[^<>@\s]+)>")
+_OUR_ID = re.compile(r"<(?P<digest>[A-Za-z0-9.-]+)\.(?P<mark>[0-9a-f]{32})@(?P<domain>[^<>@\s]+)>")
 
 
 @dataclass
@@ -79,7 +80,7 @@ class _Matcher:
     def match(self, report) -> tuple[str | None, str | None, str]:
         """(digest id or None, subscriber address, how it was proved), or (None, None, why
         the report proves nothing)."""
-        from syndicate.bounces import verify_verp
+        from syndicate.bounces import verify_message_mark, verify_verp
 
         forged = ""
         if report.verp_token:
@@ -92,9 +93,12 @@ class _Matcher:
             forged = "a VERP address whose MAC is wrong or whose subscriber is unknown; "
         ours = _OUR_ID.fullmatch(report.message_id or "")
         if ours and ours["domain"].lower() in self.domains:
-            email = self.keys.get(ours["who"][:16])
+            key = verify_message_mark(ours["digest"], ours["mark"], self.secret)
+            email = self.keys.get(key) if key else None
             if email and store.has_delivery(self.conn, ours["digest"], email):
                 return ours["digest"], email, "Message-ID"
+            if key is None:
+                forged += "a Message-ID of our form whose MAC is wrong; "
         named = [a for a in report.recipients if store.subscriber_status(self.conn, a)]
         if named:
             return (

@@ -263,18 +263,19 @@ def prepare(conn: Database) -> None:
     if sqlite:  # upgrades rebuild tables that others reference; checked again after
         conn.execute("PRAGMA foreign_keys=OFF")
     with transaction(conn):
+        # Two processes starting on an empty state (the service's first publish and its
+        # resumer): one creates, the other waits for the lock (SQLite's write lock, taken by
+        # BEGIN IMMEDIATE; an advisory lock on PostgreSQL), then finds the tables there.
         if not sqlite:
-            # Two processes starting on an empty database: one creates, the other waits and
-            # then finds the tables there.
             conn.execute("SELECT pg_advisory_xact_lock(CAST(? AS INTEGER), 0)", (LOCK_SPACE,))
-            version = schema_version(conn)
-            if version == LATEST_VERSION:
-                return
-            if version and version < FIRST_POSTGRESQL_VERSION:
-                raise StateError(
-                    f"{conn.where}: schema {version} in PostgreSQL, which starts at"
-                    f" {FIRST_POSTGRESQL_VERSION}; restore it into a new database"
-                )
+        version = schema_version(conn)
+        if version == LATEST_VERSION:
+            return
+        if not sqlite and version and version < FIRST_POSTGRESQL_VERSION:
+            raise StateError(
+                f"{conn.where}: schema {version} in PostgreSQL, which starts at"
+                f" {FIRST_POSTGRESQL_VERSION}; restore it into a new database"
+            )
         if version == 0:
             for statement in _statements(schema_for(conn.dialect)):
                 conn.execute(statement)
