@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from datetime import datetime
@@ -104,11 +105,13 @@ def kill_maildir(root: Path, url: str, n: int, kills: int) -> tuple[int, int]:
     return n - len(keys), sum(c - 1 for c in keys.values())
 
 
-def race_unsubscribes(root: Path, url: str, n: int, wanted: int) -> tuple[int, int]:
-    """(unsubscribes made, copies begun after their unsubscribe committed)."""
+def race_unsubscribes(root: Path, url: str, n: int, wanted: int) -> tuple[int, int, int]:
+    """(unsubscribes by HTTP, by the CLI, copies begun after their unsubscribe committed).
+    Two leavers at once, each a little ahead of the delivery: one POSTs the one-click
+    unsubscribe to the real service, the other runs `syndicate subscribers remove`."""
     handler = FaultyRelay(delay=0.01)
-    rng = random.Random(7)
-    left: dict[str, float] = {}
+    left: dict[str, tuple[str, float]] = {}  # address → (how, when its unsubscribe returned)
+    lock = threading.Lock()
     with smtp_on_loopback(handler) as port:
         config = make_site(root, url, f"method = 'smtp'\nsmtp_port = {port}", n)
         conn = state.open_db(config)
@@ -116,31 +119,52 @@ def race_unsubscribes(root: Path, url: str, n: int, wanted: int) -> tuple[int, i
         conn.close()
         with running(config) as web:
             proc = start(config, "run")
-            while proc.poll() is None and len(left) < wanted:
-                done = len(handler.accepted)
-                target = f"r{min(n - 2, done + rng.randrange(1, 8)):05d}@example.org"
-                if target in left or done >= n - 10:
-                    continue
-                if len(left) % 2:
-                    status, _h, _b = raw(
-                        web.port,
-                        "POST",
-                        f"/unsubscribe/{tokens[target]}",
-                        {"Content-Type": "application/x-www-form-urlencoded"},
-                        b"List-Unsubscribe=One-Click",
-                    )
-                    assert status == 200
-                else:
-                    cfg = str(config.root / "config.toml")
-                    subprocess.run(
-                        [*SYNDICATE, "subscribers", "remove", target, "--config", cfg],
-                        check=True,
-                        capture_output=True,
-                    )
-                left[target] = time.monotonic()
+
+            def leaver(how: str, seed: int) -> None:
+                rng = random.Random(seed)
+                while proc.poll() is None and len(left) < wanted:
+                    done = len(handler.accepted)
+                    if done >= n - 20:
+                        return
+                    target = f"r{min(n - 2, done + rng.randrange(1, 12)):05d}@example.org"
+                    with lock:
+                        taken = target in left
+                        if not taken:
+                            left[target] = (how, float("inf"))
+                    if taken:
+                        time.sleep(0.001)  # let the relay (this process) have the GIL
+                        continue
+                    if how == "http":
+                        status, _h, _b = raw(
+                            web.port,
+                            "POST",
+                            f"/unsubscribe/{tokens[target]}",
+                            {"Content-Type": "application/x-www-form-urlencoded"},
+                            b"List-Unsubscribe=One-Click",
+                        )
+                        assert status == 200
+                    else:
+                        cfg = str(config.root / "config.toml")
+                        subprocess.run(
+                            [*SYNDICATE, "subscribers", "remove", target, "--config", cfg],
+                            check=True,
+                            capture_output=True,
+                        )
+                    with lock:
+                        left[target] = (how, time.monotonic())
+
+            threads = [
+                threading.Thread(target=leaver, args=("http", 7)),
+                threading.Thread(target=leaver, args=("cli", 8)),
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
             proc.wait()
-    late = [a for a, at in left.items() if any(t > at for t in handler.started.get(a, []))]
-    return len(left), len(late)
+    late = [a for a, (_how, at) in left.items() if any(t > at for t in handler.started.get(a, []))]
+    by = Counter(how for how, _at in left.values())
+    return by["http"], by["cli"], len(late)
 
 
 def main() -> None:
@@ -165,10 +189,9 @@ def main() -> None:
             rows.append((label, f"kill -9 ×{k}, SMTP, {n:,}", f"{lost} lost, {dup} duplicates"))
             lost, dup = kill_maildir(root, url(), n, k)
             rows.append((label, f"kill -9 ×{k}, Maildir, {n:,}", f"{lost} lost, {dup} doubled"))
-            made, late = race_unsubscribes(root, url(), n, args.unsubscribes)
-            rows.append(
-                (label, f"{made} unsubscribes during {n:,} at 10 ms", f"{late} copies begun after")
-            )
+            http, cli, late = race_unsubscribes(root, url(), n, args.unsubscribes)
+            what = f"{http} HTTP + {cli} CLI unsubscribes during {n:,} at 10 ms"
+            rows.append((label, what, f"{late} copies begun after"))
     finally:
         cluster.stop()
         shutil.rmtree(root, ignore_errors=True)

@@ -1,4 +1,4 @@
-"""Benchmark `syndicate.summarize` against the lead-3 baseline: ROUGE, speed, load time.
+"""Benchmark `syndicate.text.summarize` against the lead-3 baseline: ROUGE, speed, load time.
 
     python bench/summarize.py                        # both shared dev sets (id, en)
     python bench/summarize.py --data FILE.jsonl --passes 5 --official --markdown OUT.md
@@ -90,7 +90,7 @@ def load_time(with_language: bool) -> float:
     """Seconds for import + first summarize() in a fresh interpreter."""
     lang = "'id'" if with_language else "None"
     code = (
-        "import time; t0 = time.perf_counter(); from syndicate import summarize; "
+        "import time; t0 = time.perf_counter(); from syndicate.text import summarize; "
         "summarize('Harga beras naik lagi pekan ini di pasar. Pedagang mengeluh sepi pembeli.', "
         f"{lang}); print(time.perf_counter() - t0)"
     )

@@ -1,17 +1,10 @@
-"""syndicate: articles in an inbox → RSS/Atom/JSON feeds and an inlined-CSS email digest."""
+"""syndicate: articles in an inbox → RSS/Atom/JSON feeds and an inlined-CSS email digest.
 
-__all__ = ["DEFAULT_CONFIG_NAME", "DEFAULT_INBOX", "__version__", "summarize"]
+The package's modules follow one run's data flow: config → inbox and readers → text → store
+→ site (feeds and pages) → digest → delivery → bounces; run/ holds one run together, ops/
+what an operator does beyond a run, web/ the service and cli/ the commands.
+"""
+
+__all__ = ["DEFAULT_CONFIG_NAME", "__version__"]
 __version__ = "0.1.0"
 DEFAULT_CONFIG_NAME = "config.toml"  # in the current folder, unless --config says otherwise
-DEFAULT_INBOX = "articles"  # paths.inbox (config.py); named here for early_listing.py
-
-
-def __getattr__(name: str) -> object:
-    # The summarizer (and its stop-word lists) only when asked for: every command imports
-    # this package, and a no-op run must not pay for it (nor for `typing`: this runs before
-    # the early listing's fork, early_listing.py).
-    if name == "summarize":
-        from syndicate.text import summarize
-
-        return summarize
-    raise AttributeError(f"module 'syndicate' has no attribute {name!r}")

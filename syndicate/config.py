@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from syndicate import DEFAULT_CONFIG_NAME, DEFAULT_INBOX, checks
+from syndicate import DEFAULT_CONFIG_NAME, checks
 from syndicate.addresses import split_mailbox
 from syndicate.settings import ConfigError, ConfigValueError, Section, setting
 
@@ -80,7 +80,7 @@ class SiteConfig(Section):
 
 
 class PathsConfig(Section):
-    inbox: Path = Path(DEFAULT_INBOX)
+    inbox: Path = Path("articles")
     feeds: Path = Path("feeds")
     outbox: Path = Path("outbox")
     state: Path = Path("state")

@@ -54,8 +54,7 @@ def sidecar_names(name: str) -> list[str]:
 
 
 class Stat(NamedTuple):
-    """The part of a file's stat a run uses: what a listing received from the early
-    listing's child holds instead of an os.stat_result (early_listing.py)."""
+    """The part of a file's stat a run uses, as a listing's packed bytes hold it."""
 
     st_size: int
     st_mtime_ns: int
@@ -106,7 +105,7 @@ class Listing:
     """The inbox as listed: `wire` (every candidate file's name, sidecars included, in the
     folders' own order, and their stats packed: listing.py), its `key` (the wire hashed) and
     `newest_ns`; `files` (sorted by source, each article with its sidecar) are made from the
-    wire only when a run needs to look closer. early_listing.py's child sends the wire."""
+    wire only when a run needs to look closer."""
 
     def __init__(
         self,
@@ -122,17 +121,6 @@ class Listing:
         hashed = hashlib.sha256(sources)
         hashed.update(stats)
         self.key = hashed.hexdigest()
-
-    @classmethod
-    def from_wire(
-        cls, inbox: str | Path, sources: bytes, stats: bytes, newest_ns: int
-    ) -> Listing | None:
-        """The listing another process made of `inbox`, from its `wire`; None if the bytes
-        are not a listing's (a name for each stat)."""
-        count = sources.count(b"\0") + 1 if sources else 0
-        if len(stats) != count * PACKED.size:
-            return None
-        return cls(inbox, None, sources, stats, newest_ns)
 
     @cached_property
     def _names(self) -> list[str]:
@@ -184,8 +172,8 @@ class Listing:
 
     def __len__(self) -> int:
         """How many articles (sidecars are part of theirs), counted in the wire's bytes: a
-        no-op run at 10,000 files asks only this, and decoding the names costs it ~2 ms.
-        (bytes.lower() folds ASCII only: the suffix is ASCII, a name's other bytes differ.)"""
+        run with nothing to do asks only this. (bytes.lower() folds ASCII only: the suffix is
+        ASCII, a name's other bytes differ.)"""
         sources = self.wire[0].lower()
         if not sources:
             return 0

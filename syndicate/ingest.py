@@ -34,7 +34,6 @@ from syndicate.inbox import (
 from syndicate.report import Progress, Rejection, RunReport, printable
 
 if TYPE_CHECKING:
-    from syndicate.early_listing import EarlyListing
     from syndicate.model import Article
 
 # The listing of the inbox a run left fully processed (every file unchanged, stored or
@@ -150,20 +149,14 @@ def ingest(
     now: datetime,
     report: RunReport,
     progress: Progress,
-    early: EarlyListing | None = None,
 ) -> None:
-    """Read every new or changed inbox file into the store; report what happened to each.
-    `early`: the inbox being listed by a child since the command started (early_listing.py)."""
+    """Read every new or changed inbox file into the store; report what happened to each."""
     inbox = config.path("inbox")
     if not inbox.is_dir():
         report.warnings.append(f"inbox {inbox} does not exist (paths.inbox in the config)")
     recorded = store.meta_value(conn, LISTING_KEY)
-    received = early.listing(inbox) if early is not None else None
-    if received is not None:
-        listing, listed_at = received
-    else:
-        listed_at = time.time_ns()
-        listing = scan_inbox(inbox)
+    listed_at = time.time_ns()
+    listing = scan_inbox(inbox)
     settled = listing.settled(listed_at)
     if settled and recorded == listing.key:
         _nothing_changed(conn, report, len(listing))

@@ -1,25 +1,19 @@
 """Listing the inbox: every candidate file's name and stat, in one pass, as bytes.
 
-Every run stats every inbox file (an edit in place changes nothing else), so listing 10,000
-files must cost what the system calls cost: `os.scandir` (names and types in one call per
-folder), one `stat` per file, each stat's numbers packed into bytes at once, no object kept
-per file, no sorting (the folders' own order, stable while a folder is unchanged). What is
-left of those calls' cost on a no-op run is hidden behind the run's start-up: `run` and
-`publish` fork a child that lists while the parent imports (early_listing.py).
-
-This module imports nothing but `os` and `struct`: the child runs it first thing, on the
-path a no-op run at 10,000 files waits for (`typing` and `hashlib` would cost it ~8 ms).
-The files, sidecars and signatures a run works with are made from these bytes in inbox.py.
+Every run stats every inbox file (an edit in place changes nothing else), so listing the
+inbox costs what the system calls cost and nothing that grows faster: `os.scandir` (names
+and types in one call per folder), one `stat` per file, each stat's numbers packed into
+bytes at once (the listing's key is a hash of those bytes), no object kept per file, no
+sorting (the folders' own order, stable while a folder is unchanged). The files, sidecars
+and signatures a run works with are made from these bytes in inbox.py, and only for the
+files that changed.
 """
 
 from __future__ import annotations
 
 import os
 import struct
-
-TYPE_CHECKING = False  # typing's own costs ~3 ms; type checkers know this name
-if TYPE_CHECKING:
-    from collections.abc import Iterator
+from collections.abc import Iterator
 
 # Names editors, rsync, browsers and publishers' tools use while a file is still being written:
 # .name, ~$name (Office), #name# (Emacs), name~, and these suffixes. Plain string tests, not a
@@ -46,10 +40,7 @@ def is_temporary_name(name: str) -> bool:
 def list_folder(inbox: str | os.PathLike[str]) -> tuple[list[str], bytes, bytes, int]:
     """Every candidate file under `inbox` (hidden folders skipped): the sources (relative,
     forward slashes), as a list and as the listing's bytes (joined by NULs, which no name
-    has), their stats packed in the same order, and the newest mtime in ns.
-
-    Written for the loop that runs for every file on every run: within ~10 ms of a bare
-    `scandir` + `stat` at 10,000 files."""
+    has), their stats packed in the same order, and the newest mtime in ns."""
     names: list[str] = []
     packed: list[bytes] = []
     newest = 0
@@ -71,8 +62,7 @@ def _list_one_folder(
     """`folder`'s candidate files onto `names` and `packed`, its sub-folders onto `folders`;
     the newest mtime among its files (0 for none, or for a folder that is gone)."""
     # Listed through a descriptor where the system allows: each entry's stat is then an
-    # fstatat of its bare name, not a walk of the folder's whole path (3-4% of the loop,
-    # ~10% of the stats' own cost, at 10,000 files).
+    # fstatat of its bare name, not a walk of the folder's whole path.
     fd = -1
     try:
         if _BY_FD:

@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from syndicate import state, store
 from syndicate.config import Config
@@ -29,9 +28,6 @@ from syndicate.next_digest import DIGEST_MODES, DigestMode, make_digest
 from syndicate.publish import announce, publish
 from syndicate.report import Progress, RunReport
 from syndicate.roster import sync_config_subscribers
-
-if TYPE_CHECKING:
-    from syndicate.early_listing import EarlyListing
 
 
 class RunInProgress(Exception):
@@ -157,15 +153,13 @@ def run(
     retry_failed: bool = False,
     dry_run: bool = False,
     should_stop: Callable[[], bool] | None = None,
-    early_listing: EarlyListing | None = None,
     on_start: Callable[[int], None] | None = None,
 ) -> RunReport:
     """One whole run under the lock. Raises RunInProgress if another run holds it (after
     `wait_for_lock` seconds). A dry run works on a scratch copy of the state, compares
     outputs instead of writing them and delivers nothing: it reports what a run would do.
     `should_stop` (the service's SIGTERM) ends deliveries after the current recipient.
-    `early_listing`: the inbox listed by a child since the command started
-    (early_listing.py). `on_start` gets the run's id (its row in the runs table, the one id
+    `on_start` gets the run's id (its row in the runs table, the one id
     the CLI, `status` and the run API show) as soon as it has one; a dry run has none."""
     if digest not in (*DIGEST_MODES, "skip"):
         raise ValueError(f"digest must be one of {', '.join(DIGEST_MODES)}, not {digest!r}")
@@ -184,7 +178,7 @@ def run(
             sync_config_subscribers(conn, config, now)
             if retry_failed:
                 store.requeue_failed(conn)
-            ingest(conn, config, now, report, progress, early_listing)
+            ingest(conn, config, now, report, progress)
             outputs = guard.outputs(config.path("feeds"), dry_run=dry_run)
             publish(
                 conn,

@@ -226,52 +226,6 @@ def _commands(parser) -> dict:
     return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
 
 
-def test_a_parser_built_for_one_command_is_that_command_of_the_whole_parser():
-    # main() builds only the named command's parser (~10 ms of every run): each one must be
-    # the same parser the whole CLI has, options, defaults and help alike.
-    from syndicate.cli import _parser, build_parser
-
-    whole = _commands(_parser(None)[0])
-    assert {"run", "publish", "serve", "subscribers", "state", "digest"} <= set(whole)
-    for name, full in whole.items():
-        built = _commands(build_parser(["--config", "x.toml", name, "--quiet"]))
-        assert list(built) == [name]
-        assert built[name].format_help() == full.format_help()
-        if name in ("run", "publish"):
-            args = build_parser([name]).parse_args([name, "--dry-run"])
-            assert args.dry_run and args.digest == ("due" if name == "run" else "never")
-
-
-def test_an_unknown_command_still_lists_every_command(tmp_path: Path):
-    done = subprocess.run(
-        [sys.executable, "-m", "syndicate", "rnu"], capture_output=True, text=True, cwd=tmp_path
-    )
-    assert done.returncode == 2
-    assert "invalid choice: 'rnu'" in done.stderr
-    for name in ("run", "publish", "serve", "subscribers", "state"):
-        assert f"'{name}'" in done.stderr
-    top = subprocess.run(
-        [sys.executable, "-m", "syndicate", "--help"], capture_output=True, text=True
-    )
-    assert top.returncode == 0 and "subscribers" in top.stdout and "publish" in top.stdout
-
-
-def test_help_is_as_wide_as_shutil_says_the_terminal_is(monkeypatch):
-    # The parsers' formatter asks for the width itself, so that building a parser does not
-    # import shutil; it must find the width shutil.get_terminal_size finds.
-    import shutil
-
-    from syndicate.cli import _formatter, build_parser
-
-    for columns in ("50", "120", "", "0", "wide"):
-        monkeypatch.setenv("COLUMNS", columns)
-        expected = shutil.get_terminal_size().columns - 2
-        assert _formatter("syndicate")._width == expected
-    monkeypatch.setenv("COLUMNS", "50")
-    lines = build_parser(["run"]).format_help().splitlines()
-    assert max(map(len, lines)) <= 48 and len(lines) > 10
-
-
 _NO_OP = """
 import sys
 from syndicate.__main__ import main

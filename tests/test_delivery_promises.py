@@ -313,3 +313,32 @@ def test_stopping_mid_delivery_leaves_the_rest_queued_untried(
     counts = Counter(deliveries(config).values())
     assert counts == {("sent", 1): 5, ("pending", 0): 8}
     assert report.sent == 5 and "asked to stop" in report.warnings[0]
+
+
+def test_an_unsubscribe_while_its_copy_waits_for_its_turn_stops_it(
+    site: Path, state_url: str, send: Send, relay, monkeypatch
+):
+    """The last moment: the copy is taken and waits for its turn (the rate limit) when the
+    subscriber leaves. The question is asked again right before its first byte goes out."""
+    from syndicate.delivery.transports import RateLimit
+
+    handler, port = relay
+    config = smtp_site(site, state_url, port)
+    queue_digest(config, *READERS, "zz-last@example.org")  # claimed last: addresses in order
+    waits = []
+    real_wait = RateLimit.wait
+
+    def leave_on_the_last_turn(limit):
+        waits.append(1)
+        if len(waits) == 14:
+            other = state.open_db(config)
+            store.unsubscribe(other, datetime.now(config.site.tz), email="zz-last@example.org")
+            other.close()
+        return real_wait(limit)
+
+    monkeypatch.setattr(RateLimit, "wait", leave_on_the_last_turn)
+    assert send(config) == 0
+    assert len(waits) == 14
+    assert "zz-last@example.org" not in handler.delivered_to()
+    assert len(handler.accepted) == 13
+    assert deliveries(config)["zz-last@example.org"] == ("dropped", 0)

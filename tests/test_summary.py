@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-import syndicate
 from syndicate.language import detect_language
 from syndicate.model import Summary
 from syndicate.text import split_sentences, summarize
@@ -29,7 +28,7 @@ def sample_text() -> str:
 
 
 def test_sample_summary(sample_text: str) -> None:
-    result = syndicate.summarize(sample_text, "id")
+    result = summarize(sample_text, "id")
     assert isinstance(result, Summary)
     assert result.summary == (
         "Kerja sama militer antara Korea Utara dan Rusia pada umumnya adalah demi kepentingan "

@@ -83,7 +83,6 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
         progress=progress,
         retry_failed=args.retry_failed,
         dry_run=args.dry_run,
-        early_listing=getattr(args, "early_listing", None),
     )
     if not args.quiet or _trouble(report) or args.dry_run:
         print(format_report(report, config, started, command=args.command))

@@ -48,7 +48,8 @@ import contextlib
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from functools import partial
 
@@ -58,6 +59,7 @@ from syndicate.delivery.claims import AudienceGate, worker_alive, worker_id
 from syndicate.delivery.copies import CopyBuilder
 from syndicate.delivery.outcomes import outcome_of
 from syndicate.delivery.transports import (
+    WITHDRAWN,
     CircuitBreaker,
     Copy,
     Folder,
@@ -166,6 +168,7 @@ class _Pass:
         self.gate = AudienceGate(conn)
         self.breaker = CircuitBreaker(config.delivery.relay_failures)
         self.todo: deque[Pending] = deque()
+        self.held: set[tuple[str, str]] = set()  # claimed by us, not recorded or released
         self.held_until = 0.0  # our claims' lease, as last claimed or renewed
         self.stamp_due = False  # the next copy is the first of a claim
         self.handed_over = False  # anything went out (or may have) in this pass
@@ -218,6 +221,7 @@ class _Pass:
                 continue  # left since the claim's query: released at the end
             try:
                 self.todo.append((delivery, self.builder.copy(delivery.digest_id, subscriber)))
+                self.held.add(delivery.key)
             except ValueError as exc:  # an address no message can carry
                 detail = f"cannot address a message to it: {exc}"
                 refused.append(store.Outcome(delivery.digest_id, delivery.email, "dropped", detail))
@@ -234,6 +238,7 @@ class _Pass:
             return
         if now >= self.held_until:
             self.todo.clear()
+            self.held.clear()
             store.release_claims(self.conn, self.worker)
             self.held_until = now
             return
@@ -247,12 +252,21 @@ class _Pass:
             if self._stopping() or (not self.todo and not self._claim()):
                 return None
             delivery, copy = self.todo.popleft()
-            if self.gate.wanted(copy.key, partial(self._unsent, copy.key)):
-                self._before_hand_over()
-                return delivery, copy
+            self._before_hand_over()  # the stamp is committed before the hand-over
+            return delivery, copy
 
-    def _unsent(self, key: tuple[str, str]) -> list[tuple[str, str]]:
-        return [key, *(c.key for _d, c in self.todo)]
+    def _held(self) -> list[tuple[str, str]]:
+        return list(self.held)
+
+    @contextmanager
+    def _handing_over(self, lock: threading.Lock, copy: Copy) -> Iterator[bool]:
+        """The last question before a copy goes to its relay, held (the state's lock, and a
+        transaction: SQLite's write lock, PostgreSQL's lock on the subscriber's row) until
+        the connection has written the copy's first bytes: no unsubscribe can commit
+        between the answer and the send."""
+        with lock, store.transaction(self.conn):
+            # Still ours (a lease that ran out before we could renew it is not), still wanted.
+            yield copy.key in self.held and self.gate.wanted(copy.key, self._held)
 
     def _before_hand_over(self) -> None:
         if self.stamp_due:
@@ -301,7 +315,7 @@ class _Pass:
                 delivery, copy = item
                 relay.rate.wait()
                 try:
-                    result = connection.send(copy)
+                    result = connection.send(copy, partial(self._handing_over, lock, copy))
                 except Exception as exc:  # a bug must not pass for "sent", nor be lost
                     result = Result("in_doubt", f"{relay.where}: internal error: {exc!r}")
                 done = (delivery, copy, result)
@@ -352,7 +366,10 @@ class _Pass:
             outcome = outcome_of(delivery, result, self.config, self.clock(), self.report)
             if outcome is not None:
                 outcomes.append(outcome)
+                self.held.discard(delivery.key)
                 self.done += 1
+            elif result == WITHDRAWN:
+                self.held.discard(delivery.key)  # an unsubscribe dropped its row meanwhile
             elif retry and not self._stopping():
                 self.todo.appendleft((delivery, copy))
         self._store(outcomes)

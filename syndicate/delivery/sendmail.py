@@ -19,7 +19,7 @@ from __future__ import annotations
 import subprocess
 
 from syndicate.config import DeliveryConfig
-from syndicate.delivery.transports import Copy, RateLimit, Result
+from syndicate.delivery.transports import WITHDRAWN, Copy, HandOver, RateLimit, Result
 
 _PERMANENT = {65: "bad message data", 67: "no such user", 68: "no such host", 69: "refused"}
 EX_TEMPFAIL = 75
@@ -43,29 +43,37 @@ class SendmailPipe:
     def close(self) -> None:
         pass
 
-    def send(self, copy: Copy) -> Result:
+    def send(self, copy: Copy, hand_over: HandOver) -> Result:
         command = [self.settings.sendmail_path, "-i", "-t"]
         if copy.sender:
             command += ["-f", copy.sender]
         try:
-            done = subprocess.run(
-                command,
-                input=copy.data.replace(b"\r\n", b"\n"),
-                capture_output=True,
-                timeout=self.settings.smtp_timeout,
-                check=False,
+            with hand_over() as wanted:  # held until the program runs
+                if not wanted:
+                    return WITHDRAWN
+                program = subprocess.Popen(
+                    command,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                )
+        except OSError as exc:
+            return Result("untried", f"{self.where}: cannot run: {exc}", relay_failure=True)
+        try:
+            _out, stderr = program.communicate(
+                copy.data.replace(b"\r\n", b"\n"), timeout=self.settings.smtp_timeout
             )
         except subprocess.TimeoutExpired:
+            program.kill()
+            program.communicate()
             return Result(
                 "in_doubt",
                 f"{self.where} still running after {self.settings.smtp_timeout:g} s (killed);"
                 " it may have queued the message",
                 relay_failure=True,
             )
-        except OSError as exc:
-            return Result("untried", f"{self.where}: cannot run: {exc}", relay_failure=True)
-        said = " ".join(done.stderr.decode("utf-8", "replace").split())[:300]
-        code = done.returncode
+        said = " ".join(stderr.decode("utf-8", "replace").split())[:300]
+        code = program.returncode
         if code == 0:
             return Result("sent", self.where)
         detail = f"{self.where} exit {code}" + (f": {said}" if said else "")

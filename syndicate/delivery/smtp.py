@@ -27,7 +27,7 @@ import socket
 import ssl
 
 from syndicate.config import DeliveryConfig
-from syndicate.delivery.transports import Copy, RateLimit, Result
+from syndicate.delivery.transports import WITHDRAWN, Copy, HandOver, RateLimit, Result
 
 
 def _reply(code: int, message: bytes | str) -> str:
@@ -71,12 +71,12 @@ class SmtpConnection:
             except (OSError, smtplib.SMTPException):
                 client.close()
 
-    def send(self, copy: Copy) -> Result:
+    def send(self, copy: Copy, hand_over: HandOver) -> Result:
         reused = self.client is not None
-        result = self._attempt(copy)
+        result = self._attempt(copy, hand_over)
         if reused and result.kind == "untried" and self.client is None:
             # The relay closed a connection that sat idle: open a fresh one, once.
-            result = self._attempt(copy)
+            result = self._attempt(copy, hand_over)
         return result
 
     def _open(self) -> smtplib.SMTP:
@@ -117,7 +117,7 @@ class SmtpConnection:
         except (OSError, smtplib.SMTPException):
             self._drop()
 
-    def _attempt(self, copy: Copy) -> Result:
+    def _attempt(self, copy: Copy, hand_over: HandOver) -> Result:
         where = self.where
         client = self.client
         if client is None:
@@ -133,7 +133,11 @@ class SmtpConnection:
                 return Result("untried", f"{where}: cannot connect: {exc}", relay_failure=True)
         stage = "MAIL FROM"
         try:
-            replies = self._envelope(client, copy)
+            with hand_over() as wanted:  # held until the envelope is on its way
+                if not wanted:
+                    return WITHDRAWN
+                commands = self._envelope_start(client, copy)
+            replies = self._envelope_end(client, commands)
             stages = ("MAIL FROM", "RCPT TO", "DATA")
             for stage, (code, message), wanted in zip(
                 stages, replies, (250, 250, 354), strict=True
@@ -163,10 +167,10 @@ class SmtpConnection:
         return self._refused(stage, code, message)
 
     @staticmethod
-    def _envelope(client: smtplib.SMTP, copy: Copy) -> list[tuple[int, bytes]]:
-        """MAIL, RCPT and DATA: in one write with PIPELINING (RFC 2920), else one at a time,
-        stopping at the first refusal. Written here rather than with smtplib's mail() and
-        rcpt(), which parse both addresses again for every message."""
+    def _envelope_start(client: smtplib.SMTP, copy: Copy) -> list[bytes]:
+        """Write MAIL, RCPT and DATA in one go with PIPELINING (RFC 2920), else MAIL alone;
+        the commands still to be written after the first reply. Written here rather than
+        with smtplib's mail() and rcpt(), which parse both addresses again per message."""
         commands = [
             f"MAIL FROM:<{copy.sender}>\r\n".encode("ascii"),
             f"RCPT TO:<{copy.recipient}>\r\n".encode("ascii"),
@@ -174,13 +178,22 @@ class SmtpConnection:
         ]
         if client.has_extn("pipelining"):
             client.send(b"".join(commands))
-            return [client.getreply() for _ in commands]
-        replies = []
-        for command, wanted in zip(commands, (250, 250, 354), strict=True):
+            return []
+        client.send(commands[0])
+        return commands[1:]
+
+    @staticmethod
+    def _envelope_end(client: smtplib.SMTP, rest: list[bytes]) -> list[tuple[int, bytes]]:
+        """The replies to MAIL, RCPT and DATA; without PIPELINING the commands in `rest` go
+        one at a time after MAIL's reply, stopping at the first refusal."""
+        if not rest:
+            return [client.getreply() for _ in range(3)]
+        replies = [client.getreply()]
+        for command in rest:
+            if replies[-1][0] not in (250, 251):
+                break
             client.send(command)
             replies.append(client.getreply())
-            if replies[-1][0] != wanted and replies[-1][0] != 251:
-                break
         return replies + [(0, b"not sent")] * (3 - len(replies))
 
     def _refused(self, stage: str, code: int, message: bytes, *, relay: bool = False) -> Result:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -66,10 +67,24 @@ class Result:
 SENT = Result("sent")
 
 
+HandOver = Callable[[], AbstractContextManager[bool]]
+"""Entered right before a copy's first byte goes out (after any connect or wait): True if
+it is still wanted. Whoever sends holds it until those first bytes are on their way, so
+nothing can withdraw the copy between the answer and the send (engine.py)."""
+
+
+def always() -> AbstractContextManager[bool]:
+    """The hand-over of a one-off message: nothing can withdraw it."""
+    return nullcontext(True)
+
+
+WITHDRAWN = Result("untried", "withdrawn right before it was handed over")
+
+
 class Connection(Protocol):
     """One connection of a relay: hands over one copy at a time."""
 
-    def send(self, copy: Copy) -> Result: ...
+    def send(self, copy: Copy, hand_over: HandOver) -> Result: ...
 
     def close(self) -> None: ...
 
@@ -224,7 +239,7 @@ def send_copies(transport: Transport, copies: Sequence[Copy]) -> list[Result]:
         return transport.write(copies, lambda _copy: True)  # type: ignore[union-attr]
     connection = transport.connect()  # type: ignore[union-attr]
     try:
-        return [connection.send(copy) for copy in copies]
+        return [connection.send(copy, always) for copy in copies]
     finally:
         connection.close()
 
