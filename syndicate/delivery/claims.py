@@ -31,10 +31,9 @@ def worker_alive(worker: str) -> bool:
 
 
 class AudienceGate:
-    """Is a claimed delivery still wanted, right before its copy goes to a relay? Asked
-    inside a transaction that lasts until the copy's first bytes are on their way (engine.py):
-    on SQLite it holds the write lock, on PostgreSQL the subscriber's row (`hold`), so no
-    unsubscribe commits between the answer and the send."""
+    """Is a claimed delivery still wanted, right before its copy goes to a relay? On SQLite
+    the engine asks inside a write transaction that lasts until the copy's first bytes are
+    on their way, so no unsubscribe commits between the answer and the send."""
 
     def __init__(self, conn: store.Database) -> None:
         self.conn = conn
@@ -56,7 +55,7 @@ class AudienceGate:
         """`unsent()`: every key claimed and not handed over yet, `key` included: what a
         change since the last look may have withdrawn."""
         if not self.sqlite:
-            return bool(store.still_wanted(self.conn, [key], hold=True))
+            return bool(store.still_wanted(self.conn, [key]))
         version = self._data_version()
         if version != self.version:
             self.version = version  # read before the lookup: a commit during it is seen next

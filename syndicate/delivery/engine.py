@@ -20,11 +20,12 @@ How each promise is kept:
   Folders make that exact: the batch is staged on disk first, then one transaction asks which
   copies are still wanted, links those and records the batch, and while it runs no
   unsubscribe can commit (SQLite's write lock; the subscribers' rows locked on PostgreSQL).
-  Relays cannot hold a lock for a whole SMTP exchange, so the gate asks right before the
-  copy goes to its connection: on SQLite that costs nothing while nothing changed (`PRAGMA
-  data_version` moves only when another connection commits, and only then is the rest of
-  the batch looked up again); PostgreSQL has no such counter, and there it is one
-  primary-key lookup per copy.
+  Relays cannot hold a lock for a whole SMTP exchange, so the gate asks at the last moment:
+  after any connect or rate-limit wait, right before the copy's first byte, and on SQLite
+  inside a write transaction held until that byte is written (exact, like folders). There
+  the question costs nothing while nothing changed (`PRAGMA data_version` moves only when
+  another connection commits, and only then are our claims looked up again); PostgreSQL
+  has no such counter: one primary-key read per copy, a moment before its first byte.
 - **What the relay says decides what happens next**: sent; temporary → `failed` with a
   backoff (`delivery.retry_seconds`, doubled per attempt) until MAX_ATTEMPTS, then failed for
   good; permanent → `dropped` with the relay's reply, never retried; in doubt → `in_doubt`,
@@ -49,7 +50,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from functools import partial
 
@@ -260,11 +261,12 @@ class _Pass:
 
     @contextmanager
     def _handing_over(self, lock: threading.Lock, copy: Copy) -> Iterator[bool]:
-        """The last question before a copy goes to its relay, held (the state's lock, and a
-        transaction: SQLite's write lock, PostgreSQL's lock on the subscriber's row) until
-        the connection has written the copy's first bytes: no unsubscribe can commit
-        between the answer and the send."""
-        with lock, store.transaction(self.conn):
+        """The last question before a copy goes to its relay, asked after any connect or
+        wait, and held until the connection has written the copy's first bytes. On SQLite
+        the answer comes inside a write transaction, so no unsubscribe can commit between
+        it and the send; on PostgreSQL holding the subscriber's row that long would cost two
+        more round trips per message, so the read comes a moment before the first byte."""
+        with lock, store.transaction(self.conn) if self.gate.sqlite else nullcontext():
             # Still ours (a lease that ran out before we could renew it is not), still wanted.
             yield copy.key in self.held and self.gate.wanted(copy.key, self._held)
 
