@@ -14,8 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from syndicate.feeds import render_feeds
-from syndicate.model import Block
+from syndicate.core.model import Block
+from syndicate.site.feeds import render_feeds
 from tests.feeds_fixtures import feeds_article, feeds_config
 
 

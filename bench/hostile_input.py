@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.test_readers_hostile import BODY, alias_bomb  # noqa: E402
+from tests.test_readers_hostile import BODY, alias_bomb
 
 CASES = {
     "baseline: ordinary front matter": "---\ntitle: Ordinary\nauthor: {name: Jane Doe, bio: "

@@ -22,9 +22,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from syndicate import pipeline, store  # noqa: E402
-from syndicate.config import load_config  # noqa: E402
-from syndicate.feeds import render_feeds  # noqa: E402
+from syndicate import store
+from syndicate.config import load_config
+from syndicate.run import pipeline
+from syndicate.site.feeds import render_feeds
 
 SAMPLE = REPO / "articles" / "000_6bd5c2adaf47451d.txt"
 

@@ -33,12 +33,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from syndicate import pipeline, state, store  # noqa: E402
-from syndicate.config import Config, load_config  # noqa: E402
-from tests.conftest import SAMPLE, smtp_on_loopback, write_config  # noqa: E402
-from tests.pg_cluster import PASSWORD, Cluster, find_bin  # noqa: E402
-from tests.relays import FaultyRelay  # noqa: E402
-from tests.web_support import raw, running  # noqa: E402
+from syndicate import store
+from syndicate.config import Config, load_config
+from syndicate.run import guard as state
+from syndicate.run import pipeline
+from tests.conftest import SAMPLE, smtp_on_loopback, write_config
+from tests.pg_cluster import PASSWORD, Cluster, find_bin
+from tests.relays import FaultyRelay
+from tests.web_support import raw, running
 
 SYNDICATE = [sys.executable, "-m", "syndicate"]
 

@@ -15,7 +15,7 @@ table; `--official` also runs the scorer itself through bench/summ_adapter.py as
 Timing is in-process wall time per article (median over `--passes` passes, so a stray GC or
 scheduler hiccup does not land in p95). Load time is measured in a fresh interpreter: import
 plus the first call with the language given, as the pipeline calls it (stop words load then);
-without a language the language model of syndicate.language loads too (reported apart).
+without a language the language model of syndicate.core.language loads too (reported apart).
 Needs `pip install rouge-score` and the shared corpus (../shared next to the checkout).
 """
 

@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from syndicate.feeds import render_feeds  # noqa: E402
-from syndicate.model import Article, Author, Block  # noqa: E402
-from tests.feeds_fixtures import (  # noqa: E402
+from syndicate.core.model import Article, Author, Block
+from syndicate.site.feeds import render_feeds
+from tests.feeds_fixtures import (
     FEEDS_BASE,
     feeds_article,
     feeds_config,

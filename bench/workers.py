@@ -31,10 +31,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from syndicate import pipeline, state, store  # noqa: E402
-from syndicate.config import load_config  # noqa: E402
-from tests.conftest import SAMPLE, write_config  # noqa: E402
-from tests.pg_cluster import PASSWORD, Cluster, find_bin  # noqa: E402
+from syndicate import store
+from syndicate.config import load_config
+from syndicate.run import guard as state
+from syndicate.run import pipeline
+from tests.conftest import SAMPLE, write_config
+from tests.pg_cluster import PASSWORD, Cluster, find_bin
 
 SYNDICATE = [sys.executable, "-m", "syndicate"]
 CASES = [  # (label, store, deliver processes)

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING
 
 from syndicate import store
 from syndicate.config import Config
-from syndicate.inbox import (
+from syndicate.core.report import Progress, Rejection, RunReport, printable
+from syndicate.inbox.sources import (
     InboxFile,
     Listing,
     is_sidecar_name,
@@ -31,10 +32,9 @@ from syndicate.inbox import (
     scan_inbox,
     sidecar_names,
 )
-from syndicate.report import Progress, Rejection, RunReport, printable
 
 if TYPE_CHECKING:
-    from syndicate.model import Article
+    from syndicate.core.model import Article
 
 # The listing of the inbox a run left fully processed (every file unchanged, stored or
 # rejected, every signature settled): the same listing next run means nothing to do, and a

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from syndicate.config import Config, DigestConfig, PathsConfig, SiteConfig
-from syndicate.model import Article, Author, Block, Digest
+from syndicate.core.model import Article, Author, Block, Digest
 
 REPO = Path(__file__).resolve().parent.parent
 WIB = timezone(timedelta(hours=7))

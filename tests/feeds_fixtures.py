@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from syndicate.config import Config, FeedConfig, SiteConfig
-from syndicate.model import Article, Author, Block
+from syndicate.core.model import Article, Author, Block
 
 FEEDS_BASE = "https://news.example.org/"
 FEEDS_T0 = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from syndicate.model import Article
+from syndicate.core.model import Article
 from syndicate.readers import read_article
 
 SAMPLES = Path(__file__).parent / "samples" / "readers"

@@ -13,10 +13,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from syndicate import addresses, mail, store
-from syndicate.addresses import deliverable_address, parse_mailbox
+from syndicate import store
 from syndicate.cli import main
 from syndicate.config import load_config
+from syndicate.core import addresses
+from syndicate.core.addresses import deliverable_address, parse_mailbox
+from syndicate.digest import message as mail
 from tests.conftest import write_config
 from tests.web_support import outbox_messages, running
 
@@ -186,7 +188,7 @@ def test_the_fast_path_decides_only_what_email_validator_accepts_as_it_is():
     # copy): whatever the pattern decides, the library must accept with the same result.
     from email_validator import validate_email
 
-    from syndicate.addresses import _plain_address
+    from syndicate.core.addresses import _plain_address
 
     rng = random.Random(21)
     decided = 0

@@ -11,9 +11,10 @@ from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 
-from syndicate import pipeline, store
+from syndicate import store
 from syndicate.cli import main
 from syndicate.config import Config, load_config
+from syndicate.run import pipeline
 from tests.conftest import smtp_site_with_verp, write_config
 
 SAMPLES = Path(__file__).parent / "samples" / "bounces"
@@ -113,7 +114,7 @@ def test_dry_run_and_mbox(site: Path, capsys):
 
 def test_soft_bounces_suppress_after_the_limit_in_a_row(site: Path):
     from syndicate.bounces import parse_message
-    from syndicate.delivery.returns import process_returns
+    from syndicate.bounces.apply import process_returns
 
     write_config(site, "\n[delivery]\nsoft_bounce_limit = 2\n")
     config = load_config(site / "config.toml")

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from syndicate import pipeline, store
+from syndicate import store
 from syndicate.cli import main
 from syndicate.config import Config
+from syndicate.run import pipeline
 from tests.conftest import smtp_site_with_verp
 
 VICTIMS = ("victim@example.net", "target@example.com", "reader2@example.org")

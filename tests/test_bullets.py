@@ -12,8 +12,8 @@ import pytest
 
 from syndicate import ingest
 from syndicate.config import Config
-from syndicate.digest import render_digest
-from syndicate.model import Article, Digest
+from syndicate.core.model import Article, Digest
+from syndicate.digest.render import render_digest
 from syndicate.text import as_bullet, split_sentences, summarize
 from syndicate.text.points import announces_only, leans_back, reports_non_event, standalone
 from tests.factories import WEB_URL, WIB

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from syndicate.cadence import digest_is_due, next_firing, previous_firing
+from syndicate.config.cadence import digest_is_due, next_firing, previous_firing
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -69,8 +69,10 @@ def test_a_not_due_verdict_is_kept_until_the_next_firing_and_no_longer(site, mon
     # Every run of a day whose articles wait for tomorrow's digest asks the cadence; the
     # verdict is kept until the schedule's next firing, so those runs do not import
     # APScheduler. It must give the verdict the cadence gives, and only while it holds.
-    from syndicate import cadence, next_digest, pipeline, store
-    from syndicate.config import load_config
+    from syndicate import store
+    from syndicate.config import cadence, load_config
+    from syndicate.digest import make as next_digest
+    from syndicate.run import pipeline
 
     config = load_config(site / "config.toml")  # schedule.digest "0 7 * * *", Jakarta
     made = datetime(2026, 11, 30, 8, 0, tzinfo=JAKARTA)

@@ -77,7 +77,7 @@ def test_the_language_check_answers_as_babel_does(locale: str):
     # start): it must give babel's own answer, the names babel matches in another case too.
     from babel.localedata import exists
 
-    from syndicate.checks import _cldr_knows
+    from syndicate.config.checks import _cldr_knows
 
     assert _cldr_knows(locale) == exists(locale)
 

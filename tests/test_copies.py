@@ -15,14 +15,14 @@ from email.header import decode_header, make_header
 import dkim
 import pytest
 
-from syndicate.delivery.encoding import (
+from syndicate.digest.encoding import (
     base64_body,
     canonical_text,
     dot_stuff,
     quoted_printable_body,
 )
-from syndicate.digest import render_digest
-from syndicate.mail import MessageTemplate, Recipient, build_template
+from syndicate.digest.message import MessageTemplate, Recipient, build_template
+from syndicate.digest.render import render_digest
 from tests.factories import WEB_URL, make_article, make_config, make_digest
 from tests.test_mail import dns_for, rsa_key  # noqa: F401  (a fixture)
 
@@ -132,7 +132,7 @@ def test_smtp_copies_are_the_same_message_dot_stuffed():
 
 
 def test_a_copy_costs_no_encoding_of_the_body(monkeypatch):
-    import syndicate.delivery.encoding as encoding
+    import syndicate.digest.encoding as encoding
 
     template, _ = _template()
     calls = []
@@ -186,7 +186,7 @@ def test_base64_copies_decode_exactly():
 
 def test_an_internationalized_site_domain_goes_in_headers_as_idna():
     from syndicate.config import SiteConfig
-    from syndicate.mail import message_id_for
+    from syndicate.digest.message import message_id_for
 
     config = make_config()
     config = config.model_copy(

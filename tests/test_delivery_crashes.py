@@ -19,8 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from syndicate import pipeline, state, store
+from syndicate import store
 from syndicate.config import Config, load_config
+from syndicate.run import guard as state
+from syndicate.run import pipeline
 from tests.conftest import SAMPLE, smtp_on_loopback, write_config
 from tests.relays import FaultyRelay
 from tests.web_support import raw, running

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from syndicate import pipeline, store
+from syndicate import store
 from syndicate.config import Config, load_config
+from syndicate.run import pipeline
 from tests.conftest import smtp_on_loopback, write_config
 from tests.relays import FaultyRelay
 

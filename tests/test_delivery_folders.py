@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from syndicate import pipeline, store
+from syndicate import store
 from syndicate.config import Config, load_config
 from syndicate.delivery import folders
 from syndicate.delivery.transports import Copy
+from syndicate.run import pipeline
 from tests.conftest import REPO, write_config
 
 

@@ -20,10 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from syndicate import pipeline, state, store
+from syndicate import store
 from syndicate.cli import main
 from syndicate.cli.common import delivery_exit_code
 from syndicate.config import Config, load_config
+from syndicate.run import guard as state
+from syndicate.run import pipeline
 from syndicate.web.jobs import Service
 from tests.conftest import free_port, smtp_on_loopback, write_config
 from tests.relays import FaultyRelay, SilentRelay
@@ -294,7 +296,7 @@ def test_stopping_mid_delivery_leaves_the_rest_queued_untried(
     handler, port = relay
     config = smtp_site(site, state_url, port)
     queue_digest(config, *READERS)
-    from syndicate.report import RunReport
+    from syndicate.core.report import RunReport
 
     asked = []
 

@@ -11,11 +11,11 @@ from html.parser import HTMLParser
 
 import pytest
 
-from syndicate.article_pages import render_article_page
 from syndicate.config import DigestConfig
-from syndicate.digest import inline_css, render_digest
-from syndicate.model import Author, Digest, RelatedLink
-from syndicate.rendering import clean_text, one_line
+from syndicate.core.model import Author, Digest, RelatedLink
+from syndicate.core.rendering import clean_text, one_line
+from syndicate.digest.render import inline_css, render_digest
+from syndicate.site.article_pages import render_article_page
 from tests.factories import (
     BULLETS,
     SUMMARY,

@@ -26,7 +26,9 @@ import pytest
 from lxml import etree
 
 from syndicate.config import Config, FeedConfig, load_config
-from syndicate.feeds import (
+from syndicate.core.files import write_atomic
+from syndicate.core.model import Author, Block
+from syndicate.site.feeds import (
     EMPTY_FEED_DATE,
     HubPingError,
     content_type,
@@ -35,8 +37,6 @@ from syndicate.feeds import (
     plain_text,
     render_feeds,
 )
-from syndicate.files import write_atomic
-from syndicate.model import Author, Block
 from tests.feeds_fixtures import (
     FEEDS_BASE,
     HOSTILE_TITLES,
@@ -362,7 +362,7 @@ def test_byte_identical_rerun_and_input_order_does_not_matter(config):
 
 _RENDER_DIGEST = """
 import hashlib
-from syndicate.feeds import render_feeds
+from syndicate.site.feeds import render_feeds
 from tests.feeds_fixtures import feeds_article, feeds_config, feeds_hostile_articles
 articles = [feeds_article(n) for n in range(12)] + feeds_hostile_articles()
 out = render_feeds(articles, feeds_config(entries=5, page=4))

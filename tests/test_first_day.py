@@ -15,7 +15,7 @@ import pytest
 
 from syndicate.cli import main
 from syndicate.config import SAMPLE_VALUES, Config, load_config
-from syndicate.settings import Section
+from syndicate.config.settings import Section
 from tests.conftest import REPO
 
 INIT = [

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from syndicate import pipeline, store
+from syndicate import store
 from syndicate.config import Config, load_config
-from syndicate.feeds import render_feeds
-from syndicate.publish import Outputs, publish
-from syndicate.report import RunReport
+from syndicate.core.report import RunReport
+from syndicate.run import pipeline
+from syndicate.site.feeds import render_feeds
+from syndicate.site.publish import Outputs, publish
 from tests.conftest import age, counting_fingerprint, record_calls, write_config
 from tests.feeds_fixtures import FEEDS_T0, feeds_article, feeds_config
 
@@ -187,8 +188,8 @@ def test_the_article_pages_keys_are_the_render_keys_of_their_inputs(history):
     # The per-article loop hashes its keys from a copy of the fingerprint's hash state
     # (publish._publish_article_pages): they must be run.key's, or every page would be
     # rendered again on the next run that computes them the other way.
-    from syndicate.model import article_page
-    from syndicate.publish import _key, render_fingerprint
+    from syndicate.core.model import article_page
+    from syndicate.site.publish import _key, render_fingerprint
 
     config, conn = history
     retracted = store.article_rows(conn)[3].id  # its key holds the retraction's instant

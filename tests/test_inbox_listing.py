@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from syndicate import ingest, pipeline
+from syndicate import ingest
 from syndicate.config import Config, load_config
-from syndicate.inbox import scan_inbox
+from syndicate.inbox.sources import scan_inbox
+from syndicate.run import pipeline
 from tests.conftest import age, counting_fingerprint, record_calls
 
 
@@ -45,13 +46,13 @@ def test_the_listing_pairs_sidecars_and_sorts_by_source(inbox: Path):
 def test_listing_through_a_descriptor_or_by_path_gives_the_same_listing(inbox: Path, monkeypatch):
     # The folders are listed through a descriptor where the system allows (listing.py); the
     # path-based fallback must list the same files, nested folders and symlinks included.
-    import syndicate.listing
+    import syndicate.inbox.listing
 
     (inbox / "2026" / "tautan.txt").symlink_to(inbox / "satu.txt")
     (inbox / "2026" / "putus.txt").symlink_to(inbox / "tidak-ada.txt")  # dangling
-    through_fd = syndicate.listing.list_folder(inbox)
-    monkeypatch.setattr(syndicate.listing, "_BY_FD", False)
-    assert syndicate.listing.list_folder(inbox) == through_fd
+    through_fd = syndicate.inbox.listing.list_folder(inbox)
+    monkeypatch.setattr(syndicate.inbox.listing, "_BY_FD", False)
+    assert syndicate.inbox.listing.list_folder(inbox) == through_fd
     names = through_fd[0]
     assert sorted(names) == sorted(
         ["satu.txt", "dua.md", "dua.md.meta.toml", "2026/11/tiga.txt", "2026/tautan.txt",

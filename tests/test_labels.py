@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from syndicate.config import ConfigError
-from syndicate.feeds import prepare_entry
-from syndicate.labels import (
+from syndicate.core.labels import (
     catalog,
     fill,
     labels_for,
@@ -18,6 +17,7 @@ from syndicate.labels import (
     plural_label,
 )
 from syndicate.readers.markers import reader_languages
+from syndicate.site.feeds import prepare_entry
 from tests.feeds_fixtures import feeds_article, feeds_config
 
 ENGLISH = catalog()["en"]

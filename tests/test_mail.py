@@ -16,10 +16,10 @@ import dkim
 import pytest
 
 from syndicate.config import Config, ConfigError
-from syndicate.digest import render_digest
-from syndicate.mail import build_message, message_id_for
-from syndicate.model import Author, Digest, Subscriber
-from syndicate.preview import write_preview
+from syndicate.core.model import Author, Digest, Subscriber
+from syndicate.digest.message import build_message, message_id_for
+from syndicate.digest.render import render_digest
+from syndicate.ops.preview import write_preview
 from tests.factories import (
     BIO,
     BULLETS,
@@ -366,7 +366,7 @@ def test_unusable_dkim_key_is_a_clear_config_error(tmp_path, monkeypatch):
 
 
 def test_dkim_sign_for_a_message_built_with_the_email_package(rsa_key, monkeypatch):
-    from syndicate.mail import MAIL_POLICY, dkim_sign
+    from syndicate.digest.message import MAIL_POLICY, dkim_sign
 
     key_path, record = rsa_key
     monkeypatch.setenv("SYNDICATE_DKIM_KEY", str(key_path))

@@ -125,8 +125,8 @@ def test_dry_run_on_a_fresh_site_creates_nothing(site: Path, capsys):
 
 
 def test_a_dry_run_counts_each_output_once_as_many_as_the_run_writes(site: Path, capsys):
-    from syndicate import pipeline
     from syndicate.config import load_config
+    from syndicate.run import pipeline
 
     with (site / "config.toml").open("a", encoding="utf-8") as fh:
         fh.write("\n[feed]\nentries = 5\narchive_page_size = 5\n")

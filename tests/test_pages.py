@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from syndicate import pages
 from syndicate.config import Config, load_config
-from syndicate.control import retract
-from syndicate.pipeline import run
+from syndicate.ops.control import retract
+from syndicate.run.pipeline import run
+from syndicate.site import pages
 from tests.conftest import write_config
 
 AUTODISCOVERY = re.compile(r'<link rel="alternate" type="([^"]+)" title="[^"]+" href="([^"]+)">')

@@ -11,8 +11,9 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from syndicate import ingest, pipeline, store
+from syndicate import ingest, store
 from syndicate.config import Config, load_config
+from syndicate.run import pipeline
 from tests.conftest import SAMPLE, write_config
 
 TITLE = (

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from syndicate import pipeline, state, store
+from syndicate import store
 from syndicate.cli import main
 from syndicate.config import load_config
+from syndicate.run import guard as state
+from syndicate.run import pipeline
 from tests.conftest import SAMPLE, write_config
 
 

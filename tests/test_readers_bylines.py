@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from syndicate.model import Author
+from syndicate.core.model import Author
 from tests.reader_helpers import read_string
 
 # Article text per language: a real-looking opening, two paragraphs.

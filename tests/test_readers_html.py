@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from syndicate.model import Author, Block, RelatedLink
+from syndicate.core.model import Author, Block, RelatedLink
 from syndicate.readers import ArticleError, ReadContext, read_article, sniff_format
 from syndicate.readers.html import read_html
 from syndicate.readers.markers import load_markers

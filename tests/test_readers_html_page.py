@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from syndicate.model import Author, RelatedLink
+from syndicate.core.model import Author, RelatedLink
 from syndicate.readers.markers import load_markers
 from syndicate.readers.page import keep_headline_article, page_facts
 from tests.reader_helpers import read_string
@@ -133,7 +133,7 @@ def test_related_block_becomes_related_links(tmp_path):
 def test_linked_headlines_that_end_the_body_are_related_reading():
     # What trafilatura keeps of a "more stories" list (its link density filter lets some
     # through): lines that are only a link to a headline.
-    from syndicate.model import Block
+    from syndicate.core.model import Block
     from syndicate.readers.html import _take_link_lists
     from syndicate.readers.html_blocks import Piece as _Piece
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.language import detect_language
+from syndicate.core.language import detect_language
 
 SAMPLES = {
     "id": "Pemerintah akan membangun jalan tol baru di Sumatra tahun depan untuk mempercepat "
@@ -28,7 +28,7 @@ def test_languages(code, text):
 
 def test_indonesian_that_the_raw_model_calls_malay_is_indonesian():
     text = "Lahan yang bermasalah akan dialihkan untuk kesejahteraan warga."
-    from syndicate.language import _identifier
+    from syndicate.core.language import _identifier
 
     ranked = _identifier().rank(text)[:2]
     assert [code for code, _ in ranked] == ["ms", "id"]  # py3langid 0.4's raw answer
@@ -72,7 +72,7 @@ def test_deterministic():
     ],
 )
 def test_canonical_tag(tag, canonical):
-    from syndicate.language import canonical_tag
+    from syndicate.core.language import canonical_tag
 
     assert canonical_tag(tag) == canonical
 
@@ -83,7 +83,7 @@ def test_every_answer_is_an_iso_639_code_feed_validators_accept():
     # code or one of these ISO 639-2 codes (checked against the validator's list when written).
     from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
-    from syndicate import language
+    from syndicate.core import language
 
     iso639_2 = {"ace", "bik", "cpe", "cpf", "crh", "grc", "kab", "kik", "kok", "nic", "nso", "roa"}
     classes = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE).nb_classes
@@ -95,7 +95,7 @@ def test_every_answer_is_an_iso_639_code_feed_validators_accept():
 
 
 def test_no_linguistic_content_falls_back_to_the_hint():
-    from syndicate import language
+    from syndicate.core import language
 
     assert language.detect_language("1234 5678 ++ -- ** 9999 0000 1111 abcd efgh", "id") == "id"
 

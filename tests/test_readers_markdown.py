@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.model import Author, Block, RelatedLink
+from syndicate.core.model import Author, Block, RelatedLink
 from syndicate.readers import ArticleError
 from tests.reader_helpers import read_sample
 from tests.reader_helpers import read_string as read_text_into

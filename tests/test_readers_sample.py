@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.model import RelatedLink
+from syndicate.core.model import RelatedLink
 from syndicate.readers import read_article
 
 REPO = Path(__file__).resolve().parents[1]

@@ -8,9 +8,9 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from syndicate import pipeline
 from syndicate.config import Config
 from syndicate.readers import ArticleError, is_candidate, read_article, sidecar_path
+from syndicate.run import pipeline
 from tests.conftest import SAMPLE
 
 TEXT = (

@@ -28,10 +28,10 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.article_pages import render_article_page
-from syndicate.digest import render_digest
-from syndicate.mail import build_message
-from syndicate.model import Article, Author, Block, Digest, Subscriber
+from syndicate.core.model import Article, Author, Block, Digest, Subscriber
+from syndicate.digest.message import build_message
+from syndicate.digest.render import render_digest
+from syndicate.site.article_pages import render_article_page
 from tests.factories import make_config
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from syndicate.cli import main
-from syndicate.files import naming
-from syndicate.report import printable
+from syndicate.core.files import naming
+from syndicate.core.report import printable
 from syndicate.web.server import configure_logging
 
 FORGED = "evil\n  skipped      0 (forged line)\x1b[2J\u202etxt.exe.txt"

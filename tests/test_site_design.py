@@ -18,7 +18,7 @@ import lxml.html
 import pytest
 
 from syndicate.config import Config, load_config
-from syndicate.pipeline import run
+from syndicate.run.pipeline import run
 from tests.conftest import write_config
 from tests.web_support import outbox_messages, running
 

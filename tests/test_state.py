@@ -9,10 +9,11 @@ import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from syndicate import pipeline, store
+from syndicate import store
 from syndicate.cli import main
 from syndicate.config import load_config
-from syndicate.state import STAMP, read_stamp
+from syndicate.run import pipeline
+from syndicate.run.guard import STAMP, read_stamp
 from tests.conftest import write_config
 
 
@@ -175,7 +176,7 @@ def test_backup_is_consistent_while_another_connection_writes(site: Path, tmp_pa
     writer = store.open_store(config.db_path)
     writer.execute("BEGIN IMMEDIATE")
     writer.execute("INSERT INTO rejections VALUES ('x.txt', 'h', 'half-done', 'now')")
-    from syndicate.state import backup
+    from syndicate.run.guard import backup
 
     target = backup(config, tmp_path / "b.db")
     writer.execute("ROLLBACK")

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from syndicate import store
-from syndicate.model import Article, Author, Block
+from syndicate.core.model import Article, Author, Block
 
 T0 = datetime(2026, 11, 27, 5, 0, tzinfo=UTC)
 

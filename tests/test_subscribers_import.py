@@ -10,9 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from syndicate import state, store
+from syndicate import store
 from syndicate.cli import main
 from syndicate.config import load_config
+from syndicate.run import guard as state
 
 
 def _roster(path: Path, n: int, *, start: int = 0) -> Path:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.language import detect_language
-from syndicate.model import Summary
+from syndicate.core.language import detect_language
+from syndicate.core.model import Summary
 from syndicate.text import split_sentences, summarize
 
 ROOT = Path(__file__).resolve().parent.parent

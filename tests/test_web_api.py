@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from syndicate.config import Config
-from syndicate.pipeline import run_lock
+from syndicate.run.pipeline import run_lock
 from syndicate.web import protocol as web_protocol
 from tests.web_support import raw, running, wait_for
 
@@ -78,7 +78,7 @@ def test_409_while_another_run_holds_the_lock(config: Config):
 
 
 def test_409_while_an_api_run_is_going(config: Config, monkeypatch):
-    import syndicate.pipeline as pipeline
+    import syndicate.run.pipeline as pipeline
 
     real = pipeline.run
 
@@ -232,7 +232,7 @@ def test_one_run_id_for_the_cli_status_and_the_api_and_why_nothing_was_sent(conf
 def test_a_run_that_cannot_start_is_refused_with_the_reason(config: Config):
     import shutil
 
-    from syndicate import pipeline
+    from syndicate.run import pipeline
 
     pipeline.run(config, digest="never")
     shutil.rmtree(config.path("state"))  # the outputs now show a state that is gone

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 import pytest
 
 from syndicate.cli import main
-from syndicate.pipeline import run
+from syndicate.run.pipeline import run
 from syndicate.web import protocol
 from tests.conftest import free_port, write_config
 from tests.web_support import Serve, raw, running, wait_for, with_server

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from syndicate.config import Config
-from syndicate.pipeline import run
+from syndicate.run.pipeline import run
 from syndicate.web import static
 from tests.web_support import raw, running
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from syndicate.config import Config
-from syndicate.labels import fill
-from syndicate.pipeline import run
+from syndicate.core.labels import fill
+from syndicate.run.pipeline import run
 from syndicate.web.views import labels, page
 from tests.test_render_chromium import (  # noqa: F401  (browser is a fixture)
     ARTIFACTS,

@@ -23,8 +23,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from syndicate import store
-from syndicate.cadence import cron_trigger
 from syndicate.config import Config, load_config
+from syndicate.config.cadence import cron_trigger
 from syndicate.web.jobs import Service, build_scheduler
 from tests.conftest import RecordingHandler, free_port
 from tests.web_support import Serve, outbox_messages, wait_for
@@ -230,7 +230,7 @@ def test_deliveries_resume_when_the_relay_comes_back_without_a_digest(site: Path
         encoding="utf-8",
     )
     config = write_site(site, port)
-    from syndicate.pipeline import run
+    from syndicate.run.pipeline import run
 
     report = run(config, digest="now")  # the relay is down: delivery stops, all stays queued
     assert report.sent == 0 and "Connection refused" in report.delivery_stopped
@@ -274,7 +274,7 @@ def test_a_failing_recipient_is_retried_with_backoff(config: Config, smtp_server
             ),
         }
     )
-    from syndicate.pipeline import run
+    from syndicate.run.pipeline import run
 
     report = run(cfg, digest="now")
     assert report.sent == 1 and len(report.failed) == 1
@@ -339,7 +339,7 @@ def test_scheduler_has_stable_job_ids_and_safe_defaults(config: Config):
 def test_a_scheduled_job_waits_for_a_running_one_instead_of_skipping(config: Config):
     import threading
 
-    from syndicate.pipeline import run_lock
+    from syndicate.run.pipeline import run_lock
 
     service = Service(config)
     acquired = threading.Event()

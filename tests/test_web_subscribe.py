@@ -13,9 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from syndicate import state, store
+from syndicate import store
 from syndicate.config import Config
-from syndicate.pipeline import run
+from syndicate.run import guard as state
+from syndicate.run.pipeline import run
 from syndicate.web.confirmation import confirmation_message
 from tests.web_support import outbox_messages, running, wait_for, with_server
 

@@ -17,8 +17,9 @@ import sys
 import time
 from pathlib import Path
 
-from syndicate import state, store
+from syndicate import store
 from syndicate.config import load_config
+from syndicate.run import guard as state
 from tests.conftest import SAMPLE, write_config
 
 SUBSCRIBERS = 5000
@@ -115,7 +116,7 @@ def test_a_following_worker_wakes_on_notify_and_stops_on_sigterm(tmp_path: Path,
     write_config(site, f'\n[state]\nurl = "{pg_url}"\n')
     shutil.copy(SAMPLE, site / "articles")
     config = load_config(site / "config.toml")
-    from syndicate import pipeline
+    from syndicate.run import pipeline
 
     pipeline.run(config, digest="never")
     worker = _start(site, "deliver", "--follow")

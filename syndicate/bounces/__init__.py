@@ -24,7 +24,7 @@ delivery/engine.py, delivery/returns.py and the tests use it.
 
 from __future__ import annotations
 
-from syndicate.bounces.addresses import (
+from syndicate.bounces.marks import (
     VERP_LOCAL,
     message_mark,
     unsubscribe_mailto,
@@ -33,7 +33,7 @@ from syndicate.bounces.addresses import (
     verp_address,
 )
 from syndicate.bounces.parse import parse_message, read_maildir, read_mbox
-from syndicate.bounces.report import Failure, Kind, Report
+from syndicate.bounces.returned import Failure, Kind, Report
 
 __all__ = [
     "VERP_LOCAL",

@@ -28,7 +28,7 @@ from email.message import Message
 from email.utils import getaddresses
 from pathlib import Path
 
-from syndicate.bounces.addresses import TOKEN, VERP_LOCAL
+from syndicate.bounces.marks import TOKEN, VERP_LOCAL
 from syndicate.bounces.message import (
     STATUS_CODE,
     address_in,
@@ -40,7 +40,7 @@ from syndicate.bounces.message import (
     status_in,
     verp_token_in,
 )
-from syndicate.bounces.report import Failure, Kind, Report
+from syndicate.bounces.returned import Failure, Kind, Report
 
 # ---------------------------------------------------------------- the kinds
 

@@ -107,7 +107,7 @@ def _dispatch(args: argparse.Namespace, path: str, explicit: bool) -> int:
 
 def _known_failure(exc: Exception, config: Config | None) -> int | None:
     """Report the failures that are the operator's to fix in one line; None for bugs."""
-    from syndicate.pipeline import RunInProgress
+    from syndicate.run.pipeline import RunInProgress
     from syndicate.store import StateError
 
     if isinstance(exc, RunInProgress):

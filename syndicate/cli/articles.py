@@ -16,11 +16,11 @@ from syndicate.cli.common import (
     say,
     short,
 )
-from syndicate.report import printable
+from syndicate.core.report import printable
 
 if TYPE_CHECKING:
     from syndicate.config import Config
-    from syndicate.model import Article
+    from syndicate.core.model import Article
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -125,7 +125,7 @@ def cmd_inspect(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_preview(args: argparse.Namespace, config: Config) -> int:
-    from syndicate.preview import preview
+    from syndicate.ops.preview import preview
 
     paths = preview(config, [Path(p) for p in args.articles], Path(args.out))
     if not paths:
@@ -137,8 +137,8 @@ def cmd_preview(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_articles(args: argparse.Namespace, config: Config) -> int:
     from syndicate.cli.common import state
-    from syndicate.state import has_state
-    from syndicate.status import article_listing
+    from syndicate.ops.status import article_listing
+    from syndicate.run.guard import has_state
 
     if not has_state(config):
         listing: list[dict] = []
@@ -159,7 +159,7 @@ def cmd_articles(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_retract(args: argparse.Namespace, config: Config) -> int:
-    from syndicate.control import ActionError, retract
+    from syndicate.ops.control import ActionError, retract
 
     require_state(config)
     try:
@@ -177,7 +177,7 @@ def cmd_retract(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_rebuild(args: argparse.Namespace, config: Config) -> int:
-    from syndicate.control import rebuild
+    from syndicate.ops.control import rebuild
 
     require_state(config)
     report = rebuild(config)

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from syndicate.cli.common import EXIT_DATAERR, EXIT_IOERR, EXIT_OK, CommandError, require_state
-from syndicate.report import printable_lines
+from syndicate.core.report import printable_lines
 
 if TYPE_CHECKING:
+    from syndicate.bounces.apply import ReturnsReport
     from syndicate.config import Config
-    from syndicate.delivery.returns import ReturnsReport
 
 LIST_LIMIT = 10
 
@@ -40,8 +40,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 def cmd_bounces(args: argparse.Namespace, config: Config) -> int:
     from syndicate import bounces
-    from syndicate.delivery.returns import process_returns
-    from syndicate.pipeline import open_state
+    from syndicate.bounces.apply import process_returns
+    from syndicate.run.pipeline import open_state
 
     path = Path(args.path)
     if path.is_dir():

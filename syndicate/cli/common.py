@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from syndicate.report import printable
+from syndicate.core.report import printable
 
 if TYPE_CHECKING:
     from syndicate import store
     from syndicate.config import Config
-    from syndicate.report import RunReport
+    from syndicate.core.report import RunReport
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -68,7 +68,7 @@ def short(text: str, width: int = 60) -> str:
 
 
 def require_state(config: Config) -> None:
-    from syndicate.state import check_missing, has_state
+    from syndicate.run.guard import check_missing, has_state
 
     check_missing(config)  # outputs but no state: `state adopt`, not a first run
     if not has_state(config):
@@ -81,7 +81,7 @@ def require_state(config: Config) -> None:
 @contextmanager
 def state(config: Config) -> Iterator[store.Database]:
     """The state database for a command that reads or changes it outside a run."""
-    from syndicate.state import check_missing, open_db
+    from syndicate.run.guard import check_missing, open_db
 
     check_missing(config)  # never create a fresh state beside outputs of a lost one
     conn = open_db(config)

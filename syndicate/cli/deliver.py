@@ -60,10 +60,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def cmd_deliver(args: argparse.Namespace, config: Config) -> int:
-    from syndicate import pipeline, state, store
+    from syndicate import store
+    from syndicate.core.report import RunReport
     from syndicate.delivery.claims import worker_id
     from syndicate.delivery.engine import deliver
-    from syndicate.report import RunReport
+    from syndicate.run import guard as state
+    from syndicate.run import pipeline
 
     if (args.batch is not None and args.batch < 1) or args.lease < 5:
         raise CommandError("--batch must be at least 1 and --lease at least 5 seconds")

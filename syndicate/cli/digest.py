@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def cmd_skip(args: argparse.Namespace, config: Config) -> int:
-    from syndicate.control import skip_backlog
+    from syndicate.ops.control import skip_backlog
 
     report = skip_backlog(config)
     n = report.skipped_articles
@@ -58,7 +58,7 @@ def cmd_skip(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_resend(args: argparse.Namespace, config: Config) -> int:
-    from syndicate.control import ActionError, resend
+    from syndicate.ops.control import ActionError, resend
 
     require_state(config)
     try:
@@ -70,8 +70,8 @@ def cmd_resend(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_send_test(args: argparse.Namespace, config: Config) -> int:
-    from syndicate.control import ActionError, send_test
     from syndicate.delivery.transports import DeliveryError
+    from syndicate.ops.control import ActionError, send_test
 
     try:
         what, where = send_test(config, args.to, args.digest)

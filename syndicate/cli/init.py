@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def cmd_init(args: argparse.Namespace, _config: None) -> int:
-    from syndicate.newsite import InitError, init_site
+    from syndicate.config.newsite import InitError, init_site
 
     values = {
         "title": args.title,

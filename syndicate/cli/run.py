@@ -15,11 +15,11 @@ from syndicate.cli.common import (
     progress,
     short,
 )
-from syndicate.report import printable_lines
+from syndicate.core.report import printable_lines
 
 if TYPE_CHECKING:
     from syndicate.config import Config
-    from syndicate.report import RunReport
+    from syndicate.core.report import RunReport
 
 REPORT_LIST_LIMIT = 8  # per category: the report must fit one screen after a big first run
 
@@ -73,7 +73,7 @@ def _common_run_options(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
-    from syndicate import pipeline
+    from syndicate.run import pipeline
 
     started = datetime.now(config.site.tz)
     report = pipeline.run(

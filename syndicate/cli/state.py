@@ -43,7 +43,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def cmd_adopt(args: argparse.Namespace, config: Config) -> int:
-    from syndicate.adopt import adopt
+    from syndicate.ops.adopt import adopt
 
     roster = Path(args.subscribers) if args.subscribers else None
     if roster is not None and not roster.is_file():
@@ -54,7 +54,7 @@ def cmd_adopt(args: argparse.Namespace, config: Config) -> int:
 
 
 def _print_adopt(report, config: Config) -> None:
-    from syndicate.state import state_where
+    from syndicate.run.guard import state_where
 
     say(f"syndicate state adopt · {state_where(config)}")
     say(
@@ -82,7 +82,7 @@ def _print_adopt(report, config: Config) -> None:
 
 
 def cmd_backup(args: argparse.Namespace, config: Config) -> int:
-    from syndicate.state import backup
+    from syndicate.run.guard import backup
 
     target = backup(config, Path(args.path))
     say(f"state backed up to {target} (restore: `syndicate state restore {target}`)")
@@ -90,8 +90,8 @@ def cmd_backup(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_restore(args: argparse.Namespace, config: Config) -> int:
-    from syndicate.adopt import adopt
-    from syndicate.state import restore
+    from syndicate.ops.adopt import adopt
+    from syndicate.run.guard import restore
 
     source = Path(args.path)
     if not source.is_file():

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from syndicate.cli.common import EXIT_OK, short, state
-from syndicate.report import printable, printable_lines
+from syndicate.core.report import printable, printable_lines
 
 if TYPE_CHECKING:
     from syndicate.config import Config
@@ -23,10 +23,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def cmd_status(args: argparse.Namespace, config: Config) -> int:
-    from syndicate.status import inbox, schedule, status
+    from syndicate.ops.status import inbox, schedule, status
 
     now = datetime.now(config.site.tz)
-    from syndicate.state import StateMismatch, check_missing, has_state
+    from syndicate.run.guard import StateMismatch, check_missing, has_state
 
     if not has_state(config):
         try:

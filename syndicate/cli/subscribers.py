@@ -9,9 +9,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from syndicate.addresses import parse_mailbox, smtputf8_supported
 from syndicate.cli.common import EXIT_DATAERR, EXIT_OK, CommandError, say, state
-from syndicate.report import printable
+from syndicate.core.addresses import parse_mailbox, smtputf8_supported
+from syndicate.core.report import printable
 
 if TYPE_CHECKING:
     from syndicate.config import Config
@@ -106,7 +106,7 @@ def cmd_subscribers(args: argparse.Namespace, config: Config) -> int:
 def _language(raw: str) -> str:
     if not raw:
         return ""
-    from syndicate.language import canonical_tag
+    from syndicate.core.language import canonical_tag
 
     tag = canonical_tag(raw)
     if tag is None:
@@ -118,7 +118,7 @@ INVALID_SHOWN = 20  # invalid rows named without --verbose: they are the ones to
 
 
 def _import(config: Config, path: Path, now: datetime, *, verbose: bool) -> int:
-    from syndicate.roster import RosterError, import_csv
+    from syndicate.ops.roster import RosterError, import_csv
 
     on_terminal = sys.stderr.isatty()
 
@@ -151,14 +151,14 @@ def _import(config: Config, path: Path, now: datetime, *, verbose: bool) -> int:
 
 
 def _export(config: Config, target: str | None) -> int:
-    from syndicate.roster import export_csv
+    from syndicate.ops.roster import export_csv
 
     with state(config) as conn:
         text = export_csv(conn)
     if target is None:
         sys.stdout.write(text)
     else:
-        from syndicate.files import write_atomic
+        from syndicate.core.files import write_atomic
 
         write_atomic(Path(target), text.encode("utf-8"), mode=0o600)  # personal data
         say(f"{text.count(chr(10)) - 1} subscriber(s) written to {target}")

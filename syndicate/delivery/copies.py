@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 
 from syndicate import store
-from syndicate.bounces.addresses import unsubscribe_mailto, verp_address
+from syndicate.bounces.marks import unsubscribe_mailto, verp_address
 from syndicate.config import Config
+from syndicate.core.model import Subscriber, capped_digest, digest_page
 from syndicate.delivery.transports import Copy
-from syndicate.digest import RenderedDigest, render_digest
-from syndicate.mail import (
+from syndicate.digest.message import (
     MessageTemplate,
     Recipient,
     build_template,
@@ -24,7 +24,7 @@ from syndicate.mail import (
     from_address,
     message_id_for,
 )
-from syndicate.model import Subscriber, capped_digest, digest_page
+from syndicate.digest.render import RenderedDigest, render_digest
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,}")
 

@@ -56,6 +56,7 @@ from functools import partial
 
 from syndicate import store
 from syndicate.config import Config
+from syndicate.core.report import Progress, RunReport
 from syndicate.delivery.claims import AudienceGate, worker_alive, worker_id
 from syndicate.delivery.copies import CopyBuilder
 from syndicate.delivery.outcomes import outcome_of
@@ -69,8 +70,7 @@ from syndicate.delivery.transports import (
     is_relay,
     open_transport,
 )
-from syndicate.digest import RenderedDigest
-from syndicate.report import Progress, RunReport
+from syndicate.digest.render import RenderedDigest
 
 # Deliveries claimed at a time. A relay takes one copy at a time per connection, so a small
 # claim costs little (one short transaction per few dozen messages) and leaves the rest of

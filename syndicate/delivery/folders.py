@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
 
+from syndicate.core.files import fsync_dir, naming
 from syndicate.delivery.transports import SENT, Copy, Result
-from syndicate.files import fsync_dir, naming
 
 _HOST = os.uname().nodename.replace("/", "-").replace(".", "-")
 _SEQUENCE = count()

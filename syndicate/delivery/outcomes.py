@@ -18,8 +18,8 @@ from datetime import datetime
 
 from syndicate import store
 from syndicate.config import Config
+from syndicate.core.report import RunReport
 from syndicate.delivery.transports import Result
-from syndicate.report import RunReport
 
 MAX_BACKOFF = 6 * 3600.0
 

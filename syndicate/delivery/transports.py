@@ -249,8 +249,8 @@ def send_message(
 ) -> str:
     """Hand one finished message to the configured transport; where it went, or
     DeliveryError. `name` names its file in a Maildir or .eml folder."""
-    from syndicate.delivery.encoding import dot_stuff
-    from syndicate.mail import MAIL_POLICY
+    from syndicate.digest.encoding import dot_stuff
+    from syndicate.digest.message import MAIL_POLICY
 
     transport = open_transport(config, settings)
     sender, recipients = envelope_of(message)

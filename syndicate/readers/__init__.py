@@ -15,9 +15,9 @@ from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from syndicate.inbox import is_candidate_name, sidecar_names
-from syndicate.language import UNDETERMINED
-from syndicate.model import Article
+from syndicate.core.language import UNDETERMINED
+from syndicate.core.model import Article
+from syndicate.inbox.sources import is_candidate_name, sidecar_names
 from syndicate.readers import hygiene
 from syndicate.readers.errors import ArticleChanging, ArticleError
 from syndicate.readers.markers import Markers, load_markers

@@ -36,7 +36,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from syndicate.model import Author
+from syndicate.core.model import Author
 from syndicate.readers.markers import Markers, match_marker, mentions_role
 from syndicate.readers.meta import NAME_PARTICLES, as_name, byline_name, ends_sentence
 

@@ -25,8 +25,8 @@ from dataclasses import replace
 from datetime import tzinfo
 from typing import Any
 
-from syndicate.language import canonical_tag
-from syndicate.model import Article, Author
+from syndicate.core.language import canonical_tag
+from syndicate.core.model import Article, Author
 from syndicate.readers.dates import parse_date
 from syndicate.readers.errors import ArticleError
 from syndicate.readers.hygiene import clean_field

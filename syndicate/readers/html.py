@@ -24,8 +24,8 @@ import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-from syndicate.language import detect_language
-from syndicate.model import Article, Author, Block, RelatedLink
+from syndicate.core.language import detect_language
+from syndicate.core.model import Article, Author, Block, RelatedLink
 from syndicate.readers.bios import Closing, find_author_box, vouched_bio
 from syndicate.readers.dates import parse_date
 from syndicate.readers.errors import ArticleError

@@ -14,7 +14,7 @@ import html as html_lib
 import re
 from typing import Any, NamedTuple
 
-from syndicate.model import Block
+from syndicate.core.model import Block
 from syndicate.readers.hygiene import clean_field
 from syndicate.readers.sanitize import clean_html
 

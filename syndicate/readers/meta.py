@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from syndicate.model import Author, Block
+from syndicate.core.model import Author, Block
 from syndicate.readers.dates import find_date, strip_marks, weekday_names
 from syndicate.readers.markers import Markers, date_words, mentions_role
 from syndicate.text.sentences import split_paragraph

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-from syndicate.language import canonical_tag
-from syndicate.model import RelatedLink
+from syndicate.core.language import canonical_tag
+from syndicate.core.model import RelatedLink
 from syndicate.readers.hygiene import clean_field
 from syndicate.readers.markers import Markers, match_marker
 from syndicate.readers.meta import as_name, byline_name, ends_sentence, is_standfirst

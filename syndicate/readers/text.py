@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING
 
-from syndicate.language import detect_language
-from syndicate.model import Article, Author, Block, RelatedLink
+from syndicate.core.language import detect_language
+from syndicate.core.model import Article, Author, Block, RelatedLink
 from syndicate.readers.bios import Closing, find_author_box, sign_off_name
 from syndicate.readers.errors import ArticleError
 from syndicate.readers.frontmatter import (

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from syndicate.store.db import Database, iso, new_secret, to_dt, transaction
 
 if TYPE_CHECKING:
-    from syndicate.model import Article
+    from syndicate.core.model import Article
 
 # The model (~7 ms of dataclasses to import) is imported where articles are decoded, not
 # here: a run in which nothing changed decodes none (publish.py) and must not pay for it.
@@ -61,7 +61,7 @@ def _hash(data: str) -> str:
 
 
 def article_from_json(text: str) -> Article:
-    from syndicate.model import Article, Author, Block, RelatedLink
+    from syndicate.core.model import Article, Author, Block, RelatedLink
 
     data = json.loads(text)
     data.pop("retracted", None)
@@ -308,7 +308,7 @@ ARTICLE_ROWS_SQL = (
 def article_rows(conn: Database) -> list[ArticleRow]:
     """Every article's row in archival order (first seen, then id)."""
     rows = conn.execute(ARTICLE_ROWS_SQL).fetchall()
-    from syndicate.model import epoch_seconds
+    from syndicate.core.model import epoch_seconds
 
     parse, seconds = datetime.fromisoformat, epoch_seconds
     found = []

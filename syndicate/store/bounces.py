@@ -10,7 +10,7 @@ from syndicate.store.db import Database, transaction
 from syndicate.store.subscribers import subscriber_from_row
 
 if TYPE_CHECKING:
-    from syndicate.model import Subscriber
+    from syndicate.core.model import Subscriber
 
 
 def subscribers_by_key(conn: Database) -> dict[str, str]:

@@ -12,7 +12,7 @@ from syndicate.store.db import Database, iso, to_dt, transaction
 from syndicate.store.schema import PENDING_WHERE
 
 if TYPE_CHECKING:
-    from syndicate.model import Article
+    from syndicate.core.model import Article
 
 
 _PENDING = PENDING_WHERE  # the words of the partial index articles_pending

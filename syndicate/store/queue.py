@@ -32,7 +32,7 @@ from syndicate.store.db import Database, iso, new_secret, transaction
 from syndicate.store.subscribers import subscriber_from_row
 
 if TYPE_CHECKING:
-    from syndicate.model import Subscriber
+    from syndicate.core.model import Subscriber
 
 MAX_ATTEMPTS = 5  # after that a failed delivery waits for the operator (`status` lists it)
 

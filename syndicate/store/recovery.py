@@ -14,7 +14,7 @@ from syndicate.store.articles import article_to_json, mark_articles_changed, wri
 from syndicate.store.db import Database, iso, new_token
 
 if TYPE_CHECKING:
-    from syndicate.model import Article
+    from syndicate.core.model import Article
 
 
 def adopt_article(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from syndicate.store.db import Database, iso, new_token, rows_in, transaction
 
 if TYPE_CHECKING:
-    from syndicate.model import Subscriber
+    from syndicate.core.model import Subscriber
 
 STATUSES = ("active", "pending", "unsubscribed", "bounced", "complained")
 
@@ -28,7 +28,7 @@ def subscriber_key(email: str) -> str:
 
 def subscriber_from_row(row: Any) -> Subscriber:
     """A subscriber from a row holding email, name, token, status and language."""
-    from syndicate.model import Subscriber  # not on a no-op run's path (store/articles.py)
+    from syndicate.core.model import Subscriber  # not on a no-op run's path (store/articles.py)
 
     return Subscriber(row["email"], row["name"], row["token"], row["status"], row["language"])
 

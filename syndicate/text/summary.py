@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from syndicate.model import Summary
+from syndicate.core.model import Summary
 from syndicate.text.bullets import key_bullets, point_key_sentences
 from syndicate.text.sentences import CLOSERS, TERMINAL
 from syndicate.text.structure import (
@@ -180,14 +180,14 @@ def summarize(
 
     `text` is an article body as plain text (`Article.text`: blocks separated by blank lines,
     headings on their own line, list items with their marker). `lang` picks the stop words;
-    without it the language is detected (syndicate.language). `dek` is the article's
+    without it the language is detected (syndicate.core.language). `dek` is the article's
     standfirst, shown above the summary: a sentence that only says it again is left out.
     """
     blocks = parse_blocks(text or "")
     if not blocks:
         return Summary(summary="", bullets=[])
     if lang is None:
-        from syndicate.language import detect_language  # loads its model only when needed
+        from syndicate.core.language import detect_language  # loads its model only when needed
 
         lang = detect_language(text)
     stop = stopwords(lang)

@@ -29,8 +29,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from syndicate import pipeline, state
 from syndicate.config import Config
+from syndicate.run import guard as state
+from syndicate.run import pipeline
 from syndicate.web.hosts import HostPolicy, host_policy, ip_of, is_loopback
 from syndicate.web.jobs import Busy, RunNotStarted, Service
 from syndicate.web.views import read_body, security_headers
@@ -176,7 +177,7 @@ def routes(service: Service) -> list[Route]:
 
 
 def _status(config: Config) -> dict:
-    from syndicate.status import status
+    from syndicate.ops.status import status
 
     conn = state.open_db(config)
     try:

@@ -29,8 +29,9 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from syndicate import state, store
+from syndicate import store
 from syndicate.config import Config
+from syndicate.run import guard as state
 from syndicate.web import api, static, subscribe
 from syndicate.web.guard import Guard
 from syndicate.web.jobs import Service

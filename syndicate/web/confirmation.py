@@ -24,10 +24,11 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from syndicate import state, store
-from syndicate.addresses import deliverable_address, smtputf8_supported
+from syndicate import store
 from syndicate.config import Config
+from syndicate.core.addresses import deliverable_address, smtputf8_supported
 from syndicate.delivery.transports import send_message
+from syndicate.run import guard as state
 
 log = logging.getLogger("syndicate.subscribe")
 
@@ -49,9 +50,9 @@ def confirmation_message(
 ) -> EmailMessage:
     import html
 
-    from syndicate.labels import fill
-    from syndicate.mail import MAIL_POLICY, dkim_sign
-    from syndicate.rendering import one_line
+    from syndicate.core.labels import fill
+    from syndicate.core.rendering import one_line
+    from syndicate.digest.message import MAIL_POLICY, dkim_sign
     from syndicate.web.views import labels
 
     words = labels(config)

@@ -31,8 +31,10 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from syndicate import pipeline, state, store
+from syndicate import store
 from syndicate.config import Config
+from syndicate.run import guard as state
+from syndicate.run import pipeline
 from syndicate.web.runs import Job, recorded_run
 
 log = logging.getLogger("syndicate.service")
@@ -268,7 +270,7 @@ def build_scheduler(config: Config, service: Service):
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.triggers.interval import IntervalTrigger
 
-    from syndicate.cadence import cron_trigger
+    from syndicate.config.cadence import cron_trigger
 
     scheduler = BackgroundScheduler(
         timezone=config.site.tz,

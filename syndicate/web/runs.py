@@ -8,8 +8,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from syndicate import pipeline, state, store
+from syndicate import store
 from syndicate.config import Config
+from syndicate.run import guard as state
+from syndicate.run import pipeline
 
 
 @dataclass

@@ -37,7 +37,7 @@ from typing import Any
 import uvicorn
 
 from syndicate.config import Config
-from syndicate.report import printable
+from syndicate.core.report import printable
 from syndicate.web.jobs import Service
 from syndicate.web.protocol import protocol_class
 

@@ -34,10 +34,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from syndicate import state, store
-from syndicate.addresses import parse_mailbox, smtputf8_supported
+from syndicate import store
 from syndicate.config import Config
-from syndicate.labels import fill
+from syndicate.core.addresses import parse_mailbox, smtputf8_supported
+from syndicate.core.labels import fill
+from syndicate.run import guard as state
 from syndicate.web.clients import LimitLog, SlidingWindow, client_key
 from syndicate.web.views import labels, page, read_body, read_form, too_many_page
 
@@ -91,7 +92,7 @@ def _state(config: Config) -> store.Database:
 
 
 def _site(config: Config) -> str:
-    from syndicate.rendering import one_line
+    from syndicate.core.rendering import one_line
 
     return one_line(config.site.title)
 
@@ -104,7 +105,7 @@ def _not_before(config: Config) -> float:
 
 
 def subscribe_form_page(config: Config) -> Response:
-    from syndicate.pages import page_context
+    from syndicate.site.pages import page_context
 
     intro = page_context(config)["subscribe_intro"]
     return page(config, 200, title_key="subscribe_title", message=[intro], show_subscribe=True)
@@ -126,7 +127,7 @@ def clean_address(raw: str, config: Config) -> str | None:
 def handle_subscribe(
     config: Config, form: dict[str, str], sender, limits: SubscribeLimits, client: str
 ) -> Response:
-    from syndicate.rendering import one_line
+    from syndicate.core.rendering import one_line
 
     if wait := limits.take_client(client):
         return too_many_page(config, wait, "subscribe_too_many")

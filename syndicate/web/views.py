@@ -56,7 +56,7 @@ def page(
 ) -> HTMLResponse:
     """One of the service's pages. Never cached (they hold personal addresses and answer
     for tokens); never sends a Referer (their URLs hold tokens)."""
-    from syndicate.pages import page_context, render
+    from syndicate.site.pages import page_context, render
 
     labels = page_context(config)["labels"]
     html = render(
@@ -89,7 +89,7 @@ def too_many_page(config: Config, retry_after: int, message_key: str) -> HTMLRes
 
 
 def labels(config: Config) -> dict[str, str]:
-    from syndicate.labels import labels_for
+    from syndicate.core.labels import labels_for
 
     return labels_for(config.site.language, config.path("templates"))
 

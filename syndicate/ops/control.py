@@ -1,0 +1,204 @@
+"""Operator actions beyond a run: retract, skip a backlog, rebuild outputs, send a test,
+resend a digest. Each takes the run lock when it writes, like a run, so it never races one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from syndicate import store
+from syndicate.config import Config
+from syndicate.core.addresses import parse_mailbox, smtputf8_supported
+from syndicate.core.model import Article, Subscriber, capped_digest, digest_page
+from syndicate.core.report import RunReport
+from syndicate.delivery.copies import render_stored_digest, unsubscribe_url
+from syndicate.delivery.transports import DeliveryError, send_message
+from syndicate.digest.message import build_message, message_id_for
+from syndicate.digest.render import RenderedDigest, render_digest
+from syndicate.ops.preview import pending_articles
+from syndicate.run import guard as state
+from syndicate.run.pipeline import open_state, run_lock
+from syndicate.site.publish import announce, publish
+
+
+class ActionError(Exception):
+    """The action cannot be done as asked; the message says why and what to do instead."""
+
+
+def _find_article(conn: store.Database, config: Config, ref: str) -> Article:
+    """An article by feed id, by inbox path, or by a path to the file in the inbox."""
+    candidates = [ref]
+    with contextlib.suppress(ValueError):  # a path to the file, from wherever one stands
+        candidates.append(
+            Path(ref).resolve().relative_to(config.path("inbox").resolve()).as_posix()
+        )
+    for candidate in candidates:
+        article = store.get_article(conn, candidate)
+        if article is not None:
+            return article
+    raise ActionError(
+        f"{ref}: no stored article has this feed id or inbox path (`syndicate articles` lists them)"
+    )
+
+
+def retract(config: Config, ref: str, reason: str, *, undo: bool = False) -> tuple[Article, bool]:
+    """Take an article out of every feed, page and later digest (or put it back with
+    `undo`), and republish at once. Returns the article and whether anything changed."""
+    if not undo and not reason.strip():
+        raise ActionError("give a reason with --reason (it is kept in the state, not published)")
+    with run_lock(config):
+        now = datetime.now(config.site.tz)
+        with open_state(config) as conn:
+            guard = state.Guard.checked(conn, config)
+            article = _find_article(conn, config, ref)
+            changed = store.set_retracted(conn, article.id, None if undo else reason.strip(), now)
+            report = RunReport()
+            publish(conn, config, report, guard.outputs(config.path("feeds")))
+            announce(config, report)
+            return store.get_article(conn, article.id) or article, changed
+
+
+def skip_backlog(config: Config) -> RunReport:
+    """`digest skip`: read the inbox and publish (so files dropped in but not read yet count
+    too), then mark every article waiting for a digest as never needing one. Sends nothing."""
+    from syndicate.run import pipeline
+
+    return pipeline.run(config, digest="skip", trigger="cli:digest-skip")
+
+
+def rebuild(config: Config) -> RunReport:
+    """Render every output again from the state (after a config or template change, or to
+    repair files changed by hand). Reads no inbox file and sends nothing."""
+    report = RunReport()
+    with run_lock(config), open_state(config) as conn:
+        guard = state.Guard.checked(conn, config)
+        store.forget_render_keys(conn)
+        publish(conn, config, report, guard.outputs(config.path("feeds")))
+    announce(config, report)
+    return report
+
+
+def send_test(config: Config, to: str, digest_id: str | None = None) -> tuple[str, str]:
+    """Send one digest to `to`, subject prefixed "[test]", recording nothing: digest
+    `digest_id`, else the one the pending articles would make, else the latest digest.
+    Returns (what was sent, where it went)."""
+    config.require_postal_address()  # the test shows what subscribers would get: all of it
+    now = datetime.now(config.site.tz)
+    name, addr = _mailbox(to, smtputf8=smtputf8_supported(config.delivery.method))
+    if digest_id is None:
+        articles = pending_articles(config, now)
+        if articles:
+            digest = capped_digest("test", now, articles, config.digest.max_articles)
+            rendered = render_digest(
+                digest, config, web_url=config.site.base_url + digest_page("test")
+            )
+            what = f"the next digest ({len(articles)} pending article(s))"
+        else:
+            digest_id = _latest_digest_id(config)
+    if digest_id is not None:
+        with open_state(config) as conn:
+            try:
+                rendered = render_stored_digest(conn, config, digest_id)
+            except KeyError:
+                raise ActionError(
+                    f"no digest {digest_id!r} (`syndicate status` lists them)"
+                ) from None
+        what = f"digest {digest_id}"
+    unique = uuid.uuid4().hex[:12]
+    where = _send_one_off(
+        config,
+        rendered,
+        Subscriber(addr, name, token="test"),
+        name=f"test.{now:%Y%m%dT%H%M%S}.{unique}.syndicate",
+        message_id=f"<test.{unique}@{config.site.domain}>",
+        subject_prefix="[test] ",
+    )
+    return what, where
+
+
+def _latest_digest_id(config: Config) -> str:
+    if state.has_state(config):
+        with open_state(config) as conn:
+            last = store.last_digest(conn)
+        if last:
+            return last[0]
+    raise ActionError(
+        "nothing to send: no pending articles and no digest yet (drop an article in the inbox)"
+    )
+
+
+def resend(config: Config, digest_id: str, to: str) -> str:
+    """Send an existing digest to one subscriber again (a new Message-ID, so the receiving
+    side does not drop it as a duplicate) and record it as a resend. Returns where it went."""
+    _name, addr = _mailbox(to, smtputf8=True)  # a subscriber's: looked up, then checked
+    now = datetime.now(config.site.tz)
+    with run_lock(config), open_state(config) as conn:
+        guard = state.Guard.checked(conn, config)
+        subscriber = store.get_subscriber(conn, addr)
+        if subscriber is None:
+            raise ActionError(
+                f"{addr} is not a subscriber; `syndicate send-test --to {addr} --digest"
+                f" {digest_id}` sends a copy to any address"
+            )
+        if subscriber.status != "active":
+            raise ActionError(f"{addr} is {subscriber.status}: nothing is sent to it")
+        try:
+            rendered = render_stored_digest(conn, config, digest_id)
+        except KeyError:
+            raise ActionError(f"no digest {digest_id!r} (`syndicate status` lists them)") from None
+        n = store.count_resends(conn, digest_id, addr) + 1
+        original = message_id_for(digest_id, addr, config, store.state_secret(conn, "verp"))
+        key = store.subscriber_key(addr)
+        guard.touch("outbox")
+        try:
+            where = _send_one_off(
+                config,
+                rendered,
+                subscriber,
+                name=f"{digest_id}.{key}.resend-{n}.syndicate",
+                message_id=original.replace("@", f".resend-{n}@", 1),
+            )
+        except DeliveryError as exc:
+            raise ActionError(f"{addr}: {exc}") from None
+        store.record_resend(conn, digest_id, addr, now, where)
+    return where
+
+
+def _send_one_off(
+    config: Config,
+    rendered: RenderedDigest,
+    subscriber: Subscriber,
+    *,
+    name: str,
+    message_id: str,
+    subject_prefix: str = "",
+) -> str:
+    """One message outside the queue (`send-test`, `digest resend`) through the configured
+    transport; where it went, or DeliveryError. Its own name and Message-ID: receivers must
+    not de-duplicate it against the original."""
+    if subject_prefix:
+        rendered = replace(rendered, subject=f"{subject_prefix}{rendered.subject}")
+    try:
+        message = build_message(
+            rendered,
+            subscriber,
+            config,
+            message_id=message_id,
+            unsubscribe_url=unsubscribe_url(config, subscriber.token),
+        )
+    except ValueError as exc:  # an address no message can carry (e.g. one needing SMTPUTF8)
+        raise DeliveryError(f"cannot address a message to it: {exc}") from None
+    return send_message(config, message, name)
+
+
+def _mailbox(raw: str, *, smtputf8: bool) -> tuple[str, str]:
+
+    try:
+        name, addr = parse_mailbox(raw, smtputf8=smtputf8)
+    except ValueError as exc:
+        raise ActionError(f"{raw!r} is not an address we can mail: {exc}") from None
+    return name, addr.lower()

@@ -1,0 +1,109 @@
+"""`syndicate preview`: what the next digest would hold, rendered into files as a subscriber
+would get it, delivering and recording nothing (`pending_articles` is also what
+`syndicate send-test` sends: control.py).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+
+from syndicate import store
+from syndicate.config import Config
+from syndicate.core.files import write_atomic
+from syndicate.core.model import Article, Digest, Subscriber, capped_digest, digest_page
+from syndicate.ingest import inbox_changes, inbox_files, understand
+from syndicate.run import guard as state
+
+# example.com (RFC 2606): reserved, with a null MX (RFC 7505), so nothing is ever delivered
+# there; a .invalid address would fail the one address check the copy goes through.
+PREVIEW_SUBSCRIBER = Subscriber("preview@example.com", "Preview", "preview")
+
+
+def preview(config: Config, paths: list[Path], out_dir: Path) -> list[Path]:
+    """Render the digest for the given files (or the pending ones) into out_dir.
+
+    Touches no state: articles not yet stored get provisional ids and slugs.
+    """
+    now = datetime.now(config.site.tz)
+    articles = pending_articles(config, now) if not paths else []
+    articles += [_provisional(understand(p, config), now) for p in paths]
+    if not articles:
+        return []
+    digest = capped_digest("preview", now, articles, config.digest.max_articles)
+    web_url = config.site.base_url + digest_page("preview")
+    return write_preview(digest, config, out_dir, web_url=web_url)
+
+
+def pending_articles(config: Config, now: datetime) -> list[Article]:
+    """What the next digest would hold: stored articles waiting for one, plus inbox files not
+    stored yet (with provisional ids). Reads the state, changes nothing."""
+    inbox = config.path("inbox")
+    articles: list[Article] = []
+    if state.has_state(config):
+        conn = state.open_db(config)
+        try:
+            articles = store.undigested_articles(conn)
+            fresh = [inbox / source for source in inbox_changes(conn, config).unread]
+        finally:
+            conn.close()
+    else:
+        fresh = inbox_files(inbox)
+    from syndicate.readers import ArticleError
+
+    for path in fresh:
+        try:
+            articles.append(_provisional(understand(path, config), now))
+        except ArticleError:
+            continue
+    return articles
+
+
+def _provisional(article: Article, now: datetime) -> Article:
+    slug = store.slugify(Path(article.source).stem)
+    return article.with_(
+        id=article.url or f"preview:{slug}",
+        slug=slug,
+        first_seen=now,
+        published=article.published or now,
+        updated=article.updated or article.published or now,
+    )
+
+
+def write_preview(digest: Digest, config: Config, folder: Path, *, web_url: str) -> list[Path]:
+    """`syndicate preview`: the digest as the subscriber would get it, written to `folder`
+    (digest.html, digest.txt, digest-web.html, digest.eml) without delivering or recording.
+
+    The .eml is addressed to a reserved preview address and carries a dummy unsubscribe
+    token, so it can be opened in a mail client or fed to an email checker as is.
+    """
+    import email
+    from email.message import EmailMessage
+
+    from syndicate.digest.message import MAIL_POLICY, Recipient, build_template
+    from syndicate.digest.render import render_digest  # jinja2, Babel, premailer: only when used
+
+    rendered = render_digest(digest, config, web_url=web_url)
+    template = build_template(rendered, config)
+    raw = template.copy(
+        Recipient(
+            PREVIEW_SUBSCRIBER.email,
+            PREVIEW_SUBSCRIBER.name,
+            f"<preview.{re.sub(r'[^A-Za-z0-9.-]+', '-', digest.id)}@{config.site.domain}>",
+            f"{config.site.base_url}unsubscribe/preview",
+        )
+    )
+    msg = email.message_from_bytes(raw, _class=EmailMessage, policy=MAIL_POLICY)
+    files = {
+        "digest.html": msg.get_body(("html",)).get_content().encode("utf-8"),
+        "digest.txt": msg.get_body(("plain",)).get_content().encode("utf-8"),
+        "digest-web.html": rendered.web_html.encode("utf-8"),
+        "digest.eml": raw,
+    }
+    paths = []
+    for name, data in files.items():
+        path = Path(folder) / name
+        write_atomic(path, data)
+        paths.append(path)
+    return paths
