@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from syndicate.core.model import Block
-from syndicate.site.feeds import render_feeds
+from syndicate.site.feeds.render import render_feeds
 from tests.feeds_fixtures import feeds_article, feeds_config
 
 

@@ -37,7 +37,8 @@ PROBE = """
 import json, resource, sys, time
 from pathlib import Path
 import yaml  # imported before the clock starts, as in a run that already read a Markdown file
-from syndicate.readers import ArticleError, read_article
+from syndicate.readers.errors import ArticleError
+from syndicate.readers.read import read_article
 path = Path(sys.argv[1])
 started = time.perf_counter()
 try:

@@ -35,9 +35,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from syndicate.readers import ArticleError, ReadContext
+from syndicate.readers.errors import ArticleError
 from syndicate.readers.hygiene import decode, normalize
 from syndicate.readers.markers import load_markers
+from syndicate.readers.read import ReadContext
 
 _TOKEN = re.compile(r"\w+")
 

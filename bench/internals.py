@@ -1,6 +1,6 @@
 """The only places where the bench reaches into syndicate instead of driving its CLI, each a
-small function over syndicate's public names (`syndicate.store`, `syndicate.ingest`,
-`syndicate.delivery.engine`), so a move of modules is adjusted here and nowhere else:
+small function over syndicate's own functions (the store's modules, `syndicate.ingest`,
+`syndicate.delivery.copies`), so a move of modules is adjusted here and nowhere else:
 - seeding subscribers and stored articles (adding 100,000 addresses one CLI call at a time,
   or summarizing 10,000 articles, would measure the seeding, not the engine);
 - building one subscriber's copy of a digest the way the delivery engine does (no CLI does
@@ -27,9 +27,9 @@ DIGEST_DATE = "2026-01-01"
 
 
 def _fast_seed_connection(config):
-    from syndicate import store
+    from syndicate.store.sqlite import open_store
 
-    conn = store.open_store(config.db_path)
+    conn = open_store(config.db_path)
     # Seeding only: the engine's own connections keep synchronous=FULL. Without this, one
     # fsync per added row would make 100,000 subscribers take minutes before the real work.
     conn.execute("PRAGMA synchronous=OFF")
@@ -37,17 +37,17 @@ def _fast_seed_connection(config):
 
 
 def _seed_subscribers(config_path: Path, count: int) -> None:
-    """`count` active subscribers reader000000@example.org … through `store.add_subscriber`
+    """`count` active subscribers reader000000@example.org … through `add_subscriber`
     (each gets its own random token, as a real subscriber does)."""
-    from syndicate import store
     from syndicate.config import load_config
+    from syndicate.store.subscribers import add_subscriber
 
     config = load_config(config_path)
     conn = _fast_seed_connection(config)
     now = datetime.now(config.site.tz)
     try:
         for i in range(count):
-            store.add_subscriber(
+            add_subscriber(
                 conn, f"reader{i:06d}@example.org", f"Pembaca {i}", now, resubscribe=True
             )
     finally:
@@ -58,30 +58,32 @@ def _seed_articles(config_path: Path) -> None:
     """Store every inbox file as if an earlier run had read it and a digest had long since
     gone out: the file's real hash (so the next run sees it unchanged), one summarized
     article under each file's own title, a month old, and nothing waiting for a digest
-    (`store.skip_pending`), so the runs measured after it re-render and send nothing
+    (`skip_pending`), so the runs measured after it re-render and send nothing
     they need not."""
-    from syndicate import ingest, store
     from syndicate.config import load_config
+    from syndicate.inbox.changes import inbox_files, source_name
+    from syndicate.ingest import understand
+    from syndicate.store.articles import save_article, skip_pending
 
     config = load_config(config_path)
     inbox = config.path("inbox")
-    files = ingest.inbox_files(inbox)
-    template = ingest.understand(files[0], config)  # summarizing 10,000 is not the point
+    files = inbox_files(inbox)
+    template = understand(files[0], config)  # summarizing 10,000 is not the point
     conn = _fast_seed_connection(config)
     start = datetime.now(config.site.tz) - timedelta(days=30)
     try:
         for i, path in enumerate(files):
             data = path.read_bytes()
             title = data.split(b"\n", 1)[0].decode("utf-8")
-            article = template.with_(source=ingest.source_name(path, inbox), title=title)
-            store.save_article(
+            article = template.with_(source=source_name(path, inbox), title=title)
+            save_article(
                 conn,
                 article,
                 file_hash=hashlib.sha256(data).hexdigest(),
                 now=start + timedelta(seconds=i),
                 domain=config.site.domain,
             )
-        store.skip_pending(conn, datetime.now(config.site.tz))
+        skip_pending(conn, datetime.now(config.site.tz))
     finally:
         conn.close()
 
@@ -90,22 +92,24 @@ def copy_builder(config_path: Path, count: int) -> tuple[Callable[[int], bytes],
     """(build(i) → the bytes of subscriber i's copy, the per-recipient strings in copy 0).
 
     The site has pending articles and `count` + 1 seeded subscribers. The digest is made
-    with `store.create_digest` and rendered with the engine's `render_stored_digest`; each
+    with `create_digest` and rendered with the engine's `render_stored_digest`; each
     copy is `CopyBuilder.copy` — what `delivery/engine.py` calls per claimed delivery: the
     Message-ID, the unsubscribe URL and token, the envelope and the file name around the
     digest's byte template (`mail.build_template`, made once, on the first copy). Built for
     a folder transport (not dot-stuffed), as the Maildir rows deliver.
     """
-    from syndicate import store
     from syndicate.config import load_config
     from syndicate.delivery.copies import CopyBuilder, render_stored_digest
+    from syndicate.store.digests import create_digest, undigested_articles
+    from syndicate.store.sqlite import open_store
+    from syndicate.store.subscribers import subscribers as active_subscribers
 
     config = load_config(config_path)
-    conn = store.open_store(config.db_path)
+    conn = open_store(config.db_path)
     now = datetime.now(config.site.tz)
-    digest_id = store.create_digest(conn, store.undigested_articles(conn), now, DIGEST_DATE)
+    digest_id = create_digest(conn, undigested_articles(conn), now, DIGEST_DATE)
     rendered = render_stored_digest(conn, config, digest_id)
-    subscribers = store.subscribers(conn, active_only=True)[: count + 1]
+    subscribers = active_subscribers(conn, active_only=True)[: count + 1]
     builder = CopyBuilder(conn, config, {digest_id: rendered}, dot_stuffed=False)
 
     def build(i: int) -> bytes:

@@ -22,10 +22,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from syndicate import store
 from syndicate.config import load_config
 from syndicate.run import pipeline
-from syndicate.site.feeds import render_feeds
+from syndicate.site.feeds.render import render_feeds
+from syndicate.store.articles import all_articles
+from syndicate.store.sqlite import open_store
 
 SAMPLE = REPO / "articles" / "000_6bd5c2adaf47451d.txt"
 
@@ -75,8 +76,8 @@ def main() -> None:
         floor = min(timed(read_hash) for _ in range(3))
         first = timed(lambda: pipeline.run(config))
         rerun = min(timed(lambda: pipeline.run(config)) for _ in range(3))
-        conn = store.open_store(config.db_path)
-        articles = store.all_articles(conn)
+        conn = open_store(config.db_path)
+        articles = all_articles(conn)
         conn.close()
         feeds = min(timed(lambda: render_feeds(articles, config)) for _ in range(3))
     finally:

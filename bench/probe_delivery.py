@@ -33,10 +33,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from syndicate import store
 from syndicate.config import Config, load_config
-from syndicate.run import guard as state
 from syndicate.run import pipeline
+from syndicate.store.connection import open_db
+from syndicate.store.digests import create_digest, undigested_articles
+from syndicate.store.subscribers import add_subscriber, subscribers
 from tests.conftest import SAMPLE, smtp_on_loopback, write_config
 from tests.pg_cluster import PASSWORD, Cluster, find_bin
 from tests.relays import FaultyRelay
@@ -53,13 +54,13 @@ def make_site(root: Path, url: str, delivery: str, n: int) -> Config:
     shutil.copy(SAMPLE, site / "articles")
     config = load_config(site / "config.toml")
     pipeline.run(config, digest="never")
-    conn = state.open_db(config)
+    conn = open_db(config)
     try:
         conn.execute("SET synchronous_commit = off" if url else "PRAGMA synchronous=OFF")
         now = datetime.now(config.site.tz)
         for i in range(n - 1):
-            store.add_subscriber(conn, f"r{i:05d}@example.org", "", now, resubscribe=True)
-        store.create_digest(conn, store.undigested_articles(conn), now, now.date().isoformat())
+            add_subscriber(conn, f"r{i:05d}@example.org", "", now, resubscribe=True)
+        create_digest(conn, undigested_articles(conn), now, now.date().isoformat())
     finally:
         conn.close()
     return config
@@ -116,8 +117,8 @@ def race_unsubscribes(root: Path, url: str, n: int, wanted: int) -> tuple[int, i
     lock = threading.Lock()
     with smtp_on_loopback(handler) as port:
         config = make_site(root, url, f"method = 'smtp'\nsmtp_port = {port}", n)
-        conn = state.open_db(config)
-        tokens = {s.email: s.token for s in store.subscribers(conn)}
+        conn = open_db(config)
+        tokens = {s.email: s.token for s in subscribers(conn)}
         conn.close()
         with running(config) as web:
             proc = start(config, "run")

@@ -5,7 +5,7 @@ eval_summ.py --py bench.summ_adapter:summarize_dict   (run from the repository r
 
 from __future__ import annotations
 
-from syndicate.text import summarize
+from syndicate.text.summary import summarize
 
 
 def summarize_dict(text: str, lang: str | None = None) -> dict[str, object]:

@@ -90,7 +90,7 @@ def load_time(with_language: bool) -> float:
     """Seconds for import + first summarize() in a fresh interpreter."""
     lang = "'id'" if with_language else "None"
     code = (
-        "import time; t0 = time.perf_counter(); from syndicate.text import summarize; "
+        "import time; t0 = time.perf_counter(); from syndicate.text.summary import summarize; "
         "summarize('Harga beras naik lagi pekan ini di pasar. Pedagang mengeluh sepi pembeli.', "
         f"{lang}); print(time.perf_counter() - t0)"
     )
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     sys.path.insert(0, str(ROOT))
-    from syndicate.text import summarize
+    from syndicate.text.summary import summarize
 
     tool = load_tool(args.tool)
     ok = True

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from syndicate.core.model import Article, Author, Block
-from syndicate.site.feeds import render_feeds
+from syndicate.site.feeds.render import render_feeds
 from tests.feeds_fixtures import (
     FEEDS_BASE,
     feeds_article,

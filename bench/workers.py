@@ -2,7 +2,7 @@
 `syndicate deliver` (1 and 4 processes) against raw smtplib on one persistent connection, in
 the same run of this script, on the same machine.
 
-Each case: a fresh site, N subscribers, one digest queued (`store.create_digest`, as `run`
+Each case: a fresh site, N subscribers, one digest queued (`create_digest`, as `run`
 queues it), then the timed part: the `syndicate deliver` processes that send it to the relay
 (bench/smtp_sink.py with `--delay`), from spawn to exit. Every case is run twice, to N and to
 1 subscriber, and the rate is the marginal one, (N − 1) / (time to N − time to 1): raw
@@ -31,10 +31,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from syndicate import store
 from syndicate.config import load_config
-from syndicate.run import guard as state
 from syndicate.run import pipeline
+from syndicate.store.connection import open_db
+from syndicate.store.deliveries import delivery_counts
+from syndicate.store.digests import create_digest, undigested_articles
+from syndicate.store.subscribers import add_subscriber
 from tests.conftest import SAMPLE, write_config
 from tests.pg_cluster import PASSWORD, Cluster, find_bin
 
@@ -55,16 +57,14 @@ def make_site(root: Path, n: int, port: int, url: str = "") -> Path:
     shutil.copy(SAMPLE, site / "articles")
     config = load_config(site / "config.toml")
     pipeline.run(config, digest="never")
-    conn = state.open_db(config)
+    conn = open_db(config)
     try:
         # Seeding only: one commit per subscriber need not wait for the disk here.
         conn.execute("SET synchronous_commit = off" if url else "PRAGMA synchronous=OFF")
         now = datetime.now(UTC)
         for i in range(n - 1):
-            store.add_subscriber(
-                conn, f"r{i:05d}@example.org", f"Reader {i}", now, resubscribe=True
-            )
-        store.create_digest(conn, store.undigested_articles(conn), now, "2026-01-01")
+            add_subscriber(conn, f"r{i:05d}@example.org", f"Reader {i}", now, resubscribe=True)
+        create_digest(conn, undigested_articles(conn), now, "2026-01-01")
     finally:
         conn.close()
     return site
@@ -90,9 +90,9 @@ def timed(site: Path, processes: int, env: dict) -> float:
 
 def sent(site: Path) -> int:
     config = load_config(site / "config.toml")
-    conn = state.open_db(config)
+    conn = open_db(config)
     try:
-        return store.delivery_counts(conn).get("sent", 0)
+        return delivery_counts(conn).get("sent", 0)
     finally:
         conn.close()
 

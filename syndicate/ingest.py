@@ -13,102 +13,51 @@ imported only when a file has to be read.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from syndicate import store
 from syndicate.config import Config
 from syndicate.core.report import Progress, Rejection, RunReport, printable
+from syndicate.inbox.changes import (
+    LISTING_KEY,
+    LISTING_WIRE,
+    changes_since,
+    file_fingerprint,
+)
 from syndicate.inbox.sources import (
     InboxFile,
-    Listing,
-    is_sidecar_name,
-    records_of,
     scan_inbox,
-    sidecar_names,
 )
+from syndicate.readers.errors import ArticleChanging, ArticleError
+from syndicate.readers.read import read_article
+from syndicate.store.articles import (
+    StoredFile,
+    move_article,
+    record_rejection,
+    rejections,
+    save_article,
+    source_of,
+    sources_with_hash,
+)
+from syndicate.store.db import Database
+from syndicate.store.inbox_index import (
+    inbox_index,
+    meta_value,
+    set_meta_value,
+    stored_files,
+    update_inbox_index,
+)
+from syndicate.text.summary import summarize
 
 if TYPE_CHECKING:
     from syndicate.core.model import Article
 
-# The listing of the inbox a run left fully processed (every file unchanged, stored or
-# rejected, every signature settled): the same listing next run means nothing to do, and a
-# different one is compared with it (its wire, base64) to find the files that changed.
-LISTING_KEY = "inbox_listing"
-LISTING_WIRE = "inbox_listing_wire"
-
-
-@dataclass(frozen=True)
-class InboxChanges:
-    """What the next run will read: inbox files (sources) the state has never seen, and
-    those whose bytes changed since they were read (edits, sidecars included)."""
-
-    unread: list[str]
-    changed: list[str]
-
-
-def inbox_changes(conn: store.Database, config: Config) -> InboxChanges:
-    """The inbox compared with the state, reading nothing the state can vouch for (the
-    signature recorded with a file's hash, as ingest trusts it) and changing nothing:
-    `status` and `preview`. A file renamed or moved counts as unread here; the run
-    recognises its bytes and keeps the article as it was."""
-    files = scan_inbox(config.path("inbox")).files
-    index = store.inbox_index(conn)
-    known_files = store.stored_files(conn)
-    unread, changed = [], []
-    for f in files:
-        known = known_files.get(f.source)
-        if known is None:
-            unread.append(f.source)
-            continue
-        cached = index.get(f.source)
-        if f.signature and cached == (f.signature, known.file_hash):
-            continue
-        try:
-            file_hash, _st = file_fingerprint(Path(f.location), config.limits.max_article_bytes)
-        except OSError:  # vanished or unreadable since the listing: the run will say
-            file_hash = ""
-        if file_hash != known.file_hash:
-            changed.append(f.source)
-    return InboxChanges(unread, changed)
-
-
-def inbox_files(inbox: Path) -> list[Path]:
-    """Candidate files under the inbox, in a stable order; hidden folders are skipped."""
-    return [Path(f.location) for f in scan_inbox(inbox).files]
-
-
-def source_name(path: Path, inbox: Path) -> str:
-    return path.relative_to(inbox).as_posix()
-
-
-def file_fingerprint(path: Path, max_bytes: int) -> tuple[str, os.stat_result]:
-    """sha256 of the file, or a size/mtime stand-in for files too big to read at all."""
-    st = path.stat()
-    if st.st_size > max_bytes:
-        return f"oversize:{st.st_size}:{st.st_mtime_ns}", st
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    sidecar = next(
-        (c for c in (path.with_name(n) for n in sidecar_names(path.name)) if c.is_file()), None
-    )
-    if sidecar is not None:
-        # An editor's NAME.meta.toml is part of the article: editing it is editing the article.
-        # Files without one keep their plain sha256, so stored fingerprints stay valid.
-        digest = hashlib.sha256(
-            f"{digest}:{hashlib.sha256(sidecar.read_bytes()).hexdigest()}".encode()
-        ).hexdigest()
-    return digest, st
-
 
 def enrich(article: Article, config: Config) -> Article:
     """Add what readers leave to us: language fallback, summary and key bullets."""
-    from syndicate.text import summarize
-
     language = article.language or config.site.language
     if article.summary and article.key_bullets:
         return article.with_(language=language)
@@ -126,8 +75,6 @@ def understand(path: Path, config: Config, *, discovered: os.stat_result | None 
     `discovered` is the file's stat when the run listed it: the reader raises ArticleChanging
     if the file moved on since (a publisher still writing it).
     """
-    from syndicate.readers import read_article
-
     inbox = config.path("inbox")
     if not path.resolve().is_relative_to(inbox.resolve()):
         inbox = path.parent
@@ -144,7 +91,7 @@ def understand(path: Path, config: Config, *, discovered: os.stat_result | None 
 
 
 def ingest(
-    conn: store.Database,
+    conn: Database,
     config: Config,
     now: datetime,
     report: RunReport,
@@ -154,7 +101,7 @@ def ingest(
     inbox = config.path("inbox")
     if not inbox.is_dir():
         report.warnings.append(f"inbox {inbox} does not exist (paths.inbox in the config)")
-    recorded = store.meta_value(conn, LISTING_KEY)
+    recorded = meta_value(conn, LISTING_KEY)
     listed_at = time.time_ns()
     listing = scan_inbox(inbox)
     settled = listing.settled(listed_at)
@@ -162,21 +109,21 @@ def ingest(
         _nothing_changed(conn, report, len(listing))
         return
     present = listing.article_sources()
-    diff = _changes_since(conn, recorded, listing)
+    diff = changes_since(conn, recorded, listing)
     if diff is None:  # every file is compared with the index
         files = listing.files
-        index = store.inbox_index(conn)
-        known_files = store.stored_files(conn)
+        index = inbox_index(conn)
+        known_files = stored_files(conn)
         gone = [s for s in index if s not in present]
     else:  # only the files that changed since the recorded listing
         changed, gone = diff
-        rejected = {source: reason for source, reason, _at in store.rejections(conn)}
+        rejected = {source: reason for source, reason, _at in rejections(conn)}
         still = sorted(s for s in rejected if s in present and s not in changed)
         report.still_rejected += [Rejection(source, rejected[source]) for source in still]
         report.unchanged += len(present) - len(present & changed) - len(still)
         files = listing.files_among(changed)
-        index = store.inbox_index(conn, changed)
-        known_files = store.stored_files(conn, changed)
+        index = inbox_index(conn, changed)
+        known_files = stored_files(conn, changed)
     signatures: dict[str, tuple[str, str]] = {}
     complete = True
     for i, f in enumerate(files, 1):
@@ -215,17 +162,17 @@ def ingest(
                 signatures[f.source] = (signature, file_hash)
         else:
             complete = False
-    store.update_inbox_index(conn, signatures, gone=gone)
+    update_inbox_index(conn, signatures, gone=gone)
     if complete and settled:  # the next run compares with this listing
         import base64
 
         sources, stats = listing.wire
         wire = f"{base64.b64encode(sources).decode()}.{base64.b64encode(stats).decode()}"
-        store.set_meta_value(conn, LISTING_KEY, listing.key)
-        store.set_meta_value(conn, LISTING_WIRE, wire)
+        set_meta_value(conn, LISTING_KEY, listing.key)
+        set_meta_value(conn, LISTING_WIRE, wire)
     else:
-        store.set_meta_value(conn, LISTING_KEY, None)
-        store.set_meta_value(conn, LISTING_WIRE, None)
+        set_meta_value(conn, LISTING_KEY, None)
+        set_meta_value(conn, LISTING_WIRE, None)
 
 
 def _utf8_name(source: str) -> bool:
@@ -237,53 +184,25 @@ def _utf8_name(source: str) -> bool:
     return True
 
 
-def _changes_since(
-    conn: store.Database, recorded: str | None, listing: Listing
-) -> tuple[set[str], list[str]] | None:
-    """(changed or new, gone) sources since the listing the previous run left fully
-    processed; None when there is none, or a sidecar changed (then its article is found by
-    comparing every file with the index)."""
-    wire = store.meta_value(conn, LISTING_WIRE) if recorded else None
-    if not wire:
-        return None
-    import base64  # here and where the listing is recorded: not on a no-op run's path
-
-    try:
-        sources, stats = (base64.b64decode(part, validate=True) for part in wire.split("."))
-        if hashlib.sha256(sources + stats).hexdigest() != recorded:
-            return None
-        before = records_of(sources, stats)
-    except ValueError:  # not two base64 parts of whole records: compare with the index
-        return None
-    now = listing.records()
-    changed = {source for source, record in now.items() if before.get(source) != record}
-    gone = [source for source in before if source not in now]
-    if any(is_sidecar_name(s) for s in (*changed, *gone)):
-        return None
-    return changed, gone
-
-
-def _nothing_changed(conn: store.Database, report: RunReport, listed: int) -> None:
+def _nothing_changed(conn: Database, report: RunReport, listed: int) -> None:
     """The listing is the one the previous run left fully processed."""
-    rejected = store.rejections(conn)  # those files are still in the listing
+    rejected = rejections(conn)  # those files are still in the listing
     report.still_rejected += [Rejection(source, reason) for source, reason, _at in rejected]
     report.unchanged += listed - len(rejected)
 
 
 def _ingest_one(
-    conn: store.Database,
+    conn: Database,
     config: Config,
     now: datetime,
     report: RunReport,
     f: InboxFile,
     file_hash: str,
     before: os.stat_result | None,
-    known_files: dict[str, store.StoredFile],
+    known_files: dict[str, StoredFile],
     present: set[str],
 ) -> bool:
     """One listed file; False when it must be looked at again next run (still changing)."""
-    from syndicate.readers import ArticleChanging, ArticleError
-
     source = f.source
     known = known_files.get(source)
     if known and known.file_hash == file_hash:
@@ -296,11 +215,9 @@ def _ingest_one(
     if known is None:
         # The very bytes of an article whose file is gone: a rename or a move into a
         # subfolder. It keeps its id, so readers do not see it twice.
-        moved_from = next(
-            (s for s in store.sources_with_hash(conn, file_hash) if s not in present), None
-        )
+        moved_from = next((s for s in sources_with_hash(conn, file_hash) if s not in present), None)
         if moved_from is not None:
-            store.move_article(conn, moved_from, source)
+            move_article(conn, moved_from, source)
             report.moved.append((moved_from, source))
             return True
     try:
@@ -309,7 +226,7 @@ def _ingest_one(
         report.waiting.append(Rejection(source, f"{exc}; read again next run"))
         return False
     except ArticleError as exc:
-        store.record_rejection(conn, source, file_hash, str(exc), now)
+        record_rejection(conn, source, file_hash, str(exc), now)
         report.rejected.append(Rejection(source, str(exc)))
         return True
     except Exception as exc:  # one bad file must never stop the others
@@ -320,10 +237,10 @@ def _ingest_one(
         import traceback  # a bug's alone
 
         traceback.print_exc()
-        store.record_rejection(conn, source, file_hash, reason, now)
+        record_rejection(conn, source, file_hash, reason, now)
         report.rejected.append(Rejection(source, reason))
         return True
-    owner = store.source_of(conn, article.url) if article.url else None
+    owner = source_of(conn, article.url) if article.url else None
     if owner and owner != source and (inbox / owner).exists():
         # Two files claiming one canonical URL would take turns overwriting one entry on
         # every run. A file whose URL's owner is gone is a rename, and takes it over.
@@ -331,10 +248,10 @@ def _ingest_one(
             f"same canonical URL as {owner} ({article.url}); one file per article:"
             " remove one, or give it its own url"
         )
-        store.record_rejection(conn, source, file_hash, reason, now)
+        record_rejection(conn, source, file_hash, reason, now)
         report.rejected.append(Rejection(source, reason))
         return True
-    outcome, stored = store.save_article(
+    outcome, stored = save_article(
         conn, article, file_hash=file_hash, now=now, domain=config.site.domain
     )
     if outcome == "new":

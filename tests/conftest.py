@@ -50,7 +50,8 @@ def smtp_site_with_verp(site: Path, smtp_port: int, emails: Sequence[str]) -> Co
     `emails` subscribed besides the config's own."""
     from datetime import datetime
 
-    from syndicate import store
+    from syndicate.store.sqlite import open_store
+    from syndicate.store.subscribers import add_subscriber
 
     write_config(
         site,
@@ -58,9 +59,9 @@ def smtp_site_with_verp(site: Path, smtp_port: int, emails: Sequence[str]) -> Co
         "bounce_address = 'bounces@news.example.org'\n",
     )
     config = load_config(site / "config.toml")
-    conn = store.open_store(config.db_path)
+    conn = open_store(config.db_path)
     for email in emails:
-        store.add_subscriber(conn, email, "", datetime.now(config.site.tz), resubscribe=True)
+        add_subscriber(conn, email, "", datetime.now(config.site.tz), resubscribe=True)
     conn.close()
     return config
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from syndicate.core.model import Article
-from syndicate.readers import read_article
+from syndicate.readers.read import read_article
 
 SAMPLES = Path(__file__).parent / "samples" / "readers"
 

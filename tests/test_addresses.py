@@ -13,12 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from syndicate import store
 from syndicate.cli import main
 from syndicate.config import load_config
 from syndicate.core import addresses
 from syndicate.core.addresses import deliverable_address, parse_mailbox
 from syndicate.digest import message as mail
+from syndicate.store.sqlite import open_store
+from syndicate.store.subscribers import add_subscriber, get_subscriber
 from tests.conftest import write_config
 from tests.web_support import outbox_messages, running
 
@@ -94,10 +95,10 @@ def test_subscribers_add_refuses_a_non_ascii_local_part_up_front(site: Path, cap
 
 def test_a_stored_non_ascii_address_can_still_be_removed_and_erased(site: Path, capsys):
     config = load_config(site / "config.toml")
-    conn = store.open_store(config.db_path)
+    conn = open_store(config.db_path)
     now = datetime.now(config.site.tz)
     for email in ("ü@example.com", "é@example.com"):  # stored before the check existed
-        store.add_subscriber(conn, email, "", now, resubscribe=True)
+        add_subscriber(conn, email, "", now, resubscribe=True)
     conn.close()
     assert cli(site, "subscribers", "remove", "ü@example.com") == 0
     assert cli(site, "subscribers", "erase", "é@example.com") == 0
@@ -144,10 +145,10 @@ def test_the_subscribe_form_refuses_it_the_same_way(config):
             answer = client.post("/subscribe", data={"email": bad})
             assert answer.status_code == 400 and 'name="email"' in answer.text, bad
         assert client.post("/subscribe", data={"email": "ok@bücher.de"}).status_code == 200
-    conn = store.open_store(config.db_path)
+    conn = open_store(config.db_path)
     try:
-        assert store.get_subscriber(conn, "ok@bücher.de").status == "pending"
-        assert store.get_subscriber(conn, "ü@example.com") is None
+        assert get_subscriber(conn, "ok@bücher.de").status == "pending"
+        assert get_subscriber(conn, "ü@example.com") is None
     finally:
         conn.close()
     (message,) = outbox_messages(config, "confirm.")

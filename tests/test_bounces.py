@@ -13,16 +13,9 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from flufl.bounce import all_failures
 
-from syndicate.bounces import (
-    Kind,
-    message_mark,
-    parse_message,
-    read_maildir,
-    read_mbox,
-    unsubscribe_mailto,
-    verify_verp,
-    verp_address,
-)
+from syndicate.bounces.marks import message_mark, unsubscribe_mailto, verify_verp, verp_address
+from syndicate.bounces.parse import parse_message, read_maildir, read_mbox
+from syndicate.bounces.returned import Kind
 
 SAMPLES = Path(__file__).parent / "samples" / "bounces"
 SECRET = b"test-secret"

@@ -11,10 +11,11 @@ from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 
-from syndicate import store
 from syndicate.cli import main
 from syndicate.config import Config, load_config
 from syndicate.run import pipeline
+from syndicate.store.sqlite import open_store
+from syndicate.store.subscribers import add_subscriber, subscriber_key
 from tests.conftest import smtp_site_with_verp, write_config
 
 SAMPLES = Path(__file__).parent / "samples" / "bounces"
@@ -34,10 +35,10 @@ UNSUB_TOKEN = "Zq3x9-ab_cdEFgh12345678ijklmnOPqr"  # in unsubscribe_mailto.eml
 
 def sent_state(config: Config) -> None:
     """The state that sent digest 2026-11-30-001 to SENT_TO, with the samples' VERP secret."""
-    conn = store.open_store(config.db_path)
+    conn = open_store(config.db_path)
     now = datetime.now(config.site.tz)
     for email in SENT_TO:
-        store.add_subscriber(conn, email, "", now, resubscribe=True)
+        add_subscriber(conn, email, "", now, resubscribe=True)
     conn.execute("UPDATE subscribers SET token = ? WHERE email = ?", (UNSUB_TOKEN, SENT_TO[-1]))
     conn.execute(
         "INSERT INTO digests (id, created, articles) VALUES ('2026-11-30-001', ?, '[]')",
@@ -61,7 +62,7 @@ def maildir_of(folder: Path, files: list[Path]) -> Path:
 
 
 def statuses(config: Config) -> dict[str, tuple[str, int]]:
-    conn = store.open_store(config.db_path)
+    conn = open_store(config.db_path)
     try:
         rows = conn.execute("SELECT email, status, soft_bounces FROM subscribers")
         return {r["email"]: (r["status"], r["soft_bounces"]) for r in rows}
@@ -113,14 +114,14 @@ def test_dry_run_and_mbox(site: Path, capsys):
 
 
 def test_soft_bounces_suppress_after_the_limit_in_a_row(site: Path):
-    from syndicate.bounces import parse_message
     from syndicate.bounces.apply import process_returns
+    from syndicate.bounces.parse import parse_message
 
     write_config(site, "\n[delivery]\nsoft_bounce_limit = 2\n")
     config = load_config(site / "config.toml")
     pipeline.run(config, digest="never")
     sent_state(config)
-    conn = store.open_store(config.db_path)
+    conn = open_store(config.db_path)
     now = datetime.now(config.site.tz)
     for digest_id in ("2026-11-29-001", "2026-12-01-001"):
         conn.execute(
@@ -137,9 +138,9 @@ def test_soft_bounces_suppress_after_the_limit_in_a_row(site: Path):
     process_returns(conn, config, [soft], now)  # 2026-11-30-001: 1 in a row
     assert statuses(config)["full@example.com"] == ("active", 1)
     # The next digest bounces softly too: its own VERP address and Message-ID.
-    from syndicate.bounces import message_mark, verp_address
+    from syndicate.bounces.marks import message_mark, verp_address
 
-    key, secret = store.subscriber_key("full@example.com"), b"test-secret"
+    key, secret = subscriber_key("full@example.com"), b"test-secret"
     first, second = "2026-11-30-001", "2026-12-01-001"
     later_raw = raw.replace(
         verp_address(first, key, secret, "news.example.org").encode(),

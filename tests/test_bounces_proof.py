@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from syndicate import store
 from syndicate.cli import main
 from syndicate.config import Config
 from syndicate.run import pipeline
+from syndicate.store.sqlite import open_store
+from syndicate.store.subscribers import subscribers
 from tests.conftest import smtp_site_with_verp
 
 VICTIMS = ("victim@example.net", "target@example.com", "reader2@example.org")
@@ -90,9 +91,9 @@ def apply(config: Config, folder: Path, messages: list[bytes], capsys) -> dict:
 
 
 def statuses(config: Config) -> dict[str, str]:
-    conn = store.open_store(config.db_path)
+    conn = open_store(config.db_path)
     try:
-        return {s.email: s.status for s in store.subscribers(conn)}
+        return {s.email: s.status for s in subscribers(conn)}
     finally:
         conn.close()
 
@@ -117,7 +118,7 @@ def test_forged_reports_suppress_nobody(sent, tmp_path: Path, capsys):
     assert all("no proof, nothing changed" in line for line in done["unmatched"])
     assert sum("MAC is wrong" in line for line in done["unmatched"]) == 1
     assert set(statuses(config).values()) == {"active"}
-    conn = store.open_store(config.db_path)
+    conn = open_store(config.db_path)
     try:  # not even the soft-bounce counters moved
         rows = conn.execute("SELECT soft_bounces FROM subscribers").fetchall()
         assert {r["soft_bounces"] for r in rows} == {0}

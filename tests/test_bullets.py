@@ -14,8 +14,10 @@ from syndicate import ingest
 from syndicate.config import Config
 from syndicate.core.model import Article, Digest
 from syndicate.digest.render import render_digest
-from syndicate.text import as_bullet, split_sentences, summarize
+from syndicate.text.bullets import as_bullet
 from syndicate.text.points import announces_only, leans_back, reports_non_event, standalone
+from syndicate.text.sentences import split_sentences
+from syndicate.text.summary import summarize
 from tests.factories import WEB_URL, WIB
 
 REPO = Path(__file__).resolve().parent.parent

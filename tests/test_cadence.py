@@ -69,17 +69,17 @@ def test_a_not_due_verdict_is_kept_until_the_next_firing_and_no_longer(site, mon
     # Every run of a day whose articles wait for tomorrow's digest asks the cadence; the
     # verdict is kept until the schedule's next firing, so those runs do not import
     # APScheduler. It must give the verdict the cadence gives, and only while it holds.
-    from syndicate import store
     from syndicate.config import cadence, load_config
     from syndicate.digest import make as next_digest
     from syndicate.run import pipeline
+    from syndicate.store.sqlite import open_store
 
     config = load_config(site / "config.toml")  # schedule.digest "0 7 * * *", Jakarta
     made = datetime(2026, 11, 30, 8, 0, tzinfo=JAKARTA)
     pipeline.run(config, digest="now", now=made)  # the sample's digest
     (site / "articles" / "kedua.txt").write_text("Kedua\n\nBerita kedua.\n", encoding="utf-8")
     pipeline.run(config, digest="never", now=made)
-    conn = store.open_store(config.db_path)
+    conn = open_store(config.db_path)
     try:
         noon = datetime(2026, 11, 30, 12, 0, tzinfo=JAKARTA)
         computed = next_digest.digest_due(conn, config, noon, remember=True)

@@ -8,7 +8,8 @@ from email.message import EmailMessage
 import pytest
 
 from syndicate.config import Config, DeliveryConfig
-from syndicate.delivery.transports import DeliveryError, send_message
+from syndicate.delivery.handover import DeliveryError
+from syndicate.delivery.transports import send_message
 from tests.conftest import free_port
 
 

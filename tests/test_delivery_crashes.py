@@ -19,10 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from syndicate import store
 from syndicate.config import Config, load_config
-from syndicate.run import guard as state
 from syndicate.run import pipeline
+from syndicate.store.connection import open_db
+from syndicate.store.deliveries import delivery_counts
+from syndicate.store.digests import create_digest, undigested_articles
+from syndicate.store.subscribers import add_subscriber, subscriber_key
+from syndicate.store.subscribers import subscribers as all_subscribers
 from tests.conftest import SAMPLE, smtp_on_loopback, write_config
 from tests.relays import FaultyRelay
 from tests.web_support import raw, running
@@ -43,12 +46,12 @@ def make_site(root: Path, state_url: str, delivery: str, subscribers: int) -> Co
     shutil.copy(SAMPLE, root / "articles")
     config = load_config(root / "config.toml")
     pipeline.run(config, digest="never")
-    conn = state.open_db(config)
+    conn = open_db(config)
     try:
         now = datetime.now(config.site.tz)
         for i in range(subscribers):
-            store.add_subscriber(conn, f"r{i:04d}@example.org", "", now, resubscribe=True)
-        store.create_digest(conn, store.undigested_articles(conn), now, now.date().isoformat())
+            add_subscriber(conn, f"r{i:04d}@example.org", "", now, resubscribe=True)
+        create_digest(conn, undigested_articles(conn), now, now.date().isoformat())
     finally:
         conn.close()
     return config
@@ -68,9 +71,9 @@ def everyone(config: Config, n: int) -> list[str]:
 
 
 def counts(config: Config) -> dict[str, int]:
-    conn = state.open_db(config)
+    conn = open_db(config)
     try:
-        return store.delivery_counts(conn)
+        return delivery_counts(conn)
     finally:
         conn.close()
 
@@ -127,7 +130,7 @@ def test_kill_9_during_maildir_delivery_loses_and_doubles_nothing(tmp_path: Path
     assert final.returncode == 0, out + err
     names = os.listdir(new)
     keys = sorted(name.split(".")[1] for name in names)
-    assert keys == sorted(store.subscriber_key(e) for e in everyone(config, n))
+    assert keys == sorted(subscriber_key(e) for e in everyone(config, n))
     assert os.listdir(config.path("outbox") / "tmp") == []  # the killed runs' temp files went
     assert counts(config) == {"sent": n + 1}
 
@@ -149,8 +152,8 @@ def test_no_copy_begins_after_an_unsubscribe_committed(
     handler = FaultyRelay(delay=0.01)
     with smtp_on_loopback(handler) as port:
         config = make_site(tmp_path, state_url, f"method = 'smtp'\nsmtp_port = {port}", n)
-        conn = state.open_db(config)
-        tokens = {s.email: s.token for s in store.subscribers(conn)}
+        conn = open_db(config)
+        tokens = {s.email: s.token for s in all_subscribers(conn)}
         conn.close()
         left: dict[str, float] = {}  # address → when its unsubscribe had committed
         with running(config) as web:
@@ -267,9 +270,9 @@ def test_a_backup_taken_mid_delivery_and_restored_after_it_resends_nothing(
         config = restore(config, backup, pg_cluster)
         again = start(config, "run")
         out, err = again.communicate(timeout=120)
-        held = state.open_db(config)
+        held = open_db(config)
         try:
-            in_doubt = store.delivery_counts(held).get("in_doubt", 0)
+            in_doubt = delivery_counts(held).get("in_doubt", 0)
         finally:
             held.close()
     assert len(handler.accepted) == n + 1  # nothing resent

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from syndicate import store
 from syndicate.config import Config, load_config
 from syndicate.run import pipeline
+from syndicate.store.sqlite import open_store
+from syndicate.store.subscribers import add_subscriber
 from tests.conftest import smtp_on_loopback, write_config
 from tests.relays import FaultyRelay
 
@@ -44,15 +45,15 @@ def smtp_site(site: Path, port: int, extra: str = "") -> Config:
 
 
 def add(config: Config, *emails: str) -> None:
-    conn = store.open_store(config.db_path)
+    conn = open_store(config.db_path)
     now = datetime.now(config.site.tz)
     for email in emails:
-        store.add_subscriber(conn, email, "", now, resubscribe=True)
+        add_subscriber(conn, email, "", now, resubscribe=True)
     conn.close()
 
 
 def deliveries(config: Config) -> dict[str, tuple[str, int]]:
-    conn = store.open_store(config.db_path)
+    conn = open_store(config.db_path)
     try:
         rows = conn.execute("SELECT email, status, attempts FROM deliveries").fetchall()
         return {r["email"]: (r["status"], r["attempts"]) for r in rows}

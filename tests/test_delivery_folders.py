@@ -15,22 +15,21 @@ from pathlib import Path
 
 import pytest
 
-from syndicate import store
 from syndicate.config import Config, load_config
 from syndicate.delivery import folders
-from syndicate.delivery.transports import Copy
+from syndicate.delivery.handover import Copy
 from syndicate.run import pipeline
+from syndicate.store.sqlite import open_store
+from syndicate.store.subscribers import add_subscriber
 from tests.conftest import REPO, write_config
 
 
 def seed(config: Config, count: int) -> None:
-    conn = store.open_store(config.db_path)
+    conn = open_store(config.db_path)
     conn.execute("PRAGMA synchronous=OFF")  # seeding only: one fsync per address is slow
     now = datetime.now(config.site.tz)
     for i in range(count):
-        store.add_subscriber(
-            conn, f"reader{i:05d}@example.org", f"Pembaca {i}", now, resubscribe=True
-        )
+        add_subscriber(conn, f"reader{i:05d}@example.org", f"Pembaca {i}", now, resubscribe=True)
     conn.close()
 
 
@@ -44,7 +43,7 @@ def delivered_names(outbox: Path) -> Counter:
 
 
 def statuses(config: Config) -> Counter:
-    conn = store.open_store(config.db_path)
+    conn = open_store(config.db_path)
     try:
         return Counter(r["status"] for r in conn.execute("SELECT status FROM deliveries"))
     finally:

@@ -20,12 +20,15 @@ from pathlib import Path
 
 import pytest
 
-from syndicate import store
 from syndicate.cli import main
 from syndicate.cli.common import delivery_exit_code
 from syndicate.config import Config, load_config
-from syndicate.run import guard as state
+from syndicate.delivery import engine
 from syndicate.run import pipeline
+from syndicate.store.connection import open_db
+from syndicate.store.deliveries import subscribers_by_email
+from syndicate.store.digests import create_digest, undigested_articles
+from syndicate.store.subscribers import add_subscriber, unsubscribe
 from syndicate.web.jobs import Service
 from tests.conftest import free_port, smtp_on_loopback, write_config
 from tests.relays import FaultyRelay, SilentRelay
@@ -90,19 +93,19 @@ def queue_digest(config: Config, *emails: str) -> str:
     """Subscribers, the sample published, and one digest queued for every active
     subscriber, exactly as `run` queues it; nothing sent yet."""
     pipeline.run(config, digest="never")
-    conn = state.open_db(config)
+    conn = open_db(config)
     try:
         now = datetime.now(config.site.tz)
         for email in emails:
-            store.add_subscriber(conn, email, "", now, resubscribe=True)
-        articles = store.undigested_articles(conn)
-        return store.create_digest(conn, articles, now, now.date().isoformat())
+            add_subscriber(conn, email, "", now, resubscribe=True)
+        articles = undigested_articles(conn)
+        return create_digest(conn, articles, now, now.date().isoformat())
     finally:
         conn.close()
 
 
 def deliveries(config: Config) -> dict[str, tuple[str, int]]:
-    conn = state.open_db(config)
+    conn = open_db(config)
     try:
         rows = conn.execute("SELECT email, status, attempts FROM deliveries").fetchall()
         return {r["email"]: (r["status"], r["attempts"]) for r in rows}
@@ -112,7 +115,7 @@ def deliveries(config: Config) -> dict[str, tuple[str, int]]:
 
 def backoffs_pass(config: Config) -> None:
     """Time passes: every delivery waiting out a backoff is due again."""
-    conn = state.open_db(config)
+    conn = open_db(config)
     try:
         conn.execute("UPDATE deliveries SET next_attempt = 0 WHERE next_attempt IS NOT NULL")
     finally:
@@ -188,7 +191,7 @@ def test_a_451_backs_off_doubling_then_gives_up_after_the_last_attempt(
     for attempt in range(1, 6):
         before = time.time()
         assert send(config) == (4 if attempt == 5 else 0)  # the 5th gives up: the operator's
-        conn = state.open_db(config)
+        conn = open_db(config)
         row = conn.execute(
             "SELECT status, attempts, next_attempt FROM deliveries WHERE email = ?",
             ("tempfail@example.org",),
@@ -272,16 +275,16 @@ def test_an_unsubscribe_that_commits_mid_delivery_stops_its_copy(
     handler, port = relay
     config = smtp_site(site, state_url, port)
     queue_digest(config, *READERS, "leaving@example.org")
-    real = store.subscribers_by_email
+    real = subscribers_by_email
 
     def unsubscribe_meanwhile(conn, emails):
         found = real(conn, emails)
-        other = state.open_db(config)
-        store.unsubscribe(other, datetime.now(config.site.tz), email="leaving@example.org")
+        other = open_db(config)
+        unsubscribe(other, datetime.now(config.site.tz), email="leaving@example.org")
         other.close()
         return found
 
-    monkeypatch.setattr(store, "subscribers_by_email", unsubscribe_meanwhile)
+    monkeypatch.setattr(engine, "subscribers_by_email", unsubscribe_meanwhile)
     assert send(config) == 0
     assert "leaving@example.org" not in handler.delivered_to()
     assert len(handler.accepted) == 13
@@ -304,7 +307,7 @@ def test_stopping_mid_delivery_leaves_the_rest_queued_untried(
         asked.append(1)
         return len(handler.accepted) >= 5
 
-    conn = state.open_db(config)
+    conn = open_db(config)
     try:
         from syndicate.delivery.engine import deliver
 
@@ -322,7 +325,7 @@ def test_an_unsubscribe_while_its_copy_waits_for_its_turn_stops_it(
 ):
     """The last moment: the copy is taken and waits for its turn (the rate limit) when the
     subscriber leaves. The question is asked again right before its first byte goes out."""
-    from syndicate.delivery.transports import RateLimit
+    from syndicate.delivery.handover import RateLimit
 
     handler, port = relay
     config = smtp_site(site, state_url, port)
@@ -333,8 +336,8 @@ def test_an_unsubscribe_while_its_copy_waits_for_its_turn_stops_it(
     def leave_on_the_last_turn(limit):
         waits.append(1)
         if len(waits) == 14:
-            other = state.open_db(config)
-            store.unsubscribe(other, datetime.now(config.site.tz), email="zz-last@example.org")
+            other = open_db(config)
+            unsubscribe(other, datetime.now(config.site.tz), email="zz-last@example.org")
             other.close()
         return real_wait(limit)
 

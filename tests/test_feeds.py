@@ -28,15 +28,10 @@ from lxml import etree
 from syndicate.config import Config, FeedConfig, load_config
 from syndicate.core.files import write_atomic
 from syndicate.core.model import Author, Block
-from syndicate.site.feeds import (
-    EMPTY_FEED_DATE,
-    HubPingError,
-    content_type,
-    feed_urls,
-    ping_hub,
-    plain_text,
-    render_feeds,
-)
+from syndicate.site.feeds.archive import content_type, feed_urls
+from syndicate.site.feeds.entries import EMPTY_FEED_DATE, plain_text
+from syndicate.site.feeds.render import render_feeds
+from syndicate.site.feeds.websub import HubPingError, ping_hub
 from tests.feeds_fixtures import (
     FEEDS_BASE,
     HOSTILE_TITLES,
@@ -362,7 +357,7 @@ def test_byte_identical_rerun_and_input_order_does_not_matter(config):
 
 _RENDER_DIGEST = """
 import hashlib
-from syndicate.site.feeds import render_feeds
+from syndicate.site.feeds.render import render_feeds
 from tests.feeds_fixtures import feeds_article, feeds_config, feeds_hostile_articles
 articles = [feeds_article(n) for n in range(12)] + feeds_hostile_articles()
 out = render_feeds(articles, feeds_config(entries=5, page=4))

@@ -7,7 +7,7 @@ from datetime import timedelta
 import feedparser
 from lxml import etree
 
-from syndicate.site.feeds import render_feeds
+from syndicate.site.feeds.render import render_feeds
 from tests.feeds_fixtures import FEEDS_T0, feeds_article, feeds_config
 
 ATOM = "{http://www.w3.org/2005/Atom}"

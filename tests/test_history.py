@@ -11,20 +11,33 @@ from pathlib import Path
 
 import pytest
 
-from syndicate import store
+from syndicate import ingest
 from syndicate.config import Config, load_config
 from syndicate.core.report import RunReport
 from syndicate.run import pipeline
-from syndicate.site.feeds import render_feeds
-from syndicate.site.publish import Outputs, publish
+from syndicate.site import publish as publishing
+from syndicate.site.feeds.render import render_feeds
+from syndicate.site.outputs import Outputs
+from syndicate.site.publish import publish
+from syndicate.store.articles import (
+    all_articles,
+    article_rows,
+    get_article,
+    save_article,
+    set_retracted,
+)
+from syndicate.store.db import Database
+from syndicate.store.inbox_index import inbox_index
+from syndicate.store.renders import render_keys
+from syndicate.store.sqlite import open_store
 from tests.conftest import age, counting_fingerprint, record_calls, write_config
 from tests.feeds_fixtures import FEEDS_T0, feeds_article, feeds_config
 
 
-def _stored(conn: store.Database, config: Config, n: int) -> None:
+def _stored(conn: Database, config: Config, n: int) -> None:
     for i in range(n):
         article = feeds_article(i)
-        store.save_article(
+        save_article(
             conn,
             article.with_(url=f"https://news.example.org/a/{i}"),
             file_hash=f"h{i}",
@@ -44,14 +57,14 @@ def _files(folder: Path) -> dict[str, bytes]:
 @pytest.fixture
 def history(tmp_path: Path):
     config = feeds_config(tmp_path, entries=10, page=7)
-    conn = store.open_store(config.db_path)
+    conn = open_store(config.db_path)
     _stored(conn, config, 60)  # main feed + 7 full archive pages of 7
     yield config, conn
     conn.close()
 
 
-def _full_render(conn: store.Database, config: Config) -> dict[str, bytes]:
-    return render_feeds(store.all_articles(conn), config)
+def _full_render(conn: Database, config: Config) -> dict[str, bytes]:
+    return render_feeds(all_articles(conn), config)
 
 
 def test_per_page_rendering_gives_the_bytes_of_a_full_render(history):
@@ -65,15 +78,15 @@ def test_per_page_rendering_gives_the_bytes_of_a_full_render(history):
 def test_an_edit_renders_and_decodes_only_the_documents_holding_it(history, monkeypatch):
     config, conn = history
     publish(conn, config, RunReport(), Outputs(config.path("feeds")))
-    edited = store.get_article(conn, "https://news.example.org/a/3")  # archive page 1
-    store.save_article(
+    edited = get_article(conn, "https://news.example.org/a/3")  # archive page 1
+    save_article(
         conn,
         edited.with_(title="Artikel nomor 3 (diperbaiki)", updated=FEEDS_T0 + timedelta(days=9)),
         file_hash="h3-edited",
         now=FEEDS_T0 + timedelta(days=9),
         domain=config.site.domain,
     )
-    asked = record_calls(monkeypatch, store, "articles_by_id", lambda conn, ids: list(ids))
+    asked = record_calls(monkeypatch, publishing, "articles_by_id", lambda conn, ids: list(ids))
     report = RunReport()
     publish(conn, config, report, Outputs(config.path("feeds")), changed_ids=[edited.id])
     decoded = [i for ids in asked for i in ids]
@@ -92,9 +105,9 @@ def test_a_run_that_changes_nothing_reads_no_article(history, monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("a no-op publish read the articles")
 
-    monkeypatch.setattr(store, "article_rows", forbidden)
-    monkeypatch.setattr(store, "all_articles", forbidden)
-    monkeypatch.setattr(store, "render_keys", forbidden)
+    monkeypatch.setattr(publishing, "article_rows", forbidden)
+    monkeypatch.setattr(publishing, "articles_by_id", forbidden)
+    monkeypatch.setattr(publishing, "render_keys", forbidden)
     report = RunReport()
     publish(conn, config, report, Outputs(config.path("feeds")))
     assert report.feeds_written == [] and report.pages_written == []
@@ -140,8 +153,8 @@ def test_a_file_written_just_now_is_hashed_again_next_run(site: Path, monkeypatc
     fresh = config.path("inbox") / "baru.txt"
     fresh.write_text("Berita baru\n\nBaru saja ditulis.\n", encoding="utf-8")
     pipeline.run(config, digest="never")
-    conn = store.open_store(config.db_path)
-    assert "baru.txt" not in store.inbox_index(conn)  # too recent to trust its signature
+    conn = open_store(config.db_path)
+    assert "baru.txt" not in inbox_index(conn)  # too recent to trust its signature
     conn.close()
     read = counting_fingerprint(monkeypatch)
     pipeline.run(config, digest="never")
@@ -175,8 +188,8 @@ def test_an_unchanged_inbox_is_not_looked_up_file_by_file(site: Path, monkeypatc
     def forbidden(*args, **kwargs):
         raise AssertionError("looked up file by file")
 
-    monkeypatch.setattr(store, "inbox_index", forbidden)
-    monkeypatch.setattr(store, "stored_files", forbidden)
+    monkeypatch.setattr(ingest, "inbox_index", forbidden)
+    monkeypatch.setattr(ingest, "stored_files", forbidden)
     report = pipeline.run(config, digest="never")
     assert report.unchanged == 1 and report.new == []
     (config.path("inbox") / "lain.txt").write_text("Lain\n\nBerita lain.\n", encoding="utf-8")
@@ -192,11 +205,11 @@ def test_the_article_pages_keys_are_the_render_keys_of_their_inputs(history):
     from syndicate.site.publish import _key, render_fingerprint
 
     config, conn = history
-    retracted = store.article_rows(conn)[3].id  # its key holds the retraction's instant
-    assert store.set_retracted(conn, retracted, "duplikat", FEEDS_T0 + timedelta(days=9))
+    retracted = article_rows(conn)[3].id  # its key holds the retraction's instant
+    assert set_retracted(conn, retracted, "duplikat", FEEDS_T0 + timedelta(days=9))
     publish(conn, config, RunReport(), Outputs(config.path("feeds")))
-    keys, fingerprint = store.render_keys(conn), render_fingerprint(config)
-    rows = store.article_rows(conn)
+    keys, fingerprint = render_keys(conn), render_fingerprint(config)
+    rows = article_rows(conn)
     assert len(rows) == 60 and sum(r.retracted is not None for r in rows) == 1
     for row in rows:
         assert keys[article_page(row.slug)] == _key(fingerprint, row.data_hash, row.retracted)

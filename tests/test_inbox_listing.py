@@ -12,8 +12,11 @@ import pytest
 
 from syndicate import ingest
 from syndicate.config import Config, load_config
+from syndicate.inbox.changes import LISTING_WIRE
 from syndicate.inbox.sources import scan_inbox
 from syndicate.run import pipeline
+from syndicate.store.inbox_index import inbox_index, set_meta_value
+from syndicate.store.sqlite import open_store
 from tests.conftest import age, counting_fingerprint, record_calls
 
 
@@ -127,11 +130,10 @@ def published(site: Path) -> tuple[Config, Path]:
 
 def _index_reads(monkeypatch) -> list:
     """What each run asked of the inbox index: None for every row, else the sources."""
-    from syndicate import store
 
     return record_calls(
         monkeypatch,
-        store,
+        ingest,
         "inbox_index",
         lambda conn, sources=None: None if sources is None else sorted(sources),
     )
@@ -165,11 +167,10 @@ def test_a_changed_inbox_is_compared_with_the_last_listing_not_row_by_row(site: 
     assert [a.source for a in report.updated] == ["dua.txt"]
     assert report.unchanged == 1  # the sample
     assert [r.source for r in report.still_rejected] == ["rusak.txt"]
-    from syndicate import store
 
-    conn = store.open_store(config.db_path)
+    conn = open_store(config.db_path)
     try:
-        assert "tiga.txt" not in store.inbox_index(conn)
+        assert "tiga.txt" not in inbox_index(conn)
     finally:
         conn.close()
 
@@ -184,8 +185,8 @@ def test_a_changed_inbox_is_compared_with_the_last_listing_not_row_by_row(site: 
     report = run_after_writing("baru.txt.meta.toml", 'title = "Judul editor"\n')
     assert asked == [None] and [a.title for a in report.updated] == ["Judul editor"]
     # So is a recorded listing that does not hash to its key.
-    conn = store.open_store(config.db_path)
-    store.set_meta_value(conn, ingest.LISTING_WIRE, "bm90IHRoaXM=.AAAA")
+    conn = open_store(config.db_path)
+    set_meta_value(conn, LISTING_WIRE, "bm90IHRoaXM=.AAAA")
     conn.close()
     report = run_after_writing("dua.txt", "Dua\n\nBerita dua, diubah lagi.\n")
     assert asked == [None] and [a.source for a in report.updated] == ["dua.txt"]

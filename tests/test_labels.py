@@ -17,7 +17,7 @@ from syndicate.core.labels import (
     plural_label,
 )
 from syndicate.readers.markers import reader_languages
-from syndicate.site.feeds import prepare_entry
+from syndicate.site.feeds.entries import prepare_entry
 from tests.feeds_fixtures import feeds_article, feeds_config
 
 ENGLISH = catalog()["en"]

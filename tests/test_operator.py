@@ -388,11 +388,12 @@ def test_erase_deletes_the_address_and_keeps_it_suppressed(site: Path, tmp_path:
 def test_subscribers_list_into_a_closed_pipe_is_quiet(site: Path):
     from datetime import UTC, datetime
 
-    from syndicate import store
+    from syndicate.store.sqlite import open_store
+    from syndicate.store.subscribers import add_subscriber
 
-    conn = store.open_store(site / "state" / "syndicate.db")
+    conn = open_store(site / "state" / "syndicate.db")
     for i in range(3000):  # ~100 KB of output: more than a pipe buffer holds
-        store.add_subscriber(
+        add_subscriber(
             conn, f"reader{i:04}@example.org", "Reader", datetime.now(UTC), resubscribe=False
         )
     conn.close()

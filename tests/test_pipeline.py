@@ -11,9 +11,15 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from syndicate import ingest, store
+from syndicate import ingest
 from syndicate.config import Config, load_config
+from syndicate.delivery import engine
 from syndicate.run import pipeline
+from syndicate.run.lock import RunInProgress, run_lock
+from syndicate.store.articles import source_of
+from syndicate.store.deliveries import record_outcomes
+from syndicate.store.sqlite import open_store
+from syndicate.store.subscribers import add_subscriber
 from tests.conftest import SAMPLE, write_config
 
 TITLE = (
@@ -120,7 +126,7 @@ def test_bad_files_are_reported_and_the_rest_is_published(site: Path):
 
 
 def test_a_second_run_is_refused_while_one_holds_the_lock(config: Config):
-    with pipeline.run_lock(config), pytest.raises(pipeline.RunInProgress, match="another"):
+    with run_lock(config), pytest.raises(RunInProgress, match="another"):
         pipeline.run(config)
 
 
@@ -130,8 +136,8 @@ def test_temporary_smtp_failure_is_retried_after_a_backoff(site: Path, smtp_serv
     handler, port = smtp_server
     write_config(site, f"\n[delivery]\nmethod = 'smtp'\nsmtp_port = {port}\n")
     config = load_config(site / "config.toml")
-    conn = store.open_store(config.db_path)
-    store.add_subscriber(conn, "tempfail@example.org", "", pipeline_now(config), resubscribe=True)
+    conn = open_store(config.db_path)
+    add_subscriber(conn, "tempfail@example.org", "", pipeline_now(config), resubscribe=True)
     conn.close()
     report = pipeline.run(config)
     assert report.sent == 1 and len(report.failed) == 1 and not report.failed_for_good
@@ -153,8 +159,8 @@ def test_permanent_smtp_refusal_is_not_retried(site: Path, smtp_server):
     _handler, port = smtp_server
     write_config(site, f"\n[delivery]\nmethod = 'smtp'\nsmtp_port = {port}\n")
     config = load_config(site / "config.toml")
-    conn = store.open_store(config.db_path)
-    store.add_subscriber(conn, "refuse-me@example.org", "", pipeline_now(config), resubscribe=True)
+    conn = open_store(config.db_path)
+    add_subscriber(conn, "refuse-me@example.org", "", pipeline_now(config), resubscribe=True)
     conn.close()
     report = pipeline.run(config)
     assert report.sent == 1 and report.failed == []
@@ -174,7 +180,7 @@ def pipeline_now(config: Config):
 def test_crash_after_maildir_link_does_not_duplicate(config: Config, monkeypatch):
     # Simulate a crash between handing the message to the Maildir and recording it as sent.
     calls = []
-    real_finish = store.record_outcomes
+    real_finish = record_outcomes
 
     def crash_once(*args, **kwargs):
         if not calls:
@@ -182,7 +188,7 @@ def test_crash_after_maildir_link_does_not_duplicate(config: Config, monkeypatch
             raise KeyboardInterrupt("power cut")
         return real_finish(*args, **kwargs)
 
-    monkeypatch.setattr(store, "record_outcomes", crash_once)
+    monkeypatch.setattr(engine, "record_outcomes", crash_once)
     with pytest.raises(KeyboardInterrupt):
         pipeline.run(config)
     assert len(outbox_messages(config)) == 1
@@ -378,10 +384,10 @@ def test_hub_outage_is_a_warning_and_the_feeds_are_still_published(site: Path):
 def test_an_address_no_message_can_carry_fails_alone(config: Config):
     from datetime import datetime
 
-    conn = store.open_store(config.db_path)
+    conn = open_store(config.db_path)
     # Valid for email-validator, but its non-ASCII local part needs SMTPUTF8.
     now = datetime.now(config.site.tz)
-    store.add_subscriber(conn, "pembaca.ü@example.org", "", now, resubscribe=True)
+    add_subscriber(conn, "pembaca.ü@example.org", "", now, resubscribe=True)
     conn.close()
     report = pipeline.run(config)
     assert report.sent == 1
@@ -391,16 +397,17 @@ def test_an_address_no_message_can_carry_fails_alone(config: Config):
 
 
 def test_a_reader_bug_on_one_file_does_not_stop_the_run(site: Path, monkeypatch, capsys):
-    from syndicate import readers
+    from syndicate.readers import read as readers
+    from syndicate.readers.read import _READERS, _read_text
 
-    real = readers._read_text
+    real = _read_text
 
     def explode_on_one(text, context):
         if context.source == "boom.txt":
             raise RuntimeError("unexpected")
         return real(text, context)
 
-    monkeypatch.setattr(readers, "_READERS", {**readers._READERS, "text": explode_on_one})
+    monkeypatch.setattr(readers, "_READERS", {**_READERS, "text": explode_on_one})
     (site / "articles" / "boom.txt").write_text("Judul\n\nIsi berita.\n", encoding="utf-8")
     report = pipeline.run(load_config(site / "config.toml"))
     assert [a.source for a in report.new] == [SAMPLE.name]
@@ -428,8 +435,8 @@ def test_two_files_with_one_canonical_url_do_not_fight_over_the_entry(site: Path
     (inbox / "a.md").rename(inbox / "a-renamed.md")
     moved = pipeline.run(config)
     assert moved.new == [] and moved.rejected == []
-    conn = store.open_store(config.db_path)
-    assert store.source_of(conn, "https://publisher.example/berita/1") == "a-renamed.md"
+    conn = open_store(config.db_path)
+    assert source_of(conn, "https://publisher.example/berita/1") == "a-renamed.md"
     conn.close()
 
 

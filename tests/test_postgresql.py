@@ -16,6 +16,16 @@ from syndicate.cli import main
 from syndicate.config import load_config
 from syndicate.run import guard as state
 from syndicate.run import pipeline
+from syndicate.run.lock import RunInProgress, run_lock
+from syndicate.store.articles import count_articles
+from syndicate.store.connection import connect, open_db
+from syndicate.store.db import generation, schema_version
+from syndicate.store.db import state_id as current_state_id
+from syndicate.store.deliveries import claim_deliveries, delivery_counts
+from syndicate.store.digests import create_digest, undigested_articles
+from syndicate.store.postgresql import RUN_LOCK, advisory_lock_held, try_advisory_lock
+from syndicate.store.runs import start_run
+from syndicate.store.subscribers import add_subscriber, subscriber_key, unsubscribe
 from tests.conftest import SAMPLE, write_config
 
 
@@ -37,16 +47,16 @@ def test_the_sample_run_on_postgresql_publishes_sends_once_and_then_nothing(site
     assert not config.db_path.exists()  # nothing of the state on disk
     again = pipeline.run(config, digest="now")
     assert again.new == [] and again.sent == 0 and again.digest_id is None
-    conn = state.open_db(config)
+    conn = open_db(config)
     try:
         assert conn.dialect == "postgresql"
-        assert store.delivery_counts(conn) == {"sent": 1}
+        assert delivery_counts(conn) == {"sent": 1}
         # The outbox's stamp moved with every delivery; the feeds' with the publishing.
         assert state.read_stamp(site / "outbox") == state.Stamp(
-            store.state_id(conn), store.generation(conn)
+            current_state_id(conn), generation(conn)
         )
         feeds = state.read_stamp(site / "feeds")
-        assert feeds.state_id == store.state_id(conn) and feeds.generation < store.generation(conn)
+        assert feeds.state_id == current_state_id(conn) and feeds.generation < generation(conn)
         assert [r["trigger"] for r in conn.execute("SELECT trigger FROM runs ORDER BY id")] == [
             "manual",
             "manual",
@@ -56,7 +66,7 @@ def test_the_sample_run_on_postgresql_publishes_sends_once_and_then_nothing(site
 
 
 def test_postgresql_gets_the_same_tables_with_its_own_types(pg_url):
-    conn = store.connect(pg_url, Path("unused"))
+    conn = connect(pg_url, Path("unused"))
     try:
         types = {
             (r["table_name"], r["column_name"]): r["data_type"]
@@ -68,14 +78,14 @@ def test_postgresql_gets_the_same_tables_with_its_own_types(pg_url):
         assert types[("deliveries", "lease_until")] == "double precision"
         assert types[("runs", "id")] == "integer"
         now = datetime.now(UTC)
-        assert store.start_run(conn, "a", now) + 1 == store.start_run(conn, "b", now)
+        assert start_run(conn, "a", now) + 1 == start_run(conn, "b", now)
         # Epoch seconds keep their sub-second part (a 4-byte REAL would round to minutes).
         conn.execute("INSERT INTO digests VALUES ('d', 'now', '[]')")
         conn.execute("INSERT INTO deliveries (digest_id, email, status, lease_until)"
                      " VALUES ('d', 'a@example.org', 'pending', 1790000000.25)")  # fmt: skip
         row = conn.execute("SELECT lease_until FROM deliveries").fetchone()
         assert row["lease_until"] == 1790000000.25
-        assert store.schema_version(conn) == store.schema.LATEST_VERSION
+        assert schema_version(conn) == store.schema.LATEST_VERSION
     finally:
         conn.close()
 
@@ -89,22 +99,22 @@ def test_a_schema_2_postgresql_state_is_upgraded_in_place(pg_url):
         )
         return {r["indexname"]: r["indexdef"] for r in rows}
 
-    conn = store.connect(pg_url, Path("unused"))
+    conn = connect(pg_url, Path("unused"))
     expected = indexes(conn)
     conn.execute("DROP INDEX articles_rows")
     conn.execute("DROP INDEX articles_pending")
     conn.execute("DROP INDEX articles_digest")
     conn.execute("CREATE INDEX articles_digest ON articles (digest_id)")
     conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
-    state_id = store.state_id(conn)
+    state_id = current_state_id(conn)
     conn.close()
-    conn = store.connect(pg_url, Path("unused"))
+    conn = connect(pg_url, Path("unused"))
     try:
-        assert store.schema_version(conn) == store.schema.LATEST_VERSION == 4
+        assert schema_version(conn) == store.schema.LATEST_VERSION == 4
         assert indexes(conn) == expected
         assert "WHERE (digest_id IS NOT NULL)" in expected["articles_digest"]
         assert "articles_pending" in expected and "articles_rows" in expected
-        assert store.state_id(conn) == state_id
+        assert current_state_id(conn) == state_id
     finally:
         conn.close()
 
@@ -125,14 +135,14 @@ def test_a_password_in_the_url_is_refused(site):
 
 def test_the_run_lock_is_an_advisory_lock_on_the_server(site, pg_url):
     config = load_config(pg_site(site, pg_url))
-    other = state.open_db(config)
+    other = open_db(config)
     try:
-        with pipeline.run_lock(config):
-            assert store.advisory_lock_held(other, store.RUN_LOCK)
-            assert not store.try_advisory_lock(other, store.RUN_LOCK)
-            with pytest.raises(pipeline.RunInProgress, match="run lock"):
+        with run_lock(config):
+            assert advisory_lock_held(other, RUN_LOCK)
+            assert not try_advisory_lock(other, RUN_LOCK)
+            with pytest.raises(RunInProgress, match="run lock"):
                 pipeline.run(config)
-        assert not store.advisory_lock_held(other, store.RUN_LOCK)
+        assert not advisory_lock_held(other, RUN_LOCK)
     finally:
         other.close()
     assert not (site / "state" / "run.lock").exists()
@@ -141,25 +151,25 @@ def test_the_run_lock_is_an_advisory_lock_on_the_server(site, pg_url):
 def test_claims_skip_rows_another_worker_has_locked(site, pg_url):
     config = load_config(pg_site(site, pg_url))
     pipeline.run(config, digest="never")
-    a, b = state.open_db(config), state.open_db(config)
+    a, b = open_db(config), open_db(config)
     try:
         for i in range(10):
-            store.add_subscriber(a, f"r{i}@example.org", "", datetime.now(UTC), resubscribe=False)
-        store.create_digest(a, store.undigested_articles(a), datetime.now(UTC), "2026-01-01")
+            add_subscriber(a, f"r{i}@example.org", "", datetime.now(UTC), resubscribe=False)
+        create_digest(a, undigested_articles(a), datetime.now(UTC), "2026-01-01")
         now = time.time()
         a.execute("BEGIN")
         locked = a.execute(
             "SELECT email FROM deliveries ORDER BY email LIMIT 4 FOR UPDATE"
         ).fetchall()
-        claimed = store.claim_deliveries(b, "w-b", limit=20, now=now, lease=30)  # no waiting
+        claimed = claim_deliveries(b, "w-b", limit=20, now=now, lease=30)  # no waiting
         a.execute("ROLLBACK")
         assert {d.email for d in claimed}.isdisjoint({r["email"] for r in locked})
         assert len(claimed) == 11 - 4
         # Claimed and leased: nobody else gets them until the lease runs out.
-        rest = store.claim_deliveries(a, "w-a", limit=20, now=now + 1, lease=30)
+        rest = claim_deliveries(a, "w-a", limit=20, now=now + 1, lease=30)
         assert {d.email for d in rest} == {r["email"] for r in locked}
-        assert store.claim_deliveries(a, "w-a", limit=20, now=now + 2, lease=30) == []
-        taken_over = store.claim_deliveries(a, "w-a", limit=20, now=now + 40, lease=30)
+        assert claim_deliveries(a, "w-a", limit=20, now=now + 2, lease=30) == []
+        taken_over = claim_deliveries(a, "w-a", limit=20, now=now + 40, lease=30)
         assert len(taken_over) == 11
     finally:
         a.close()
@@ -188,13 +198,13 @@ def test_a_lost_postgresql_state_is_refused_and_adopted_without_resending(
 
 def _queue_digest(config, n: int) -> list[str]:
     pipeline.run(config, digest="never")
-    conn = state.open_db(config)
+    conn = open_db(config)
     try:
         emails = [f"r{i:04d}@example.org" for i in range(n)]
         now = datetime.now(UTC)
         for email in emails:
-            store.add_subscriber(conn, email, "", now, resubscribe=False)
-        store.create_digest(conn, store.undigested_articles(conn), now, "2026-01-01")
+            add_subscriber(conn, email, "", now, resubscribe=False)
+        create_digest(conn, undigested_articles(conn), now, "2026-01-01")
     finally:
         conn.close()
     return emails
@@ -213,15 +223,15 @@ def test_nothing_goes_to_an_address_after_its_unsubscribe_commits(engine, tmp_pa
         pg_site(tmp_path, request.getfixturevalue("pg_url"))
     config = load_config(cfg)
     emails = sorted([*_queue_digest(config, 600), "one@example.org"])
-    index = {store.subscriber_key(e): n for n, e in enumerate(emails)}
+    index = {subscriber_key(e): n for n, e in enumerate(emails)}
     new = tmp_path / "outbox" / "new"
     there_at_commit: dict[str, bool] = {}
 
     def message_of(email: str) -> Path:
-        return new / f"2026-01-01-001.{store.subscriber_key(email)}.syndicate"
+        return new / f"2026-01-01-001.{subscriber_key(email)}.syndicate"
 
     def unsubscriber() -> None:
-        conn = state.open_db(config)
+        conn = open_db(config)
         try:
             deadline = time.time() + 60
             while len(there_at_commit) < 80 and time.time() < deadline:
@@ -234,7 +244,7 @@ def test_nothing_goes_to_an_address_after_its_unsubscribe_commits(engine, tmp_pa
                 target = emails[last + 1]
                 if target in there_at_commit:
                     continue
-                store.unsubscribe(conn, datetime.now(UTC), email=target)
+                unsubscribe(conn, datetime.now(UTC), email=target)
                 there_at_commit[target] = message_of(target).exists()
         finally:
             conn.close()
@@ -256,9 +266,9 @@ def test_a_dry_run_on_postgresql_changes_nothing(site, pg_url):
     report = pipeline.run(config, dry_run=True)
     assert report.dry_run and len(report.new) == 1 and report.sent == 1  # "would"
     assert not (site / "feeds").exists() and not (site / "outbox").exists()
-    conn = state.open_db(config)
+    conn = open_db(config)
     try:
-        assert store.count_articles(conn) == 0 and store.generation(conn) == 0
+        assert count_articles(conn) == 0 and generation(conn) == 0
         assert conn.execute("SELECT COUNT(*) AS n FROM runs").fetchone()["n"] == 0
     finally:
         conn.close()

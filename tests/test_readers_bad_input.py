@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.readers import ArticleChanging, ArticleError, is_candidate, read_article
+from syndicate.readers.errors import ArticleChanging, ArticleError
+from syndicate.readers.read import is_candidate, read_article
 
 BODY = "Paragraf pertama berita ini cukup panjang untuk dibaca sebagai isi artikel.\n"
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from syndicate.cli import main
-from syndicate.readers import ArticleError, read_article
+from syndicate.readers.errors import ArticleError
 from syndicate.readers.frontmatter import MAX_DEPTH, split_front_matter
+from syndicate.readers.read import read_article
 
 BODY = "The article body is an ordinary paragraph, long enough to be read as text.\n"
 

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from syndicate.core.model import Author, Block, RelatedLink
-from syndicate.readers import ArticleError, ReadContext, read_article, sniff_format
+from syndicate.readers.errors import ArticleError
 from syndicate.readers.html import read_html
 from syndicate.readers.markers import load_markers
+from syndicate.readers.read import ReadContext, read_article, sniff_format
 from tests.reader_helpers import SAMPLES, read_string
 
 PAGE = SAMPLES / "en_page.html"

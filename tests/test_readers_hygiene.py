@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.readers import read_article
 from syndicate.readers.hygiene import decode, normalize
+from syndicate.readers.read import read_article
 
 ID_TEXT = (
     "Café “Kopi Kenangan” buka cabang baru\n\n"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from syndicate.core.model import Author, Block, RelatedLink
-from syndicate.readers import ArticleError
+from syndicate.readers.errors import ArticleError
 from tests.reader_helpers import read_sample
 from tests.reader_helpers import read_string as read_text_into
 

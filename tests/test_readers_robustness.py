@@ -10,7 +10,8 @@ import random
 
 import pytest
 
-from syndicate.readers import ArticleError, read_article
+from syndicate.readers.errors import ArticleError
+from syndicate.readers.read import read_article
 
 PIECES = [
     "\n", "\n\n", " ", "•", "- ", "* ", "1. ", "Baca juga:", "Sumber", "By ", "Oleh: ", "—", "–",

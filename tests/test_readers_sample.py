@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from syndicate.core.model import RelatedLink
-from syndicate.readers import read_article
+from syndicate.readers.read import read_article
 
 REPO = Path(__file__).resolve().parents[1]
 INBOX = REPO / "articles"

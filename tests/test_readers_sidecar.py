@@ -9,7 +9,8 @@ import feedparser
 import pytest
 
 from syndicate.config import Config
-from syndicate.readers import ArticleError, is_candidate, read_article, sidecar_path
+from syndicate.readers.errors import ArticleError
+from syndicate.readers.read import is_candidate, read_article, sidecar_path
 from syndicate.run import pipeline
 from tests.conftest import SAMPLE
 

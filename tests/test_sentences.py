@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from syndicate.text import split_sentences, strip_dateline
+from syndicate.text.sentences import split_sentences
+from syndicate.text.structure import strip_dateline
 
 # --- splitting ------------------------------------------------------------------------------
 

@@ -9,11 +9,13 @@ import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from syndicate import store
 from syndicate.cli import main
 from syndicate.config import load_config
 from syndicate.run import pipeline
 from syndicate.run.guard import STAMP, read_stamp
+from syndicate.store.articles import all_articles
+from syndicate.store.digests import undigested_articles
+from syndicate.store.sqlite import open_store
 from tests.conftest import write_config
 
 
@@ -120,7 +122,7 @@ def test_outputs_from_before_stamps_are_stamped_not_refused(site: Path):
     (site / "feeds" / STAMP).unlink()
     (site / "outbox" / STAMP).unlink()
     config = load_config(site / "config.toml")
-    conn = store.open_store(config.db_path)
+    conn = open_store(config.db_path)
     conn.execute("DELETE FROM meta WHERE key = 'generation'")
     conn.close()
     add_article(site, "new.txt", "A new story")
@@ -173,10 +175,10 @@ def test_backup_more_runs_restore_then_run_resends_nothing(site: Path, capsys):
 def test_backup_is_consistent_while_another_connection_writes(site: Path, tmp_path: Path):
     config = load_config(site / "config.toml")
     pipeline.run(config)
-    writer = store.open_store(config.db_path)
+    writer = open_store(config.db_path)
     writer.execute("BEGIN IMMEDIATE")
     writer.execute("INSERT INTO rejections VALUES ('x.txt', 'h', 'half-done', 'now')")
-    from syndicate.run.guard import backup
+    from syndicate.ops.backup import backup
 
     target = backup(config, tmp_path / "b.db")
     writer.execute("ROLLBACK")
@@ -225,8 +227,8 @@ def test_adopt_rebuilds_archives_dated_and_undated_articles_retractions_and_dige
         pipeline.run(config, digest="never", now=t0 + timedelta(minutes=15 * (i + 1)))
     add_article(site, "old-1.md", "Old story number 1", "Edited. " * 8, "2024-03-01T01:00:00Z")
     pipeline.run(config, digest="never", now=t0 + timedelta(hours=2))
-    conn = store.open_store(config.db_path)
-    victim = next(a for a in store.all_articles(conn) if a.title == "Old story number 2")
+    conn = open_store(config.db_path)
+    victim = next(a for a in all_articles(conn) if a.title == "Old story number 2")
     conn.close()
     assert cli(site, "retract", victim.id, "--reason", "legal") == 0
     pipeline.run(config, digest="now", now=t0 + timedelta(days=1))
@@ -236,8 +238,8 @@ def test_adopt_rebuilds_archives_dated_and_undated_articles_retractions_and_dige
     add_article(site, "waiting.txt", "Not published yet")
     feeds, sent = tree(site / "feeds"), sorted(p.name for p in (site / "outbox").glob("*.eml"))
     assert any(n.startswith("archive/") for n in feeds) and len(sent) == 2
-    conn = store.open_store(config.db_path)
-    ids = {a.source: a.id for a in store.all_articles(conn)}
+    conn = open_store(config.db_path)
+    ids = {a.source: a.id for a in all_articles(conn)}
     conn.close()
 
     drop_state(site)
@@ -247,9 +249,9 @@ def test_adopt_rebuilds_archives_dated_and_undated_articles_retractions_and_dige
     assert "1 from the feeds alone" in out  # new 0.txt, gone from the inbox
     # Everything renders as before but the page of the article whose file is gone.
     assert "the next run will rewrite: articles/new-0.html\n" in out, out
-    conn = store.open_store(config.db_path)
-    adopted = {a.source: a.id for a in store.all_articles(conn)}
-    pending = [a.title for a in store.undigested_articles(conn)]
+    conn = open_store(config.db_path)
+    adopted = {a.source: a.id for a in all_articles(conn)}
+    pending = [a.title for a in undigested_articles(conn)]
     conn.close()
     assert {s: i for s, i in adopted.items() if not s.startswith(".adopted/")} == {
         s: i for s, i in ids.items() if s != "new 0.txt"
@@ -295,8 +297,8 @@ def test_adopt_keeps_back_dated_articles_that_came_after_a_digest_waiting(tmp_pa
     drop_state(site)
     assert cli(site, "state", "adopt") == 0
     assert "byte-identical" in capsys.readouterr().out
-    conn = store.open_store(config.db_path)
-    pending = sorted(a.title for a in store.undigested_articles(conn))
+    conn = open_store(config.db_path)
+    pending = sorted(a.title for a in undigested_articles(conn))
     conn.close()
     assert pending == [f"Later story {i}" for i in range(4)]
     assert cli(site, "publish") == 0

@@ -5,8 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from syndicate import store
+from syndicate.store.articles import all_articles
+from syndicate.store.db import StateError, schema_version, state_id
+from syndicate.store.deliveries import delivery_counts
+from syndicate.store.digests import count_pending, undigested_articles
 from syndicate.store.schema import LATEST_VERSION
+from syndicate.store.sqlite import open_store
+from syndicate.store.subscribers import subscriber_statuses
 
 V1_DUMP = Path(__file__).parent / "samples" / "state" / "v1.sql"
 
@@ -24,42 +29,42 @@ def v1_state(tmp_path: Path) -> Path:
 
 def test_schema_1_state_is_upgraded_in_place_keeping_everything(tmp_path):
     path = v1_state(tmp_path)
-    conn = store.open_store(path)
+    conn = open_store(path)
     try:
-        assert store.schema_version(conn) == LATEST_VERSION
-        assert len(store.state_id(conn)) == 32
-        [article] = store.all_articles(conn)
+        assert schema_version(conn) == LATEST_VERSION
+        assert len(state_id(conn)) == 32
+        [article] = all_articles(conn)
         assert article.id == "tag:news.example.org,2026-11-30:000-6bd5c2adaf47451d"
-        assert store.undigested_articles(conn) == []  # it was in digest 2026-11-30-001
-        assert store.subscriber_statuses(conn) == {
+        assert undigested_articles(conn) == []  # it was in digest 2026-11-30-001
+        assert subscriber_statuses(conn) == {
             "reader@example.org": "active",
             "gone@example.org": "unsubscribed",
         }
-        assert store.delivery_counts(conn) == {"sent": 1}
+        assert delivery_counts(conn) == {"sent": 1}
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
     finally:
         conn.close()
     # Upgraded once: opening again changes nothing, the state id stays.
-    first_id = store.state_id(store.open_store(path))
-    assert store.state_id(store.open_store(path)) == first_id
+    first_id = state_id(open_store(path))
+    assert state_id(open_store(path)) == first_id
 
 
 def test_a_state_from_a_newer_syndicate_is_refused_with_its_path(tmp_path):
     path = tmp_path / "syndicate.db"
-    store.open_store(path).close()
+    open_store(path).close()
     raw = sqlite3.connect(path)
     raw.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     raw.commit()
     raw.close()
-    with pytest.raises(store.StateError, match=rf"{path}.*newer syndicate \(schema 99"):
-        store.open_store(path)
+    with pytest.raises(StateError, match=rf"{path}.*newer syndicate \(schema 99"):
+        open_store(path)
 
 
 def test_a_file_that_is_not_a_database_is_named(tmp_path):
     path = tmp_path / "syndicate.db"
     path.write_bytes(b"not a database at all, just text" * 100)
-    with pytest.raises(store.StateError, match=rf"{path}: not a usable syndicate state"):
-        store.open_store(path)
+    with pytest.raises(StateError, match=rf"{path}: not a usable syndicate state"):
+        open_store(path)
 
 
 def index_sql(conn) -> dict[str, str]:
@@ -78,7 +83,7 @@ def test_the_article_rows_are_read_from_their_covering_index(tmp_path):
     # fall back to a table scan and a sort.
     from syndicate.store.articles import ARTICLE_ROWS_SQL
 
-    conn = store.open_store(tmp_path / "syndicate.db")
+    conn = open_store(tmp_path / "syndicate.db")
     try:
         found = plan(conn, ARTICLE_ROWS_SQL)
         assert "COVERING INDEX articles_rows" in found and "TEMP B-TREE" not in found
@@ -93,7 +98,7 @@ def test_pending_articles_and_a_digests_members_each_have_their_own_index(tmp_pa
     # skipped rows. The partial indexes only match the queries' exact words: pin the plans.
     from syndicate.store.digests import _PENDING
 
-    conn = store.open_store(tmp_path / "syndicate.db")
+    conn = open_store(tmp_path / "syndicate.db")
     try:
         count = plan(conn, f"SELECT COUNT(*) FROM articles WHERE {_PENDING}")
         assert "articles_pending" in count
@@ -110,7 +115,7 @@ def test_pending_articles_and_a_digests_members_each_have_their_own_index(tmp_pa
 def test_pending_articles_are_the_same_through_the_index(tmp_path):
     from syndicate.store.digests import _PENDING
 
-    conn = store.open_store(tmp_path / "syndicate.db")
+    conn = open_store(tmp_path / "syndicate.db")
     try:
         rows = [
             ("a", None, None, None, "2026-01-03"),
@@ -135,7 +140,7 @@ def test_pending_articles_are_the_same_through_the_index(tmp_path):
             " ORDER BY published DESC, id"
         ).fetchall()
         assert [r["id"] for r in indexed] == [r["id"] for r in scanned] == ["e", "a"]
-        assert store.count_pending(conn) == 2
+        assert count_pending(conn) == 2
     finally:
         conn.close()
 
@@ -157,16 +162,16 @@ def as_schema_2(path: Path) -> None:
 
 
 def test_a_schema_2_state_gains_the_indexes_and_equals_a_new_one(tmp_path):
-    fresh = store.open_store(tmp_path / "fresh.db")
+    fresh = open_store(tmp_path / "fresh.db")
     expected = index_sql(fresh)
     fresh.close()
     path = tmp_path / "syndicate.db"
-    store.open_store(path).close()
+    open_store(path).close()
     as_schema_2(path)
     assert "articles_pending" not in index_sql(sqlite3.connect(path))
-    conn = store.open_store(path)
+    conn = open_store(path)
     try:
-        assert store.schema_version(conn) == LATEST_VERSION == 4
+        assert schema_version(conn) == LATEST_VERSION == 4
         assert index_sql(conn) == expected
         assert {"articles_rows", "articles_pending"} <= set(expected)
         assert "WHERE digest_id IS NOT NULL" in expected["articles_digest"]

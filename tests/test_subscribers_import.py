@@ -10,10 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from syndicate import store
 from syndicate.cli import main
 from syndicate.config import load_config
-from syndicate.run import guard as state
+from syndicate.store.connection import open_db
+from syndicate.store.subscribers import subscribers
 
 
 def _roster(path: Path, n: int, *, start: int = 0) -> Path:
@@ -23,9 +23,9 @@ def _roster(path: Path, n: int, *, start: int = 0) -> Path:
 
 
 def _addresses(site: Path) -> set[str]:
-    conn = state.open_db(load_config(site / "config.toml"))
+    conn = open_db(load_config(site / "config.toml"))
     try:
-        return {s.email for s in store.subscribers(conn)}
+        return {s.email for s in subscribers(conn)}
     finally:
         conn.close()
 

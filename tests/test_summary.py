@@ -13,7 +13,8 @@ import pytest
 
 from syndicate.core.language import detect_language
 from syndicate.core.model import Summary
-from syndicate.text import split_sentences, summarize
+from syndicate.text.sentences import split_sentences
+from syndicate.text.summary import summarize
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "articles" / "000_6bd5c2adaf47451d.txt"
@@ -153,7 +154,7 @@ def test_bullets_add_to_the_summary() -> None:
 
 def test_deterministic_across_hash_seeds(sample_text: str) -> None:
     code = (
-        "import json, sys; from syndicate.text import summarize; "
+        "import json, sys; from syndicate.text.summary import summarize; "
         "t = sys.stdin.read(); r = summarize(t); r2 = summarize(t, 'id'); "
         "print(json.dumps([r.summary, r.bullets, r2.summary, r2.bullets]))"
     )

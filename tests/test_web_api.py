@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from syndicate.config import Config
-from syndicate.run.pipeline import run_lock
+from syndicate.run.lock import run_lock
 from syndicate.web import protocol as web_protocol
 from tests.web_support import raw, running, wait_for
 

@@ -22,9 +22,12 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
-from syndicate import store
 from syndicate.config import Config, load_config
 from syndicate.config.cadence import cron_trigger
+from syndicate.store.deliveries import count_due, delivery_counts
+from syndicate.store.digests import digests
+from syndicate.store.sqlite import open_store
+from syndicate.store.subscribers import get_subscriber
 from syndicate.web.jobs import Service, build_scheduler
 from tests.conftest import RecordingHandler, free_port
 from tests.web_support import Serve, outbox_messages, wait_for
@@ -144,8 +147,8 @@ def test_every_link_of_the_feeds_the_digest_and_the_pages_answers_200(site: Path
             assert any(u.endswith("/articles/") for u in seen)
             assert len(seen) >= 10
             # The unsubscribe GET changed nothing.
-            conn = store.open_store(config.db_path)
-            assert store.get_subscriber(conn, "one@example.org").status == "active"
+            conn = open_store(config.db_path)
+            assert get_subscriber(conn, "one@example.org").status == "active"
             conn.close()
         code, took = server.stop()
         assert code == 0 and took < 10
@@ -198,8 +201,8 @@ def test_sigterm_lets_a_triggered_run_finish_its_recipient_then_exits_0(site: Pa
         assert code == 0, server.text()
         assert took < 10, took
         assert "SIGTERM" in server.text() and "stopped" in server.text()
-        conn = store.open_store(config.db_path)
-        counts = store.delivery_counts(conn)
+        conn = open_store(config.db_path)
+        counts = delivery_counts(conn)
         conn.close()
         delivered = len(handler.messages)
         assert counts.get("sent", 0) == delivered  # nothing sent without being recorded
@@ -211,9 +214,9 @@ def test_sigterm_lets_a_triggered_run_finish_its_recipient_then_exits_0(site: Pa
             wait_for(lambda: len(handler.messages) == 12, timeout=30)
         finally:
             assert again.stop()[0] == 0
-        conn = store.open_store(config.db_path)
-        assert store.delivery_counts(conn) == {"sent": 12}
-        assert len(store.digests(conn)) == 1
+        conn = open_store(config.db_path)
+        assert delivery_counts(conn) == {"sent": 12}
+        assert len(digests(conn)) == 1
         conn.close()
     finally:
         server.kill()
@@ -240,7 +243,7 @@ def test_deliveries_resume_when_the_relay_comes_back_without_a_digest(site: Path
     try:
         wait_for(lambda: "deliveries waiting: " in server.text(), timeout=15)
         time.sleep(1.5)  # a few more looks while the relay is down
-        conn = store.open_store(config.db_path)
+        conn = open_store(config.db_path)
         [(attempts,)] = conn.execute("SELECT attempts FROM deliveries").fetchall()
         conn.close()
         assert attempts == 0  # neither the run's refused connection nor looking spent one
@@ -251,9 +254,9 @@ def test_deliveries_resume_when_the_relay_comes_back_without_a_digest(site: Path
         # message alone, or the counts below race the commit.
         wait_for(lambda: "resumed deliveries: sent 1" in server.text(), timeout=120)
         assert time.monotonic() - back < 120 and len(handler.messages) == 1
-        conn = store.open_store(config.db_path)
-        assert store.delivery_counts(conn) == {"sent": 1}
-        assert len(store.digests(conn)) == 1  # no digest fired in between
+        conn = open_store(config.db_path)
+        assert delivery_counts(conn) == {"sent": 1}
+        assert len(digests(conn)) == 1  # no digest fired in between
         conn.close()
         assert server.stop()[0] == 0
     finally:
@@ -278,25 +281,25 @@ def test_a_failing_recipient_is_retried_with_backoff(config: Config, smtp_server
 
     report = run(cfg, digest="now")
     assert report.sent == 1 and len(report.failed) == 1
-    conn = store.open_store(cfg.db_path)
+    conn = open_store(cfg.db_path)
     [row] = conn.execute(
         "SELECT attempts, next_attempt FROM deliveries WHERE status = 'failed'"
     ).fetchall()
     assert row["attempts"] == 1 and row["next_attempt"] > time.time() + 30
-    assert store.count_due(conn, time.time()) == 0  # backing off
-    assert store.count_due(conn, row["next_attempt"] + 1) == 1
+    assert count_due(conn, time.time()) == 0  # backing off
+    assert count_due(conn, row["next_attempt"] + 1) == 1
     conn.close()
     service = Service(cfg)
     try:
         service.resume()  # nothing due yet: no attempt
-        conn = store.open_store(cfg.db_path)
+        conn = open_store(cfg.db_path)
         assert (
             conn.execute("SELECT attempts FROM deliveries WHERE status='failed'").fetchone()[0] == 1
         )
         conn.execute("UPDATE deliveries SET next_attempt = 0 WHERE status = 'failed'")
         conn.close()
         service.resume()  # due: tried again, and backed off for longer
-        conn = store.open_store(cfg.db_path)
+        conn = open_store(cfg.db_path)
         row2 = conn.execute(
             "SELECT attempts, next_attempt FROM deliveries WHERE status = 'failed'"
         ).fetchone()
@@ -339,7 +342,7 @@ def test_scheduler_has_stable_job_ids_and_safe_defaults(config: Config):
 def test_a_scheduled_job_waits_for_a_running_one_instead_of_skipping(config: Config):
     import threading
 
-    from syndicate.run.pipeline import run_lock
+    from syndicate.run.lock import run_lock
 
     service = Service(config)
     acquired = threading.Event()
@@ -358,8 +361,8 @@ def test_a_scheduled_job_waits_for_a_running_one_instead_of_skipping(config: Con
     holder.join()
     service.stop(time.monotonic() + 5)
     assert waited >= 1.0
-    conn = store.open_store(config.db_path)
-    assert store.delivery_counts(conn) == {"sent": 1} and len(store.digests(conn)) == 1
+    conn = open_store(config.db_path)
+    assert delivery_counts(conn) == {"sent": 1} and len(digests(conn)) == 1
     conn.close()
 
 

@@ -13,10 +13,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from syndicate import store
 from syndicate.config import Config
-from syndicate.run import guard as state
 from syndicate.run.pipeline import run
+from syndicate.store.connection import open_db
+from syndicate.store.sqlite import open_store
+from syndicate.store.subscribers import (
+    erase_subscriber,
+    get_subscriber,
+    is_suppressed,
+    subscriber_key,
+    unsubscribe,
+)
 from syndicate.web.confirmation import confirmation_message
 from tests.web_support import outbox_messages, running, wait_for, with_server
 
@@ -31,9 +38,9 @@ def confirm_link(path: Path) -> str:
 
 
 def status_of(config: Config, address: str) -> str | None:
-    conn = store.open_store(config.db_path)
+    conn = open_store(config.db_path)
     try:
-        sub = store.get_subscriber(conn, address)
+        sub = get_subscriber(conn, address)
     finally:
         conn.close()
     return sub.status if sub else None
@@ -92,13 +99,13 @@ def test_double_opt_in_end_to_end(site_config: Config):
             "---\ntitle: Third story\n---\nBody of the third story.\n", encoding="utf-8"
         )
         assert run(web.config, digest="now").sent == 2  # the next digest reaches it
-        key = store.subscriber_key("new.reader@example.org")
+        key = subscriber_key("new.reader@example.org")
         [digest_msg] = [p for p in outbox_messages(web.config, "20") if key in p.name]
         assert "Third story" in read_message(digest_msg)["Subject"]
 
         # Leaving voids the link: it never undoes an unsubscribe.
-        conn = state.open_db(web.config)
-        store.unsubscribe(conn, datetime.now(web.config.site.tz), email="new.reader@example.org")
+        conn = open_db(web.config)
+        unsubscribe(conn, datetime.now(web.config.site.tz), email="new.reader@example.org")
         conn.close()
         assert client.post(link).status_code == 404
         assert status_of(web.config, "new.reader@example.org") == "unsubscribed"
@@ -122,7 +129,7 @@ def test_the_same_answer_whatever_the_state_of_the_address(site_config: Config):
         time.sleep(0.3)
         sent = outbox_messages(web.config, "confirm.")
         assert len(sent) == 1  # the active address got nothing
-        assert store.subscriber_key("nobody@example.org") in sent[0].name
+        assert subscriber_key("nobody@example.org") in sent[0].name
 
 
 def test_one_confirmation_per_address_per_hour(site_config: Config):
@@ -132,7 +139,7 @@ def test_one_confirmation_per_address_per_hour(site_config: Config):
         wait_for(lambda: outbox_messages(web.config, "confirm."))
         time.sleep(0.3)
         assert len(outbox_messages(web.config, "confirm.")) == 1
-        conn = store.open_store(web.config.db_path)
+        conn = open_store(web.config.db_path)
         conn.execute("UPDATE subscribers SET confirm_sent_at = confirm_sent_at - 3601")
         conn.close()
         subscribe(client, "eager@example.org")
@@ -150,7 +157,7 @@ def test_links_expire_and_unconfirmed_addresses_are_forgotten(site_config: Confi
         subscribe(client, "late@example.org")
         [message] = wait_for(lambda: outbox_messages(web.config, "confirm."))
         link = confirm_link(message)
-        conn = store.open_store(web.config.db_path)
+        conn = open_store(web.config.db_path)
         conn.execute("UPDATE subscribers SET confirm_sent_at = confirm_sent_at - 3700")
         conn.close()
         expired = client.get(link)
@@ -178,8 +185,8 @@ def test_bad_addresses_bots_and_limits(site_config: Config):
 
 
 def test_unsubscribe_then_resubscribe_with_the_same_link(site_config: Config):
-    conn = store.open_store(site_config.db_path)
-    token = store.get_subscriber(conn, "one@example.org").token
+    conn = open_store(site_config.db_path)
+    token = get_subscriber(conn, "one@example.org").token
     conn.close()
     with running(site_config) as web, httpx.Client(base_url=web.base) as client:
         page = client.get(f"/unsubscribe/{token}")
@@ -203,8 +210,8 @@ def test_unsubscribe_then_resubscribe_with_the_same_link(site_config: Config):
 
 
 def test_someone_who_left_subscribes_again_only_through_the_link(site_config: Config):
-    conn = store.open_store(site_config.db_path)
-    store.unsubscribe(conn, datetime.now(site_config.site.tz), email="one@example.org")
+    conn = open_store(site_config.db_path)
+    unsubscribe(conn, datetime.now(site_config.site.tz), email="one@example.org")
     conn.close()
     with running(site_config) as web, httpx.Client(base_url=web.base) as client:
         subscribe(client, "one@example.org")
@@ -215,19 +222,19 @@ def test_someone_who_left_subscribes_again_only_through_the_link(site_config: Co
 
 
 def test_erased_addresses_come_back_only_by_their_own_confirmation(site_config: Config):
-    conn = store.open_store(site_config.db_path)
-    store.erase_subscriber(conn, "one@example.org", datetime.now(site_config.site.tz))
+    conn = open_store(site_config.db_path)
+    erase_subscriber(conn, "one@example.org", datetime.now(site_config.site.tz))
     conn.close()
     with running(site_config) as web, httpx.Client(base_url=web.base) as client:
         subscribe(client, "one@example.org")
         [message] = wait_for(lambda: outbox_messages(web.config, "confirm."))
-        conn = store.open_store(web.config.db_path)
-        assert store.is_suppressed(conn, "one@example.org")
+        conn = open_store(web.config.db_path)
+        assert is_suppressed(conn, "one@example.org")
         conn.close()
         client.post(confirm_link(message))
-        conn = store.open_store(web.config.db_path)
-        assert not store.is_suppressed(conn, "one@example.org")
-        assert store.get_subscriber(conn, "one@example.org").status == "active"
+        conn = open_store(web.config.db_path)
+        assert not is_suppressed(conn, "one@example.org")
+        assert get_subscriber(conn, "one@example.org").status == "active"
         conn.close()
 
 

@@ -17,9 +17,12 @@ import sys
 import time
 from pathlib import Path
 
-from syndicate import store
 from syndicate.config import load_config
-from syndicate.run import guard as state
+from syndicate.store.connection import open_db
+from syndicate.store.deliveries import delivery_counts
+from syndicate.store.digests import create_digest, undigested_articles
+from syndicate.store.postgresql import notify_queued
+from syndicate.store.subscribers import subscriber_key
 from tests.conftest import SAMPLE, write_config
 
 SUBSCRIBERS = 5000
@@ -66,7 +69,7 @@ def test_run_and_workers_one_killed_deliver_exactly_once(tmp_path: Path, pg_url:
         time.sleep(0.01)
     victim = workers[0]
     config = load_config(site / "config.toml")
-    conn = state.open_db(config)
+    conn = open_db(config)
     try:
         victim.send_signal(signal.SIGKILL)
         victim.wait()
@@ -87,11 +90,11 @@ def test_run_and_workers_one_killed_deliver_exactly_once(tmp_path: Path, pg_url:
         names = _delivered(site)
         keys = sorted(n.split(".")[1] for n in names)
         expected = sorted(
-            store.subscriber_key(e)
+            subscriber_key(e)
             for e in [f"r{i:05d}@example.org" for i in range(SUBSCRIBERS)] + ["one@example.org"]
         )
         assert keys == expected
-        assert store.delivery_counts(conn) == {"sent": SUBSCRIBERS + 1}
+        assert delivery_counts(conn) == {"sent": SUBSCRIBERS + 1}
         assert (
             conn.execute(
                 "SELECT COUNT(*) AS n FROM deliveries WHERE claimed_by IS NOT NULL"
@@ -123,12 +126,12 @@ def test_a_following_worker_wakes_on_notify_and_stops_on_sigterm(tmp_path: Path,
     try:
         time.sleep(3)  # it found nothing to do and now waits (LISTEN, polling only every 30 s)
         assert worker.poll() is None and _delivered(site) == []
-        conn = state.open_db(config)
+        conn = open_db(config)
         try:
             from datetime import UTC, datetime
 
-            store.create_digest(conn, store.undigested_articles(conn), datetime.now(UTC), "d")
-            store.notify_queued(conn)
+            create_digest(conn, undigested_articles(conn), datetime.now(UTC), "d")
+            notify_queued(conn)
             queued = time.monotonic()
             while not _delivered(site):
                 assert time.monotonic() - queued < 10, "the NOTIFY did not wake the worker"

@@ -21,31 +21,3 @@ the recipient address.
 `from syndicate.bounces import …` (the names below) is the public surface: the CLI,
 delivery/engine.py, delivery/returns.py and the tests use it.
 """
-
-from __future__ import annotations
-
-from syndicate.bounces.marks import (
-    VERP_LOCAL,
-    message_mark,
-    unsubscribe_mailto,
-    verify_message_mark,
-    verify_verp,
-    verp_address,
-)
-from syndicate.bounces.parse import parse_message, read_maildir, read_mbox
-from syndicate.bounces.returned import Failure, Kind, Report
-
-__all__ = [
-    "VERP_LOCAL",
-    "Failure",
-    "Kind",
-    "Report",
-    "message_mark",
-    "parse_message",
-    "read_maildir",
-    "read_mbox",
-    "unsubscribe_mailto",
-    "verify_message_mark",
-    "verify_verp",
-    "verp_address",
-]

@@ -38,8 +38,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from syndicate import store
+from syndicate.bounces.marks import verify_message_mark, verify_verp
+from syndicate.bounces.returned import Kind
 from syndicate.config import Config
+from syndicate.digest.message import site_domain
+from syndicate.store.bounces import (
+    get_subscriber_by_token,
+    has_delivery,
+    latest_sent_digest,
+    record_bounce,
+    set_soft_bounces,
+    soft_bounce_streak,
+    subscriber_status,
+    subscribers_by_key,
+)
+from syndicate.store.db import Database
+from syndicate.store.deliveries import state_secret
+from syndicate.store.subscribers import unsubscribe
 
 _OUR_ID = re.compile(r"<(?P<digest>[A-Za-z0-9.-]+)\.(?P<mark>[0-9a-f]{32})@(?P<domain>[^<>@\s]+)>")
 
@@ -69,37 +84,34 @@ class ReturnsReport:
 
 
 class _Matcher:
-    def __init__(self, conn: store.Database, config: Config) -> None:
+    def __init__(self, conn: Database, config: Config) -> None:
         self.conn, self.config = conn, config
-        self.secret = store.state_secret(conn, "verp")
-        self.keys = store.subscribers_by_key(conn)
-        from syndicate.digest.message import site_domain
+        self.secret = state_secret(conn, "verp")
+        self.keys = subscribers_by_key(conn)
 
         self.domains = {config.site.domain.lower(), site_domain(config).lower()}
 
     def match(self, report) -> tuple[str | None, str | None, str]:
         """(digest id or None, subscriber address, how it was proved), or (None, None, why
         the report proves nothing)."""
-        from syndicate.bounces import verify_message_mark, verify_verp
-
         forged = ""
         if report.verp_token:
             found = verify_verp(report.verp_token, self.secret)
             if found and found[1] in self.keys:
                 digest_id, email = found[0], self.keys[found[1]]
-                if not store.has_delivery(self.conn, digest_id, email):
-                    digest_id = store.latest_sent_digest(self.conn, email)
+                if not has_delivery(self.conn, digest_id, email):
+                    digest_id = latest_sent_digest(self.conn, email)
                 return digest_id, email, "VERP"
             forged = "a VERP address whose MAC is wrong or whose subscriber is unknown; "
         ours = _OUR_ID.fullmatch(report.message_id or "")
         if ours and ours["domain"].lower() in self.domains:
             key = verify_message_mark(ours["digest"], ours["mark"], self.secret)
             email = self.keys.get(key) if key else None
-            if email and store.has_delivery(self.conn, ours["digest"], email):
+            if email and has_delivery(self.conn, ours["digest"], email):
                 return ours["digest"], email, "Message-ID"
             if key is None:
                 forged += "a Message-ID of our form whose MAC is wrong; "
-        named = [a for a in report.recipients if store.subscriber_status(self.conn, a)]
+        named = [a for a in report.recipients if subscriber_status(self.conn, a)]
         if named:
             return (
                 None,
@@ -111,11 +123,9 @@ class _Matcher:
 
 
 def process_returns(
-    conn: store.Database, config: Config, reports: Iterable, now: datetime
+    conn: Database, config: Config, reports: Iterable, now: datetime
 ) -> ReturnsReport:
     """Apply every report (from `syndicate.bounces.read_maildir`/`read_mbox`) to the state."""
-    from syndicate.bounces import Kind
-
     result = ReturnsReport()
     matcher = _Matcher(conn, config)
     limit = config.delivery.soft_bounce_limit
@@ -134,19 +144,19 @@ def process_returns(
             result.unmatched.append(f"{where}: {kind} ({how})")
             continue
         what = _what(report)
-        if digest_id is not None and not store.record_bounce(conn, digest_id, email, what):
+        if digest_id is not None and not record_bounce(conn, digest_id, email, what):
             result.already += 1
             continue
         if report.kind == Kind.SOFT_BOUNCE:
-            streak = store.soft_bounce_streak(conn, email, digest_id) if digest_id else 1
-            store.set_soft_bounces(conn, email, streak)
+            streak = soft_bounce_streak(conn, email, digest_id) if digest_id else 1
+            set_soft_bounces(conn, email, streak)
             result.soft.append(f"{email}: {what}, {streak} in a row (by {how})")
             if streak < limit:
                 continue
             what = f"{streak} soft bounces in a row, last {what}"
         status = "complained" if report.kind == Kind.COMPLAINT else "bounced"
-        if store.subscriber_status(conn, email) in ("active", "pending"):
-            store.unsubscribe(conn, now, email=email, status=status)
+        if subscriber_status(conn, email) in ("active", "pending"):
+            unsubscribe(conn, now, email=email, status=status)
             result.suppressed.append(f"{email}: {status} ({what}; matched by {how})")
         else:
             result.already += 1
@@ -154,8 +164,6 @@ def process_returns(
 
 
 def _what(report) -> str:
-    from syndicate.bounces import Kind
-
     if report.kind == Kind.COMPLAINT:
         return f"complaint {report.feedback_type or 'abuse'}".strip()
     kind = "hard" if report.kind == Kind.HARD_BOUNCE else "soft"
@@ -164,7 +172,7 @@ def _what(report) -> str:
 
 
 def _unsubscribe_request(
-    conn: store.Database, report, now: datetime, result: ReturnsReport, where: str
+    conn: Database, report, now: datetime, result: ReturnsReport, where: str
 ) -> None:
     if not report.unsubscribe_token:
         # Anyone can send mail "from" anyone: without the subscriber's secret token the
@@ -174,13 +182,13 @@ def _unsubscribe_request(
         )
         return
     status = None
-    row = store.get_subscriber_by_token(conn, report.unsubscribe_token)
+    row = get_subscriber_by_token(conn, report.unsubscribe_token)
     if row is not None:
         status = row.status
     if row is None:
         result.ignored.append(f"{where}: unsubscribe request with an unknown token")
     elif status in ("active", "pending"):
-        store.unsubscribe(conn, now, token=report.unsubscribe_token)
+        unsubscribe(conn, now, token=report.unsubscribe_token)
         result.unsubscribed.append(f"{row.email}: by mail ({report.sender or 'no sender'})")
     else:
         result.already += 1

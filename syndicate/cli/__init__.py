@@ -1,33 +1,22 @@
-"""Operator commands. Thin: parse arguments, call pipeline/control/store, print.
+"""Operator commands. Thin: parse arguments, call the run, the operator actions and the
+store, print.
 
-One module per group of commands, each with a `register(subparsers, common)`; heavy
-libraries are imported inside the commands, so `syndicate --help` starts fast.
-Exit codes are in cli/common.py and the README.
+parsers.py holds every command's options and names its handler ("module:function"); one
+module per group of commands holds the handlers, imported when their command runs. Exit
+codes are in cli/common.py and the README.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from syndicate import DEFAULT_CONFIG_NAME, __version__
-from syndicate.cli import (
-    articles,
-    bounces,
-    deliver,
-    digest,
-    init,
-    run,
-    serve,
-    state,
-    status,
-    subscribers,
-)
+from syndicate import DEFAULT_CONFIG_NAME
 from syndicate.cli.common import (
-    EXIT_CODES,
     EXIT_CONFIG,
     EXIT_DATAERR,
     EXIT_IOERR,
@@ -36,32 +25,14 @@ from syndicate.cli.common import (
     CommandError,
     err,
 )
+from syndicate.cli.parsers import build_parser
+from syndicate.config import ConfigError, load_config
+from syndicate.readers.errors import ArticleError
+from syndicate.run.lock import RunInProgress
+from syndicate.store.db import StateError
 
 if TYPE_CHECKING:
     from syndicate.config import Config
-
-GROUPS = (init, run, serve, deliver, articles, digest, status, subscribers, bounces, state)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--config",
-        default=argparse.SUPPRESS,
-        metavar="PATH",
-        help=f"config file (default: ./{DEFAULT_CONFIG_NAME})",
-    )
-    parser = argparse.ArgumentParser(
-        prog="syndicate",
-        description="Publish an inbox of articles as RSS/Atom/JSON feeds and an email digest.",
-        parents=[common],
-        epilog=EXIT_CODES,
-    )
-    parser.add_argument("--version", action="version", version=f"syndicate {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in GROUPS:
-        group.register(sub, common)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -80,16 +51,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace, path: str, explicit: bool) -> int:
-    from syndicate.config import ConfigError, load_config
-
+    module, _colon, name = args.handler.partition(":")
     config = None
     try:
+        handler = getattr(importlib.import_module(module), name)
         if not getattr(args, "needs_config", True):  # `init` writes one
-            return args.func(args, None)
+            return handler(args, None)
         config = load_config(
             path, missing_ok=not explicit and getattr(args, "config_optional", False)
         )
-        return args.func(args, config)
+        return handler(args, config)
     except CommandError as exc:
         err(str(exc))
         return exc.code
@@ -107,9 +78,6 @@ def _dispatch(args: argparse.Namespace, path: str, explicit: bool) -> int:
 
 def _known_failure(exc: Exception, config: Config | None) -> int | None:
     """Report the failures that are the operator's to fix in one line; None for bugs."""
-    from syndicate.run.pipeline import RunInProgress
-    from syndicate.store import StateError
-
     if isinstance(exc, RunInProgress):
         err(str(exc))
         return EXIT_LOCKED
@@ -140,7 +108,6 @@ def _known_failure(exc: Exception, config: Config | None) -> int | None:
         else:
             err(text)
         return EXIT_IOERR
-    from syndicate.readers import ArticleError
 
     if isinstance(exc, ArticleError):
         err(str(exc))

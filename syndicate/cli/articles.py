@@ -15,54 +15,19 @@ from syndicate.cli.common import (
     require_state,
     say,
     short,
+    state,
 )
 from syndicate.core.report import printable
+from syndicate.ingest import understand
+from syndicate.ops.control import ActionError, rebuild, retract
+from syndicate.ops.preview import preview
+from syndicate.ops.status import article_listing
+from syndicate.readers.errors import ArticleError
+from syndicate.store.connection import has_state
 
 if TYPE_CHECKING:
     from syndicate.config import Config
     from syndicate.core.model import Article
-
-
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser(
-        "inspect",
-        parents=[common],
-        help="show what is understood of one file (no config or state needed)",
-    )
-    p.add_argument("path", metavar="PATH")
-    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    p.set_defaults(func=cmd_inspect, config_optional=True)
-
-    p = sub.add_parser(
-        "preview", parents=[common], help="render the digest to files, deliver nothing"
-    )
-    p.add_argument("articles", nargs="*", metavar="ARTICLE", help="default: pending articles")
-    p.add_argument("--out", default="preview", metavar="DIR", help="folder (default: preview)")
-    p.set_defaults(func=cmd_preview)
-
-    p = sub.add_parser("articles", parents=[common], help="list the stored articles")
-    p.add_argument("--json", action="store_true", help="a JSON array on stdout")
-    p.set_defaults(func=cmd_articles)
-
-    p = sub.add_parser(
-        "retract",
-        parents=[common],
-        help="take an article out of every feed, page and later digest (or --undo)",
-        description="Retract an article: it leaves RSS and JSON Feed, Atom carries an RFC 6721"
-        " tombstone, its page becomes a short notice, no later digest shows it, and its id is"
-        " never reused. It stays retracted while its file stays in the inbox, until --undo.",
-    )
-    p.add_argument("article", metavar="ARTICLE", help="inbox path or feed id")
-    p.add_argument("--reason", default="", help="why (kept in the state; never published)")
-    p.add_argument("--undo", action="store_true", help="publish it again")
-    p.set_defaults(func=cmd_retract)
-
-    p = sub.add_parser(
-        "rebuild",
-        parents=[common],
-        help="render every feed, archive page, article page and digest web version again",
-    )
-    p.set_defaults(func=cmd_rebuild)
 
 
 def article_json(article: Article) -> dict:
@@ -85,9 +50,6 @@ def article_json(article: Article) -> dict:
 
 
 def cmd_inspect(args: argparse.Namespace, config: Config) -> int:
-    from syndicate.ingest import understand
-    from syndicate.readers import ArticleError
-
     path = Path(args.path)
     if not path.exists() and not path.is_symlink():
         err(f"{path}: no such file")
@@ -125,8 +87,6 @@ def cmd_inspect(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_preview(args: argparse.Namespace, config: Config) -> int:
-    from syndicate.ops.preview import preview
-
     paths = preview(config, [Path(p) for p in args.articles], Path(args.out))
     if not paths:
         say("nothing to preview: no pending articles (name files to preview them)")
@@ -136,10 +96,6 @@ def cmd_preview(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_articles(args: argparse.Namespace, config: Config) -> int:
-    from syndicate.cli.common import state
-    from syndicate.ops.status import article_listing
-    from syndicate.run.guard import has_state
-
     if not has_state(config):
         listing: list[dict] = []
     else:
@@ -159,8 +115,6 @@ def cmd_articles(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_retract(args: argparse.Namespace, config: Config) -> int:
-    from syndicate.ops.control import ActionError, retract
-
     require_state(config)
     try:
         article, changed = retract(config, args.article, args.reason, undo=args.undo)
@@ -177,8 +131,6 @@ def cmd_retract(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_rebuild(args: argparse.Namespace, config: Config) -> int:
-    from syndicate.ops.control import rebuild
-
     require_state(config)
     report = rebuild(config)
     feeds = len(report.feeds_written)

@@ -9,8 +9,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from syndicate.bounces.apply import process_returns
+from syndicate.bounces.marks import VERP_LOCAL
+from syndicate.bounces.parse import read_maildir, read_mbox
 from syndicate.cli.common import EXIT_DATAERR, EXIT_IOERR, EXIT_OK, CommandError, require_state
 from syndicate.core.report import printable_lines
+from syndicate.run.state import open_state
 
 if TYPE_CHECKING:
     from syndicate.bounces.apply import ReturnsReport
@@ -19,39 +23,16 @@ if TYPE_CHECKING:
 LIST_LIMIT = 10
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser(
-        "bounces",
-        parents=[common],
-        help="apply bounces, complaints and mailto: unsubscribe requests from a mailbox",
-        description="Read a Maildir (folder with cur/ and new/) or an mbox file where bounces"
-        " come back (delivery.bounce_address): hard bounces and complaints suppress the"
-        " address, soft bounces after delivery.soft_bounce_limit digests in a row, and"
-        " unsubscribe requests carrying the subscriber's token unsubscribe. A bounce or"
-        " complaint counts only when it carries our VERP address (with its MAC) or one of"
-        " our Message-IDs: one that merely names a subscriber changes nothing. Reading the"
-        " same mailbox again changes nothing more.",
-    )
-    p.add_argument("path", metavar="PATH", help="Maildir folder or mbox file")
-    p.add_argument("--dry-run", action="store_true", help="say what would change; change nothing")
-    p.add_argument("--json", action="store_true", help="print what was done as JSON")
-    p.set_defaults(func=cmd_bounces)
-
-
 def cmd_bounces(args: argparse.Namespace, config: Config) -> int:
-    from syndicate import bounces
-    from syndicate.bounces.apply import process_returns
-    from syndicate.run.pipeline import open_state
-
     path = Path(args.path)
     if path.is_dir():
-        read = bounces.read_maildir
+        read = read_maildir
     elif path.is_file():
-        read = bounces.read_mbox
+        read = read_mbox
     else:
         raise CommandError(f"{path}: no such Maildir folder or mbox file", EXIT_IOERR)
     require_state(config)
-    local = (config.delivery.bounce_address.rpartition("@")[0] or bounces.VERP_LOCAL).lower()
+    local = (config.delivery.bounce_address.rpartition("@")[0] or VERP_LOCAL).lower()
     now = datetime.now(config.site.tz)
     with open_state(config, dry_run=args.dry_run) as conn:
         try:

@@ -8,11 +8,13 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from syndicate.core.report import printable
+from syndicate.run.guard import check_missing
+from syndicate.store.connection import has_state, open_db
 
 if TYPE_CHECKING:
-    from syndicate import store
     from syndicate.config import Config
     from syndicate.core.report import RunReport
+    from syndicate.store.db import Database
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -68,8 +70,6 @@ def short(text: str, width: int = 60) -> str:
 
 
 def require_state(config: Config) -> None:
-    from syndicate.run.guard import check_missing, has_state
-
     check_missing(config)  # outputs but no state: `state adopt`, not a first run
     if not has_state(config):
         raise CommandError(
@@ -79,10 +79,8 @@ def require_state(config: Config) -> None:
 
 
 @contextmanager
-def state(config: Config) -> Iterator[store.Database]:
+def state(config: Config) -> Iterator[Database]:
     """The state database for a command that reads or changes it outside a run."""
-    from syndicate.run.guard import check_missing, open_db
-
     check_missing(config)  # never create a fresh state beside outputs of a lost one
     conn = open_db(config)
     try:

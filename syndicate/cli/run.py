@@ -16,6 +16,7 @@ from syndicate.cli.common import (
     short,
 )
 from syndicate.core.report import printable_lines
+from syndicate.run import pipeline
 
 if TYPE_CHECKING:
     from syndicate.config import Config
@@ -24,57 +25,7 @@ if TYPE_CHECKING:
 REPORT_LIST_LIMIT = 8  # per category: the report must fit one screen after a big first run
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser(
-        "run",
-        parents=[common],
-        help="read the inbox, publish feeds and pages, send the digest when it is due",
-        description="Read the inbox and publish feeds and pages; then build and deliver a"
-        " digest if one is due (articles in no digest yet, and none made since the latest"
-        " firing of schedule.digest), and deliver anything still queued.",
-    )
-    p.add_argument(
-        "--digest",
-        choices=("due", "now", "never"),
-        default="due",
-        help="due (default): only when the schedule says so; now: regardless; never: feeds only",
-    )
-    p.add_argument(
-        "--no-digest",
-        dest="digest",
-        action="store_const",
-        const="never",
-        help="same as --digest never",
-    )
-    _common_run_options(p)
-    p.add_argument(
-        "--retry-failed",
-        action="store_true",
-        help="also retry deliveries that already used up their attempts",
-    )
-    p.set_defaults(func=cmd_run)
-
-    p = sub.add_parser(
-        "publish",
-        parents=[common],
-        help="read the inbox, publish feeds and pages; never builds or sends a digest",
-    )
-    _common_run_options(p)
-    p.set_defaults(func=cmd_run, digest="never", retry_failed=False)
-
-
-def _common_run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="say what would happen; change nothing in feeds/, the outbox or state/",
-    )
-    p.add_argument("--quiet", action="store_true", help="print nothing unless something failed")
-
-
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
-    from syndicate.run import pipeline
-
     started = datetime.now(config.site.tz)
     report = pipeline.run(
         config,

@@ -8,43 +8,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from syndicate.cli.common import EXIT_OK, CommandError, say
+from syndicate.ops.adopt import adopt
+from syndicate.ops.backup import backup, restore
+from syndicate.store.connection import state_where
 
 if TYPE_CHECKING:
     from syndicate.config import Config
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("state", parents=[common], help="adopt outputs, back up, restore")
-    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
-    a = actions.add_parser(
-        "adopt",
-        parents=[common],
-        help="rebuild the state from the published feeds and the outbox (after a loss,"
-        " a restore, or a move)",
-    )
-    a.add_argument(
-        "--subscribers",
-        metavar="FILE.csv",
-        help="also apply a `subscribers export` (who unsubscribed is not in the outputs)",
-    )
-    a.set_defaults(func=cmd_adopt)
-    a = actions.add_parser(
-        "backup", parents=[common], help="a consistent copy of the state (safe while serving)"
-    )
-    a.add_argument("path", metavar="PATH", help="a file, or a folder for a dated file")
-    a.set_defaults(func=cmd_backup)
-    a = actions.add_parser(
-        "restore",
-        parents=[common],
-        help="put a backup in place of the state, then adopt the outputs newer than it",
-    )
-    a.add_argument("path", metavar="BACKUP")
-    a.set_defaults(func=cmd_restore)
-
-
 def cmd_adopt(args: argparse.Namespace, config: Config) -> int:
-    from syndicate.ops.adopt import adopt
-
     roster = Path(args.subscribers) if args.subscribers else None
     if roster is not None and not roster.is_file():
         raise CommandError(f"{roster}: no such file (--subscribers)")
@@ -54,8 +26,6 @@ def cmd_adopt(args: argparse.Namespace, config: Config) -> int:
 
 
 def _print_adopt(report, config: Config) -> None:
-    from syndicate.run.guard import state_where
-
     say(f"syndicate state adopt · {state_where(config)}")
     say(
         f"  articles   {report.articles} adopted from the inbox, {report.stubs} from the feeds"
@@ -82,17 +52,12 @@ def _print_adopt(report, config: Config) -> None:
 
 
 def cmd_backup(args: argparse.Namespace, config: Config) -> int:
-    from syndicate.run.guard import backup
-
     target = backup(config, Path(args.path))
     say(f"state backed up to {target} (restore: `syndicate state restore {target}`)")
     return EXIT_OK
 
 
 def cmd_restore(args: argparse.Namespace, config: Config) -> int:
-    from syndicate.ops.adopt import adopt
-    from syndicate.run.guard import restore
-
     source = Path(args.path)
     if not source.is_file():
         raise CommandError(f"{source}: no such backup file")

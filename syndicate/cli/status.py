@@ -9,24 +9,16 @@ from typing import TYPE_CHECKING, Any
 
 from syndicate.cli.common import EXIT_OK, short, state
 from syndicate.core.report import printable, printable_lines
+from syndicate.ops.status import inbox, schedule, status
+from syndicate.run.guard import StateMismatch, check_missing
+from syndicate.store.connection import has_state
 
 if TYPE_CHECKING:
     from syndicate.config import Config
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser(
-        "status", parents=[common], help="articles, subscribers, deliveries, schedule, last runs"
-    )
-    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    p.set_defaults(func=cmd_status)
-
-
 def cmd_status(args: argparse.Namespace, config: Config) -> int:
-    from syndicate.ops.status import inbox, schedule, status
-
     now = datetime.now(config.site.tz)
-    from syndicate.run.guard import StateMismatch, check_missing, has_state
 
     if not has_state(config):
         try:

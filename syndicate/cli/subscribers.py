@@ -11,42 +11,14 @@ from typing import TYPE_CHECKING
 
 from syndicate.cli.common import EXIT_DATAERR, EXIT_OK, CommandError, say, state
 from syndicate.core.addresses import parse_mailbox, smtputf8_supported
+from syndicate.core.files import write_atomic
+from syndicate.core.language import canonical_tag
 from syndicate.core.report import printable
+from syndicate.ops.roster import RosterError, export_csv, import_csv
+from syndicate.store.subscribers import add_subscriber, erase_subscriber, subscribers, unsubscribe
 
 if TYPE_CHECKING:
     from syndicate.config import Config
-
-
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("subscribers", parents=[common], help="list, add, remove, import …")
-    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
-    actions.add_parser("list", parents=[common], help="every address and its status")
-    a = actions.add_parser("add", parents=[common], help="add (or re-activate) an address")
-    a.add_argument("address", help="'Name <addr@example.org>' or addr@example.org")
-    a.add_argument("--name", default="", help="display name")
-    a.add_argument("--language", default="", help="BCP 47 language tag (default: the site's)")
-    a = actions.add_parser(
-        "remove",
-        parents=[common],
-        help="unsubscribe an address (kept, so no list re-adds it; `erase` deletes it)",
-    )
-    a.add_argument("address")
-    a = actions.add_parser(
-        "import",
-        parents=[common],
-        help="add addresses from a CSV file (header: email,name[,status][,language])",
-    )
-    a.add_argument("file", metavar="FILE.csv")
-    a.add_argument("--verbose", action="store_true", help="one line per row (default: a summary)")
-    a = actions.add_parser("export", parents=[common], help="write every subscriber as CSV")
-    a.add_argument("file", nargs="?", metavar="FILE.csv", help="default: standard output")
-    a = actions.add_parser(
-        "erase",
-        parents=[common],
-        help="delete an address and its personal data; keep only a hash that suppresses it",
-    )
-    a.add_argument("address")
-    p.set_defaults(func=cmd_subscribers)
 
 
 def _address(raw: str, *, smtputf8: bool) -> tuple[str, str]:
@@ -62,8 +34,6 @@ def _address(raw: str, *, smtputf8: bool) -> tuple[str, str]:
 
 
 def cmd_subscribers(args: argparse.Namespace, config: Config) -> int:
-    from syndicate import store
-
     now = datetime.now(config.site.tz)
     action = args.action
     if action == "export":
@@ -74,18 +44,18 @@ def cmd_subscribers(args: argparse.Namespace, config: Config) -> int:
         name, addr = _address(args.address, smtputf8=smtputf8_supported(config.delivery.method))
     with state(config) as conn:
         if action == "list":
-            for sub in store.subscribers(conn):
+            for sub in subscribers(conn):
                 print("\t".join(printable(v) for v in (sub.email, sub.status, sub.name)))
             return EXIT_OK
         if action == "add":
             language = _language(args.language)
-            outcome = store.add_subscriber(
+            outcome = add_subscriber(
                 conn, addr, args.name or name, now, resubscribe=True, language=language
             )
             say(f"{addr}: {outcome}")
         elif action == "remove":
             _, addr = _address(args.address, smtputf8=True)
-            found = store.unsubscribe(conn, now, email=addr)
+            found = unsubscribe(conn, now, email=addr)
             say(
                 f"{addr}: unsubscribed (kept as unsubscribed so no list re-adds it;"
                 " `syndicate subscribers erase` deletes it)"
@@ -94,7 +64,7 @@ def cmd_subscribers(args: argparse.Namespace, config: Config) -> int:
             )
         else:  # erase
             _, addr = _address(args.address, smtputf8=True)
-            found = store.erase_subscriber(conn, addr, now)
+            found = erase_subscriber(conn, addr, now)
             say(
                 f"{addr}: erased; only a hash is kept, so no list or import re-adds it"
                 if found
@@ -106,7 +76,6 @@ def cmd_subscribers(args: argparse.Namespace, config: Config) -> int:
 def _language(raw: str) -> str:
     if not raw:
         return ""
-    from syndicate.core.language import canonical_tag
 
     tag = canonical_tag(raw)
     if tag is None:
@@ -118,8 +87,6 @@ INVALID_SHOWN = 20  # invalid rows named without --verbose: they are the ones to
 
 
 def _import(config: Config, path: Path, now: datetime, *, verbose: bool) -> int:
-    from syndicate.ops.roster import RosterError, import_csv
-
     on_terminal = sys.stderr.isatty()
 
     def progress(done: int, total: int) -> None:  # one line, rewritten in place
@@ -151,15 +118,11 @@ def _import(config: Config, path: Path, now: datetime, *, verbose: bool) -> int:
 
 
 def _export(config: Config, target: str | None) -> int:
-    from syndicate.ops.roster import export_csv
-
     with state(config) as conn:
         text = export_csv(conn)
     if target is None:
         sys.stdout.write(text)
     else:
-        from syndicate.core.files import write_atomic
-
         write_atomic(Path(target), text.encode("utf-8"), mode=0o600)  # personal data
         say(f"{text.count(chr(10)) - 1} subscriber(s) written to {target}")
     return EXIT_OK

@@ -23,7 +23,10 @@ import os
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from syndicate.config.cadence import cron_trigger
 from syndicate.core.addresses import address_shape, format_mailbox, parse_mailbox, split_mailbox
+from syndicate.core.language import canonical_tag
+from syndicate.web.hosts import normal_host
 
 # ---------------------------------------------------------------- cron
 
@@ -35,8 +38,6 @@ def cron_line(expr: str) -> str:
     for value, (name, low, high, names, first) in zip(fields, _CRON_FIELDS, strict=True):
         problem = _cron_field(value.lower(), low, high, names, first)
         if problem == "unknown":  # beyond plain crontab ("last", "2nd mon"): APScheduler's
-            from syndicate.config.cadence import cron_trigger
-
             try:
                 cron_trigger(expr, "UTC")
             except ValueError as exc:
@@ -140,8 +141,6 @@ def known_zone(v: str) -> str:
 def language_tag(v: str) -> str:
     """A BCP 47 tag (canonical case) of a language CLDR knows: its labels, plural rules and
     date formats come from there. Babel's locale index is a file lookup, no data loaded."""
-    from syndicate.core.language import canonical_tag
-
     tag = canonical_tag(v)
     if tag is None or not _cldr_knows(tag.replace("-", "_")):
         raise ValueError(
@@ -221,8 +220,6 @@ def subject_template(v: str) -> str:
 def host_name(v: str) -> str:
     """`server.allowed_hosts`: a Host name the service answers for, `name` (any port) or
     `name:port`; lower case, IDNA, no trailing dot (web/hosts.py compares it so)."""
-    from syndicate.web.hosts import normal_host  # only when the list is not empty
-
     found = normal_host(v)
     if found is None:
         raise ValueError(f"{v!r} is not a host name like 'news.example.org' or 'example.org:8080'")

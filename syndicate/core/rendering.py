@@ -1,11 +1,11 @@
 """What every rendered page and message shares: text hygiene for output, the locale helpers
 (direction, dates), the one Jinja environment over the user's and the built-in templates, and
-the article view the templates see. The digest (digest.py), the site's pages (pages.py), the
-mail headers (mail.py) and the service's pages (web/) all render through here.
+the article view the templates see. The digest (digest/render.py), the site's pages (site/),
+the mail headers (digest/message.py) and the service's pages (web/) all render through here.
 
 Article text is data: it goes through jinja2 autoescaping and is never compiled as a template.
-Imports jinja2 and Babel: callers on the no-op path (pages.py, web/) import it lazily, inside
-the function that renders.
+jinja2 and Babel are imported where a template is first loaded and a date first written, so
+a command that renders nothing never loads them.
 """
 
 from __future__ import annotations
@@ -17,16 +17,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
-
-import jinja2
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_interval, format_time
 
 from syndicate.config import Config
 from syndicate.core.files import BUILTIN_TEMPLATES
 from syndicate.core.language import primary_subtag
 from syndicate.core.model import Article, article_link
+
+if TYPE_CHECKING:
+    import jinja2
+    from babel import Locale
 
 # The templates that ship with syndicate (files.BUILTIN_TEMPLATES) are the fallback for any
 # file missing from the user's templates folder (config.paths.templates), so a user can
@@ -125,6 +126,8 @@ def breakable(s: str) -> str:
 
 @lru_cache(maxsize=64)
 def _locale(lang: str) -> Locale:
+    from babel import Locale, UnknownLocaleError  # where dates are written
+
     try:
         return Locale.parse(lang.replace("-", "_"))
     except (UnknownLocaleError, ValueError, TypeError):
@@ -150,6 +153,8 @@ def _local_day(when: datetime | date, tz) -> date:
 
 
 def format_day(when: datetime | date | None, lang: str, tz) -> str:
+    from babel.dates import format_date
+
     if when is None:
         return ""
     return format_date(_local_day(when, tz), format="long", locale=_locale(lang))
@@ -158,6 +163,8 @@ def format_day(when: datetime | date | None, lang: str, tz) -> str:
 def format_moment(when: datetime, lang: str, tz) -> str:
     """The day (as format_day) and the time of day (CLDR's short time), joined by the
     language's own date-time pattern: "7 December 2026, 07:00", "7 Desember 2026 07.00"."""
+    from babel.dates import format_time
+
     local = when.astimezone(tz) if when.tzinfo else when
     locale = _locale(lang)
     pattern = locale.datetime_formats["medium"]
@@ -173,6 +180,8 @@ def _iso_day(when: datetime | None, tz) -> str:
 def format_span(start: datetime, end: datetime, lang: str, tz) -> str:
     """ "3–14 Mar 2026", "28 Feb – 3 Mar 2026", "1 Mar 2026" in the reader's language: CLDR's
     interval formats (babel), which know what to repeat and what to drop."""
+    from babel.dates import format_date, format_interval
+
     first, last = _local_day(start, tz), _local_day(end, tz)
     if first == last:
         return format_date(first, format="medium", locale=_locale(lang))
@@ -202,6 +211,8 @@ def _wrap(text: str, indent: str = "", first: str | None = None, width: int = TE
 
 @lru_cache(maxsize=8)
 def _environment(templates: str) -> jinja2.Environment:
+    import jinja2  # the heavy edge: where a template is first needed
+
     loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(templates)]
     if Path(templates).resolve() != BUILTIN_TEMPLATES:
         loaders.append(jinja2.FileSystemLoader(str(BUILTIN_TEMPLATES)))

@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 
-from syndicate import store
 from syndicate.delivery.folders import process_alive
+from syndicate.store.db import Database
+from syndicate.store.deliveries import still_wanted
 
 _HOST = os.uname().nodename
 
@@ -35,7 +36,7 @@ class AudienceGate:
     the engine asks inside a write transaction that lasts until the copy's first bytes are
     on their way, so no unsubscribe commits between the answer and the send."""
 
-    def __init__(self, conn: store.Database) -> None:
+    def __init__(self, conn: Database) -> None:
         self.conn = conn
         self.sqlite = conn.dialect == "sqlite"
         self.version: int | None = None
@@ -55,10 +56,10 @@ class AudienceGate:
         """`unsent()`: every key claimed and not handed over yet, `key` included: what a
         change since the last look may have withdrawn."""
         if not self.sqlite:
-            return bool(store.still_wanted(self.conn, [key]))
+            return bool(still_wanted(self.conn, [key]))
         version = self._data_version()
         if version != self.version:
             self.version = version  # read before the lookup: a commit during it is seen next
             keys = list(unsent())
-            self.withdrawn.update(set(keys) - store.still_wanted(self.conn, keys))
+            self.withdrawn.update(set(keys) - still_wanted(self.conn, keys))
         return key not in self.withdrawn

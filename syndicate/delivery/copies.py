@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import re
 
-from syndicate import store
 from syndicate.bounces.marks import unsubscribe_mailto, verp_address
 from syndicate.config import Config
 from syndicate.core.model import Subscriber, capped_digest, digest_page
-from syndicate.delivery.transports import Copy
+from syndicate.delivery.handover import Copy
 from syndicate.digest.message import (
     MessageTemplate,
     Recipient,
@@ -25,6 +24,10 @@ from syndicate.digest.message import (
     message_id_for,
 )
 from syndicate.digest.render import RenderedDigest, render_digest
+from syndicate.store.db import Database
+from syndicate.store.deliveries import state_secret
+from syndicate.store.digests import digest_articles
+from syndicate.store.subscribers import subscriber_key
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,}")
 
@@ -33,10 +36,10 @@ def unsubscribe_url(config: Config, token: str) -> str:
     return f"{config.site.base_url}unsubscribe/{token}"
 
 
-def render_stored_digest(conn: store.Database, config: Config, digest_id: str) -> RenderedDigest:
+def render_stored_digest(conn: Database, config: Config, digest_id: str) -> RenderedDigest:
     """A stored digest rendered as it was sent (retracted articles left out); KeyError if
     there is no such digest."""
-    found = store.digest_articles(conn, digest_id)
+    found = digest_articles(conn, digest_id)
     if found is None:
         raise KeyError(digest_id)
     created, articles = found
@@ -49,7 +52,7 @@ class CopyBuilder:
 
     def __init__(
         self,
-        conn: store.Database,
+        conn: Database,
         config: Config,
         rendered_by_digest: dict[str, RenderedDigest],
         *,
@@ -60,7 +63,7 @@ class CopyBuilder:
         self.templates: dict[str, MessageTemplate] = {}
         self.sender = from_address(config)
         self.bounce = config.delivery.bounce_address
-        self.secret = store.state_secret(conn, "verp")  # VERP addresses and Message-IDs
+        self.secret = state_secret(conn, "verp")  # VERP addresses and Message-IDs
 
     def template(self, digest_id: str) -> MessageTemplate:
         if digest_id not in self.templates:
@@ -77,7 +80,7 @@ class CopyBuilder:
             return self.sender
         local, _, domain = self.bounce.rpartition("@")
         try:
-            return verp_address(digest_id, store.subscriber_key(email), self.secret, domain, local)
+            return verp_address(digest_id, subscriber_key(email), self.secret, domain, local)
         except ValueError:  # a digest id VERP cannot carry: bounces match by Message-ID
             return self.bounce
 
@@ -98,7 +101,7 @@ class CopyBuilder:
         data = self.template(digest_id).copy(recipient, smtp=self.dot_stuffed)
         return Copy(
             (digest_id, subscriber.email),
-            f"{digest_id}.{store.subscriber_key(subscriber.email)}.syndicate",
+            f"{digest_id}.{subscriber_key(subscriber.email)}.syndicate",
             self.envelope_sender(digest_id, subscriber.email),
             deliverable_address(subscriber.email),
             data,

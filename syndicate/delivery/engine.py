@@ -54,23 +54,30 @@ from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from functools import partial
 
-from syndicate import store
 from syndicate.config import Config
 from syndicate.core.report import Progress, RunReport
 from syndicate.delivery.claims import AudienceGate, worker_alive, worker_id
 from syndicate.delivery.copies import CopyBuilder
-from syndicate.delivery.outcomes import outcome_of
-from syndicate.delivery.transports import (
-    WITHDRAWN,
-    CircuitBreaker,
-    Copy,
-    Folder,
-    Relay,
-    Result,
-    is_relay,
-    open_transport,
-)
+from syndicate.delivery.handover import WITHDRAWN, Copy, Folder, Relay, Result
+from syndicate.delivery.outcomes import CircuitBreaker, outcome_of
+from syndicate.delivery.transports import is_relay, open_transport
 from syndicate.digest.render import RenderedDigest
+from syndicate.store.db import Database, transaction
+from syndicate.store.deliveries import (
+    Delivery,
+    Outcome,
+    claim_deliveries,
+    count_due,
+    count_failed_for_good,
+    has_due,
+    record_outcomes,
+    relaxed_commits,
+    release_claims,
+    release_dead_claims,
+    renew_claims,
+    still_wanted,
+    subscribers_by_email,
+)
 
 # Deliveries claimed at a time. A relay takes one copy at a time per connection, so a small
 # claim costs little (one short transaction per few dozen messages) and leaves the rest of
@@ -79,11 +86,11 @@ RELAY_CLAIM_PER_CONNECTION = 25
 FOLDER_BATCH = 500  # copies per Maildir/.eml batch: one flush to disk, one transaction
 LEASE = 60.0  # seconds a claim lasts unless renewed (renewed when half of it is gone)
 # Relay outcomes are committed at once, and wait for the disk at least this often (see
-# store.relaxed_commits): a crash of the process loses none of them, a power cut at most
+# relaxed_commits): a crash of the process loses none of them, a power cut at most
 # this much, whose messages then go again with their Message-IDs.
 FLUSH_SECONDS = 0.5
 
-Pending = tuple[store.Delivery, Copy]
+Pending = tuple[Delivery, Copy]
 
 
 def _clock(now: datetime) -> Callable[[], float]:
@@ -94,7 +101,7 @@ def _clock(now: datetime) -> Callable[[], float]:
 
 
 def deliver(
-    conn: store.Database,
+    conn: Database,
     config: Config,
     report: RunReport,
     *,
@@ -114,9 +121,9 @@ def deliver(
     `rendered` holds digests this run already rendered."""
     clock = _clock(now or datetime.now(config.site.tz))
     if dry_run:
-        report.sent = store.count_due(conn, clock())  # "would deliver"
+        report.sent = count_due(conn, clock())  # "would deliver"
         return
-    if store.has_due(conn, clock()):
+    if has_due(conn, clock()):
         _Pass(
             conn,
             config,
@@ -130,7 +137,7 @@ def deliver(
             lease=lease,
             batch=batch,
         ).run()
-    report.unresolved = store.count_failed_for_good(conn)
+    report.unresolved = count_failed_for_good(conn)
 
 
 class _Pass:
@@ -138,7 +145,7 @@ class _Pass:
 
     def __init__(
         self,
-        conn: store.Database,
+        conn: Database,
         config: Config,
         report: RunReport,
         clock: Callable[[], float],
@@ -182,8 +189,8 @@ class _Pass:
     # ------------------------------------------------------------ the pass
 
     def run(self) -> None:
-        store.release_dead_claims(self.conn, self.clock(), worker_alive)
-        self.total = store.count_due(self.conn, self.clock(), unclaimed_only=True)
+        release_dead_claims(self.conn, self.clock(), worker_alive)
+        self.total = count_due(self.conn, self.clock(), unclaimed_only=True)
         try:
             if self.relay:
                 self._relay_loop(self.transport)  # type: ignore[arg-type]
@@ -192,7 +199,7 @@ class _Pass:
         finally:
             # Whatever this worker still holds (withdrawn, untried, never reached) goes back
             # as it was; then one last stamp covers every message since the previous one.
-            store.release_claims(self.conn, self.worker)
+            release_claims(self.conn, self.worker)
             if self.handed_over:
                 self.stamp_outbox()
         if self.breaker.reason:
@@ -208,14 +215,14 @@ class _Pass:
         if self._stopping():
             return False
         self.gate.before_claim()
-        claimed = store.claim_deliveries(
+        claimed = claim_deliveries(
             self.conn, self.worker, limit=self.batch, now=self.clock(), lease=self.lease
         )
         self.held_until = self.clock() + self.lease
         if not claimed:
             return False
-        subscribers = store.subscribers_by_email(self.conn, [d.email for d in claimed])
-        refused: list[store.Outcome] = []
+        subscribers = subscribers_by_email(self.conn, [d.email for d in claimed])
+        refused: list[Outcome] = []
         for delivery in claimed:
             subscriber = subscribers.get(delivery.email)
             if subscriber is None or subscriber.status != "active":
@@ -225,7 +232,7 @@ class _Pass:
                 self.held.add(delivery.key)
             except ValueError as exc:  # an address no message can carry
                 detail = f"cannot address a message to it: {exc}"
-                refused.append(store.Outcome(delivery.digest_id, delivery.email, "dropped", detail))
+                refused.append(Outcome(delivery.digest_id, delivery.email, "dropped", detail))
                 self.report.failed_for_good.append(f"{delivery.email}: {detail}")
         self._store(refused)
         self.stamp_due = True
@@ -240,10 +247,10 @@ class _Pass:
         if now >= self.held_until:
             self.todo.clear()
             self.held.clear()
-            store.release_claims(self.conn, self.worker)
+            release_claims(self.conn, self.worker)
             self.held_until = now
             return
-        store.renew_claims(self.conn, self.worker, now, self.lease)
+        renew_claims(self.conn, self.worker, now, self.lease)
         self.held_until = now + self.lease
 
     def _next(self) -> Pending | None:
@@ -266,7 +273,7 @@ class _Pass:
         the answer comes inside a write transaction, so no unsubscribe can commit between
         it and the send; on PostgreSQL holding the subscriber's row that long would cost two
         more round trips per message, so the read comes a moment before the first byte."""
-        with lock, store.transaction(self.conn) if self.gate.sqlite else nullcontext():
+        with lock, transaction(self.conn) if self.gate.sqlite else nullcontext():
             # Still ours (a lease that ran out before we could renew it is not), still wanted.
             yield copy.key in self.held and self.gate.wanted(copy.key, self._held)
 
@@ -288,7 +295,7 @@ class _Pass:
             threading.Thread(target=self._connection, args=(relay, lock), daemon=True)
             for _ in range(relay.connections - 1)
         ]
-        with store.relaxed_commits(self.conn):
+        with relaxed_commits(self.conn):
             for thread in threads:
                 thread.start()
             try:
@@ -304,7 +311,7 @@ class _Pass:
 
     def _connection(self, relay: Relay, lock: threading.Lock) -> None:
         connection = relay.connect()
-        done: tuple[store.Delivery, Copy, Result] | None = None
+        done: tuple[Delivery, Copy, Result] | None = None
         try:
             while True:
                 with lock, self.conn.pipeline():  # PostgreSQL: record and check in one trip
@@ -346,8 +353,8 @@ class _Pass:
             self._before_hand_over()  # the stamp is committed before the transaction below
             staged = folder.stage([c for _d, c in pending])
             try:
-                with store.transaction(self.conn):
-                    wanted = store.still_wanted(self.conn, [c.key for _d, c in pending], hold=True)
+                with transaction(self.conn):
+                    wanted = still_wanted(self.conn, [c.key for _d, c in pending], hold=True)
                     results = folder.place(staged, partial(_among, wanted))
                     self._record([(d, c, r) for (d, c), r in zip(pending, results, strict=True)])
             finally:
@@ -356,7 +363,7 @@ class _Pass:
     # ------------------------------------------------------------ outcomes
 
     def _record(
-        self, done: Sequence[tuple[store.Delivery, Copy, Result]], *, retry: bool = False
+        self, done: Sequence[tuple[Delivery, Copy, Result]], *, retry: bool = False
     ) -> None:
         """Record outcomes in one transaction. With `retry` (a relay's results), a copy that
         was never tried (a connection the relay closed, a 421) goes back to the front of the
@@ -378,12 +385,12 @@ class _Pass:
         if outcomes and self.total > self.batch:
             self.progress(f"delivering: {self.done}/{self.total}")
 
-    def _store(self, outcomes: Sequence[store.Outcome]) -> None:
+    def _store(self, outcomes: Sequence[Outcome]) -> None:
         if not outcomes:
             return
         now = time.monotonic()
         flush = now - self.flushed >= FLUSH_SECONDS
-        store.record_outcomes(self.conn, outcomes, datetime.now(self.config.site.tz), flush=flush)
+        record_outcomes(self.conn, outcomes, datetime.now(self.config.site.tz), flush=flush)
         if flush:
             self.flushed = now
 

@@ -35,7 +35,7 @@ from itertools import count
 from pathlib import Path
 
 from syndicate.core.files import fsync_dir, naming
-from syndicate.delivery.transports import SENT, Copy, Result
+from syndicate.delivery.handover import SENT, Copy, Result
 
 _HOST = os.uname().nodename.replace("/", "-").replace(".", "-")
 _SEQUENCE = count()

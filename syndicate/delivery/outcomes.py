@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from syndicate import store
 from syndicate.config import Config
 from syndicate.core.report import RunReport
-from syndicate.delivery.transports import Result
+from syndicate.delivery.handover import Result
+from syndicate.store.deliveries import MAX_ATTEMPTS, Delivery, Outcome
 
 MAX_BACKOFF = 6 * 3600.0
 
@@ -30,8 +30,8 @@ def backoff(attempts: int, first: float) -> float:
 
 
 def outcome_of(
-    delivery: store.Delivery, result: Result, config: Config, now: float, report: RunReport
-) -> store.Outcome | None:
+    delivery: Delivery, result: Result, config: Config, now: float, report: RunReport
+) -> Outcome | None:
     """What to record for one attempt made at epoch `now` (None: never tried, release it);
     the report gets the operator's line."""
     settings = config.delivery
@@ -39,25 +39,45 @@ def outcome_of(
     attempts = delivery.attempts + 1
     if result.kind == "sent":
         report.sent += 1
-        return store.Outcome(d, e, "sent")
+        return Outcome(d, e, "sent")
     if result.kind == "untried":
         return None
     if result.kind == "permanent":
         report.failed_for_good.append(f"{e}: {result.detail} (refused for good, not retried)")
-        return store.Outcome(d, e, "dropped", result.detail)
+        return Outcome(d, e, "dropped", result.detail)
     if result.kind == "in_doubt" and settings.in_doubt == "hold":
         report.failed_for_good.append(
             f"{e}: in doubt, held: {result.detail} (`syndicate run --retry-failed` sends it"
             " again with the same Message-ID)"
         )
-        return store.Outcome(d, e, "in_doubt", result.detail)
+        return Outcome(d, e, "in_doubt", result.detail)
     detail = result.detail
     if result.kind == "in_doubt":
         detail = f"in doubt, sending again: {detail}"
-    if attempts >= store.MAX_ATTEMPTS:
+    if attempts >= MAX_ATTEMPTS:
         report.failed_for_good.append(f"{e}: {detail} (gave up after {attempts} attempts)")
-        return store.Outcome(d, e, "failed", f"{detail}; gave up after {attempts} attempts")
+        return Outcome(d, e, "failed", f"{detail}; gave up after {attempts} attempts")
     when = now + backoff(attempts, settings.retry_seconds)
     retry = datetime.fromtimestamp(when, config.site.tz).strftime("%Y-%m-%d %H:%M")
     report.failed.append(f"{e}: {detail}; attempt {attempts}, retried after {retry}")
-    return store.Outcome(d, e, "failed", detail, next_attempt=when)
+    return Outcome(d, e, "failed", detail, next_attempt=when)
+
+
+class CircuitBreaker:
+    """Counts relay failures in a row across every connection; `limit` of them trip it."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.count = 0
+        self.reason = ""
+
+    def record(self, result: Result) -> None:
+        if result.relay_failure:
+            self.count += 1
+            if self.count >= self.limit and not self.reason:
+                self.reason = (
+                    f"{self.count} relay failures in a row (last: {result.detail});"
+                    " delivery stopped for this run, the rest stays queued"
+                )
+        elif result.kind != "untried":
+            self.count = 0

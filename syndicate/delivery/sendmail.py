@@ -19,7 +19,7 @@ from __future__ import annotations
 import subprocess
 
 from syndicate.config import DeliveryConfig
-from syndicate.delivery.transports import WITHDRAWN, Copy, HandOver, RateLimit, Result
+from syndicate.delivery.handover import WITHDRAWN, Copy, HandOver, RateLimit, Result
 
 _PERMANENT = {65: "bad message data", 67: "no such user", 68: "no such host", 69: "refused"}
 EX_TEMPFAIL = 75

@@ -27,7 +27,7 @@ import socket
 import ssl
 
 from syndicate.config import DeliveryConfig
-from syndicate.delivery.transports import WITHDRAWN, Copy, HandOver, RateLimit, Result
+from syndicate.delivery.handover import WITHDRAWN, Copy, HandOver, RateLimit, Result
 
 
 def _reply(code: int, message: bytes | str) -> str:

@@ -31,7 +31,7 @@ from syndicate.core.rendering import (
     template,
     text_direction,
 )
-from syndicate.text import split_sentences
+from syndicate.text.sentences import split_sentences
 
 PREHEADER_CHARS = 180  # inbox previews show ~90–140 characters; a bit more is harmless
 

@@ -27,13 +27,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from syndicate import store
 from syndicate.config import Config
+from syndicate.core.report import RunReport
 from syndicate.delivery.transports import RELAY_METHODS
 from syndicate.ops.adopt_articles import adopt_articles, first_seen, match_inbox
 from syndicate.ops.adopt_digests import adopt_digests, adopt_outbox, apply_roster
 from syndicate.ops.evidence import read_feed_entries
 from syndicate.run import guard as state
+from syndicate.run.lock import run_lock
+from syndicate.site.outputs import Outputs
+from syndicate.site.publish import publish
+from syndicate.store.connection import open_db
+from syndicate.store.db import Database, StateError, bump_generation, set_identity, transaction
+from syndicate.store.db import generation as state_generation
+from syndicate.store.db import state_id as current_state_id
+from syndicate.store.recovery import hold_open_deliveries, stored_identities
+from syndicate.store.renders import forget_render_keys
 
 
 @dataclass
@@ -53,15 +62,13 @@ class AdoptReport:
 
 
 def adopt(config: Config, now: datetime, *, subscribers_csv: Path | None = None) -> AdoptReport:
-    from syndicate.run.pipeline import run_lock
-
     report = AdoptReport()
     with run_lock(config):
-        conn = state.open_db(config)
+        conn = open_db(config)
         try:
             stamps = _stamps(config)
-            older = any(s.generation > store.generation(conn) for s in stamps.values())
-            with store.transaction(conn):
+            older = any(s.generation > state_generation(conn) for s in stamps.values())
+            with transaction(conn):
                 _adopt_all(conn, config, now, report, older=older)
                 if subscribers_csv is not None:
                     apply_roster(conn, subscribers_csv, now, report)
@@ -79,7 +86,7 @@ def _stamps(config: Config) -> dict[str, state.Stamp]:
         where = ", ".join(
             f"{state.targets(config)[n]}: {s.state_id[:8]}" for n, s in stamps.items()
         )
-        raise store.StateError(
+        raise StateError(
             f"the outputs come from two different states ({where}); point paths.feeds and"
             " paths.outbox at the outputs of one site"
         )
@@ -87,10 +94,10 @@ def _stamps(config: Config) -> dict[str, state.Stamp]:
 
 
 def _adopt_all(
-    conn: store.Database, config: Config, now: datetime, report: AdoptReport, *, older: bool
+    conn: Database, config: Config, now: datetime, report: AdoptReport, *, older: bool
 ) -> None:
     entries = read_feed_entries(config.path("feeds"))
-    known = store.stored_identities(conn)
+    known = stored_identities(conn)
     report.known = sum(1 for i in entries if i in known)
     matches, slugs = match_inbox(conn, config, entries, known)
     exact = {m.entry.id for m in matches if m.article.published is None}
@@ -99,7 +106,7 @@ def _adopt_all(
     adopt_digests(conn, config, entries, seen, report)
     adopt_outbox(conn, config, now, report)
     if older and config.delivery.method in RELAY_METHODS:
-        report.held = store.hold_open_deliveries(
+        report.held = hold_open_deliveries(
             conn,
             "restored state: may have been sent after the backup; check the relay's log,"
             " then `syndicate digest resend` where needed",
@@ -110,15 +117,15 @@ def _adopt_all(
 
 
 def _take_identity(
-    conn: store.Database, config: Config, stamps: dict[str, state.Stamp], report: AdoptReport
+    conn: Database, config: Config, stamps: dict[str, state.Stamp], report: AdoptReport
 ) -> None:
     if stamps:
         stamp = max(stamps.values(), key=lambda s: s.generation)
-        store.set_identity(conn, stamp.state_id, stamp.generation)
+        set_identity(conn, stamp.state_id, stamp.generation)
     else:  # outputs from before stamps, or none: this state's own identity
-        store.bump_generation(conn)
-    report.state_id = store.state_id(conn)
-    report.generation = store.generation(conn)
+        bump_generation(conn)
+    report.state_id = current_state_id(conn)
+    report.generation = state_generation(conn)
     current = state.Stamp(report.state_id, report.generation)
     for name, folder in state.targets(config).items():
         kept = stamps.get(name)
@@ -128,14 +135,11 @@ def _take_identity(
             state.write_stamp(folder, current)
 
 
-def _verify(conn: store.Database, config: Config, report: AdoptReport) -> None:
+def _verify(conn: Database, config: Config, report: AdoptReport) -> None:
     """Render every output from the adopted state and compare, writing nothing; then forget
     the render keys that comparison recorded, so the next run renders (and writes) for real
     whatever differs."""
-    from syndicate.core.report import RunReport
-    from syndicate.site.publish import Outputs, publish
-
     outputs = Outputs(config.path("feeds"), dry_run=True)
     publish(conn, config, RunReport(dry_run=True), outputs)
-    store.forget_render_keys(conn)
+    forget_render_keys(conn)
     report.would_change = sorted(set(outputs.changed))

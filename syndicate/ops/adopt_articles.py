@@ -16,10 +16,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from syndicate import store
 from syndicate.config import Config
 from syndicate.core.model import Article, Author
+from syndicate.inbox.changes import file_fingerprint, inbox_files, source_name
+from syndicate.ingest import understand
 from syndicate.ops.evidence import FeedEntry, canonical_slugs
+from syndicate.readers.errors import ArticleError
+from syndicate.site.feeds.entries import base_url, plain_text, utc
+from syndicate.store.articles import article_rows, get_article, slugify
+from syndicate.store.db import Database
+from syndicate.store.recovery import adopt_article, set_retraction
 
 if TYPE_CHECKING:
     from syndicate.ops.adopt import AdoptReport
@@ -34,16 +40,12 @@ class Match:
 
 
 def match_inbox(
-    conn: store.Database,
+    conn: Database,
     config: Config,
     entries: dict[str, FeedEntry],
     known: dict,
 ) -> tuple[list[Match], dict[str, str | None]]:
     """The inbox files whose feed entry the state lacks (or shows older than the feeds)."""
-    from syndicate.ingest import file_fingerprint, inbox_files, source_name, understand
-    from syndicate.readers import ArticleError
-    from syndicate.site.feeds.entries import base_url
-
     base = base_url(config)
     canonical = canonical_slugs(config.path("feeds"))
     slugs = {i: _slug_of(e, base, canonical) for i, e in entries.items()}
@@ -75,13 +77,13 @@ def match_inbox(
 
 
 def first_seen(
-    conn: store.Database, entries: dict[str, FeedEntry], exact: set[str]
+    conn: Database, entries: dict[str, FeedEntry], exact: set[str]
 ) -> dict[str, datetime]:
     """A first-seen time per entry, in the feeds' archival order. Stored ones are as stored;
     an undated article's is its publication time (the store dated it by first sight); a
     dated one's is unknown: no earlier than the entries on earlier archive pages, nor its
     own date. Each is pushed just past the previous entry where that order needs it."""
-    stored = {r.id: r.first_seen for r in store.article_rows(conn)}
+    stored = {r.id: r.first_seen for r in article_rows(conn)}
     pages: dict[int, list[FeedEntry]] = {}
     for e in entries.values():
         pages.setdefault(e.page, []).append(e)
@@ -110,8 +112,6 @@ _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def _sec(dt: datetime) -> datetime:
-    from syndicate.site.feeds.entries import utc
-
     return utc(dt)
 
 
@@ -125,7 +125,7 @@ def _slug_of(entry: FeedEntry, base: str, canonical: dict[str, str]) -> str | No
 
 
 def adopt_articles(
-    conn: store.Database,
+    conn: Database,
     config: Config,
     entries: dict[str, FeedEntry],
     known: dict,
@@ -134,13 +134,11 @@ def adopt_articles(
     first_seen: dict[str, datetime],
     report: AdoptReport,
 ) -> None:
-    from syndicate.site.feeds.entries import base_url
-
     for m in matches:
         if m.entry.id in known:
             slug = known[m.entry.id][1]
         else:
-            slug = slugs.get(m.entry.id) or store.slugify(Path(m.source).stem)
+            slug = slugs.get(m.entry.id) or slugify(Path(m.source).stem)
         outcome = _store(conn, config, m.article, m.entry, slug, first_seen, m.file_hash)
         report.articles += outcome == "added"
         if outcome == "conflict":
@@ -150,7 +148,7 @@ def adopt_articles(
     for entry in entries.values():
         if entry.id in matched or entry.id in known:
             continue
-        slug = slugs.get(entry.id) or store.slugify(entry.title or entry.id)
+        slug = slugs.get(entry.id) or slugify(entry.title or entry.id)
         stub = _stub(entry, base, slug)
         hashed = "adopted:" + hashlib.sha256(entry.id.encode()).hexdigest()
         if _store(conn, config, stub, entry, slug, first_seen, hashed) == "added":
@@ -160,18 +158,16 @@ def adopt_articles(
             )
     for article_id in known:  # retractions made or undone after a restored backup
         if article_id in entries:
-            store.set_retraction(conn, article_id, entries[article_id].retracted)
+            set_retraction(conn, article_id, entries[article_id].retracted)
 
 
 def _match(article, source, entries, slugs, claimed, stored_id) -> FeedEntry | None:
-    from syndicate.site.feeds.entries import plain_text
-
     if stored_id is not None:
         return entries.get(stored_id)
     if article.url and article.url in entries and article.url not in claimed:
         return entries[article.url]
     free = [e for e in entries.values() if e.id not in claimed]
-    base = store.slugify(Path(source).stem)
+    base = slugify(Path(source).stem)
     pattern = re.compile(rf"^{re.escape(base)}(-\d+)?$")
     by_slug = [e for e in free if pattern.match(slugs.get(e.id) or "")]
     title = plain_text(article.title)
@@ -186,8 +182,8 @@ def _match(article, source, entries, slugs, claimed, stored_id) -> FeedEntry | N
     return None
 
 
-def _feeds_show_edit(conn: store.Database, entry: FeedEntry) -> bool:
-    row = store.get_article(conn, entry.id)
+def _feeds_show_edit(conn: Database, entry: FeedEntry) -> bool:
+    row = get_article(conn, entry.id)
     if row is None or row.updated is None:
         return True
     return _sec(row.updated) != entry.updated or bool(row.retracted) != bool(entry.retracted)
@@ -205,7 +201,7 @@ def _store(conn, config, article, entry, slug, first_seen, file_hash) -> str:
     stored = article.with_(
         id=entry.id, slug=slug, first_seen=fs, published=published, updated=updated
     )
-    return store.adopt_article(
+    return adopt_article(
         conn,
         stored,
         file_hash=file_hash,

@@ -19,16 +19,27 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from syndicate import store
 from syndicate.config import Config
 from syndicate.ops.evidence import FeedEntry, WebDigest, read_digest_pages, read_outbox
+from syndicate.ops.roster import import_csv
+from syndicate.site.feeds.entries import utc
+from syndicate.store.articles import article_rows
+from syndicate.store.db import Database
+from syndicate.store.recovery import (
+    adopt_delivery,
+    adopt_digest,
+    adopt_resends,
+    adopt_subscriber,
+    digest_ids,
+)
+from syndicate.store.subscribers import get_subscriber
 
 if TYPE_CHECKING:
     from syndicate.ops.adopt import AdoptReport
 
 
 def adopt_digests(
-    conn: store.Database,
+    conn: Database,
     config: Config,
     entries: dict[str, FeedEntry],
     first_seen: dict[str, datetime],
@@ -42,8 +53,6 @@ def adopt_digests(
     erring that way never mails an article twice. Without the count, a back-dated article
     that arrived after a digest (its first sight unknown, guessed from its date) was taken
     into it: never mailed, and the digest's web version rewritten to list it."""
-    from syndicate.site.feeds.entries import utc
-
     pages = read_digest_pages(config.path("feeds"))
     messages = read_outbox(config.path("outbox"))
     dates: dict[str, datetime] = {}
@@ -57,7 +66,7 @@ def adopt_digests(
     }
     ids.sort(key=lambda d: (utc(created[d]), d))
     link_to_id = {e.link: e.id for e in entries.values() if e.link}
-    rows = {r.id: r for r in store.article_rows(conn)}
+    rows = {r.id: r for r in article_rows(conn)}
     shown = {
         d: list(dict.fromkeys(link_to_id[h] for h in pages[d].links if h in link_to_id))
         if d in pages
@@ -82,17 +91,17 @@ def adopt_digests(
             members[owner].append(article_id)
             if counted and room[owner] is not None:
                 room[owner] -= 1
-    existing = store.digest_ids(conn)
+    existing = digest_ids(conn)
     for d in ids:
         extra = sorted(
             members[d][len(shown[d]) :],
             key=lambda i: (-utc(rows[i].published).timestamp(), i),
         )
         if d in existing:
-            store.adopt_digest(conn, d, created[d], extra)  # only marks the articles
+            adopt_digest(conn, d, created[d], extra)  # only marks the articles
             continue
         when = created[d].astimezone(config.site.tz)
-        report.digests += store.adopt_digest(conn, d, when, shown[d] + extra)
+        report.digests += adopt_digest(conn, d, when, shown[d] + extra)
 
 
 def _hidden(page: WebDigest | None, shown: int, max_articles: int) -> int | None:
@@ -113,24 +122,24 @@ def _id_date(digest_id: str, config: Config) -> datetime:
         return datetime.now(config.site.tz)
 
 
-def adopt_outbox(conn: store.Database, config: Config, now: datetime, report: AdoptReport) -> None:
+def adopt_outbox(conn: Database, config: Config, now: datetime, report: AdoptReport) -> None:
     resends: dict[tuple[str, str], tuple[int, datetime, str]] = {}
     for m in read_outbox(config.path("outbox")):
         at = m.date or now
         if m.token:
-            report.subscribers += store.adopt_subscriber(conn, m.email, m.name, m.token, now)
+            report.subscribers += adopt_subscriber(conn, m.email, m.name, m.token, now)
         if m.resend:
             best = resends.get((m.digest_id, m.email))
             if best is None or best[0] < m.resend:
                 resends[(m.digest_id, m.email)] = (m.resend, at, str(m.path))
             continue
-        if store.get_subscriber(conn, m.email) is None:
+        if get_subscriber(conn, m.email) is None:
             continue  # erased since: its deliveries carry only a hash
-        report.deliveries += store.adopt_delivery(
+        report.deliveries += adopt_delivery(
             conn, m.digest_id, m.email, at.astimezone(config.site.tz), f"adopted: {m.path}"
         )
     for (digest_id, email), (n, at, where) in resends.items():
-        report.resends += store.adopt_resends(conn, digest_id, email, n, at, where)
+        report.resends += adopt_resends(conn, digest_id, email, n, at, where)
     if report.subscribers:
         report.warnings.append(
             f"{report.subscribers} subscriber(s) restored from the outbox as active: the outputs"
@@ -140,9 +149,7 @@ def adopt_outbox(conn: store.Database, config: Config, now: datetime, report: Ad
         )
 
 
-def apply_roster(conn: store.Database, path: Path, now: datetime, report: AdoptReport) -> None:
-    from syndicate.ops.roster import import_csv
-
+def apply_roster(conn: Database, path: Path, now: datetime, report: AdoptReport) -> None:
     rows = import_csv(conn, path, now)
     report.warnings = [w for w in report.warnings if "restored from the outbox" not in w]
     report.warnings.append(f"{path}: {len(rows)} subscriber row(s) applied")

@@ -10,26 +10,35 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from syndicate import store
 from syndicate.config import Config
 from syndicate.core.addresses import parse_mailbox, smtputf8_supported
 from syndicate.core.model import Article, Subscriber, capped_digest, digest_page
 from syndicate.core.report import RunReport
 from syndicate.delivery.copies import render_stored_digest, unsubscribe_url
-from syndicate.delivery.transports import DeliveryError, send_message
+from syndicate.delivery.handover import DeliveryError
+from syndicate.delivery.transports import send_message
 from syndicate.digest.message import build_message, message_id_for
 from syndicate.digest.render import RenderedDigest, render_digest
 from syndicate.ops.preview import pending_articles
 from syndicate.run import guard as state
-from syndicate.run.pipeline import open_state, run_lock
+from syndicate.run import pipeline
+from syndicate.run.lock import run_lock
+from syndicate.run.state import open_state
 from syndicate.site.publish import announce, publish
+from syndicate.store.articles import get_article, set_retracted
+from syndicate.store.connection import has_state
+from syndicate.store.db import Database
+from syndicate.store.deliveries import state_secret
+from syndicate.store.digests import count_resends, last_digest, record_resend
+from syndicate.store.renders import forget_render_keys
+from syndicate.store.subscribers import get_subscriber, subscriber_key
 
 
 class ActionError(Exception):
     """The action cannot be done as asked; the message says why and what to do instead."""
 
 
-def _find_article(conn: store.Database, config: Config, ref: str) -> Article:
+def _find_article(conn: Database, config: Config, ref: str) -> Article:
     """An article by feed id, by inbox path, or by a path to the file in the inbox."""
     candidates = [ref]
     with contextlib.suppress(ValueError):  # a path to the file, from wherever one stands
@@ -37,7 +46,7 @@ def _find_article(conn: store.Database, config: Config, ref: str) -> Article:
             Path(ref).resolve().relative_to(config.path("inbox").resolve()).as_posix()
         )
     for candidate in candidates:
-        article = store.get_article(conn, candidate)
+        article = get_article(conn, candidate)
         if article is not None:
             return article
     raise ActionError(
@@ -55,18 +64,16 @@ def retract(config: Config, ref: str, reason: str, *, undo: bool = False) -> tup
         with open_state(config) as conn:
             guard = state.Guard.checked(conn, config)
             article = _find_article(conn, config, ref)
-            changed = store.set_retracted(conn, article.id, None if undo else reason.strip(), now)
+            changed = set_retracted(conn, article.id, None if undo else reason.strip(), now)
             report = RunReport()
             publish(conn, config, report, guard.outputs(config.path("feeds")))
             announce(config, report)
-            return store.get_article(conn, article.id) or article, changed
+            return get_article(conn, article.id) or article, changed
 
 
 def skip_backlog(config: Config) -> RunReport:
     """`digest skip`: read the inbox and publish (so files dropped in but not read yet count
     too), then mark every article waiting for a digest as never needing one. Sends nothing."""
-    from syndicate.run import pipeline
-
     return pipeline.run(config, digest="skip", trigger="cli:digest-skip")
 
 
@@ -76,7 +83,7 @@ def rebuild(config: Config) -> RunReport:
     report = RunReport()
     with run_lock(config), open_state(config) as conn:
         guard = state.Guard.checked(conn, config)
-        store.forget_render_keys(conn)
+        forget_render_keys(conn)
         publish(conn, config, report, guard.outputs(config.path("feeds")))
     announce(config, report)
     return report
@@ -121,9 +128,9 @@ def send_test(config: Config, to: str, digest_id: str | None = None) -> tuple[st
 
 
 def _latest_digest_id(config: Config) -> str:
-    if state.has_state(config):
+    if has_state(config):
         with open_state(config) as conn:
-            last = store.last_digest(conn)
+            last = last_digest(conn)
         if last:
             return last[0]
     raise ActionError(
@@ -138,7 +145,7 @@ def resend(config: Config, digest_id: str, to: str) -> str:
     now = datetime.now(config.site.tz)
     with run_lock(config), open_state(config) as conn:
         guard = state.Guard.checked(conn, config)
-        subscriber = store.get_subscriber(conn, addr)
+        subscriber = get_subscriber(conn, addr)
         if subscriber is None:
             raise ActionError(
                 f"{addr} is not a subscriber; `syndicate send-test --to {addr} --digest"
@@ -150,9 +157,9 @@ def resend(config: Config, digest_id: str, to: str) -> str:
             rendered = render_stored_digest(conn, config, digest_id)
         except KeyError:
             raise ActionError(f"no digest {digest_id!r} (`syndicate status` lists them)") from None
-        n = store.count_resends(conn, digest_id, addr) + 1
-        original = message_id_for(digest_id, addr, config, store.state_secret(conn, "verp"))
-        key = store.subscriber_key(addr)
+        n = count_resends(conn, digest_id, addr) + 1
+        original = message_id_for(digest_id, addr, config, state_secret(conn, "verp"))
+        key = subscriber_key(addr)
         guard.touch("outbox")
         try:
             where = _send_one_off(
@@ -164,7 +171,7 @@ def resend(config: Config, digest_id: str, to: str) -> str:
             )
         except DeliveryError as exc:
             raise ActionError(f"{addr}: {exc}") from None
-        store.record_resend(conn, digest_id, addr, now, where)
+        record_resend(conn, digest_id, addr, now, where)
     return where
 
 

@@ -9,12 +9,17 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from syndicate import store
 from syndicate.config import Config
 from syndicate.core.files import write_atomic
 from syndicate.core.model import Article, Digest, Subscriber, capped_digest, digest_page
-from syndicate.ingest import inbox_changes, inbox_files, understand
-from syndicate.run import guard as state
+from syndicate.digest.message import MAIL_POLICY, Recipient, build_template
+from syndicate.digest.render import render_digest
+from syndicate.inbox.changes import inbox_changes, inbox_files
+from syndicate.ingest import understand
+from syndicate.readers.errors import ArticleError
+from syndicate.store.articles import slugify
+from syndicate.store.connection import has_state, open_db
+from syndicate.store.digests import undigested_articles
 
 # example.com (RFC 2606): reserved, with a null MX (RFC 7505), so nothing is ever delivered
 # there; a .invalid address would fail the one address check the copy goes through.
@@ -41,16 +46,15 @@ def pending_articles(config: Config, now: datetime) -> list[Article]:
     stored yet (with provisional ids). Reads the state, changes nothing."""
     inbox = config.path("inbox")
     articles: list[Article] = []
-    if state.has_state(config):
-        conn = state.open_db(config)
+    if has_state(config):
+        conn = open_db(config)
         try:
-            articles = store.undigested_articles(conn)
+            articles = undigested_articles(conn)
             fresh = [inbox / source for source in inbox_changes(conn, config).unread]
         finally:
             conn.close()
     else:
         fresh = inbox_files(inbox)
-    from syndicate.readers import ArticleError
 
     for path in fresh:
         try:
@@ -61,7 +65,7 @@ def pending_articles(config: Config, now: datetime) -> list[Article]:
 
 
 def _provisional(article: Article, now: datetime) -> Article:
-    slug = store.slugify(Path(article.source).stem)
+    slug = slugify(Path(article.source).stem)
     return article.with_(
         id=article.url or f"preview:{slug}",
         slug=slug,
@@ -80,9 +84,6 @@ def write_preview(digest: Digest, config: Config, folder: Path, *, web_url: str)
     """
     import email
     from email.message import EmailMessage
-
-    from syndicate.digest.message import MAIL_POLICY, Recipient, build_template
-    from syndicate.digest.render import render_digest  # jinja2, Babel, premailer: only when used
 
     rendered = render_digest(digest, config, web_url=web_url)
     template = build_template(rendered, config)

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from syndicate import store
 from syndicate.config import Config
 from syndicate.core.addresses import parse_mailbox, split_mailbox
+from syndicate.core.language import canonical_tag
+from syndicate.store.db import Database
+from syndicate.store.subscribers import NewSubscriber, add_subscribers, subscribers
 
 IMPORT_STATUSES = ("active", "unsubscribed")
 PROGRESS_EVERY = 500  # rows between two progress reports
@@ -60,7 +62,7 @@ def read_rows(path: Path) -> tuple[list[dict[str, str]], int]:
 
 
 def import_csv(
-    conn: store.Database,
+    conn: Database,
     path: Path,
     now: datetime,
     progress: Callable[[int, int], None] | None = None,
@@ -70,11 +72,11 @@ def import_csv(
     """Every row's outcome, in the file's order. The rows are checked first, each address
     through the one address check (`smtputf8`: whether the delivery method can send to a
     non-ASCII local part; `progress` gets (rows checked, rows) every PROGRESS_EVERY), then
-    the valid ones are added in one transaction (store.add_subscribers): all of them, or
+    the valid ones are added in one transaction (add_subscribers): all of them, or
     none after an I/O error."""
     rows, header_line = read_rows(path)
     out: list[ImportRow | None] = []
-    valid: list[tuple[int, store.NewSubscriber]] = []  # (place in `out`, the entry)
+    valid: list[tuple[int, NewSubscriber]] = []  # (place in `out`, the entry)
     seen: set[str] = set()
     for done, row in enumerate(rows, 1):
         if progress is not None and done % PROGRESS_EVERY == 0 and done < len(rows):
@@ -88,7 +90,7 @@ def import_csv(
         out.append(None)
     if progress is not None:
         progress(len(rows), len(rows))
-    outcomes = store.add_subscribers(conn, [e for _i, e in valid], now, resubscribe=False)
+    outcomes = add_subscribers(conn, [e for _i, e in valid], now, resubscribe=False)
     for (i, entry), outcome in zip(valid, outcomes, strict=True):
         out[i] = ImportRow(header_line + 1 + i, entry.email, outcome)
     return [row for row in out if row is not None]
@@ -96,7 +98,7 @@ def import_csv(
 
 def _checked_row(
     row: dict[str, str], seen: set[str], smtputf8: bool
-) -> tuple[tuple[str, str, str], store.NewSubscriber | None]:
+) -> tuple[tuple[str, str, str], NewSubscriber | None]:
     """The row as an entry to add, or ((email, "invalid", why), None)."""
     raw = (row.get("email") or "").strip()
     status = (row.get("status") or "active").strip().lower() or "active"
@@ -113,28 +115,26 @@ def _checked_row(
     if addr in seen:
         return (addr, "invalid", "repeats an earlier row"), None
     name = (row.get("name") or "").strip() or name
-    return ("", "", ""), store.NewSubscriber(addr, name, language, status)
+    return ("", "", ""), NewSubscriber(addr, name, language, status)
 
 
 def _is_language_tag(tag: str) -> bool:
-    from syndicate.core.language import canonical_tag
-
     return canonical_tag(tag) is not None
 
 
-def export_csv(conn: store.Database) -> str:
+def export_csv(conn: Database) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(EXPORT_FIELDS)
-    for sub in store.subscribers(conn):
+    for sub in subscribers(conn):
         writer.writerow((sub.email, sub.name, sub.status, sub.language))
     return buffer.getvalue()
 
 
-def sync_config_subscribers(conn: store.Database, config: Config, now: datetime) -> None:
+def sync_config_subscribers(conn: Database, config: Config, now: datetime) -> None:
     """Add the config's `digest.subscribers` (someone who left stays out). The config's load
     put each through the one address check already (checks.py)."""
     pairs = map(split_mailbox, config.digest.subscribers)
-    entries = [store.NewSubscriber(addr, name) for name, addr in pairs]
+    entries = [NewSubscriber(addr, name) for name, addr in pairs]
     if entries:
-        store.add_subscribers(conn, entries, now, resubscribe=False)
+        add_subscribers(conn, entries, now, resubscribe=False)

@@ -42,7 +42,7 @@ from syndicate.readers.meta import as_name, take_dateline, take_top_meta
 from syndicate.readers.page import PageFacts, keep_headline_article, page_facts
 
 if TYPE_CHECKING:
-    from syndicate.readers import ReadContext
+    from syndicate.readers.read import ReadContext
 
 # Extraction settings, measured on the shared corpus (bench/html_extraction.py): tables are
 # article content often enough to keep, comments never are.

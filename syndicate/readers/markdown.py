@@ -27,7 +27,7 @@ from syndicate.readers.sanitize import clean_html, html_to_text
 if TYPE_CHECKING:
     from markdown_it.token import Token
 
-    from syndicate.readers import ReadContext
+    from syndicate.readers.read import ReadContext
 
 
 @dataclass

@@ -29,7 +29,7 @@ from syndicate.readers.markers import Markers, is_boilerplate, match_marker
 from syndicate.readers.meta import ends_sentence, read_top_meta, take_dateline
 
 if TYPE_CHECKING:
-    from syndicate.readers import ReadContext
+    from syndicate.readers.read import ReadContext
 
 # Bullet markers publishers use in plain text. "—" is not one: "— Jane Doe" is a sign-off.
 _BULLET = re.compile(

@@ -43,23 +43,20 @@ from __future__ import annotations
 
 import fcntl
 import os
-import sqlite3
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
-from syndicate import store
 from syndicate.config import Config
-from syndicate.core.files import fsync_dir, naming, write_atomic
-from syndicate.site.publish import Outputs
+from syndicate.core.files import write_atomic
+from syndicate.site.outputs import Outputs
+from syndicate.store.db import Database, StateError, bump_generation, is_empty
+from syndicate.store.db import generation as state_generation
+from syndicate.store.db import state_id as current_state_id
 
 STAMP = ".syndicate-state"
 
 
-class StateMismatch(store.StateError):
+class StateMismatch(StateError):
     """The state does not match the outputs it would write to; nothing was done."""
 
 
@@ -75,27 +72,6 @@ class Stamp:
             f'state_id = "{self.state_id}"\n'
             f"generation = {self.generation}\n"
         )
-
-
-# ---------------------------------------------------------------- opening
-
-
-def open_db(config: Config) -> store.Database:
-    """The state database the config names (PostgreSQL `state.url`, else SQLite)."""
-    return store.connect(config.state.url, config.db_path)
-
-
-def has_state(config: Config) -> bool:
-    """Is there a state to read? (PostgreSQL: the server holds it; connecting will tell.)"""
-    return bool(config.state.url) or config.db_path.exists()
-
-
-def state_where(config: Config) -> str:
-    if config.state.url:
-        from syndicate.store.postgresql import url_without_password
-
-        return url_without_password(config.state.url)
-    return str(config.db_path)
 
 
 # ---------------------------------------------------------------- stamps
@@ -173,18 +149,18 @@ def check_missing(config: Config) -> None:
             )
 
 
-def check(conn: store.Database, config: Config) -> dict[str, Stamp | None]:
+def check(conn: Database, config: Config) -> dict[str, Stamp | None]:
     """Refuse (StateMismatch) if this state is not the one the outputs were written from, or
     older than they are. Returns the stamps found."""
     stamps = {name: read_stamp(folder) for name, folder in targets(config).items()}
-    own_id = store.state_id(conn)
-    own_generation = store.generation(conn)  # read after the stamps: see module docstring
+    own_id = current_state_id(conn)
+    own_generation = state_generation(conn)  # read after the stamps: see module docstring
     empty: bool | None = None
     for name, folder in targets(config).items():
         stamp = stamps[name]
         if stamp is None:
             if empty is None:
-                empty = store.is_empty(conn)
+                empty = is_empty(conn)
             if empty and has_outputs(name, folder):
                 raise StateMismatch(
                     f"{conn.where}: a new, empty state, but {folder} already holds outputs"
@@ -209,14 +185,14 @@ class Guard:
     """Checks the state against the outputs once, then stamps each output folder right
     before the command first writes to it (bumping the generation once per command)."""
 
-    conn: store.Database
+    conn: Database
     config: Config
     dry_run: bool = False
     generation: int = 0
     stamped: set[str] = field(default_factory=set)
 
     @classmethod
-    def checked(cls, conn: store.Database, config: Config, *, dry_run: bool = False) -> Guard:
+    def checked(cls, conn: Database, config: Config, *, dry_run: bool = False) -> Guard:
         check(conn, config)
         return cls(conn, config, dry_run=dry_run)
 
@@ -226,9 +202,9 @@ class Guard:
             return
         folder = targets(self.config).get(name)
         if not self.generation:
-            self.generation = store.bump_generation(self.conn)
+            self.generation = bump_generation(self.conn)
         if folder is not None:
-            write_stamp(folder, Stamp(store.state_id(self.conn), self.generation))
+            write_stamp(folder, Stamp(current_state_id(self.conn), self.generation))
         self.stamped.add(name)
 
     def advance(self, name: str) -> None:
@@ -238,10 +214,10 @@ class Guard:
         older than the outbox (and a run or `state adopt` treats it as such)."""
         if self.dry_run:
             return
-        self.generation = store.bump_generation(self.conn)
+        self.generation = bump_generation(self.conn)
         folder = targets(self.config).get(name)
         if folder is not None:
-            write_stamp(folder, Stamp(store.state_id(self.conn), self.generation))
+            write_stamp(folder, Stamp(current_state_id(self.conn), self.generation))
         self.stamped.add(name)
 
     def outputs(self, root: Path, *, dry_run: bool = False) -> Outputs:
@@ -272,113 +248,3 @@ class StampedOutputs(Outputs):
     def remove(self, name: str) -> None:
         self._before_change(name, None)
         super().remove(name)
-
-
-# ---------------------------------------------------------------- backups
-
-
-def backup(config: Config, target: Path) -> Path:
-    """A consistent copy of the SQLite state at `target` (a file, or a folder to put a dated
-    file in), made with SQLite's online backup API: safe while `serve` runs. Returns it."""
-    if config.state.url:
-        raise store.StateError(
-            f"the state is in PostgreSQL ({state_where(config)}): back it up with the server's"
-            " tools, e.g. `pg_dump --format=custom`, or continuous archiving (README: Backups)"
-        )
-    if not config.db_path.exists():
-        raise store.StateError(f"{config.db_path}: no state to back up yet")
-    if target.is_dir():
-        target = target / f"syndicate-{datetime.now(config.site.tz):%Y%m%dT%H%M%S}.db"
-    if target.resolve() == config.db_path.resolve():
-        raise store.StateError(f"{target}: that is the state itself; back it up elsewhere")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    source = store.open_store(config.db_path)  # also refuses a damaged or newer state
-    try:
-        dest = sqlite3.connect(partial)
-        try:
-            source.raw.backup(dest)
-            dest.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
-            ok = dest.execute("PRAGMA quick_check").fetchone()[0]
-        except sqlite3.OperationalError as exc:  # a full disk, the folder not writable
-            raise store.StateError(f"{target}: cannot write the backup ({exc})") from None
-        finally:
-            dest.close()
-        if ok != "ok":
-            raise store.StateError(f"{config.db_path}: the copy failed its check ({ok})")
-        with naming(target):
-            os.chmod(partial, 0o600)  # subscribers' addresses: personal data
-            with open(partial, "rb") as fh:
-                os.fsync(fh.fileno())
-            os.replace(partial, target)
-        fsync_dir(target.parent)
-    finally:
-        source.close()
-        partial.unlink(missing_ok=True)
-    return target
-
-
-def restore(config: Config, source: Path) -> None:
-    """Put a backup in place of the SQLite state (under the run lock). The stale -wal and
-    -shm files of the state it replaces go too: SQLite would otherwise replay them into the
-    restored file."""
-    if config.state.url:
-        raise store.StateError(
-            f"the state is in PostgreSQL ({state_where(config)}): restore it with pg_restore"
-            " into an empty database, then run `syndicate state adopt`"
-        )
-    from syndicate.run.pipeline import run_lock
-
-    check_conn = store.open_store(source)  # a damaged or newer file is refused here
-    try:
-        if store.is_empty(check_conn):
-            raise store.StateError(f"{source}: an empty state; not a backup to restore")
-    finally:
-        check_conn.close()
-    with run_lock(config):
-        db = config.db_path
-        db.parent.mkdir(parents=True, exist_ok=True)
-        partial = db.with_name(f".{db.name}.restore.tmp")
-        src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
-        dest = sqlite3.connect(partial)
-        try:
-            src.backup(dest)
-            dest.execute("PRAGMA journal_mode=DELETE")
-        except sqlite3.OperationalError as exc:  # a full disk, the folder not writable
-            raise store.StateError(f"{partial}: cannot write the restored state ({exc})") from None
-        finally:
-            src.close()
-            dest.close()
-        os.chmod(partial, 0o600)
-        for suffix in ("-wal", "-shm", "-journal"):
-            db.with_name(db.name + suffix).unlink(missing_ok=True)
-        os.replace(partial, db)
-        fsync_dir(db.parent)
-
-
-# ---------------------------------------------------------------- the run lock, PostgreSQL
-
-
-@contextmanager
-def postgresql_run_lock(config: Config, *, wait: float = 0) -> Iterator[None]:
-    """One run at a time across hosts: a session-level advisory lock on the state's server,
-    held by a connection of its own for as long as the run lasts. The server releases it when
-    that connection ends, however the process ends (kill -9, a lost host)."""
-    from syndicate.run.pipeline import RunInProgress
-
-    conn = open_db(config)
-    try:
-        deadline = time.monotonic() + wait
-        while not store.try_advisory_lock(conn, store.RUN_LOCK):
-            if time.monotonic() >= deadline:
-                raise RunInProgress(
-                    f"another syndicate run holds the run lock of {conn.where};"
-                    " try again when it ends"
-                )
-            time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
-        try:
-            yield
-        finally:
-            store.advisory_unlock(conn, store.RUN_LOCK)
-    finally:
-        conn.close()

@@ -18,7 +18,7 @@ from syndicate.core.labels import fill, labels_for
 from syndicate.core.model import Article, article_page
 from syndicate.core.rendering import article_view, clean_text, format_day, one_line, safe_url
 from syndicate.site.pages import page_context, render
-from syndicate.text import split_sentences
+from syndicate.text.sentences import split_sentences
 
 
 def render_article_page(article: Article, config: Config) -> str:

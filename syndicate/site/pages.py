@@ -41,9 +41,22 @@ from datetime import datetime
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
-from syndicate import store
 from syndicate.config import Config
+from syndicate.core import rendering
+from syndicate.core.labels import fill, labels_for, plural_label
 from syndicate.core.model import archive_cut, digest_page
+from syndicate.core.rendering import (
+    article_view,
+    clean_text,
+    format_moment,
+    format_span,
+    one_line,
+    text_direction,
+)
+from syndicate.store.articles import ArticleRow, get_article
+from syndicate.store.db import Database
+from syndicate.store.digests import digest_articles
+from syndicate.store.digests import digests as recent_digests
 
 if TYPE_CHECKING:
     from syndicate.site.publish import Outputs, Pass
@@ -87,7 +100,7 @@ def publish_site_pages(run: Pass) -> None:
     # The feeds' archival order (feeds/pages.py paginate): whole seconds first seen, then id.
     archival = sorted(run.rows, key=attrgetter("first_seen_s", "id"))
     live = [r for r in archival if not r.retracted]
-    digests = store.digests(conn, limit=1_000_000)  # newest first: (id, created, count)
+    digests = recent_digests(conn, limit=1_000_000)  # newest first: (id, created, count)
     members = run.digest_members
 
     front = heapq.nlargest(FRONT_ARTICLES, live, key=_newest)
@@ -141,13 +154,13 @@ def _links(number: int, last: int) -> str:
     return "newest" if number == last else "archived"
 
 
-def _newest(row: store.ArticleRow) -> tuple[int, int, str]:
+def _newest(row: ArticleRow) -> tuple[int, int, str]:
     # Newest first within a page: whole seconds published, then first seen, then id, the
     # feeds' order, which a state rebuilt from the feeds (`state adopt`) reproduces.
     return (row.published_s, row.first_seen_s, row.id)
 
 
-def _ids(rows: Sequence[store.ArticleRow]) -> list[str]:
+def _ids(rows: Sequence[ArticleRow]) -> list[str]:
     return [f"{r.id}|{r.data_hash}" for r in rows]
 
 
@@ -175,9 +188,6 @@ def page_context(config: Config, lang: str | None = None) -> dict[str, Any]:
     feeds to announce (`<link rel="alternate">`). The service's pages use it too. Links
     between the site's pages are root-relative (SiteConfig.root), so a site browses on
     http://127.0.0.1:PORT/ before its DNS exists; only `canonical` links are absolute."""
-    from syndicate.core.labels import fill, labels_for
-    from syndicate.core.rendering import one_line, text_direction
-
     lang = lang or config.site.language or "en"
     site = one_line(config.site.title)
     base = config.site.root
@@ -202,29 +212,25 @@ def page_context(config: Config, lang: str | None = None) -> dict[str, Any]:
 
 def render(config: Config, template: str, **values: Any) -> str:
     """Render one of the site's page templates (user folder first, then the built-in)."""
-    from syndicate.core import rendering
-
     return rendering.template(config, template).render({**page_context(config), **values})
 
 
-def _article_views(conn: store.Database, config: Config, rows: Sequence[store.ArticleRow]):
+def _article_views(conn: Database, config: Config, rows: Sequence[ArticleRow]):
     # The digest's own view of an article (title, link, byline, date, summary, lang/dir):
     # the lists show an article exactly as the digest announced it.
-    from syndicate.core.labels import labels_for
-    from syndicate.core.rendering import article_view
 
     lang = config.site.language or "en"
     labels = labels_for(lang, config.path("templates"))
     views = []
     for number, row in enumerate(rows, 1):
-        article = store.get_article(conn, row.id)
+        article = get_article(conn, row.id)
         if article is not None:
             views.append(article_view(article, number, lang, config, labels, local=True))
     return views
 
 
 def render_front_page(
-    conn: store.Database, config: Config, rows: Sequence[store.ArticleRow], *, more: bool
+    conn: Database, config: Config, rows: Sequence[ArticleRow], *, more: bool
 ) -> str:
     return render(
         config,
@@ -237,9 +243,9 @@ def render_front_page(
 
 
 def render_article_list(
-    conn: store.Database,
+    conn: Database,
     config: Config,
-    rows: Sequence[store.ArticleRow],
+    rows: Sequence[ArticleRow],
     number: int,
     archived: int,
 ) -> str:
@@ -254,20 +260,17 @@ def render_article_list(
 
 
 def render_digest_list(
-    conn: store.Database,
+    conn: Database,
     config: Config,
     digests: Sequence[tuple[str, datetime, int]],
     number: int,
     archived: int,
 ) -> str:
-    from syndicate.core.labels import labels_for, plural_label
-    from syndicate.core.rendering import clean_text, format_moment, one_line
-
     lang = config.site.language or "en"
     labels = labels_for(lang, config.path("templates"))
     views = []
     for digest_id, created, _count in digests:
-        found = store.digest_articles(conn, digest_id)
+        found = digest_articles(conn, digest_id)
         articles = found[1] if found else []
         views.append(
             DigestView(
@@ -292,8 +295,6 @@ def _pagination(
 ) -> dict[str, Any]:
     """Links and label of list page `number` (0: the index, newest; 1 … `archived`: from the
     oldest). An archive page is labelled with the dates it spans; the index with nothing."""
-    from syndicate.core.rendering import format_span
-
     newer = (
         ""
         if number == 0

@@ -30,15 +30,35 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import Any, NamedTuple
 
-from syndicate import __version__, store
+from syndicate import __version__
 from syndicate.config import Config
-from syndicate.core.files import BUILTIN_TEMPLATES, is_temp_name, write_atomic
+from syndicate.core.files import BUILTIN_TEMPLATES, is_temp_name
+from syndicate.core.model import Article, article_page, capped_digest, digest_page, epoch_seconds
 from syndicate.core.report import RunReport
+from syndicate.digest.render import render_digest
+from syndicate.site.article_pages import render_article_page, render_retracted_page
+from syndicate.site.feeds.archive import Page, file_name, paginate
+from syndicate.site.feeds.entries import prepare_entry
+from syndicate.site.feeds.jsonfeed import render_json
+from syndicate.site.feeds.websub import ping_hub
+from syndicate.site.feeds.xml import render_atom, render_rss
+from syndicate.site.outputs import Outputs
+from syndicate.site.pages import publish_site_pages
+from syndicate.store.articles import (
+    ArticleRow,
+    article_rows,
+    articles_by_id,
+    articles_version,
+    get_article,
+)
+from syndicate.store.db import Database
+from syndicate.store.digests import digest_articles
+from syndicate.store.digests import digest_members as members_by_digest
+from syndicate.store.renders import render_key, render_keys, set_render_key
 
 # The model and the site pages (pages.py) are imported by the steps that render, not here:
 # a run in which nothing changed stops at publish()'s first check, and their import (~12 ms
@@ -49,91 +69,24 @@ FEEDS_KEY = "feeds"  # "feeds:N": the key of feed page N (0 = the main feeds), a
 PUBLISH_KEY = "publish"  # one key for everything: the fingerprint and the articles version
 
 
-@dataclass
-class Outputs:
-    """The feeds folder as a run sees it. A dry run compares instead of writing, and keeps
-    what it would have written (`_would`: name → bytes, None for a removal), so a second
-    publish in the same run (after the digest is made) sees the folder as the real run
-    would: a dry run lists and counts each output once, as many as the run writes."""
-
-    root: Path
-    dry_run: bool = False
-    changed: list[str] = field(default_factory=list)
-    _would: dict[str, bytes | None] = field(default_factory=dict)
-
-    def write(self, name: str, data: bytes) -> bool:
-        """Write `name` (relative to root) if its bytes differ; True if they did."""
-        path = self.root / name
-        if self.dry_run:
-            if name in self._would:
-                differs = self._would[name] != data
-            else:
-                try:
-                    differs = path.read_bytes() != data
-                except OSError:
-                    differs = True
-            self._would[name] = data
-        else:
-            differs = write_atomic(path, data)
-        self._written(name)
-        if differs:
-            self.changed.append(name)
-        return differs
-
-    _listings: dict[str, set[str]] = field(default_factory=dict)
-
-    def exists(self, name: str) -> bool:
-        if name in self._would:
-            return self._would[name] is not None
-        return (self.root / name).is_file()
-
-    def present(self, name: str) -> bool:
-        """`exists`, from one listing of the file's folder per run (then kept up to date)."""
-        folder, _, base = name.rpartition("/")
-        if folder not in self._listings:
-            try:
-                self._listings[folder] = set(os.listdir(self.root / folder))
-            except (FileNotFoundError, NotADirectoryError):
-                self._listings[folder] = set()
-        return base in self._listings[folder]
-
-    def _written(self, name: str) -> None:
-        folder, _, base = name.rpartition("/")
-        if folder in self._listings:
-            self._listings[folder].add(base)
-
-    def removed(self, name: str) -> bool:
-        """Removed by this (dry) run: still listed in the folder, but gone for the run."""
-        return name in self._would and self._would[name] is None
-
-    def remove(self, name: str) -> None:
-        if self.dry_run:
-            self._would[name] = None
-        else:
-            (self.root / name).unlink(missing_ok=True)
-        folder, _, base = name.rpartition("/")
-        self._listings.get(folder, set()).discard(base)
-        self.changed.append(name)
-
-
 @dataclass(frozen=True)
 class Pass:
     """One publishing pass over the outputs: what every step writes with and compares
     against. `keys` are the render keys recorded so far; `rows` the light article rows."""
 
-    conn: store.Database
+    conn: Database
     config: Config
     report: RunReport
     outputs: Outputs
     fingerprint: str
     keys: dict[str, str]
-    rows: list[store.ArticleRow]
+    rows: list[ArticleRow]
 
     @cached_property
     def digest_members(self) -> dict[str, list[tuple[str, str, str | None]]]:
         """Every digest's articles (id, data hash, retracted): read once for the digest web
         versions and the list of digests."""
-        return store.digest_members(self.conn)
+        return members_by_digest(self.conn)
 
     def key(self, *parts: object) -> str:
         """A render key: what an output shows (`parts`) and what every output is rendered
@@ -153,7 +106,7 @@ class Pass:
             return
         if self.outputs.write(name, html.encode("utf-8")):
             self.report.pages_written.append(name)
-        store.set_render_key(self.conn, name, key)
+        set_render_key(self.conn, name, key)
 
 
 def render_fingerprint(config: Config) -> str:
@@ -184,7 +137,7 @@ def _key(*parts: object) -> str:
 
 
 def publish(
-    conn: store.Database,
+    conn: Database,
     config: Config,
     report: RunReport,
     outputs: Outputs,
@@ -198,14 +151,13 @@ def publish(
     versions are used as they are instead of rendering (and CSS-inlining) them again."""
     fingerprint = render_fingerprint(config)
     changed = set(changed_ids)
-    whole = _key(fingerprint, store.articles_version(conn))
+    whole = _key(fingerprint, articles_version(conn))
     if (
         not changed
-        and store.render_key(conn, PUBLISH_KEY) == whole
+        and render_key(conn, PUBLISH_KEY) == whole
         and all(outputs.exists(n) for n in MAIN_FEEDS)
     ):
         return  # nothing any output is rendered from has changed: no row is read
-    from syndicate.site.pages import publish_site_pages
 
     run = Pass(
         conn,
@@ -213,14 +165,14 @@ def publish(
         report,
         outputs,
         fingerprint,
-        store.render_keys(conn),
-        store.article_rows(conn),
+        render_keys(conn),
+        article_rows(conn),
     )
     _publish_feeds(run)
     _publish_article_pages(run, changed)
     _publish_digest_pages(run, rendered_digests or {})
     publish_site_pages(run)
-    store.set_render_key(conn, PUBLISH_KEY, whole)
+    set_render_key(conn, PUBLISH_KEY, whole)
 
 
 def announce(config: Config, report: RunReport) -> None:
@@ -230,7 +182,6 @@ def announce(config: Config, report: RunReport) -> None:
     topics = [config.site.base_url + n for n in report.feeds_written if "/" not in n]
     if not topics:
         return
-    from syndicate.site.feeds import ping_hub
 
     try:
         ping_hub(config.feed.hub, topics)
@@ -251,14 +202,9 @@ class _Slot(NamedTuple):
     token: str  # what its entry is rendered from
 
     @classmethod
-    def of(cls, row: store.ArticleRow) -> _Slot:
+    def of(cls, row: ArticleRow) -> _Slot:
         published = row.published_s
-        if row.retracted:
-            from syndicate.core.model import epoch_seconds  # retracted rows are few
-
-            updated = epoch_seconds(row.retracted)
-        else:
-            updated = max(row.updated_s, published)
+        updated = epoch_seconds(row.retracted) if row.retracted else max(row.updated_s, published)
         token = f"{row.id}|{row.data_hash}|{row.retracted}"
         return cls(row.id, (row.first_seen_s, row.id), published, updated, token)
 
@@ -266,15 +212,6 @@ class _Slot(NamedTuple):
 def _publish_feeds(run: Pass) -> None:
     conn, config, report, outputs = run.conn, run.config, run.report, run.outputs
     # feedgen and lxml: only when a feed changes
-    from syndicate.site.feeds import (
-        Page,
-        file_name,
-        paginate,
-        prepare_entry,
-        render_atom,
-        render_json,
-        render_rss,
-    )
 
     renderers = (("rss", render_rss), ("atom", render_atom), ("json", render_json))
     pages = paginate(
@@ -295,7 +232,7 @@ def _publish_feeds(run: Pass) -> None:
         if run.keys.get(slot_key) != key or not all(outputs.present(n) for n in names):
             todo.append((page, names, slot_key, key))
     wanted = {slot.id for page, *_rest in todo for slot in page.entries}
-    entries = {a.id: prepare_entry(a, config) for a in store.articles_by_id(conn, wanted)}
+    entries = {a.id: prepare_entry(a, config) for a in articles_by_id(conn, wanted)}
     for page, names, slot_key, key in todo:
         document = Page(
             page.number,
@@ -306,7 +243,7 @@ def _publish_feeds(run: Pass) -> None:
         for (_kind, render), name in zip(renderers, names, strict=True):
             if outputs.write(name, render(document, config)):
                 report.feeds_written.append(name)
-        store.set_render_key(conn, slot_key, key)
+        set_render_key(conn, slot_key, key)
     # Archive pages that the current settings no longer produce (archive_page_size changed)
     # would sit there unlinked and stale: remove them.
     # One listing, no stat per file: at 10,000 articles the folder holds ~600 pages.
@@ -327,11 +264,8 @@ def _publish_feeds(run: Pass) -> None:
 
 
 def _publish_article_pages(run: Pass, changed: set[str]) -> None:
-    from syndicate.core.model import article_page
-    from syndicate.site.article_pages import render_article_page, render_retracted_page
-
     def render(article_id: str) -> str | None:
-        article = store.get_article(run.conn, article_id)
+        article = get_article(run.conn, article_id)
         if article is None:  # gone since the rows were read
             return None
         if article.retracted:
@@ -354,8 +288,6 @@ def _publish_article_pages(run: Pass, changed: set[str]) -> None:
 
 
 def _publish_digest_pages(run: Pass, rendered_digests: Mapping[str, Any]) -> None:
-    from syndicate.core.model import digest_page
-
     def render(digest_id: str, retracted: str | None) -> str | None:
         if digest_id in rendered_digests and retracted is None:
             return rendered_digests[digest_id].web_html  # made by this run a moment ago
@@ -375,22 +307,16 @@ def _publish_digest_pages(run: Pass, rendered_digests: Mapping[str, Any]) -> Non
 
 
 def render_digest_web_version(
-    conn: store.Database, config: Config, digest_id: str, *, all_retracted_at: str | None = None
+    conn: Database, config: Config, digest_id: str, *, all_retracted_at: str | None = None
 ) -> str | None:
     """The web version of a stored digest as it stands now (retracted articles left out;
     a notice dated `all_retracted_at` if none is left)."""
-    from syndicate.core.model import capped_digest, digest_page
-    from syndicate.digest.render import render_digest
-    from syndicate.site.article_pages import render_retracted_page
-
-    found = store.digest_articles(conn, digest_id)
+    found = digest_articles(conn, digest_id)
     if found is None:
         return None
     created, articles = found
     if not articles:  # every article in it was retracted
         from datetime import datetime
-
-        from syndicate.core.model import Article
 
         when = datetime.fromisoformat(all_retracted_at) if all_retracted_at else created
         notice = Article(source="", title="", blocks=(), retracted=when)

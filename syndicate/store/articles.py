@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from syndicate.core.model import Article, Author, Block, RelatedLink, epoch_seconds
 from syndicate.store.db import Database, iso, new_secret, to_dt, transaction
 
 if TYPE_CHECKING:
@@ -61,8 +62,6 @@ def _hash(data: str) -> str:
 
 
 def article_from_json(text: str) -> Article:
-    from syndicate.core.model import Article, Author, Block, RelatedLink
-
     data = json.loads(text)
     data.pop("retracted", None)
     data["blocks"] = tuple(Block(**b) for b in data["blocks"])
@@ -308,7 +307,6 @@ ARTICLE_ROWS_SQL = (
 def article_rows(conn: Database) -> list[ArticleRow]:
     """Every article's row in archival order (first seen, then id)."""
     rows = conn.execute(ARTICLE_ROWS_SQL).fetchall()
-    from syndicate.core.model import epoch_seconds
 
     parse, seconds = datetime.fromisoformat, epoch_seconds
     found = []

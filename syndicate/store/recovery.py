@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from syndicate.store.articles import article_to_json, mark_articles_changed, write_retraction
 from syndicate.store.db import Database, iso, new_token
+from syndicate.store.subscribers import is_suppressed
 
 if TYPE_CHECKING:
     from syndicate.core.model import Article
@@ -118,8 +119,6 @@ def adopt_subscriber(conn: Database, email: str, name: str, token: str, now: dat
     """Add an address seen in the outbox, with the unsubscribe token its messages carry (so
     the links in them keep working). Never changes a known subscriber, never re-adds an
     erased one; True if added."""
-    from syndicate.store.subscribers import is_suppressed
-
     email = email.lower()
     if is_suppressed(conn, email):
         return False

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from syndicate.core.model import Subscriber
 from syndicate.store.db import Database, iso, new_token, rows_in, transaction
 
 if TYPE_CHECKING:
@@ -28,8 +29,6 @@ def subscriber_key(email: str) -> str:
 
 def subscriber_from_row(row: Any) -> Subscriber:
     """A subscriber from a row holding email, name, token, status and language."""
-    from syndicate.core.model import Subscriber  # not on a no-op run's path (store/articles.py)
-
     return Subscriber(row["email"], row["name"], row["token"], row["status"], row["language"])
 
 

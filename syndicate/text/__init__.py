@@ -8,12 +8,3 @@
 `from syndicate.text import summarize, split_sentences` is the public surface (the pipeline,
 the benchmarks and `syndicate/__init__.py` use it).
 """
-
-from __future__ import annotations
-
-from syndicate.text.bullets import as_bullet
-from syndicate.text.sentences import split_sentences
-from syndicate.text.structure import strip_dateline
-from syndicate.text.summary import summarize
-
-__all__ = ["as_bullet", "split_sentences", "strip_dateline", "summarize"]

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from syndicate.core.language import detect_language
 from syndicate.core.model import Summary
 from syndicate.text.bullets import key_bullets, point_key_sentences
 from syndicate.text.sentences import CLOSERS, TERMINAL
@@ -187,8 +188,6 @@ def summarize(
     if not blocks:
         return Summary(summary="", bullets=[])
     if lang is None:
-        from syndicate.core.language import detect_language  # loads its model only when needed
-
         lang = detect_language(text)
     stop = stopwords(lang)
     sections, of_block = find_sections(blocks)

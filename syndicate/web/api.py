@@ -30,8 +30,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from syndicate.config import Config
-from syndicate.run import guard as state
+from syndicate.ops.status import status
 from syndicate.run import pipeline
+from syndicate.store.connection import open_db
 from syndicate.web.hosts import HostPolicy, host_policy, ip_of, is_loopback
 from syndicate.web.jobs import Busy, RunNotStarted, Service
 from syndicate.web.views import read_body, security_headers
@@ -177,9 +178,7 @@ def routes(service: Service) -> list[Route]:
 
 
 def _status(config: Config) -> dict:
-    from syndicate.ops.status import status
-
-    conn = state.open_db(config)
+    conn = open_db(config)
     try:
         return status(conn, config, datetime.now(config.site.tz))
     finally:

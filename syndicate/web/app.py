@@ -29,13 +29,14 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from syndicate import store
 from syndicate.config import Config
-from syndicate.run import guard as state
+from syndicate.store.connection import has_state, open_db
+from syndicate.store.db import StateError
+from syndicate.store.runs import recent_runs
 from syndicate.web import api, static, subscribe
 from syndicate.web.guard import Guard
 from syndicate.web.jobs import Service
-from syndicate.web.views import page, security_headers
+from syndicate.web.views import labels, page, security_headers
 
 log = logging.getLogger("syndicate.web")
 
@@ -88,7 +89,7 @@ def routed_app(config: Config, service: Service) -> Starlette:
     return Starlette(
         routes=routes,
         exception_handlers={
-            store.StateError: state_unusable,
+            StateError: state_unusable,
             sqlite3.Error: state_unusable,
             500: server_error,
         },
@@ -146,11 +147,11 @@ async def serve_file(
 
 
 def _last_run(config: Config) -> dict | None:
-    if not state.has_state(config):
+    if not has_state(config):
         return None
-    conn = state.open_db(config)
+    conn = open_db(config)
     try:
-        runs = store.recent_runs(conn, limit=1)
+        runs = recent_runs(conn, limit=1)
     finally:
         conn.close()
     if not runs:
@@ -161,14 +162,10 @@ def _last_run(config: Config) -> dict | None:
 
 
 def not_found_page(config: Config) -> Response:
-    from syndicate.web.views import labels
-
     return page(config, 404, title_key="not_found_title", message=[labels(config)["not_found"]])
 
 
 def error_page(config: Config, status: int) -> Response:
-    from syndicate.web.views import labels
-
     try:
         retry = labels(config)["error_retry"]
         return page(config, status, title_key="error_title", message=[retry])

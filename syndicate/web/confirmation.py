@@ -24,11 +24,15 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from syndicate import store
 from syndicate.config import Config
 from syndicate.core.addresses import deliverable_address, smtputf8_supported
+from syndicate.core.labels import fill
+from syndicate.core.rendering import one_line
 from syndicate.delivery.transports import send_message
-from syndicate.run import guard as state
+from syndicate.digest.message import MAIL_POLICY, dkim_sign
+from syndicate.store.connection import open_db
+from syndicate.store.subscribers import confirmation_not_sent, subscriber_key
+from syndicate.web.views import labels
 
 log = logging.getLogger("syndicate.subscribe")
 
@@ -42,18 +46,13 @@ def confirm_url(config: Config, token: str) -> str:
 def message_name(email: str, token: str) -> str:
     """The transport's deterministic name for this message (Maildir/.eml file name)."""
     tag = hashlib.sha256(token.encode()).hexdigest()[:12]
-    return f"confirm.{store.subscriber_key(email)}.{tag}.syndicate"
+    return f"confirm.{subscriber_key(email)}.{tag}.syndicate"
 
 
 def confirmation_message(
     config: Config, email: str, name: str, token: str, now: datetime
 ) -> EmailMessage:
     import html
-
-    from syndicate.core.labels import fill
-    from syndicate.core.rendering import one_line
-    from syndicate.digest.message import MAIL_POLICY, dkim_sign
-    from syndicate.web.views import labels
 
     words = labels(config)
     site = one_line(config.site.title)
@@ -124,7 +123,7 @@ class ConfirmationSender:
     def _work(self) -> None:
         while (item := self._queue.get()) is not None:
             email, name, token = item
-            key = store.subscriber_key(email)
+            key = subscriber_key(email)
             try:
                 msg = confirmation_message(
                     self.config, email, name, token, datetime.now(self.config.site.tz)
@@ -138,9 +137,9 @@ class ConfirmationSender:
 
     def _void(self, token: str) -> None:
         try:
-            conn = state.open_db(self.config)
+            conn = open_db(self.config)
             try:
-                store.confirmation_not_sent(conn, token)
+                confirmation_not_sent(conn, token)
             finally:
                 conn.close()
         except Exception as exc:

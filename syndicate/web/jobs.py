@@ -31,10 +31,14 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from syndicate import store
-from syndicate.config import Config
-from syndicate.run import guard as state
+from syndicate.config import Config, ConfigError
+from syndicate.config.cadence import cron_trigger
 from syndicate.run import pipeline
+from syndicate.run.lock import RunInProgress, run_lock_held
+from syndicate.store.connection import has_state, open_db
+from syndicate.store.db import StateError
+from syndicate.store.subscribers import purge_unconfirmed
+from syndicate.web.confirmation import ConfirmationSender
 from syndicate.web.runs import Job, recorded_run
 
 log = logging.getLogger("syndicate.service")
@@ -61,8 +65,7 @@ START_WAIT = 30.0
 def describe_failure(exc: BaseException) -> str:
     """One line for the log and the API; a traceback only for what is a bug."""
     text = " ".join(str(exc).split()) or type(exc).__name__
-    known = (OSError, store.StateError, pipeline.RunInProgress)
-    from syndicate.config import ConfigError
+    known = (OSError, StateError, RunInProgress)
 
     if not isinstance(exc, (*known, ConfigError)) and type(exc).__module__ != "jinja2.exceptions":
         log.exception("unexpected error (a bug; please report it)")
@@ -79,7 +82,6 @@ class Service:
         self._jobs: OrderedDict[int, Job] = OrderedDict()
         self._active: Job | None = None
         self._threads: set[threading.Thread] = set()
-        from syndicate.web.confirmation import ConfirmationSender
 
         self.confirmations = ConfirmationSender(config)
         self.scheduler = build_scheduler(config, self)
@@ -127,7 +129,7 @@ class Service:
                 raise Busy(f"{going} is going; try again when it ends")
             if self.stopping.is_set():
                 raise Busy("the service is stopping")
-            if pipeline.run_lock_held(self.config):
+            if run_lock_held(self.config):
                 raise Busy("another syndicate run holds the lock; try again when it ends")
             job = Job(digest=digest, started=_now(self.config))
             self._active = job
@@ -161,7 +163,7 @@ class Service:
                 should_stop=self.stopping.is_set,
                 on_start=partial(self._started, job),
             )
-        except pipeline.RunInProgress as exc:
+        except RunInProgress as exc:
             job.state, job.errors = "refused", [str(exc)]
         except Exception as exc:
             job.state, job.errors = "failed", [describe_failure(exc)]
@@ -210,7 +212,7 @@ class Service:
                     digest="due" if job == "digest" else "never",
                     should_stop=self.stopping.is_set,
                 )
-            except pipeline.RunInProgress as exc:
+            except RunInProgress as exc:
                 if time.monotonic() >= deadline:
                     log.warning("scheduled %s skipped: %s", job, exc)
                     return
@@ -227,7 +229,7 @@ class Service:
             return
 
     def resume(self) -> None:
-        if self.stopping.is_set() or not state.has_state(self.config):
+        if self.stopping.is_set() or not has_state(self.config):
             return
         try:
             self._resume()
@@ -237,18 +239,16 @@ class Service:
     def _resume(self) -> None:
         config = self.config
         now = time.time()
-        conn = state.open_db(config)
+        conn = open_db(config)
         try:
-            forgotten = store.purge_unconfirmed(
-                conn, before=now - config.server.confirm_hours * 3600
-            )
+            forgotten = purge_unconfirmed(conn, before=now - config.server.confirm_hours * 3600)
         finally:
             conn.close()
         if forgotten:
             log.info("forgot %d unconfirmed subscribe request(s)", forgotten)
         try:
             report = pipeline.deliver_pending(config, should_stop=self.stopping.is_set)
-        except pipeline.RunInProgress:
+        except RunInProgress:
             log.info("deliveries waiting; a run is going: next look after it")
             return
         if report is None:
@@ -269,8 +269,6 @@ class Service:
 def build_scheduler(config: Config, service: Service):
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.triggers.interval import IntervalTrigger
-
-    from syndicate.config.cadence import cron_trigger
 
     scheduler = BackgroundScheduler(
         timezone=config.site.tz,

@@ -8,10 +8,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from syndicate import store
 from syndicate.config import Config
-from syndicate.run import guard as state
 from syndicate.run import pipeline
+from syndicate.run.lock import run_lock_held
+from syndicate.store.connection import has_state, open_db
+from syndicate.store.runs import get_run
 
 
 @dataclass
@@ -49,11 +50,11 @@ class Job:
 def recorded_run(config: Config, run_id: int) -> dict[str, Any] | None:
     """A run from the runs table, in the shape of `Job.as_dict` (and its trigger), or None:
     a run of the CLI, of the schedule, or one of the API's from before a restart."""
-    if not state.has_state(config):
+    if not has_state(config):
         return None
-    conn = state.open_db(config)
+    conn = open_db(config)
     try:
-        run = store.get_run(conn, run_id)
+        run = get_run(conn, run_id)
     finally:
         conn.close()
     if run is None:
@@ -62,7 +63,7 @@ def recorded_run(config: Config, run_id: int) -> dict[str, Any] | None:
     if run["finished"]:
         current = "finished"
     else:  # still going in another process, or ended by a crash or a kill
-        current = "running" if pipeline.run_lock_held(config) else "interrupted"
+        current = "running" if run_lock_held(config) else "interrupted"
     return {
         "id": run["id"],
         "state": current,

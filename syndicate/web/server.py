@@ -36,8 +36,10 @@ from typing import Any
 
 import uvicorn
 
+from syndicate.cli.common import EXIT_IOERR, CommandError
 from syndicate.config import Config
 from syndicate.core.report import printable
+from syndicate.web.app import create_app
 from syndicate.web.jobs import Service
 from syndicate.web.protocol import protocol_class
 
@@ -105,8 +107,6 @@ def listen(host: str, port: int) -> socket.socket:
 def build_server(config: Config, service: Service) -> uvicorn.Server:
     """uvicorn around the app, configured as the module docstring says (tests run it in a
     thread with `server.run(sockets=[listen(...)])`)."""
-    from syndicate.web.app import create_app
-
     return _Server(
         uvicorn.Config(
             create_app(config, service),
@@ -124,9 +124,6 @@ def build_server(config: Config, service: Service) -> uvicorn.Server:
 
 
 def serve(config: Config) -> int:
-    from syndicate.cli.common import EXIT_IOERR, CommandError
-    from syndicate.web.jobs import Service
-
     configure_logging()
     try:
         sock = listen(config.server.host, config.server.port)

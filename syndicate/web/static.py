@@ -39,7 +39,7 @@ from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 
 from syndicate.config import Config
-from syndicate.site.feeds import content_type
+from syndicate.site.feeds.archive import content_type
 
 MAIN_FEEDS = ("rss.xml", "atom.xml", "feed.json")
 MAX_CACHED_FILE = 8 * 1024 * 1024  # bigger files are streamed from disk, never gzipped

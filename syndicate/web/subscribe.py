@@ -21,7 +21,7 @@
   looked at, so the answer still tells nothing about who is on the list, and confirmation
   messages can never outnumber it. A restarted service counts the confirmations the state
   says went out within the hour.
-Addresses never reach the log: subscribers are named by their hash (store.subscriber_key).
+Addresses never reach the log: subscribers are named by their hash (subscriber_key).
 """
 
 from __future__ import annotations
@@ -34,11 +34,23 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from syndicate import store
 from syndicate.config import Config
 from syndicate.core.addresses import parse_mailbox, smtputf8_supported
 from syndicate.core.labels import fill
-from syndicate.run import guard as state
+from syndicate.core.rendering import one_line
+from syndicate.site.pages import page_context
+from syndicate.store.connection import has_state, open_db
+from syndicate.store.db import Database
+from syndicate.store.subscribers import (
+    confirm_subscription,
+    confirmations_sent_since,
+    pending_confirmation,
+    request_confirmation,
+    resubscribe_by_token,
+    subscriber_by_token,
+    subscriber_key,
+)
+from syndicate.store.subscribers import unsubscribe as unsubscribe_subscriber
 from syndicate.web.clients import LimitLog, SlidingWindow, client_key
 from syndicate.web.views import labels, page, read_body, read_form, too_many_page
 
@@ -69,10 +81,10 @@ class SubscribeLimits:
     def take_everyone(self) -> int:
         if not self._seeded:  # what went out before a restart still counts
             self._seeded = True
-            if state.has_state(self.config):
+            if has_state(self.config):
                 conn = _state(self.config)
                 try:
-                    sent = store.confirmations_sent_since(conn, time.time() - HOUR)
+                    sent = confirmations_sent_since(conn, time.time() - HOUR)
                 finally:
                     conn.close()
                 self.everyone.seed(EVERYONE, sent)
@@ -87,13 +99,11 @@ class SubscribeLimits:
         return wait
 
 
-def _state(config: Config) -> store.Database:
-    return state.open_db(config)
+def _state(config: Config) -> Database:
+    return open_db(config)
 
 
 def _site(config: Config) -> str:
-    from syndicate.core.rendering import one_line
-
     return one_line(config.site.title)
 
 
@@ -105,8 +115,6 @@ def _not_before(config: Config) -> float:
 
 
 def subscribe_form_page(config: Config) -> Response:
-    from syndicate.site.pages import page_context
-
     intro = page_context(config)["subscribe_intro"]
     return page(config, 200, title_key="subscribe_title", message=[intro], show_subscribe=True)
 
@@ -127,8 +135,6 @@ def clean_address(raw: str, config: Config) -> str | None:
 def handle_subscribe(
     config: Config, form: dict[str, str], sender, limits: SubscribeLimits, client: str
 ) -> Response:
-    from syndicate.core.rendering import one_line
-
     if wait := limits.take_client(client):
         return too_many_page(config, wait, "subscribe_too_many")
     words = labels(config)
@@ -156,12 +162,12 @@ def handle_subscribe(
     name = one_line(form.get("name", ""))[:MAX_NAME]
     conn = _state(config)
     try:
-        token = store.request_confirmation(
+        token = request_confirmation(
             conn, email, name, datetime.now(config.site.tz), min_interval=CONFIRM_INTERVAL
         )
     finally:
         conn.close()
-    key = store.subscriber_key(email)
+    key = subscriber_key(email)
     if token is None:
         log.info("subscribe request for subscriber %s: nothing to send", key)
     else:
@@ -179,11 +185,11 @@ def handle_confirm(config: Config, token: str, *, confirm: bool) -> Response:
     conn = _state(config)
     try:
         if confirm:
-            email = store.confirm_subscription(
+            email = confirm_subscription(
                 conn, token, datetime.now(config.site.tz), not_before=_not_before(config)
             )
         else:
-            pending = store.pending_confirmation(conn, token, not_before=_not_before(config))
+            pending = pending_confirmation(conn, token, not_before=_not_before(config))
             email = pending.email if pending else None
             confirm = pending is not None and pending.status == "active"  # used already
     finally:
@@ -204,7 +210,7 @@ def handle_confirm(config: Config, token: str, *, confirm: bool) -> Response:
             message=[fill(words["confirm_question"], site=site, email=email)],
             button=words["confirm_button"],
         )
-    log.info("subscriber %s confirmed", store.subscriber_key(email))
+    log.info("subscriber %s confirmed", subscriber_key(email))
     return page(
         config,
         200,
@@ -227,9 +233,9 @@ def handle_unsubscribe(config: Config, token: str, *, confirm: bool) -> Response
     conn = _state(config)
     try:
         if confirm:
-            email = store.unsubscribe(conn, datetime.now(config.site.tz), token=token)
+            email = unsubscribe_subscriber(conn, datetime.now(config.site.tz), token=token)
         else:
-            found = store.subscriber_by_token(conn, token)
+            found = subscriber_by_token(conn, token)
             email = found.email if found else None
     finally:
         conn.close()
@@ -243,7 +249,7 @@ def handle_unsubscribe(config: Config, token: str, *, confirm: bool) -> Response
             message=[fill(words["unsubscribe_question"], site=_site(config))],
             button=words["unsubscribe_button"],
         )
-    log.info("subscriber %s unsubscribed", store.subscriber_key(email))
+    log.info("subscriber %s unsubscribed", subscriber_key(email))
     return page(
         config,
         200,
@@ -261,12 +267,12 @@ def handle_unsubscribe(config: Config, token: str, *, confirm: bool) -> Response
 def handle_resubscribe(config: Config, token: str) -> Response:
     conn = _state(config)
     try:
-        email = store.resubscribe_by_token(conn, token, datetime.now(config.site.tz))
+        email = resubscribe_by_token(conn, token, datetime.now(config.site.tz))
     finally:
         conn.close()
     if email is None:
         return _invalid_link(config)
-    log.info("subscriber %s subscribed again", store.subscriber_key(email))
+    log.info("subscriber %s subscribed again", subscriber_key(email))
     words = labels(config)
     return page(
         config,

@@ -17,6 +17,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from syndicate.config import Config
+from syndicate.core.labels import labels_for
+from syndicate.site.pages import page_context, render
 
 BODY_TIMEOUT = 10.0  # seconds to receive a whole request body
 FORM_LIMIT = 8 * 1024  # bytes: the subscribe form, one-click unsubscribe posts, API calls
@@ -56,8 +58,6 @@ def page(
 ) -> HTMLResponse:
     """One of the service's pages. Never cached (they hold personal addresses and answer
     for tokens); never sends a Referer (their URLs hold tokens)."""
-    from syndicate.site.pages import page_context, render
-
     labels = page_context(config)["labels"]
     html = render(
         config,
@@ -89,8 +89,6 @@ def too_many_page(config: Config, retry_after: int, message_key: str) -> HTMLRes
 
 
 def labels(config: Config) -> dict[str, str]:
-    from syndicate.core.labels import labels_for
-
     return labels_for(config.site.language, config.path("templates"))
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.parse
-import urllib.request
 
 from syndicate import __version__
 from syndicate.site.feeds.entries import GENERATOR
@@ -20,6 +19,8 @@ def ping_hub(hub_url: str, topic_urls: list[str], *, timeout: float = 10) -> Non
     Hubs differ in whether they accept several `hub.url` values in one request, so each topic
     gets its own request. All topics are tried; one HubPingError lists every failure.
     """
+    import urllib.request  # only when a hub is pinged: it imports http.client, email, ssl
+
     failures = []
     for topic in topic_urls:
         body = urllib.parse.urlencode({"hub.mode": "publish", "hub.url": topic}).encode()

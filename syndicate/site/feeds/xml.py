@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import html
 import re
-
-from feedgen.feed import FeedGenerator
-from lxml import etree
+from typing import TYPE_CHECKING
 
 from syndicate import __version__
 from syndicate.config import Config
@@ -28,6 +26,10 @@ from syndicate.site.feeds.archive import (
     page_updated,
 )
 
+if TYPE_CHECKING:
+    from feedgen.feed import FeedGenerator
+    from lxml import etree
+
 ATOM_NS = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 FH_NS = "http://purl.org/syndication/history/1.0"
@@ -39,6 +41,8 @@ _PLAIN_ELEMENTS = re.compile(
 
 
 def _feed_generator(page: Page, kind: str, config: Config) -> FeedGenerator:
+    from feedgen.feed import FeedGenerator  # the heavy edge: feedgen and lxml load here
+
     site = config.site
     base = base_url(config)
     fg = FeedGenerator()
@@ -101,10 +105,14 @@ def _feed_generator(page: Page, kind: str, config: Config) -> FeedGenerator:
 
 
 def _atom_link(rel: str, href: str) -> etree._Element:
+    from lxml import etree
+
     return etree.Element(f"{{{ATOM_NS}}}link", rel=rel, href=href)
 
 
 def _serialize(root: etree._Element) -> bytes:
+    from lxml import etree
+
     data = etree.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True)
     return _PLAIN_ELEMENTS.sub(_hex_refs, data)
 
@@ -120,6 +128,8 @@ def _hex_refs(match: re.Match[bytes]) -> bytes:
 
 
 def _reparse(data: bytes, extra_ns: dict[str, str]) -> etree._Element:
+    from lxml import etree
+
     parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True)
     root = etree.fromstring(data, parser)
     if not extra_ns:
@@ -133,6 +143,8 @@ def _reparse(data: bytes, extra_ns: dict[str, str]) -> etree._Element:
 
 
 def render_atom(page: Page, config: Config) -> bytes:
+    from lxml import etree
+
     data = _feed_generator(page, "atom", config).atom_str()
     tombstones = [e for e in page.entries if e.deleted]
     extra_ns = {"fh": FH_NS} if page.number else {}
@@ -166,6 +178,8 @@ def render_atom(page: Page, config: Config) -> bytes:
 
 
 def _fix_atom_entry(node: etree._Element, entry: Entry) -> None:
+    from lxml import etree
+
     # feedgen drops rel/type/length on entry links: write them ourselves.
     for link in node.findall(f"{{{ATOM_NS}}}link"):
         node.remove(link)
@@ -197,6 +211,8 @@ def _insert_feed_links(
     parent: etree._Element, at: int, kind: str, page: Page, config: Config
 ) -> None:
     """What feedgen cannot write: WebSub hub links, RFC 5005 history links, fh:archive."""
+    from lxml import etree
+
     base = base_url(config)
     extra = [_atom_link(rel, href) for rel, href in _hub_links(config)]
     extra += [_atom_link(rel, href) for rel, href in history_links(kind, page, base)]

@@ -1,0 +1,73 @@
+"""Whether the next digest is due: the cadence (when the schedule last fired, and whether a
+digest was made since; the verdict kept until the next firing), and the back catalogue a
+list must never mail on its own.
+
+Decisions (issue #20): an automatic digest (`run`, the schedule, the run API with `due`)
+never mails articles that were waiting before the list's first digest when there are more
+of them than one digest shows: nothing is mailed until the operator says `digest skip` or
+`run --digest now`; `status` and dry runs ask the same function, so they say the same
+beforehand.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from syndicate.config import Config
+from syndicate.config.cadence import digest_is_due, next_firing, not_due_reason
+from syndicate.store.db import Database
+from syndicate.store.digests import count_pending, last_digest
+from syndicate.store.inbox_index import meta_value, set_meta_value
+
+# "Not due before": the cadence's verdict, kept until the schedule's next firing. Between
+# firings the period does not change, so neither does the verdict while the schedule, the
+# zone and the latest digest are the same; a run asking again reads it instead of reading
+# the cron expression, whose library (APScheduler's CronTrigger) costs ~50 ms to import:
+# half of a no-op run, on every run of a day whose articles wait for tomorrow's digest.
+NOT_DUE_KEY = "digest_not_due"
+
+
+def back_catalogue(pending: int, last: tuple[str, datetime] | None, config: Config) -> str:
+    """Why an automatic digest must not mail the `pending` articles, or "": a list that has
+    sent no digest yet finds more articles waiting than one digest shows
+    (`digest.max_articles`). They were in the inbox before the list started (Mailchimp's
+    RSS-to-email likewise mails only items newer than the campaign), so nothing is mailed
+    until the operator says which: `digest skip`, or a digest made `now`. The Quick start's
+    one sample article is not a back catalogue, and a list started with `digest skip`
+    mails its next articles as usual."""
+    if last is not None or pending <= config.digest.max_articles:
+        return ""
+    return (
+        f"{pending} articles were waiting before this list's first digest, more than one"
+        f" digest shows (digest.max_articles = {config.digest.max_articles}): the back"
+        " catalogue is not mailed. Start the list without them: `syndicate digest skip`"
+        " (the next new article makes the first digest); or mail them now:"
+        " `syndicate run --digest now`"
+    )
+
+
+def digest_due(
+    conn: Database, config: Config, now: datetime, *, remember: bool = False
+) -> tuple[bool, str]:
+    """(due, why) by the cadence rule, pending articles included; never due for a back
+    catalogue (back_catalogue). `remember`: keep a "not due" verdict until the schedule's
+    next firing (a run; `status` only reads it)."""
+    pending = count_pending(conn)
+    if not pending:
+        return False, "no new articles since the last digest"
+    last = last_digest(conn)
+    if held := back_catalogue(pending, last, config):
+        return False, held
+    expr, tz = config.schedule.digest, config.site.tz
+    marker = f"{expr}|{config.site.timezone}|{last[0] if last else ''}"
+    kept = meta_value(conn, NOT_DUE_KEY)
+    if kept is not None:
+        kept_marker, _bar, until = kept.rpartition("|")
+        upcoming = datetime.fromisoformat(until)
+        if kept_marker == marker and now.astimezone(UTC) < upcoming:
+            return False, not_due_reason(expr, upcoming.astimezone(tz))
+
+    due, why = digest_is_due(expr, tz, now, last[1] if last else None)
+    if remember and not due and (upcoming := next_firing(expr, tz, now)) is not None:
+        set_meta_value(conn, NOT_DUE_KEY, f"{marker}|{upcoming.astimezone(UTC).isoformat()}")
+    return due, why
