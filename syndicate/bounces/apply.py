@@ -43,7 +43,6 @@ from syndicate.bounces.returned import Kind
 from syndicate.config import Config
 from syndicate.digest.message import site_domain
 from syndicate.store.bounces import (
-    get_subscriber_by_token,
     has_delivery,
     latest_sent_digest,
     record_bounce,
@@ -54,7 +53,7 @@ from syndicate.store.bounces import (
 )
 from syndicate.store.db import Database
 from syndicate.store.deliveries import state_secret
-from syndicate.store.subscribers import unsubscribe
+from syndicate.store.subscribers import subscriber_by_token, unsubscribe
 
 _OUR_ID = re.compile(r"<(?P<digest>[A-Za-z0-9.-]+)\.(?P<mark>[0-9a-f]{32})@(?P<domain>[^<>@\s]+)>")
 
@@ -182,7 +181,7 @@ def _unsubscribe_request(
         )
         return
     status = None
-    row = get_subscriber_by_token(conn, report.unsubscribe_token)
+    row = subscriber_by_token(conn, report.unsubscribe_token)
     if row is not None:
         status = row.status
     if row is None:

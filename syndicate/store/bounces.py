@@ -7,10 +7,9 @@ import hashlib
 from typing import TYPE_CHECKING
 
 from syndicate.store.db import Database, transaction
-from syndicate.store.subscribers import subscriber_from_row
 
 if TYPE_CHECKING:
-    from syndicate.core.model import Subscriber
+    pass
 
 
 def subscribers_by_key(conn: Database) -> dict[str, str]:
@@ -75,10 +74,3 @@ def set_soft_bounces(conn: Database, email: str, count: int) -> None:
 def subscriber_status(conn: Database, email: str) -> str | None:
     row = conn.execute("SELECT status FROM subscribers WHERE email = ?", (email,)).fetchone()
     return row["status"] if row else None
-
-
-def get_subscriber_by_token(conn: Database, token: str) -> Subscriber | None:
-    row = conn.execute(
-        "SELECT email, name, token, status, language FROM subscribers WHERE token = ?", (token,)
-    ).fetchone()
-    return subscriber_from_row(row) if row else None

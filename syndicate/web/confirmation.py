@@ -30,8 +30,9 @@ from syndicate.core.labels import fill
 from syndicate.core.rendering import one_line
 from syndicate.delivery.transports import send_message
 from syndicate.digest.message import MAIL_POLICY, dkim_sign
+from syndicate.store.confirmations import confirmation_not_sent
 from syndicate.store.connection import open_db
-from syndicate.store.subscribers import confirmation_not_sent, subscriber_key
+from syndicate.store.subscribers import subscriber_key
 from syndicate.web.views import labels
 
 log = logging.getLogger("syndicate.subscribe")

@@ -35,9 +35,9 @@ from syndicate.config import Config, ConfigError
 from syndicate.config.cadence import cron_trigger
 from syndicate.run import pipeline
 from syndicate.run.lock import RunInProgress, run_lock_held
+from syndicate.store.confirmations import purge_unconfirmed
 from syndicate.store.connection import has_state, open_db
 from syndicate.store.db import StateError
-from syndicate.store.subscribers import purge_unconfirmed
 from syndicate.web.confirmation import ConfirmationSender
 from syndicate.web.runs import Job, recorded_run
 

@@ -39,17 +39,15 @@ from syndicate.core.addresses import parse_mailbox, smtputf8_supported
 from syndicate.core.labels import fill
 from syndicate.core.rendering import one_line
 from syndicate.site.pages import page_context
-from syndicate.store.connection import has_state, open_db
-from syndicate.store.db import Database
-from syndicate.store.subscribers import (
+from syndicate.store.confirmations import (
     confirm_subscription,
     confirmations_sent_since,
     pending_confirmation,
     request_confirmation,
-    resubscribe_by_token,
-    subscriber_by_token,
-    subscriber_key,
 )
+from syndicate.store.connection import has_state, open_db
+from syndicate.store.db import Database
+from syndicate.store.subscribers import resubscribe_by_token, subscriber_by_token, subscriber_key
 from syndicate.store.subscribers import unsubscribe as unsubscribe_subscriber
 from syndicate.web.clients import LimitLog, SlidingWindow, client_key
 from syndicate.web.views import labels, page, read_body, read_form, too_many_page
