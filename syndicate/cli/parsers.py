@@ -30,18 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"syndicate {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (
-        _init,
-        _run,
-        _serve,
-        _deliver,
-        _articles,
-        _digest,
-        _status,
-        _subscribers,
-        _bounces,
-        _state,
-    ):
+    for group in GROUPS:
         group(sub, common)
     return parser
 

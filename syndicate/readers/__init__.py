@@ -1,6 +1,6 @@
-"""Inbox files → Article. One module per format; chosen by suffix, or by sniffing. Issue #3.
-
-`read_article` owns everything about the *file* (where it is, how big, which bytes, which
-encoding); the format readers only ever see clean text. Every way a file can be unusable ends
-in an `ArticleError` whose message is one line fit for the run report.
+"""Inbox files → Article: `read.read_article` chooses a reader by suffix (or by sniffing the
+content) and owns everything about the file; one module per format (`text`, `markdown`,
+`html`) sees only clean text (`hygiene`), with what publishers write around an article
+(`meta`, `bios`, `markers`, `dates`, `frontmatter`, `sidecar`, `page`) read by modules of
+their own.
 """

@@ -1,4 +1,4 @@
-"""Inbox files → Article. One module per format; chosen by suffix, or by sniffing. Issue #3.
+"""One inbox file → Article: the reader chosen by suffix, or by sniffing the content.
 
 `read_article` owns everything about the *file* (where it is, how big, which bytes, which
 encoding); the format readers only ever see clean text. Every way a file can be unusable ends
