@@ -3,7 +3,7 @@
 Unchanged files are not even parsed (their bytes' hash is stored); one bad file never stops
 the others: it is recorded with the reason and not retried until its bytes change.
 
-Cost per run does not grow with the history: the inbox is listed once (syndicate/inbox.py),
+Cost per run does not grow with the history: the inbox is listed once (inbox/),
 a file whose stat signature is the one recorded with its hash is not read at all (git's
 index: the hash stays the truth whenever the signature differs), what the store knows of
 every file is loaded in two queries, and when the whole listing is the one the previous run

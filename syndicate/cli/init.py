@@ -1,4 +1,4 @@
-"""`syndicate init`: a new site's config.toml and folders (newsite.py)."""
+"""`syndicate init`: a new site's config.toml and folders (config/newsite.py)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ errors too, because a typo that silently falls back to a default is the worst ki
 misconfiguration. Secrets never live in the file: they come from the environment
 (`SYNDICATE_SMTP_PASSWORD`, `SYNDICATE_DKIM_KEY`).
 
-Decision: plain immutable classes checked by a small converter (syndicate/settings.py)
+Decision: plain immutable classes checked by a small converter (config/settings.py)
 instead of pydantic. Every command loads the config, and pydantic costs ~65 ms to import on
 the 2-core developer machine (`python -X importtime`). msgspec imports fast but has no Path
 type and reports a check made after decoding against the section, not the key. The settings

@@ -34,10 +34,10 @@ _LOOKBACK = (
 def cron_trigger(expr: str, timezone: Any) -> Any:
     """A standard 5-field crontab line as an APScheduler trigger, Sunday = 0 or 7 as in cron.
 
-    APScheduler counts day-of-week 0 as Monday (DESIGN.md, known traps): numbers are
+    APScheduler counts day-of-week 0 as Monday (a trap: crontab counts it Sunday): numbers are
     translated to names, which mean the same to both.
     """
-    from apscheduler.triggers.cron import CronTrigger  # ~60 ms: only when a schedule is read
+    from apscheduler.triggers.cron import CronTrigger  # a heavy edge: where a schedule is read
 
     minute, hour, day, month, dow = expr.split()
     # Numbers after "/" are steps, not days; every other number is a crontab weekday.

@@ -1,30 +1,23 @@
-"""The value checks of config.toml's keys (`setting(check=…)` in config.py): each takes the
+"""The value checks of config.toml's keys (`setting(check=…)` in config/__init__.py): each takes the
 value and returns it, normalised, or raises ValueError saying what is wrong (settings.py
 adds the key). All run at load, so each is cheap or imports what it needs inside.
 
-Addresses get the strict check at load (issue #20): the shape first (`split_mailbox`,
-`address_shape`: a clear message for the common typos, and `parseaddr`, which the strict
-check starts with, would drop a space inside an address instead of refusing it), then
-`addresses.parse_mailbox` (email-validator: special-use domains such as `.invalid`,
-underscores in a domain …), and for the addresses we send *from* (`digest.from`,
-`reply_to`, `delivery.bounce_address`) ASCII before the @ (no SMTPUTF8). An undeliverable
+Addresses get the one address check at load (issue #20: core/addresses.parse_mailbox, with
+email-validator underneath: special-use domains such as `.invalid`, underscores in a
+domain, a non-ASCII part before the @ that no delivery method can send). An undeliverable
 From used to pass `publish`, `status` and `subscribers import` and be refused only by the
 first command that built a message; now every command refuses it, exit 78, naming the key.
-Decision: this costs every command email-validator's import (~40 ms on the 2-core
-developer machine, most of it compiling its Unicode tables), measured in the no-op run rows
-of bench/run.py; a config that loads without it would have to repeat its checks by hand.
 Cron lines in the plain crontab syntax are checked field by field (anything fancier goes to
 APScheduler).
 """
 
 from __future__ import annotations
 
-import os
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from syndicate.config.cadence import cron_trigger
-from syndicate.core.addresses import address_shape, format_mailbox, parse_mailbox, split_mailbox
+from syndicate.core.addresses import format_mailbox, parse_mailbox, split_mailbox
 from syndicate.core.language import canonical_tag
 from syndicate.web.hosts import normal_host
 
@@ -113,12 +106,11 @@ def bare_address(value: str) -> str:
 
 def _checked_mailbox(value: str, *, smtputf8: bool) -> str:
     name, addr = split_mailbox(value)
-    shaped = address_shape(addr)
     try:
-        parse_mailbox(shaped, smtputf8=smtputf8)
+        _name, normalised = parse_mailbox(value, smtputf8=smtputf8)
     except ValueError as exc:
         raise ValueError(f"{addr!r} is not a deliverable address: {exc}") from None
-    return format_mailbox(name, shaped)
+    return format_mailbox(name, normalised)
 
 
 # ---------------------------------------------------------------- the others
@@ -141,29 +133,14 @@ def known_zone(v: str) -> str:
 def language_tag(v: str) -> str:
     """A BCP 47 tag (canonical case) of a language CLDR knows: its labels, plural rules and
     date formats come from there. Babel's locale index is a file lookup, no data loaded."""
+    from babel.localedata import exists  # babel: where a language is checked
+
     tag = canonical_tag(v)
-    if tag is None or not _cldr_knows(tag.replace("-", "_")):
+    if tag is None or not exists(tag.replace("-", "_")):
         raise ValueError(
             f"{v!r} is not a BCP 47 language tag of a known language, e.g. 'en', 'id', 'pt-BR'"
         )
     return tag
-
-
-def _cldr_knows(locale: str) -> bool:
-    """babel.localedata.exists(locale), asked of its data folder first: importing babel
-    (babel.core: pickle, decimal, plural rules) is ~6 ms of every command that loads the
-    config, for a question whose answer is whether `<locale>.dat` is there. Whatever the
-    folder does not settle (no such file: babel also matches names in other cases; a babel
-    that keeps its data elsewhere) is babel's own answer."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("babel")
-    folders = spec.submodule_search_locations if spec is not None else None
-    if folders and os.path.isfile(os.path.join(folders[0], "locale-data", f"{locale}.dat")):
-        return True
-    from babel.localedata import exists
-
-    return exists(locale)
 
 
 def postgresql_url(v: str) -> str:

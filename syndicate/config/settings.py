@@ -1,4 +1,4 @@
-"""Typed, checked settings from TOML tables: the converter under syndicate/config.py.
+"""Typed, checked settings from TOML tables: the converter under the config's sections.
 
 A section is a class of annotated settings (`port: int = 8080`, or `= setting(…)` with
 bounds and checks); constructing one — from a TOML table with `from_dict`, or in code —
@@ -142,7 +142,7 @@ class Section:
                 import typing  # string annotations (`from __future__ import annotations`)
 
                 cls._types = typing.get_type_hints(cls)
-            else:  # config.py: evaluated when the class was made, no compile per key
+            else:  # config/__init__.py: evaluated when the class was made, no compile per key
                 cls._types = {k: v for k, v in own.items() if not k.startswith("_")}
         return cls._types
 

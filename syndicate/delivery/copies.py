@@ -1,6 +1,6 @@
 """Each claimed delivery → its `Copy`: the digest rendered and encoded once per digest, then
-one subscriber's To, Message-ID, unsubscribe links and envelope filled in per copy (mail.py's
-`MessageTemplate`: a few byte joins, not a new `EmailMessage` per subscriber).
+one subscriber's To, Message-ID, unsubscribe links and envelope filled in per copy
+(digest/message.py's `MessageTemplate`: a few byte joins, not a new `EmailMessage` per subscriber).
 
 The envelope sender is the VERP bounce address when `delivery.bounce_address` is set, so a
 bounce names the digest and subscriber it is about (`syndicate bounces`); a digest id VERP

@@ -1,6 +1,5 @@
 """Whether the next digest is due: the cadence (when the schedule last fired, and whether a
-digest was made since; the verdict kept until the next firing), and the back catalogue a
-list must never mail on its own.
+digest was made since), and the back catalogue a list must never mail on its own.
 
 Decisions (issue #20): an automatic digest (`run`, the schedule, the run API with `due`)
 never mails articles that were waiting before the list's first digest when there are more
@@ -11,20 +10,12 @@ beforehand.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from syndicate.config import Config
-from syndicate.config.cadence import digest_is_due, next_firing, not_due_reason
+from syndicate.config.cadence import digest_is_due
 from syndicate.store.db import Database
 from syndicate.store.digests import count_pending, last_digest
-from syndicate.store.inbox_index import meta_value, set_meta_value
-
-# "Not due before": the cadence's verdict, kept until the schedule's next firing. Between
-# firings the period does not change, so neither does the verdict while the schedule, the
-# zone and the latest digest are the same; a run asking again reads it instead of reading
-# the cron expression, whose library (APScheduler's CronTrigger) costs ~50 ms to import:
-# half of a no-op run, on every run of a day whose articles wait for tomorrow's digest.
-NOT_DUE_KEY = "digest_not_due"
 
 
 def back_catalogue(pending: int, last: tuple[str, datetime] | None, config: Config) -> str:
@@ -46,12 +37,9 @@ def back_catalogue(pending: int, last: tuple[str, datetime] | None, config: Conf
     )
 
 
-def digest_due(
-    conn: Database, config: Config, now: datetime, *, remember: bool = False
-) -> tuple[bool, str]:
-    """(due, why) by the cadence rule, pending articles included; never due for a back
-    catalogue (back_catalogue). `remember`: keep a "not due" verdict until the schedule's
-    next firing (a run; `status` only reads it)."""
+def digest_due(conn: Database, config: Config, now: datetime) -> tuple[bool, str]:
+    """(due, why) by the cadence rule (config/cadence.py), pending articles included; never
+    due for a back catalogue (back_catalogue)."""
     pending = count_pending(conn)
     if not pending:
         return False, "no new articles since the last digest"
@@ -59,15 +47,4 @@ def digest_due(
     if held := back_catalogue(pending, last, config):
         return False, held
     expr, tz = config.schedule.digest, config.site.tz
-    marker = f"{expr}|{config.site.timezone}|{last[0] if last else ''}"
-    kept = meta_value(conn, NOT_DUE_KEY)
-    if kept is not None:
-        kept_marker, _bar, until = kept.rpartition("|")
-        upcoming = datetime.fromisoformat(until)
-        if kept_marker == marker and now.astimezone(UTC) < upcoming:
-            return False, not_due_reason(expr, upcoming.astimezone(tz))
-
-    due, why = digest_is_due(expr, tz, now, last[1] if last else None)
-    if remember and not due and (upcoming := next_firing(expr, tz, now)) is not None:
-        set_meta_value(conn, NOT_DUE_KEY, f"{marker}|{upcoming.astimezone(UTC).isoformat()}")
-    return due, why
+    return digest_is_due(expr, tz, now, last[1] if last else None)

@@ -53,7 +53,7 @@ def make_digest(
         )
         return
     if mode == "due":  # asked before the articles are decoded: most runs end here
-        due, why = digest_due(conn, config, now, remember=True)
+        due, why = digest_due(conn, config, now)
         if not due:
             report.digest_note = f"none now: {why}"
             return

@@ -1,6 +1,6 @@
 """`syndicate preview`: what the next digest would hold, rendered into files as a subscriber
 would get it, delivering and recording nothing (`pending_articles` is also what
-`syndicate send-test` sends: control.py).
+`syndicate send-test` sends: ops/control.py).
 """
 
 from __future__ import annotations

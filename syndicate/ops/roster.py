@@ -133,7 +133,7 @@ def export_csv(conn: Database) -> str:
 
 def sync_config_subscribers(conn: Database, config: Config, now: datetime) -> None:
     """Add the config's `digest.subscribers` (someone who left stays out). The config's load
-    put each through the one address check already (checks.py)."""
+    put each through the one address check already (config/checks.py)."""
     pairs = map(split_mailbox, config.digest.subscribers)
     entries = [NewSubscriber(addr, name) for name, addr in pairs]
     if entries:

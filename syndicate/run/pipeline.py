@@ -1,11 +1,11 @@
 """One run: ingest the inbox → publish feeds and pages → (when due) build the digest
-(next_digest.py) → deliver what is queued.
+(digest/make.py) → deliver what is queued (delivery/engine.py).
 
 Idempotent: a second run with nothing new reads no file twice, writes no byte, creates no
-digest and sends nothing. A digest keeps its own cadence (cadence.py): `digest="due"` makes
+digest and sends nothing. A digest keeps its own cadence (digest/due.py): `digest="due"` makes
 one only when the schedule says so, `"now"` regardless, `"never"` not at all (`publish`).
-The CLI and the service call `run` (here), `preview` (preview.py), `inspect` and the
-operator actions in control.py; nothing else writes state.
+The CLI and the service call `run` (here), `preview` and the operator actions in ops/, `inspect`
+(ingest.understand); nothing else writes state.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ Decisions:
 - Retracted articles leave the lists (their page stays, with the notice) but keep their
   place in the cut, so a retraction re-renders one page and shifts none; skipped ones
   (`digest skip`) are published articles and stay.
-- Labels come from the one catalog (labels.py) in the site's language; an article in another
+- Labels come from the one catalog (core/labels.py) in the site's language; an article in another
   language carries its own `lang`/`dir`, as in the digest.
 """
 
@@ -97,7 +97,7 @@ class DigestView:
 def publish_site_pages(run: Pass) -> None:
     """Bring the front page and the two lists up to date (called by publish.publish)."""
     conn, config = run.conn, run.config
-    # The feeds' archival order (feeds/pages.py paginate): whole seconds first seen, then id.
+    # The feeds' archival order (feeds/archive.py paginate): whole seconds first seen, then id.
     archival = sorted(run.rows, key=attrgetter("first_seen_s", "id"))
     live = [r for r in archival if not r.retracted]
     digests = recent_digests(conn, limit=1_000_000)  # newest first: (id, created, count)

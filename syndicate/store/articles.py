@@ -9,16 +9,10 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from syndicate.core.model import Article, Author, Block, RelatedLink, epoch_seconds
 from syndicate.store.db import Database, iso, new_secret, to_dt, transaction
-
-if TYPE_CHECKING:
-    from syndicate.core.model import Article
-
-# The model (~7 ms of dataclasses to import) is imported where articles are decoded, not
-# here: a run in which nothing changed decodes none (publish.py) and must not pay for it.
 
 
 @dataclass(frozen=True)
@@ -98,7 +92,7 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80] or "article"
 
 
-# articles/index.html is the list of articles (pages.py): no article page may take its name.
+# articles/index.html is the list of articles (site/pages.py): no article page may take its name.
 _RESERVED_SLUGS = frozenset({"index"})
 
 

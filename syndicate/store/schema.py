@@ -23,7 +23,8 @@ FIRST_POSTGRESQL_VERSION = 2  # PostgreSQL states began at schema 2: they take t
 # The light columns of every article, in archival order, without reading a row's `data` (the
 # whole Article as JSON, kilobytes, stored in overflow pages that a table scan for the
 # columns after it must walk): what every publishing run and every changed inbox reads
-# (`article_rows`, `stored_files`). Halves that read at 10,000 articles (60 → 28 ms).
+# (`article_rows`, `stored_files`). Halves that read at 10,000 articles (bench/run.py,
+# `history`).
 _ARTICLE_ROWS_INDEX = """CREATE INDEX articles_rows ON articles (
     first_seen, id, source, slug, published, updated, data_hash, digest_id, skipped_at,
     retracted_at, retract_reason, file_hash
@@ -33,7 +34,7 @@ _ARTICLE_ROWS_INDEX = """CREATE INDEX articles_rows ON articles (
 # so a partial index holds just them. With `articles_digest` over every row, SQLite (no
 # ANALYZE statistics) walked every row with no digest, and a site that began with `digest
 # skip` has thousands of those (skipped, never digested), each looked up in the table for its
-# skipped_at: 6-10 ms of a no-op run at 10,000. `articles_digest` now holds only digested
+# skipped_at, on every no-op run. `articles_digest` now holds only digested
 # rows (`digest_id = ?` implies IS NOT NULL, so a digest's members still use it), which
 # leaves the pending query to `articles_pending`. The WHERE must stay the queries' own words
 # (store/digests.py) for the planner to match it; a test pins both plans.
@@ -123,7 +124,7 @@ CREATE TABLE deliveries (
     PRIMARY KEY (digest_id, email)
 );
 CREATE INDEX deliveries_open ON deliveries (status, next_attempt);
--- claim order without a sort of the whole queue (100,000 pending rows: 80 ms a claim → 1 ms)
+-- claim order without a sort of the whole queue (100,000 pending rows would be sorted per claim)
 CREATE INDEX deliveries_queue ON deliveries (status, digest_id, email);
 CREATE TABLE resends (
     id        INTEGER PRIMARY KEY,

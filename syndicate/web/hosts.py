@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-if TYPE_CHECKING:  # config.py's checks use normal_host: no import back at run time
+if TYPE_CHECKING:  # the config's checks use normal_host: no import back at run time
     from syndicate.config import Config
 
 DEFAULT_PORTS = {"http": 80, "https": 443}

@@ -2,7 +2,7 @@
 that delivers what a crash or a relay outage left queued. Everything runs through
 `pipeline`; nothing here writes state itself.
 
-APScheduler 3 traps handled here (DESIGN.md): explicit job ids with replace_existing (no
+APScheduler 3 traps handled here: explicit job ids with replace_existing (no
 duplicates on restart), coalesce + max_instances=1, a misfire grace of 15 minutes instead
 of 1 s, a memory job store (a persistent one shared by two processes would double-send), and
 crontab day-of-week numbers translated to names (cadence.cron_trigger).
