@@ -41,10 +41,16 @@ def cron_trigger(expr: str, timezone: Any) -> Any:
 
     minute, hour, day, month, dow = expr.split()
     # Numbers after "/" are steps, not days; every other number is a crontab weekday.
-    dow = re.sub(r"(?<![/\d])\d+", lambda m: _DOW_NAMES[int(m.group())], dow)
+    dow = re.sub(r"(?<![/\d])\d+", lambda m: _weekday_name(int(m.group())), dow)
     return CronTrigger(
         minute=minute, hour=hour, day=day, month=month, day_of_week=dow, timezone=timezone
     )
+
+
+def _weekday_name(number: int) -> str:
+    if number >= len(_DOW_NAMES):
+        raise ValueError(f"day of week {number} is out of range 0-7 (Sunday is 0 or 7)")
+    return _DOW_NAMES[number]
 
 
 def next_firing(expr: str, timezone: Any, now: datetime) -> datetime | None:

@@ -1,14 +1,13 @@
-"""The value checks of config.toml's keys (`setting(check=…)` in config/__init__.py): each takes the
-value and returns it, normalised, or raises ValueError saying what is wrong (settings.py
-adds the key). All run at load, so each is cheap or imports what it needs inside.
+"""The value checks of config.toml's keys (`checked(…)` in config/__init__.py): each takes
+the value and returns it, normalised, or raises ValueError saying what is wrong
+(config_problems adds the key).
 
 Addresses get the one address check at load (issue #20: core/addresses.parse_mailbox, with
 email-validator underneath: special-use domains such as `.invalid`, underscores in a
 domain, a non-ASCII part before the @ that no delivery method can send). An undeliverable
 From used to pass `publish`, `status` and `subscribers import` and be refused only by the
 first command that built a message; now every command refuses it, exit 78, naming the key.
-Cron lines in the plain crontab syntax are checked field by field (anything fancier goes to
-APScheduler).
+Cron lines are checked by APScheduler, the library that runs them (config/cadence.py).
 """
 
 from __future__ import annotations
@@ -25,62 +24,27 @@ from syndicate.web.hosts import normal_host
 
 
 def cron_line(expr: str) -> str:
+    """A 5-field crontab line, as APScheduler reads it (cadence.cron_trigger). When it is
+    refused, each field is tried alone, so the message names the one that is wrong."""
     fields = expr.split()
     if len(fields) != 5:
         raise ValueError(f"not a 5-field cron expression (got {len(fields)} fields)")
-    for value, (name, low, high, names, first) in zip(fields, _CRON_FIELDS, strict=True):
-        problem = _cron_field(value.lower(), low, high, names, first)
-        if problem == "unknown":  # beyond plain crontab ("last", "2nd mon"): APScheduler's
+    try:
+        cron_trigger(expr, "UTC")
+    except ValueError as whole:
+        for i, (name, value) in enumerate(zip(_CRON_FIELDS, fields, strict=True)):
+            alone = " ".join(value if j == i else "*" for j in range(5))
             try:
-                cron_trigger(expr, "UTC")
+                cron_trigger(alone, "UTC")
             except ValueError as exc:
-                raise ValueError(f"not a 5-field cron expression ({exc})") from None
-            return expr
-        if problem:
-            raise ValueError(f"not a 5-field cron expression ({name} {value!r}: {problem})")
+                raise ValueError(
+                    f"not a 5-field cron expression ({name} {value!r}: {exc})"
+                ) from None
+        raise ValueError(f"not a 5-field cron expression ({whole})") from None
     return expr
 
 
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-_CRON_FIELDS = (  # name, lowest, highest, names, number of the first name
-    ("minute", 0, 59, (), 0),
-    ("hour", 0, 23, (), 0),
-    ("day of month", 1, 31, (), 0),
-    ("month", 1, 12, _MONTHS, 1),
-    ("day of week", 0, 7, _DAYS, 0),  # Sunday is 0 or 7, as in crontab
-)
-_CRON_ITEM = re.compile(r"(\*|[a-z0-9]+(?:-[a-z0-9]+)?)(?:/(\d+))?")
-
-
-def _cron_field(value: str, low: int, high: int, names: tuple[str, ...], first: int) -> str:
-    """ "" if `value` is a valid plain crontab field, a reason if not, "unknown" if it uses
-    syntax beyond plain crontab."""
-
-    def number(token: str) -> int | None:
-        if token.isdigit():
-            return int(token)
-        if token in names:
-            return names.index(token) + first
-        return None
-
-    for item in value.split(","):
-        found = _CRON_ITEM.fullmatch(item)
-        if not found:
-            return "unknown"
-        span, step = found.groups()
-        if step is not None and int(step) == 0:
-            return "a step must be at least 1"
-        if span == "*":
-            continue
-        ends = [number(t) for t in span.split("-")]
-        if None in ends:
-            return "unknown"
-        if any(n < low or n > high for n in ends):  # type: ignore[operator]
-            return f"out of range {low}-{high}"
-        if len(ends) == 2 and ends[0] > ends[1]:  # type: ignore[operator]
-            return "a range must go from low to high"
-    return ""
+_CRON_FIELDS = ("minute", "hour", "day of month", "month", "day of week")
 
 
 # ---------------------------------------------------------------- addresses

@@ -110,7 +110,7 @@ def render_fingerprint(config: Config) -> str:
     (less what no page shows: subscribers, delivery, schedule, server, limits), the
     templates, syndicate's version."""
     h = hashlib.sha256(__version__.encode())
-    settings = config.model_dump()
+    settings = config.model_dump(mode="json", by_alias=True)
     for section in ("delivery", "schedule", "server", "limits"):
         settings.pop(section, None)
     settings["digest"].pop("subscribers", None)
