@@ -7,16 +7,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from syndicate.cli.common import (
-    EXIT_DATAERR,
-    EXIT_OK,
-    CommandError,
-    err,
-    require_state,
-    say,
-    short,
-    state,
-)
+from syndicate.cli.common import err, require_state, say, short, state
+from syndicate.cli.exits import EXIT_DATAERR, EXIT_OK, CommandError
 from syndicate.core.report import printable
 from syndicate.ingest import understand
 from syndicate.ops.control import ActionError, rebuild, retract

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from syndicate.cli.common import EXIT_OK, CommandError
+from syndicate.cli.exits import EXIT_OK, CommandError
 from syndicate.config.newsite import InitError, init_site
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from syndicate import DEFAULT_CONFIG_NAME, __version__
-from syndicate.cli.common import EXIT_CODES
+from syndicate.cli.exits import EXIT_CODES
 
 DEFAULT_LEASE = 60.0  # `deliver --lease`
 

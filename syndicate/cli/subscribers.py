@@ -9,7 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from syndicate.cli.common import EXIT_DATAERR, EXIT_OK, CommandError, say, state
+from syndicate.cli.common import say, state
+from syndicate.cli.exits import EXIT_DATAERR, EXIT_OK, CommandError
 from syndicate.core.addresses import parse_mailbox, smtputf8_supported
 from syndicate.core.files import write_atomic
 from syndicate.core.language import canonical_tag
