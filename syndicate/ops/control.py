@@ -15,6 +15,7 @@ from syndicate.core.addresses import parse_mailbox, smtputf8_supported
 from syndicate.core.model import Article, Subscriber, capped_digest, digest_page
 from syndicate.core.report import RunReport
 from syndicate.delivery.copies import render_stored_digest, unsubscribe_url
+from syndicate.delivery.folders import TEST_MESSAGE_PREFIX
 from syndicate.delivery.handover import DeliveryError
 from syndicate.delivery.transports import send_message
 from syndicate.digest.message import build_message, message_id_for
@@ -120,7 +121,7 @@ def send_test(config: Config, to: str, digest_id: str | None = None) -> tuple[st
         config,
         rendered,
         Subscriber(addr, name, token="test"),
-        name=f"test.{now:%Y%m%dT%H%M%S}.{unique}.syndicate",
+        name=f"{TEST_MESSAGE_PREFIX}{now:%Y%m%dT%H%M%S}.{unique}.syndicate",
         message_id=f"<test.{unique}@{config.site.domain}>",
         subject_prefix="[test] ",
     )
