@@ -208,6 +208,8 @@ class ServerConfig(Section):
     # in all; past either, 429 with Retry-After (a page in the site's language).
     subscribe_per_client_hour: int = setting(5, ge=1, le=10_000)
     subscribe_per_hour: int = setting(100, ge=1, le=1_000_000)
+    # The console (/admin/): a login lasts this long, however active (then log in again).
+    admin_session_hours: int = setting(12, ge=1, le=24 * 30)
 
     def _check(self) -> None:
         if self.subscribe_per_client_hour > self.subscribe_per_hour:
