@@ -34,3 +34,13 @@ def article_page(
         sql += " LIMIT ?"
         params.append(limit)
     return [(r, json.loads(r["data"])) for r in conn.execute(sql, params).fetchall()]
+
+
+def article_record(conn: Database, article_id: str) -> dict[str, Any] | None:
+    """What the store keeps beside an article's text: its file, when it was first seen, its
+    digest (or when it was skipped), when and why it was retracted."""
+    columns = ("source", "first_seen", "digest_id", "skipped_at", "retracted_at", "retract_reason")
+    row = conn.execute(
+        f"SELECT {', '.join(columns)} FROM articles WHERE id = ?", (article_id,)
+    ).fetchone()
+    return {k: row[k] for k in columns} if row else None
