@@ -190,7 +190,10 @@ def prefix(request: Request) -> str:
 
 
 def secured(response: Response) -> Response:
-    response.headers.update(HEADERS)
+    """Every answer's headers; a page that set its own policy (the digest preview) keeps it."""
+    for name, value in HEADERS.items():
+        if name not in response.headers:
+            response.headers[name] = value
     return response
 
 

@@ -54,7 +54,12 @@ def render_page(
     note_key = request.query_params.get("note", "")
     note = ""
     if note_key.startswith("note_") and note_key in words:
-        note = fill(words[note_key], what=request.query_params.get("what", "")[:300])
+        outcome = request.query_params.get("outcome", "")[:40]
+        note = fill(
+            words[note_key],
+            what=request.query_params.get("what", "")[:300],
+            outcome=words.get(f"outcome_{outcome}", outcome),
+        )
     context = {
         "lang": lang,
         "dir": text_direction(lang),

@@ -75,7 +75,7 @@ def add(console: Console, request: Request, session: Session, form: Form) -> Res
         return problem_page(config, request, session, str(exc), section="subscribers")
     finally:
         conn.close()
-    return done(request, "/subscribers", "note_subscriber", f"{addr}: {outcome}")
+    return done(request, "/subscribers", "note_subscriber", addr, outcome=outcome)
 
 
 def remove(console: Console, request: Request, session: Session, form: Form) -> Response:
@@ -132,7 +132,7 @@ def upload(console: Console, request: Request, session: Session, form: Form) -> 
         session,
         "import",
         section="subscribers",
-        name=name,
+        file_name=name,
         summary=import_summary(rows, name),
         counts=sorted(Counter(r.outcome for r in rows).items()),
         rows=shown,
