@@ -1,6 +1,7 @@
 """Subscribers from the console: search by address or name, filter by status, page through
 them (100 a page, by address: keyset paging on the primary key or the status index, so a
-page costs the same at 100,000 as at 1,000), add, remove, erase (after a confirmation
+page costs the same at 100,000 as at 1,000; the counts by status are the dashboard's, not
+repeated here, since counting grows with the list), add, remove, erase (after a confirmation
 page), import a CSV upload with the per-row report, export.
 
 Each action is what `syndicate subscribers …` does (ops/roster.py: the one address check,
@@ -27,7 +28,7 @@ from syndicate.ops.roster import (
     remove_address,
 )
 from syndicate.store.connection import open_db
-from syndicate.store.subscribers import STATUSES, subscriber_counts, subscriber_page
+from syndicate.store.subscribers import STATUSES, subscriber_page
 from syndicate.web.console.access import Console, Form, Session
 from syndicate.web.console.render import done, problem_page, render_page
 
@@ -44,7 +45,6 @@ def subscribers_page(console: Console, request: Request, session: Session) -> Re
     conn = open_db(console.config)
     try:
         rows = subscriber_page(conn, status=chosen, search=search, after=after, limit=PAGE)
-        counts = subscriber_counts(conn)
     finally:
         conn.close()
     return render_page(
@@ -54,7 +54,6 @@ def subscribers_page(console: Console, request: Request, session: Session) -> Re
         "subscribers",
         section="subscribers",
         rows=rows,
-        counts=counts,
         statuses=STATUSES,
         chosen=chosen,
         search=search,
