@@ -23,11 +23,8 @@ def console_site(root: Path, extra: str = "") -> Config:
     write_config(root, extra)
     shutil.copy(SAMPLE, root / "articles" / SAMPLE.name)
     config = load_config(root / "config.toml")
-    conn = open_db(config)
-    try:
+    with open_db(config) as conn:
         create_account(conn, NAME, PASSWORD, datetime.now(config.site.tz))
-    finally:
-        conn.close()
     return config
 
 

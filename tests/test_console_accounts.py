@@ -43,8 +43,7 @@ def test_accounts_from_standard_input(site, config):
     made = admin(site, "add", "Ana", stdin="correct horse battery\n")
     assert made.returncode == 0, made.stderr
     assert "ana: account made" in made.stdout
-    conn = open_db(config)
-    try:
+    with open_db(config) as conn:
         [row] = admins(conn, time.time())
         assert row.name == "ana"
         stored = conn.execute("SELECT password FROM admins").fetchone()["password"]
@@ -52,8 +51,6 @@ def test_accounts_from_standard_input(site, config):
         assert password_matches(conn, "ANA", "correct horse battery") == "ana"
         assert password_matches(conn, "ana", "correct horse batterY") is None
         assert password_matches(conn, "nobody", "correct horse battery") is None
-    finally:
-        conn.close()
     again = admin(site, "add", "ana", stdin="another long password\n")
     assert again.returncode == 2 and "exists" in again.stderr
     short = admin(site, "passwd", "ana", stdin="short\n")
@@ -100,11 +97,8 @@ def test_on_a_terminal_the_password_is_asked_twice(site, config):
     assert code == 2 and "differ" in shown and "correct horse" not in shown  # no echo
     code, shown = on_terminal("correct horse battery", "correct horse battery")
     assert code == 0 and "ben: account made" in shown
-    conn = open_db(config)
-    try:
+    with open_db(config) as conn:
         assert password_matches(conn, "ben", "correct horse battery") == "ben"
-    finally:
-        conn.close()
 
 
 def schema_4_with_data(conn) -> None:
@@ -174,10 +168,7 @@ def test_a_run_records_who_started_it(store, request, tmp_path):
     write_config(tmp_path, extra)
     config = load_config(tmp_path / "config.toml")
     report = pipeline.run(config, digest="never", admin="ana", trigger="console:never")
-    conn = open_db(config)
-    try:
+    with open_db(config) as conn:
         [run] = recent_runs(conn)
-    finally:
-        conn.close()
     assert run["id"] == report.run_id and run["admin"] == "ana"
     assert run["trigger"] == "console:never" and report.stage == ""

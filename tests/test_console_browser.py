@@ -145,11 +145,8 @@ def test_the_console_in_a_browser(browser, tmp_path, width, script):
         ) if script else page.wait_for_selector("#run[data-state=finished]", timeout=60_000)
         assert page.get_attribute("#run", "data-state") == "finished"
         assert page.text_content("#run-state") == "selesai"
-        conn = open_db(web.config)
-        try:
+        with open_db(web.config) as conn:
             active = subscriber_counts(conn)["active"]
-        finally:
-            conn.close()
         assert len(outbox_messages(web.config)) == active
         assert page.text_content("#count-sent") == str(active)
         fits(page, "run")

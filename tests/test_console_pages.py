@@ -61,20 +61,14 @@ def test_subscriber_actions_say_what_the_cli_says(tmp_path, capsys):
             client, "/admin/subscribers/erase", {"csrf": token, "email": "one@example.org"}
         )
         assert unconfirmed.status_code == 200  # the question again; nothing erased
-        conn = open_db(web.config)
-        try:
+        with open_db(web.config) as conn:
             assert get_subscriber(conn, "one@example.org") is not None
-        finally:
-            conn.close()
         erase = {"csrf": token, "email": "one@example.org", "confirm": "yes"}
         erased = post(client, "/admin/subscribers/erase", erase)
         assert "one@example.org: dihapus" in client.get(erased.headers["location"]).text
-        conn = open_db(web.config)
-        try:
+        with open_db(web.config) as conn:
             assert get_subscriber(conn, "one@example.org") is None
             assert get_subscriber(conn, "ana@example.org").status == "unsubscribed"
-        finally:
-            conn.close()
 
 
 def test_pages_of_subscribers_by_keyset_filtered_and_searched(tmp_path):
@@ -170,12 +164,9 @@ def test_a_digest_started_in_the_console_is_followed_to_its_end(tmp_path):
         assert len(outbox_messages(web.config)) == 1
         history = client.get("/admin/runs").text
         assert f'href="{run_url}"' in history and "ana" in history
-        conn = open_db(web.config)
-        try:
+        with open_db(web.config) as conn:
             [run] = recent_runs(conn, 1)
             assert run["admin"] == "ana" and run["trigger"] == "console:now"
-        finally:
-            conn.close()
         unknown = client.get("/admin/runs/999")
         assert unknown.status_code == 404
         assert client.get("/admin/runs/999.json").status_code == 404
@@ -254,8 +245,7 @@ def test_dashboard_and_bounces_show_the_state(tmp_path):
     (tmp_path / "articles" / "empty.txt").write_text("")
     with running(config) as web:
         pipeline.run(web.config, digest="now")
-        conn = open_db(web.config)
-        try:
+        with open_db(web.config) as conn:
             [(digest_id,)] = [
                 (r["digest_id"],) for r in conn.execute("SELECT digest_id FROM deliveries")
             ]
@@ -264,8 +254,6 @@ def test_dashboard_and_bounces_show_the_state(tmp_path):
                 conn, datetime.now(web.config.site.tz), email="one@example.org", status="bounced"
             )
             conn.execute("UPDATE deliveries SET status = 'in_doubt'")
-        finally:
-            conn.close()
         client = logged_in(web.base)
         page = client.get("/admin/").text
         assert "empty.txt" in page  # a rejected inbox file

@@ -49,6 +49,11 @@ GETS = [
 ]
 
 
+def no_runs(config) -> bool:
+    with open_db(config) as conn:
+        return conn.execute("SELECT COUNT(*) AS n FROM runs").fetchone()["n"] == 0
+
+
 @pytest.fixture
 def web(tmp_path):
     with running(console_site(tmp_path)) as web:
@@ -79,12 +84,7 @@ def test_nothing_answers_without_a_session(web):
     # A session cookie nobody issued is no session.
     forged = {"Cookie": "syndicate_admin=" + "0" * 64}
     assert raw(web.port, "GET", "/admin/", forged)[0] == 303
-    # Nothing changed: no run, no subscriber, no retraction.
-    conn = open_db(web.config)
-    try:
-        assert conn.execute("SELECT COUNT(*) AS n FROM runs").fetchone()["n"] == 0
-    finally:
-        conn.close()
+    assert no_runs(web.config)  # nothing was started
 
 
 def test_a_forged_or_missing_csrf_token_is_refused_on_every_post(web):
@@ -99,11 +99,7 @@ def test_a_forged_or_missing_csrf_token_is_refused_on_every_post(web):
     theirs = csrf_of(other)
     assert post(client, "/admin/runs", {"csrf": theirs, "digest": "now"}).status_code == 403
     assert client.get("/admin/").status_code == 200  # still logged in
-    conn = open_db(web.config)
-    try:
-        assert conn.execute("SELECT COUNT(*) AS n FROM runs").fetchone()["n"] == 0
-    finally:
-        conn.close()
+    assert no_runs(web.config)
 
 
 def test_a_post_from_another_site_is_refused_even_with_session_and_token(web):
@@ -189,11 +185,8 @@ def test_five_failed_logins_lock_the_account_and_the_client(web):
     ).post("/admin/login", data={}, headers={"Origin": web.base})
     assert answer.status_code in (403, 429)
     # Another account from another client still logs in.
-    conn = open_db(web.config)
-    try:
+    with open_db(web.config) as conn:
         create_account(conn, "ben", PASSWORD, datetime.now())
-    finally:
-        conn.close()
     assert attempt("ben", PASSWORD, "127.0.4.1") == 303
 
 
@@ -246,10 +239,7 @@ def test_a_session_expires_and_a_new_password_ends_it(tmp_path):
             conn.close()
         assert client.get("/admin/").status_code == 303
         client = logged_in(web.base)
-        conn = open_db(web.config)
-        try:
+        with open_db(web.config) as conn:
             change_password(conn, NAME, "another long password", datetime.now())
-        finally:
-            conn.close()
         assert client.get("/admin/").status_code == 303
         logged_in(web.base, password="another long password")

@@ -145,23 +145,17 @@ class Console:
         if not token or len(token) > 200:
             return None
         digest = hashed(token)
-        conn = open_db(self.config)
-        try:
+        with open_db(self.config) as conn:
             row = session_by_hash(conn, digest, time.time())
-        finally:
-            conn.close()
         return Session(row.name, row.csrf, digest) if row else None
 
     def open(self, name: str) -> str:
         """A new session for `name`; the cookie's value."""
         token, now = os.urandom(32).hex(), time.time()
-        conn = open_db(self.config)
-        try:
+        with open_db(self.config) as conn:
             open_session(
                 conn, hashed(token), name, os.urandom(32).hex(), now, now + self.session_seconds
             )
-        finally:
-            conn.close()
         return token
 
     def set_cookie(

@@ -25,13 +25,10 @@ PAGE = 50
 def articles_page(console: Console, request: Request, session: Session) -> Response:
     search = request.query_params.get("q", "")[:200]
     first_seen, bar, last_id = request.query_params.get("after", "").partition("|")
-    conn = open_db(console.config)
-    try:
+    with open_db(console.config) as conn:
         rows = article_listing(
             conn, search=search, after=(first_seen, last_id) if bar else None, limit=PAGE
         )
-    finally:
-        conn.close()
     older = f"{rows[-1]['first_seen']}|{rows[-1]['id']}" if len(rows) == PAGE else ""
     return render_page(
         console.config,
@@ -47,12 +44,9 @@ def articles_page(console: Console, request: Request, session: Session) -> Respo
 
 def article_page(console: Console, request: Request, session: Session) -> Response:
     ref = request.query_params.get("id", "")
-    conn = open_db(console.config)
-    try:
+    with open_db(console.config) as conn:
         article = get_article(conn, ref) if ref else None
         record = article_record(conn, article.id) if article else None
-    finally:
-        conn.close()
     if article is None or record is None:
         return problem_page(console.config, request, session, f"{ref}: no such article", status=404)
     return render_page(

@@ -20,12 +20,9 @@ from syndicate.web.console.render import render_page
 def dashboard(console: Console, request: Request, session: Session) -> Response:
     config = console.config
     now = datetime.now(config.site.tz)
-    conn = open_db(config)
-    try:
+    with open_db(config) as conn:
         facts = status(conn, config, now)
         chart = growth_chart(growth_series(conn, now.date()))
-    finally:
-        conn.close()
     schedule = facts["schedule"]
     # One newsletter today; with several (#23) each gets a line of its own here.
     upcoming = [

@@ -33,13 +33,10 @@ PREVIEW_POLICY = (
 
 
 def digests_page(console: Console, request: Request, session: Session) -> Response:
-    conn = open_db(console.config)
-    try:
+    with open_db(console.config) as conn:
         made = digests(conn, limit=PAGE)
         counts = deliveries_by_digest(conn, [d[0] for d in made])
         pending = count_pending(conn)
-    finally:
-        conn.close()
     rows = [
         {
             "id": digest_id,
@@ -88,11 +85,8 @@ def resend_one(console: Console, request: Request, session: Session, form: Form)
 
 
 def bounces_page(console: Console, request: Request, session: Session) -> Response:
-    conn = open_db(console.config)
-    try:
+    with open_db(console.config) as conn:
         returns = recent_returns(conn)
-    finally:
-        conn.close()
     return render_page(
         console.config, request, session, "bounces", section="bounces", returns=returns
     )

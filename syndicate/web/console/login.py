@@ -95,11 +95,8 @@ async def login(console: Console, request: Request) -> Response:
 
 
 def _check(console: Console, name: str, form: Form) -> str | None:
-    conn = open_db(console.config)
-    try:
+    with open_db(console.config) as conn:
         return password_matches(conn, name, form.get("password"))
-    finally:
-        conn.close()
 
 
 def _locked(console: Console, request: Request, wait: int) -> Response:
@@ -111,11 +108,8 @@ def _locked(console: Console, request: Request, wait: int) -> Response:
 
 
 def logout(console: Console, request: Request, session: Session, form: Form) -> Response:
-    conn = open_db(console.config)
-    try:
+    with open_db(console.config) as conn:
         end_session(conn, session.token_hash)
-    finally:
-        conn.close()
     log.info("console: %s logged out", session.name)
     answer = RedirectResponse(f"{prefix(request)}/login", 303)
     answer.delete_cookie(COOKIE, path=prefix(request))

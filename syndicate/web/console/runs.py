@@ -29,11 +29,8 @@ MODES = ("never", "due", "now")  # publish only; a digest when due; a digest now
 
 def runs_page(console: Console, request: Request, session: Session) -> Response:
     before = request.query_params.get("before", "")
-    conn = open_db(console.config)
-    try:
+    with open_db(console.config) as conn:
         runs = recent_runs(conn, PAGE, before=int(before) if before.isdigit() else None)
-    finally:
-        conn.close()
     older = runs[-1]["id"] if len(runs) == PAGE else None
     return render_page(
         console.config, request, session, "runs", section="runs", runs=runs, older=older

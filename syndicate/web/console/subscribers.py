@@ -42,11 +42,8 @@ def subscribers_page(console: Console, request: Request, session: Session) -> Re
     chosen = chosen if chosen in STATUSES else ""
     search = q.get("q", "")[:200]
     after = q.get("after", "")[:320]
-    conn = open_db(console.config)
-    try:
+    with open_db(console.config) as conn:
         rows = subscriber_page(conn, status=chosen, search=search, after=after, limit=PAGE)
-    finally:
-        conn.close()
     return render_page(
         console.config,
         request,
@@ -64,16 +61,14 @@ def subscribers_page(console: Console, request: Request, session: Session) -> Re
 
 def add(console: Console, request: Request, session: Session, form: Form) -> Response:
     config = console.config
-    conn = open_db(config)
     try:
-        now = datetime.now(config.site.tz)
-        addr, outcome = add_address(
-            conn, config, form.get("email"), form.get("name"), form.get("language"), now
-        )
+        with open_db(config) as conn:
+            now = datetime.now(config.site.tz)
+            addr, outcome = add_address(
+                conn, config, form.get("email"), form.get("name"), form.get("language"), now
+            )
     except RosterError as exc:
         return problem_page(config, request, session, str(exc), section="subscribers")
-    finally:
-        conn.close()
     return done(request, "/subscribers", "note_subscriber", addr, outcome=outcome)
 
 
@@ -99,13 +94,11 @@ def erase_question(
 
 def _change(console: Console, request, session, form: Form, action, note: str) -> Response:
     config = console.config
-    conn = open_db(config)
     try:
-        addr, found = action(conn, form.get("email"), datetime.now(config.site.tz))
+        with open_db(config) as conn:
+            addr, found = action(conn, form.get("email"), datetime.now(config.site.tz))
     except RosterError as exc:
         return problem_page(config, request, session, str(exc), section="subscribers")
-    finally:
-        conn.close()
     return done(request, "/subscribers", note if found else "note_not_subscriber", addr)
 
 
@@ -114,15 +107,13 @@ def upload(console: Console, request: Request, session: Session, form: Form) -> 
     config = console.config
     name, data = form.files.get("file", ("", b""))
     name = name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1] or "upload.csv"
-    conn = open_db(config)
     try:
         text = decode_csv(data, name)
         smtputf8 = smtputf8_supported(config.delivery.method)
-        rows = import_csv(conn, text, name, datetime.now(config.site.tz), smtputf8=smtputf8)
+        with open_db(config) as conn:
+            rows = import_csv(conn, text, name, datetime.now(config.site.tz), smtputf8=smtputf8)
     except RosterError as exc:
         return problem_page(config, request, session, str(exc), section="subscribers")
-    finally:
-        conn.close()
     invalid = [r for r in rows if r.outcome == "invalid"]
     shown = (invalid + [r for r in rows if r.outcome != "invalid"])[:REPORT_ROWS]
     return render_page(
@@ -141,11 +132,8 @@ def upload(console: Console, request: Request, session: Session, form: Form) -> 
 
 
 def export(console: Console, request: Request, session: Session) -> Response:
-    conn = open_db(console.config)
-    try:
+    with open_db(console.config) as conn:
         text = export_csv(conn)
-    finally:
-        conn.close()
     day = datetime.now(console.config.site.tz).date().isoformat()
     return Response(
         text,
