@@ -126,6 +126,7 @@ def ingest(
         known_files = stored_files(conn, changed)
     signatures: dict[str, tuple[str, str]] = {}
     complete = True
+    report.to_read = len(files)
     for i, f in enumerate(files, 1):
         if len(files) > 20 and i % 20 == 0:
             progress(f"reading inbox: {i}/{len(files)}")

@@ -12,6 +12,7 @@ from syndicate.store.digests import count_pending, undigested_articles
 from syndicate.store.schema import LATEST_VERSION
 from syndicate.store.sqlite import open_store
 from syndicate.store.subscribers import subscriber_statuses
+from tests.factories import UNDO_SCHEMA_6
 
 V1_DUMP = Path(__file__).parent / "samples" / "state" / "v1.sql"
 
@@ -149,7 +150,8 @@ def as_schema_2(path: Path) -> None:
     """Turn a new state's indexes back into what schema 2 had."""
     raw = sqlite3.connect(path)
     raw.executescript(
-        """
+        UNDO_SCHEMA_6
+        + """
         DROP INDEX articles_rows;
         DROP INDEX articles_pending;
         DROP INDEX articles_digest;
@@ -171,7 +173,7 @@ def test_a_schema_2_state_gains_the_indexes_and_equals_a_new_one(tmp_path):
     assert "articles_pending" not in index_sql(sqlite3.connect(path))
     conn = open_store(path)
     try:
-        assert schema_version(conn) == LATEST_VERSION == 4
+        assert schema_version(conn) == LATEST_VERSION == 6
         assert index_sql(conn) == expected
         assert {"articles_rows", "articles_pending"} <= set(expected)
         assert "WHERE digest_id IS NOT NULL" in expected["articles_digest"]

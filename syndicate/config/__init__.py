@@ -261,6 +261,8 @@ class ServerConfig(Section):
     # in all; past either, 429 with Retry-After (a page in the site's language).
     subscribe_per_client_hour: int = Field(5, ge=1, le=10_000)
     subscribe_per_hour: int = Field(100, ge=1, le=1_000_000)
+    # The console (/admin/): a login lasts this long, however active (then log in again).
+    admin_session_hours: int = Field(12, ge=1, le=24 * 30)
 
     @model_validator(mode="after")
     def _limits_agree(self) -> "ServerConfig":

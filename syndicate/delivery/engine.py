@@ -192,7 +192,7 @@ class _Pass:
 
     def run(self) -> None:
         release_dead_claims(self.conn, self.clock(), worker_alive)
-        self.total = count_due(self.conn, self.clock(), unclaimed_only=True)
+        self.total = self.report.to_send = count_due(self.conn, self.clock(), unclaimed_only=True)
         try:
             if self.relay:
                 self._relay_loop(self.transport)  # type: ignore[arg-type]

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from syndicate.config import Config
 from syndicate.ops.evidence import FeedEntry, WebDigest, read_digest_pages, read_outbox
-from syndicate.ops.roster import import_csv
+from syndicate.ops.roster import import_csv, read_csv
 from syndicate.site.feeds.entries import utc
 from syndicate.store.articles import article_rows
 from syndicate.store.db import Database
@@ -150,6 +150,6 @@ def adopt_outbox(conn: Database, config: Config, now: datetime, report: AdoptRep
 
 
 def apply_roster(conn: Database, path: Path, now: datetime, report: AdoptReport) -> None:
-    rows = import_csv(conn, path, now)
+    rows = import_csv(conn, read_csv(path), str(path), now)
     report.warnings = [w for w in report.warnings if "restored from the outbox" not in w]
     report.warnings.append(f"{path}: {len(rows)} subscriber row(s) applied")

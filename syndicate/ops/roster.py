@@ -1,4 +1,6 @@
-"""Subscribers in bulk: the config's list, CSV import and export, and erasure.
+"""Subscribers: one address added, removed or erased, and in bulk: the config's list, CSV
+import and export. The CLI (`syndicate subscribers …`) and the console (/admin/subscribers)
+both call these, so the two never disagree.
 
 CSV is what every list tool exports (Mailchimp, Buttondown, a spreadsheet): a header row with
 `email` and `name`, optionally `status` (`active` or `unsubscribed`) and `language`. Import
@@ -10,16 +12,24 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from syndicate.config import Config
-from syndicate.core.addresses import parse_mailbox, split_mailbox
+from syndicate.core.addresses import parse_mailbox, smtputf8_supported, split_mailbox
 from syndicate.core.language import canonical_tag
 from syndicate.store.db import Database
-from syndicate.store.subscribers import NewSubscriber, add_subscribers, subscribers
+from syndicate.store.subscribers import (
+    NewSubscriber,
+    add_subscriber,
+    add_subscribers,
+    erase_subscriber,
+    subscribers,
+    unsubscribe,
+)
 
 IMPORT_STATUSES = ("active", "unsubscribed")
 PROGRESS_EVERY = 500  # rows between two progress reports
@@ -27,7 +37,51 @@ EXPORT_FIELDS = ("email", "name", "status", "language")
 
 
 class RosterError(Exception):
-    """The file cannot be imported at all (missing, not CSV, no email column)."""
+    """The file cannot be imported at all (missing, not CSV, no email column), or an address
+    or language given for one subscriber cannot be used; the message says why."""
+
+
+def checked_address(raw: str, *, smtputf8: bool) -> tuple[str, str]:
+    """(name, address) as given by an operator, through the one address check
+    (addresses.deliverable_address). Adding asks whether we can mail it; removing and
+    erasing only look an address up, so they take any address (smtputf8=True), including
+    one stored before the check refused it."""
+    try:
+        name, addr = parse_mailbox(raw, smtputf8=smtputf8)
+    except ValueError as exc:
+        raise RosterError(f"{raw!r} is not an address we can mail: {exc}") from None
+    return name, addr.lower()  # stored lower-cased: one subscriber per mailbox
+
+
+def language_tag(raw: str) -> str:
+    """A subscriber's language as stored ("" = the site's), or RosterError."""
+    if not raw.strip():
+        return ""
+    tag = canonical_tag(raw.strip())
+    if tag is None:
+        raise RosterError(f"language {raw!r} is not a BCP 47 tag such as 'en' or 'pt-BR'")
+    return tag
+
+
+def add_address(
+    conn: Database, config: Config, raw: str, name: str, language: str, now: datetime
+) -> tuple[str, str]:
+    """An operator adds (or re-activates) one address: (address, outcome)."""
+    given, addr = checked_address(raw, smtputf8=smtputf8_supported(config.delivery.method))
+    tag = language_tag(language)
+    return addr, add_subscriber(conn, addr, name or given, now, resubscribe=True, language=tag)
+
+
+def remove_address(conn: Database, raw: str, now: datetime) -> tuple[str, bool]:
+    """Unsubscribe (kept, so no list re-adds it): (address, whether it was a subscriber)."""
+    _, addr = checked_address(raw, smtputf8=True)
+    return addr, unsubscribe(conn, now, email=addr) is not None
+
+
+def erase_address(conn: Database, raw: str, now: datetime) -> tuple[str, bool]:
+    """Delete the address and its personal data, keeping its hash: (address, found)."""
+    _, addr = checked_address(raw, smtputf8=True)
+    return addr, erase_subscriber(conn, addr, now)
 
 
 @dataclass(frozen=True)
@@ -38,14 +92,23 @@ class ImportRow:
     detail: str = ""
 
 
-def read_rows(path: Path) -> tuple[list[dict[str, str]], int]:
-    """The CSV's rows as dicts with lower-case keys, and the header's line number."""
+def read_csv(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return decode_csv(path.read_bytes(), str(path))
     except FileNotFoundError:
         raise RosterError(f"{path}: no such file") from None
+
+
+def decode_csv(data: bytes, name: str) -> str:
+    """A CSV file's text (UTF-8, with or without a byte order mark), or RosterError."""
+    try:
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise RosterError(f"{path}: not UTF-8 text ({exc.reason}); save it as UTF-8 CSV") from None
+        raise RosterError(f"{name}: not UTF-8 text ({exc.reason}); save it as UTF-8 CSV") from None
+
+
+def read_rows(text: str, name: str) -> tuple[list[dict[str, str]], int]:
+    """The CSV's rows as dicts with lower-case keys, and the header's line number."""
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
@@ -54,7 +117,7 @@ def read_rows(path: Path) -> tuple[list[dict[str, str]], int]:
     fields = [(f or "").strip().lower() for f in reader.fieldnames or []]
     if "email" not in fields:
         raise RosterError(
-            f"{path}: the first line must be a header naming an `email` column"
+            f"{name}: the first line must be a header naming an `email` column"
             " (and optionally `name`, `status`, `language`)"
         )
     reader.fieldnames = fields
@@ -63,18 +126,20 @@ def read_rows(path: Path) -> tuple[list[dict[str, str]], int]:
 
 def import_csv(
     conn: Database,
-    path: Path,
+    text: str,
+    name: str,
     now: datetime,
     progress: Callable[[int, int], None] | None = None,
     *,
     smtputf8: bool = False,
 ) -> list[ImportRow]:
-    """Every row's outcome, in the file's order. The rows are checked first, each address
+    """Every row's outcome, in the file's order (`text`: the file's, read_csv or
+    decode_csv; `name`: the file's name, for messages). The rows are checked first, each address
     through the one address check (`smtputf8`: whether the delivery method can send to a
     non-ASCII local part; `progress` gets (rows checked, rows) every PROGRESS_EVERY), then
     the valid ones are added in one transaction (add_subscribers): all of them, or
     none after an I/O error."""
-    rows, header_line = read_rows(path)
+    rows, header_line = read_rows(text, name)
     out: list[ImportRow | None] = []
     valid: list[tuple[int, NewSubscriber]] = []  # (place in `out`, the entry)
     seen: set[str] = set()
@@ -120,6 +185,16 @@ def _checked_row(
 
 def _is_language_tag(tag: str) -> bool:
     return canonical_tag(tag) is not None
+
+
+def import_summary(rows: list[ImportRow], name: str) -> str:
+    """`list.csv: 20,000 rows: 19,990 added, 8 exists, 2 invalid`."""
+    if not rows:
+        return f"{name}: no rows after the header"
+    counts = Counter(row.outcome for row in rows)
+    return f"{name}: {len(rows):,} rows: " + ", ".join(
+        f"{n:,} {k}" for k, n in sorted(counts.items())
+    )
 
 
 def export_csv(conn: Database) -> str:

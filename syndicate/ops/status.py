@@ -8,9 +8,11 @@ from typing import Any
 
 from syndicate.config import Config
 from syndicate.config.cadence import next_firing
+from syndicate.core.model import Article
 from syndicate.digest.due import digest_due
 from syndicate.inbox.changes import inbox_changes, inbox_files, source_name
-from syndicate.store.articles import article_rows, get_article, rejections
+from syndicate.store.articles import article_rows, rejections
+from syndicate.store.catalog import article_page
 from syndicate.store.db import Database, schema_version, state_id
 from syndicate.store.deliveries import (
     MAX_ATTEMPTS,
@@ -110,26 +112,51 @@ def schedule(config: Config, now: datetime) -> dict[str, Any]:
     }
 
 
-def article_listing(conn: Database) -> list[dict[str, Any]]:
-    """Every stored article, newest first: `syndicate articles`."""
-    out = []
-    for row in reversed(article_rows(conn)):
-        article = get_article(conn, row.id)
-        if article is None:
-            continue
-        out.append(
-            {
-                "id": row.id,
-                "source": row.source,
-                "title": article.title,
-                "author": article.author.name if article.author else None,
-                "language": article.language,
-                "first_seen": _iso(row.first_seen),
-                "published": _iso(row.published),
-                "updated": _iso(row.updated),
-                "digest": row.digest_id or ("skipped" if row.skipped else None),
-                "retracted": _iso(row.retracted),
-                "retract_reason": row.retract_reason,
-            }
-        )
-    return out
+def article_listing(
+    conn: Database,
+    *,
+    search: str = "",
+    after: tuple[str, str] | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Stored articles, newest first (first seen, then id): every one for `syndicate
+    articles`; the console pages through them (`after`: the (first_seen, id) of the last
+    one shown; `limit`) and searches them (`search`: words in the title, author, file name
+    or text)."""
+    return [
+        {
+            "id": r["id"],
+            "source": r["source"],
+            "title": data["title"],
+            "author": (data["author"] or {}).get("name"),
+            "language": data["language"],
+            "first_seen": r["first_seen"],
+            "published": r["published"],
+            "updated": r["updated"],
+            "digest": r["digest_id"] or ("skipped" if r["skipped_at"] else None),
+            "retracted": r["retracted_at"],
+            "retract_reason": r["retract_reason"],
+        }
+        for r, data in article_page(conn, search=search, after=after, limit=limit)
+    ]
+
+
+def article_facts(article: Article) -> dict[str, Any]:
+    """What was understood of one article: `syndicate inspect` and the console's article
+    page show the same."""
+    return {
+        "title": article.title,
+        "author": {"name": article.author.name, "bio": article.author.bio}
+        if article.author
+        else None,
+        "dek": article.dek,
+        "language": article.language,
+        "published": article.published.isoformat() if article.published else None,
+        "url": article.url,
+        "tags": list(article.tags),
+        "summary": article.summary,
+        "bullets": list(article.key_bullets),
+        "sections": list(article.sections),
+        "related": [r.title for r in article.related],
+        "body": article.text,
+    }

@@ -150,6 +150,11 @@ def rows_in(conn: Database, sql: str, column: str, values: Collection[str] | Non
     return rows
 
 
+def like_escaped(text: str) -> str:
+    """`text` matched literally inside a LIKE pattern with ESCAPE '\\'."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def iso(dt: datetime) -> str:
     return dt.isoformat()
 

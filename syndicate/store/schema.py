@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-LATEST_VERSION = 4
+LATEST_VERSION = 6  # 5 is issue #23's (newsletters); 6 the console's (#24)
 FIRST_POSTGRESQL_VERSION = 2  # PostgreSQL states began at schema 2: they take the steps after it
 
 # The light columns of every article, in archival order, without reading a row's `data` (the
@@ -42,6 +42,26 @@ PENDING_WHERE = "digest_id IS NULL AND skipped_at IS NULL AND retracted_at IS NU
 _DIGEST_INDEXES = f"""CREATE INDEX articles_digest ON articles (digest_id)
     WHERE digest_id IS NOT NULL;
 CREATE INDEX articles_pending ON articles (published DESC, id) WHERE {PENDING_WHERE}"""
+
+# The operator console (#24): its accounts and their sessions. A session is kept as the
+# SHA-256 of its cookie's value, so a copy of the state (a backup) opens no session; its
+# CSRF token is random per session. Sessions go with their account (ON DELETE CASCADE, and
+# `admin passwd` ends them too).
+_CONSOLE = """
+CREATE TABLE admins (
+    name     TEXT PRIMARY KEY,          -- login name, lower case
+    password TEXT NOT NULL,             -- argon2id hash (PHC string)
+    added    TEXT NOT NULL,
+    changed  TEXT NOT NULL
+);
+CREATE TABLE admin_sessions (
+    token_hash TEXT PRIMARY KEY,        -- sha256 of the cookie's value
+    name       TEXT NOT NULL REFERENCES admins(name) ON DELETE CASCADE,
+    csrf       TEXT NOT NULL,           -- the token every form of this session carries
+    created    REAL NOT NULL,           -- epoch seconds
+    expires    REAL NOT NULL            -- created + server.admin_session_hours
+);
+"""
 
 SCHEMA = (
     """
@@ -84,7 +104,8 @@ CREATE TABLE runs (
     trigger   TEXT NOT NULL,
     summary   TEXT,                     -- JSON counts
     details   TEXT,                     -- JSON lists the report pointed to (status shows them)
-    error     TEXT                      -- why it stopped, if it did not finish
+    error     TEXT,                     -- why it stopped, if it did not finish
+    admin     TEXT                      -- the console account that started it (#24)
 );
 CREATE TABLE digests (
     id       TEXT PRIMARY KEY,
@@ -104,6 +125,7 @@ CREATE TABLE subscribers (
     confirm_sent_at REAL,               -- epoch seconds of the last confirmation message
     soft_bounces    INTEGER NOT NULL DEFAULT 0  -- in a row; reset by a delivery
 );
+CREATE INDEX subscribers_status ON subscribers (status, email);
 CREATE TABLE suppressions (
     hash   TEXT PRIMARY KEY,            -- subscriber_key() of an erased address: never re-added
     reason TEXT NOT NULL,
@@ -143,6 +165,7 @@ CREATE TABLE inbox_index (
     file_hash TEXT NOT NULL             -- … when its fingerprint was this (git's index)
 );
 """
+    + _CONSOLE
 )
 
 _PG_TYPES = (
@@ -234,4 +257,12 @@ MIGRATIONS: list[tuple[int, str]] = [
     ),
     (3, _ARTICLE_ROWS_INDEX),
     (4, "DROP INDEX articles_digest;\n" + _DIGEST_INDEXES),
+    # 5 is issue #23's. The console: accounts and sessions, who started a run, and the
+    # subscribers' index by status (a page of 100 of one status at 100,000 subscribers reads
+    # 100 index entries instead of walking the table).
+    (
+        6,
+        "ALTER TABLE runs ADD COLUMN admin TEXT;\n"
+        "CREATE INDEX subscribers_status ON subscribers (status, email);\n" + _CONSOLE,
+    ),
 ]

@@ -9,6 +9,7 @@
 | POST /resubscribe/<token>               | subscribe.py                                      |
 | POST /api/runs, GET /api/runs/<id>,     | api.py (local or bearer token)                    |
 | GET /api/status, POST /run              |                                                   |
+| /admin/…                                | the operator console (console/routes.py)          |
 | GET/HEAD anything else                  | a file under paths.feeds (static.py)              |
 
 Before any route: uvicorn's ProxyHeadersMiddleware (only with `server.trusted_proxies`: the
@@ -34,6 +35,7 @@ from syndicate.store.connection import has_state, open_db
 from syndicate.store.db import StateError
 from syndicate.store.runs import recent_runs
 from syndicate.web import api, static, subscribe
+from syndicate.web.console.routes import console_routes
 from syndicate.web.guard import Guard
 from syndicate.web.jobs import Service
 from syndicate.web.views import labels, page, security_headers
@@ -84,6 +86,7 @@ def routed_app(config: Config, service: Service) -> Starlette:
         Route("/health", health, methods=["GET"]),
         *subscribe.routes(config, service.confirmations),
         *api.routes(service),
+        *console_routes(service),
         Route("/{path:path}", files, methods=["GET"]),
     ]
     return Starlette(

@@ -102,6 +102,15 @@ class HostPolicy:
             port = None  # a default port is the same origin as none
         return self.allows(name, port, listening_port)
 
+    def refuses_origin(self, origin: str | None, fetch_site: str, listening_port: int) -> bool:
+        """A request a page of another site made the browser send: its Origin is not one
+        of ours, or, without one, `Sec-Fetch-Site` says another site. The run API and the
+        console's forms ask this; `Origin: null` (a sandboxed or privacy-stripped page) is
+        not ours either."""
+        if origin is not None:
+            return not self.allows_origin(origin, listening_port)
+        return fetch_site.lower() in ("cross-site", "same-site")
+
 
 def host_policy(config: Config) -> HostPolicy:
     parts = urlsplit(config.site.base_url)
