@@ -86,6 +86,11 @@ from syndicate.store.deliveries import (
 # the queue to other workers; a folder batch shares one flush to disk, so it is large.
 RELAY_CLAIM_PER_CONNECTION = 25
 FOLDER_BATCH = 500  # copies per Maildir/.eml batch: one flush to disk, one transaction
+# ...and at most this many bytes of them: a batch's copies are all in memory until staged,
+# so a count alone let the peak grow with the digest's size (500 of 86 KB: +43 MB, the 100,000
+# row of bench/run.py over its 150 MB). The first batch is small and tells the copies' size.
+FOLDER_BATCH_BYTES = 16 * 2**20
+FIRST_FOLDER_BATCH = 32
 LEASE = 60.0  # seconds a claim lasts unless renewed (renewed when half of it is gone)
 # Relay outcomes are committed at once, and wait for the disk at least this often (see
 # relaxed_commits): a crash of the process loses none of them, a power cut at most
@@ -347,9 +352,14 @@ class _Pass:
         """Stage a claimed batch durably, then in one transaction: ask which copies are
         still wanted, put those in place, record the batch. No unsubscribe can commit
         between the question and the link (module docstring of folders.py)."""
+        most = self.batch
+        self.batch = min(most, FIRST_FOLDER_BATCH)
         while self._claim():
             pending = list(self.todo)
             self.todo.clear()
+            if pending:
+                size = sum(len(c.data) for _d, c in pending) // len(pending)
+                self.batch = max(1, min(most, FOLDER_BATCH_BYTES // max(1, size)))
             self._renew()
             self._before_hand_over()  # the stamp is committed before the transaction below
             staged = folder.stage([c for _d, c in pending])
