@@ -63,7 +63,8 @@ def _seed_articles(config_path: Path) -> None:
     from syndicate.config import load_config
     from syndicate.inbox.changes import inbox_files, source_name
     from syndicate.ingest import understand
-    from syndicate.store.articles import save_article, skip_pending
+    from syndicate.store.articles import save_article
+    from syndicate.store.newsletters import skip_pending
 
     config = load_config(config_path)
     inbox = config.path("inbox")

@@ -19,9 +19,9 @@ from syndicate.site import publish as publishing
 from syndicate.site.feeds.render import render_feeds
 from syndicate.site.outputs import Outputs
 from syndicate.site.publish import publish
+from syndicate.store.article_rows import article_rows
 from syndicate.store.articles import (
     all_articles,
-    article_rows,
     get_article,
     save_article,
     set_retracted,

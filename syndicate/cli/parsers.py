@@ -44,6 +44,10 @@ def _common_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="print nothing unless something failed")
 
 
+def _newsletter_option(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--newsletter", metavar="ID", default=None, help=f"{what} ([[newsletters]] id)")
+
+
 def _init(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "init",
@@ -87,6 +91,7 @@ def _run(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> No
         const="never",
         help="same as --digest never",
     )
+    _newsletter_option(p, "the digest step for this newsletter only (default: every one)")
     _common_run_options(p)
     p.add_argument(
         "--retry-failed",
@@ -101,7 +106,9 @@ def _run(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> No
         help="read the inbox, publish feeds and pages; never builds or sends a digest",
     )
     _common_run_options(p)
-    p.set_defaults(handler="syndicate.cli.run:cmd_run", digest="never", retry_failed=False)
+    p.set_defaults(
+        handler="syndicate.cli.run:cmd_run", digest="never", retry_failed=False, newsletter=None
+    )
 
 
 def _serve(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -218,6 +225,7 @@ def _status(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) ->
         "status", parents=[common], help="articles, subscribers, deliveries, schedule, last runs"
     )
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    _newsletter_option(p, "this newsletter's digest only (default: every one)")
     p.set_defaults(handler="syndicate.cli.status:cmd_status")
 
 

@@ -12,6 +12,7 @@ from syndicate.cli.common import (
     EXIT_REJECTED,
     delivery_exit_code,
     err,
+    newsletter_option,
     progress,
     short,
 )
@@ -30,6 +31,7 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     report = pipeline.run(
         config,
         digest=args.digest,
+        newsletter=newsletter_option(config, args.newsletter),
         trigger="cli" if args.command == "run" else "cli:publish",
         progress=progress,
         retry_failed=args.retry_failed,
@@ -113,16 +115,17 @@ def format_report(
 def _digest_lines(report: RunReport, config: Config) -> list[str]:
     lines = []
     would = "would be " if report.dry_run else ""
-    if report.digest_id:
-        shown = min(report.digest_articles, config.digest.max_articles)
-        counted = f" ({shown} shown)" if shown < report.digest_articles else ""
-        web = config.path("feeds") / "digests" / f"{report.digest_id}.html"
+    for made in report.digests:
+        shown = min(made.articles, config.digest.max_articles)
+        counted = f" ({shown} shown)" if shown < made.articles else ""
+        web = config.path("feeds") / "digests" / f"{made.id}.html"
         lines.append(
-            f"  digest     {report.digest_id} {would}made: {report.digest_articles}"
-            f" article(s){counted} for {report.recipients} recipient(s), web version {web}"
+            f"  digest     {made.id} {would}made: {made.articles}"
+            f" article(s){counted} for {made.recipients} recipient(s), web version {web}"
         )
-    else:
-        lines.append(f"  digest     {report.digest_note or 'none'}")
+    lines += [f"  digest     {note}" for note in report.digest_notes]
+    if not report.digests and not report.digest_notes:
+        lines.append("  digest     none")
     if report.sent or report.failed or report.failed_for_good or report.delivery_stopped:
         method = config.delivery.method
         if method == "smtp":

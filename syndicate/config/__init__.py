@@ -133,6 +133,23 @@ class ScheduleConfig(Section):
     digest: str = setting("0 7 * * *", check=checks.cron_line)
 
 
+class NewsletterConfig(Section):
+    """One `[[newsletters]]` table: a digest of its own, with its own cadence and filter
+    (config/newsletters.py says how they are used)."""
+
+    id: str = setting("", check=checks.newsletter_id)  # slug: digest ids, URLs, CSV
+    name: str = ""  # what subscribers see; empty = the id
+    schedule: str = setting("0 7 * * *", check=checks.cron_line)  # cron, site.timezone
+    default: bool = False  # what a subscriber who chose nothing gets
+    tags: list[str] = setting([], check=checks.topic_tags)  # one of these (empty: any)
+    languages: list[str] = setting([], each=checks.language_tag)  # one of these (empty: any)
+    subject: str = setting("", check=checks.subject_template)  # empty = digest.subject
+
+    def _check(self) -> None:
+        if not self.id:
+            raise ValueError('id is missing: every newsletter needs one, e.g. id = "daily"')
+
+
 class DeliveryConfig(Section):
     method: Literal["maildir", "eml", "smtp", "sendmail"] = "maildir"
     smtp_host: str = "127.0.0.1"
@@ -241,7 +258,19 @@ class Config(Section):
     limits: LimitsConfig = LimitsConfig
     server: ServerConfig = ServerConfig
     state: StateConfig = StateConfig
+    # [[newsletters]]: several digests; none = one made of [digest] and schedule.digest.
+    newsletters: list[NewsletterConfig] = setting([])
     root: Path = Path(".")  # folder of the config file; relative paths resolve against it
+
+    def _check(self) -> None:
+        ids = [n.id for n in self.newsletters]
+        if twice := sorted({i for i in ids if ids.count(i) > 1}):
+            raise ValueError(f"newsletters: the id {twice[0]!r} is used twice")
+        if ids and not any(n.default for n in self.newsletters):
+            raise ValueError(
+                "newsletters: none is `default = true`: mark the one(s) a subscriber who"
+                " chose nothing gets (every subscriber from before [[newsletters]] too)"
+            )
 
     def path(self, name: Literal["inbox", "feeds", "outbox", "state", "templates"]) -> Path:
         p = getattr(self.paths, name)

@@ -87,7 +87,13 @@ def _convert(kind: Any, value: Any) -> Any:
         if not isinstance(value, list | tuple):
             raise ValueError(f"expected a list, got {value!r}")
         (item_kind,) = get_args(kind)
-        return [_convert(item_kind, item) for item in value]
+        items = []
+        for place, item in enumerate(value, 1):
+            try:
+                items.append(_convert(item_kind, item))
+            except ConfigValueError as exc:  # a table of an array of tables: say which one
+                raise ConfigValueError([(f"[{place}].{k}", w) for k, w in exc.problems]) from None
+        return items
     if isinstance(kind, type) and issubclass(kind, Section):
         if isinstance(value, kind):
             return value
@@ -176,7 +182,10 @@ class Section:
             try:
                 value = _checked(_convert(types_[name], value), spec)
             except ConfigValueError as exc:  # a nested section
-                problems += [(f"{key}.{k}", why) for k, why in exc.problems]
+                problems += [
+                    (f"{key}{k}" if k.startswith("[") else f"{key}.{k}", why)
+                    for k, why in exc.problems
+                ]
                 continue
             except ValueError as exc:
                 problems.append((key, str(exc)))

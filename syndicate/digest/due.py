@@ -15,19 +15,26 @@ from datetime import UTC, datetime
 
 from syndicate.config import Config
 from syndicate.config.cadence import digest_is_due, next_firing, not_due_reason
+from syndicate.config.newsletters import Newsletter, newsletters
 from syndicate.store.db import Database
-from syndicate.store.digests import count_pending, last_digest
+from syndicate.store.digests import last_digest
 from syndicate.store.inbox_index import meta_value, set_meta_value
+from syndicate.store.newsletters import count_pending
 
-# "Not due before": the cadence's verdict, kept until the schedule's next firing. Between
-# firings the period does not change, so neither does the verdict while the schedule, the
-# zone and the latest digest are the same; a run asking again reads it instead of reading
-# the cron expression, whose library (APScheduler's CronTrigger) costs ~50 ms to import:
-# half of a no-op run, on every run of a day whose articles wait for tomorrow's digest.
-NOT_DUE_KEY = "digest_not_due"
+# "Not due before": the cadence's verdict, kept until the schedule's next firing (one per
+# newsletter: Newsletter.not_due_key). Between firings the period does not change, so
+# neither does the verdict while the schedule, the zone and the latest digest are the same;
+# a run asking again reads it instead of reading the cron expression, whose library
+# (APScheduler's CronTrigger) costs ~50 ms to import: half of a no-op run, on every run of a
+# day whose articles wait for tomorrow's digest.
 
 
-def back_catalogue(pending: int, last: tuple[str, datetime] | None, config: Config) -> str:
+def back_catalogue(
+    pending: int,
+    last: tuple[str, datetime] | None,
+    config: Config,
+    newsletter: Newsletter | None = None,
+) -> str:
     """Why an automatic digest must not mail the `pending` articles, or "": a list that has
     sent no digest yet finds more articles waiting than one digest shows
     (`digest.max_articles`). They were in the inbox before the list started (Mailchimp's
@@ -37,30 +44,37 @@ def back_catalogue(pending: int, last: tuple[str, datetime] | None, config: Conf
     mails its next articles as usual."""
     if last is not None or pending <= config.digest.max_articles:
         return ""
+    option = f" --newsletter {newsletter.id}" if newsletter is not None and newsletter.id else ""
     return (
         f"{pending} articles were waiting before this list's first digest, more than one"
         f" digest shows (digest.max_articles = {config.digest.max_articles}): the back"
-        " catalogue is not mailed. Start the list without them: `syndicate digest skip`"
+        f" catalogue is not mailed. Start the list without them: `syndicate digest skip{option}`"
         " (the next new article makes the first digest); or mail them now:"
-        " `syndicate run --digest now`"
+        f" `syndicate run --digest now{option}`"
     )
 
 
 def digest_due(
-    conn: Database, config: Config, now: datetime, *, remember: bool = False
+    conn: Database,
+    config: Config,
+    now: datetime,
+    *,
+    newsletter: Newsletter | None = None,
+    remember: bool = False,
 ) -> tuple[bool, str]:
-    """(due, why) by the cadence rule, pending articles included; never due for a back
-    catalogue (back_catalogue). `remember`: keep a "not due" verdict until the schedule's
-    next firing (a run; `status` only reads it)."""
-    pending = count_pending(conn)
+    """(due, why) by the cadence rule for `newsletter` (None: the config's first), pending
+    articles included; never due for a back catalogue (back_catalogue). `remember`: keep a
+    "not due" verdict until the schedule's next firing (a run; `status` only reads it)."""
+    newsletter = newsletter or newsletters(config)[0]
+    pending = count_pending(conn, newsletter.id)
     if not pending:
         return False, "no new articles since the last digest"
-    last = last_digest(conn)
-    if held := back_catalogue(pending, last, config):
+    last = last_digest(conn, newsletter.id)
+    if held := back_catalogue(pending, last, config, newsletter):
         return False, held
-    expr, tz = config.schedule.digest, config.site.tz
+    expr, tz = newsletter.schedule, config.site.tz
     marker = f"{expr}|{config.site.timezone}|{last[0] if last else ''}"
-    kept = meta_value(conn, NOT_DUE_KEY)
+    kept = meta_value(conn, newsletter.not_due_key)
     if kept is not None:
         kept_marker, _bar, until = kept.rpartition("|")
         upcoming = datetime.fromisoformat(until)
@@ -69,5 +83,6 @@ def digest_due(
 
     due, why = digest_is_due(expr, tz, now, last[1] if last else None)
     if remember and not due and (upcoming := next_firing(expr, tz, now)) is not None:
-        set_meta_value(conn, NOT_DUE_KEY, f"{marker}|{upcoming.astimezone(UTC).isoformat()}")
+        value = f"{marker}|{upcoming.astimezone(UTC).isoformat()}"
+        set_meta_value(conn, newsletter.not_due_key, value)
     return due, why

@@ -17,7 +17,8 @@ from syndicate.core.report import RunReport
 from syndicate.delivery.copies import render_stored_digest, unsubscribe_url
 from syndicate.delivery.handover import DeliveryError
 from syndicate.delivery.transports import send_message
-from syndicate.digest.message import build_message, message_id_for
+from syndicate.digest.headers import message_id_for
+from syndicate.digest.message import build_message
 from syndicate.digest.render import RenderedDigest, render_digest
 from syndicate.ops.preview import pending_articles
 from syndicate.run import guard as state

@@ -8,9 +8,11 @@ from typing import Any
 
 from syndicate.config import Config
 from syndicate.config.cadence import next_firing
+from syndicate.config.newsletters import Newsletter, chosen_newsletters, newsletters
 from syndicate.digest.due import digest_due
 from syndicate.inbox.changes import inbox_changes, inbox_files, source_name
-from syndicate.store.articles import article_rows, get_article, rejections
+from syndicate.store.article_rows import article_rows
+from syndicate.store.articles import get_article, rejections
 from syndicate.store.db import Database, schema_version, state_id
 from syndicate.store.deliveries import (
     MAX_ATTEMPTS,
@@ -18,7 +20,13 @@ from syndicate.store.deliveries import (
     failed_deliveries,
     failed_for_good,
 )
-from syndicate.store.digests import count_all_resends, count_pending, digests
+from syndicate.store.digests import count_all_resends, digests, last_digest
+from syndicate.store.newsletters import (
+    article_digests,
+    count_holders,
+    count_pending,
+    count_skipped,
+)
 from syndicate.store.runs import recent_runs
 from syndicate.store.subscribers import subscriber_counts
 
@@ -47,9 +55,13 @@ def _listed(config: Config) -> list:
     return inbox_files(config.path("inbox")) if config.path("inbox").is_dir() else []
 
 
-def status(conn: Database, config: Config, now: datetime) -> dict[str, Any]:
+def status(
+    conn: Database, config: Config, now: datetime, newsletter: str | None = None
+) -> dict[str, Any]:
+    """The state at a glance; `newsletter` (an id): its newsletter only, else every one."""
     rows = article_rows(conn)
-    due, why = digest_due(conn, config, now)
+    letters = [_newsletter(conn, config, n, now) for n in chosen_newsletters(config, newsletter)]
+    first = letters[0]
     return {
         "state": {
             "path": conn.where,
@@ -59,10 +71,11 @@ def status(conn: Database, config: Config, now: datetime) -> dict[str, Any]:
         "inbox": inbox(config, conn),
         "articles": {
             "stored": len(rows),
-            "pending": count_pending(conn),
+            "pending": first["pending"],  # waiting for the (first) newsletter's next digest
             "retracted": sum(1 for r in rows if r.retracted),
-            "skipped": sum(1 for r in rows if r.skipped),
+            "skipped": count_skipped(conn),
         },
+        "newsletters": letters,
         "subscribers": subscriber_counts(conn),
         "deliveries": {
             **dict.fromkeys(("sent", "pending", "failed", "in_doubt", "dropped"), 0),
@@ -85,10 +98,11 @@ def status(conn: Database, config: Config, now: datetime) -> dict[str, Any]:
             for d in failed_for_good(conn)
         ],
         "digests": [
-            {"id": digest_id, "created": _iso(created), "articles": n}
-            for digest_id, created, n in digests(conn, limit=5)
+            {"id": digest_id, "created": _iso(created), "articles": n, "newsletter": newsletter}
+            for digest_id, created, n, newsletter in digests(conn, limit=5)
         ],
-        "schedule": schedule(config, now) | {"digest_due": due, "digest_note": why},
+        "schedule": schedule(config, now, first["schedule"])
+        | {"digest_due": first["digest_due"], "digest_note": first["digest_note"]},
         "runs": recent_runs(conn, limit=5),
         "rejected": [
             {"source": source, "reason": reason, "at": _iso(at)}
@@ -97,23 +111,43 @@ def status(conn: Database, config: Config, now: datetime) -> dict[str, Any]:
     }
 
 
-def schedule(config: Config, now: datetime) -> dict[str, Any]:
+def schedule(config: Config, now: datetime, digest: str | None = None) -> dict[str, Any]:
+    """The publish job's cron and next firing, and the digest's (`digest`: a newsletter's
+    schedule; None: the config's first newsletter's)."""
+    digest = digest or newsletters(config)[0].schedule
     return {
         "publish": {
             "cron": config.schedule.publish,
             "next": _iso(next_firing(config.schedule.publish, config.site.tz, now)),
         },
-        "digest": {
-            "cron": config.schedule.digest,
-            "next": _iso(next_firing(config.schedule.digest, config.site.tz, now)),
-        },
+        "digest": {"cron": digest, "next": _iso(next_firing(digest, config.site.tz, now))},
+    }
+
+
+def _newsletter(conn: Database, config: Config, n: Newsletter, now: datetime) -> dict[str, Any]:
+    due, why = digest_due(conn, config, now, newsletter=n)
+    last = last_digest(conn, n.id)
+    return {
+        "id": n.id,
+        "name": n.name,
+        "default": n.default,
+        "schedule": n.schedule,
+        "next": _iso(next_firing(n.schedule, config.site.tz, now)),
+        "subscribers": count_holders(conn, n),
+        "pending": count_pending(conn, n.id),
+        "last_digest": last[0] if last else None,
+        "digest_due": due,
+        "digest_note": why,
     }
 
 
 def article_listing(conn: Database) -> list[dict[str, Any]]:
-    """Every stored article, newest first: `syndicate articles`."""
+    """Every stored article, newest first: `syndicate articles`. `digest`: the digests that
+    had it (or `skipped`); `digests`: by newsletter id, "" while it waits for one."""
     out = []
+    announced = article_digests(conn)
     for row in reversed(article_rows(conn)):
+        done = announced.get(row.id, {})
         article = get_article(conn, row.id)
         if article is None:
             continue
@@ -127,7 +161,8 @@ def article_listing(conn: Database) -> list[dict[str, Any]]:
                 "first_seen": _iso(row.first_seen),
                 "published": _iso(row.published),
                 "updated": _iso(row.updated),
-                "digest": row.digest_id or ("skipped" if row.skipped else None),
+                "digest": ", ".join(dict.fromkeys(v for v in done.values() if v)) or None,
+                "digests": done,
                 "retracted": _iso(row.retracted),
                 "retract_reason": row.retract_reason,
             }

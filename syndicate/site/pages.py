@@ -42,6 +42,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from syndicate.config import Config
+from syndicate.config.newsletters import newsletter_for
 from syndicate.core import rendering
 from syndicate.core.labels import fill, labels_for, plural_label
 from syndicate.core.model import archive_cut, digest_page
@@ -53,7 +54,8 @@ from syndicate.core.rendering import (
     one_line,
     text_direction,
 )
-from syndicate.store.articles import ArticleRow, get_article
+from syndicate.store.article_rows import ArticleRow
+from syndicate.store.articles import get_article
 from syndicate.store.db import Database
 from syndicate.store.digests import digest_articles
 from syndicate.store.digests import digests as recent_digests
@@ -85,6 +87,7 @@ class DigestView:
     """What the list of digests shows of one digest."""
 
     id: str
+    newsletter: str  # its newsletter's name; "" for the one digest of a site without any
     url: str
     date: str
     count: str  # "5 articles", in the site's language
@@ -100,7 +103,7 @@ def publish_site_pages(run: Pass) -> None:
     # The feeds' archival order (feeds/pages.py paginate): whole seconds first seen, then id.
     archival = sorted(run.rows, key=attrgetter("first_seen_s", "id"))
     live = [r for r in archival if not r.retracted]
-    digests = recent_digests(conn, limit=1_000_000)  # newest first: (id, created, count)
+    digests = recent_digests(conn, limit=1_000_000)  # newest first: (id, created, n, newsletter)
     members = run.digest_members
 
     front = heapq.nlargest(FRONT_ARTICLES, live, key=_newest)
@@ -262,19 +265,20 @@ def render_article_list(
 def render_digest_list(
     conn: Database,
     config: Config,
-    digests: Sequence[tuple[str, datetime, int]],
+    digests: Sequence[tuple[str, datetime, int, str]],
     number: int,
     archived: int,
 ) -> str:
     lang = config.site.language or "en"
     labels = labels_for(lang, config.path("templates"))
     views = []
-    for digest_id, created, _count in digests:
+    for digest_id, created, _count, newsletter in digests:
         found = digest_articles(conn, digest_id)
-        articles = found[1] if found else []
+        articles = found.articles if found else []
         views.append(
             DigestView(
                 id=digest_id,
+                newsletter=one_line(newsletter_for(config, newsletter).name) if newsletter else "",
                 url=config.site.root + digest_page(digest_id),
                 # The day and the time: two digests of one day (a `--digest now` after the
                 # scheduled one) are told apart.
@@ -285,7 +289,7 @@ def render_digest_list(
                 ),
             )
         )
-    span = [created for _id, created, _count in digests]
+    span = [created for _id, created, _count, _newsletter in digests]
     pagination = _pagination(config, "digests", number, archived, span)
     return render(config, "digests.html.j2", digests=views, **pagination)
 

@@ -36,6 +36,7 @@ from typing import Any, NamedTuple
 
 from syndicate import __version__
 from syndicate.config import Config
+from syndicate.config.newsletters import newsletter_for
 from syndicate.core.files import BUILTIN_TEMPLATES, is_temp_name
 from syndicate.core.model import Article, article_page, capped_digest, digest_page, epoch_seconds
 from syndicate.core.report import RunReport
@@ -48,13 +49,8 @@ from syndicate.site.feeds.websub import ping_hub
 from syndicate.site.feeds.xml import render_atom, render_rss
 from syndicate.site.outputs import Outputs
 from syndicate.site.pages import publish_site_pages
-from syndicate.store.articles import (
-    ArticleRow,
-    article_rows,
-    articles_by_id,
-    articles_version,
-    get_article,
-)
+from syndicate.store.article_rows import ArticleRow, article_rows
+from syndicate.store.articles import articles_by_id, articles_version, get_article
 from syndicate.store.db import Database
 from syndicate.store.digests import digest_articles
 from syndicate.store.digests import digest_members as members_by_digest
@@ -314,7 +310,7 @@ def render_digest_web_version(
     found = digest_articles(conn, digest_id)
     if found is None:
         return None
-    created, articles = found
+    created, articles, newsletter = found
     if not articles:  # every article in it was retracted
         from datetime import datetime
 
@@ -323,4 +319,7 @@ def render_digest_web_version(
         return render_retracted_page(notice, config)
     digest = capped_digest(digest_id, created, articles, config.digest.max_articles)
     web_url = config.site.base_url + digest_page(digest_id)
-    return render_digest(digest, config, web_url=web_url).web_html
+    rendered = render_digest(
+        digest, config, web_url=web_url, newsletter=newsletter_for(config, newsletter)
+    )
+    return rendered.web_html

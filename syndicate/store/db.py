@@ -229,6 +229,8 @@ def prepare(conn: Database) -> None:
         else:
             for target, script in MIGRATIONS:
                 if target > version:
+                    if isinstance(script, dict):  # one script per dialect (schema.py says why)
+                        script = script[conn.dialect]
                     for statement in _statements(script):
                         conn.execute(statement)
         # The state's identity: outputs are stamped with it, so a run can tell its own

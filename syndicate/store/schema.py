@@ -17,39 +17,49 @@ from __future__ import annotations
 
 import re
 
-LATEST_VERSION = 4
+LATEST_VERSION = 5
 FIRST_POSTGRESQL_VERSION = 2  # PostgreSQL states began at schema 2: they take the steps after it
 
 # The light columns of every article, in archival order, without reading a row's `data` (the
 # whole Article as JSON, kilobytes, stored in overflow pages that a table scan for the
 # columns after it must walk): what every publishing run and every changed inbox reads
 # (`article_rows`, `stored_files`). Halves that read at 10,000 articles (60 → 28 ms).
-_ARTICLE_ROWS_INDEX = """CREATE INDEX articles_rows ON articles (
+# Schema 4's version (digest_id and skipped_at moved to newsletter_articles in schema 5).
+_ARTICLE_ROWS_INDEX_4 = """CREATE INDEX articles_rows ON articles (
     first_seen, id, source, slug, published, updated, data_hash, digest_id, skipped_at,
     retracted_at, retract_reason, file_hash
 )"""
+_ARTICLE_ROWS_INDEX = """CREATE INDEX articles_rows ON articles (
+    first_seen, id, source, slug, published, updated, data_hash, retracted_at,
+    retract_reason, file_hash, topics
+)"""
 
-# The articles waiting for a digest, as every `run` asks (digest due?): usually a handful,
-# so a partial index holds just them. With `articles_digest` over every row, SQLite (no
-# ANALYZE statistics) walked every row with no digest, and a site that began with `digest
-# skip` has thousands of those (skipped, never digested), each looked up in the table for its
-# skipped_at: 6-10 ms of a no-op run at 10,000. `articles_digest` now holds only digested
-# rows (`digest_id = ?` implies IS NOT NULL, so a digest's members still use it), which
-# leaves the pending query to `articles_pending`. The WHERE must stay the queries' own words
-# (store/digests.py) for the planner to match it; a test pins both plans.
-PENDING_WHERE = "digest_id IS NULL AND skipped_at IS NULL AND retracted_at IS NULL"
-_DIGEST_INDEXES = f"""CREATE INDEX articles_digest ON articles (digest_id)
+# Schema 4's pending articles (one digest): see newsletter_articles for what replaced them.
+_PENDING_WHERE_4 = "digest_id IS NULL AND skipped_at IS NULL AND retracted_at IS NULL"
+_DIGEST_INDEXES_4 = f"""CREATE INDEX articles_digest ON articles (digest_id)
     WHERE digest_id IS NOT NULL;
-CREATE INDEX articles_pending ON articles (published DESC, id) WHERE {PENDING_WHERE}"""
+CREATE INDEX articles_pending ON articles (published DESC, id) WHERE {_PENDING_WHERE_4}"""
 
-SCHEMA = (
-    """
-CREATE TABLE meta (
-    key   TEXT PRIMARY KEY,             -- schema_version, state_id
-    value TEXT NOT NULL
+# Each newsletter's articles waiting for its next digest, as every `run` asks (digest due?):
+# usually a handful, so a partial index holds just them (a site that began with `digest skip`
+# has thousands of skipped rows, and SQLite without ANALYZE statistics would walk them), and
+# another only the digested rows, for a digest's members. The WHERE must stay the queries'
+# own words (store/digests.py) for the planner to match it; a test pins both plans.
+PENDING_WHERE = "n.digest_id IS NULL AND n.skipped_at IS NULL"
+_NEWSLETTER_ARTICLES = """CREATE TABLE newsletter_articles (
+    newsletter TEXT NOT NULL,           -- its id; '' = the digest of a config without any
+    article_id TEXT NOT NULL,           -- articles(id): articles are never deleted
+    digest_id  TEXT,                    -- the newsletter's digest that announced it; NULL = not yet
+    skipped_at TEXT,                    -- `digest skip`: never goes into this newsletter's digest
+    PRIMARY KEY (newsletter, article_id)
 );
-CREATE TABLE articles (
-    id             TEXT PRIMARY KEY,    -- feed guid/id; never changes once written
+CREATE INDEX newsletter_pending ON newsletter_articles (newsletter, article_id)
+    WHERE digest_id IS NULL AND skipped_at IS NULL;
+CREATE INDEX newsletter_digests ON newsletter_articles (digest_id) WHERE digest_id IS NOT NULL"""
+_DIGESTS_BY_NEWSLETTER = "CREATE INDEX digests_newsletter ON digests (newsletter, created)"
+
+_ARTICLES_TABLE = """CREATE TABLE articles (
+    id             TEXT PRIMARY KEY,    -- feed guid/id: never changes once written
     source         TEXT NOT NULL UNIQUE,-- inbox path, forward slashes
     slug           TEXT NOT NULL UNIQUE,
     file_hash      TEXT NOT NULL,       -- sha256 of the file's bytes: skip unchanged files fast
@@ -59,16 +69,25 @@ CREATE TABLE articles (
     updated        TEXT NOT NULL,
     data           TEXT NOT NULL,       -- the Article as JSON
     data_hash      TEXT,                -- sha256 of data: what its pages were rendered from
-    digest_id      TEXT,                -- the digest that announced it; NULL = not yet
-    skipped_at     TEXT,                -- `digest skip`: never goes into a digest
     retracted_at   TEXT,                -- `retract`: out of every feed and digest, id kept
-    retract_reason TEXT
+    retract_reason TEXT,
+    topics         TEXT                 -- feed folders, "lang/en tags/ports" (NULL: unknown yet)
+)"""
+
+SCHEMA = (
+    """
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,             -- schema_version, state_id
+    value TEXT NOT NULL
 );
+"""
+    + _ARTICLES_TABLE
+    + """;
 CREATE INDEX articles_file_hash ON articles (file_hash);
 """
-    + _DIGEST_INDEXES
-    + ";\n"
     + _ARTICLE_ROWS_INDEX
+    + ";\n"
+    + _NEWSLETTER_ARTICLES
     + """;
 CREATE TABLE rejections (
     source    TEXT PRIMARY KEY,
@@ -88,8 +107,12 @@ CREATE TABLE runs (
 CREATE TABLE digests (
     id       TEXT PRIMARY KEY,
     created  TEXT NOT NULL,
-    articles TEXT NOT NULL              -- JSON list of article ids, newest first
+    articles TEXT NOT NULL,             -- JSON list of article ids, newest first
+    newsletter TEXT NOT NULL DEFAULT '' -- whose digest it is ('' = the one of a config without)
 );
+"""
+    + _DIGESTS_BY_NEWSLETTER
+    + """;
 CREATE TABLE subscribers (
     email    TEXT PRIMARY KEY,          -- lower-cased address
     name     TEXT NOT NULL DEFAULT '',
@@ -101,7 +124,8 @@ CREATE TABLE subscribers (
     changed  TEXT NOT NULL,
     confirm_token   TEXT UNIQUE,        -- double opt-in: secret of the pending confirmation
     confirm_sent_at REAL,               -- epoch seconds of the last confirmation message
-    soft_bounces    INTEGER NOT NULL DEFAULT 0  -- in a row; reset by a delivery
+    soft_bounces    INTEGER NOT NULL DEFAULT 0, -- in a row; reset by a delivery
+    newsletters     TEXT NOT NULL DEFAULT ''    -- ids held, separated by spaces; '' = the defaults
 );
 CREATE TABLE suppressions (
     hash   TEXT PRIMARY KEY,            -- subscriber_key() of an erased address: never re-added
@@ -163,8 +187,51 @@ def schema_for(dialect: str) -> str:
     return ddl
 
 
-# (schema version reached, script). Each runs inside the one upgrade transaction.
-MIGRATIONS: list[tuple[int, str]] = [
+# Schema 5 (#23, newsletters): each newsletter's pending set and digests in
+# newsletter_articles (the one digest's, from articles.digest_id and skipped_at, becomes
+# newsletter ''), digests and subscribers say whose and which, articles gain their topics
+# (NULL: filled in by the next publish, site/topics.py). Dropping the two columns is the one
+# step the engines need said differently: PostgreSQL drops them; SQLite before 3.35 cannot,
+# so the table is rebuilt as SQLite's documentation prescribes.
+_SCHEMA_5_BOTH = (
+    _NEWSLETTER_ARTICLES
+    + """;
+INSERT INTO newsletter_articles (newsletter, article_id, digest_id, skipped_at)
+    SELECT '', id, digest_id, skipped_at FROM articles;
+ALTER TABLE digests ADD COLUMN newsletter TEXT NOT NULL DEFAULT '';
+"""
+    + _DIGESTS_BY_NEWSLETTER
+    + """;
+ALTER TABLE subscribers ADD COLUMN newsletters TEXT NOT NULL DEFAULT '';
+DROP INDEX articles_rows;
+DROP INDEX articles_pending;
+DROP INDEX articles_digest;
+"""
+)
+_ARTICLES_5 = (
+    "id, source, slug, file_hash, content_hash, first_seen, published, updated, data,"
+    " data_hash, retracted_at, retract_reason"
+)
+_SCHEMA_5 = {
+    "postgresql": _SCHEMA_5_BOTH
+    + """ALTER TABLE articles DROP COLUMN digest_id;
+ALTER TABLE articles DROP COLUMN skipped_at;
+ALTER TABLE articles ADD COLUMN topics TEXT;
+"""
+    + _ARTICLE_ROWS_INDEX,
+    "sqlite": _SCHEMA_5_BOTH
+    + "DROP INDEX articles_file_hash;\n"
+    + _ARTICLES_TABLE.replace("CREATE TABLE articles (", "CREATE TABLE articles_v5 (", 1)
+    + ";\n"
+    + f"INSERT INTO articles_v5 ({_ARTICLES_5}) SELECT {_ARTICLES_5} FROM articles;\n"
+    "DROP TABLE articles;\n"
+    "ALTER TABLE articles_v5 RENAME TO articles;\n"
+    "CREATE INDEX articles_file_hash ON articles (file_hash);\n" + _ARTICLE_ROWS_INDEX,
+}
+
+# (schema version reached, script: the same for both engines, or one per dialect). Each runs
+# inside the one upgrade transaction.
+MIGRATIONS: list[tuple[int, str | dict[str, str]]] = [
     (
         2,
         """
@@ -231,6 +298,7 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
-    (3, _ARTICLE_ROWS_INDEX),
-    (4, "DROP INDEX articles_digest;\n" + _DIGEST_INDEXES),
+    (3, _ARTICLE_ROWS_INDEX_4),
+    (4, "DROP INDEX articles_digest;\n" + _DIGEST_INDEXES_4),
+    (5, _SCHEMA_5),
 ]
