@@ -134,6 +134,13 @@ def held_newsletters(config: Config, stored: str) -> tuple[Newsletter, ...]:
     return held if stored.strip() else tuple(n for n in every if n.default)
 
 
+def newsletters_left(config: Config, held: str, holds: str) -> list[str]:
+    """The ids of the newsletters a subscriber got while holding `held` and no longer gets
+    holding `holds` (store/subscribers.LeftNewsletters): their queued deliveries go."""
+    now = {n.id for n in held_newsletters(config, holds)}
+    return [n.id for n in held_newsletters(config, held) if n.id not in now]
+
+
 def newsletter_choice(config: Config, ids: Iterable[str]) -> str:
     """A choice of newsletters as it is stored: the ids, checked (ValueError naming an
     unknown one), in the config's order, separated by spaces."""

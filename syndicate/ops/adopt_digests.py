@@ -162,7 +162,9 @@ def adopt_outbox(conn: Database, config: Config, now: datetime, report: AdoptRep
         )
 
 
-def apply_roster(conn: Database, path: Path, now: datetime, report: AdoptReport) -> None:
-    rows = import_csv(conn, path, now)
+def apply_roster(
+    conn: Database, config: Config, path: Path, now: datetime, report: AdoptReport
+) -> None:
+    rows = import_csv(conn, config, path, now)
     report.warnings = [w for w in report.warnings if "restored from the outbox" not in w]
     report.warnings.append(f"{path}: {len(rows)} subscriber row(s) applied")

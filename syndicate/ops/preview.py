@@ -10,8 +10,10 @@ from datetime import datetime
 from pathlib import Path
 
 from syndicate.config import Config
+from syndicate.config.newsletters import Newsletter, newsletters
 from syndicate.core.files import write_atomic
 from syndicate.core.model import Article, Digest, Subscriber, capped_digest, digest_page
+from syndicate.delivery.copies import preferences_url, unsubscribe_url
 from syndicate.digest.message import MAIL_POLICY, Recipient, build_template
 from syndicate.digest.render import render_digest
 from syndicate.inbox.changes import inbox_changes, inbox_files
@@ -32,7 +34,7 @@ def preview(config: Config, paths: list[Path], out_dir: Path) -> list[Path]:
     Touches no state: articles not yet stored get provisional ids and slugs.
     """
     now = datetime.now(config.site.tz)
-    articles = pending_articles(config, now) if not paths else []
+    articles = pending_articles(config, now, newsletters(config)[0]) if not paths else []
     articles += [_provisional(understand(p, config), now) for p in paths]
     if not articles:
         return []
@@ -41,15 +43,16 @@ def preview(config: Config, paths: list[Path], out_dir: Path) -> list[Path]:
     return write_preview(digest, config, out_dir, web_url=web_url)
 
 
-def pending_articles(config: Config, now: datetime) -> list[Article]:
-    """What the next digest would hold: stored articles waiting for one, plus inbox files not
-    stored yet (with provisional ids). Reads the state, changes nothing."""
+def pending_articles(config: Config, now: datetime, newsletter: Newsletter) -> list[Article]:
+    """What `newsletter`'s next digest would hold: stored articles waiting for one, plus
+    inbox files not stored yet that it would take (with provisional ids). Reads the state,
+    changes nothing."""
     inbox = config.path("inbox")
     articles: list[Article] = []
     if has_state(config):
         conn = open_db(config)
         try:
-            articles = undigested_articles(conn)
+            articles = undigested_articles(conn, newsletter.id)
             fresh = [inbox / source for source in inbox_changes(conn, config).unread]
         finally:
             conn.close()
@@ -58,9 +61,11 @@ def pending_articles(config: Config, now: datetime) -> list[Article]:
 
     for path in fresh:
         try:
-            articles.append(_provisional(understand(path, config), now))
+            article = _provisional(understand(path, config), now)
         except ArticleError:
             continue
+        if newsletter.takes(article.tags, article.language):
+            articles.append(article)
     return articles
 
 
@@ -92,7 +97,8 @@ def write_preview(digest: Digest, config: Config, folder: Path, *, web_url: str)
             PREVIEW_SUBSCRIBER.email,
             PREVIEW_SUBSCRIBER.name,
             f"<preview.{re.sub(r'[^A-Za-z0-9.-]+', '-', digest.id)}@{config.site.domain}>",
-            f"{config.site.base_url}unsubscribe/preview",
+            unsubscribe_url(config, PREVIEW_SUBSCRIBER.token),
+            preferences_url=preferences_url(config, PREVIEW_SUBSCRIBER.token),
         )
     )
     msg = email.message_from_bytes(raw, _class=EmailMessage, policy=MAIL_POLICY)

@@ -1,9 +1,11 @@
 """Subscribers in bulk: the config's list, CSV import and export, and erasure.
 
-CSV is what every list tool exports (Mailchimp, Buttondown, a spreadsheet): a header row with
-`email` and `name`, optionally `status` (`active` or `unsubscribed`) and `language`. Import
-reports per row; a row that fails does not stop the others; an import never re-activates
-someone who unsubscribed, bounced or was erased (their choice beats any list).
+CSV is what every list tool exports (Mailchimp, Buttondown, a spreadsheet): a header row
+with `email` and `name`, optionally `status` (`active` or `unsubscribed`), `language` and
+`newsletters` (the ids of config/newsletters.py, separated by spaces; empty: the default
+ones; a row that names one the config does not have is invalid). Import reports per row; a
+row that fails does not stop the others; an import never re-activates someone who
+unsubscribed, bounced or was erased (their choice beats any list).
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from syndicate.config import Config
+from syndicate.config.newsletters import newsletter_choice, newsletters_left
 from syndicate.core.addresses import parse_mailbox, split_mailbox
 from syndicate.core.language import canonical_tag
 from syndicate.store.db import Database
@@ -23,7 +27,7 @@ from syndicate.store.subscribers import NewSubscriber, add_subscribers, subscrib
 
 IMPORT_STATUSES = ("active", "unsubscribed")
 PROGRESS_EVERY = 500  # rows between two progress reports
-EXPORT_FIELDS = ("email", "name", "status", "language")
+EXPORT_FIELDS = ("email", "name", "status", "language", "newsletters")
 
 
 class RosterError(Exception):
@@ -55,7 +59,7 @@ def read_rows(path: Path) -> tuple[list[dict[str, str]], int]:
     if "email" not in fields:
         raise RosterError(
             f"{path}: the first line must be a header naming an `email` column"
-            " (and optionally `name`, `status`, `language`)"
+            " (and optionally `name`, `status`, `language`, `newsletters`)"
         )
     reader.fieldnames = fields
     return list(reader), 1
@@ -63,6 +67,7 @@ def read_rows(path: Path) -> tuple[list[dict[str, str]], int]:
 
 def import_csv(
     conn: Database,
+    config: Config,
     path: Path,
     now: datetime,
     progress: Callable[[int, int], None] | None = None,
@@ -81,7 +86,7 @@ def import_csv(
     for done, row in enumerate(rows, 1):
         if progress is not None and done % PROGRESS_EVERY == 0 and done < len(rows):
             progress(done, len(rows))
-        problem, entry = _checked_row(row, seen, smtputf8)
+        problem, entry = _checked_row(row, seen, smtputf8, config)
         if entry is None:
             out.append(ImportRow(header_line + done, *problem))
             continue
@@ -90,19 +95,26 @@ def import_csv(
         out.append(None)
     if progress is not None:
         progress(len(rows), len(rows))
-    outcomes = add_subscribers(conn, [e for _i, e in valid], now, resubscribe=False)
+    outcomes = add_subscribers(
+        conn,
+        [e for _i, e in valid],
+        now,
+        resubscribe=False,
+        left=partial(newsletters_left, config),
+    )
     for (i, entry), outcome in zip(valid, outcomes, strict=True):
         out[i] = ImportRow(header_line + 1 + i, entry.email, outcome)
     return [row for row in out if row is not None]
 
 
 def _checked_row(
-    row: dict[str, str], seen: set[str], smtputf8: bool
+    row: dict[str, str], seen: set[str], smtputf8: bool, config: Config
 ) -> tuple[tuple[str, str, str], NewSubscriber | None]:
     """The row as an entry to add, or ((email, "invalid", why), None)."""
     raw = (row.get("email") or "").strip()
     status = (row.get("status") or "active").strip().lower() or "active"
     language = (row.get("language") or "").strip()
+    newsletters = row.get("newsletters")  # None: no such column, the row changes none
     try:
         name, addr = parse_mailbox(raw, smtputf8=smtputf8)
     except ValueError as exc:
@@ -110,16 +122,19 @@ def _checked_row(
     addr = addr.lower()
     if status not in IMPORT_STATUSES:
         return (addr, "invalid", f"status must be active or unsubscribed, not {status!r}"), None
-    if language and not _is_language_tag(language):
+    if language and canonical_tag(language) is None:
         return (addr, "invalid", f"language {language!r} is not a BCP 47 tag"), None
+    if language:
+        language = canonical_tag(language) or language
+    if newsletters is not None:
+        try:
+            newsletters = newsletter_choice(config, newsletters.replace(",", " ").split())
+        except ValueError as exc:
+            return (addr, "invalid", f"newsletters: {exc}"), None
     if addr in seen:
         return (addr, "invalid", "repeats an earlier row"), None
     name = (row.get("name") or "").strip() or name
-    return ("", "", ""), NewSubscriber(addr, name, language, status)
-
-
-def _is_language_tag(tag: str) -> bool:
-    return canonical_tag(tag) is not None
+    return ("", "", ""), NewSubscriber(addr, name, language, status, newsletters)
 
 
 def export_csv(conn: Database) -> str:
@@ -127,7 +142,7 @@ def export_csv(conn: Database) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(EXPORT_FIELDS)
     for sub in subscribers(conn):
-        writer.writerow((sub.email, sub.name, sub.status, sub.language))
+        writer.writerow((sub.email, sub.name, sub.status, sub.language, sub.newsletters))
     return buffer.getvalue()
 
 

@@ -42,7 +42,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from syndicate.config import Config
-from syndicate.config.newsletters import newsletter_for
+from syndicate.config.newsletters import newsletter_for, newsletters
 from syndicate.core import rendering
 from syndicate.core.labels import fill, labels_for, plural_label
 from syndicate.core.model import archive_cut, digest_page
@@ -205,6 +205,12 @@ def page_context(config: Config, lang: str | None = None) -> dict[str, Any]:
         "site_url": base,
         "postal_address": one_line(config.site.postal_address),
         "subscribe_url": f"{base}subscribe",
+        # The subscribe form's checkboxes, with several [[newsletters]] (the default ones
+        # ticked); with one or none there is nothing to choose.
+        "newsletters": [
+            {"id": n.id, "name": one_line(n.name), "default": n.default}
+            for n in (newsletters(config) if len(config.newsletters) > 1 else ())
+        ],
         "feeds": (
             ("application/rss+xml", f"{site} (RSS)", f"{base}rss.xml"),
             ("application/atom+xml", f"{site} (Atom)", f"{base}atom.xml"),
@@ -213,9 +219,10 @@ def page_context(config: Config, lang: str | None = None) -> dict[str, Any]:
     }
 
 
-def render(config: Config, template: str, **values: Any) -> str:
-    """Render one of the site's page templates (user folder first, then the built-in)."""
-    return rendering.template(config, template).render({**page_context(config), **values})
+def render(config: Config, template: str, *, lang: str | None = None, **values: Any) -> str:
+    """Render one of the site's page templates (user folder first, then the built-in), in
+    `lang` (None: the site's language)."""
+    return rendering.template(config, template).render({**page_context(config, lang), **values})
 
 
 def _article_views(conn: Database, config: Config, rows: Sequence[ArticleRow]):
