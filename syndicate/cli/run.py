@@ -97,9 +97,14 @@ def format_report(
     feeds_dir = config.path("feeds")
     if report.feeds_written:
         main = [n for n in report.feeds_written if "/" not in n]
-        archive = len(report.feeds_written) - len(main)
-        extra = f" (+{archive} archive page(s))" if archive else ""
-        names = ", ".join(main) or "archive pages"
+        archive = sum(n.startswith("archive/") for n in report.feeds_written)
+        topics = len(report.feeds_written) - len(main) - archive
+        extra = ", ".join(
+            [f"+{archive} archive page(s)"] * bool(archive)
+            + [f"+{topics} topic feed(s)"] * bool(topics)
+        )
+        extra = f" ({extra})" if extra else ""
+        names = ", ".join(main) or ("archive pages" if archive else "topic feeds")
         lines.append(f"  feeds      {would}written to {feeds_dir}: {names}{extra}")
     else:
         lines.append(f"  feeds      unchanged in {feeds_dir}")

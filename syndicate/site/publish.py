@@ -22,6 +22,7 @@ What a run costs does not grow with the history:
   the feeds are: an edit re-renders the main feeds and the one archive page holding the
   article, and only their articles are decoded;
 - existing pages are known from one listing per folder, not a stat per article.
+The topic and language feeds (site/topics.py) follow the same rules, one key per topic.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from syndicate.site.feeds.websub import ping_hub
 from syndicate.site.feeds.xml import render_atom, render_rss
 from syndicate.site.outputs import Outputs
 from syndicate.site.pages import publish_site_pages
+from syndicate.site.topics import fill_topics, publish_topics
 from syndicate.store.article_rows import ArticleRow, article_rows
 from syndicate.store.articles import articles_by_id, articles_version, get_article
 from syndicate.store.db import Database
@@ -83,6 +85,11 @@ class Pass:
         """Every digest's articles (id, data hash, retracted): read once for the digest web
         versions and the list of digests."""
         return members_by_digest(self.conn)
+
+    @cached_property
+    def slots(self) -> dict[str, _Slot]:
+        """Every article's place in the feeds (main and topic feeds), from its row."""
+        return {row.id: _Slot.of(row) for row in self.rows}
 
     def key(self, *parts: object) -> str:
         """A render key: what an output shows (`parts`) and what every output is rendered
@@ -162,9 +169,10 @@ def publish(
         outputs,
         fingerprint,
         render_keys(conn),
-        article_rows(conn),
+        fill_topics(conn, article_rows(conn)),
     )
     _publish_feeds(run)
+    publish_topics(run)
     _publish_article_pages(run, changed)
     _publish_digest_pages(run, rendered_digests or {})
     publish_site_pages(run)
@@ -210,9 +218,7 @@ def _publish_feeds(run: Pass) -> None:
     # feedgen and lxml: only when a feed changes
 
     renderers = (("rss", render_rss), ("atom", render_atom), ("json", render_json))
-    pages = paginate(
-        [_Slot.of(r) for r in run.rows], config.feed.entries, config.feed.archive_page_size
-    )
+    pages = paginate(list(run.slots.values()), config.feed.entries, config.feed.archive_page_size)
     expected: set[str] = set()
     todo = []
     for page in pages:
