@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -23,14 +24,21 @@ import pytest
 from syndicate.cli import main
 from syndicate.cli.common import delivery_exit_code
 from syndicate.config import Config, load_config
+from syndicate.config.newsletters import chosen_newsletters, newsletters_left
 from syndicate.delivery import engine
 from syndicate.run import pipeline
 from syndicate.store.connection import open_db
 from syndicate.store.deliveries import subscribers_by_email
 from syndicate.store.digests import create_digest, undigested_articles
-from syndicate.store.subscribers import add_subscriber, unsubscribe
+from syndicate.store.subscribers import (
+    add_subscriber,
+    change_subscription,
+    get_subscriber,
+    unsubscribe,
+)
 from syndicate.web.jobs import Service
 from tests.conftest import free_port, smtp_on_loopback, write_config
+from tests.newsletter_support import NEWSLETTERS
 from tests.relays import FaultyRelay, SilentRelay
 
 
@@ -347,3 +355,53 @@ def test_an_unsubscribe_while_its_copy_waits_for_its_turn_stops_it(
     assert "zz-last@example.org" not in handler.delivered_to()
     assert len(handler.accepted) == 13
     assert deliveries(config)["zz-last@example.org"] == ("dropped", 0)
+
+
+def test_leaving_a_newsletter_while_its_digest_goes_out_stops_its_copy(
+    site: Path, state_url: str, send: Send, relay, monkeypatch
+):
+    """#23: a preference change that takes a newsletter away wins over a delivery in progress
+    as an unsubscribe does. The claim is taken and the copies are built; then the subscriber
+    keeps only the other newsletter (the preference page's change, from another connection):
+    the daily's copy is not handed over and its row says dropped, while they stay active."""
+    handler, port = relay
+    config = smtp_site(site, state_url, port)
+    (site / "config.toml").write_text(
+        (site / "config.toml").read_text() + NEWSLETTERS, encoding="utf-8"
+    )
+    config = load_config(site / "config.toml")
+    pipeline.run(config, digest="never")
+    conn = open_db(config)
+    try:
+        now = datetime.now(config.site.tz)
+        for email in (*READERS, "leaving@example.org"):
+            add_subscriber(conn, email, "", now, resubscribe=True, newsletters="daily ports-weekly")
+        daily = chosen_newsletters(config, "daily")[0]
+        create_digest(conn, undigested_articles(conn, "daily"), now, "2026-12-07", daily)
+    finally:
+        conn.close()
+    real = subscribers_by_email
+
+    def leave_meanwhile(conn, emails):
+        found = real(conn, emails)
+        other = open_db(config)
+        change_subscription(
+            other,
+            datetime.now(config.site.tz),
+            email="leaving@example.org",
+            newsletters="ports-weekly",
+            left=partial(newsletters_left, config),
+        )
+        other.close()
+        return found
+
+    monkeypatch.setattr(engine, "subscribers_by_email", leave_meanwhile)
+    assert send(config) == 0
+    assert "leaving@example.org" not in handler.delivered_to()
+    assert len(handler.accepted) == 13  # the other twelve and the config's own reader
+    assert deliveries(config)["leaving@example.org"] == ("dropped", 0)
+    conn = open_db(config)
+    try:
+        assert get_subscriber(conn, "leaving@example.org").status == "active"
+    finally:
+        conn.close()

@@ -265,12 +265,13 @@ class Config(Section):
     def _check(self) -> None:
         ids = [n.id for n in self.newsletters]
         if twice := sorted({i for i in ids if ids.count(i) > 1}):
-            raise ValueError(f"newsletters: the id {twice[0]!r} is used twice")
+            raise ConfigValueError([("newsletters", f"the id {twice[0]!r} is used twice")])
         if ids and not any(n.default for n in self.newsletters):
-            raise ValueError(
-                "newsletters: none is `default = true`: mark the one(s) a subscriber who"
-                " chose nothing gets (every subscriber from before [[newsletters]] too)"
+            why = (
+                "none is `default = true`: mark the one(s) a subscriber who chose nothing gets"
+                " (every subscriber from before [[newsletters]] too)"
             )
+            raise ConfigValueError([("newsletters", why)])
 
     def path(self, name: Literal["inbox", "feeds", "outbox", "state", "templates"]) -> Path:
         p = getattr(self.paths, name)

@@ -194,6 +194,8 @@ class Section:
         if not problems:
             try:
                 self._check()
+            except ConfigValueError as exc:  # a check that names its keys
+                problems += exc.problems
             except ValueError as exc:
                 problems.append(("(table)", str(exc)))
         if problems:

@@ -22,11 +22,12 @@ from syndicate.config.newsletters import held_newsletters
 from syndicate.core.addresses import deliverable_address, smtputf8_supported
 from syndicate.core.labels import fill, labels_for
 from syndicate.core.model import Subscriber
-from syndicate.core.rendering import one_line, template, text_direction
+from syndicate.core.rendering import one_line, template
 from syndicate.delivery.copies import copy_language, preferences_url, unsubscribe_url
 from syndicate.delivery.transports import send_message
 from syndicate.digest.headers import header_safe_url, list_id
 from syndicate.digest.message import MAIL_POLICY, dkim_sign
+from syndicate.digest.render import message_context
 from syndicate.store.subscribers import subscriber_key
 
 
@@ -41,11 +42,7 @@ def welcome_message(config: Config, subscriber: Subscriber, now: datetime) -> Em
     ).rpartition("@")
     unsubscribe = header_safe_url(unsubscribe_url(config, subscriber.token))
     context = {
-        "lang": lang,
-        "dir": text_direction(lang),
-        "labels": labels,
-        "site": site,
-        "site_url": config.site.base_url,
+        **message_context(config, lang, labels),
         "subject": one_line(fill(labels["welcome_subject"], site=site), limit=250),
         "intro": fill(labels["welcome_intro"], site=site, email=subscriber.email),
         # The newsletters by name; none for the one digest of a site without [[newsletters]].

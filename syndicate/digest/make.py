@@ -54,39 +54,30 @@ def make_digest(
         )
         return
     for n in chosen:
-        _make_one(conn, config, now, report, mode, rendered, n)
+        try:
+            made = _digest_for(conn, config, now, mode, n)
+        except ConfigError as exc:  # the feeds are published; the articles wait for the fix
+            report.config_problem = str(exc)
+            made = f"none: {exc}"
+        if isinstance(made, str):  # why there is none
+            report.digest_notes.append(f"{n.id}: {made}" if n.id else made)
+            continue
+        report.digests.append(made)
+        rendered[made.id] = render_stored_digest(conn, config, made.id)
 
 
-def _make_one(
-    conn: Database,
-    config: Config,
-    now: datetime,
-    report: RunReport,
-    mode: DigestMode,
-    rendered: dict,
-    newsletter: Newsletter,
-) -> None:
-    def note(text: str) -> None:
-        report.digest_notes.append(f"{newsletter.id}: {text}" if newsletter.id else text)
-
+def _digest_for(
+    conn: Database, config: Config, now: datetime, mode: DigestMode, newsletter: Newsletter
+) -> MadeDigest | str:
+    """`newsletter`'s digest, made if it is due (or `now`), or why there is none."""
     if mode == "due":  # asked before the articles are decoded: most runs end here
         due, why = digest_due(conn, config, now, newsletter=newsletter, remember=True)
         if not due:
-            note(f"none now: {why}")
-            return
+            return f"none now: {why}"
     articles = undigested_articles(conn, newsletter.id)
     if not articles:
-        note("none (no new articles since the last digest)")
-        return
-    try:
-        config.require_postal_address()
-    except ConfigError as exc:  # the feeds are published; the articles wait for the fix
-        report.config_problem = str(exc)
-        note(f"none: {exc}")
-        return
-
+        return "none (no new articles since the last digest)"
+    config.require_postal_address()  # ConfigError: no digest without it
     local_date = now.astimezone(config.site.tz).date().isoformat()
     digest_id = create_digest(conn, articles, now, local_date, newsletter)
-    queued = count_queued(conn, digest_id)
-    report.digests.append(MadeDigest(digest_id, newsletter.id, len(articles), queued))
-    rendered[digest_id] = render_stored_digest(conn, config, digest_id)
+    return MadeDigest(digest_id, newsletter.id, len(articles), count_queued(conn, digest_id))

@@ -13,8 +13,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from markupsafe import Markup
 
@@ -45,7 +47,8 @@ class RenderedDigest:
     subject: str
     html: str  # may hold a placeholder for the subscriber's unsubscribe URL
     text: str
-    web_html: str  # the web version (feeds/digests/<id>.html): no personal links
+    web_html: str  # the web version (feeds/digests/<id>.html): no personal links; "" when
+    # rendered in another language than the site's (the web version is the site's)
     # Added by the digest module (default keeps the constructor compatible): the exact token
     # standing for the unsubscribe URL in `html` and `text`. Derived from the content hash,
     # so article text cannot contain it by accident or on purpose.
@@ -123,6 +126,18 @@ def inline_css(html: str) -> str:
 # --------------------------------------------------------------------------- render
 
 
+def message_context(config: Config, lang: str, labels: Mapping[str, str]) -> dict[str, Any]:
+    """What every message's templates start from (the digest's, the welcome message's): its
+    language and direction, its labels, the site's name and URL."""
+    return {
+        "lang": lang,
+        "dir": text_direction(lang),
+        "labels": labels,
+        "site": one_line(config.site.title),
+        "site_url": config.site.base_url,
+    }
+
+
 def _placeholder(kind: str, digest: Digest, web_url: str, lang: str) -> str:
     seed = repr((digest, web_url, lang)).encode("utf-8", "surrogatepass")
     return f"SYNDICATE-{kind}-{hashlib.sha256(seed).hexdigest()[:24]}"
@@ -169,7 +184,6 @@ def render_digest(
     newsletter = newsletter or newsletter_for(config, "")
     lang = lang or config.site.language or "en"
     labels = labels_for(lang, config.path("templates"))
-    site = one_line(config.site.title)
     name = one_line(newsletter.name)
     articles = [
         replace(view, bio=digest_bio(view.bio))
@@ -181,11 +195,7 @@ def render_digest(
     placeholder = _placeholder("UNSUBSCRIBE", digest, web_url, lang)
     preferences = _placeholder("PREFERENCES", digest, web_url, lang)
     context = {
-        "lang": lang,
-        "dir": text_direction(lang),
-        "labels": labels,
-        "site": site,
-        "site_url": config.site.base_url,
+        **message_context(config, lang, labels),
         "logo": image_url(config.site.logo, config),
         "newsletter": name if newsletter.id else "",
         "subject": digest_subject(digest, config, newsletter, lang),
@@ -205,8 +215,12 @@ def render_digest(
     html_tpl = template(config, "digest.html.j2")
     personal = {"unsubscribe_url": placeholder, "preferences_url": preferences}
     html = inline_css(html_tpl.render(context, web=False, **personal))
-    web_html = inline_css(
-        html_tpl.render(context, web=True, unsubscribe_url="", preferences_url="")
+    # The web version is the site's, in its language: a rendering for the copies in another
+    # language leaves it out (one CSS inlining less per language, #23's bench).
+    web_html = (
+        inline_css(html_tpl.render(context, web=True, unsubscribe_url="", preferences_url=""))
+        if lang == (config.site.language or "en")
+        else ""
     )
     text = template(config, "digest.txt.j2").render(context, **personal)
     text = "\n".join(line.rstrip() for line in text.splitlines()).strip("\n") + "\n"
