@@ -1,6 +1,7 @@
 """The newsletters group of bench/run.py (#23): 100,000 subscribers spread over 3 newsletters
 × 4 languages, delivered into a Maildir by one `syndicate run --digest now`, against the same
-100,000 getting one digest in one language, measured in the same run the same way.
+100,000 getting one digest in one language, measured in the same run the same way: each
+twice, in turns, the faster of each kept.
 
 The targets: a digest is rendered once per (newsletter, language) that has recipients (the
 run counts the renderings: bench/internals.py); Maildir delivery at least 0.8× the
@@ -53,10 +54,18 @@ def _deliver(label: str, n: int, newsletters: bool) -> tuple[Measured, int, list
     return measured, delivered, measured.json()
 
 
+TURNS = 2  # each measured this many times, in turns: the shared VM's disk drifts over minutes
+
+
 def group_newsletters(ctx: Context) -> list[Line]:
     n = ctx.sizes.subscribers_large
-    one, one_count, _one_renders = _deliver("one-newsletter", n, newsletters=False)
-    many, many_count, renders = _deliver("newsletters", n, newsletters=True)
+    runs: dict[bool, list[tuple[Measured, int, list]]] = {False: [], True: []}
+    for _turn in range(TURNS):
+        for newsletters in (False, True):
+            label = "newsletters" if newsletters else "one-newsletter"
+            runs[newsletters].append(_deliver(label, n, newsletters=newsletters))
+    one, one_count, _one_renders = min(runs[False], key=lambda r: r[0].seconds)
+    many, many_count, renders = min(runs[True], key=lambda r: r[0].seconds)
     if one_count != n or many_count != n:
         ctx.notes.append(f"newsletters: {one_count:,} and {many_count:,} delivered of {n:,}")
     per_one = one.seconds * 1000 / one_count

@@ -38,7 +38,6 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from syndicate.config import Config
@@ -100,8 +99,7 @@ class DigestView:
 def publish_site_pages(run: Pass) -> None:
     """Bring the front page and the two lists up to date (called by publish.publish)."""
     conn, config = run.conn, run.config
-    # The feeds' archival order (feeds/pages.py paginate): whole seconds first seen, then id.
-    archival = sorted(run.rows, key=attrgetter("first_seen_s", "id"))
+    archival = run.archival  # the feeds' order (feeds/archive.py paginate)
     live = [r for r in archival if not r.retracted]
     digests = recent_digests(conn, limit=1_000_000)  # newest first: (id, created, n, newsletter)
     members = run.digest_members

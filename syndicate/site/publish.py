@@ -33,6 +33,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from syndicate import __version__
@@ -85,6 +86,12 @@ class Pass:
         """Every digest's articles (id, data hash, retracted): read once for the digest web
         versions and the list of digests."""
         return members_by_digest(self.conn)
+
+    @cached_property
+    def archival(self) -> list[ArticleRow]:
+        """The rows in the feeds' archival order (whole seconds first seen, then id): the
+        order the site's lists and the topic feeds are cut in."""
+        return sorted(self.rows, key=attrgetter("first_seen_s", "id"))
 
     @cached_property
     def slots(self) -> dict[str, _Slot]:

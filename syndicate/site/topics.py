@@ -72,7 +72,7 @@ def fill_topics(conn: Database, rows: list[ArticleRow]) -> list[ArticleRow]:
 def publish_topics(run: Pass) -> None:
     """Bring every topic's feeds and page up to date (called by publish.publish)."""
     groups: dict[str, list[ArticleRow]] = {}
-    for row in sorted(run.rows, key=lambda r: (r.first_seen_s, r.id)):
+    for row in run.archival:
         for topic in (row.topics or "").split():
             groups.setdefault(topic, []).append(row)
     todo = []

@@ -103,13 +103,14 @@ class ConfirmationSender:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self._queue: queue.Queue[tuple[str, str, str] | None] = queue.Queue(QUEUE_SIZE)
+        # (what, address, name, token): "confirm" a request, or "welcome" a subscriber
+        self._queue: queue.Queue[tuple[str, str, str, str] | None] = queue.Queue(QUEUE_SIZE)
         self._thread = threading.Thread(target=self._work, name="confirmations", daemon=True)
         self._thread.start()
 
     def send(self, email: str, name: str, token: str) -> None:
         try:
-            self._queue.put_nowait((email, name, token))
+            self._queue.put_nowait(("confirm", email, name, token))
         except queue.Full:
             log.error("confirmation not sent: %d already waiting for the relay", QUEUE_SIZE)
             self._void(token)
@@ -117,7 +118,7 @@ class ConfirmationSender:
     def welcome(self, email: str) -> None:
         """Welcome a subscriber just confirmed, as the state has them when it goes out."""
         try:
-            self._queue.put_nowait((email, "", ""))
+            self._queue.put_nowait(("welcome", email, "", ""))
         except queue.Full:
             log.error("welcome message not sent: %d already waiting for the relay", QUEUE_SIZE)
 
@@ -132,9 +133,9 @@ class ConfirmationSender:
 
     def _work(self) -> None:
         while (item := self._queue.get()) is not None:
-            email, name, token = item
+            what, email, name, token = item
             key = subscriber_key(email)
-            if not token:
+            if what == "welcome":
                 self._welcome(email)
                 continue
             try:
