@@ -56,6 +56,29 @@ def _seed_subscribers(config_path: Path, count: int) -> None:
         conn.close()
 
 
+def _seed_subscriber_mix(config_path: Path, count: int) -> None:
+    """`count` subscribers in one batch (store/subscribers.add_subscribers), as a list that
+    has lived a while: 1 in 20 unsubscribed, 1 in 50 bounced (the console's pages filter
+    on them)."""
+    from syndicate.config import load_config
+    from syndicate.store.subscribers import NewSubscriber, add_subscribers, unsubscribe
+
+    config = load_config(config_path)
+    conn = _fast_seed_connection(config)
+    now = datetime.now(config.site.tz)
+    try:
+        entries = [
+            NewSubscriber(f"reader{i:06d}@example.org", f"Pembaca {i}") for i in range(count)
+        ]
+        add_subscribers(conn, entries, now, resubscribe=True)
+        for i in range(0, count, 20):
+            unsubscribe(conn, now, email=f"reader{i:06d}@example.org")
+        for i in range(7, count, 50):
+            unsubscribe(conn, now, email=f"reader{i:06d}@example.org", status="bounced")
+    finally:
+        conn.close()
+
+
 def _seed_articles(config_path: Path) -> None:
     """Store every inbox file as if an earlier run had read it and a digest had long since
     gone out: the file's real hash (so the next run sees it unchanged), one summarized
@@ -183,6 +206,10 @@ def seed_subscribers(config_path: Path, count: int) -> None:
     python_child("internals", "seed-subscribers", config_path, count)
 
 
+def seed_subscriber_mix(config_path: Path, count: int) -> None:
+    python_child("internals", "seed-subscriber-mix", config_path, count)
+
+
 def seed_articles(config_path: Path) -> None:
     """Every file in the site's inbox, stored as read and long since sent."""
     python_child("internals", "seed-articles", config_path)
@@ -205,6 +232,8 @@ def main() -> None:
     command, config = sys.argv[1], Path(sys.argv[2])
     if command == "seed-subscribers":
         _seed_subscribers(config, int(sys.argv[3]))
+    elif command == "seed-subscriber-mix":
+        _seed_subscriber_mix(config, int(sys.argv[3]))
     elif command == "seed-articles":
         _seed_articles(config)
     elif command == "seed-spread":

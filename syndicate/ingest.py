@@ -3,7 +3,7 @@
 Unchanged files are not even parsed (their bytes' hash is stored); one bad file never stops
 the others: it is recorded with the reason and not retried until its bytes change.
 
-Cost per run does not grow with the history: the inbox is listed once (syndicate/inbox.py),
+Cost per run does not grow with the history: the inbox is listed once (inbox/),
 a file whose stat signature is the one recorded with its hash is not read at all (git's
 index: the hash stays the truth whenever the signature differs), what the store knows of
 every file is loaded in two queries, and when the whole listing is the one the previous run
@@ -127,6 +127,7 @@ def ingest(
         known_files = stored_files(conn, changed)
     signatures: dict[str, tuple[str, str]] = {}
     complete = True
+    report.to_read = len(files)
     for i, f in enumerate(files, 1):
         if len(files) > 20 and i % 20 == 0:
             progress(f"reading inbox: {i}/{len(files)}")

@@ -134,7 +134,7 @@ def test_a_config_subscriber_the_strict_check_refuses_names_the_key(site: Path, 
     (site / "config.toml").write_text(text, "utf-8")
     assert cli(site, "run") == 78
     err = capsys.readouterr().err
-    assert "digest.subscribers: 'x@example.test' is not a deliverable" in err
+    assert "digest.subscribers[0]: 'x@example.test' is not a deliverable" in err
     assert "special-use" in err
     assert not (site / "feeds" / "rss.xml").exists()
 

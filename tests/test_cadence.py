@@ -65,41 +65,37 @@ def test_next_firing_is_strictly_after_now():
     assert next_firing("0 7 * * *", JAKARTA, at_seven) == at_seven + timedelta(days=1)
 
 
-def test_a_not_due_verdict_is_kept_until_the_next_firing_and_no_longer(site, monkeypatch):
-    # Every run of a day whose articles wait for tomorrow's digest asks the cadence; the
-    # verdict is kept until the schedule's next firing, so those runs do not import
-    # APScheduler. It must give the verdict the cadence gives, and only while it holds.
-    from syndicate.config import cadence, load_config
-    from syndicate.digest import make as next_digest
+def test_digest_due_gives_the_cadence_verdict_for_the_waiting_articles(site):
+    # Articles that wait for tomorrow's digest are not due before the firing, are due at it,
+    # and another schedule is another verdict.
+    from syndicate.config import load_config
+    from syndicate.digest.due import digest_due
     from syndicate.run import pipeline
     from syndicate.store.sqlite import open_store
 
     config = load_config(site / "config.toml")  # schedule.digest "0 7 * * *", Jakarta
     made = datetime(2026, 11, 30, 8, 0, tzinfo=JAKARTA)
     pipeline.run(config, digest="now", now=made)  # the sample's digest
+    conn = open_store(config.db_path)
+    try:
+        noon = datetime(2026, 11, 30, 12, 0, tzinfo=JAKARTA)
+        assert digest_due(conn, config, noon) == (False, "no new articles since the last digest")
+    finally:
+        conn.close()
     (site / "articles" / "kedua.txt").write_text("Kedua\n\nBerita kedua.\n", encoding="utf-8")
     pipeline.run(config, digest="never", now=made)
     conn = open_store(config.db_path)
     try:
-        noon = datetime(2026, 11, 30, 12, 0, tzinfo=JAKARTA)
-        computed = next_digest.digest_due(conn, config, noon, remember=True)
-        assert computed[0] is False and "next due 2026-12-01 07:00 WIB" in computed[1]
-
-        def asked(*args, **kwargs):
-            raise AssertionError("read the schedule again")
-
-        monkeypatch.setattr(cadence, "digest_is_due", asked)
+        due, why = digest_due(conn, config, noon)
+        assert due is False and "next due 2026-12-01 07:00 WIB" in why
         evening = datetime(2026, 12, 1, 6, 59, tzinfo=JAKARTA)
-        assert next_digest.digest_due(conn, config, evening) == computed
-        monkeypatch.undo()
-        # At the firing the period changes: the schedule is read, and the digest is due.
-        due, why = next_digest.digest_due(conn, config, datetime(2026, 12, 1, 7, 0, tzinfo=JAKARTA))
+        assert digest_due(conn, config, evening)[0] is False
+        due, why = digest_due(conn, config, datetime(2026, 12, 1, 7, 0, tzinfo=JAKARTA))
         assert due is True and why.startswith("due since 2026-12-01 07:00")
-        # Another schedule is another verdict.
         hourly = config.model_copy(
             update={"schedule": config.schedule.model_copy(update={"digest": "0 * * * *"})}
         )
-        due, why = next_digest.digest_due(conn, hourly, noon)
+        due, why = digest_due(conn, hourly, noon)
         assert due is True and why.startswith("due since 2026-11-30 12:00")
     finally:
         conn.close()

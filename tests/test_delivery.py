@@ -167,7 +167,7 @@ def test_smtp_certificate_is_verified(config: Config, tls_cert):
 
 
 def test_a_login_over_plain_smtp_is_refused_by_the_config():
-    from syndicate.config import ConfigValueError as ValidationError
+    from pydantic import ValidationError
 
     with pytest.raises(ValidationError, match="in clear"):
         DeliveryConfig(method="smtp", smtp_username="digest", smtp_security="none")

@@ -405,3 +405,46 @@ def test_leaving_a_newsletter_while_its_digest_goes_out_stops_its_copy(
         assert get_subscriber(conn, "leaving@example.org").status == "active"
     finally:
         conn.close()
+
+
+def test_an_unsubscribe_during_the_last_check_waits_until_the_copy_has_begun(
+    site: Path, state_url: str, send: Send, relay, monkeypatch
+):
+    """The last moment, from the other side: the check has said "still wanted" and the copy's
+    first bytes are not out yet when the subscriber leaves. The answer holds the subscriber
+    (SQLite's write lock; the row locked on PostgreSQL), so the unsubscribe commits only
+    after the relay has seen the copy begin: no copy begins after an unsubscribe committed."""
+    import threading
+
+    from syndicate.delivery.claims import AudienceGate
+
+    handler, port = relay
+    config = smtp_site(site, state_url, port)
+    queue_digest(config, *READERS, "leaving@example.org")
+    committed: list[float] = []
+    real_wanted = AudienceGate.wanted
+
+    def leave_right_after_the_answer(gate, key, unsent):
+        answer = real_wanted(gate, key, unsent)
+        if key[1] == "leaving@example.org" and not committed:
+
+            def leave():
+                other = open_db(config)
+                unsubscribe(other, datetime.now(config.site.tz), email="leaving@example.org")
+                other.close()
+                committed.append(time.monotonic())
+
+            threading.Thread(target=leave, daemon=True).start()
+            time.sleep(0.5)  # ample time for the unsubscribe to commit, were it not held
+        return answer
+
+    monkeypatch.setattr(AudienceGate, "wanted", leave_right_after_the_answer)
+    assert send(config) == 0
+    deadline = time.monotonic() + 10
+    while not committed and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert committed, "the unsubscribe never committed"
+    began = handler.started["leaving@example.org"]
+    assert len(began) == 1 and began[0] < committed[0]
+    assert len(handler.accepted) == 14  # its copy went out too: it began before the leave
+    assert deliveries(config)["leaving@example.org"][0] == "sent"

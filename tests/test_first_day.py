@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from syndicate.cli import main
-from syndicate.config import SAMPLE_VALUES, Config, load_config
-from syndicate.config.settings import Section
+from syndicate.config import SAMPLE_VALUES, Config, Section, load_config
 from tests.conftest import REPO
 
 INIT = [
@@ -42,9 +41,9 @@ def _keys(table: dict, prefix: str = "") -> set[str]:
 
 def _settings(section: type[Section], prefix: str = "") -> set[str]:
     out = set()
-    for name, spec in section._settings.items():
-        key = spec.key or name
-        kind = section._resolved_types()[name]
+    for name, field in section.model_fields.items():
+        key = field.alias or name
+        kind = field.annotation
         if isinstance(kind, type) and issubclass(kind, Section):
             out |= _settings(kind, f"{prefix}{key}.")
         elif key != "root":

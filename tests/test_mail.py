@@ -20,7 +20,7 @@ from syndicate.core.model import Author, Digest, Subscriber
 from syndicate.digest.headers import message_id_for
 from syndicate.digest.message import build_message
 from syndicate.digest.render import render_digest
-from syndicate.ops.preview import write_preview
+from syndicate.ops.preview import render_preview
 from tests.factories import (
     BIO,
     BULLETS,
@@ -324,14 +324,14 @@ def test_ten_article_message_under_102_kb():
     assert len(raw) < 102 * 1024
 
 
-def test_write_preview_files(tmp_path):
-    paths = write_preview(make_digest(), make_config(), tmp_path / "preview", web_url=WEB_URL)
-    assert [p.name for p in paths] == ["digest.html", "digest.txt", "digest-web.html", "digest.eml"]
-    msg = email.message_from_bytes(paths[3].read_bytes(), policy=policy.default)
+def test_render_preview_files():
+    files = render_preview(make_digest(), make_config(), web_url=WEB_URL)
+    assert list(files) == ["digest.html", "digest.txt", "digest-web.html", "digest.eml"]
+    msg = email.message_from_bytes(files["digest.eml"], policy=policy.default)
     assert msg["To"] == "Preview <preview@example.com>"
-    assert "https://news.example.org/unsubscribe/preview" in paths[1].read_text()
-    assert "SYNDICATE-UNSUBSCRIBE" not in paths[0].read_text()
-    assert SUMMARY in paths[2].read_text()
+    assert "https://news.example.org/unsubscribe/preview" in files["digest.txt"].decode()
+    assert "SYNDICATE-UNSUBSCRIBE" not in files["digest.html"].decode()
+    assert SUMMARY in files["digest-web.html"].decode()
 
 
 def test_message_id_for_is_stable_on_site_domain_and_hides_address():

@@ -163,25 +163,25 @@ def test_a_config_without_newsletters_keeps_one_digest_for_everyone(tmp_path: Pa
     [
         (
             '\n[[newsletters]]\nid = "Daily"\ndefault = true\n',
-            "newsletters[1].id",
+            "newsletters[0].id",
             "not a newsletter id",
         ),
-        ('\n[[newsletters]]\nname = "No id"\ndefault = true\n', "newsletters[1]", "id is missing"),
+        ('\n[[newsletters]]\nname = "No id"\ndefault = true\n', "newsletters[0].id", "missing"),
         ('\n[[newsletters]]\nid = "a"\n', "newsletters", "none is `default = true`"),
         (NEWSLETTERS + '\n[[newsletters]]\nid = "daily"\n', "newsletters", "'daily' is used twice"),
         (
             '\n[[newsletters]]\nid = "a"\ndefault = true\nschedule = "0 7 * *"\n',
-            "newsletters[1].schedule",
+            "newsletters[0].schedule",
             "cron",
         ),
         (
             '\n[[newsletters]]\nid = "a"\ndefault = true\ntags = ["!!"]\n',
-            "newsletters[1].tags",
+            "newsletters[0].tags",
             "no letter",
         ),
         (
             '\n[[newsletters]]\nid = "a"\ndefault = true\nfrequency = 1\n',
-            "newsletters[1].frequency",
+            "newsletters[0].frequency",
             "unknown key",
         ),
     ],
@@ -197,7 +197,7 @@ def test_subscribers_set_import_and_export_carry_newsletters_and_language(site: 
     assert cli(site, "publish") == 0  # one@example.org, the config's, is added by a run
     assert cli(site, "subscribers", "set", "one@example.org", "--newsletters", "ports-weekly",
                "--language", "pt-br", "--name", "Um") == 0  # fmt: skip
-    assert "one@example.org: active, language pt-BR's, newsletters ports-weekly" in (
+    assert "one@example.org: active, language pt-BR, newsletters ports-weekly" in (
         capsys.readouterr().out
     )
     assert cli(site, "subscribers", "set", "one@example.org", "--newsletters", "weekly") == 2

@@ -250,6 +250,20 @@ def test_send_test_sends_one_message_and_records_nothing(site: Path, capsys):
     assert len(messages(site)) == 2
 
 
+def test_a_test_sent_before_the_first_run_does_not_stop_the_first_run(site: Path, capsys):
+    # The usual first day: a test to oneself, then the first run. The test message is
+    # written from no state; the state guard must not take it for the outputs of a lost one.
+    assert not (site / "state" / "syndicate.db").exists()
+    assert cli(site, "send-test", "--to", "editor@example.org") == 0
+    assert cli(site, "run") == 0
+    assert sorted(m["Subject"].startswith("[test] ") for m in messages(site)) == [False, True]
+    # A digest message with no state is still the outputs of a lost state.
+    (site / "state" / "syndicate.db").unlink()
+    capsys.readouterr()
+    assert cli(site, "run") == 74
+    assert "state adopt" in capsys.readouterr().err
+
+
 def test_send_test_with_nothing_pending_sends_the_latest_digest(site: Path, capsys):
     cli(site, "run")
     assert cli(site, "send-test", "--to", "editor@example.org") == 0

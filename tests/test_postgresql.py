@@ -92,17 +92,21 @@ def test_postgresql_gets_the_same_tables_with_its_own_types(pg_url):
 
 
 V4_POSTGRESQL = Path(__file__).parent / "samples" / "state" / "v4-postgresql.sql"
+V6_POSTGRESQL = Path(__file__).parent / "samples" / "state" / "v6-postgresql.sql"
+V4_STATE_ID = "abe940372cd026a24d30f7b1d9dd2b91"  # v4.sql's, and v6's: the same rows
 
 
-def pg_v4_state(pg_url: str, *after: str) -> None:
-    """The database as syndicate left it before #23 (schema 4, the rows of v4.sql), then
-    the statements `after`."""
+def pg_v4_state(pg_url: str, *after: str, dump: Path = V4_POSTGRESQL) -> None:
+    """The database as syndicate left it before #23 (schema 4, the rows of v4.sql; or
+    schema 6 as main wrote it after #24, `dump` v6-postgresql.sql), then the statements
+    `after`."""
     import psycopg
 
     from tests.pg_cluster import PASSWORD
 
     with psycopg.connect(pg_url, password=PASSWORD, autocommit=True) as raw:
-        raw.execute(V4_POSTGRESQL.read_text(encoding="utf-8"))
+        raw.execute(dump.read_text(encoding="utf-8"))
+    with psycopg.connect(pg_url, password=PASSWORD, autocommit=True) as raw:
         for statement in after:
             raw.execute(statement)
 
@@ -125,18 +129,26 @@ def pg_shape(conn) -> tuple[dict, dict]:
     return indexes, tables
 
 
-def test_a_schema_4_postgresql_state_gains_newsletters_in_place(pg_url, pg_cluster):
-    # #23's step (schema 5) on PostgreSQL: the columns are dropped there (SQLite rebuilds the
-    # table), and the result is a new state's tables and indexes, every fact kept.
+@pytest.mark.parametrize("dump", [V4_POSTGRESQL, V6_POSTGRESQL], ids=["v4", "v6"])
+def test_a_schema_4_or_6_postgresql_state_gains_newsletters_in_place(pg_url, pg_cluster, dump):
+    # #23's step (schema 7) on PostgreSQL: the columns are dropped there (SQLite rebuilds the
+    # table), and the result is a new state's tables and indexes, every fact kept: from 4
+    # (the console's step 6 first), and from 6 as main wrote it (its account, session and
+    # console run kept).
     other = pg_cluster.create_database()
     fresh = connect(other, Path("unused"))
     expected = pg_shape(fresh)
     fresh.close()
-    pg_v4_state(pg_url)
+    pg_v4_state(pg_url, dump=dump)
     conn = connect(pg_url, Path("unused"))
     try:
-        assert schema_version(conn) == store.schema.LATEST_VERSION == 5
+        assert schema_version(conn) == store.schema.LATEST_VERSION == 7
+        assert current_state_id(conn) == V4_STATE_ID
         assert pg_shape(conn) == expected
+        console = [(r["name"], r["admin"]) for r in conn.execute(
+            "SELECT s.name, r.admin FROM admin_sessions s, runs r ORDER BY r.id"
+        )]  # fmt: skip
+        assert console == ([("ada", "ada")] if dump == V6_POSTGRESQL else [])
         assert [a.title for a in undigested_articles(conn)] == ["Storm warning"]
         digest = digest_articles(conn, "2026-11-30-001")
         assert sorted(a.title for a in digest.articles) == ["Harbour reopens", "Pelabuhan dibuka"]
@@ -148,8 +160,8 @@ def test_a_schema_4_postgresql_state_gains_newsletters_in_place(pg_url, pg_clust
 
 def test_a_schema_2_postgresql_state_is_upgraded_in_place(pg_url, pg_cluster):
     # PostgreSQL states began at schema 2; every later step (3: the article rows' covering
-    # index; 4: the partial indexes of pending and digested articles; 5: newsletters) must
-    # reach them too.
+    # index; 4: the partial indexes of pending and digested articles; 6: the console; 7:
+    # newsletters) must reach them too, keeping the state's identity.
     other = pg_cluster.create_database()
     fresh = connect(other, Path("unused"))
     expected = pg_shape(fresh)
@@ -164,11 +176,12 @@ def test_a_schema_2_postgresql_state_is_upgraded_in_place(pg_url, pg_cluster):
     )
     conn = connect(pg_url, Path("unused"))
     try:
-        assert schema_version(conn) == store.schema.LATEST_VERSION == 5
+        assert schema_version(conn) == store.schema.LATEST_VERSION == 7
         assert pg_shape(conn) == expected
         assert "WHERE (digest_id IS NOT NULL)" in expected[0]["newsletter_digests"]
         assert "articles_rows" in expected[0] and "newsletter_pending" in expected[0]
         assert [a.title for a in undigested_articles(conn)] == ["Storm warning"]
+        assert current_state_id(conn) == V4_STATE_ID
     finally:
         conn.close()
 

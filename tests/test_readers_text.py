@@ -352,7 +352,7 @@ def test_language_left_open_when_the_text_is_too_short_to_tell(tmp_path):
 
 
 def test_empty_marker_in_config_is_a_config_error():
-    from syndicate.config import ConfigValueError as ValidationError
+    from pydantic import ValidationError
 
     with pytest.raises(ValidationError, match="markers must not be empty strings"):
         ReadersConfig(furniture=["Sumber", "  "])

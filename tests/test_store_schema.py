@@ -151,13 +151,17 @@ def test_pending_articles_are_the_same_through_the_index(tmp_path):
 V4_DUMP = Path(__file__).parent / "samples" / "state" / "v4.sql"
 
 
-def v4_state(tmp_path: Path) -> Path:
-    """A state as syndicate left it before #23 (schema 4): tests/samples/state/v4.sql."""
+V6_DUMP = Path(__file__).parent / "samples" / "state" / "v6.sql"
+
+
+def v4_state(tmp_path: Path, dump: Path = V4_DUMP, version: int = 4) -> Path:
+    """A state as syndicate left it before #23: schema 4 (tests/samples/state/v4.sql), or
+    schema 6 as main wrote it after #24 (v6.sql, the same rows and the console's)."""
     path = tmp_path / "state" / "syndicate.db"
     path.parent.mkdir(exist_ok=True)
     raw = sqlite3.connect(path)
-    raw.executescript(V4_DUMP.read_text(encoding="utf-8"))
-    raw.execute("PRAGMA user_version=4")
+    raw.executescript(dump.read_text(encoding="utf-8"))
+    raw.execute(f"PRAGMA user_version={version}")
     raw.close()
     return path
 
@@ -167,16 +171,19 @@ def columns(conn) -> dict[str, list[str]]:
     return {t: [r[1] for r in conn.execute(f"PRAGMA table_info({t})")] for t in sorted(tables)}
 
 
-def test_a_schema_4_state_gains_newsletters_keeping_every_fact(tmp_path):
-    # #23: the one digest's pending set, skips and members move to newsletter_articles
-    # (newsletter ""), digests and subscribers gain their newsletter columns, articles their
-    # topics; the result has the very tables and indexes of a new state.
+@pytest.mark.parametrize(("dump", "version"), [(V4_DUMP, 4), (V6_DUMP, 6)], ids=["v4", "v6"])
+def test_a_schema_4_or_6_state_gains_newsletters_keeping_every_fact(tmp_path, dump, version):
+    # #23 (schema 7): the one digest's pending set, skips and members move to
+    # newsletter_articles (newsletter ""), digests and subscribers gain their newsletter
+    # columns, articles their topics; the result has the very tables and indexes of a new
+    # state. From 4 the console's step (6) comes first; a state main wrote at 6 takes 7 only.
     fresh = open_store(tmp_path / "fresh.db")
     expected = (index_sql(fresh), columns(fresh))
     fresh.close()
-    conn = open_store(v4_state(tmp_path))
+    conn = open_store(v4_state(tmp_path, dump, version))
     try:
-        assert schema_version(conn) == LATEST_VERSION == 5
+        assert schema_version(conn) == LATEST_VERSION == 7
+        assert state_id(conn) == "abe940372cd026a24d30f7b1d9dd2b91"
         assert (index_sql(conn), columns(conn)) == expected
         assert [a.title for a in undigested_articles(conn)] == ["Storm warning"]
         digest = digest_articles(conn, "2026-11-30-001")
@@ -198,6 +205,10 @@ def test_a_schema_4_state_gains_newsletters_keeping_every_fact(tmp_path):
             ""
         }
         assert [r["topics"] for r in conn.execute("SELECT topics FROM articles")] == [None] * 5
+        console = [(r["name"], r["admin"]) for r in conn.execute(
+            "SELECT s.name, r.admin FROM admin_sessions s, runs r ORDER BY r.id"
+        )]  # fmt: skip
+        assert console == ([("ada", "ada")] if version == 6 else [])  # 6's rows kept
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
     finally:
         conn.close()
@@ -228,7 +239,7 @@ def test_a_schema_2_state_gains_the_indexes_and_equals_a_new_one(tmp_path):
     assert "articles_pending" not in index_sql(sqlite3.connect(path))
     conn = open_store(path)
     try:
-        assert schema_version(conn) == LATEST_VERSION == 5
+        assert schema_version(conn) == LATEST_VERSION == 7
         assert index_sql(conn) == expected
         assert {"articles_rows", "newsletter_pending", "newsletter_digests"} <= set(expected)
         assert "WHERE digest_id IS NOT NULL" in expected["newsletter_digests"]

@@ -1,38 +1,27 @@
 """Operator commands. Thin: parse arguments, call the run, the operator actions and the
 store, print.
 
-parsers.py holds every command's options and names its handler ("module:function"); one
-module per group of commands holds the handlers, imported when their command runs. Exit
-codes are in cli/common.py and the README.
+parsers.py holds every command's options and names its handler ("module:function");
+command.py runs the command argparse found (loads the config, calls the handler, reports
+the operator's errors); one module per group of commands holds the handlers. Exit codes are
+in cli/exits.py and the README.
+
+Decision: `main` imports argparse and the parsers only. The command — command.py and, through
+it, the config, the store and the handler's module — is imported once argparse has found
+one (`importlib`, as pip and Mercurial resolve theirs), so `syndicate --help`, `--version` and
+a usage error cost argparse alone: the config's models are the heaviest import every command
+shares.
 """
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
-from syndicate import DEFAULT_CONFIG_NAME
-from syndicate.cli.common import (
-    EXIT_CONFIG,
-    EXIT_DATAERR,
-    EXIT_IOERR,
-    EXIT_LOCKED,
-    EXIT_OK,
-    CommandError,
-    err,
-)
+from syndicate.cli.exits import EXIT_OK
 from syndicate.cli.parsers import build_parser
-from syndicate.config import ConfigError, load_config
-from syndicate.readers.errors import ArticleError
-from syndicate.run.lock import RunInProgress
-from syndicate.store.db import StateError
-
-if TYPE_CHECKING:
-    from syndicate.config import Config
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -40,76 +29,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = sys.argv[1:] if argv is None else list(argv)
     try:
         args = build_parser().parse_args(arguments)
-        explicit = hasattr(args, "config")
-        path = args.config if explicit else DEFAULT_CONFIG_NAME
-        return _dispatch(args, path, explicit)
+        return importlib.import_module("syndicate.cli.command").run_command(args)
     except BrokenPipeError:
         # `syndicate subscribers list | head -1`: the reader is done, which is not an error.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
-
-
-def _dispatch(args: argparse.Namespace, path: str, explicit: bool) -> int:
-    module, _colon, name = args.handler.partition(":")
-    config = None
-    try:
-        handler = getattr(importlib.import_module(module), name)
-        if not getattr(args, "needs_config", True):  # `init` writes one
-            return handler(args, None)
-        config = load_config(
-            path, missing_ok=not explicit and getattr(args, "config_optional", False)
-        )
-        return handler(args, config)
-    except CommandError as exc:
-        err(str(exc))
-        return exc.code
-    except ConfigError as exc:  # also raised late, e.g. an unusable $SYNDICATE_DKIM_KEY
-        err(str(exc))
-        return EXIT_CONFIG
-    except BrokenPipeError:
-        raise
-    except Exception as exc:
-        code = _known_failure(exc, config)
-        if code is None:
-            raise
-        return code
-
-
-def _known_failure(exc: Exception, config: Config | None) -> int | None:
-    """Report the failures that are the operator's to fix in one line; None for bugs."""
-    if isinstance(exc, RunInProgress):
-        err(str(exc))
-        return EXIT_LOCKED
-    jinja2 = sys.modules.get("jinja2")
-    if jinja2 is not None and isinstance(exc, jinja2.TemplateError):
-        where = f"{exc.filename}:{exc.lineno}: " if getattr(exc, "lineno", None) else ""
-        err(f"template error: {where}{exc.message}; fix the template (paths.templates)")
-        return EXIT_CONFIG
-    sqlite3 = sys.modules.get("sqlite3")
-    if isinstance(exc, (OSError, StateError)) or (
-        sqlite3 is not None and isinstance(exc, sqlite3.DatabaseError)
-    ):
-        # Permissions, a full disk, a damaged state file: say what and where instead of a
-        # traceback. Nothing half-written was published (atomic writes, per-step
-        # transactions); the next run picks up where this one stopped. Writes name their
-        # path (files.naming); SQLite's errors are about the state file; anything else
-        # still names where the site writes, so "No space left on device" is never alone.
-        text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        if getattr(exc, "filename", None):
-            err(f"{exc.filename}: {text}")
-        elif isinstance(exc, StateError):
-            err(text)
-        elif config is not None and not isinstance(exc, OSError) and not config.state.url:
-            err(f"{config.db_path}: {text}")
-        elif config is not None:
-            folders = ", ".join(str(config.path(n)) for n in ("feeds", "outbox", "state"))
-            err(f"{text} (in one of the site's folders: {folders})")
-        else:
-            err(text)
-        return EXIT_IOERR
-
-    if isinstance(exc, ArticleError):
-        err(str(exc))
-        return EXIT_DATAERR
-    return None

@@ -7,46 +7,18 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from syndicate.cli.common import (
-    EXIT_DATAERR,
-    EXIT_OK,
-    CommandError,
-    err,
-    require_state,
-    say,
-    short,
-    state,
-)
+from syndicate.cli.common import err, require_state, say, short, state
+from syndicate.cli.exits import EXIT_DATAERR, EXIT_OK, CommandError
 from syndicate.core.report import printable
 from syndicate.ingest import understand
 from syndicate.ops.control import ActionError, rebuild, retract
 from syndicate.ops.preview import preview
-from syndicate.ops.status import article_listing
+from syndicate.ops.status import article_facts, article_listing
 from syndicate.readers.errors import ArticleError
 from syndicate.store.connection import has_state
 
 if TYPE_CHECKING:
     from syndicate.config import Config
-    from syndicate.core.model import Article
-
-
-def article_json(article: Article) -> dict:
-    return {
-        "title": article.title,
-        "author": {"name": article.author.name, "bio": article.author.bio}
-        if article.author
-        else None,
-        "dek": article.dek,
-        "language": article.language,
-        "published": article.published.isoformat() if article.published else None,
-        "url": article.url,
-        "tags": list(article.tags),
-        "summary": article.summary,
-        "bullets": list(article.key_bullets),
-        "sections": list(article.sections),
-        "related": [r.title for r in article.related],
-        "body": article.text,
-    }
 
 
 def cmd_inspect(args: argparse.Namespace, config: Config) -> int:
@@ -62,7 +34,7 @@ def cmd_inspect(args: argparse.Namespace, config: Config) -> int:
     except OSError as exc:
         err(f"{path}: {exc.strerror or exc}")
         return EXIT_DATAERR
-    data = article_json(article)
+    data = article_facts(article)
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return EXIT_OK

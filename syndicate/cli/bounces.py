@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from syndicate.bounces.apply import process_returns
 from syndicate.bounces.marks import VERP_LOCAL
 from syndicate.bounces.parse import read_maildir, read_mbox
-from syndicate.cli.common import EXIT_DATAERR, EXIT_IOERR, EXIT_OK, CommandError, require_state
+from syndicate.cli.common import require_state
+from syndicate.cli.exits import EXIT_DATAERR, EXIT_IOERR, EXIT_OK, CommandError
 from syndicate.core.report import printable_lines
 from syndicate.run.state import open_state
 

@@ -1,4 +1,4 @@
-"""What every command shares: exit codes, messages, loading the state."""
+"""What every command shares: messages, loading the state, delivery's exit status."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from syndicate.cli.exits import EXIT_DELIVERY_FAILED, EXIT_IOERR, EXIT_OK, CommandError
 from syndicate.config.newsletters import chosen_newsletters
 from syndicate.core.report import printable
 from syndicate.run.guard import check_missing
@@ -16,29 +17,6 @@ if TYPE_CHECKING:
     from syndicate.config import Config
     from syndicate.core.report import RunReport
     from syndicate.store.db import Database
-
-EXIT_OK = 0
-EXIT_USAGE = 2
-EXIT_REJECTED = 3
-EXIT_DELIVERY_FAILED = 4
-EXIT_DATAERR = 65
-EXIT_IOERR = 74
-EXIT_LOCKED = 75
-EXIT_CONFIG = 78
-
-EXIT_CODES = (
-    "exit codes: 0 ok, 2 usage, 3 inbox files rejected, 4 deliveries failed,"
-    " 65 unusable article (inspect) or input file, 74 I/O error or unusable state,"
-    " 75 another run is going, 78 config or template error"
-)
-
-
-class CommandError(Exception):
-    """A user error a command reports in one line, with its exit code."""
-
-    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def delivery_exit_code(report: RunReport) -> int:

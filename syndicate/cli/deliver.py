@@ -11,7 +11,8 @@ import signal
 import threading
 from typing import TYPE_CHECKING
 
-from syndicate.cli.common import CommandError, delivery_exit_code, progress, say
+from syndicate.cli.common import delivery_exit_code, progress, say
+from syndicate.cli.exits import CommandError
 from syndicate.delivery.worker import work
 
 if TYPE_CHECKING:

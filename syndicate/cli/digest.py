@@ -5,14 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from syndicate.cli.common import (
-    EXIT_DELIVERY_FAILED,
-    EXIT_OK,
-    CommandError,
-    newsletter_option,
-    require_state,
-    say,
-)
+from syndicate.cli.common import newsletter_option, require_state, say
+from syndicate.cli.exits import EXIT_DELIVERY_FAILED, EXIT_OK, CommandError
 from syndicate.delivery.handover import DeliveryError
 from syndicate.ops.control import ActionError, resend, send_test, skip_backlog
 

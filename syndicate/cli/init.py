@@ -1,11 +1,11 @@
-"""`syndicate init`: a new site's config.toml and folders (newsite.py)."""
+"""`syndicate init`: a new site's config.toml and folders (config/newsite.py)."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from syndicate.cli.common import EXIT_OK, CommandError
+from syndicate.cli.exits import EXIT_OK, CommandError
 from syndicate.config.newsite import InitError, init_site
 
 

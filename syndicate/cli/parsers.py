@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from syndicate import DEFAULT_CONFIG_NAME, __version__
-from syndicate.cli.common import EXIT_CODES
+from syndicate.cli.exits import EXIT_CODES
 
 DEFAULT_LEASE = 60.0  # `deliver --lease`
 
@@ -335,6 +335,27 @@ def _state(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> 
     a.set_defaults(handler="syndicate.cli.state:cmd_restore")
 
 
+def _admin(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "admin",
+        parents=[common],
+        help="accounts of the operator console (`serve`, /admin/): add, passwd, remove, list",
+        description="Accounts that may log in to the console under /admin/ of `syndicate"
+        " serve`. The password is asked twice on a terminal, or read as one line from"
+        " standard input otherwise; it is kept as an argon2id hash in the state.",
+    )
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action, text in (
+        ("add", "make an account"),
+        ("passwd", "give an account a new password (its sessions end)"),
+        ("remove", "delete an account (its sessions end)"),
+    ):
+        a = actions.add_parser(action, parents=[common], help=text)
+        a.add_argument("name", metavar="USER")
+    actions.add_parser("list", parents=[common], help="the accounts and their open sessions")
+    p.set_defaults(handler="syndicate.cli.admin:cmd_admin")
+
+
 # In the order `--help` lists them.
 GROUPS = (
     _init,
@@ -347,4 +368,5 @@ GROUPS = (
     _subscribers,
     _bounces,
     _state,
+    _admin,
 )

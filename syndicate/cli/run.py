@@ -6,16 +6,8 @@ import argparse
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from syndicate.cli.common import (
-    EXIT_CONFIG,
-    EXIT_OK,
-    EXIT_REJECTED,
-    delivery_exit_code,
-    err,
-    newsletter_option,
-    progress,
-    short,
-)
+from syndicate.cli.common import delivery_exit_code, err, newsletter_option, progress, short
+from syndicate.cli.exits import EXIT_CONFIG, EXIT_OK, EXIT_REJECTED
 from syndicate.core.report import printable_lines
 from syndicate.run import pipeline
 

@@ -7,7 +7,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from syndicate.cli.common import EXIT_OK, CommandError, say
+from syndicate.cli.common import say
+from syndicate.cli.exits import EXIT_OK, CommandError
 from syndicate.ops.adopt import adopt
 from syndicate.ops.backup import backup, restore
 from syndicate.store.connection import state_where

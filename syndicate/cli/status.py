@@ -7,7 +7,8 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from syndicate.cli.common import EXIT_OK, newsletter_option, short, state
+from syndicate.cli.common import newsletter_option, short, state
+from syndicate.cli.exits import EXIT_OK
 from syndicate.core.report import printable, printable_lines
 from syndicate.ops.status import inbox, schedule, status
 from syndicate.run.guard import StateMismatch, check_missing

@@ -1,33 +1,84 @@
 """config.toml → typed, validated settings.
 
-Every error names the exact key (`digest.from`) and what is wrong with it; unknown keys are
-errors too, because a typo that silently falls back to a default is the worst kind of
-misconfiguration. Secrets never live in the file: they come from the environment
-(`SYNDICATE_SMTP_PASSWORD`, `SYNDICATE_DKIM_KEY`).
+Every error names the exact key (`digest.from`, `digest.subscribers[2]`) and what is wrong
+with it; unknown keys are errors too, because a typo that silently falls back to a default
+is the worst kind of misconfiguration. Secrets never live in the file: they come from the
+environment (`SYNDICATE_SMTP_PASSWORD`, `SYNDICATE_DKIM_KEY`).
 
-Decision: plain immutable classes checked by a small converter (syndicate/settings.py)
-instead of pydantic. Every command loads the config, and pydantic costs ~65 ms to import on
-the 2-core developer machine (`python -X importtime`). msgspec imports fast but has no Path
-type and reports a check made after decoding against the section, not the key. The settings
-are ~45 keys of eight shapes, so the converter is short; every check runs at load, key by
-key (the checks of single values are in checks.py; the addresses get email-validator's
-strict check there, so an undeliverable `digest.from` stops every command, not only the
-first that sends). Constructing a section in code runs the same checks and raises
-`ConfigValueError`.
+Decision: each table is a frozen pydantic model (`Section`), checked at load key by key,
+strictly: TOML already types its values, so `port = "25"` is an error, not a guess (paths
+are the one conversion, from strings). The checks of single values are plain functions in
+checks.py, attached with `AfterValidator`; the addresses get email-validator's strict check
+there, so an undeliverable `digest.from` stops every command, not only the first that
+sends. `load_config` turns pydantic's errors into one message per key (`config_problems`).
+
+Pydantic traps pinned here (tests/test_config.py): its `model_copy(update=…)` does not
+validate, so `Section.model_copy` validates the copy again (a test or a command that changes
+a setting gets the same normalised, checked value as the file would give); defaults are
+validated too (`validate_default`), so a default is never a value the file could not hold.
 """
 
-# No `from __future__ import annotations` here: the settings' types are read from the
-# annotations at the first load, and string annotations cost a compile per key (~2 ms of
-# every command's start, typing.get_type_hints).
 import os
+import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from syndicate import DEFAULT_CONFIG_NAME
 from syndicate.config import checks
-from syndicate.config.settings import ConfigError, ConfigValueError, Section, setting
 from syndicate.core.addresses import split_mailbox
+
+
+class ConfigError(Exception):
+    """The config file is missing or invalid; the message says which key and why."""
+
+
+class Section(BaseModel):
+    """A table of the config: immutable, every setting checked when it is made."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        strict=True,
+        validate_default=True,
+        validate_by_name=True,  # `from_` in code, `from` in the file
+        validate_by_alias=True,
+    )
+
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Any:
+        """A copy with some settings changed, checked again (pydantic's does not check)."""
+        values = {name: getattr(self, name) for name in type(self).model_fields}
+        return type(self).model_validate({**values, **(update or {})})
+
+
+def config_problems(error: ValidationError) -> list[tuple[str, str]]:
+    """pydantic's errors as (dotted key, what is wrong), in the words of this config."""
+    problems = []
+    for found in error.errors():
+        key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in found["loc"])
+        why = found["msg"].removeprefix("Value error, ")
+        if found["type"] == "extra_forbidden":
+            why = "unknown key (typo?); see the configuration reference in README.md"
+        elif found["type"] == "missing":
+            why = "missing: this table needs it (see the configuration reference in README.md)"
+        elif found["type"] == "path_type":
+            why = f"input should be a path (a string), got {found['input']!r}"
+        elif found["type"].endswith("_type") or found["type"] == "literal_error":
+            why = f"{why[0].lower()}{why[1:]}, got {found['input']!r}"
+        problems.append((key.lstrip("."), why))
+    return problems
+
+
+def checked(check: Any) -> AfterValidator:
+    """A value check of checks.py (value → normalised value, or ValueError) on a setting."""
+    return AfterValidator(check)
+
+
+# A path in the file is a string; the one conversion strict mode is told to make.
+AnyPath = Annotated[Path, Field(strict=False)]
+Mailbox = Annotated[str, checked(checks.mailbox)]  # `addr@host` or `Name <addr@host>`
 
 # The example domains (RFC 2606) a fresh config ships with.
 PLACEHOLDER_DOMAINS = frozenset({"example.org", "example.com", "example.net"})
@@ -50,9 +101,9 @@ SAMPLE_VALUES = {
 class SiteConfig(Section):
     title: str = "Syndicate"
     description: str = "New articles, as feeds and an email digest."
-    base_url: str = setting("https://example.org/", check=checks.absolute_url)
-    language: str = setting("en", check=checks.language_tag)
-    timezone: str = setting("UTC", check=checks.known_zone)
+    base_url: Annotated[str, checked(checks.absolute_url)] = "https://example.org/"
+    language: Annotated[str, checked(checks.language_tag)] = "en"
+    timezone: Annotated[str, checked(checks.known_zone)] = "UTC"
     postal_address: str = ""
     icon: str = ""
     logo: str = ""
@@ -81,35 +132,37 @@ class SiteConfig(Section):
 
 
 class PathsConfig(Section):
-    inbox: Path = Path("articles")
-    feeds: Path = Path("feeds")
-    outbox: Path = Path("outbox")
-    state: Path = Path("state")
-    templates: Path = Path("templates")
+    inbox: AnyPath = Path("articles")
+    feeds: AnyPath = Path("feeds")
+    outbox: AnyPath = Path("outbox")
+    state: AnyPath = Path("state")
+    templates: AnyPath = Path("templates")
 
 
 class FeedConfig(Section):
-    entries: int = setting(50, ge=1, le=10_000)
-    hub: str = setting("", check=checks.hub_url)  # WebSub hub URL; empty = none
+    entries: int = Field(50, ge=1, le=10_000)
+    hub: Annotated[str, checked(checks.hub_url)] = ""  # WebSub hub URL; empty = none
     # Entries per RFC 5005 archive page (archive/atom-1.xml … numbered from the oldest, cut
     # only when full). Changing it re-cuts every page.
-    archive_page_size: int = setting(50, ge=1, le=10_000)
+    archive_page_size: int = Field(50, ge=1, le=10_000)
 
 
 class DigestConfig(Section):
-    from_: str = setting("Syndicate <digest@example.org>", check=checks.mailbox, key="from")
-    subject: str = setting("{site}: {count} new — {first_title}", check=checks.subject_template)
-    subscribers: list[str] = setting([], each=checks.mailbox)
-    reply_to: str | None = setting(None, check=checks.mailbox)
+    from_: Mailbox = Field("Syndicate <digest@example.org>", alias="from")
+    subject: Annotated[str, checked(checks.subject_template)] = (
+        "{site}: {count} new — {first_title}"
+    )
+    subscribers: list[Mailbox] = []
+    reply_to: Mailbox | None = None
     # More articles than this in one digest are counted, not shown: past ~15 full articles an
     # email gets clipped by Gmail (102 KB) and nobody reads that far anyway.
-    max_articles: int = setting(15, ge=1, le=100)
+    max_articles: int = Field(15, ge=1, le=100)
     # List-Id is "<list_id>"; empty = "<site-title-slug>.<site domain>" (RFC 2919).
-    list_id: str = setting("", check=checks.list_id)
+    list_id: Annotated[str, checked(checks.list_id)] = ""
     # DKIM signing happens only when both a selector and the key ($SYNDICATE_DKIM_KEY) are set;
     # dkim_domain defaults to the From address's domain (DMARC alignment needs them to match).
-    dkim_selector: str = setting("", check=checks.dns_name)
-    dkim_domain: str = setting("", check=checks.dns_name)
+    dkim_selector: Annotated[str, checked(checks.dns_name)] = ""
+    dkim_domain: Annotated[str, checked(checks.dns_name)] = ""
 
     @property
     def dkim_key(self) -> bytes | None:
@@ -129,59 +182,59 @@ class DigestConfig(Section):
 
 
 class ScheduleConfig(Section):
-    publish: str = setting("*/15 * * * *", check=checks.cron_line)
-    digest: str = setting("0 7 * * *", check=checks.cron_line)
+    publish: Annotated[str, checked(checks.cron_line)] = "*/15 * * * *"
+    digest: Annotated[str, checked(checks.cron_line)] = "0 7 * * *"
 
 
 class NewsletterConfig(Section):
     """One `[[newsletters]]` table: a digest of its own, with its own cadence and filter
-    (config/newsletters.py says how they are used)."""
+    (config/newsletters.py says how they are used). The checks of the list as a whole (ids
+    unique, at least one default) are checks.newsletter_set."""
 
-    id: str = setting("", check=checks.newsletter_id)  # slug: digest ids, URLs, CSV
+    id: Annotated[str, checked(checks.newsletter_id)]  # slug: digest ids, URLs, CSV; required
     name: str = ""  # what subscribers see; empty = the id
-    schedule: str = setting("0 7 * * *", check=checks.cron_line)  # cron, site.timezone
+    schedule: Annotated[str, checked(checks.cron_line)] = "0 7 * * *"  # cron, site.timezone
     default: bool = False  # what a subscriber who chose nothing gets
-    tags: list[str] = setting([], check=checks.topic_tags)  # one of these (empty: any)
-    languages: list[str] = setting([], each=checks.language_tag)  # one of these (empty: any)
-    subject: str = setting("", check=checks.subject_template)  # empty = digest.subject
-
-    def _check(self) -> None:
-        if not self.id:
-            raise ValueError('id is missing: every newsletter needs one, e.g. id = "daily"')
+    tags: Annotated[list[str], checked(checks.topic_tags)] = []  # one of these (empty: any)
+    # One of these (empty: any); canonical BCP 47 tags of languages CLDR knows.
+    languages: list[Annotated[str, checked(checks.language_tag)]] = []
+    subject: Annotated[str, checked(checks.subject_template)] = ""  # empty = digest.subject
 
 
 class DeliveryConfig(Section):
     method: Literal["maildir", "eml", "smtp", "sendmail"] = "maildir"
     smtp_host: str = "127.0.0.1"
-    smtp_port: int = setting(25, ge=1, le=65535)
+    smtp_port: int = Field(25, ge=1, le=65535)
     smtp_security: Literal["none", "starttls", "tls"] = "none"
     smtp_username: str = ""
-    smtp_timeout: float = setting(30.0, gt=0)  # seconds; also the limit for one sendmail
+    smtp_timeout: float = Field(30.0, gt=0)  # seconds; also the limit for one sendmail
     # CA bundle to trust for a relay with a private or self-signed certificate; empty = the
     # system's trust store. Certificates are always verified.
-    smtp_cafile: Path | None = None
-    smtp_connections: int = setting(1, ge=1, le=64)  # in parallel (sendmail: processes)
-    rate_limit: float = setting(0.0, ge=0)  # messages per second over all connections; 0 = none
+    smtp_cafile: Annotated[Path | None, Field(strict=False)] = None
+    smtp_connections: int = Field(1, ge=1, le=64)  # in parallel (sendmail: processes)
+    rate_limit: float = Field(0.0, ge=0)  # messages per second over all connections; 0 = none
     # A message the relay may have taken (no reply after the end of DATA): keep it for the
     # operator ("hold"), or send it again with the same Message-ID ("resend").
     in_doubt: Literal["hold", "resend"] = "hold"
-    relay_failures: int = setting(3, ge=1, le=1000)  # in a row: delivery stops for the run
+    relay_failures: int = Field(3, ge=1, le=1000)  # in a row: delivery stops for the run
     # Wait before retrying a temporary failure (4xx, relay down), doubled after each attempt
     # (up to 6 h); `serve` retries what is due on its own, runs retry what is due when they run.
-    retry_seconds: float = setting(300.0, ge=1, le=86400)
+    retry_seconds: float = Field(300.0, ge=1, le=86400)
     sendmail_path: str = "/usr/sbin/sendmail"
     # Envelope sender (VERP: bounces+<digest>.<subscriber>.<mac>@domain) and the mailto:
     # unsubscribe address; `syndicate bounces` reads what arrives there. Empty = the From
     # address, and no mailto: unsubscribe is advertised.
-    bounce_address: str = setting("", check=checks.bare_address)
-    soft_bounce_limit: int = setting(3, ge=1, le=100)  # soft bounces in a row = bounced
+    bounce_address: Annotated[str, checked(checks.bare_address)] = ""
+    soft_bounce_limit: int = Field(3, ge=1, le=100)  # soft bounces in a row = bounced
 
-    def _check(self) -> None:
+    @model_validator(mode="after")
+    def _no_password_in_clear(self) -> "DeliveryConfig":
         if self.method == "smtp" and self.smtp_username and self.smtp_security == "none":
             raise ValueError(
                 "smtp_username is set but smtp_security is 'none': the password would cross"
                 " the network in clear; use 'starttls' or 'tls'"
             )
+        return self
 
     @property
     def smtp_password(self) -> str:
@@ -192,46 +245,50 @@ class ReadersConfig(Section):
     """Extra markers for the readers, on top of the built-in per-language lists
     (syndicate/data/readers.toml). Matching is case-insensitive, on whole lines."""
 
-    furniture: list[str] = setting([], check=checks.markers)  # "Sumber", "Advertisement"
-    byline_prefixes: list[str] = setting([], check=checks.markers)  # "Oleh", "By"
-    related: list[str] = setting([], check=checks.markers)  # "Baca juga", "Read also"
+    furniture: Annotated[list[str], checked(checks.markers)] = []  # "Sumber", "Advertisement"
+    byline_prefixes: Annotated[list[str], checked(checks.markers)] = []  # "Oleh", "By"
+    related: Annotated[list[str], checked(checks.markers)] = []  # "Baca juga", "Read also"
 
 
 class LimitsConfig(Section):
-    max_article_bytes: int = setting(5_000_000, ge=1_000)
+    max_article_bytes: int = Field(5_000_000, ge=1_000)
 
 
 class ServerConfig(Section):
     host: str = "127.0.0.1"
-    port: int = setting(8080, ge=0, le=65535)
+    port: int = Field(8080, ge=0, le=65535)
     # Double opt-in: a confirmation link is valid this long; unconfirmed addresses are then
     # forgotten.
-    confirm_hours: int = setting(48, ge=1, le=24 * 30)
+    confirm_hours: int = Field(48, ge=1, le=24 * 30)
     # How often `serve` looks for deliveries left queued (a crash, a relay that was down) and
     # sends those due (delivery.retry_seconds sets the backoff of each).
-    resume_seconds: float = setting(60.0, ge=1, le=3600)
+    resume_seconds: float = Field(60.0, ge=1, le=3600)
     access_log: bool = True  # one stderr line per HTTP request
     # Host names besides site.base_url's (and loopback names on the listening port) that
     # requests may carry: anything else is refused before any route (DNS rebinding).
-    allowed_hosts: list[str] = setting([], each=checks.host_name)
+    allowed_hosts: list[Annotated[str, checked(checks.host_name)]] = []
     # Reverse proxies whose X-Forwarded-For names the client (addresses or CIDR networks);
     # from anyone else the header is ignored, so nobody picks their own client address.
-    trusted_proxies: list[str] = setting([], each=checks.proxy_network)
+    trusted_proxies: list[Annotated[str, checked(checks.proxy_network)]] = []
     # Per client address (IPv6: per /64), so one client cannot starve the others.
-    connections_per_client: int = setting(32, ge=1, le=512)
-    requests_per_client_second: float = setting(50.0, gt=0, le=10_000)
-    requests_per_client_burst: int = setting(200, ge=1, le=100_000)
+    connections_per_client: int = Field(32, ge=1, le=512)
+    requests_per_client_second: float = Field(50.0, gt=0, le=10_000)
+    requests_per_client_burst: int = Field(200, ge=1, le=100_000)
     # Subscribe form: posts per client address per hour, and confirmation messages per hour
     # in all; past either, 429 with Retry-After (a page in the site's language).
-    subscribe_per_client_hour: int = setting(5, ge=1, le=10_000)
-    subscribe_per_hour: int = setting(100, ge=1, le=1_000_000)
+    subscribe_per_client_hour: int = Field(5, ge=1, le=10_000)
+    subscribe_per_hour: int = Field(100, ge=1, le=1_000_000)
+    # The console (/admin/): a login lasts this long, however active (then log in again).
+    admin_session_hours: int = Field(12, ge=1, le=24 * 30)
 
-    def _check(self) -> None:
+    @model_validator(mode="after")
+    def _limits_agree(self) -> "ServerConfig":
         if self.subscribe_per_client_hour > self.subscribe_per_hour:
             raise ValueError(
                 "subscribe_per_client_hour is larger than subscribe_per_hour (the limit for"
                 " all clients together)"
             )
+        return self
 
 
 class StateConfig(Section):
@@ -240,7 +297,7 @@ class StateConfig(Section):
     workers on several hosts. The password never goes in the file: $SYNDICATE_STATE_PASSWORD,
     else whatever libpq finds itself (PGPASSWORD, ~/.pgpass, peer authentication)."""
 
-    url: str = setting("", check=checks.postgresql_url)
+    url: Annotated[str, checked(checks.postgresql_url)] = ""
 
     @property
     def password(self) -> str:
@@ -248,30 +305,19 @@ class StateConfig(Section):
 
 
 class Config(Section):
-    site: SiteConfig = SiteConfig
-    paths: PathsConfig = PathsConfig
-    feed: FeedConfig = FeedConfig
-    digest: DigestConfig = DigestConfig
-    schedule: ScheduleConfig = ScheduleConfig
-    delivery: DeliveryConfig = DeliveryConfig
-    readers: ReadersConfig = ReadersConfig
-    limits: LimitsConfig = LimitsConfig
-    server: ServerConfig = ServerConfig
-    state: StateConfig = StateConfig
+    site: SiteConfig = Field(default_factory=SiteConfig)
+    paths: PathsConfig = Field(default_factory=PathsConfig)
+    feed: FeedConfig = Field(default_factory=FeedConfig)
+    digest: DigestConfig = Field(default_factory=DigestConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
+    readers: ReadersConfig = Field(default_factory=ReadersConfig)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    server: ServerConfig = Field(default_factory=ServerConfig)
+    state: StateConfig = Field(default_factory=StateConfig)
     # [[newsletters]]: several digests; none = one made of [digest] and schedule.digest.
-    newsletters: list[NewsletterConfig] = setting([])
-    root: Path = Path(".")  # folder of the config file; relative paths resolve against it
-
-    def _check(self) -> None:
-        ids = [n.id for n in self.newsletters]
-        if twice := sorted({i for i in ids if ids.count(i) > 1}):
-            raise ConfigValueError([("newsletters", f"the id {twice[0]!r} is used twice")])
-        if ids and not any(n.default for n in self.newsletters):
-            why = (
-                "none is `default = true`: mark the one(s) a subscriber who chose nothing gets"
-                " (every subscriber from before [[newsletters]] too)"
-            )
-            raise ConfigValueError([("newsletters", why)])
+    newsletters: Annotated[list[NewsletterConfig], checked(checks.newsletter_set)] = []
+    root: AnyPath = Path(".")  # folder of the config file; relative paths resolve against it
 
     def path(self, name: Literal["inbox", "feeds", "outbox", "state", "templates"]) -> Path:
         p = getattr(self.paths, name)
@@ -313,7 +359,7 @@ class Config(Section):
 
 def _format_error(path: Path, problems: list[tuple[str, str]]) -> str:
     lines = [f"{path}: {len(problems)} problem(s) in the config:"]
-    lines += [f"  {key.removesuffix('.(table)')}: {why}" for key, why in problems]
+    lines += [f"  {key}: {why}" for key, why in problems]
     return "\n".join(lines)
 
 
@@ -323,8 +369,6 @@ def load_config(path: Path | str | None = None, *, missing_ok: bool = False) -> 
     `missing_ok`: a missing file means the defaults, relative to the current folder (for
     commands such as `inspect` that make sense without a site).
     """
-    import tomllib
-
     path = Path(path) if path is not None else Path(DEFAULT_CONFIG_NAME)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -339,6 +383,6 @@ def load_config(path: Path | str | None = None, *, missing_ok: bool = False) -> 
     if "root" in raw:
         raise ConfigError(f"{path}: root: unknown key (paths resolve against the file's folder)")
     try:
-        return Config.from_dict({**raw, "root": path.resolve().parent})  # type: ignore[return-value]
-    except ConfigValueError as exc:
-        raise ConfigError(_format_error(path, exc.problems)) from None
+        return Config.model_validate({**raw, "root": path.resolve().parent})
+    except ValidationError as exc:
+        raise ConfigError(_format_error(path, config_problems(exc))) from None

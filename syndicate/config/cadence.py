@@ -34,17 +34,23 @@ _LOOKBACK = (
 def cron_trigger(expr: str, timezone: Any) -> Any:
     """A standard 5-field crontab line as an APScheduler trigger, Sunday = 0 or 7 as in cron.
 
-    APScheduler counts day-of-week 0 as Monday (DESIGN.md, known traps): numbers are
+    APScheduler counts day-of-week 0 as Monday (a trap: crontab counts it Sunday): numbers are
     translated to names, which mean the same to both.
     """
-    from apscheduler.triggers.cron import CronTrigger  # ~60 ms: only when a schedule is read
+    from apscheduler.triggers.cron import CronTrigger  # a heavy edge: where a schedule is read
 
     minute, hour, day, month, dow = expr.split()
     # Numbers after "/" are steps, not days; every other number is a crontab weekday.
-    dow = re.sub(r"(?<![/\d])\d+", lambda m: _DOW_NAMES[int(m.group())], dow)
+    dow = re.sub(r"(?<![/\d])\d+", lambda m: _weekday_name(int(m.group())), dow)
     return CronTrigger(
         minute=minute, hour=hour, day=day, month=month, day_of_week=dow, timezone=timezone
     )
+
+
+def _weekday_name(number: int) -> str:
+    if number >= len(_DOW_NAMES):
+        raise ValueError(f"day of week {number} is out of range 0-7 (Sunday is 0 or 7)")
+    return _DOW_NAMES[number]
 
 
 def next_firing(expr: str, timezone: Any, now: datetime) -> datetime | None:
@@ -99,9 +105,15 @@ def _wall(moment: datetime) -> tuple[int, ...]:
 
 
 def digest_is_due(
-    expr: str, timezone: Any, now: datetime, last_digest: datetime | None
+    expr: str,
+    timezone: Any,
+    now: datetime,
+    last_digest: datetime | None,
+    *,
+    key: str = "schedule.digest",
 ) -> tuple[bool, str]:
-    """(due, why) for a run at `now` whose latest digest was created at `last_digest`.
+    """(due, why) for a run at `now` whose latest digest was created at `last_digest`; `key`
+    names the schedule in the "not due" verdict (a newsletter's own, #23).
 
     Pending articles are the caller's part of the rule; this is the schedule's part.
     """
@@ -110,9 +122,9 @@ def digest_is_due(
     period = previous_firing(expr, timezone, now)
     if period is None or last_digest.astimezone(UTC) < period.astimezone(UTC):
         return True, "due since " + (f"{period:%Y-%m-%d %H:%M %Z}" if period else "the start")
-    return False, not_due_reason(expr, next_firing(expr, timezone, now))
+    return False, not_due_reason(expr, next_firing(expr, timezone, now), key)
 
 
-def not_due_reason(expr: str, upcoming: datetime | None) -> str:
+def not_due_reason(expr: str, upcoming: datetime | None, key: str = "schedule.digest") -> str:
     when = f"{upcoming:%Y-%m-%d %H:%M %Z}" if upcoming else "never (the schedule has no future)"
-    return f"not due: digest already made this period (schedule.digest {expr!r}); next due {when}"
+    return f"not due: digest already made this period ({key} {expr!r}); next due {when}"

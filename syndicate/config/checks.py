@@ -1,30 +1,22 @@
-"""The value checks of config.toml's keys (`setting(check=…)` in config.py): each takes the
-value and returns it, normalised, or raises ValueError saying what is wrong (settings.py
-adds the key). All run at load, so each is cheap or imports what it needs inside.
+"""The value checks of config.toml's keys (`checked(…)` in config/__init__.py): each takes
+the value and returns it, normalised, or raises ValueError saying what is wrong
+(config_problems adds the key).
 
-Addresses get the strict check at load (issue #20): the shape first (`split_mailbox`,
-`address_shape`: a clear message for the common typos, and `parseaddr`, which the strict
-check starts with, would drop a space inside an address instead of refusing it), then
-`addresses.parse_mailbox` (email-validator: special-use domains such as `.invalid`,
-underscores in a domain …), and for the addresses we send *from* (`digest.from`,
-`reply_to`, `delivery.bounce_address`) ASCII before the @ (no SMTPUTF8). An undeliverable
+Addresses get the one address check at load (issue #20: core/addresses.parse_mailbox, with
+email-validator underneath: special-use domains such as `.invalid`, underscores in a
+domain, a non-ASCII part before the @ that no delivery method can send). An undeliverable
 From used to pass `publish`, `status` and `subscribers import` and be refused only by the
 first command that built a message; now every command refuses it, exit 78, naming the key.
-Decision: this costs every command email-validator's import (~40 ms on the 2-core
-developer machine, most of it compiling its Unicode tables), measured in the no-op run rows
-of bench/run.py; a config that loads without it would have to repeat its checks by hand.
-Cron lines in the plain crontab syntax are checked field by field (anything fancier goes to
-APScheduler).
+Cron lines are checked by APScheduler, the library that runs them (config/cadence.py).
 """
 
 from __future__ import annotations
 
-import os
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from syndicate.config.cadence import cron_trigger
-from syndicate.core.addresses import address_shape, format_mailbox, parse_mailbox, split_mailbox
+from syndicate.core.addresses import format_mailbox, parse_mailbox, split_mailbox
 from syndicate.core.language import canonical_tag
 from syndicate.core.topics import topic_slug
 from syndicate.web.hosts import normal_host
@@ -33,62 +25,27 @@ from syndicate.web.hosts import normal_host
 
 
 def cron_line(expr: str) -> str:
+    """A 5-field crontab line, as APScheduler reads it (cadence.cron_trigger). When it is
+    refused, each field is tried alone, so the message names the one that is wrong."""
     fields = expr.split()
     if len(fields) != 5:
         raise ValueError(f"not a 5-field cron expression (got {len(fields)} fields)")
-    for value, (name, low, high, names, first) in zip(fields, _CRON_FIELDS, strict=True):
-        problem = _cron_field(value.lower(), low, high, names, first)
-        if problem == "unknown":  # beyond plain crontab ("last", "2nd mon"): APScheduler's
+    try:
+        cron_trigger(expr, "UTC")
+    except ValueError as whole:
+        for i, (name, value) in enumerate(zip(_CRON_FIELDS, fields, strict=True)):
+            alone = " ".join(value if j == i else "*" for j in range(5))
             try:
-                cron_trigger(expr, "UTC")
+                cron_trigger(alone, "UTC")
             except ValueError as exc:
-                raise ValueError(f"not a 5-field cron expression ({exc})") from None
-            return expr
-        if problem:
-            raise ValueError(f"not a 5-field cron expression ({name} {value!r}: {problem})")
+                raise ValueError(
+                    f"not a 5-field cron expression ({name} {value!r}: {exc})"
+                ) from None
+        raise ValueError(f"not a 5-field cron expression ({whole})") from None
     return expr
 
 
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-_CRON_FIELDS = (  # name, lowest, highest, names, number of the first name
-    ("minute", 0, 59, (), 0),
-    ("hour", 0, 23, (), 0),
-    ("day of month", 1, 31, (), 0),
-    ("month", 1, 12, _MONTHS, 1),
-    ("day of week", 0, 7, _DAYS, 0),  # Sunday is 0 or 7, as in crontab
-)
-_CRON_ITEM = re.compile(r"(\*|[a-z0-9]+(?:-[a-z0-9]+)?)(?:/(\d+))?")
-
-
-def _cron_field(value: str, low: int, high: int, names: tuple[str, ...], first: int) -> str:
-    """ "" if `value` is a valid plain crontab field, a reason if not, "unknown" if it uses
-    syntax beyond plain crontab."""
-
-    def number(token: str) -> int | None:
-        if token.isdigit():
-            return int(token)
-        if token in names:
-            return names.index(token) + first
-        return None
-
-    for item in value.split(","):
-        found = _CRON_ITEM.fullmatch(item)
-        if not found:
-            return "unknown"
-        span, step = found.groups()
-        if step is not None and int(step) == 0:
-            return "a step must be at least 1"
-        if span == "*":
-            continue
-        ends = [number(t) for t in span.split("-")]
-        if None in ends:
-            return "unknown"
-        if any(n < low or n > high for n in ends):  # type: ignore[operator]
-            return f"out of range {low}-{high}"
-        if len(ends) == 2 and ends[0] > ends[1]:  # type: ignore[operator]
-            return "a range must go from low to high"
-    return ""
+_CRON_FIELDS = ("minute", "hour", "day of month", "month", "day of week")
 
 
 # ---------------------------------------------------------------- addresses
@@ -114,12 +71,11 @@ def bare_address(value: str) -> str:
 
 def _checked_mailbox(value: str, *, smtputf8: bool) -> str:
     name, addr = split_mailbox(value)
-    shaped = address_shape(addr)
     try:
-        parse_mailbox(shaped, smtputf8=smtputf8)
+        _name, normalised = parse_mailbox(value, smtputf8=smtputf8)
     except ValueError as exc:
         raise ValueError(f"{addr!r} is not a deliverable address: {exc}") from None
-    return format_mailbox(name, shaped)
+    return format_mailbox(name, normalised)
 
 
 # ---------------------------------------------------------------- the others
@@ -142,29 +98,14 @@ def known_zone(v: str) -> str:
 def language_tag(v: str) -> str:
     """A BCP 47 tag (canonical case) of a language CLDR knows: its labels, plural rules and
     date formats come from there. Babel's locale index is a file lookup, no data loaded."""
+    from babel.localedata import exists  # babel: where a language is checked
+
     tag = canonical_tag(v)
-    if tag is None or not _cldr_knows(tag.replace("-", "_")):
+    if tag is None or not exists(tag.replace("-", "_")):
         raise ValueError(
             f"{v!r} is not a BCP 47 language tag of a known language, e.g. 'en', 'id', 'pt-BR'"
         )
     return tag
-
-
-def _cldr_knows(locale: str) -> bool:
-    """babel.localedata.exists(locale), asked of its data folder first: importing babel
-    (babel.core: pickle, decimal, plural rules) is ~6 ms of every command that loads the
-    config, for a question whose answer is whether `<locale>.dat` is there. Whatever the
-    folder does not settle (no such file: babel also matches names in other cases; a babel
-    that keeps its data elsewhere) is babel's own answer."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("babel")
-    folders = spec.submodule_search_locations if spec is not None else None
-    if folders and os.path.isfile(os.path.join(folders[0], "locale-data", f"{locale}.dat")):
-        return True
-    from babel.localedata import exists
-
-    return exists(locale)
 
 
 def postgresql_url(v: str) -> str:
@@ -221,7 +162,7 @@ def subject_template(v: str) -> str:
 def newsletter_id(v: str) -> str:
     """A newsletter's id: lower-case letters, digits and "-", starting with a letter (so it
     never looks like the date a digest id starts with), at most 40 characters."""
-    if v and not re.fullmatch(r"[a-z][a-z0-9-]{0,39}", v):
+    if not re.fullmatch(r"[a-z][a-z0-9-]{0,39}", v):
         raise ValueError(
             f"{v!r} is not a newsletter id: lower-case letters, digits and '-', starting with"
             " a letter, e.g. 'daily' or 'ports-weekly'"
@@ -234,6 +175,20 @@ def topic_tags(v: list[str]) -> list[str]:
     for tag in v:
         if not topic_slug(tag):
             raise ValueError(f"{tag!r} is not a tag: it has no letter or digit")
+    return v
+
+
+def newsletter_set(v: list) -> list:
+    """`[[newsletters]]` as a whole: each id once, and at least one `default = true` (what a
+    subscriber who chose nothing gets, every subscriber from before [[newsletters]] too)."""
+    ids = [n.id for n in v]
+    if twice := sorted({i for i in ids if ids.count(i) > 1}):
+        raise ValueError(f"the id {twice[0]!r} is used twice")
+    if ids and not any(n.default for n in v):
+        raise ValueError(
+            "none is `default = true`: mark the one(s) a subscriber who chose nothing gets"
+            " (every subscriber from before [[newsletters]] too)"
+        )
     return v
 
 

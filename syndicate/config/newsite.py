@@ -21,9 +21,10 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from syndicate import DEFAULT_CONFIG_NAME
-from syndicate.config import Config, ConfigError
-from syndicate.config.settings import ConfigValueError
+from syndicate.config import Config, ConfigError, config_problems
 from syndicate.core.files import fsync_dir
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "data" / "init-config.toml"
@@ -70,10 +71,11 @@ def init_site(folder: Path, values: dict[str, str]) -> NewSite:
         )
     text = config_text(values)
     try:
-        config = Config.from_dict({**tomllib.loads(text), "root": folder.resolve()})
-    except ConfigValueError as exc:
+        config = Config.model_validate({**tomllib.loads(text), "root": folder.resolve()})
+    except ValidationError as exc:
         options = {key: option for option, key in FIELDS.values()}
-        lines = [f"{options.get(key, key)} ({key}): {why}" for key, why in exc.problems]
+        problems = config_problems(exc)
+        lines = [f"{options.get(key, key)} ({key}): {why}" for key, why in problems]
         raise ConfigError("\n  ".join(["the values given cannot be used:", *lines])) from None
     folder.mkdir(parents=True, exist_ok=True)
     _write_new(path, text.encode("utf-8"))

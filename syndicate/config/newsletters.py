@@ -47,9 +47,9 @@ class Newsletter:
         return f"newsletter {self.id}" if self.id else "the digest"
 
     @property
-    def not_due_key(self) -> str:
-        """Where its "not due before" verdict is kept (digest/due.py)."""
-        return "digest_not_due" + (f":{self.id}" if self.id else "")
+    def schedule_key(self) -> str:
+        """How the "not due" verdict names its schedule (config/cadence.not_due_reason)."""
+        return f"newsletter {self.id}'s schedule" if self.id else "schedule.digest"
 
     def takes(self, tags: Iterable[str], language: str | None) -> bool:
         """Whether an article with these tags and language goes into this newsletter."""

@@ -8,41 +8,14 @@ address as a message carries it: the domain in IDNA unless the transport speaks 
 A local part (before the @) that is not ASCII can only be sent with SMTPUTF8 (RFC
 6531/6532); no delivery method of syndicate writes such messages (digest/message.py builds
 7-bit headers), so such an address is refused where it comes in, with that reason, instead
-of failing on every run. `parse_mailbox` splits `Name <addr>` and checks the address with
-it.
-
-A second, cheaper form checks only the *shape* of the addresses written in config.toml at
-every load (`address_shape`, `split_mailbox`, by hand): importing email-validator costs
-~35 ms, more than the budget of a no-op run. The shape check refuses everything the strict
-one would refuse for a config address that matters at load (no @, a bad domain, a non-ASCII
-local part); the strict one runs where the address is used (`from_address`, the config's
-subscribers when they are added).
+of failing on every run. `parse_mailbox` splits `Name <addr>` (`split_mailbox`) and checks
+the address with it; `format_mailbox` writes one back.
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
-
-_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_LOCAL = re.compile(rf"{_ATOM}(\.{_ATOM})*|\"([^\"\\\r\n]|\\.)*\"")
-_LABEL = re.compile(r"(?!-)[^\s.@<>()\[\]\\,;:\"]{1,63}(?<!-)")
-
-
-def address_shape(addr: str) -> str:
-    """The address with its domain lower-cased, or ValueError saying what is wrong."""
-    local, at, domain = addr.rpartition("@")
-    if not at or not local or not domain:
-        raise ValueError("expected an address like 'Name <news@example.org>'")
-    if len(addr) > 254 or not _LOCAL.fullmatch(local):
-        raise ValueError(f"{addr!r} is not a valid address (the part before the @)")
-    labels = domain.split(".")
-    if len(labels) < 2 or not all(_LABEL.fullmatch(label) for label in labels):
-        raise ValueError(f"{addr!r} is not a valid address (the domain {domain!r})")
-    if labels[-1].isdigit():
-        raise ValueError(f"{addr!r} is not a valid address (the domain {domain!r})")
-    return f"{local}@{domain.lower()}"
-
 
 _MAILBOX = re.compile(
     r'\s*(?:(?:"(?P<quoted>(?:[^"\\\r\n]|\\.)*)"|(?P<name>[^<>"]*?))\s*<(?P<addr>[^<>\s]+)>'
@@ -54,9 +27,9 @@ _SPECIALS = re.compile(r'[][\\()<>@,:;".]')
 def split_mailbox(value: str) -> tuple[str, str]:
     """`addr@host` or `Display Name <addr@host>` (name quoted or not) → (name, address).
 
-    By hand rather than `email.utils.parseaddr`: importing email.utils costs ~13 ms on every
-    start, and a config address has only these two forms (comments, groups and lists of
-    addresses are refused rather than guessed at)."""
+    By hand rather than `email.utils.parseaddr`, which takes comments, groups and lists of
+    addresses and quietly drops a space inside an address: a config line or a CSV cell that
+    is not one of these two forms is refused rather than guessed at."""
     found = _MAILBOX.fullmatch(value)
     if not found or "\n" in value or "\r" in value:
         raise ValueError("expected an address like 'Name <news@example.org>'")
@@ -78,7 +51,7 @@ def format_mailbox(name: str, addr: str) -> str:
 
 
 # Delivery methods whose messages may carry an address with a non-ASCII local part. None
-# yet: mail.py writes 7-bit headers (To, the envelope), and a Maildir copy is what the MTA
+# yet: digest/message.py writes 7-bit headers (To, the envelope), and a Maildir copy is what the MTA
 # would have received. A transport that learns SMTPUTF8 (RFC 6531) or message/global
 # (RFC 6532) is added here, and every check below follows.
 SMTPUTF8_METHODS: frozenset[str] = frozenset()
@@ -113,7 +86,7 @@ def _plain_address(address: str) -> str | None:
 
 @lru_cache(maxsize=4096)
 def _special_use(domain: str) -> bool:
-    from email_validator import SPECIAL_USE_DOMAIN_NAMES  # ~35 ms, once: where used
+    from email_validator import SPECIAL_USE_DOMAIN_NAMES  # a large import: where used
 
     return any(domain == d or domain.endswith("." + d) for d in SPECIAL_USE_DOMAIN_NAMES)
 
@@ -125,7 +98,7 @@ def _validated(address: str, smtputf8: bool) -> tuple[str, str]:
     plain = _plain_address(address)
     if plain is not None:
         return plain, plain
-    from email_validator import EmailNotValidError, validate_email  # ~35 ms: where used
+    from email_validator import EmailNotValidError, validate_email  # where used
 
     try:
         found = validate_email(address, check_deliverability=False)
@@ -159,10 +132,6 @@ def parse_mailbox(value: str, *, smtputf8: bool = False) -> tuple[str, str]:
     accepts a non-ASCII local part: for commands that only look an address up (`remove`,
     `erase`), which must still reach one stored before this check existed.
     """
-    from email.utils import parseaddr
-
-    name, addr = parseaddr(value)
-    if not addr or "\n" in value or "\r" in value:
-        raise ValueError("expected an address like 'Name <news@example.org>'")
+    name, addr = split_mailbox(value)
     deliverable_address(addr, smtputf8=smtputf8)
     return name, _validated(addr, smtputf8)[0]

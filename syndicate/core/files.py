@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,8 +45,6 @@ def naming(path: Path | str) -> Iterator[None]:
 
 def _write_temp(folder: Path, name: str, data: bytes, mode: int) -> Path:
     """A fully written, fsynced temp file in `folder` (same file system as its final name)."""
-    import tempfile  # not at the top: a run that writes nothing does not need it (2 ms)
-
     with naming(folder / name):
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
         try:

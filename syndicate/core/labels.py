@@ -31,7 +31,6 @@ from syndicate.config import ConfigError
 from syndicate.core.files import BUILTIN_TEMPLATES
 from syndicate.core.language import primary_subtag
 
-BUILTIN_LABELS = BUILTIN_TEMPLATES / "labels.toml"
 PLURAL_FORMS = ("zero", "one", "two", "few", "many", "other")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
@@ -67,21 +66,25 @@ def _load(path: Path) -> dict[str, dict[str, str]]:
     return _parse(path, st.st_mtime_ns, st.st_size)
 
 
-def catalog() -> dict[str, dict[str, str]]:
-    """The built-in catalog: language tag → key → text."""
-    return _load(BUILTIN_LABELS)
+def catalog(name: str = "labels.toml") -> dict[str, dict[str, str]]:
+    """A built-in catalog: language tag → key → text. `name`: labels.toml (what readers
+    see) or console/labels.toml (the operator console's words, #24)."""
+    return _load(BUILTIN_TEMPLATES / name)
 
 
-def labels_for(lang: str | None, templates_dir: Path | None = None) -> dict[str, str]:
+def labels_for(
+    lang: str | None, templates_dir: Path | None = None, name: str = "labels.toml"
+) -> dict[str, str]:
     """Labels for `lang`: English, overlaid by the language, then by the exact tag (pt-BR);
-    at each step the built-in text first, then the user's labels.toml in `templates_dir`.
+    at each step the built-in text first, then the user's file of the same `name` in
+    `templates_dir`.
 
     A user's file needs only the languages (or even the keys) it changes.
     """
-    tables = [catalog()]
+    tables = [catalog(name)]
     if templates_dir is not None:
-        user = Path(templates_dir) / "labels.toml"
-        if user.resolve() != BUILTIN_LABELS:
+        user = Path(templates_dir) / name
+        if user.resolve() != (BUILTIN_TEMPLATES / name).resolve():
             tables.append(_load(user))
     lang = lang or "en"
     out: dict[str, str] = {}

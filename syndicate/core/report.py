@@ -96,6 +96,11 @@ class RunReport:
     config_problem: str = ""  # a setting kept the digest from being made (exit 78)
     notes: list[str] = field(default_factory=list)  # advice: part of the report, not trouble
     dry_run: bool = False
+    # Where the run is, as it goes (the console follows a run by reading its report live):
+    # its step, the files the inbox step reads and the copies the delivery step claims.
+    stage: str = ""  # reading → publishing → digest → delivering → "" once done
+    to_read: int = 0
+    to_send: int = 0
 
     @property
     def digest_id(self) -> str | None:

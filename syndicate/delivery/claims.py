@@ -32,9 +32,11 @@ def worker_alive(worker: str) -> bool:
 
 
 class AudienceGate:
-    """Is a claimed delivery still wanted, right before its copy goes to a relay? On SQLite
-    the engine asks inside a write transaction that lasts until the copy's first bytes are
-    on their way, so no unsubscribe commits between the answer and the send."""
+    """Is a claimed delivery still wanted, right before its copy goes to a relay? The engine
+    asks inside a transaction that lasts until the copy's first bytes are on their way, so
+    no unsubscribe commits between the answer and the send: on SQLite the transaction holds
+    the write lock; on PostgreSQL the answer locks the subscriber's row (FOR SHARE), which
+    every unsubscribe updates."""
 
     def __init__(self, conn: Database) -> None:
         self.conn = conn
@@ -56,7 +58,7 @@ class AudienceGate:
         """`unsent()`: every key claimed and not handed over yet, `key` included: what a
         change since the last look may have withdrawn."""
         if not self.sqlite:
-            return bool(still_wanted(self.conn, [key]))
+            return bool(still_wanted(self.conn, [key], hold=True))
         version = self._data_version()
         if version != self.version:
             self.version = version  # read before the lookup: a commit during it is seen next

@@ -1,6 +1,6 @@
 """Each claimed delivery → its `Copy`: the digest rendered and encoded once per (digest,
 language) that has recipients, then one subscriber's To, Message-ID, unsubscribe and
-preference links and envelope filled in per copy (mail.py's `MessageTemplate`: a few byte
+preference links and envelope filled in per copy (digest/message.py's `MessageTemplate`: a few
 joins, not a new `EmailMessage` per subscriber).
 
 A copy is in the subscriber's language (#23): labels, dates, the subject line and the footer

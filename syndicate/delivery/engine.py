@@ -2,7 +2,7 @@
 resumer or by any number of `syndicate deliver` workers, with the state in SQLite or in
 PostgreSQL — goes through `deliver` below. There is no other loop.
 
-One pass: claim due deliveries with a lease (store/queue.py) → build each copy from the
+One pass: claim due deliveries with a lease (store/deliveries.py) → build each copy from the
 digest's template (copies.py) → ask right before each hand-over whether it is still wanted
 → hand it over → record what happened → claim more, until nothing is due, the circuit
 breaker trips, or the caller asks to stop. What is left is released untried.
@@ -21,11 +21,13 @@ How each promise is kept:
   copies are still wanted, links those and records the batch, and while it runs no
   unsubscribe can commit (SQLite's write lock; the subscribers' rows locked on PostgreSQL).
   Relays cannot hold a lock for a whole SMTP exchange, so the gate asks at the last moment:
-  after any connect or rate-limit wait, right before the copy's first byte, and on SQLite
-  inside a write transaction held until that byte is written (exact, like folders). There
-  the question costs nothing while nothing changed (`PRAGMA data_version` moves only when
-  another connection commits, and only then are our claims looked up again); PostgreSQL
-  has no such counter: one primary-key read per copy, a moment before its first byte.
+  after any connect or rate-limit wait, right before the copy's first byte, inside a
+  transaction held until that byte is written (exact, like folders). On SQLite the question
+  costs nothing while nothing changed (`PRAGMA data_version` moves only when another
+  connection commits, and only then are our claims looked up again); PostgreSQL has no such
+  counter: one read per copy that locks the subscriber's row until the first byte is out.
+  (A plain read a moment before the byte was tried and let an unsubscribe through in that
+  moment, one in a few hundred under tests/test_delivery_crashes.py's race.)
 - **What the relay says decides what happens next**: sent; temporary → `failed` with a
   backoff (`delivery.retry_seconds`, doubled per attempt) until MAX_ATTEMPTS, then failed for
   good; permanent → `dropped` with the relay's reply, never retried; in doubt → `in_doubt`,
@@ -50,7 +52,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import datetime
 from functools import partial
 
@@ -190,7 +192,7 @@ class _Pass:
 
     def run(self) -> None:
         release_dead_claims(self.conn, self.clock(), worker_alive)
-        self.total = count_due(self.conn, self.clock(), unclaimed_only=True)
+        self.total = self.report.to_send = count_due(self.conn, self.clock(), unclaimed_only=True)
         try:
             if self.relay:
                 self._relay_loop(self.transport)  # type: ignore[arg-type]
@@ -269,11 +271,10 @@ class _Pass:
     @contextmanager
     def _handing_over(self, lock: threading.Lock, copy: Copy) -> Iterator[bool]:
         """The last question before a copy goes to its relay, asked after any connect or
-        wait, and held until the connection has written the copy's first bytes. On SQLite
-        the answer comes inside a write transaction, so no unsubscribe can commit between
-        it and the send; on PostgreSQL holding the subscriber's row that long would cost two
-        more round trips per message, so the read comes a moment before the first byte."""
-        with lock, transaction(self.conn) if self.gate.sqlite else nullcontext():
+        wait, and held until the connection has written the copy's first bytes: the answer
+        comes inside a transaction (SQLite's write lock; the subscriber's row locked on
+        PostgreSQL), so no unsubscribe can commit between it and the send."""
+        with lock, transaction(self.conn), self.conn.pipeline():  # PostgreSQL: BEGIN + read
             # Still ours (a lease that ran out before we could renew it is not), still wanted.
             yield copy.key in self.held and self.gate.wanted(copy.key, self._held)
 

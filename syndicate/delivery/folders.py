@@ -37,6 +37,10 @@ from pathlib import Path
 from syndicate.core.files import fsync_dir, naming
 from syndicate.delivery.handover import SENT, Copy, Result
 
+# What `send-test` names its one message: it is written from no state (a first test before
+# the first run is the usual order), so the state guard does not count it as an output.
+TEST_MESSAGE_PREFIX = "test."
+
 _HOST = os.uname().nodename.replace("/", "-").replace(".", "-")
 _SEQUENCE = count()
 _STALE_AFTER = 24 * 3600

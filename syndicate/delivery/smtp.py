@@ -1,12 +1,12 @@
 """SMTP at wire speed, and honest about what the relay said.
 
-- One TLS context per run (`ssl.create_default_context()` loads the CA store: ~21 ms a call),
-  none at all without TLS.
+- One TLS context per run (`ssl.create_default_context()` loads the whole CA store on every
+  call), none at all without TLS.
 - Persistent connections: the engine keeps `delivery.smtp_connections` of them open for the
   whole delivery, each reused for message after message (MAIL, RCPT, DATA per copy), reopened
   after a 421 or a drop; a reused connection the relay closed while idle is reopened once
   without counting as a failure.
-- Copies arrive dot-stuffed (the constant parts were stuffed once, mail.py), so DATA is a
+- Copies arrive dot-stuffed (the constant parts were stuffed once, digest/message.py), so DATA is a
   plain `sendall` instead of smtplib's per-message regex over 70 KB.
 - Replies are classed per stage: 5xx to RCPT, DATA or the end of DATA is permanent (the
   message is refused for good, never retried); 4xx is temporary (the engine backs off); a

@@ -1,6 +1,5 @@
 """Whether the next digest is due: the cadence (when the schedule last fired, and whether a
-digest was made since; the verdict kept until the next firing), and the back catalogue a
-list must never mail on its own.
+digest was made since), and the back catalogue a list must never mail on its own.
 
 Decisions (issue #20): an automatic digest (`run`, the schedule, the run API with `due`)
 never mails articles that were waiting before the list's first digest when there are more
@@ -11,22 +10,14 @@ beforehand.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from syndicate.config import Config
-from syndicate.config.cadence import digest_is_due, next_firing, not_due_reason
+from syndicate.config.cadence import digest_is_due
 from syndicate.config.newsletters import Newsletter, newsletters
 from syndicate.store.db import Database
 from syndicate.store.digests import last_digest
-from syndicate.store.inbox_index import meta_value, set_meta_value
 from syndicate.store.newsletters import count_pending
-
-# "Not due before": the cadence's verdict, kept until the schedule's next firing (one per
-# newsletter: Newsletter.not_due_key). Between firings the period does not change, so
-# neither does the verdict while the schedule, the zone and the latest digest are the same;
-# a run asking again reads it instead of reading the cron expression, whose library
-# (APScheduler's CronTrigger) costs ~50 ms to import: half of a no-op run, on every run of a
-# day whose articles wait for tomorrow's digest.
 
 
 def back_catalogue(
@@ -55,16 +46,12 @@ def back_catalogue(
 
 
 def digest_due(
-    conn: Database,
-    config: Config,
-    now: datetime,
-    *,
-    newsletter: Newsletter | None = None,
-    remember: bool = False,
+    conn: Database, config: Config, now: datetime, *, newsletter: Newsletter | None = None
 ) -> tuple[bool, str]:
-    """(due, why) by the cadence rule for `newsletter` (None: the config's first), pending
-    articles included; never due for a back catalogue (back_catalogue). `remember`: keep a
-    "not due" verdict until the schedule's next firing (a run; `status` only reads it)."""
+    """(due, why) by the cadence rule (config/cadence.py) for `newsletter` (None: the
+    config's first), pending articles included; never due for a back catalogue
+    (back_catalogue). Asked afresh on every run: each newsletter's schedule, its own last
+    digest and its own pending set."""
     newsletter = newsletter or newsletters(config)[0]
     pending = count_pending(conn, newsletter.id)
     if not pending:
@@ -73,16 +60,4 @@ def digest_due(
     if held := back_catalogue(pending, last, config, newsletter):
         return False, held
     expr, tz = newsletter.schedule, config.site.tz
-    marker = f"{expr}|{config.site.timezone}|{last[0] if last else ''}"
-    kept = meta_value(conn, newsletter.not_due_key)
-    if kept is not None:
-        kept_marker, _bar, until = kept.rpartition("|")
-        upcoming = datetime.fromisoformat(until)
-        if kept_marker == marker and now.astimezone(UTC) < upcoming:
-            return False, not_due_reason(expr, upcoming.astimezone(tz))
-
-    due, why = digest_is_due(expr, tz, now, last[1] if last else None)
-    if remember and not due and (upcoming := next_firing(expr, tz, now)) is not None:
-        value = f"{marker}|{upcoming.astimezone(UTC).isoformat()}"
-        set_meta_value(conn, newsletter.not_due_key, value)
-    return due, why
+    return digest_is_due(expr, tz, now, last[1] if last else None, key=newsletter.schedule_key)

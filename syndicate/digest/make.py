@@ -71,7 +71,7 @@ def _digest_for(
 ) -> MadeDigest | str:
     """`newsletter`'s digest, made if it is due (or `now`), or why there is none."""
     if mode == "due":  # asked before the articles are decoded: most runs end here
-        due, why = digest_due(conn, config, now, newsletter=newsletter, remember=True)
+        due, why = digest_due(conn, config, now, newsletter=newsletter)
         if not due:
             return f"none now: {why}"
     articles = undigested_articles(conn, newsletter.id)

@@ -5,10 +5,10 @@ The digest is rendered once (digest.render_digest) and, here, encoded once into 
 `MessageTemplate`: the constant headers (From, Subject, Date, List-Id …, validated and
 encoded by the `email` package once), the MIME structure and both bodies, with holes for
 what differs per subscriber — the To and Message-ID headers, the List-Unsubscribe header and
-the unsubscribe and preference page URLs in the bodies. A copy is the constant chunks
-joined with the holes filled (see delivery/encoding.py for how holes survive
-quoted-printable and base64): ~0.05 ms where a
-full `EmailMessage` + `as_bytes()` per recipient costs ~6 ms. DKIM, when on, signs each copy.
+the unsubscribe and preference page URLs in the bodies. A copy is the constant chunks joined
+with the holes filled (see digest/encoding.py for how holes survive quoted-printable and
+base64): a small fraction of the work of a full `EmailMessage` + `as_bytes()` per recipient
+(bench/run.py, `copy`). DKIM, when on, signs each copy.
 
 Every header value that can carry outside text goes through `one_line` first: the email
 package rejects CR/LF but *raises* on U+2028, and a raise in the middle of a delivery run is
@@ -31,7 +31,7 @@ from email.utils import format_datetime
 
 from syndicate.config import Config, ConfigError
 
-# deliverable_address: the one address check (addresses.py); the engine imports it from here.
+# deliverable_address: the one address check (core/addresses.py).
 from syndicate.core.addresses import deliverable_address
 from syndicate.core.model import Subscriber
 from syndicate.core.rendering import one_line

@@ -5,7 +5,7 @@ The digest is rendered and inlined once per digest; the only per-subscriber part
 unsubscribe URL, is left as an unguessable placeholder that `mail.build_message` replaces.
 Article text is data: it goes through jinja2 autoescaping and is never compiled as a template.
 What the digest shares with the site's pages (text hygiene, dates and direction, the Jinja
-environment, the article view) is in rendering.py; the article pages are in pages.py.
+environment, the article view) is in core/rendering.py; the article pages in site/.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ PREHEADER_CHARS = 180  # inbox previews show ~90–140 characters; a bit more is
 
 @dataclass(frozen=True)
 class RenderedDigest:
-    """Rendered and inlined once per digest; mail.py only fills per-subscriber links."""
+    """Rendered and inlined once per digest; digest/message.py only fills per-subscriber links."""
 
     subject: str
     html: str  # may hold a placeholder for the subscriber's unsubscribe URL

@@ -5,7 +5,7 @@ inbox costs what the system calls cost and nothing that grows faster: `os.scandi
 and types in one call per folder), one `stat` per file, each stat's numbers packed into
 bytes at once (the listing's key is a hash of those bytes), no object kept per file, no
 sorting (the folders' own order, stable while a folder is unchanged). The files, sidecars
-and signatures a run works with are made from these bytes in inbox.py, and only for the
+and signatures a run works with are made from these bytes in sources.py, and only for the
 files that changed.
 """
 

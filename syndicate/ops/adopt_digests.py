@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from syndicate.config import Config
 from syndicate.config.newsletters import newsletter_of_digest
 from syndicate.ops.evidence import FeedEntry, WebDigest, read_digest_pages, read_outbox
-from syndicate.ops.roster import import_csv
+from syndicate.ops.roster import import_csv, read_csv
 from syndicate.site.feeds.entries import utc
 from syndicate.store.article_rows import article_rows
 from syndicate.store.db import Database
@@ -165,6 +165,6 @@ def adopt_outbox(conn: Database, config: Config, now: datetime, report: AdoptRep
 def apply_roster(
     conn: Database, config: Config, path: Path, now: datetime, report: AdoptReport
 ) -> None:
-    rows = import_csv(conn, config, path, now)
+    rows = import_csv(conn, config, read_csv(path), str(path), now)
     report.warnings = [w for w in report.warnings if "restored from the outbox" not in w]
     report.warnings.append(f"{path}: {len(rows)} subscriber row(s) applied")

@@ -21,6 +21,7 @@ from syndicate.delivery.copies import (
     render_stored_digest,
     unsubscribe_url,
 )
+from syndicate.delivery.folders import TEST_MESSAGE_PREFIX
 from syndicate.delivery.handover import DeliveryError
 from syndicate.delivery.transports import send_message
 from syndicate.digest.headers import message_id_for
@@ -130,7 +131,7 @@ def send_test(
             config,
             rendered,
             Subscriber(addr, name, token="test"),
-            name=f"test.{now:%Y%m%dT%H%M%S}.{unique}.syndicate",
+            name=f"{TEST_MESSAGE_PREFIX}{now:%Y%m%dT%H%M%S}.{unique}.syndicate",
             message_id=f"<test.{unique}@{config.site.domain}>",
             subject_prefix="[test] ",
         )

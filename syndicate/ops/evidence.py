@@ -126,7 +126,7 @@ def canonical_slugs(feeds: Path) -> dict[str, str]:
     return found
 
 
-# articles/index.html and digests/index.html are the lists (pages.py); the store never gives
+# articles/index.html and digests/index.html are the lists (site/pages.py); the store never gives
 # an article or a digest that name.
 LIST_PAGE = "index"
 

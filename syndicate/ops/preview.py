@@ -1,6 +1,6 @@
 """`syndicate preview`: what the next digest would hold, rendered into files as a subscriber
 would get it, delivering and recording nothing (`pending_articles` is also what
-`syndicate send-test` sends: control.py).
+`syndicate send-test` sends: ops/control.py).
 """
 
 from __future__ import annotations
@@ -33,14 +33,27 @@ def preview(config: Config, paths: list[Path], out_dir: Path) -> list[Path]:
 
     Touches no state: articles not yet stored get provisional ids and slugs.
     """
+    files = preview_files(config, paths)
+    written = []
+    for name, data in files.items():
+        path = Path(out_dir) / name
+        write_atomic(path, data)
+        written.append(path)
+    return written
+
+
+def preview_files(config: Config, paths: list[Path]) -> dict[str, bytes]:
+    """The digest the given files (or, with none, the pending articles) would make, as
+    `syndicate preview` writes it and the console shows it: digest.html, digest.txt,
+    digest-web.html, digest.eml. Empty when there is nothing to show."""
     now = datetime.now(config.site.tz)
     articles = pending_articles(config, now, newsletters(config)[0]) if not paths else []
     articles += [_provisional(understand(p, config), now) for p in paths]
     if not articles:
-        return []
+        return {}
     digest = capped_digest("preview", now, articles, config.digest.max_articles)
     web_url = config.site.base_url + digest_page("preview")
-    return write_preview(digest, config, out_dir, web_url=web_url)
+    return render_preview(digest, config, web_url=web_url)
 
 
 def pending_articles(config: Config, now: datetime, newsletter: Newsletter) -> list[Article]:
@@ -80,9 +93,9 @@ def _provisional(article: Article, now: datetime) -> Article:
     )
 
 
-def write_preview(digest: Digest, config: Config, folder: Path, *, web_url: str) -> list[Path]:
-    """`syndicate preview`: the digest as the subscriber would get it, written to `folder`
-    (digest.html, digest.txt, digest-web.html, digest.eml) without delivering or recording.
+def render_preview(digest: Digest, config: Config, *, web_url: str) -> dict[str, bytes]:
+    """The digest as the subscriber would get it (digest.html, digest.txt, digest-web.html,
+    digest.eml), without delivering or recording.
 
     The .eml is addressed to a reserved preview address and carries a dummy unsubscribe
     token, so it can be opened in a mail client or fed to an email checker as is.
@@ -102,15 +115,9 @@ def write_preview(digest: Digest, config: Config, folder: Path, *, web_url: str)
         )
     )
     msg = email.message_from_bytes(raw, _class=EmailMessage, policy=MAIL_POLICY)
-    files = {
+    return {
         "digest.html": msg.get_body(("html",)).get_content().encode("utf-8"),
         "digest.txt": msg.get_body(("plain",)).get_content().encode("utf-8"),
         "digest-web.html": rendered.web_html.encode("utf-8"),
         "digest.eml": raw,
     }
-    paths = []
-    for name, data in files.items():
-        path = Path(folder) / name
-        write_atomic(path, data)
-        paths.append(path)
-    return paths

@@ -9,10 +9,12 @@ from typing import Any
 from syndicate.config import Config
 from syndicate.config.cadence import next_firing
 from syndicate.config.newsletters import Newsletter, chosen_newsletters, newsletters
+from syndicate.core.model import Article
 from syndicate.digest.due import digest_due
 from syndicate.inbox.changes import inbox_changes, inbox_files, source_name
 from syndicate.store.article_rows import article_rows
-from syndicate.store.articles import get_article, rejections
+from syndicate.store.articles import rejections
+from syndicate.store.catalog import article_page
 from syndicate.store.db import Database, schema_version, state_id
 from syndicate.store.deliveries import (
     MAX_ATTEMPTS,
@@ -26,6 +28,7 @@ from syndicate.store.newsletters import (
     count_holders,
     count_pending,
     count_skipped,
+    digest_summary,
 )
 from syndicate.store.runs import recent_runs
 from syndicate.store.subscribers import subscriber_counts
@@ -141,30 +144,55 @@ def _newsletter(conn: Database, config: Config, n: Newsletter, now: datetime) ->
     }
 
 
-def article_listing(conn: Database) -> list[dict[str, Any]]:
-    """Every stored article, newest first: `syndicate articles`. `digest`: the digests that
-    had it (or `skipped`); `digests`: by newsletter id, "" while it waits for one."""
-    out = []
-    announced = article_digests(conn)
-    for row in reversed(article_rows(conn)):
-        done = announced.get(row.id, {})
-        article = get_article(conn, row.id)
-        if article is None:
-            continue
-        out.append(
-            {
-                "id": row.id,
-                "source": row.source,
-                "title": article.title,
-                "author": article.author.name if article.author else None,
-                "language": article.language,
-                "first_seen": _iso(row.first_seen),
-                "published": _iso(row.published),
-                "updated": _iso(row.updated),
-                "digest": ", ".join(dict.fromkeys(v for v in done.values() if v)) or None,
-                "digests": done,
-                "retracted": _iso(row.retracted),
-                "retract_reason": row.retract_reason,
-            }
-        )
-    return out
+def article_listing(
+    conn: Database,
+    *,
+    search: str = "",
+    after: tuple[str, str] | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Stored articles, newest first (first seen, then id): every one for `syndicate
+    articles`; the console pages through them (`after`: the (first_seen, id) of the last
+    one shown; `limit`) and searches them (`search`: words in the title, author, file name
+    or text). `digest`: the digests that had it (or `skipped`); `digests`: by newsletter
+    id, "" while it waits for one."""
+    found = article_page(conn, search=search, after=after, limit=limit)
+    announced = article_digests(conn, [r["id"] for r, _data in found])
+    return [
+        {
+            "id": r["id"],
+            "source": r["source"],
+            "title": data["title"],
+            "author": (data["author"] or {}).get("name"),
+            "language": data["language"],
+            "first_seen": r["first_seen"],
+            "published": r["published"],
+            "updated": r["updated"],
+            "digest": digest_summary(announced.get(r["id"], {})),
+            "digests": announced.get(r["id"], {}),
+            "retracted": r["retracted_at"],
+            "retract_reason": r["retract_reason"],
+        }
+        for r, data in found
+    ]
+
+
+def article_facts(article: Article) -> dict[str, Any]:
+    """What was understood of one article: `syndicate inspect` and the console's article
+    page show the same."""
+    return {
+        "title": article.title,
+        "author": {"name": article.author.name, "bio": article.author.bio}
+        if article.author
+        else None,
+        "dek": article.dek,
+        "language": article.language,
+        "published": article.published.isoformat() if article.published else None,
+        "url": article.url,
+        "tags": list(article.tags),
+        "summary": article.summary,
+        "bullets": list(article.key_bullets),
+        "sections": list(article.sections),
+        "related": [r.title for r in article.related],
+        "body": article.text,
+    }

@@ -9,14 +9,13 @@ between the parts ("3 de marzo de 2025") and the prefix Hebrew glues to a month 
 What is left by hand is the handful of shapes those names sit in: day month year, month day
 year, year年month月day日, ISO 8601 and numeric day/month/year.
 
-Why not dateparser: it parses all of these too, but it costs 200–300 ms and ~40 MB the first
-time it meets each language (1.3 s and 65 MB peak when it has to guess the language among
-all it knows), and its search mode finds "dates" in words like "now" and "Mon". We only ever
-look for a whole date on a short line, so the names are the hard part, and CLDR has them.
-(Measured with dateparser 1.5 on the developer machine; see the report for issue #13.)
+Why not dateparser: it parses all of these too, but its search mode finds "dates" in words
+like "now" and "Mon" (a byline line must be a whole date or nothing), and it loads a
+language's models the first time it meets the language — tens of MB each, every language at
+once when it has to guess. We only ever look for a whole date on a short line, so the names
+are the hard part, and CLDR has them.
 
-Babel is imported on the first date lookup, never at start-up; the tables are built once per
-process (~0.1 s).
+The tables are built once per process, on the first date lookup.
 
 A date without a zone is taken in the site's zone (`default_tz`), because that is where the
 publisher wrote it.

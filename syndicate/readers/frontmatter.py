@@ -5,7 +5,7 @@ from the body. Unknown keys are ignored (static-site front matter carries plenty
 known keys with an unusable value (a title that is a list, a date we cannot parse) are ignored
 too rather than rejecting a readable article.
 
-Front matter is untrusted input, and both parsers have measured traps (DESIGN.md):
+Front matter is untrusted input, and both parsers have measured traps:
 - PyYAML's safe loader still expands aliases: nine 9-way aliases turn 482 bytes into a 215 MB
   author name after 130 s. Its objects share references, so the blow-up happens in whoever
   walks them; we walk the parser's *event stream* first (no object is built, no recursion)

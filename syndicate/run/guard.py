@@ -48,6 +48,7 @@ from pathlib import Path
 
 from syndicate.config import Config
 from syndicate.core.files import write_atomic
+from syndicate.delivery.folders import TEST_MESSAGE_PREFIX
 from syndicate.site.outputs import Outputs
 from syndicate.store.db import Database, StateError, bump_generation, is_empty
 from syndicate.store.db import generation as state_generation
@@ -118,16 +119,19 @@ def write_stamp(folder: Path, stamp: Stamp) -> None:
 
 
 def has_outputs(name: str, folder: Path) -> bool:
-    """Anything a reader or subscriber may already have: feeds and pages, or messages."""
+    """Anything a reader or subscriber may already have: feeds and pages, or messages
+    (but `send-test`'s, which are written from no state)."""
     if not folder.is_dir():
         return False
     if name == "feeds":
         if any((folder / n).exists() for n in ("rss.xml", "atom.xml", "feed.json")):
             return True
         return any(any((folder / d).glob("*.html")) for d in ("articles", "digests"))
-    return any(any((folder / d).iterdir()) for d in ("new", "cur") if (folder / d).is_dir()) or any(
-        folder.glob("*.eml")
-    )
+    messages = [*folder.glob("*.eml")]
+    for box in ("new", "cur"):
+        if (folder / box).is_dir():
+            messages += (folder / box).iterdir()
+    return any(not m.name.startswith(TEST_MESSAGE_PREFIX) for m in messages)
 
 
 _WHAT_TO_DO = (

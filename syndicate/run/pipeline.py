@@ -1,11 +1,11 @@
 """One run: ingest the inbox → publish feeds and pages → (when due) build the digest
-(next_digest.py) → deliver what is queued.
+(digest/make.py) → deliver what is queued (delivery/engine.py).
 
 Idempotent: a second run with nothing new reads no file twice, writes no byte, creates no
-digest and sends nothing. A digest keeps its own cadence (cadence.py): `digest="due"` makes
+digest and sends nothing. A digest keeps its own cadence (digest/due.py): `digest="due"` makes
 one only when the schedule says so, `"now"` regardless, `"never"` not at all (`publish`).
-The CLI and the service call `run` (here), `preview` (preview.py), `inspect` and the
-operator actions in control.py; nothing else writes state.
+The CLI and the service call `run` (here), `preview` and the operator actions in ops/, `inspect`
+(ingest.understand); nothing else writes state.
 """
 
 from __future__ import annotations
@@ -47,24 +47,30 @@ def run(
     dry_run: bool = False,
     should_stop: Callable[[], bool] | None = None,
     on_start: Callable[[int], None] | None = None,
+    report: RunReport | None = None,
+    admin: str | None = None,
 ) -> RunReport:
     """One whole run under the lock. `newsletter`: the digest step for that newsletter's id only
     (None: every newsletter, each by its own cadence). Raises RunInProgress if another run
-    holds it (after `wait_for_lock` seconds). A dry run works on a scratch copy of the
-    state, compares outputs instead of writing them and delivers nothing: it reports what a
-    run would do. `should_stop` (the service's SIGTERM) ends deliveries after the current
+    holds it (after `wait_for_lock` seconds). A dry run works on a scratch copy of the state,
+    compares outputs instead of writing them and delivers nothing: it reports what a run
+    would do. `should_stop` (the service's SIGTERM) ends deliveries after the current
     recipient. `on_start` gets the run's id (its row in the runs table, the one id the CLI,
-    `status` and the run API show) as soon as it has one; a dry run has none."""
+    `status` and the run API show) as soon as it has one; a dry run has none. `report`: the
+    report to fill in, for a caller that follows the run as it goes (the console reads its
+    counts and `stage` live); `admin`: the console account that started it, recorded with
+    the run."""
     if digest not in (*DIGEST_MODES, "skip"):
         raise ValueError(f"digest must be one of {', '.join(DIGEST_MODES)}, not {digest!r}")
     progress = progress or (lambda _msg: None)
-    report = RunReport(dry_run=dry_run)
+    report = report or RunReport()
+    report.dry_run = dry_run
     with run_lock(config, wait=wait_for_lock, dry_run=dry_run):
         now = now or datetime.now(config.site.tz)  # after any wait for the lock
         with open_state(config, dry_run=dry_run) as conn:
             guard = state.Guard.checked(conn, config, dry_run=dry_run)
             first_run = count_articles(conn) == 0 and last_digest(conn, None) is None
-            run_id = start_run(conn, trigger, now)
+            run_id = start_run(conn, trigger, now, admin)
             if not dry_run:
                 report.run_id = run_id
                 if on_start is not None:
@@ -72,7 +78,9 @@ def run(
             sync_config_subscribers(conn, config, now)
             if retry_failed:
                 requeue_failed(conn)
+            report.stage = "reading"
             ingest(conn, config, now, report, progress)
+            report.stage = "publishing"
             outputs = guard.outputs(config.path("feeds"), dry_run=dry_run)
             publish(
                 conn,
@@ -82,6 +90,7 @@ def run(
                 changed_ids=[a.id for a in report.new + report.updated],
             )
             rendered: dict = {}
+            report.stage = "digest"
             make_digest(conn, config, now, report, digest, rendered, newsletter)
             if report.new or first_run or report.digest_id:
                 report.notes += config.sample_leftovers()
@@ -90,6 +99,7 @@ def run(
                 publish(conn, config, report, outputs, rendered_digests=rendered)
             announce(config, report)
             if digest in ("due", "now"):  # `publish` never touches the outbox
+                report.stage = "delivering"
                 _deliver(
                     conn,
                     config,
@@ -104,6 +114,7 @@ def run(
             finish_run(
                 conn, run_id, datetime.now(config.site.tz), report.counts(), report.details()
             )
+            report.stage = ""
     return report
 
 

@@ -27,7 +27,7 @@ Decisions:
 - Retracted articles leave the lists (their page stays, with the notice) but keep their
   place in the cut, so a retraction re-renders one page and shifts none; skipped ones
   (`digest skip`) are published articles and stay.
-- Labels come from the one catalog (labels.py) in the site's language; an article in another
+- Labels come from the one catalog (core/labels.py) in the site's language; an article in another
   language carries its own `lang`/`dir`, as in the digest.
 """
 

@@ -5,7 +5,7 @@
 Decisions:
 - What a topic is (core/topics.py) is stored with each article's light row, so publishing
   groups the rows by topic without decoding an article; rows stored before that was kept
-  (a state from before schema 5, `state adopt`) are decoded once and their topics recorded
+  (a state from before schema 7, `state adopt`) are decoded once and their topics recorded
   (`fill_topics`).
 - A topic feed is the newest `feed.entries` articles of the topic in the feeds' archival
   order (first seen, then id), one document per format, without archive pages or hub: the

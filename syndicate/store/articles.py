@@ -10,17 +10,11 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from syndicate.core.model import Article, Author, Block, RelatedLink
 from syndicate.core.topics import article_topics
 from syndicate.store.db import Database, iso, new_secret, to_dt, transaction
-
-if TYPE_CHECKING:
-    from syndicate.core.model import Article
-
-# The model (~7 ms of dataclasses to import) is imported where articles are decoded, not
-# here: a run in which nothing changed decodes none (publish.py) and must not pay for it.
 
 
 @dataclass(frozen=True)
@@ -100,7 +94,7 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80] or "article"
 
 
-# articles/index.html is the list of articles (pages.py): no article page may take its name.
+# articles/index.html is the list of articles (site/pages.py): no article page may take its name.
 _RESERVED_SLUGS = frozenset({"index"})
 
 

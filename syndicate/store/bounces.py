@@ -4,12 +4,9 @@ subscribers they are about (`syndicate bounces`)."""
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
+from typing import Any
 
 from syndicate.store.db import Database, transaction
-
-if TYPE_CHECKING:
-    pass
 
 
 def subscribers_by_key(conn: Database) -> dict[str, str]:
@@ -74,3 +71,33 @@ def set_soft_bounces(conn: Database, email: str, count: int) -> None:
 def subscriber_status(conn: Database, email: str) -> str | None:
     row = conn.execute("SELECT status FROM subscribers WHERE email = ?", (email,)).fetchone()
     return row["status"] if row else None
+
+
+def recent_returns(conn: Database, limit: int = 100) -> dict[str, list[dict[str, Any]]]:
+    """What came back, newest first, for the console's bounces page: deliveries with a
+    bounce or complaint noted (`record_bounce`), subscribers suppressed by one (bounced,
+    complained), and erased addresses (only their hash is kept)."""
+    returned = conn.execute(
+        "SELECT digest_id, email, bounce, at FROM deliveries WHERE bounce IS NOT NULL"
+        " ORDER BY digest_id DESC, email LIMIT ?",
+        (limit,),
+    ).fetchall()
+    suppressed = conn.execute(
+        "SELECT email, name, status, changed, soft_bounces FROM subscribers"
+        " WHERE status IN ('bounced', 'complained') ORDER BY changed DESC, email LIMIT ?",
+        (limit,),
+    ).fetchall()
+    erased = conn.execute(
+        "SELECT hash, reason, at FROM suppressions ORDER BY at DESC, hash LIMIT ?", (limit,)
+    ).fetchall()
+    return {
+        "returned": [
+            {"digest": r["digest_id"], "email": r["email"], "what": r["bounce"], "at": r["at"]}
+            for r in returned
+        ],
+        "suppressed": [
+            {k: r[k] for k in ("email", "name", "status", "changed", "soft_bounces")}
+            for r in suppressed
+        ],
+        "erased": [{"hash": r["hash"], "reason": r["reason"], "at": r["at"]} for r in erased],
+    }

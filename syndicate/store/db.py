@@ -4,11 +4,13 @@ Decision: the store speaks plain DB-API (`sqlite3` from the standard library; ps
 when `state.url` names PostgreSQL) with every statement written once, in the subset of SQL
 both engines accept: `?` placeholders, `INSERT … ON CONFLICT`, `RETURNING`.
 `Database.execute` rewrites `?` for drivers that want `%s`; nothing else is translated.
-SQLAlchemy Core would do this for us, but importing it costs ~210 ms (measured on the
-2-core developer machine; `python -c pass` is ~25 ms), twice the whole budget of a no-op
-`syndicate run`; our SQL is small and portable, so the translation is one regex.
-PostgreSQL did not change that: psycopg is imported only when the URL is PostgreSQL (SQLite
-users never pay for it, nor need it installed), the DDL differences are two type words
+Why not SQLAlchemy Core: what the delivery promises rest on is below its abstraction —
+SQLite's `BEGIN IMMEDIATE` (the write lock taken at BEGIN, which the last-moment check of
+the delivery engine holds), psycopg's pipeline mode (a relay's outcome and the next check in
+one round trip), `synchronous_commit` per transaction — and each would be an event hook
+around its own transaction handling. Our SQL is small and portable, so the translation is
+one regex. PostgreSQL did not change that: psycopg is imported only when the URL is
+PostgreSQL (SQLite users never need it installed), the DDL differences are two type words
 (store/schema.py `schema_for`), and what only PostgreSQL has — `FOR UPDATE SKIP LOCKED`,
 advisory locks, LISTEN/NOTIFY — is a clause or a function here, used where the dialect says.
 
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
@@ -37,6 +40,7 @@ from syndicate.store.schema import (
     FIRST_POSTGRESQL_VERSION,
     LATEST_VERSION,
     MIGRATIONS,
+    in_words,
     schema_for,
 )
 
@@ -147,6 +151,11 @@ def rows_in(conn: Database, sql: str, column: str, values: Collection[str] | Non
     return rows
 
 
+def like_escaped(text: str) -> str:
+    """`text` matched literally inside a LIKE pattern with ESCAPE '\\'."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def iso(dt: datetime) -> str:
     return dt.isoformat()
 
@@ -157,14 +166,12 @@ def to_dt(value: str | None) -> datetime | None:
 
 def new_token() -> str:
     """A random token for a subscriber's links (secrets.token_urlsafe: 192 bits)."""
-    import secrets  # made only when someone subscribes: its import is ~2 ms of every start
-
     return secrets.token_urlsafe(24)
 
 
 def new_secret(size: int) -> str:
-    """`size` random bytes in hex (what secrets.token_hex gives, without its import)."""
-    return os.urandom(size).hex()
+    """`size` random bytes in hex."""
+    return secrets.token_hex(size)
 
 
 # PostgreSQL advisory locks are keyed by two int4: LOCK_SPACE, then what is locked (0: the
@@ -231,7 +238,7 @@ def prepare(conn: Database) -> None:
                 if target > version:
                     if isinstance(script, dict):  # one script per dialect (schema.py says why)
                         script = script[conn.dialect]
-                    for statement in _statements(script):
+                    for statement in _statements(in_words(script, conn.dialect)):
                         conn.execute(statement)
         # The state's identity: outputs are stamped with it, so a run can tell its own
         # outputs from those of a lost or replaced state.
@@ -262,7 +269,7 @@ def state_id(conn: Database) -> str:
 
 # ---------------------------------------------------------------- identity and generation
 # The state's identity (state_id) and its generation (bumped by every run or command that
-# publishes or sends) are what outputs are stamped with: see syndicate/state.py.
+# publishes or sends) are what outputs are stamped with: see run/guard.py.
 
 
 def generation(conn: Database) -> int:

@@ -174,3 +174,19 @@ def count_queued(conn: Database, digest_id: str) -> int:
 
 def count_all_resends(conn: Database) -> int:
     return conn.execute("SELECT COUNT(*) AS n FROM resends").fetchone()["n"]
+
+
+def deliveries_by_digest(conn: Database, digest_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+    """digest id → delivery status → count, for the given digests (the console's list)."""
+    out: dict[str, dict[str, int]] = {i: {} for i in digest_ids}
+    if not digest_ids:
+        return out
+    marks = ", ".join("?" * len(digest_ids))  # a page of digests: far below any limit
+    rows = conn.execute(
+        "SELECT digest_id, status, COUNT(*) AS n FROM deliveries"
+        f" WHERE digest_id IN ({marks}) GROUP BY digest_id, status",
+        list(digest_ids),
+    )
+    for r in rows:
+        out[r["digest_id"]][r["status"]] = r["n"]
+    return out

@@ -1,5 +1,5 @@
 """What the store remembers of the inbox: each file's stat signature with its content hash
-(git's index, see syndicate/inbox.py), and small facts kept in `meta`."""
+(git's index, see inbox/sources.py), and small facts kept in `meta`."""
 
 from __future__ import annotations
 

@@ -10,11 +10,12 @@ queue, `status` and the preference page's change share.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from syndicate.store.articles import mark_articles_changed
-from syndicate.store.db import Database, iso, transaction
+from syndicate.store.db import Database, iso, rows_in, transaction
 from syndicate.store.schema import PENDING_WHERE
 
 if TYPE_CHECKING:
@@ -47,17 +48,25 @@ def skip_pending(conn: Database, now: datetime, newsletter: str = "") -> int:
         return cur.rowcount
 
 
-def article_digests(conn: Database) -> dict[str, dict[str, str]]:
+def article_digests(
+    conn: Database, ids: Collection[str] | None = None
+) -> dict[str, dict[str, str]]:
     """article id → {newsletter id: the digest that had it, "skipped", or "" while it
-    waits} for every newsletter that took it: `syndicate articles`, `state adopt`."""
+    waits} for every newsletter that took it, of the articles `ids` (None: every article):
+    `syndicate articles`, the console's article pages, `state adopt`."""
     out: dict[str, dict[str, str]] = {}
-    rows = conn.execute(
-        "SELECT article_id, newsletter, digest_id, skipped_at FROM newsletter_articles"
-    )
-    for r in rows:
+    sql = "SELECT article_id, newsletter, digest_id, skipped_at FROM newsletter_articles WHERE"
+    for r in rows_in(conn, sql, "article_id", ids):
         done = r["digest_id"] or ("skipped" if r["skipped_at"] else "")
         out.setdefault(r["article_id"], {})[r["newsletter"]] = done
     return out
+
+
+def digest_summary(done: dict[str, str]) -> str | None:
+    """One article's digests in one line (article_digests' value): the digests that had it,
+    "skipped" where a newsletter skipped it; None while it waits for every one (or none
+    took it)."""
+    return ", ".join(dict.fromkeys(v for v in done.values() if v)) or None
 
 
 def count_skipped(conn: Database) -> int:

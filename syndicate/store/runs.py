@@ -8,9 +8,11 @@ from datetime import datetime
 from syndicate.store.db import Database, iso
 
 
-def start_run(conn: Database, trigger: str, now: datetime) -> int:
+def start_run(conn: Database, trigger: str, now: datetime, admin: str | None = None) -> int:
+    """A new run's row, and its id; `admin`: the console account that started it."""
     row = conn.execute(
-        "INSERT INTO runs (started, trigger) VALUES (?, ?) RETURNING id", (iso(now), trigger)
+        "INSERT INTO runs (started, trigger, admin) VALUES (?, ?, ?) RETURNING id",
+        (iso(now), trigger, admin),
     ).fetchone()
     return int(row["id"])
 
@@ -29,11 +31,17 @@ def finish_run(
     )
 
 
-_COLUMNS = "SELECT id, started, finished, trigger, summary, details FROM runs"
+_COLUMNS = "SELECT id, started, finished, trigger, summary, details, admin FROM runs"
 
 
-def recent_runs(conn: Database, limit: int = 5) -> list[dict]:
-    rows = conn.execute(f"{_COLUMNS} ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+def recent_runs(conn: Database, limit: int = 5, *, before: int | None = None) -> list[dict]:
+    """The newest runs first; `before`: only those with a lower id (the next page)."""
+    if before is None:
+        rows = conn.execute(f"{_COLUMNS} ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+    else:
+        rows = conn.execute(
+            f"{_COLUMNS} WHERE id < ? ORDER BY id DESC LIMIT ?", (before, limit)
+        ).fetchall()
     return [_run(r) for r in rows]
 
 
@@ -51,4 +59,5 @@ def _run(r) -> dict:
         "trigger": r["trigger"],
         "summary": json.loads(r["summary"]) if r["summary"] else None,
         "details": json.loads(r["details"]) if r["details"] else {},
+        "admin": r["admin"],
     }

@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import re
 
-LATEST_VERSION = 5
+# 5 was never used (it stood for #23 while #23 and #24 were in flight); 6 is the console's
+# (#24), 7 the newsletters' (#23), which came after it: a state main wrote at 6 takes 7.
+LATEST_VERSION = 7
 FIRST_POSTGRESQL_VERSION = 2  # PostgreSQL states began at schema 2: they take the steps after it
 
 # The light columns of every article, in archival order, without reading a row's `data` (the
 # whole Article as JSON, kilobytes, stored in overflow pages that a table scan for the
 # columns after it must walk): what every publishing run and every changed inbox reads
-# (`article_rows`, `stored_files`). Halves that read at 10,000 articles (60 → 28 ms).
-# Schema 4's version (digest_id and skipped_at moved to newsletter_articles in schema 5).
+# (`article_rows`, `stored_files`). Halves that read at 10,000 articles (bench/run.py,
+# `history`). Schema 4's version (digest_id and skipped_at moved to newsletter_articles in
+# schema 7).
 _ARTICLE_ROWS_INDEX_4 = """CREATE INDEX articles_rows ON articles (
     first_seen, id, source, slug, published, updated, data_hash, digest_id, skipped_at,
     retracted_at, retract_reason, file_hash
@@ -57,6 +60,26 @@ CREATE INDEX newsletter_pending ON newsletter_articles (newsletter, article_id)
     WHERE digest_id IS NULL AND skipped_at IS NULL;
 CREATE INDEX newsletter_digests ON newsletter_articles (digest_id) WHERE digest_id IS NOT NULL"""
 _DIGESTS_BY_NEWSLETTER = "CREATE INDEX digests_newsletter ON digests (newsletter, created)"
+
+# The operator console (#24): its accounts and their sessions. A session is kept as the
+# SHA-256 of its cookie's value, so a copy of the state (a backup) opens no session; its
+# CSRF token is random per session. Sessions go with their account (ON DELETE CASCADE, and
+# `admin passwd` ends them too).
+_CONSOLE = """
+CREATE TABLE admins (
+    name     TEXT PRIMARY KEY,          -- login name, lower case
+    password TEXT NOT NULL,             -- argon2id hash (PHC string)
+    added    TEXT NOT NULL,
+    changed  TEXT NOT NULL
+);
+CREATE TABLE admin_sessions (
+    token_hash TEXT PRIMARY KEY,        -- sha256 of the cookie's value
+    name       TEXT NOT NULL REFERENCES admins(name) ON DELETE CASCADE,
+    csrf       TEXT NOT NULL,           -- the token every form of this session carries
+    created    REAL NOT NULL,           -- epoch seconds
+    expires    REAL NOT NULL            -- created + server.admin_session_hours
+);
+"""
 
 _ARTICLES_TABLE = """CREATE TABLE articles (
     id             TEXT PRIMARY KEY,    -- feed guid/id: never changes once written
@@ -102,7 +125,8 @@ CREATE TABLE runs (
     trigger   TEXT NOT NULL,
     summary   TEXT,                     -- JSON counts
     details   TEXT,                     -- JSON lists the report pointed to (status shows them)
-    error     TEXT                      -- why it stopped, if it did not finish
+    error     TEXT,                     -- why it stopped, if it did not finish
+    admin     TEXT                      -- the console account that started it (#24)
 );
 CREATE TABLE digests (
     id       TEXT PRIMARY KEY,
@@ -127,6 +151,7 @@ CREATE TABLE subscribers (
     soft_bounces    INTEGER NOT NULL DEFAULT 0, -- in a row; reset by a delivery
     newsletters     TEXT NOT NULL DEFAULT ''    -- ids held, separated by spaces; '' = the defaults
 );
+CREATE INDEX subscribers_status ON subscribers (status, email);
 CREATE TABLE suppressions (
     hash   TEXT PRIMARY KEY,            -- subscriber_key() of an erased address: never re-added
     reason TEXT NOT NULL,
@@ -147,7 +172,7 @@ CREATE TABLE deliveries (
     PRIMARY KEY (digest_id, email)
 );
 CREATE INDEX deliveries_open ON deliveries (status, next_attempt);
--- claim order without a sort of the whole queue (100,000 pending rows: 80 ms a claim → 1 ms)
+-- claim order without a sort of the whole queue (100,000 pending rows would be sorted per claim)
 CREATE INDEX deliveries_queue ON deliveries (status, digest_id, email);
 CREATE TABLE resends (
     id        INTEGER PRIMARY KEY,
@@ -166,6 +191,7 @@ CREATE TABLE inbox_index (
     file_hash TEXT NOT NULL             -- … when its fingerprint was this (git's index)
 );
 """
+    + _CONSOLE
 )
 
 _PG_TYPES = (
@@ -177,23 +203,31 @@ _PG_TYPES = (
 )
 
 
-def schema_for(dialect: str) -> str:
-    """The newest schema's DDL in the words of `dialect` ("sqlite" or "postgresql")."""
+def in_words(ddl: str, dialect: str) -> str:
+    """DDL written in SQLite's words (the schema, a migration) in those of `dialect`
+    ("sqlite" or "postgresql"). Migrations need it as much as the schema: schema 6's step
+    said `REAL` and made the console's session times 4-byte floats on PostgreSQL (pinned by
+    tests/test_postgresql.py, which compares an upgraded state's column types with a new
+    one's)."""
     if dialect != "postgresql":
-        return SCHEMA
-    ddl = SCHEMA
+        return ddl
     for pattern, replacement in _PG_TYPES:
         ddl = pattern.sub(replacement, ddl)
     return ddl
 
 
-# Schema 5 (#23, newsletters): each newsletter's pending set and digests in
+def schema_for(dialect: str) -> str:
+    """The newest schema's DDL in the words of `dialect` ("sqlite" or "postgresql")."""
+    return in_words(SCHEMA, dialect)
+
+
+# Schema 7 (#23, newsletters): each newsletter's pending set and digests in
 # newsletter_articles (the one digest's, from articles.digest_id and skipped_at, becomes
 # newsletter ''), digests and subscribers say whose and which, articles gain their topics
 # (NULL: filled in by the next publish, site/topics.py). Dropping the two columns is the one
 # step the engines need said differently: PostgreSQL drops them; SQLite before 3.35 cannot,
 # so the table is rebuilt as SQLite's documentation prescribes.
-_SCHEMA_5_BOTH = (
+_SCHEMA_7_BOTH = (
     _NEWSLETTER_ARTICLES
     + """;
 INSERT INTO newsletter_articles (newsletter, article_id, digest_id, skipped_at)
@@ -208,24 +242,28 @@ DROP INDEX articles_pending;
 DROP INDEX articles_digest;
 """
 )
-_ARTICLES_5 = (
+_ARTICLES_7 = (
     "id, source, slug, file_hash, content_hash, first_seen, published, updated, data,"
     " data_hash, retracted_at, retract_reason"
 )
-_SCHEMA_5 = {
-    "postgresql": _SCHEMA_5_BOTH
-    + """ALTER TABLE articles DROP COLUMN digest_id;
+_SCHEMA_7 = {
+    # Also: the console's session times as a new state has them, for a state main's step 6
+    # made REAL (see in_words).
+    "postgresql": _SCHEMA_7_BOTH
+    + """ALTER TABLE admin_sessions ALTER COLUMN created TYPE DOUBLE PRECISION;
+ALTER TABLE admin_sessions ALTER COLUMN expires TYPE DOUBLE PRECISION;
+ALTER TABLE articles DROP COLUMN digest_id;
 ALTER TABLE articles DROP COLUMN skipped_at;
 ALTER TABLE articles ADD COLUMN topics TEXT;
 """
     + _ARTICLE_ROWS_INDEX,
-    "sqlite": _SCHEMA_5_BOTH
+    "sqlite": _SCHEMA_7_BOTH
     + "DROP INDEX articles_file_hash;\n"
-    + _ARTICLES_TABLE.replace("CREATE TABLE articles (", "CREATE TABLE articles_v5 (", 1)
+    + _ARTICLES_TABLE.replace("CREATE TABLE articles (", "CREATE TABLE articles_v7 (", 1)
     + ";\n"
-    + f"INSERT INTO articles_v5 ({_ARTICLES_5}) SELECT {_ARTICLES_5} FROM articles;\n"
+    + f"INSERT INTO articles_v7 ({_ARTICLES_7}) SELECT {_ARTICLES_7} FROM articles;\n"
     "DROP TABLE articles;\n"
-    "ALTER TABLE articles_v5 RENAME TO articles;\n"
+    "ALTER TABLE articles_v7 RENAME TO articles;\n"
     "CREATE INDEX articles_file_hash ON articles (file_hash);\n" + _ARTICLE_ROWS_INDEX,
 }
 
@@ -300,5 +338,13 @@ MIGRATIONS: list[tuple[int, str | dict[str, str]]] = [
     ),
     (3, _ARTICLE_ROWS_INDEX_4),
     (4, "DROP INDEX articles_digest;\n" + _DIGEST_INDEXES_4),
-    (5, _SCHEMA_5),
+    # 5: never used (see LATEST_VERSION). The console: accounts and sessions, who started a
+    # run, and the subscribers' index by status (a page of 100 of one status at 100,000
+    # subscribers reads 100 index entries instead of walking the table).
+    (
+        6,
+        "ALTER TABLE runs ADD COLUMN admin TEXT;\n"
+        "CREATE INDEX subscribers_status ON subscribers (status, email);\n" + _CONSOLE,
+    ),
+    (7, _SCHEMA_7),
 ]

@@ -339,7 +339,8 @@ def article_sentences(
 
 @lru_cache(maxsize=64)
 def stopwords(lang: str) -> frozenset[str]:
-    """Stop words from stopwordsiso, loaded on first use (import costs ~60 ms)."""
+    """Stop words from stopwordsiso (imported here, where used: it loads every language's
+    list when imported)."""
     try:
         import stopwordsiso
     except ImportError:  # degrade to no stop words rather than fail the pipeline

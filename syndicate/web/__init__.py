@@ -12,7 +12,7 @@ An ASGI application (Starlette) under uvicorn, with the scheduler beside it:
 - server.py: uvicorn settings, logging, signals (SIGTERM: runs finish the current recipient,
   then exit 0).
 The front page and the lists of articles and digests are static files a run writes
-(syndicate/pages.py), so any web server can serve the feeds folder as well.
+(site/pages.py), so any web server can serve the feeds folder as well.
 
 Starlette and uvicorn are imported only by `syndicate serve`, never by the other commands:
 this package imports nothing itself (hosts.py, which the config's checks use, is plain

@@ -73,15 +73,17 @@ def is_direct_local(request: Request) -> bool:
     return True
 
 
+def from_another_site(request: Request, hosts: HostPolicy) -> bool:
+    """Sent by a page of another site (hosts.HostPolicy.refuses_origin)."""
+    port = (request.scope.get("server") or ("", 0))[1]
+    fetch_site = request.headers.get("sec-fetch-site", "")
+    return hosts.refuses_origin(request.headers.get("origin"), fetch_site, port)
+
+
 def refusal(request: Request, config: Config, hosts: HostPolicy) -> Response | None:
     """None if the request may use the API, else the response that refuses it. Its Host
     was one of ours (guard.py); its Origin must be too, by the same rules (hosts.py)."""
-    origin = request.headers.get("origin")
-    fetch_site = request.headers.get("sec-fetch-site", "").lower()
-    port = (request.scope.get("server") or ("", 0))[1]
-    if (origin is not None and not hosts.allows_origin(origin, port)) or (
-        origin is None and fetch_site in ("cross-site", "same-site")
-    ):
+    if from_another_site(request, hosts):
         return _json(403, {"error": "requests from other web pages are refused"}, config)
     given = request.headers.get("authorization")
     token = os.environ.get(TOKEN_ENV, "")

@@ -10,6 +10,7 @@
 | GET/POST /preferences/<token>           | preferences.py (newsletters, language, name, data) |
 | POST /api/runs, GET /api/runs/<id>,     | api.py (local or bearer token)                    |
 | GET /api/status, POST /run              |                                                   |
+| /admin/…                                | the operator console (console/routes.py)          |
 | GET/HEAD anything else                  | a file under paths.feeds (static.py)              |
 
 Before any route: uvicorn's ProxyHeadersMiddleware (only with `server.trusted_proxies`: the
@@ -35,6 +36,7 @@ from syndicate.store.connection import has_state, open_db
 from syndicate.store.db import StateError
 from syndicate.store.runs import recent_runs
 from syndicate.web import api, preferences, static, subscribe
+from syndicate.web.console.routes import console_routes
 from syndicate.web.guard import Guard
 from syndicate.web.jobs import Service
 from syndicate.web.views import labels, page, security_headers
@@ -86,6 +88,7 @@ def routed_app(config: Config, service: Service) -> Starlette:
         *subscribe.routes(config, service.confirmations),
         *preferences.routes(config),
         *api.routes(service),
+        *console_routes(service),
         Route("/{path:path}", files, methods=["GET"]),
     ]
     return Starlette(

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-if TYPE_CHECKING:  # config.py's checks use normal_host: no import back at run time
+if TYPE_CHECKING:  # the config's checks use normal_host: no import back at run time
     from syndicate.config import Config
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -101,6 +101,15 @@ class HostPolicy:
         if port == DEFAULT_PORTS[scheme.lower()] and not is_loopback(name):
             port = None  # a default port is the same origin as none
         return self.allows(name, port, listening_port)
+
+    def refuses_origin(self, origin: str | None, fetch_site: str, listening_port: int) -> bool:
+        """A request a page of another site made the browser send: its Origin is not one
+        of ours, or, without one, `Sec-Fetch-Site` says another site. The run API and the
+        console's forms ask this; `Origin: null` (a sandboxed or privacy-stripped page) is
+        not ours either."""
+        if origin is not None:
+            return not self.allows_origin(origin, listening_port)
+        return fetch_site.lower() in ("cross-site", "same-site")
 
 
 def host_policy(config: Config) -> HostPolicy:

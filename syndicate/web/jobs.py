@@ -124,9 +124,12 @@ class Service:
 
     # ------------------------------------------------------------ HTTP-triggered runs
 
-    def start_run(self, digest: str) -> Job:
+    def start_run(
+        self, digest: str, *, admin: str | None = None, retry_failed: bool = False
+    ) -> Job:
         """Start a run in the background and return it once it has its id. Busy if one is
-        going; RunNotStarted if it failed before it had one."""
+        going; RunNotStarted if it failed before it had one. `admin`: the console account
+        starting it (recorded with the run); `retry_failed`: as `run --retry-failed`."""
         with self._lock:
             if self._active is not None:
                 going = f"run {self._active.id}" if self._active.id else "a run"
@@ -135,7 +138,9 @@ class Service:
                 raise Busy("the service is stopping")
             if run_lock_held(self.config):
                 raise Busy("another syndicate run holds the lock; try again when it ends")
-            job = Job(digest=digest, started=_now(self.config))
+            job = Job(
+                digest=digest, started=_now(self.config), admin=admin, retry_failed=retry_failed
+            )
             self._active = job
         thread = threading.Thread(
             target=self._tracked, args=(self._run, job), name=f"run-{digest}", daemon=True
@@ -163,9 +168,12 @@ class Service:
             report = pipeline.run(
                 self.config,
                 digest=job.digest,  # type: ignore[arg-type]
-                trigger=f"http:{job.digest}",
+                trigger=f"{'console' if job.admin else 'http'}:{job.digest}",
                 should_stop=self.stopping.is_set,
                 on_start=partial(self._started, job),
+                report=job.report,
+                admin=job.admin,
+                retry_failed=job.retry_failed,
             )
         except RunInProgress as exc:
             job.state, job.errors = "refused", [str(exc)]

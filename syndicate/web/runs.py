@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from syndicate.config import Config
+from syndicate.core.report import RunReport
 from syndicate.run import pipeline
 from syndicate.run.lock import run_lock_held
 from syndicate.store.connection import has_state, open_db
@@ -17,11 +18,16 @@ from syndicate.store.runs import get_run
 
 @dataclass
 class Job:
-    """One HTTP-triggered run, as GET /api/runs/<id> shows it. Its id is its row in the runs
-    table (pipeline.run's `on_start`): the id the CLI, `status` and /api/status show."""
+    """One HTTP-triggered run (the run API's or the console's), as GET /api/runs/<id> shows
+    it. Its id is its row in the runs table (pipeline.run's `on_start`): the id the CLI,
+    `status` and /api/status show. `report` is the one the run fills in as it goes: what
+    `progress` shows while it runs comes from the run itself."""
 
     digest: str
     started: str
+    admin: str | None = None  # the console account that started it
+    retry_failed: bool = False
+    report: RunReport = field(default_factory=RunReport, repr=False)
     id: int | None = None
     state: str = "running"  # running → finished | failed | refused
     finished: str | None = None
@@ -44,7 +50,23 @@ class Job:
             "errors": self.errors,
             "warnings": self.warnings,
             "notes": self.notes,
+            "admin": self.admin,
+            "progress": progress_of(self.report) if self.state == "running" else None,
         }
+
+
+def progress_of(report: RunReport) -> dict[str, Any]:
+    """Where a running run is, read from its own report: its step, articles read of those
+    to read, pages and feeds written, messages sent of those to send."""
+    read = len(report.new) + len(report.updated) + len(report.rejected) + len(report.moved)
+    return {
+        "stage": report.stage or "starting",
+        "articles_read": min(read, report.to_read) if report.to_read else read,
+        "articles_to_read": report.to_read,
+        "pages_written": len(report.pages_written) + len(report.feeds_written),
+        "sent": report.sent,
+        "to_send": report.to_send,
+    }
 
 
 def recorded_run(config: Config, run_id: int) -> dict[str, Any] | None:
@@ -76,13 +98,16 @@ def recorded_run(config: Config, run_id: int) -> dict[str, Any] | None:
         "errors": details.get("failed", []) + details.get("rejected", []),
         "warnings": details.get("warnings", []),
         "notes": details.get("notes", []),
+        "admin": run.get("admin"),
+        "progress": None,
     }
 
 
 def _mode_of(trigger: str) -> str | None:
     """The digest mode a run was started with, as far as its trigger tells."""
-    if trigger.startswith("http:") and trigger[5:] in pipeline.DIGEST_MODES:
-        return trigger[5:]
+    source, _, mode = trigger.partition(":")
+    if source in ("http", "console") and mode in pipeline.DIGEST_MODES:
+        return mode
     return {"schedule:digest": "due", "schedule:publish": "never", "cli:publish": "never"}.get(
         trigger
     )

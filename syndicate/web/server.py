@@ -36,7 +36,7 @@ from typing import Any
 
 import uvicorn
 
-from syndicate.cli.common import EXIT_IOERR, CommandError
+from syndicate.cli.exits import EXIT_IOERR, CommandError
 from syndicate.config import Config
 from syndicate.core.report import printable
 from syndicate.web.app import create_app

@@ -2,7 +2,7 @@
 Issue #5.
 
 feedgen builds the skeleton of both XML formats; a small lxml pass then repairs what feedgen
-1.0.0 gets wrong or cannot express (see DESIGN.md, "Known traps", each pinned by a test):
+1.0.0 gets wrong or cannot express (each trap pinned by a test):
 
 - Atom entry links lose `rel`/`type`/`length` (an enclosure would become a second alternate
   link), so entry links are written by `_fix_atom_entry` instead.
