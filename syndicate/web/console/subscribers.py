@@ -28,7 +28,8 @@ from syndicate.ops.roster import (
     remove_address,
 )
 from syndicate.store.connection import open_db
-from syndicate.store.subscribers import STATUSES, subscriber_page
+from syndicate.store.subscriber_pages import subscriber_page
+from syndicate.store.subscribers import STATUSES
 from syndicate.web.console.access import Console, Form, Session
 from syndicate.web.console.render import done, problem_page, render_page
 
