@@ -42,18 +42,22 @@ def preview(config: Config, paths: list[Path], out_dir: Path) -> list[Path]:
     return written
 
 
-def preview_files(config: Config, paths: list[Path]) -> dict[str, bytes]:
-    """The digest the given files (or, with none, the pending articles) would make, as
-    `syndicate preview` writes it and the console shows it: digest.html, digest.txt,
-    digest-web.html, digest.eml. Empty when there is nothing to show."""
+def preview_files(
+    config: Config, paths: list[Path], newsletter: Newsletter | None = None
+) -> dict[str, bytes]:
+    """The digest the given files (or, with none, the articles waiting for `newsletter`'s
+    next digest; None: the config's first newsletter's) would make, as `syndicate preview`
+    writes it and the console shows it: digest.html, digest.txt, digest-web.html,
+    digest.eml. Empty when there is nothing to show."""
     now = datetime.now(config.site.tz)
-    articles = pending_articles(config, now, newsletters(config)[0]) if not paths else []
+    newsletter = newsletter or newsletters(config)[0]
+    articles = pending_articles(config, now, newsletter) if not paths else []
     articles += [_provisional(understand(p, config), now) for p in paths]
     if not articles:
         return {}
     digest = capped_digest("preview", now, articles, config.digest.max_articles)
     web_url = config.site.base_url + digest_page("preview")
-    return render_preview(digest, config, web_url=web_url)
+    return render_preview(digest, config, web_url=web_url, newsletter=newsletter)
 
 
 def pending_articles(config: Config, now: datetime, newsletter: Newsletter) -> list[Article]:
@@ -93,7 +97,9 @@ def _provisional(article: Article, now: datetime) -> Article:
     )
 
 
-def render_preview(digest: Digest, config: Config, *, web_url: str) -> dict[str, bytes]:
+def render_preview(
+    digest: Digest, config: Config, *, web_url: str, newsletter: Newsletter | None = None
+) -> dict[str, bytes]:
     """The digest as the subscriber would get it (digest.html, digest.txt, digest-web.html,
     digest.eml), without delivering or recording.
 
@@ -103,7 +109,7 @@ def render_preview(digest: Digest, config: Config, *, web_url: str) -> dict[str,
     import email
     from email.message import EmailMessage
 
-    rendered = render_digest(digest, config, web_url=web_url)
+    rendered = render_digest(digest, config, web_url=web_url, newsletter=newsletter)
     template = build_template(rendered, config)
     raw = template.copy(
         Recipient(

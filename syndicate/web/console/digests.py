@@ -1,9 +1,10 @@
 """Digests and what came back of them, from the console: the list of digests with each one's
-web version and delivery counts; the next digest, previewed as a subscriber would get it
-(ops/preview.preview_files, what `syndicate preview` writes); a test to any address
-(ops/control.send_test, `syndicate send-test`); a resend to one subscriber
-(ops/control.resend, `syndicate digest resend`); and the bounces page: recent bounces and
-complaints, suppressed subscribers, erased addresses (store/bounces.recent_returns).
+web version and delivery counts; the next digest of each newsletter (#23), previewed as a
+subscriber would get it (ops/preview.preview_files, what `syndicate preview` writes); a
+test to any address (ops/control.send_test, `syndicate send-test`: with several
+newsletters, each one's next digest); a resend to one subscriber (ops/control.resend,
+`syndicate digest resend`); and the bounces page: recent bounces and complaints,
+suppressed subscribers, erased addresses (store/bounces.recent_returns).
 One-off messages go out through delivery/transports.send_message, as the CLI's do.
 """
 
@@ -13,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from syndicate.config import ConfigError
+from syndicate.config.newsletters import chosen_newsletters, newsletters
 from syndicate.delivery.handover import DeliveryError
 from syndicate.ops.control import ActionError, resend, send_test
 from syndicate.ops.preview import preview_files
@@ -37,7 +39,11 @@ def digests_page(console: Console, request: Request, session: Session) -> Respon
     with open_db(console.config) as conn:
         made = digests(conn, limit=PAGE)
         counts = deliveries_by_digest(conn, [d[0] for d in made])
-        pending = count_pending(conn)
+        # What waits for each newsletter's next digest (#23; one for a config without any).
+        waiting = [
+            {"id": n.id, "name": n.name, "pending": count_pending(conn, n.id)}
+            for n in newsletters(console.config)
+        ]
     rows = [
         {
             "id": digest_id,
@@ -49,12 +55,17 @@ def digests_page(console: Console, request: Request, session: Session) -> Respon
         for digest_id, created, n, _newsletter in made
     ]
     return render_page(
-        console.config, request, session, "digests", section="digests", rows=rows, pending=pending
+        console.config, request, session, "digests", section="digests", rows=rows, waiting=waiting
     )
 
 
 def preview(console: Console, request: Request, session: Session) -> Response:
-    files = preview_files(console.config, [])
+    """GET …/preview[?newsletter=ID]: that newsletter's next digest (default: the first)."""
+    try:
+        wanted = chosen_newsletters(console.config, request.query_params.get("newsletter"))
+    except ValueError as exc:
+        return problem_page(console.config, request, session, str(exc), status=404)
+    files = preview_files(console.config, [], wanted[0])
     if not files:
         return problem_page(
             console.config, request, session, "nothing to preview: no pending articles", status=404
