@@ -357,18 +357,10 @@ def test_an_unsubscribe_while_its_copy_waits_for_its_turn_stops_it(
     assert deliveries(config)["zz-last@example.org"] == ("dropped", 0)
 
 
-def test_leaving_a_newsletter_while_its_digest_goes_out_stops_its_copy(
-    site: Path, state_url: str, send: Send, relay, monkeypatch
-):
-    """#23: a preference change that takes a newsletter away wins over a delivery in progress
-    as an unsubscribe does. The claim is taken and the copies are built; then the subscriber
-    keeps only the other newsletter (the preference page's change, from another connection):
-    the daily's copy is not handed over and its row says dropped, while they stay active."""
-    handler, port = relay
-    config = smtp_site(site, state_url, port)
-    (site / "config.toml").write_text(
-        (site / "config.toml").read_text() + NEWSLETTERS, encoding="utf-8"
-    )
+def queue_daily_digest(site: Path, state_url: str, port: int) -> Config:
+    """A site with NEWSLETTERS whose every subscriber holds both, and the daily's digest
+    queued for them (READERS, leaving@example.org and the config's own); nothing sent yet."""
+    smtp_site(site, state_url, port, NEWSLETTERS)
     config = load_config(site / "config.toml")
     pipeline.run(config, digest="never")
     conn = open_db(config)
@@ -380,19 +372,37 @@ def test_leaving_a_newsletter_while_its_digest_goes_out_stops_its_copy(
         create_digest(conn, undigested_articles(conn, "daily"), now, "2026-12-07", daily)
     finally:
         conn.close()
+    return config
+
+
+def keep_only_the_weekly(config: Config) -> None:
+    """leaving@example.org leaves the daily, from another connection, as the preference page
+    (or `subscribers set`) does."""
+    other = open_db(config)
+    change_subscription(
+        other,
+        datetime.now(config.site.tz),
+        email="leaving@example.org",
+        newsletters="ports-weekly",
+        left=partial(newsletters_left, config),
+    )
+    other.close()
+
+
+def test_leaving_a_newsletter_while_its_digest_goes_out_stops_its_copy(
+    site: Path, state_url: str, send: Send, relay, monkeypatch
+):
+    """#23: a preference change that takes a newsletter away wins over a delivery in progress
+    as an unsubscribe does. The claim is taken and the copies are built; then the subscriber
+    keeps only the other newsletter (the preference page's change, from another connection):
+    the daily's copy is not handed over and its row says dropped, while they stay active."""
+    handler, port = relay
+    config = queue_daily_digest(site, state_url, port)
     real = subscribers_by_email
 
     def leave_meanwhile(conn, emails):
         found = real(conn, emails)
-        other = open_db(config)
-        change_subscription(
-            other,
-            datetime.now(config.site.tz),
-            email="leaving@example.org",
-            newsletters="ports-weekly",
-            left=partial(newsletters_left, config),
-        )
-        other.close()
+        keep_only_the_weekly(config)
         return found
 
     monkeypatch.setattr(engine, "subscribers_by_email", leave_meanwhile)
@@ -407,20 +417,25 @@ def test_leaving_a_newsletter_while_its_digest_goes_out_stops_its_copy(
         conn.close()
 
 
-def test_an_unsubscribe_during_the_last_check_waits_until_the_copy_has_begun(
-    site: Path, state_url: str, send: Send, relay, monkeypatch
+@pytest.mark.parametrize("leaving", ["unsubscribe", "newsletter"])
+def test_a_leave_during_the_last_check_waits_until_the_copy_has_begun(
+    site: Path, state_url: str, send: Send, relay, monkeypatch, leaving: str
 ):
     """The last moment, from the other side: the check has said "still wanted" and the copy's
-    first bytes are not out yet when the subscriber leaves. The answer holds the subscriber
-    (SQLite's write lock; the row locked on PostgreSQL), so the unsubscribe commits only
-    after the relay has seen the copy begin: no copy begins after an unsubscribe committed."""
+    first bytes are not out yet when the subscriber leaves: unsubscribes, or (#23) leaves
+    the newsletter of the digest going out (the preference page's change). The answer holds
+    the subscriber (SQLite's write lock; the row locked on PostgreSQL), so the leave commits
+    only after the relay has seen the copy begin: no copy begins after a leave committed."""
     import threading
 
     from syndicate.delivery.claims import AudienceGate
 
     handler, port = relay
-    config = smtp_site(site, state_url, port)
-    queue_digest(config, *READERS, "leaving@example.org")
+    if leaving == "newsletter":
+        config = queue_daily_digest(site, state_url, port)
+    else:
+        config = smtp_site(site, state_url, port)
+        queue_digest(config, *READERS, "leaving@example.org")
     committed: list[float] = []
     real_wanted = AudienceGate.wanted
 
@@ -429,9 +444,12 @@ def test_an_unsubscribe_during_the_last_check_waits_until_the_copy_has_begun(
         if key[1] == "leaving@example.org" and not committed:
 
             def leave():
-                other = open_db(config)
-                unsubscribe(other, datetime.now(config.site.tz), email="leaving@example.org")
-                other.close()
+                if leaving == "newsletter":
+                    keep_only_the_weekly(config)
+                else:
+                    other = open_db(config)
+                    unsubscribe(other, datetime.now(config.site.tz), email="leaving@example.org")
+                    other.close()
                 committed.append(time.monotonic())
 
             threading.Thread(target=leave, daemon=True).start()
@@ -443,8 +461,17 @@ def test_an_unsubscribe_during_the_last_check_waits_until_the_copy_has_begun(
     deadline = time.monotonic() + 10
     while not committed and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert committed, "the unsubscribe never committed"
+    assert committed, "the leave never committed"
     began = handler.started["leaving@example.org"]
     assert len(began) == 1 and began[0] < committed[0]
     assert len(handler.accepted) == 14  # its copy went out too: it began before the leave
     assert deliveries(config)["leaving@example.org"][0] == "sent"
+    conn = open_db(config)
+    try:
+        after = get_subscriber(conn, "leaving@example.org")
+    finally:
+        conn.close()
+    if leaving == "newsletter":  # the leave itself went through, after the copy began
+        assert (after.status, after.newsletters) == ("active", "ports-weekly")
+    else:
+        assert after.status == "unsubscribed"
