@@ -174,6 +174,11 @@ def test_a_config_without_newsletters_keeps_one_digest_for_everyone(tmp_path: Pa
             "newsletters[0].schedule",
             "cron",
         ),
+        (  # the third table, counted from 0 as every list in the config's messages
+            NEWSLETTERS + '\n[[newsletters]]\nid = "c"\nschedule = "0 7 * * 8"\n',
+            "newsletters[2].schedule",
+            "day of week 8 is out of range",
+        ),
         (
             '\n[[newsletters]]\nid = "a"\ndefault = true\ntags = ["!!"]\n',
             "newsletters[0].tags",
