@@ -89,6 +89,24 @@ def test_a_change_takes_effect_on_the_next_digest(site_config):
     assert "neuer Artikel" in fresh[0][1]["Subject"]  # in German now
 
 
+def test_a_language_labels_toml_has_no_table_for_is_offered_and_kept(site_config):
+    # pt-BR (an import's language: its words come from [pt]) is not among labels.toml's
+    # tables; the page offers and selects it, so saving the newsletters keeps it.
+    assert cli(site_config.root, "subscribers", "set", "both@example.org", "--language",
+               "pt-BR") == 0  # fmt: skip
+    with running(site_config, site_here=False) as web, httpx.Client(base_url=web.base) as client:
+        path = "/" + preferences_link(site_config, "both@example.org").split("/", 3)[3]
+        page = client.get(path).text
+        assert '<html lang="pt-BR"' in page
+        [selected] = re.findall(r'<option value="([^"]*)"[^>]*selected>', page)
+        assert selected == "pt-BR"
+        saved = client.post(path, data={"action": "save", "newsletters": "daily",
+                                        "language": selected})  # fmt: skip
+        assert saved.status_code == 200
+    after = subscriber(site_config, "both@example.org")
+    assert (after.newsletters, after.language) == ("daily", "pt-BR")
+
+
 def test_download_my_data_and_unsubscribe_from_everything(site_config):
     with running(site_config, site_here=False) as web, httpx.Client(base_url=web.base) as client:
         path = "/" + preferences_link(site_config, "both@example.org").split("/", 3)[3]

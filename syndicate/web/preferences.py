@@ -11,8 +11,10 @@ text part) and from the welcome message.
   (store/subscribers.change_subscription), so the engine's last look withdraws them.
 - Ticking no newsletter changes nothing and says how to leave instead: "unsubscribe from
   everything" is its own button, so nobody leaves by a slip of the mouse.
-- The languages offered are those of labels.toml (each named in its own language), and
-  "the site's"; the page itself is in the subscriber's language.
+- The languages offered are those of labels.toml (each named in its own language), the
+  subscriber's own (an import may have set one labels.toml has no table for: its words fall
+  back as labels.toml says), and "the site's"; the page itself is in the subscriber's
+  language.
 Addresses never reach the log: subscribers are named by their hash.
 """
 
@@ -61,6 +63,9 @@ def preferences_page(
     words = labels_in(config, lang)
     site = one_line(config.site.title)
     held = {n.id for n in held_newsletters(config, subscriber.newsletters)}
+    # Their own language is offered (and selected) even when labels.toml has no table of its
+    # own (pt-BR, from an import): a save that changes something else must not change it.
+    own = {subscriber.language} if subscriber.language else set()
     message = [fill(words["preferences_intro"], site=site, email=subscriber.email)]
     if subscriber.status != "active":
         message.append(fill(words["preferences_inactive"], site=site, email=subscriber.email))
@@ -76,7 +81,7 @@ def preferences_page(
             for n in newsletters(config)
             if n.id
         ],
-        languages=[(tag, language_name(tag, tag)) for tag in sorted(catalog())],
+        languages=[(tag, language_name(tag, tag)) for tag in sorted({*catalog(), *own})],
         language=subscriber.language,
         name=subscriber.name,
     )
