@@ -4,7 +4,9 @@ small function over syndicate's own functions (the store's modules, `syndicate.i
 - seeding subscribers and stored articles (adding 100,000 addresses one CLI call at a time,
   or summarizing 10,000 articles, would measure the seeding, not the engine);
 - building one subscriber's copy of a digest the way the delivery engine does (no CLI does
-  only that).
+  only that);
+- counting the digest renderings a run makes (the newsletters group: one per newsletter and
+  language with recipients), around the very `syndicate run` a user runs.
 
 Each runs in a child process (`python -m bench.internals COMMAND …`): a child's peak RSS
 includes its parent's at fork time (Linux folds the old memory's high-water mark into the
@@ -21,7 +23,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bench.measure import python_child
+from bench.measure import Measured, python_child
 
 DIGEST_DATE = "2026-01-01"
 
@@ -86,7 +88,8 @@ def _seed_articles(config_path: Path) -> None:
     from syndicate.config import load_config
     from syndicate.inbox.changes import inbox_files, source_name
     from syndicate.ingest import understand
-    from syndicate.store.articles import save_article, skip_pending
+    from syndicate.store.articles import save_article
+    from syndicate.store.newsletters import skip_pending
 
     config = load_config(config_path)
     inbox = config.path("inbox")
@@ -109,6 +112,54 @@ def _seed_articles(config_path: Path) -> None:
         skip_pending(conn, datetime.now(config.site.tz))
     finally:
         conn.close()
+
+
+def _seed_spread(config_path: Path, count: int, newsletters: str, languages: str) -> None:
+    """`count` active subscribers, subscriber i holding newsletter i mod N (of the ids in
+    `newsletters`, separated by commas) in language (i div N) mod M (`languages`): every
+    (newsletter, language) has about count / (N × M) recipients. One batch
+    (`add_subscribers`), as a CSV import adds them."""
+    from syndicate.config import load_config
+    from syndicate.store.subscribers import NewSubscriber, add_subscribers
+
+    config = load_config(config_path)
+    ids, langs = newsletters.split(","), languages.split(",")
+    conn = _fast_seed_connection(config)
+    entries = [
+        NewSubscriber(
+            f"reader{i:06d}@example.org",
+            f"Pembaca {i}",
+            langs[(i // len(ids)) % len(langs)],
+            "active",
+            ids[i % len(ids)],
+        )
+        for i in range(count)
+    ]
+    try:
+        add_subscribers(conn, entries, datetime.now(config.site.tz), resubscribe=True)
+    finally:
+        conn.close()
+
+
+def _run_counting_renders(config_path: Path) -> list[list[str]]:
+    """`syndicate run --digest now --quiet` in this process, as the console script runs it
+    (`syndicate.cli.main`), counting the digest renderings (digest id, language; "" the
+    site's) that the run and the delivery engine make (`delivery/copies.py`)."""
+    from syndicate.cli import main as cli
+    from syndicate.delivery import copies
+
+    renders: list[list[str]] = []
+    real = copies.render_digest
+
+    def counting(digest, config, **kwargs):
+        renders.append([digest.id, kwargs.get("lang", "")])
+        return real(digest, config, **kwargs)
+
+    copies.render_digest = counting
+    code = cli(["run", "--digest", "now", "--quiet", "--config", str(config_path)])
+    if code:
+        raise SystemExit(f"syndicate run exited {code}")
+    return renders
 
 
 def copy_builder(config_path: Path, count: int) -> tuple[Callable[[int], bytes], list[bytes]]:
@@ -164,6 +215,19 @@ def seed_articles(config_path: Path) -> None:
     python_child("internals", "seed-articles", config_path)
 
 
+def seed_spread(config_path: Path, count: int, newsletters: list[str], languages: list[str]):
+    """Subscribers spread over newsletters and languages (`_seed_spread`)."""
+    python_child(
+        "internals", "seed-spread", config_path, count, ",".join(newsletters), ",".join(languages)
+    )
+
+
+def run_counting_renders(config_path: Path) -> Measured:
+    """One measured run delivering the digests (`_run_counting_renders`); its JSON: the
+    renderings made."""
+    return python_child("internals", "run-counting-renders", config_path)
+
+
 def main() -> None:
     command, config = sys.argv[1], Path(sys.argv[2])
     if command == "seed-subscribers":
@@ -172,6 +236,11 @@ def main() -> None:
         _seed_subscriber_mix(config, int(sys.argv[3]))
     elif command == "seed-articles":
         _seed_articles(config)
+    elif command == "seed-spread":
+        _seed_spread(config, int(sys.argv[3]), sys.argv[4], sys.argv[5])
+    elif command == "run-counting-renders":
+        print(json.dumps(_run_counting_renders(config)))
+        return
     else:
         sys.exit(f"unknown command {command}")
     print(json.dumps("ok"))

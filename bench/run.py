@@ -17,6 +17,8 @@ noisy, the ingest row's most):
   help           `syndicate --help` vs `python -c pass`
   cur            Maildir delivery with 50,000 files in cur/ vs cur/ empty
   subscribers    `subscribers import` of a 20,000-row CSV vs `subscribers export` of it
+  newsletters    Maildir delivery to 100,000 subscribers over 3 newsletters × 4 languages vs
+                 the same 100,000 on one digest: renderings, time per message, peak RSS
   workers        `deliver` workers (1 and 4, SQLite and PostgreSQL) sending to a relay
                  taking 10 ms a message vs raw smtplib (bench/workers.py; starts its own
                  PostgreSQL server)
@@ -41,7 +43,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import groups_mail, groups_runs, site
+from bench import groups_mail, groups_newsletters, groups_runs, site
 from bench.groups import CREATED, FULL, QUICK, Context, Line, sample_message, say, temp_root
 from bench.measure import own_peak_mb
 
@@ -54,6 +56,7 @@ GROUPS: dict[str, Callable[[Context], list[Line]]] = {
     "help": groups_runs.group_help,
     "cur": groups_mail.group_cur,
     "subscribers": groups_runs.group_roster,
+    "newsletters": groups_newsletters.group_newsletters,
     "workers": groups_runs.group_workers,
 }
 OPTIONAL: set[str] = set()

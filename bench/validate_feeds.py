@@ -1,6 +1,7 @@
 """Render feeds from realistic and hostile articles and run the W3C Feed Validation Service on
-every XML document (main feeds and archive pages). Not part of the test run: it needs the
-validator's source, which a clone of this repository does not have.
+every XML document (main feeds, archive pages, and the topic and language feeds of #23). Not
+part of the test run: it needs the validator's source, which a clone of this repository does
+not have.
 
     FEEDVALIDATOR_DIR=/path/to/w3c-feedvalidator \\
         python bench/validate_feeds.py /path/to/feedcheck.py [--atom-rng /path/to/atom_rng_check.py]
@@ -25,7 +26,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from syndicate.core.model import Article, Author, Block
+from syndicate.core.report import RunReport
 from syndicate.site.feeds.render import render_feeds
+from syndicate.site.outputs import Outputs
+from syndicate.site.publish import publish
+from syndicate.store.db import transaction
+from syndicate.store.recovery import adopt_article
+from syndicate.store.sqlite import open_store
 from tests.feeds_fixtures import (
     FEEDS_BASE,
     feeds_article,
@@ -145,7 +152,7 @@ def build(folder: Path) -> list[Path]:
         # heuristic fires (see EXPECTED).
         "one-archive-page": ([feeds_article(n) for n in range(8)], feeds_config(entries=4, page=4)),
     }
-    written = []
+    written = topic_feeds(folder / "topics", everything)
     for name, (articles, config) in sets.items():
         for rel, data in render_feeds(articles, config).items():
             path = folder / name / rel
@@ -156,6 +163,26 @@ def build(folder: Path) -> list[Path]:
             else:
                 json.loads(data)
     return written
+
+
+def topic_feeds(folder: Path, articles: list[Article]) -> list[Path]:
+    """The topic and language feeds (feeds/tags/…, feeds/lang/…) of `articles`, written as a
+    run writes them: stored with the ids the other sets render them under (as `state adopt`
+    stores an article the feeds show), then published; every XML document among them."""
+    config = feeds_config(folder)
+    conn = open_store(folder / "syndicate.db")
+    try:
+        with transaction(conn):
+            for n, article in enumerate(articles):
+                if "\ud800" in article.title:
+                    continue  # a lone surrogate never leaves the readers: not storable
+                published = article.published or article.first_seen
+                stored = article.with_(published=published, updated=article.updated or published)
+                adopt_article(conn, stored, file_hash=f"h{n}", content_hash=f"c{n}")
+        publish(conn, config, RunReport(), Outputs(folder / "feeds"))
+    finally:
+        conn.close()
+    return sorted(p for kind in ("tags", "lang") for p in (folder / "feeds" / kind).rglob("*.xml"))
 
 
 # Warnings that are right by the spec and documented in the report; everything else fails.

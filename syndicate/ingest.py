@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from syndicate.config import Config
+from syndicate.config.newsletters import newsletters_taking
 from syndicate.core.report import Progress, Rejection, RunReport, printable
 from syndicate.inbox.changes import (
     LISTING_KEY,
@@ -253,7 +254,12 @@ def _ingest_one(
         report.rejected.append(Rejection(source, reason))
         return True
     outcome, stored = save_article(
-        conn, article, file_hash=file_hash, now=now, domain=config.site.domain
+        conn,
+        article,
+        file_hash=file_hash,
+        now=now,
+        domain=config.site.domain,
+        takes=newsletters_taking(config, article.tags, article.language),
     )
     if outcome == "new":
         report.new.append(stored)

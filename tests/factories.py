@@ -64,13 +64,3 @@ def make_article(i: int = 0, **changes) -> Article:
 def make_digest(*articles: Article, n: int = 1) -> Digest:
     arts = articles or tuple(make_article(i) for i in range(n))
     return Digest(id="2026-11-27-001", created=datetime(2026, 11, 27, 7, tzinfo=WIB), articles=arts)
-
-
-# What schema 6 (the console, #24) added, taken away again: a schema 4 state.
-UNDO_SCHEMA_6 = """
-    DROP TABLE admin_sessions;
-    DROP TABLE admins;
-    DROP INDEX subscribers_status;
-    ALTER TABLE runs DROP COLUMN admin;
-    UPDATE meta SET value = '4' WHERE key = 'schema_version';
-"""

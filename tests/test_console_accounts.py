@@ -1,6 +1,7 @@
 """Console accounts (#24): `syndicate admin add|passwd|remove|list` from standard input and
 from a terminal, argon2id hashes in the state, and the state of a syndicate before the
-console (schema 4) upgraded in place to schema 6 on SQLite and PostgreSQL."""
+console (schema 4, tests/samples/state) upgraded in place (to schema 6, then #23's 7) on SQLite
+and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -21,12 +21,11 @@ from syndicate.run import pipeline
 from syndicate.store.admins import admins
 from syndicate.store.connection import connect, open_db
 from syndicate.store.db import schema_version
-from syndicate.store.runs import recent_runs, start_run
+from syndicate.store.runs import recent_runs
 from syndicate.store.schema import LATEST_VERSION
 from syndicate.store.sqlite import open_store
 from syndicate.store.subscribers import subscriber_counts
 from tests.conftest import write_config
-from tests.factories import UNDO_SCHEMA_6
 
 
 def admin(site: Path, *args: str, stdin: str | None = "") -> subprocess.CompletedProcess:
@@ -101,33 +100,27 @@ def test_on_a_terminal_the_password_is_asked_twice(site, config):
         assert password_matches(conn, "ben", "correct horse battery") == "ben"
 
 
-def schema_4_with_data(conn) -> None:
-    """A state as syndicate before the console left it: schema 4, with a run and a
-    subscriber."""
-    start_run(conn, "cli", datetime.now())
-    conn.execute(
-        "INSERT INTO subscribers (email, name, token, status, added, changed)"
-        " VALUES ('one@example.org', 'One', 't1', 'active', '2026-12-01', '2026-12-01')"
-    )
-    for statement in UNDO_SCHEMA_6.split(";"):
-        if statement.strip():
-            conn.execute(statement)
+# A state as syndicate before the console left it (schema 4): its articles, digests and
+# subscribers (two active), and a run, which gains the console's column.
+V4_STATE = Path(__file__).parent / "samples" / "state"
+V4_RUN = "INSERT INTO runs (started, trigger) VALUES ('2026-12-01T07:00:00+07:00', 'cli')"
 
 
 def check_upgraded(conn) -> None:
-    assert schema_version(conn) == LATEST_VERSION == 6
+    assert schema_version(conn) == LATEST_VERSION == 7
     [run] = recent_runs(conn)
     assert run["trigger"] == "cli" and run["admin"] is None  # kept, and the new column
-    assert subscriber_counts(conn)["active"] == 1
+    assert subscriber_counts(conn)["active"] == 2
     assert admins(conn, time.time()) == []
 
 
 def test_a_schema_4_sqlite_state_is_upgraded_in_place(tmp_path):
     path = tmp_path / "syndicate.db"
-    conn = open_store(path)
-    schema_4_with_data(conn)
-    conn.close()
     raw = sqlite3.connect(path)
+    raw.executescript((V4_STATE / "v4.sql").read_text(encoding="utf-8"))
+    raw.execute(V4_RUN)
+    raw.execute("PRAGMA user_version=4")
+    raw.commit()
     assert "admins" not in {r[0] for r in raw.execute("SELECT name FROM sqlite_master")}
     raw.close()
     conn = open_store(path)
@@ -141,9 +134,13 @@ def test_a_schema_4_sqlite_state_is_upgraded_in_place(tmp_path):
 
 
 def test_a_schema_4_postgresql_state_is_upgraded_in_place(pg_url, tmp_path):
-    conn = connect(pg_url, Path("unused"))
-    schema_4_with_data(conn)
-    conn.close()
+    import psycopg
+
+    from tests.pg_cluster import PASSWORD
+
+    with psycopg.connect(pg_url, password=PASSWORD, autocommit=True) as raw:
+        raw.execute((V4_STATE / "v4-postgresql.sql").read_text(encoding="utf-8"))
+        raw.execute(V4_RUN)
     conn = connect(pg_url, Path("unused"))
     try:
         check_upgraded(conn)

@@ -13,12 +13,8 @@ from syndicate.run import pipeline
 from syndicate.store.bounces import record_bounce
 from syndicate.store.connection import open_db
 from syndicate.store.runs import recent_runs
-from syndicate.store.subscribers import (
-    add_subscriber,
-    get_subscriber,
-    subscriber_page,
-    unsubscribe,
-)
+from syndicate.store.subscriber_pages import subscriber_page
+from syndicate.store.subscribers import add_subscriber, get_subscriber, unsubscribe
 from syndicate.web.console.chart import growth_chart, growth_series
 from tests.console_support import console_site, csrf_of, logged_in, post
 from tests.web_support import outbox_messages, running, wait_for
@@ -128,8 +124,8 @@ def test_a_csv_upload_is_imported_with_the_per_row_report(tmp_path):
         export = client.get("/admin/subscribers/export.csv")
         assert export.headers["content-disposition"].startswith("attachment;")
         lines = export.text.splitlines()
-        assert lines[0] == "email,name,status,language"
-        assert "new.one@example.org,New One,active," in lines
+        assert lines[0] == "email,name,status,language,newsletters"
+        assert "new.one@example.org,New One,active,," in lines
         not_csv = client.post(
             "/admin/subscribers/import",
             data={"csrf": token},

@@ -87,7 +87,14 @@ def _recipient(i: int, name: str | None = None, token: str | None = None) -> Rec
         f"Pembaca {i}" if name is None else name,
         f"<2026-11-27-001.{i:020x}@news.example.org>",
         f"https://news.example.org/unsubscribe/{token}",
+        preferences_url=f"https://news.example.org/preferences/{token}",
     )
+
+
+def _personal(rendered, r: Recipient, body: str) -> str:
+    """`body` of the rendered digest with both of the recipient's links filled in."""
+    body = body.replace(rendered.unsubscribe_placeholder, r.unsubscribe_url)
+    return body.replace(rendered.preferences_placeholder, r.preferences_url)
 
 
 ARABIC = make_article(title="تقرير خاص — " * 12, summary="ملخص المقال " * 40, language="ar")
@@ -113,9 +120,9 @@ def test_each_copy_is_that_subscribers_message(digest):
         assert msg["List-Unsubscribe"].strip() == f"<{r.unsubscribe_url}>"
         text = msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
         html = msg.get_body(("html",)).get_content().replace("\r\n", "\n")
-        placeholder = rendered.unsubscribe_placeholder
-        assert text == rendered.text.replace(placeholder, r.unsubscribe_url)
-        assert html == rendered.html.replace(placeholder, r.unsubscribe_url).replace("\r\n", "\n")
+        assert text == _personal(rendered, r, rendered.text)
+        assert html == _personal(rendered, r, rendered.html).replace("\r\n", "\n")
+        assert r.preferences_url in text and r.unsubscribe_url in text
         if cte:
             assert msg.get_body(("html",))["Content-Transfer-Encoding"] == cte
         for line in raw.split(b"\r\n"):
@@ -186,7 +193,7 @@ def test_base64_copies_decode_exactly():
 
 def test_an_internationalized_site_domain_goes_in_headers_as_idna():
     from syndicate.config import SiteConfig
-    from syndicate.digest.message import message_id_for
+    from syndicate.digest.headers import message_id_for
 
     config = make_config()
     config = config.model_copy(

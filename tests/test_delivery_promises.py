@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -23,14 +24,21 @@ import pytest
 from syndicate.cli import main
 from syndicate.cli.common import delivery_exit_code
 from syndicate.config import Config, load_config
+from syndicate.config.newsletters import chosen_newsletters, newsletters_left
 from syndicate.delivery import engine
 from syndicate.run import pipeline
 from syndicate.store.connection import open_db
 from syndicate.store.deliveries import subscribers_by_email
 from syndicate.store.digests import create_digest, undigested_articles
-from syndicate.store.subscribers import add_subscriber, unsubscribe
+from syndicate.store.subscribers import (
+    add_subscriber,
+    change_subscription,
+    get_subscriber,
+    unsubscribe,
+)
 from syndicate.web.jobs import Service
 from tests.conftest import free_port, smtp_on_loopback, write_config
+from tests.newsletter_support import NEWSLETTERS
 from tests.relays import FaultyRelay, SilentRelay
 
 
@@ -349,20 +357,85 @@ def test_an_unsubscribe_while_its_copy_waits_for_its_turn_stops_it(
     assert deliveries(config)["zz-last@example.org"] == ("dropped", 0)
 
 
-def test_an_unsubscribe_during_the_last_check_waits_until_the_copy_has_begun(
+def queue_daily_digest(site: Path, state_url: str, port: int) -> Config:
+    """A site with NEWSLETTERS whose every subscriber holds both, and the daily's digest
+    queued for them (READERS, leaving@example.org and the config's own); nothing sent yet."""
+    smtp_site(site, state_url, port, NEWSLETTERS)
+    config = load_config(site / "config.toml")
+    pipeline.run(config, digest="never")
+    conn = open_db(config)
+    try:
+        now = datetime.now(config.site.tz)
+        for email in (*READERS, "leaving@example.org"):
+            add_subscriber(conn, email, "", now, resubscribe=True, newsletters="daily ports-weekly")
+        daily = chosen_newsletters(config, "daily")[0]
+        create_digest(conn, undigested_articles(conn, "daily"), now, "2026-12-07", daily)
+    finally:
+        conn.close()
+    return config
+
+
+def keep_only_the_weekly(config: Config) -> None:
+    """leaving@example.org leaves the daily, from another connection, as the preference page
+    (or `subscribers set`) does."""
+    other = open_db(config)
+    change_subscription(
+        other,
+        datetime.now(config.site.tz),
+        email="leaving@example.org",
+        newsletters="ports-weekly",
+        left=partial(newsletters_left, config),
+    )
+    other.close()
+
+
+def test_leaving_a_newsletter_while_its_digest_goes_out_stops_its_copy(
     site: Path, state_url: str, send: Send, relay, monkeypatch
 ):
+    """#23: a preference change that takes a newsletter away wins over a delivery in progress
+    as an unsubscribe does. The claim is taken and the copies are built; then the subscriber
+    keeps only the other newsletter (the preference page's change, from another connection):
+    the daily's copy is not handed over and its row says dropped, while they stay active."""
+    handler, port = relay
+    config = queue_daily_digest(site, state_url, port)
+    real = subscribers_by_email
+
+    def leave_meanwhile(conn, emails):
+        found = real(conn, emails)
+        keep_only_the_weekly(config)
+        return found
+
+    monkeypatch.setattr(engine, "subscribers_by_email", leave_meanwhile)
+    assert send(config) == 0
+    assert "leaving@example.org" not in handler.delivered_to()
+    assert len(handler.accepted) == 13  # the other twelve and the config's own reader
+    assert deliveries(config)["leaving@example.org"] == ("dropped", 0)
+    conn = open_db(config)
+    try:
+        assert get_subscriber(conn, "leaving@example.org").status == "active"
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("leaving", ["unsubscribe", "newsletter"])
+def test_a_leave_during_the_last_check_waits_until_the_copy_has_begun(
+    site: Path, state_url: str, send: Send, relay, monkeypatch, leaving: str
+):
     """The last moment, from the other side: the check has said "still wanted" and the copy's
-    first bytes are not out yet when the subscriber leaves. The answer holds the subscriber
-    (SQLite's write lock; the row locked on PostgreSQL), so the unsubscribe commits only
-    after the relay has seen the copy begin: no copy begins after an unsubscribe committed."""
+    first bytes are not out yet when the subscriber leaves: unsubscribes, or (#23) leaves
+    the newsletter of the digest going out (the preference page's change). The answer holds
+    the subscriber (SQLite's write lock; the row locked on PostgreSQL), so the leave commits
+    only after the relay has seen the copy begin: no copy begins after a leave committed."""
     import threading
 
     from syndicate.delivery.claims import AudienceGate
 
     handler, port = relay
-    config = smtp_site(site, state_url, port)
-    queue_digest(config, *READERS, "leaving@example.org")
+    if leaving == "newsletter":
+        config = queue_daily_digest(site, state_url, port)
+    else:
+        config = smtp_site(site, state_url, port)
+        queue_digest(config, *READERS, "leaving@example.org")
     committed: list[float] = []
     real_wanted = AudienceGate.wanted
 
@@ -371,9 +444,12 @@ def test_an_unsubscribe_during_the_last_check_waits_until_the_copy_has_begun(
         if key[1] == "leaving@example.org" and not committed:
 
             def leave():
-                other = open_db(config)
-                unsubscribe(other, datetime.now(config.site.tz), email="leaving@example.org")
-                other.close()
+                if leaving == "newsletter":
+                    keep_only_the_weekly(config)
+                else:
+                    other = open_db(config)
+                    unsubscribe(other, datetime.now(config.site.tz), email="leaving@example.org")
+                    other.close()
                 committed.append(time.monotonic())
 
             threading.Thread(target=leave, daemon=True).start()
@@ -385,8 +461,17 @@ def test_an_unsubscribe_during_the_last_check_waits_until_the_copy_has_begun(
     deadline = time.monotonic() + 10
     while not committed and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert committed, "the unsubscribe never committed"
+    assert committed, "the leave never committed"
     began = handler.started["leaving@example.org"]
     assert len(began) == 1 and began[0] < committed[0]
     assert len(handler.accepted) == 14  # its copy went out too: it began before the leave
     assert deliveries(config)["leaving@example.org"][0] == "sent"
+    conn = open_db(config)
+    try:
+        after = get_subscriber(conn, "leaving@example.org")
+    finally:
+        conn.close()
+    if leaving == "newsletter":  # the leave itself went through, after the copy began
+        assert (after.status, after.newsletters) == ("active", "ports-weekly")
+    else:
+        assert after.status == "unsubscribed"

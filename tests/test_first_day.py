@@ -102,7 +102,9 @@ def test_init_writes_a_complete_config_with_the_values_given_and_nothing_of_the_
     assert raw["site"]["postal_address"] == ""
     # Complete: every key of every section is written out, as in the sample.
     sample = tomllib.loads((REPO / "config.toml").read_text(encoding="utf-8"))
-    assert _keys(raw) == _settings(Config) - {"delivery.smtp_cafile", "digest.reply_to"}
+    # [[newsletters]] is a commented example: an array of tables has no default to write.
+    optional = {"delivery.smtp_cafile", "digest.reply_to", "newsletters"}
+    assert _keys(raw) == _settings(Config) - optional
     assert _keys(raw) == _keys(sample)
     text = (site / "config.toml").read_text(encoding="utf-8")
     assert text.count("\n#") > 10  # commented

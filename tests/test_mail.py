@@ -17,7 +17,8 @@ import pytest
 
 from syndicate.config import Config, ConfigError
 from syndicate.core.model import Author, Digest, Subscriber
-from syndicate.digest.message import build_message, message_id_for
+from syndicate.digest.headers import message_id_for
+from syndicate.digest.message import build_message
 from syndicate.digest.render import render_digest
 from syndicate.ops.preview import render_preview
 from tests.factories import (

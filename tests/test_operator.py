@@ -367,11 +367,11 @@ def test_subscribers_import_export_round_trip(site: Path, tmp_path: Path, capsys
     export = tmp_path / "out.csv"
     assert cli(site, "subscribers", "export", str(export)) == 0
     exported = export.read_text(encoding="utf-8").splitlines()
-    assert exported[0] == "email,name,status,language"
-    assert "ani@example.org,Ani,active,id" in exported
-    assert "budi@example.org,Budi,active," in exported
-    assert "cici@example.org,Cici,unsubscribed,en" in exported
-    assert "one@example.org,Reader One,unsubscribed," in exported
+    assert exported[0] == "email,name,status,language,newsletters"
+    assert "ani@example.org,Ani,active,id," in exported
+    assert "budi@example.org,Budi,active,," in exported
+    assert "cici@example.org,Cici,unsubscribed,en," in exported
+    assert "one@example.org,Reader One,unsubscribed,," in exported
     # Importing the export back changes nothing.
     capsys.readouterr()
     assert cli(site, "subscribers", "import", str(export)) == 0

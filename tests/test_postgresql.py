@@ -22,12 +22,12 @@ from syndicate.store.connection import connect, open_db
 from syndicate.store.db import generation, schema_version
 from syndicate.store.db import state_id as current_state_id
 from syndicate.store.deliveries import claim_deliveries, delivery_counts
-from syndicate.store.digests import create_digest, undigested_articles
+from syndicate.store.digests import create_digest, digest_articles, undigested_articles
+from syndicate.store.newsletters import count_pending, count_skipped
 from syndicate.store.postgresql import RUN_LOCK, advisory_lock_held, try_advisory_lock
 from syndicate.store.runs import start_run
 from syndicate.store.subscribers import add_subscriber, subscriber_key, unsubscribe
 from tests.conftest import SAMPLE, write_config
-from tests.factories import UNDO_SCHEMA_6
 
 
 def pg_site(site: Path, url: str, extra: str = "") -> Path:
@@ -91,34 +91,97 @@ def test_postgresql_gets_the_same_tables_with_its_own_types(pg_url):
         conn.close()
 
 
-def test_a_schema_2_postgresql_state_is_upgraded_in_place(pg_url):
-    # PostgreSQL states began at schema 2; later steps (3: the article rows' covering
-    # index; 4: the partial indexes of pending and digested articles) must reach them too.
-    def indexes(conn) -> dict[str, str]:
-        rows = conn.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'articles'"
-        )
-        return {r["indexname"]: r["indexdef"] for r in rows}
+V4_POSTGRESQL = Path(__file__).parent / "samples" / "state" / "v4-postgresql.sql"
+V6_POSTGRESQL = Path(__file__).parent / "samples" / "state" / "v6-postgresql.sql"
+V4_STATE_ID = "abe940372cd026a24d30f7b1d9dd2b91"  # v4.sql's, and v6's: the same rows
 
-    conn = connect(pg_url, Path("unused"))
-    expected = indexes(conn)
-    for statement in UNDO_SCHEMA_6.split(";"):
-        if statement.strip():
-            conn.execute(statement)
-    conn.execute("DROP INDEX articles_rows")
-    conn.execute("DROP INDEX articles_pending")
-    conn.execute("DROP INDEX articles_digest")
-    conn.execute("CREATE INDEX articles_digest ON articles (digest_id)")
-    conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
-    state_id = current_state_id(conn)
-    conn.close()
+
+def pg_v4_state(pg_url: str, *after: str, dump: Path = V4_POSTGRESQL) -> None:
+    """The database as syndicate left it before #23 (schema 4, the rows of v4.sql; or
+    schema 6 as main wrote it after #24, `dump` v6-postgresql.sql), then the statements
+    `after`."""
+    import psycopg
+
+    from tests.pg_cluster import PASSWORD
+
+    with psycopg.connect(pg_url, password=PASSWORD, autocommit=True) as raw:
+        raw.execute(dump.read_text(encoding="utf-8"))
+    with psycopg.connect(pg_url, password=PASSWORD, autocommit=True) as raw:
+        for statement in after:
+            raw.execute(statement)
+
+
+def pg_shape(conn) -> tuple[dict, dict]:
+    """Every index's definition and every table's columns (name, type), in order."""
+    indexes = {
+        r["indexname"]: r["indexdef"]
+        for r in conn.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'"
+        )
+    }
+    tables: dict[str, list] = {}
+    rows = conn.execute(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns"
+        " WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position"
+    )
+    for r in rows:
+        tables.setdefault(r["table_name"], []).append((r["column_name"], r["data_type"]))
+    return indexes, tables
+
+
+@pytest.mark.parametrize("dump", [V4_POSTGRESQL, V6_POSTGRESQL], ids=["v4", "v6"])
+def test_a_schema_4_or_6_postgresql_state_gains_newsletters_in_place(pg_url, pg_cluster, dump):
+    # #23's step (schema 7) on PostgreSQL: the columns are dropped there (SQLite rebuilds the
+    # table), and the result is a new state's tables and indexes, every fact kept: from 4
+    # (the console's step 6 first), and from 6 as main wrote it (its account, session and
+    # console run kept).
+    other = pg_cluster.create_database()
+    fresh = connect(other, Path("unused"))
+    expected = pg_shape(fresh)
+    fresh.close()
+    pg_v4_state(pg_url, dump=dump)
     conn = connect(pg_url, Path("unused"))
     try:
-        assert schema_version(conn) == store.schema.LATEST_VERSION == 6
-        assert indexes(conn) == expected
-        assert "WHERE (digest_id IS NOT NULL)" in expected["articles_digest"]
-        assert "articles_pending" in expected and "articles_rows" in expected
-        assert current_state_id(conn) == state_id
+        assert schema_version(conn) == store.schema.LATEST_VERSION == 7
+        assert current_state_id(conn) == V4_STATE_ID
+        assert pg_shape(conn) == expected
+        console = [(r["name"], r["admin"]) for r in conn.execute(
+            "SELECT s.name, r.admin FROM admin_sessions s, runs r ORDER BY r.id"
+        )]  # fmt: skip
+        assert console == ([("ada", "ada")] if dump == V6_POSTGRESQL else [])
+        assert [a.title for a in undigested_articles(conn)] == ["Storm warning"]
+        digest = digest_articles(conn, "2026-11-30-001")
+        assert sorted(a.title for a in digest.articles) == ["Harbour reopens", "Pelabuhan dibuka"]
+        assert count_skipped(conn) == 1 and count_pending(conn) == 1
+        assert delivery_counts(conn) == {"sent": 1, "pending": 1}
+    finally:
+        conn.close()
+
+
+def test_a_schema_2_postgresql_state_is_upgraded_in_place(pg_url, pg_cluster):
+    # PostgreSQL states began at schema 2; every later step (3: the article rows' covering
+    # index; 4: the partial indexes of pending and digested articles; 6: the console; 7:
+    # newsletters) must reach them too, keeping the state's identity.
+    other = pg_cluster.create_database()
+    fresh = connect(other, Path("unused"))
+    expected = pg_shape(fresh)
+    fresh.close()
+    pg_v4_state(
+        pg_url,
+        "DROP INDEX articles_rows",
+        "DROP INDEX articles_pending",
+        "DROP INDEX articles_digest",
+        "CREATE INDEX articles_digest ON articles (digest_id)",
+        "UPDATE meta SET value = '2' WHERE key = 'schema_version'",
+    )
+    conn = connect(pg_url, Path("unused"))
+    try:
+        assert schema_version(conn) == store.schema.LATEST_VERSION == 7
+        assert pg_shape(conn) == expected
+        assert "WHERE (digest_id IS NOT NULL)" in expected[0]["newsletter_digests"]
+        assert "articles_rows" in expected[0] and "newsletter_pending" in expected[0]
+        assert [a.title for a in undigested_articles(conn)] == ["Storm warning"]
+        assert current_state_id(conn) == V4_STATE_ID
     finally:
         conn.close()
 

@@ -261,9 +261,10 @@ def test_adopt_rebuilds_archives_dated_and_undated_articles_retractions_and_dige
 
     assert cli(site, "publish") == 0
     after = tree(site / "feeds")
-    # The waiting article is new (so are the feeds and the lists that show it); nothing else
-    # changed.
+    # The waiting article is new (so are the feeds, its language's feeds and the lists that
+    # show it); nothing else changed.
     listing = ("index.html", "articles/index.html")
+    listing += tuple(f"lang/en/{n}" for n in ("rss.xml", "atom.xml", "feed.json", "index.html"))
     for name, data in feeds.items():
         if name not in ("rss.xml", "atom.xml", "feed.json", "articles/new-0.html", STAMP, *listing):
             assert after[name] == data, name

@@ -123,8 +123,8 @@ def test_digest_claims_articles_and_queues_active_subscribers(conn):
     assert [(d.digest_id, d.email, d.status) for d in pending] == [
         ("2026-11-27-001", "one@example.org", "pending")
     ]
-    created, articles = digest_articles(conn, digest_id)
-    assert created == T0 and [x.id for x in articles] == [a.id]
+    created, articles, newsletter = digest_articles(conn, digest_id)
+    assert created == T0 and [x.id for x in articles] == [a.id] and newsletter == ""
 
     failed = Outcome(digest_id, "one@example.org", "failed", "down", next_attempt=now + 60)
     record_outcomes(conn, [failed], T0)

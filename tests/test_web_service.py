@@ -143,6 +143,7 @@ def test_every_link_of_the_feeds_the_digest_and_the_pages_answers_200(site: Path
                 if response.headers["content-type"].startswith("text/html"):
                     todo.extend(html_links(response.text, url))
             assert any("/unsubscribe/" in u for u in seen)
+            assert any("/preferences/" in u for u in seen)  # the digest's preference link
             assert any(u.endswith("/digests/") for u in seen)
             assert any(u.endswith("/articles/") for u in seen)
             assert len(seen) >= 10

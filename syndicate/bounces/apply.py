@@ -41,7 +41,7 @@ from datetime import datetime
 from syndicate.bounces.marks import verify_message_mark, verify_verp
 from syndicate.bounces.returned import Kind
 from syndicate.config import Config
-from syndicate.digest.message import site_domain
+from syndicate.digest.headers import site_domain
 from syndicate.store.bounces import (
     has_delivery,
     latest_sent_digest,

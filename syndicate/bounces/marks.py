@@ -31,7 +31,10 @@ def verp_address(
     if not re.fullmatch(r"[a-z0-9-]+", digest_id) or not re.fullmatch(r"[0-9a-f]+", subscriber_key):
         raise ValueError(f"cannot carry {digest_id!r}/{subscriber_key!r} in a VERP address")
     mac = _mac(secret, digest_id, subscriber_key)
-    return f"{local}+{digest_id}.{subscriber_key}.{mac}@{domain}"
+    verp = f"{local}+{digest_id}.{subscriber_key}.{mac}"
+    if len(verp) > 64:  # RFC 5321's limit for a local part (a newsletter's long digest ids)
+        raise ValueError(f"a VERP address for {digest_id!r} would be longer than 64 octets")
+    return f"{verp}@{domain}"
 
 
 def verify_verp(token: str, secret: bytes) -> tuple[str, str] | None:

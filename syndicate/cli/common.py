@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from syndicate.cli.exits import EXIT_DELIVERY_FAILED, EXIT_IOERR, EXIT_OK, CommandError
+from syndicate.config.newsletters import chosen_newsletters
 from syndicate.core.report import printable
 from syndicate.run.guard import check_missing
 from syndicate.store.connection import has_state, open_db
@@ -45,6 +46,15 @@ def progress(message: str) -> None:
 
 def short(text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def newsletter_option(config: Config, ident: str | None) -> str | None:
+    """`--newsletter ID`, checked against the config (exit 2 naming the ids there are)."""
+    try:
+        chosen_newsletters(config, ident)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    return ident
 
 
 def require_state(config: Config) -> None:

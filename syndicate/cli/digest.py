@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from syndicate.cli.common import require_state, say
+from syndicate.cli.common import newsletter_option, require_state, say
 from syndicate.cli.exits import EXIT_DELIVERY_FAILED, EXIT_OK, CommandError
 from syndicate.delivery.handover import DeliveryError
 from syndicate.ops.control import ActionError, resend, send_test, skip_backlog
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 def cmd_skip(args: argparse.Namespace, config: Config) -> int:
-    report = skip_backlog(config)
+    report = skip_backlog(config, newsletter_option(config, args.newsletter))
     n = report.skipped_articles
     read = f" ({len(report.new)} read from the inbox just now)" if report.new else ""
     say(
@@ -30,20 +30,23 @@ def cmd_skip(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_resend(args: argparse.Namespace, config: Config) -> int:
     require_state(config)
+    newsletter = newsletter_option(config, args.newsletter)
     try:
-        where = resend(config, args.digest_id, args.to)
+        digest_id, where = resend(config, args.digest_id, args.to, newsletter)
     except ActionError as exc:
         raise CommandError(str(exc)) from None
-    say(f"digest {args.digest_id} resent to {args.to}: {where}")
+    say(f"digest {digest_id} resent to {args.to}: {where}")
     return EXIT_OK
 
 
 def cmd_send_test(args: argparse.Namespace, config: Config) -> int:
+    newsletter = newsletter_option(config, args.newsletter)
     try:
-        what, where = send_test(config, args.to, args.digest)
+        sent = send_test(config, args.to, args.digest, newsletter)
     except ActionError as exc:
         raise CommandError(str(exc)) from None
     except DeliveryError as exc:
         raise CommandError(f"{args.to}: {exc}", EXIT_DELIVERY_FAILED) from None
-    say(f"test: {what} sent to {args.to} ([test] subject, recorded nowhere): {where}")
+    for what, where in sent:
+        say(f"test: {what} sent to {args.to} ([test] subject, recorded nowhere): {where}")
     return EXIT_OK

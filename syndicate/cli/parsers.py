@@ -44,6 +44,10 @@ def _common_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="print nothing unless something failed")
 
 
+def _newsletter_option(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--newsletter", metavar="ID", default=None, help=f"{what} ([[newsletters]] id)")
+
+
 def _init(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "init",
@@ -87,6 +91,7 @@ def _run(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> No
         const="never",
         help="same as --digest never",
     )
+    _newsletter_option(p, "the digest step for this newsletter only (default: every one)")
     _common_run_options(p)
     p.add_argument(
         "--retry-failed",
@@ -101,7 +106,9 @@ def _run(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> No
         help="read the inbox, publish feeds and pages; never builds or sends a digest",
     )
     _common_run_options(p)
-    p.set_defaults(handler="syndicate.cli.run:cmd_run", digest="never", retry_failed=False)
+    p.set_defaults(
+        handler="syndicate.cli.run:cmd_run", digest="never", retry_failed=False, newsletter=None
+    )
 
 
 def _serve(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -191,12 +198,16 @@ def _digest(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) ->
         parents=[common],
         help="read the inbox, then mark every pending article as digested; sends nothing",
     )
+    _newsletter_option(a, "this newsletter's pending articles only (default: every one's)")
     a.set_defaults(handler="syndicate.cli.digest:cmd_skip")
     a = actions.add_parser(
         "resend", parents=[common], help="send an existing digest to one subscriber again"
     )
-    a.add_argument("digest_id", metavar="ID")
+    a.add_argument(
+        "digest_id", metavar="ID", nargs="?", default=None, help="default: the latest digest"
+    )
     a.add_argument("--to", required=True, metavar="ADDR", help="a subscriber's address")
+    _newsletter_option(a, "the latest digest of this newsletter (default: the first one)")
     a.set_defaults(handler="syndicate.cli.digest:cmd_resend")
 
     p = sub.add_parser(
@@ -210,6 +221,7 @@ def _digest(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) ->
         metavar="ID",
         help="an existing digest (default: the pending articles, else the latest digest)",
     )
+    _newsletter_option(p, "this newsletter's next digest only (default: every one's)")
     p.set_defaults(handler="syndicate.cli.digest:cmd_send_test")
 
 
@@ -218,17 +230,29 @@ def _status(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) ->
         "status", parents=[common], help="articles, subscribers, deliveries, schedule, last runs"
     )
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    _newsletter_option(p, "this newsletter's digest only (default: every one)")
     p.set_defaults(handler="syndicate.cli.status:cmd_status")
 
 
 def _subscribers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("subscribers", parents=[common], help="list, add, remove, import …")
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
-    actions.add_parser("list", parents=[common], help="every address and its status")
+    actions.add_parser(
+        "list", parents=[common], help="every address, its status, name, language, newsletters"
+    )
     a = actions.add_parser("add", parents=[common], help="add (or re-activate) an address")
     a.add_argument("address", help="'Name <addr@example.org>' or addr@example.org")
     a.add_argument("--name", default="", help="display name")
-    a.add_argument("--language", default="", help="BCP 47 language tag (default: the site's)")
+    _subscription_options(a, "default: the site's", "default: the default ones")
+    a.add_argument(
+        "--welcome", action="store_true", help="send the welcome message (with its preference link)"
+    )
+    a = actions.add_parser(
+        "set", parents=[common], help="change what a subscriber holds (newsletters, language, name)"
+    )
+    a.add_argument("address")
+    a.add_argument("--name", default=None, help="display name")
+    _subscription_options(a, "'' = the site's", "'' = the default ones")
     a = actions.add_parser(
         "remove",
         parents=[common],
@@ -238,7 +262,7 @@ def _subscribers(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     a = actions.add_parser(
         "import",
         parents=[common],
-        help="add addresses from a CSV file (header: email,name[,status][,language])",
+        help="add addresses from a CSV file (header: email,name[,status][,language][,newsletters])",
     )
     a.add_argument("file", metavar="FILE.csv")
     a.add_argument("--verbose", action="store_true", help="one line per row (default: a summary)")
@@ -251,6 +275,16 @@ def _subscribers(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     )
     a.add_argument("address")
     p.set_defaults(handler="syndicate.cli.subscribers:cmd_subscribers")
+
+
+def _subscription_options(a: argparse.ArgumentParser, language: str, newsletters: str) -> None:
+    a.add_argument("--language", default=None, metavar="TAG", help=f"BCP 47 tag ({language})")
+    a.add_argument(
+        "--newsletters",
+        default=None,
+        metavar="ID[,ID…]",
+        help=f"the [[newsletters]] it gets, by id ({newsletters})",
+    )
 
 
 def _bounces(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

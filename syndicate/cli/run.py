@@ -6,7 +6,7 @@ import argparse
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from syndicate.cli.common import delivery_exit_code, err, progress, short
+from syndicate.cli.common import delivery_exit_code, err, newsletter_option, progress, short
 from syndicate.cli.exits import EXIT_CONFIG, EXIT_OK, EXIT_REJECTED
 from syndicate.core.report import printable_lines
 from syndicate.run import pipeline
@@ -23,6 +23,7 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     report = pipeline.run(
         config,
         digest=args.digest,
+        newsletter=newsletter_option(config, args.newsletter),
         trigger="cli" if args.command == "run" else "cli:publish",
         progress=progress,
         retry_failed=args.retry_failed,
@@ -88,9 +89,14 @@ def format_report(
     feeds_dir = config.path("feeds")
     if report.feeds_written:
         main = [n for n in report.feeds_written if "/" not in n]
-        archive = len(report.feeds_written) - len(main)
-        extra = f" (+{archive} archive page(s))" if archive else ""
-        names = ", ".join(main) or "archive pages"
+        archive = sum(n.startswith("archive/") for n in report.feeds_written)
+        topics = len(report.feeds_written) - len(main) - archive
+        extra = ", ".join(
+            [f"+{archive} archive page(s)"] * bool(archive)
+            + [f"+{topics} topic feed(s)"] * bool(topics)
+        )
+        extra = f" ({extra})" if extra else ""
+        names = ", ".join(main) or ("archive pages" if archive else "topic feeds")
         lines.append(f"  feeds      {would}written to {feeds_dir}: {names}{extra}")
     else:
         lines.append(f"  feeds      unchanged in {feeds_dir}")
@@ -106,16 +112,17 @@ def format_report(
 def _digest_lines(report: RunReport, config: Config) -> list[str]:
     lines = []
     would = "would be " if report.dry_run else ""
-    if report.digest_id:
-        shown = min(report.digest_articles, config.digest.max_articles)
-        counted = f" ({shown} shown)" if shown < report.digest_articles else ""
-        web = config.path("feeds") / "digests" / f"{report.digest_id}.html"
+    for made in report.digests:
+        shown = min(made.articles, config.digest.max_articles)
+        counted = f" ({shown} shown)" if shown < made.articles else ""
+        web = config.path("feeds") / "digests" / f"{made.id}.html"
         lines.append(
-            f"  digest     {report.digest_id} {would}made: {report.digest_articles}"
-            f" article(s){counted} for {report.recipients} recipient(s), web version {web}"
+            f"  digest     {made.id} {would}made: {made.articles}"
+            f" article(s){counted} for {made.recipients} recipient(s), web version {web}"
         )
-    else:
-        lines.append(f"  digest     {report.digest_note or 'none'}")
+    lines += [f"  digest     {note}" for note in report.digest_notes]
+    if not report.digests and not report.digest_notes:
+        lines.append("  digest     none")
     if report.sent or report.failed or report.failed_for_good or report.delivery_stopped:
         method = config.delivery.method
         if method == "smtp":

@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from syndicate.cli.common import short, state
+from syndicate.cli.common import newsletter_option, short, state
 from syndicate.cli.exits import EXIT_OK
 from syndicate.core.report import printable, printable_lines
 from syndicate.ops.status import inbox, schedule, status
@@ -39,8 +39,9 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
         else:
             print("\n".join([printable(why), *_inbox_lines(waiting)]))
         return EXIT_OK
+    newsletter = newsletter_option(config, args.newsletter)
     with state(config) as conn:
-        data = status(conn, config, now)
+        data = status(conn, config, now, newsletter)
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
     else:
@@ -79,7 +80,17 @@ def format_status(data: dict[str, Any]) -> str:
         f"schedule     publish {sched['publish']['cron']!r} next {_when(sched['publish']['next'])};"
         f" digest {sched['digest']['cron']!r} next {_when(sched['digest']['next'])}"
     )
-    lines.append(f"next digest  {'due now' if sched['digest_due'] else sched['digest_note']}")
+    letters = [n for n in data.get("newsletters", []) if n["id"]]
+    if not letters:
+        lines.append(f"next digest  {'due now' if sched['digest_due'] else sched['digest_note']}")
+    for n in letters:
+        default = ", default" if n["default"] else ""
+        lines.append(
+            f"newsletter   {n['id']} ({n['name']}{default}): {n['subscribers']} subscriber(s),"
+            f" {n['pending']} article(s) waiting, last digest {n['last_digest'] or 'none yet'},"
+            f" schedule {n['schedule']!r} next {_when(n['next'])};"
+            f" {'due now' if n['digest_due'] else n['digest_note']}"
+        )
     for run in data["runs"]:
         summary = run["summary"] or {"state": "unfinished (crashed or still running)"}
         brief = ", ".join(f"{k} {v}" for k, v in summary.items() if v)

@@ -1,5 +1,5 @@
-"""`syndicate subscribers …`: list, add, remove, import, export, erase (ops/roster.py: the
-console's subscriber actions call the same functions)."""
+"""`syndicate subscribers …`: list, add, set, remove, import, export, erase (ops/roster.py:
+the console's subscriber actions call the same functions)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,10 @@ from syndicate.cli.common import say, state
 from syndicate.cli.exits import EXIT_DATAERR, EXIT_OK, EXIT_USAGE, CommandError
 from syndicate.core.addresses import smtputf8_supported
 from syndicate.core.files import write_atomic
+from syndicate.core.model import Subscriber
 from syndicate.core.report import printable
+from syndicate.delivery.handover import DeliveryError
+from syndicate.delivery.welcome import send_welcome
 from syndicate.ops.roster import (
     RosterError,
     add_address,
@@ -23,10 +26,12 @@ from syndicate.ops.roster import (
     import_csv,
     import_summary,
     language_tag,
+    newsletter_ids,
     read_csv,
     remove_address,
+    set_address,
 )
-from syndicate.store.subscribers import subscribers
+from syndicate.store.subscribers import get_subscriber, subscribers
 
 if TYPE_CHECKING:
     from syndicate.config import Config
@@ -42,16 +47,40 @@ def cmd_subscribers(args: argparse.Namespace, config: Config) -> int:
             return _import(config, Path(args.file), now, verbose=args.verbose)
         if action == "add":  # refused up front: never stored, never failing every run
             checked_address(args.address, smtputf8=smtputf8_supported(config.delivery.method))
-            language_tag(args.language)
+        if action in ("add", "set"):  # checked before anything is stored
+            language_tag(args.language or "")
+            newsletter_ids(config, args.newsletters)
         with state(config) as conn:
             if action == "list":
                 for sub in subscribers(conn):
-                    print("\t".join(printable(v) for v in (sub.email, sub.status, sub.name)))
+                    fields = (sub.email, sub.status, sub.name, sub.language, sub.newsletters)
+                    print("\t".join(printable(v) for v in fields))
             elif action == "add":
                 addr, outcome = add_address(
-                    conn, config, args.address, args.name, args.language, now
+                    conn,
+                    config,
+                    args.address,
+                    args.name,
+                    args.language or "",
+                    now,
+                    args.newsletters,
                 )
                 say(f"{addr}: {outcome}")
+                if args.welcome:
+                    _welcome(config, get_subscriber(conn, addr), addr, now)
+            elif action == "set":
+                changed = set_address(
+                    conn,
+                    config,
+                    args.address,
+                    now,
+                    name=args.name,
+                    language=args.language,
+                    newsletters=args.newsletters,
+                )
+                language = changed.language or "the site's"
+                held = changed.newsletters or "the default ones"
+                say(f"{changed.email}: {changed.status}, language {language}, newsletters {held}")
             elif action == "remove":
                 addr, found = remove_address(conn, args.address, now)
                 say(
@@ -72,6 +101,18 @@ def cmd_subscribers(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
+def _welcome(config: Config, subscriber: Subscriber | None, addr: str, now: datetime) -> None:
+    """`subscribers add --welcome`: the welcome message, to an active subscriber only."""
+    if subscriber is None or subscriber.status != "active":
+        say(f"no welcome message: {addr} is not active")
+        return
+    try:
+        where = send_welcome(config, subscriber, now)
+    except (DeliveryError, ValueError) as exc:
+        raise CommandError(f"{addr}: the welcome message was not sent: {exc}") from None
+    say(f"{addr}: welcome message sent ({where})")
+
+
 INVALID_SHOWN = 20  # invalid rows named without --verbose: they are the ones to fix
 
 
@@ -86,7 +127,7 @@ def _import(config: Config, path: Path, now: datetime, *, verbose: bool) -> int:
     text = read_csv(path)
     with state(config) as conn:
         smtputf8 = smtputf8_supported(config.delivery.method)
-        rows = import_csv(conn, text, str(path), now, progress, smtputf8=smtputf8)
+        rows = import_csv(conn, config, text, str(path), now, progress, smtputf8=smtputf8)
     invalid = [row for row in rows if row.outcome == "invalid"]
     shown = rows if verbose else invalid[:INVALID_SHOWN]
     for row in shown:

@@ -61,6 +61,8 @@ def config_problems(error: ValidationError) -> list[tuple[str, str]]:
         why = found["msg"].removeprefix("Value error, ")
         if found["type"] == "extra_forbidden":
             why = "unknown key (typo?); see the configuration reference in README.md"
+        elif found["type"] == "missing":
+            why = "missing: this table needs it (see the configuration reference in README.md)"
         elif found["type"] == "path_type":
             why = f"input should be a path (a string), got {found['input']!r}"
         elif found["type"].endswith("_type") or found["type"] == "literal_error":
@@ -184,6 +186,21 @@ class ScheduleConfig(Section):
     digest: Annotated[str, checked(checks.cron_line)] = "0 7 * * *"
 
 
+class NewsletterConfig(Section):
+    """One `[[newsletters]]` table: a digest of its own, with its own cadence and filter
+    (config/newsletters.py says how they are used). The checks of the list as a whole (ids
+    unique, at least one default) are checks.newsletter_set."""
+
+    id: Annotated[str, checked(checks.newsletter_id)]  # slug: digest ids, URLs, CSV; required
+    name: str = ""  # what subscribers see; empty = the id
+    schedule: Annotated[str, checked(checks.cron_line)] = "0 7 * * *"  # cron, site.timezone
+    default: bool = False  # what a subscriber who chose nothing gets
+    tags: Annotated[list[str], checked(checks.topic_tags)] = []  # one of these (empty: any)
+    # One of these (empty: any); canonical BCP 47 tags of languages CLDR knows.
+    languages: list[Annotated[str, checked(checks.language_tag)]] = []
+    subject: Annotated[str, checked(checks.subject_template)] = ""  # empty = digest.subject
+
+
 class DeliveryConfig(Section):
     method: Literal["maildir", "eml", "smtp", "sendmail"] = "maildir"
     smtp_host: str = "127.0.0.1"
@@ -298,6 +315,8 @@ class Config(Section):
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
     state: StateConfig = Field(default_factory=StateConfig)
+    # [[newsletters]]: several digests; none = one made of [digest] and schedule.digest.
+    newsletters: Annotated[list[NewsletterConfig], checked(checks.newsletter_set)] = []
     root: AnyPath = Path(".")  # folder of the config file; relative paths resolve against it
 
     def path(self, name: Literal["inbox", "feeds", "outbox", "state", "templates"]) -> Path:

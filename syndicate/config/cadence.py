@@ -105,9 +105,15 @@ def _wall(moment: datetime) -> tuple[int, ...]:
 
 
 def digest_is_due(
-    expr: str, timezone: Any, now: datetime, last_digest: datetime | None
+    expr: str,
+    timezone: Any,
+    now: datetime,
+    last_digest: datetime | None,
+    *,
+    key: str = "schedule.digest",
 ) -> tuple[bool, str]:
-    """(due, why) for a run at `now` whose latest digest was created at `last_digest`.
+    """(due, why) for a run at `now` whose latest digest was created at `last_digest`; `key`
+    names the schedule in the "not due" verdict (a newsletter's own, #23).
 
     Pending articles are the caller's part of the rule; this is the schedule's part.
     """
@@ -116,9 +122,9 @@ def digest_is_due(
     period = previous_firing(expr, timezone, now)
     if period is None or last_digest.astimezone(UTC) < period.astimezone(UTC):
         return True, "due since " + (f"{period:%Y-%m-%d %H:%M %Z}" if period else "the start")
-    return False, not_due_reason(expr, next_firing(expr, timezone, now))
+    return False, not_due_reason(expr, next_firing(expr, timezone, now), key)
 
 
-def not_due_reason(expr: str, upcoming: datetime | None) -> str:
+def not_due_reason(expr: str, upcoming: datetime | None, key: str = "schedule.digest") -> str:
     when = f"{upcoming:%Y-%m-%d %H:%M %Z}" if upcoming else "never (the schedule has no future)"
-    return f"not due: digest already made this period (schedule.digest {expr!r}); next due {when}"
+    return f"not due: digest already made this period ({key} {expr!r}); next due {when}"

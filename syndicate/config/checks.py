@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from syndicate.config.cadence import cron_trigger
 from syndicate.core.addresses import format_mailbox, parse_mailbox, split_mailbox
 from syndicate.core.language import canonical_tag
+from syndicate.core.topics import topic_slug
 from syndicate.web.hosts import normal_host
 
 # ---------------------------------------------------------------- cron
@@ -155,6 +156,39 @@ def subject_template(v: str) -> str:
         raise ValueError(
             f"bad placeholder {exc}; use {{site}}, {{count}}, {{date}}, {{first_title}}"
         ) from None
+    return v
+
+
+def newsletter_id(v: str) -> str:
+    """A newsletter's id: lower-case letters, digits and "-", starting with a letter (so it
+    never looks like the date a digest id starts with), at most 40 characters."""
+    if not re.fullmatch(r"[a-z][a-z0-9-]{0,39}", v):
+        raise ValueError(
+            f"{v!r} is not a newsletter id: lower-case letters, digits and '-', starting with"
+            " a letter, e.g. 'daily' or 'ports-weekly'"
+        )
+    return v
+
+
+def topic_tags(v: list[str]) -> list[str]:
+    """A newsletter's `tags`: each must name a topic (topics.topic_slug)."""
+    for tag in v:
+        if not topic_slug(tag):
+            raise ValueError(f"{tag!r} is not a tag: it has no letter or digit")
+    return v
+
+
+def newsletter_set(v: list) -> list:
+    """`[[newsletters]]` as a whole: each id once, and at least one `default = true` (what a
+    subscriber who chose nothing gets, every subscriber from before [[newsletters]] too)."""
+    ids = [n.id for n in v]
+    if twice := sorted({i for i in ids if ids.count(i) > 1}):
+        raise ValueError(f"the id {twice[0]!r} is used twice")
+    if ids and not any(n.default for n in v):
+        raise ValueError(
+            "none is `default = true`: mark the one(s) a subscriber who chose nothing gets"
+            " (every subscriber from before [[newsletters]] too)"
+        )
     return v
 
 

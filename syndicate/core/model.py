@@ -142,6 +142,7 @@ class Subscriber:
     token: str = ""  # secret for one-click unsubscribe links
     status: str = "active"  # active, pending, unsubscribed, bounced, complained
     language: str = ""  # BCP 47; "" = the site's
+    newsletters: str = ""  # the ids held, separated by spaces; "" = the default ones
 
 
 def article_link(article: Article, base_url: str) -> str:

@@ -145,6 +145,18 @@ def text_direction(lang: str | None) -> str:
     return "rtl" if _locale(lang).character_order == "right-to-left" else "ltr"
 
 
+def language_name(tag: str, lang: str) -> str:
+    """The language `tag` named in `lang` ("id" in "en": "Indonesian"; in "id": "Indonesia"),
+    from CLDR; the tag itself for one CLDR does not know."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        name = Locale.parse(tag.replace("-", "_")).get_display_name(_locale(lang))
+    except (UnknownLocaleError, ValueError, TypeError):
+        return tag
+    return name or tag
+
+
 def _local_day(when: datetime | date, tz) -> date:
     # The calendar day in the site's time zone (a naive datetime is taken as it is).
     if isinstance(when, datetime):

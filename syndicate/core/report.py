@@ -57,6 +57,16 @@ class Rejection:
     reason: str
 
 
+@dataclass(frozen=True)
+class MadeDigest:
+    """A digest a run made: one per newsletter that was due (config/newsletters.py)."""
+
+    id: str
+    newsletter: str  # its id; "" for the one digest of a config without [[newsletters]]
+    articles: int  # all of them, shown or counted
+    recipients: int  # deliveries queued
+
+
 @dataclass
 class RunReport:
     """What one run did, for the operator's one-screen report and the runs table."""
@@ -71,10 +81,10 @@ class RunReport:
     moved: list[tuple[str, str]] = field(default_factory=list)  # (old, new) file names
     feeds_written: list[str] = field(default_factory=list)
     pages_written: list[str] = field(default_factory=list)  # article pages, digest web versions
-    digest_id: str | None = None
-    digest_articles: int = 0
-    digest_note: str = ""  # why there was no digest, or when the next one is due
-    recipients: int = 0  # deliveries queued for this run's digest
+    digests: list[MadeDigest] = field(default_factory=list)
+    # Why a newsletter made no digest, or when its next is due ("daily: none now: …"; the one
+    # digest of a config without [[newsletters]] without the name).
+    digest_notes: list[str] = field(default_factory=list)
     skipped_articles: int = 0  # `digest skip`: marked as digested without a digest
     sent: int = 0
     failed: list[str] = field(default_factory=list)  # temporary: retried after a backoff
@@ -92,6 +102,19 @@ class RunReport:
     to_read: int = 0
     to_send: int = 0
 
+    @property
+    def digest_id(self) -> str | None:
+        """The digest this run made (the first, when several newsletters were due)."""
+        return self.digests[0].id if self.digests else None
+
+    @property
+    def digest_articles(self) -> int:
+        return self.digests[0].articles if self.digests else 0
+
+    @property
+    def digest_note(self) -> str:
+        return "; ".join(self.digest_notes)
+
     def counts(self) -> dict[str, int | str | None]:
         return {
             "new": len(self.new),
@@ -103,7 +126,7 @@ class RunReport:
             "waiting": len(self.waiting),
             "feeds_written": len(self.feeds_written),
             "pages_written": len(self.pages_written),
-            "digest": self.digest_id,
+            "digest": ", ".join(d.id for d in self.digests) or None,
             "sent": self.sent,
             "failed": len(self.failed),
             "failed_for_good": len(self.failed_for_good),
@@ -124,6 +147,6 @@ class RunReport:
             "delivery_stopped": [self.delivery_stopped] if self.delivery_stopped else [],
             "warnings": list(self.warnings),
             # Why there was no digest (or when the next is due), as the CLI's report says.
-            "digest_note": [self.digest_note] if self.digest_note else [],
+            "digest_note": list(self.digest_notes),
             "notes": list(self.notes),
         }

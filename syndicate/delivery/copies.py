@@ -1,6 +1,12 @@
-"""Each claimed delivery → its `Copy`: the digest rendered and encoded once per digest, then
-one subscriber's To, Message-ID, unsubscribe links and envelope filled in per copy
-(digest/message.py's `MessageTemplate`: a few byte joins, not a new `EmailMessage` per subscriber).
+"""Each claimed delivery → its `Copy`: the digest rendered and encoded once per (digest,
+language) that has recipients, then one subscriber's To, Message-ID, unsubscribe and
+preference links and envelope filled in per copy (digest/message.py's `MessageTemplate`: a few
+joins, not a new `EmailMessage` per subscriber).
+
+A copy is in the subscriber's language (#23): labels, dates, the subject line and the footer
+(articles stay in their own). The templates are keyed by (digest, language): a digest to
+100,000 subscribers in four languages is rendered four times, on the first copy of each, and
+the run's own rendering (the site's language, made for the web version) is the first.
 
 The envelope sender is the VERP bounce address when `delivery.bounce_address` is set, so a
 bounce names the digest and subscriber it is about (`syndicate bounces`); a digest id VERP
@@ -13,15 +19,16 @@ import re
 
 from syndicate.bounces.marks import unsubscribe_mailto, verp_address
 from syndicate.config import Config
+from syndicate.config.newsletters import newsletter_for
+from syndicate.core.language import canonical_tag
 from syndicate.core.model import Subscriber, capped_digest, digest_page
 from syndicate.delivery.handover import Copy
+from syndicate.digest.headers import from_address, message_id_for
 from syndicate.digest.message import (
     MessageTemplate,
     Recipient,
     build_template,
     deliverable_address,
-    from_address,
-    message_id_for,
 )
 from syndicate.digest.render import RenderedDigest, render_digest
 from syndicate.store.db import Database
@@ -36,19 +43,37 @@ def unsubscribe_url(config: Config, token: str) -> str:
     return f"{config.site.base_url}unsubscribe/{token}"
 
 
-def render_stored_digest(conn: Database, config: Config, digest_id: str) -> RenderedDigest:
-    """A stored digest rendered as it was sent (retracted articles left out); KeyError if
-    there is no such digest."""
+def preferences_url(config: Config, token: str) -> str:
+    """The subscriber's preference page (web/preferences.py): the same token as the
+    unsubscribe link, which proves the mailbox as much."""
+    return f"{config.site.base_url}preferences/{token}"
+
+
+def copy_language(config: Config, subscriber: Subscriber) -> str:
+    """The language a subscriber's copies are in: theirs, else the site's."""
+    return canonical_tag(subscriber.language or "") or config.site.language
+
+
+def render_stored_digest(
+    conn: Database, config: Config, digest_id: str, lang: str = ""
+) -> RenderedDigest:
+    """A stored digest rendered as it was sent (retracted articles left out), in `lang` (""
+    the site's); KeyError if there is no such digest."""
     found = digest_articles(conn, digest_id)
     if found is None:
         raise KeyError(digest_id)
-    created, articles = found
-    digest = capped_digest(digest_id, created, articles, config.digest.max_articles)
-    return render_digest(digest, config, web_url=config.site.base_url + digest_page(digest_id))
+    digest = capped_digest(digest_id, found.created, found.articles, config.digest.max_articles)
+    return render_digest(
+        digest,
+        config,
+        web_url=config.site.base_url + digest_page(digest_id),
+        newsletter=newsletter_for(config, found.newsletter),
+        lang=lang,
+    )
 
 
 class CopyBuilder:
-    """Claimed deliveries → copies, from one template per digest."""
+    """Claimed deliveries → copies, from one template per (digest, language)."""
 
     def __init__(
         self,
@@ -60,20 +85,25 @@ class CopyBuilder:
     ) -> None:
         self.conn, self.config, self.rendered = conn, config, rendered_by_digest
         self.dot_stuffed = dot_stuffed
-        self.templates: dict[str, MessageTemplate] = {}
+        self.templates: dict[tuple[str, str], MessageTemplate] = {}
         self.sender = from_address(config)
         self.bounce = config.delivery.bounce_address
         self.secret = state_secret(conn, "verp")  # VERP addresses and Message-IDs
 
-    def template(self, digest_id: str) -> MessageTemplate:
-        if digest_id not in self.templates:
-            rendered = self.rendered.get(digest_id)
+    def template(self, digest_id: str, lang: str = "") -> MessageTemplate:
+        """The digest's template in `lang` ("": the site's), rendered on first use; the
+        run's own rendering (`rendered_by_digest`, the site's language) serves that one."""
+        lang = lang or self.config.site.language
+        key = (digest_id, lang)
+        if key not in self.templates:
+            site_language = lang == self.config.site.language
+            rendered = self.rendered.get(digest_id) if site_language else None
             if rendered is None:
-                rendered = self.rendered[digest_id] = render_stored_digest(
-                    self.conn, self.config, digest_id
-                )
-            self.templates[digest_id] = build_template(rendered, self.config)
-        return self.templates[digest_id]
+                rendered = render_stored_digest(self.conn, self.config, digest_id, lang)
+                if site_language:
+                    self.rendered[digest_id] = rendered
+            self.templates[key] = build_template(rendered, self.config)
+        return self.templates[key]
 
     def envelope_sender(self, digest_id: str, email: str) -> str:
         if not self.bounce:
@@ -97,8 +127,10 @@ class CopyBuilder:
             message_id_for(digest_id, subscriber.email, self.config, self.secret),
             unsubscribe_url(self.config, subscriber.token),
             self.mailto(subscriber.token),
+            preferences_url(self.config, subscriber.token),
         )
-        data = self.template(digest_id).copy(recipient, smtp=self.dot_stuffed)
+        template = self.template(digest_id, copy_language(self.config, subscriber))
+        data = template.copy(recipient, smtp=self.dot_stuffed)
         return Copy(
             (digest_id, subscriber.email),
             f"{digest_id}.{subscriber_key(subscriber.email)}.syndicate",

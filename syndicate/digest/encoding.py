@@ -1,12 +1,12 @@
 """Bodies encoded once, with holes: the per-recipient strings are filled in per copy without
 re-encoding the body around them.
 
-A digest body is the same for every subscriber except the unsubscribe URL. Encoding the whole
-body again per copy (quoted-printable or base64 of ~70 KB) costs more than everything else a
-copy needs, and a plain `bytes.replace` on the *encoded* body is unsafe: a quoted-printable
-soft line break can fall inside the placeholder, and base64 has no readable placeholder at
-all. So the raw text is split at the placeholder *before* encoding, each constant piece is
-encoded once, and only the holes are encoded per copy:
+A digest body is the same for every subscriber except the unsubscribe and preference URLs.
+Encoding the whole body again per copy (quoted-printable or base64 of ~70 KB) costs more
+than everything else a copy needs, and a plain `bytes.replace` on the *encoded* body is
+unsafe: a quoted-printable soft line break can fall inside the placeholder, and base64 has
+no readable placeholder at all. So the raw text is split at the placeholders *before*
+encoding, each constant piece is encoded once, and only the holes are encoded per copy:
 
 - quoted-printable: each piece is encoded on its own and every hole gets lines of its own,
   opened and closed with a soft line break (`=` CRLF, which decodes to nothing), so a value of
@@ -103,8 +103,15 @@ class Base64Body:
         return b"".join(out)
 
 
-def base64_body(raw: bytes, hole: bytes) -> Base64Body:
-    parts = raw.split(hole)
+Hole = bytes | re.Pattern[bytes]  # one placeholder, or a pattern matching any of several
+
+
+def _split(raw: bytes, hole: Hole) -> list[bytes]:
+    return hole.split(raw) if isinstance(hole, re.Pattern) else raw.split(hole)
+
+
+def base64_body(raw: bytes, hole: Hole) -> Base64Body:
+    parts = _split(raw, hole)
     return Base64Body(tuple(_piece(p, last=(i == len(parts) - 1)) for i, p in enumerate(parts)))
 
 
@@ -161,8 +168,8 @@ class QuotedPrintableBody:
         return b"".join(out)
 
 
-def quoted_printable_body(raw: bytes, hole: bytes) -> QuotedPrintableBody:
-    parts = raw.split(hole)
+def quoted_printable_body(raw: bytes, hole: Hole) -> QuotedPrintableBody:
+    parts = _split(raw, hole)
     pieces = [_end_soft(_qp(p)) for p in parts[:-1]] + [_qp(parts[-1])]
     return QuotedPrintableBody(tuple(pieces))
 
@@ -170,7 +177,7 @@ def quoted_printable_body(raw: bytes, hole: bytes) -> QuotedPrintableBody:
 EncodedBody = Base64Body | QuotedPrintableBody
 
 
-def encoded_body(raw: bytes, hole: bytes, cte: str) -> EncodedBody:
+def encoded_body(raw: bytes, hole: Hole, cte: str) -> EncodedBody:
     return base64_body(raw, hole) if cte == "base64" else quoted_printable_body(raw, hole)
 
 

@@ -5,10 +5,10 @@ The digest is rendered once (digest.render_digest) and, here, encoded once into 
 `MessageTemplate`: the constant headers (From, Subject, Date, List-Id …, validated and
 encoded by the `email` package once), the MIME structure and both bodies, with holes for
 what differs per subscriber — the To and Message-ID headers, the List-Unsubscribe header and
-the unsubscribe URL in the bodies. A copy is the constant chunks joined with the holes filled
-(see digest/encoding.py for how holes survive quoted-printable and base64): a small fraction
-of the work of a full `EmailMessage` + `as_bytes()` per recipient (bench/run.py, `copy`).
-DKIM, when on, signs each copy.
+the unsubscribe and preference page URLs in the bodies. A copy is the constant chunks joined
+with the holes filled (see digest/encoding.py for how holes survive quoted-printable and
+base64): a small fraction of the work of a full `EmailMessage` + `as_bytes()` per recipient
+(bench/run.py, `copy`). DKIM, when on, signs each copy.
 
 Every header value that can carry outside text goes through `one_line` first: the email
 package rejects CR/LF but *raises* on U+2028, and a raise in the middle of a delivery run is
@@ -26,17 +26,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
-from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime
-from functools import lru_cache
-from urllib.parse import quote
 
-from syndicate.bounces.marks import message_mark
 from syndicate.config import Config, ConfigError
 
 # deliverable_address: the one address check (core/addresses.py).
-from syndicate.core.addresses import deliverable_address, parse_mailbox
+from syndicate.core.addresses import deliverable_address
 from syndicate.core.model import Subscriber
 from syndicate.core.rendering import one_line
 from syndicate.digest.encoding import (
@@ -47,6 +43,14 @@ from syndicate.digest.encoding import (
     choose_cte,
     dot_stuff,
     encoded_body,
+)
+from syndicate.digest.headers import (
+    MESSAGE_ID,
+    from_address,
+    header_safe_url,
+    list_id,
+    list_unsubscribe_line,
+    to_line,
 )
 from syndicate.digest.render import RenderedDigest
 
@@ -76,58 +80,6 @@ DKIM_HEADERS = (
     "List-Unsubscribe-Post",
 )
 
-# Characters allowed to stay as they are in a URL (RFC 3986 reserved + unreserved + "%"):
-# anything else (spaces, quotes, <>, non-ASCII, CR/LF) is percent-encoded.
-_URL_SAFE = ":/?#[]@!$&'()*+,;=%-._~"
-
-
-def header_safe_url(url: str) -> str:
-    """An absolute https/http URL made safe for `<…>` in a header and for an HTML attribute."""
-    url = quote(url.strip(), safe=_URL_SAFE)
-    if not re.match(r"(?i)https?://[^/?#]+", url):
-        raise ValueError(f"unsubscribe URL must be absolute http(s), got {url[:80]!r}")
-    return url
-
-
-def _list_id(config: Config) -> str:
-    if config.digest.list_id:
-        ident = config.digest.list_id
-    else:
-        slug = re.sub(r"[^a-z0-9]+", "-", one_line(config.site.title).lower()).strip("-")
-        ident = f"{slug or 'digest'}.{config.site.domain}"
-    name = one_line(config.site.title).replace("\\", "").replace('"', "")
-    return f'"{name}" <{ident}>' if name else f"<{ident}>"
-
-
-def from_address(config: Config) -> str:
-    """The bare address of `digest.from`, checked strictly (a ConfigError naming the key)."""
-    try:
-        return parse_mailbox(config.digest.from_)[1]
-    except ValueError as exc:
-        raise ConfigError(f"digest.from: {exc}") from None
-
-
-def message_id_for(digest_id: str, subscriber_email: str, config: Config, secret: bytes) -> str:
-    """A deterministic Message-ID on the site's domain for one (digest, subscriber) pair.
-
-    The same pair always gets the same id, so a retried delivery is recognisably the same
-    message (receivers deduplicate on it); the address itself is not exposed in it, and
-    its mark carries a MAC made with the state's `secret` (bounces.message_mark), so a
-    bounce quoting it proves it is about a message we sent.
-    """
-    key = hashlib.sha256(subscriber_email.strip().lower().encode("utf-8")).hexdigest()[:16]
-    local = re.sub(r"[^A-Za-z0-9.-]+", "-", digest_id).strip(".-") or "digest"
-    return f"<{local}.{message_mark(local, key, secret)}@{site_domain(config)}>"
-
-
-def site_domain(config: Config) -> str:
-    """The site's domain as it can go in a header: IDNA for an internationalized one."""
-    try:
-        return _ascii_domain(config.site.domain)
-    except ValueError:
-        return config.site.domain
-
-
 # ---------------------------------------------------------------- one recipient
 
 
@@ -140,44 +92,7 @@ class Recipient:
     message_id: str
     unsubscribe_url: str
     unsubscribe_mailto: str = ""  # "mailto:…" advertised next to the URL; "" = none
-
-
-@lru_cache(maxsize=4096)
-def _ascii_domain(domain: str) -> str:
-    try:
-        return domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise ValueError(f"not a valid domain: {domain[:80]!r}") from None
-
-
-_MESSAGE_ID = re.compile(r"<[^<>\s@]+@[^<>\s@]+>")
-_PLAIN_PHRASE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]+")
-
-
-def _to_line(name: str, address: str) -> bytes:
-    """`To: Name <address>` with the name quoted or RFC 2047-encoded, folded under 78."""
-    name = one_line(name)
-    if not name:
-        return f"To: {address}\r\n".encode("ascii")
-    if name.isascii() and len(name) < 60:
-        if not _PLAIN_PHRASE.fullmatch(name):
-            name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        display = name
-    else:
-        display = Header(name, "utf-8", header_name="To").encode(linesep="\r\n")
-    line = f"To: {display} <{address}>\r\n"
-    if "\r\n" in display or len(line) > 80:  # 78 characters and the CRLF
-        line = f"To: {display}\r\n <{address}>\r\n"
-    return line.encode("ascii")
-
-
-def _list_unsubscribe_line(url: str, mailto: str) -> bytes:
-    line = f"List-Unsubscribe: <{url}>"
-    if len(line) > 78:  # fold after the colon; a longer URL cannot be folded at all
-        line = f"List-Unsubscribe: \r\n <{url}>"  # as the email package writes it
-    if mailto:
-        line += f",\r\n <{mailto}>"
-    return (line + "\r\n").encode("ascii")
+    preferences_url: str = ""  # the preference page; "" = the unsubscribe URL stands in
 
 
 # ---------------------------------------------------------------- the template
@@ -188,7 +103,8 @@ _TO, _MESSAGE_ID_HOLE, _LIST_UNSUBSCRIBE = "to", "message-id", "list-unsubscribe
 @dataclass(frozen=True)
 class _BodyHole:
     body: EncodedBody
-    html: bool  # the URL goes in HTML-escaped
+    html: bool  # the URLs go in HTML-escaped
+    kinds: tuple[str, ...]  # which URL each hole takes, in order: "unsubscribe", "preferences"
 
 
 Chunk = bytes | str | _BodyHole  # constant bytes, a header hole (its name), a body
@@ -206,23 +122,28 @@ class MessageTemplate:
         """The message for one recipient; `smtp`: dot-stuffed for DATA (without the final
         "."). Raises ValueError for an address or URL no message can carry."""
         address = deliverable_address(recipient.email)
-        if not _MESSAGE_ID.fullmatch(recipient.message_id):
+        if not MESSAGE_ID.fullmatch(recipient.message_id):
             raise ValueError(
                 f"Message-ID must look like <id@domain>, got {recipient.message_id[:80]!r}"
             )
         url = header_safe_url(recipient.unsubscribe_url)
+        urls = {
+            "unsubscribe": url,
+            "preferences": header_safe_url(recipient.preferences_url or url),
+        }
         mailto = recipient.unsubscribe_mailto
         if mailto and not re.fullmatch(r"mailto:[!-~]+", mailto):
             raise ValueError(f"unsubscribe mailto must be a mailto: URI, got {mailto[:80]!r}")
         try:
             headers = {
-                _TO: _to_line(recipient.name, address),
+                _TO: to_line(recipient.name, address),
                 _MESSAGE_ID_HOLE: f"Message-ID: {recipient.message_id}\r\n".encode("ascii"),
-                _LIST_UNSUBSCRIBE: _list_unsubscribe_line(url, mailto),
+                _LIST_UNSUBSCRIBE: list_unsubscribe_line(url, mailto),
             }
         except UnicodeEncodeError as exc:
             raise ValueError(f"cannot write this header without SMTPUTF8: {exc}") from None
-        in_text, in_html = url.encode("ascii"), html.escape(url, quote=True).encode("ascii")
+        in_text = {k: u.encode("ascii") for k, u in urls.items()}
+        in_html = {k: html.escape(u, quote=True).encode("ascii") for k, u in urls.items()}
         chunks = self.stuffed if smtp and self.sign is None else self.chunks
         out = []
         for chunk in chunks:
@@ -231,8 +152,8 @@ class MessageTemplate:
             elif isinstance(chunk, str):
                 out.append(headers[chunk])
             else:
-                value = in_html if chunk.html else in_text
-                out.append(chunk.body.fill([value] * (len(chunk.body.pieces) - 1)))
+                values = in_html if chunk.html else in_text
+                out.append(chunk.body.fill([values[kind] for kind in chunk.kinds]))
         data = b"".join(out)
         if self.sign is not None:
             data = self.sign(data) + data
@@ -264,7 +185,7 @@ def build_template(rendered: RenderedDigest, config: Config) -> MessageTemplate:
         head["Message-ID"] = dummy_id
         if config.digest.reply_to:
             head["Reply-To"] = config.digest.reply_to
-        head["List-Id"] = _list_id(config)
+        head["List-Id"] = list_id(config)
         head["List-Unsubscribe"] = dummy_unsub
         head["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         header_bytes = head.as_bytes(policy=MAIL_POLICY).split(b"\r\n\r\n", 1)[0] + CRLF
@@ -289,7 +210,15 @@ def build_template(rendered: RenderedDigest, config: Config) -> MessageTemplate:
         b"Content-Type: multipart/alternative;\r\n"
         b' boundary="' + boundary.encode("ascii") + b'"\r\n\r\n'
     )
-    placeholder = (rendered.unsubscribe_placeholder or dummy_unsub).encode("ascii")
+    placeholders = {
+        (rendered.unsubscribe_placeholder or dummy_unsub).encode("ascii"): "unsubscribe",
+        **(
+            {rendered.preferences_placeholder.encode("ascii"): "preferences"}
+            if rendered.preferences_placeholder
+            else {}
+        ),
+    }
+    holes = re.compile(b"|".join(re.escape(p) for p in placeholders))
     for subtype, text in (("plain", rendered.text), ("html", rendered.html)):
         raw = canonical_text(text)
         cte = choose_cte(raw)
@@ -299,7 +228,9 @@ def build_template(rendered: RenderedDigest, config: Config) -> MessageTemplate:
             b"Content-Transfer-Encoding: " + cte.encode("ascii") + b"\r\n\r\n"
         )
         chunks.append(rest)
-        chunks.append(_BodyHole(encoded_body(raw, placeholder, cte), html=subtype == "html"))
+        kinds = tuple(placeholders[m.group()] for m in holes.finditer(raw))
+        body = encoded_body(raw, holes, cte)
+        chunks.append(_BodyHole(body, html=subtype == "html", kinds=kinds))
         rest = CRLF
     chunks.append(rest + b"--" + boundary.encode("ascii") + b"--\r\n")
     return MessageTemplate(
@@ -314,7 +245,7 @@ def _stuffed(chunk: Chunk) -> Chunk:
         return dot_stuff(chunk)
     if isinstance(chunk, _BodyHole) and isinstance(chunk.body, QuotedPrintableBody):
         body = QuotedPrintableBody(tuple(dot_stuff(p) for p in chunk.body.pieces))
-        return _BodyHole(body, chunk.html)
+        return _BodyHole(body, chunk.html, chunk.kinds)
     return chunk  # header holes and base64 never start a line with "."
 
 
@@ -378,11 +309,12 @@ def build_message(
     message_id: str,
     unsubscribe_url: str,
     unsubscribe_mailto: str = "",
+    preferences_url: str = "",
 ) -> EmailMessage:
     """One multipart/alternative message (text + HTML) to one subscriber, with List-*
     headers, as an `EmailMessage` (a template with a single copy, parsed back)."""
     data = build_template(rendered, config).copy(
         Recipient(subscriber.email, subscriber.name, message_id.strip(), unsubscribe_url,
-                  unsubscribe_mailto)
+                  unsubscribe_mailto, preferences_url)
     )  # fmt: skip
     return email.message_from_bytes(data, _class=EmailMessage, policy=MAIL_POLICY)

@@ -13,14 +13,18 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from markupsafe import Markup
 
 from syndicate.config import Config
+from syndicate.config.newsletters import Newsletter, newsletter_for
 from syndicate.core.files import BUILTIN_TEMPLATES
-from syndicate.core.labels import labels_for, plural_label
+from syndicate.core.labels import fill, labels_for, plural_label
+from syndicate.core.language import primary_subtag
 from syndicate.core.model import Digest
 from syndicate.core.rendering import (
     article_view,
@@ -43,12 +47,15 @@ class RenderedDigest:
     subject: str
     html: str  # may hold a placeholder for the subscriber's unsubscribe URL
     text: str
-    web_html: str  # the web version (feeds/digests/<id>.html): no personal links
+    web_html: str  # the web version (feeds/digests/<id>.html): no personal links; "" when
+    # rendered in another language than the site's (the web version is the site's)
     # Added by the digest module (default keeps the constructor compatible): the exact token
     # standing for the unsubscribe URL in `html` and `text`. Derived from the content hash,
     # so article text cannot contain it by accident or on purpose.
     unsubscribe_placeholder: str = ""
     created: datetime | None = None  # the digest's creation time: the messages' Date:
+    # The token standing for the subscriber's preference page URL, made as the one above.
+    preferences_placeholder: str = ""
 
 
 BIO_CHARS = 200  # the digest shows at most this much of an author's bio; the page shows it all
@@ -119,31 +126,65 @@ def inline_css(html: str) -> str:
 # --------------------------------------------------------------------------- render
 
 
-def _placeholder(digest: Digest, web_url: str) -> str:
-    h = hashlib.sha256(repr((digest, web_url)).encode("utf-8", "surrogatepass")).hexdigest()
-    return f"SYNDICATE-UNSUBSCRIBE-{h[:24]}"
+def message_context(config: Config, lang: str, labels: Mapping[str, str]) -> dict[str, Any]:
+    """What every message's templates start from (the digest's, the welcome message's): its
+    language and direction, its labels, the site's name and URL."""
+    return {
+        "lang": lang,
+        "dir": text_direction(lang),
+        "labels": labels,
+        "site": one_line(config.site.title),
+        "site_url": config.site.base_url,
+    }
 
 
-def digest_subject(digest: Digest, config: Config) -> str:
-    lang = config.site.language
+def _placeholder(kind: str, digest: Digest, web_url: str, lang: str) -> str:
+    seed = repr((digest, web_url, lang)).encode("utf-8", "surrogatepass")
+    return f"SYNDICATE-{kind}-{hashlib.sha256(seed).hexdigest()[:24]}"
+
+
+def digest_subject(
+    digest: Digest, config: Config, newsletter: Newsletter | None = None, lang: str = ""
+) -> str:
+    """The subject line: the newsletter's (or `digest.subject`) in the site's language; in
+    another language the `digest_subject` label of that language (labels.toml), so a
+    subscriber reads it in theirs. `{site}` is the newsletter's name."""
+    newsletter = newsletter or newsletter_for(config, "")
+    lang = lang or config.site.language
     first = digest.articles[0].title if digest.articles else ""
-    subject = config.digest.subject.format(
-        site=one_line(config.site.title),
-        count=len(digest.articles) + digest.omitted,
-        date=format_day(digest.created, lang, config.site.tz),
-        first_title=one_line(clean_text(first), limit=120),
-    )
+    values = {
+        "site": one_line(newsletter.name),
+        "count": len(digest.articles) + digest.omitted,
+        "date": format_day(digest.created, lang, config.site.tz),
+        "first_title": one_line(clean_text(first), limit=120),
+    }
+    if primary_subtag(lang) == primary_subtag(config.site.language):
+        subject = newsletter.subject.format(**values)
+    else:
+        labels = labels_for(lang, config.path("templates"))
+        subject = fill(plural_label(labels, "digest_subject", values["count"], lang), **values)
     # Sanitize the result as well: a config template could carry a newline too.
     return one_line(subject, limit=250)
 
 
-def render_digest(digest: Digest, config: Config, *, web_url: str) -> RenderedDigest:
+def render_digest(
+    digest: Digest,
+    config: Config,
+    *,
+    web_url: str,
+    newsletter: Newsletter | None = None,
+    lang: str = "",
+) -> RenderedDigest:
+    """The digest of `newsletter` (None: the one of a config without [[newsletters]]) in
+    `lang` (the subscriber's; "": the site's) for its copies, and its web version; the
+    articles keep their own language (article_view marks it)."""
     if not digest.articles:
         # "No new articles → no digest" is the pipeline's call; an empty email is never right.
         raise ValueError(f"digest {digest.id!r} has no articles")
-    lang = config.site.language or "en"
+    newsletter = newsletter or newsletter_for(config, "")
+    lang = lang or config.site.language or "en"
     labels = labels_for(lang, config.path("templates"))
-    site = one_line(config.site.title)
+    name = one_line(newsletter.name)
     articles = [
         replace(view, bio=digest_bio(view.bio))
         for view in (
@@ -151,20 +192,18 @@ def render_digest(digest: Digest, config: Config, *, web_url: str) -> RenderedDi
         )
     ]
     lead = articles[0].summary if articles else ""
-    placeholder = _placeholder(digest, web_url)
+    placeholder = _placeholder("UNSUBSCRIBE", digest, web_url, lang)
+    preferences = _placeholder("PREFERENCES", digest, web_url, lang)
     context = {
-        "lang": lang,
-        "dir": text_direction(lang),
-        "labels": labels,
-        "site": site,
-        "site_url": config.site.base_url,
+        **message_context(config, lang, labels),
         "logo": image_url(config.site.logo, config),
-        "subject": digest_subject(digest, config),
+        "newsletter": name if newsletter.id else "",
+        "subject": digest_subject(digest, config, newsletter, lang),
         "date": format_day(digest.created, lang, config.site.tz),
         "article_count": len(articles) + digest.omitted,
         "intro": plural_label(labels, "intro", len(articles) + digest.omitted, lang),
         "more": plural_label(labels, "more", digest.omitted, lang) if digest.omitted else "",
-        "why": labels["why"].replace("{site}", site),
+        "why": labels["why"].replace("{site}", name),
         "articles": articles,
         "preheader": one_line(lead, limit=PREHEADER_CHARS),
         "web_url": web_url,
@@ -174,9 +213,16 @@ def render_digest(digest: Digest, config: Config, *, web_url: str) -> RenderedDi
         "responsive_css": Markup(_strip_css_comments(_read_css(config, "digest-responsive.css"))),
     }
     html_tpl = template(config, "digest.html.j2")
-    html = inline_css(html_tpl.render(context, web=False, unsubscribe_url=placeholder))
-    web_html = inline_css(html_tpl.render(context, web=True, unsubscribe_url=""))
-    text = template(config, "digest.txt.j2").render(context, unsubscribe_url=placeholder)
+    personal = {"unsubscribe_url": placeholder, "preferences_url": preferences}
+    html = inline_css(html_tpl.render(context, web=False, **personal))
+    # The web version is the site's, in its language: a rendering for the copies in another
+    # language leaves it out (one CSS inlining less per language, #23's bench).
+    web_html = (
+        inline_css(html_tpl.render(context, web=True, unsubscribe_url="", preferences_url=""))
+        if lang == (config.site.language or "en")
+        else ""
+    )
+    text = template(config, "digest.txt.j2").render(context, **personal)
     text = "\n".join(line.rstrip() for line in text.splitlines()).strip("\n") + "\n"
     return RenderedDigest(
         subject=context["subject"],
@@ -185,4 +231,5 @@ def render_digest(digest: Digest, config: Config, *, web_url: str) -> RenderedDi
         web_html=web_html,
         unsubscribe_placeholder=placeholder,
         created=digest.created,
+        preferences_placeholder=preferences,
     )

@@ -71,7 +71,7 @@ def adopt(config: Config, now: datetime, *, subscribers_csv: Path | None = None)
             with transaction(conn):
                 _adopt_all(conn, config, now, report, older=older)
                 if subscribers_csv is not None:
-                    apply_roster(conn, subscribers_csv, now, report)
+                    apply_roster(conn, config, subscribers_csv, now, report)
                 _take_identity(conn, config, stamps, report)
             _verify(conn, config, report)
         finally:

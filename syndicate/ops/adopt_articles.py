@@ -17,13 +17,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from syndicate.config import Config
+from syndicate.config.newsletters import newsletters_taking
 from syndicate.core.model import Article, Author
 from syndicate.inbox.changes import file_fingerprint, inbox_files, source_name
 from syndicate.ingest import understand
 from syndicate.ops.evidence import FeedEntry, canonical_slugs
 from syndicate.readers.errors import ArticleError
 from syndicate.site.feeds.entries import base_url, plain_text, utc
-from syndicate.store.articles import article_rows, get_article, slugify
+from syndicate.store.article_rows import article_rows
+from syndicate.store.articles import get_article, slugify
 from syndicate.store.db import Database
 from syndicate.store.recovery import adopt_article, set_retraction
 
@@ -207,6 +209,7 @@ def _store(conn, config, article, entry, slug, first_seen, file_hash) -> str:
         file_hash=file_hash,
         content_hash=article.content_hash(),
         retracted_at=entry.retracted.astimezone(tz) if entry.retracted else None,
+        takes=newsletters_taking(config, stored.tags, stored.language),
     )
 
 

@@ -20,11 +20,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from syndicate.config import Config
+from syndicate.config.newsletters import newsletter_of_digest
 from syndicate.ops.evidence import FeedEntry, WebDigest, read_digest_pages, read_outbox
 from syndicate.ops.roster import import_csv, read_csv
 from syndicate.site.feeds.entries import utc
-from syndicate.store.articles import article_rows
+from syndicate.store.article_rows import article_rows
 from syndicate.store.db import Database
+from syndicate.store.newsletters import article_digests
 from syndicate.store.recovery import (
     adopt_delivery,
     adopt_digest,
@@ -67,6 +69,7 @@ def adopt_digests(
     ids.sort(key=lambda d: (utc(created[d]), d))
     link_to_id = {e.link: e.id for e in entries.values() if e.link}
     rows = {r.id: r for r in article_rows(conn)}
+    waiting = article_digests(conn)  # article → {newsletter: its digest, "skipped", ""}
     shown = {
         d: list(dict.fromkeys(link_to_id[h] for h in pages[d].links if h in link_to_id))
         if d in pages
@@ -75,22 +78,32 @@ def adopt_digests(
     }
     members = {d: list(shown[d]) for d in ids}
     room = {d: _hidden(pages.get(d), len(shown[d]), config.digest.max_articles) for d in ids}
-    taken = {i for d in ids for i in shown[d]}
+    owners = {d: newsletter_of_digest(config, d) for d in ids}
+    taken = {(owners[d], i) for d in ids for i in shown[d]}
     for article_id, fs in sorted(first_seen.items(), key=lambda item: (utc(item[1]), item[0])):
         row = rows.get(article_id)
-        if article_id in taken or row is None or row.digest_id or row.skipped:
+        if row is None:
             continue
-        # A retracted article is left out of web versions and their counts alike: it takes
-        # no room (and is never mailed again wherever it lands).
-        counted = not row.retracted
-        owner = next(
-            (d for d in ids if utc(created[d]) >= utc(fs) and (room[d] != 0 or not counted)),
-            None,
-        )
-        if owner is not None:
-            members[owner].append(article_id)
-            if counted and room[owner] is not None:
-                room[owner] -= 1
+        for newsletter, done in waiting.get(article_id, {}).items():
+            if done or (newsletter, article_id) in taken:
+                continue  # in a digest of this newsletter, skipped, or shown by one
+            # A retracted article is left out of web versions and their counts alike: it
+            # takes no room (and is never mailed again wherever it lands).
+            counted = not row.retracted
+            owner = next(
+                (
+                    d
+                    for d in ids
+                    if owners[d] == newsletter
+                    and utc(created[d]) >= utc(fs)
+                    and (room[d] != 0 or not counted)
+                ),
+                None,
+            )
+            if owner is not None:
+                members[owner].append(article_id)
+                if counted and room[owner] is not None:
+                    room[owner] -= 1
     existing = digest_ids(conn)
     for d in ids:
         extra = sorted(
@@ -98,10 +111,10 @@ def adopt_digests(
             key=lambda i: (-utc(rows[i].published).timestamp(), i),
         )
         if d in existing:
-            adopt_digest(conn, d, created[d], extra)  # only marks the articles
+            adopt_digest(conn, d, created[d], extra, owners[d])  # only marks the articles
             continue
         when = created[d].astimezone(config.site.tz)
-        report.digests += adopt_digest(conn, d, when, shown[d] + extra)
+        report.digests += adopt_digest(conn, d, when, shown[d] + extra, owners[d])
 
 
 def _hidden(page: WebDigest | None, shown: int, max_articles: int) -> int | None:
@@ -149,7 +162,9 @@ def adopt_outbox(conn: Database, config: Config, now: datetime, report: AdoptRep
         )
 
 
-def apply_roster(conn: Database, path: Path, now: datetime, report: AdoptReport) -> None:
-    rows = import_csv(conn, read_csv(path), str(path), now)
+def apply_roster(
+    conn: Database, config: Config, path: Path, now: datetime, report: AdoptReport
+) -> None:
+    rows = import_csv(conn, config, read_csv(path), str(path), now)
     report.warnings = [w for w in report.warnings if "restored from the outbox" not in w]
     report.warnings.append(f"{path}: {len(rows)} subscriber row(s) applied")

@@ -10,8 +10,10 @@ from datetime import datetime
 from pathlib import Path
 
 from syndicate.config import Config
+from syndicate.config.newsletters import Newsletter, newsletters
 from syndicate.core.files import write_atomic
 from syndicate.core.model import Article, Digest, Subscriber, capped_digest, digest_page
+from syndicate.delivery.copies import preferences_url, unsubscribe_url
 from syndicate.digest.message import MAIL_POLICY, Recipient, build_template
 from syndicate.digest.render import render_digest
 from syndicate.inbox.changes import inbox_changes, inbox_files
@@ -40,29 +42,34 @@ def preview(config: Config, paths: list[Path], out_dir: Path) -> list[Path]:
     return written
 
 
-def preview_files(config: Config, paths: list[Path]) -> dict[str, bytes]:
-    """The digest the given files (or, with none, the pending articles) would make, as
-    `syndicate preview` writes it and the console shows it: digest.html, digest.txt,
-    digest-web.html, digest.eml. Empty when there is nothing to show."""
+def preview_files(
+    config: Config, paths: list[Path], newsletter: Newsletter | None = None
+) -> dict[str, bytes]:
+    """The digest the given files (or, with none, the articles waiting for `newsletter`'s
+    next digest; None: the config's first newsletter's) would make, as `syndicate preview`
+    writes it and the console shows it: digest.html, digest.txt, digest-web.html,
+    digest.eml. Empty when there is nothing to show."""
     now = datetime.now(config.site.tz)
-    articles = pending_articles(config, now) if not paths else []
+    newsletter = newsletter or newsletters(config)[0]
+    articles = pending_articles(config, now, newsletter) if not paths else []
     articles += [_provisional(understand(p, config), now) for p in paths]
     if not articles:
         return {}
     digest = capped_digest("preview", now, articles, config.digest.max_articles)
     web_url = config.site.base_url + digest_page("preview")
-    return render_preview(digest, config, web_url=web_url)
+    return render_preview(digest, config, web_url=web_url, newsletter=newsletter)
 
 
-def pending_articles(config: Config, now: datetime) -> list[Article]:
-    """What the next digest would hold: stored articles waiting for one, plus inbox files not
-    stored yet (with provisional ids). Reads the state, changes nothing."""
+def pending_articles(config: Config, now: datetime, newsletter: Newsletter) -> list[Article]:
+    """What `newsletter`'s next digest would hold: stored articles waiting for one, plus
+    inbox files not stored yet that it would take (with provisional ids). Reads the state,
+    changes nothing."""
     inbox = config.path("inbox")
     articles: list[Article] = []
     if has_state(config):
         conn = open_db(config)
         try:
-            articles = undigested_articles(conn)
+            articles = undigested_articles(conn, newsletter.id)
             fresh = [inbox / source for source in inbox_changes(conn, config).unread]
         finally:
             conn.close()
@@ -71,9 +78,11 @@ def pending_articles(config: Config, now: datetime) -> list[Article]:
 
     for path in fresh:
         try:
-            articles.append(_provisional(understand(path, config), now))
+            article = _provisional(understand(path, config), now)
         except ArticleError:
             continue
+        if newsletter.takes(article.tags, article.language):
+            articles.append(article)
     return articles
 
 
@@ -88,7 +97,9 @@ def _provisional(article: Article, now: datetime) -> Article:
     )
 
 
-def render_preview(digest: Digest, config: Config, *, web_url: str) -> dict[str, bytes]:
+def render_preview(
+    digest: Digest, config: Config, *, web_url: str, newsletter: Newsletter | None = None
+) -> dict[str, bytes]:
     """The digest as the subscriber would get it (digest.html, digest.txt, digest-web.html,
     digest.eml), without delivering or recording.
 
@@ -98,14 +109,15 @@ def render_preview(digest: Digest, config: Config, *, web_url: str) -> dict[str,
     import email
     from email.message import EmailMessage
 
-    rendered = render_digest(digest, config, web_url=web_url)
+    rendered = render_digest(digest, config, web_url=web_url, newsletter=newsletter)
     template = build_template(rendered, config)
     raw = template.copy(
         Recipient(
             PREVIEW_SUBSCRIBER.email,
             PREVIEW_SUBSCRIBER.name,
             f"<preview.{re.sub(r'[^A-Za-z0-9.-]+', '-', digest.id)}@{config.site.domain}>",
-            f"{config.site.base_url}unsubscribe/preview",
+            unsubscribe_url(config, PREVIEW_SUBSCRIBER.token),
+            preferences_url=preferences_url(config, PREVIEW_SUBSCRIBER.token),
         )
     )
     msg = email.message_from_bytes(raw, _class=EmailMessage, policy=MAIL_POLICY)

@@ -1,11 +1,13 @@
-"""Subscribers: one address added, removed or erased, and in bulk: the config's list, CSV
+"""Subscribers: one address added, changed, removed or erased, and in bulk: the config's list, CSV
 import and export. The CLI (`syndicate subscribers …`) and the console (/admin/subscribers)
 both call these, so the two never disagree.
 
-CSV is what every list tool exports (Mailchimp, Buttondown, a spreadsheet): a header row with
-`email` and `name`, optionally `status` (`active` or `unsubscribed`) and `language`. Import
-reports per row; a row that fails does not stop the others; an import never re-activates
-someone who unsubscribed, bounced or was erased (their choice beats any list).
+CSV is what every list tool exports (Mailchimp, Buttondown, a spreadsheet): a header row
+with `email` and `name`, optionally `status` (`active` or `unsubscribed`), `language` and
+`newsletters` (the ids of config/newsletters.py, separated by spaces; empty: the default
+ones; a row that names one the config does not have is invalid). Import reports per row; a
+row that fails does not stop the others; an import never re-activates someone who
+unsubscribed, bounced or was erased (their choice beats any list).
 """
 
 from __future__ import annotations
@@ -16,16 +18,20 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from syndicate.config import Config
+from syndicate.config.newsletters import newsletter_choice, newsletters_left
 from syndicate.core.addresses import parse_mailbox, smtputf8_supported, split_mailbox
 from syndicate.core.language import canonical_tag
+from syndicate.core.model import Subscriber
 from syndicate.store.db import Database
 from syndicate.store.subscribers import (
     NewSubscriber,
     add_subscriber,
     add_subscribers,
+    change_subscription,
     erase_subscriber,
     subscribers,
     unsubscribe,
@@ -33,7 +39,7 @@ from syndicate.store.subscribers import (
 
 IMPORT_STATUSES = ("active", "unsubscribed")
 PROGRESS_EVERY = 500  # rows between two progress reports
-EXPORT_FIELDS = ("email", "name", "status", "language")
+EXPORT_FIELDS = ("email", "name", "status", "language", "newsletters")
 
 
 class RosterError(Exception):
@@ -63,13 +69,73 @@ def language_tag(raw: str) -> str:
     return tag
 
 
+def newsletter_ids(config: Config, raw: str | None) -> str | None:
+    """A choice of newsletters as given ("daily,ports-weekly" or "daily ports-weekly") as it
+    is stored ("" = the default ones; None: not given), or RosterError naming an unknown id."""
+    if raw is None:
+        return None
+    try:
+        return newsletter_choice(config, raw.replace(",", " ").split())
+    except ValueError as exc:
+        raise RosterError(f"newsletters: {exc}") from None
+
+
 def add_address(
-    conn: Database, config: Config, raw: str, name: str, language: str, now: datetime
+    conn: Database,
+    config: Config,
+    raw: str,
+    name: str,
+    language: str,
+    now: datetime,
+    newsletters: str | None = None,
 ) -> tuple[str, str]:
-    """An operator adds (or re-activates) one address: (address, outcome)."""
+    """An operator adds (or re-activates) one address: (address, outcome). `newsletters`:
+    as given (newsletter_ids; None: those it holds, the default ones for a new address)."""
     given, addr = checked_address(raw, smtputf8=smtputf8_supported(config.delivery.method))
     tag = language_tag(language)
-    return addr, add_subscriber(conn, addr, name or given, now, resubscribe=True, language=tag)
+    held = newsletter_ids(config, newsletters)
+    outcome = add_subscriber(
+        conn,
+        addr,
+        name or given,
+        now,
+        resubscribe=True,
+        language=tag,
+        newsletters=held,
+        left=partial(newsletters_left, config),
+    )
+    return addr, outcome
+
+
+def set_address(
+    conn: Database,
+    config: Config,
+    raw: str,
+    now: datetime,
+    *,
+    name: str | None = None,
+    language: str | None = None,
+    newsletters: str | None = None,
+) -> Subscriber:
+    """Change what a subscriber holds (None: as it is): their name, language ("" the
+    site's) and newsletters; the newsletters they leave lose their queued deliveries in the
+    same transaction (store/subscribers.change_subscription). RosterError for an unknown
+    address, language or newsletter."""
+    _, addr = checked_address(raw, smtputf8=True)
+    tag = None if language is None else language_tag(language)
+    held = newsletter_ids(config, newsletters)
+    changed = change_subscription(
+        conn,
+        now,
+        email=addr,
+        name=name,
+        language=tag,
+        newsletters=held,
+        left=partial(newsletters_left, config),
+    )
+    if changed is None:
+        raise RosterError(f"{addr}: not a subscriber (`subscribers add` adds it)")
+    return changed
 
 
 def remove_address(conn: Database, raw: str, now: datetime) -> tuple[str, bool]:
@@ -118,7 +184,7 @@ def read_rows(text: str, name: str) -> tuple[list[dict[str, str]], int]:
     if "email" not in fields:
         raise RosterError(
             f"{name}: the first line must be a header naming an `email` column"
-            " (and optionally `name`, `status`, `language`)"
+            " (and optionally `name`, `status`, `language`, `newsletters`)"
         )
     reader.fieldnames = fields
     return list(reader), 1
@@ -126,6 +192,7 @@ def read_rows(text: str, name: str) -> tuple[list[dict[str, str]], int]:
 
 def import_csv(
     conn: Database,
+    config: Config,
     text: str,
     name: str,
     now: datetime,
@@ -146,7 +213,7 @@ def import_csv(
     for done, row in enumerate(rows, 1):
         if progress is not None and done % PROGRESS_EVERY == 0 and done < len(rows):
             progress(done, len(rows))
-        problem, entry = _checked_row(row, seen, smtputf8)
+        problem, entry = _checked_row(row, seen, smtputf8, config)
         if entry is None:
             out.append(ImportRow(header_line + done, *problem))
             continue
@@ -155,19 +222,26 @@ def import_csv(
         out.append(None)
     if progress is not None:
         progress(len(rows), len(rows))
-    outcomes = add_subscribers(conn, [e for _i, e in valid], now, resubscribe=False)
+    outcomes = add_subscribers(
+        conn,
+        [e for _i, e in valid],
+        now,
+        resubscribe=False,
+        left=partial(newsletters_left, config),
+    )
     for (i, entry), outcome in zip(valid, outcomes, strict=True):
         out[i] = ImportRow(header_line + 1 + i, entry.email, outcome)
     return [row for row in out if row is not None]
 
 
 def _checked_row(
-    row: dict[str, str], seen: set[str], smtputf8: bool
+    row: dict[str, str], seen: set[str], smtputf8: bool, config: Config
 ) -> tuple[tuple[str, str, str], NewSubscriber | None]:
     """The row as an entry to add, or ((email, "invalid", why), None)."""
     raw = (row.get("email") or "").strip()
     status = (row.get("status") or "active").strip().lower() or "active"
     language = (row.get("language") or "").strip()
+    newsletters = row.get("newsletters")  # None: no such column, the row changes none
     try:
         name, addr = parse_mailbox(raw, smtputf8=smtputf8)
     except ValueError as exc:
@@ -175,16 +249,15 @@ def _checked_row(
     addr = addr.lower()
     if status not in IMPORT_STATUSES:
         return (addr, "invalid", f"status must be active or unsubscribed, not {status!r}"), None
-    if language and not _is_language_tag(language):
-        return (addr, "invalid", f"language {language!r} is not a BCP 47 tag"), None
+    try:
+        language = language_tag(language)
+        newsletters = newsletter_ids(config, newsletters)
+    except RosterError as exc:
+        return (addr, "invalid", str(exc)), None
     if addr in seen:
         return (addr, "invalid", "repeats an earlier row"), None
     name = (row.get("name") or "").strip() or name
-    return ("", "", ""), NewSubscriber(addr, name, language, status)
-
-
-def _is_language_tag(tag: str) -> bool:
-    return canonical_tag(tag) is not None
+    return ("", "", ""), NewSubscriber(addr, name, language, status, newsletters)
 
 
 def import_summary(rows: list[ImportRow], name: str) -> str:
@@ -202,7 +275,7 @@ def export_csv(conn: Database) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(EXPORT_FIELDS)
     for sub in subscribers(conn):
-        writer.writerow((sub.email, sub.name, sub.status, sub.language))
+        writer.writerow((sub.email, sub.name, sub.status, sub.language, sub.newsletters))
     return buffer.getvalue()
 
 

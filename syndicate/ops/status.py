@@ -8,10 +8,12 @@ from typing import Any
 
 from syndicate.config import Config
 from syndicate.config.cadence import next_firing
+from syndicate.config.newsletters import Newsletter, chosen_newsletters, newsletters
 from syndicate.core.model import Article
 from syndicate.digest.due import digest_due
 from syndicate.inbox.changes import inbox_changes, inbox_files, source_name
-from syndicate.store.articles import article_rows, rejections
+from syndicate.store.article_rows import article_rows
+from syndicate.store.articles import rejections
 from syndicate.store.catalog import article_page
 from syndicate.store.db import Database, schema_version, state_id
 from syndicate.store.deliveries import (
@@ -20,7 +22,14 @@ from syndicate.store.deliveries import (
     failed_deliveries,
     failed_for_good,
 )
-from syndicate.store.digests import count_all_resends, count_pending, digests
+from syndicate.store.digests import count_all_resends, digests, last_digest
+from syndicate.store.newsletters import (
+    article_digests,
+    count_holders,
+    count_pending,
+    count_skipped,
+    digest_summary,
+)
 from syndicate.store.runs import recent_runs
 from syndicate.store.subscribers import subscriber_counts
 
@@ -49,9 +58,13 @@ def _listed(config: Config) -> list:
     return inbox_files(config.path("inbox")) if config.path("inbox").is_dir() else []
 
 
-def status(conn: Database, config: Config, now: datetime) -> dict[str, Any]:
+def status(
+    conn: Database, config: Config, now: datetime, newsletter: str | None = None
+) -> dict[str, Any]:
+    """The state at a glance; `newsletter` (an id): its newsletter only, else every one."""
     rows = article_rows(conn)
-    due, why = digest_due(conn, config, now)
+    letters = [_newsletter(conn, config, n, now) for n in chosen_newsletters(config, newsletter)]
+    first = letters[0]
     return {
         "state": {
             "path": conn.where,
@@ -61,10 +74,11 @@ def status(conn: Database, config: Config, now: datetime) -> dict[str, Any]:
         "inbox": inbox(config, conn),
         "articles": {
             "stored": len(rows),
-            "pending": count_pending(conn),
+            "pending": first["pending"],  # waiting for the (first) newsletter's next digest
             "retracted": sum(1 for r in rows if r.retracted),
-            "skipped": sum(1 for r in rows if r.skipped),
+            "skipped": count_skipped(conn),
         },
+        "newsletters": letters,
         "subscribers": subscriber_counts(conn),
         "deliveries": {
             **dict.fromkeys(("sent", "pending", "failed", "in_doubt", "dropped"), 0),
@@ -87,10 +101,11 @@ def status(conn: Database, config: Config, now: datetime) -> dict[str, Any]:
             for d in failed_for_good(conn)
         ],
         "digests": [
-            {"id": digest_id, "created": _iso(created), "articles": n}
-            for digest_id, created, n in digests(conn, limit=5)
+            {"id": digest_id, "created": _iso(created), "articles": n, "newsletter": newsletter}
+            for digest_id, created, n, newsletter in digests(conn, limit=5)
         ],
-        "schedule": schedule(config, now) | {"digest_due": due, "digest_note": why},
+        "schedule": schedule(config, now, first["schedule"])
+        | {"digest_due": first["digest_due"], "digest_note": first["digest_note"]},
         "runs": recent_runs(conn, limit=5),
         "rejected": [
             {"source": source, "reason": reason, "at": _iso(at)}
@@ -99,16 +114,33 @@ def status(conn: Database, config: Config, now: datetime) -> dict[str, Any]:
     }
 
 
-def schedule(config: Config, now: datetime) -> dict[str, Any]:
+def schedule(config: Config, now: datetime, digest: str | None = None) -> dict[str, Any]:
+    """The publish job's cron and next firing, and the digest's (`digest`: a newsletter's
+    schedule; None: the config's first newsletter's)."""
+    digest = digest or newsletters(config)[0].schedule
     return {
         "publish": {
             "cron": config.schedule.publish,
             "next": _iso(next_firing(config.schedule.publish, config.site.tz, now)),
         },
-        "digest": {
-            "cron": config.schedule.digest,
-            "next": _iso(next_firing(config.schedule.digest, config.site.tz, now)),
-        },
+        "digest": {"cron": digest, "next": _iso(next_firing(digest, config.site.tz, now))},
+    }
+
+
+def _newsletter(conn: Database, config: Config, n: Newsletter, now: datetime) -> dict[str, Any]:
+    due, why = digest_due(conn, config, now, newsletter=n)
+    last = last_digest(conn, n.id)
+    return {
+        "id": n.id,
+        "name": n.name,
+        "default": n.default,
+        "schedule": n.schedule,
+        "next": _iso(next_firing(n.schedule, config.site.tz, now)),
+        "subscribers": count_holders(conn, n),
+        "pending": count_pending(conn, n.id),
+        "last_digest": last[0] if last else None,
+        "digest_due": due,
+        "digest_note": why,
     }
 
 
@@ -122,7 +154,10 @@ def article_listing(
     """Stored articles, newest first (first seen, then id): every one for `syndicate
     articles`; the console pages through them (`after`: the (first_seen, id) of the last
     one shown; `limit`) and searches them (`search`: words in the title, author, file name
-    or text)."""
+    or text). `digest`: the digests that had it (or `skipped`); `digests`: by newsletter
+    id, "" while it waits for one."""
+    found = article_page(conn, search=search, after=after, limit=limit)
+    announced = article_digests(conn, [r["id"] for r, _data in found])
     return [
         {
             "id": r["id"],
@@ -133,11 +168,12 @@ def article_listing(
             "first_seen": r["first_seen"],
             "published": r["published"],
             "updated": r["updated"],
-            "digest": r["digest_id"] or ("skipped" if r["skipped_at"] else None),
+            "digest": digest_summary(announced.get(r["id"], {})),
+            "digests": announced.get(r["id"], {}),
             "retracted": r["retracted_at"],
             "retract_reason": r["retract_reason"],
         }
-        for r, data in article_page(conn, search=search, after=after, limit=limit)
+        for r, data in found
     ]
 
 

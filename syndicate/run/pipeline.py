@@ -38,6 +38,7 @@ def run(
     config: Config,
     *,
     digest: DigestMode = "due",
+    newsletter: str | None = None,
     trigger: str = "manual",
     now: datetime | None = None,
     progress: Progress | None = None,
@@ -49,15 +50,16 @@ def run(
     report: RunReport | None = None,
     admin: str | None = None,
 ) -> RunReport:
-    """One whole run under the lock. Raises RunInProgress if another run holds it (after
-    `wait_for_lock` seconds). A dry run works on a scratch copy of the state, compares
-    outputs instead of writing them and delivers nothing: it reports what a run would do.
-    `should_stop` (the service's SIGTERM) ends deliveries after the current recipient.
-    `on_start` gets the run's id (its row in the runs table, the one id
-    the CLI, `status` and the run API show) as soon as it has one; a dry run has none.
-    `report`: the report to fill in, for a caller that follows the run as it goes (the
-    console reads its counts and `stage` live); `admin`: the console account that started
-    it, recorded with the run."""
+    """One whole run under the lock. `newsletter`: the digest step for that newsletter's id only
+    (None: every newsletter, each by its own cadence). Raises RunInProgress if another run
+    holds it (after `wait_for_lock` seconds). A dry run works on a scratch copy of the state,
+    compares outputs instead of writing them and delivers nothing: it reports what a run
+    would do. `should_stop` (the service's SIGTERM) ends deliveries after the current
+    recipient. `on_start` gets the run's id (its row in the runs table, the one id the CLI,
+    `status` and the run API show) as soon as it has one; a dry run has none. `report`: the
+    report to fill in, for a caller that follows the run as it goes (the console reads its
+    counts and `stage` live); `admin`: the console account that started it, recorded with
+    the run."""
     if digest not in (*DIGEST_MODES, "skip"):
         raise ValueError(f"digest must be one of {', '.join(DIGEST_MODES)}, not {digest!r}")
     progress = progress or (lambda _msg: None)
@@ -67,7 +69,7 @@ def run(
         now = now or datetime.now(config.site.tz)  # after any wait for the lock
         with open_state(config, dry_run=dry_run) as conn:
             guard = state.Guard.checked(conn, config, dry_run=dry_run)
-            first_run = count_articles(conn) == 0 and last_digest(conn) is None
+            first_run = count_articles(conn) == 0 and last_digest(conn, None) is None
             run_id = start_run(conn, trigger, now, admin)
             if not dry_run:
                 report.run_id = run_id
@@ -89,7 +91,7 @@ def run(
             )
             rendered: dict = {}
             report.stage = "digest"
-            make_digest(conn, config, now, report, digest, rendered)
+            make_digest(conn, config, now, report, digest, rendered, newsletter)
             if report.new or first_run or report.digest_id:
                 report.notes += config.sample_leftovers()
             if report.digest_id:

@@ -38,10 +38,10 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from syndicate.config import Config
+from syndicate.config.newsletters import newsletter_for, newsletters
 from syndicate.core import rendering
 from syndicate.core.labels import fill, labels_for, plural_label
 from syndicate.core.model import archive_cut, digest_page
@@ -53,7 +53,8 @@ from syndicate.core.rendering import (
     one_line,
     text_direction,
 )
-from syndicate.store.articles import ArticleRow, get_article
+from syndicate.store.article_rows import ArticleRow
+from syndicate.store.articles import get_article
 from syndicate.store.db import Database
 from syndicate.store.digests import digest_articles
 from syndicate.store.digests import digests as recent_digests
@@ -85,6 +86,7 @@ class DigestView:
     """What the list of digests shows of one digest."""
 
     id: str
+    newsletter: str  # its newsletter's name; "" for the one digest of a site without any
     url: str
     date: str
     count: str  # "5 articles", in the site's language
@@ -97,10 +99,9 @@ class DigestView:
 def publish_site_pages(run: Pass) -> None:
     """Bring the front page and the two lists up to date (called by publish.publish)."""
     conn, config = run.conn, run.config
-    # The feeds' archival order (feeds/archive.py paginate): whole seconds first seen, then id.
-    archival = sorted(run.rows, key=attrgetter("first_seen_s", "id"))
+    archival = run.archival  # the feeds' order (feeds/archive.py paginate)
     live = [r for r in archival if not r.retracted]
-    digests = recent_digests(conn, limit=1_000_000)  # newest first: (id, created, count)
+    digests = recent_digests(conn, limit=1_000_000)  # newest first: (id, created, n, newsletter)
     members = run.digest_members
 
     front = heapq.nlargest(FRONT_ARTICLES, live, key=_newest)
@@ -202,6 +203,12 @@ def page_context(config: Config, lang: str | None = None) -> dict[str, Any]:
         "site_url": base,
         "postal_address": one_line(config.site.postal_address),
         "subscribe_url": f"{base}subscribe",
+        # The subscribe form's checkboxes, with several [[newsletters]] (the default ones
+        # ticked); with one or none there is nothing to choose.
+        "newsletters": [
+            {"id": n.id, "name": one_line(n.name), "default": n.default}
+            for n in (newsletters(config) if len(config.newsletters) > 1 else ())
+        ],
         "feeds": (
             ("application/rss+xml", f"{site} (RSS)", f"{base}rss.xml"),
             ("application/atom+xml", f"{site} (Atom)", f"{base}atom.xml"),
@@ -210,9 +217,10 @@ def page_context(config: Config, lang: str | None = None) -> dict[str, Any]:
     }
 
 
-def render(config: Config, template: str, **values: Any) -> str:
-    """Render one of the site's page templates (user folder first, then the built-in)."""
-    return rendering.template(config, template).render({**page_context(config), **values})
+def render(config: Config, template: str, *, lang: str | None = None, **values: Any) -> str:
+    """Render one of the site's page templates (user folder first, then the built-in), in
+    `lang` (None: the site's language)."""
+    return rendering.template(config, template).render({**page_context(config, lang), **values})
 
 
 def _article_views(conn: Database, config: Config, rows: Sequence[ArticleRow]):
@@ -262,19 +270,20 @@ def render_article_list(
 def render_digest_list(
     conn: Database,
     config: Config,
-    digests: Sequence[tuple[str, datetime, int]],
+    digests: Sequence[tuple[str, datetime, int, str]],
     number: int,
     archived: int,
 ) -> str:
     lang = config.site.language or "en"
     labels = labels_for(lang, config.path("templates"))
     views = []
-    for digest_id, created, _count in digests:
+    for digest_id, created, _count, newsletter in digests:
         found = digest_articles(conn, digest_id)
-        articles = found[1] if found else []
+        articles = found.articles if found else []
         views.append(
             DigestView(
                 id=digest_id,
+                newsletter=one_line(newsletter_for(config, newsletter).name) if newsletter else "",
                 url=config.site.root + digest_page(digest_id),
                 # The day and the time: two digests of one day (a `--digest now` after the
                 # scheduled one) are told apart.
@@ -285,7 +294,7 @@ def render_digest_list(
                 ),
             )
         )
-    span = [created for _id, created, _count in digests]
+    span = [created for _id, created, _count, _newsletter in digests]
     pagination = _pagination(config, "digests", number, archived, span)
     return render(config, "digests.html.j2", digests=views, **pagination)
 

@@ -22,6 +22,7 @@ What a run costs does not grow with the history:
   the feeds are: an edit re-renders the main feeds and the one archive page holding the
   article, and only their articles are decoded;
 - existing pages are known from one listing per folder, not a stat per article.
+The topic and language feeds (site/topics.py) follow the same rules, one key per topic.
 """
 
 from __future__ import annotations
@@ -32,10 +33,12 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from syndicate import __version__
 from syndicate.config import Config
+from syndicate.config.newsletters import newsletter_for
 from syndicate.core.files import BUILTIN_TEMPLATES, is_temp_name
 from syndicate.core.model import Article, article_page, capped_digest, digest_page, epoch_seconds
 from syndicate.core.report import RunReport
@@ -48,13 +51,9 @@ from syndicate.site.feeds.websub import ping_hub
 from syndicate.site.feeds.xml import render_atom, render_rss
 from syndicate.site.outputs import Outputs
 from syndicate.site.pages import publish_site_pages
-from syndicate.store.articles import (
-    ArticleRow,
-    article_rows,
-    articles_by_id,
-    articles_version,
-    get_article,
-)
+from syndicate.site.topics import fill_topics, publish_topics
+from syndicate.store.article_rows import ArticleRow, article_rows
+from syndicate.store.articles import articles_by_id, articles_version, get_article
 from syndicate.store.db import Database
 from syndicate.store.digests import digest_articles
 from syndicate.store.digests import digest_members as members_by_digest
@@ -83,6 +82,17 @@ class Pass:
         """Every digest's articles (id, data hash, retracted): read once for the digest web
         versions and the list of digests."""
         return members_by_digest(self.conn)
+
+    @cached_property
+    def archival(self) -> list[ArticleRow]:
+        """The rows in the feeds' archival order (whole seconds first seen, then id): the
+        order the site's lists and the topic feeds are cut in."""
+        return sorted(self.rows, key=attrgetter("first_seen_s", "id"))
+
+    @cached_property
+    def slots(self) -> dict[str, _Slot]:
+        """Every article's place in the feeds (main and topic feeds), from its row."""
+        return {row.id: _Slot.of(row) for row in self.rows}
 
     def key(self, *parts: object) -> str:
         """A render key: what an output shows (`parts`) and what every output is rendered
@@ -162,9 +172,10 @@ def publish(
         outputs,
         fingerprint,
         render_keys(conn),
-        article_rows(conn),
+        fill_topics(conn, article_rows(conn)),
     )
     _publish_feeds(run)
+    publish_topics(run)
     _publish_article_pages(run, changed)
     _publish_digest_pages(run, rendered_digests or {})
     publish_site_pages(run)
@@ -210,9 +221,7 @@ def _publish_feeds(run: Pass) -> None:
     # feedgen and lxml: only when a feed changes
 
     renderers = (("rss", render_rss), ("atom", render_atom), ("json", render_json))
-    pages = paginate(
-        [_Slot.of(r) for r in run.rows], config.feed.entries, config.feed.archive_page_size
-    )
+    pages = paginate(list(run.slots.values()), config.feed.entries, config.feed.archive_page_size)
     expected: set[str] = set()
     todo = []
     for page in pages:
@@ -310,7 +319,7 @@ def render_digest_web_version(
     found = digest_articles(conn, digest_id)
     if found is None:
         return None
-    created, articles = found
+    created, articles, newsletter = found
     if not articles:  # every article in it was retracted
         from datetime import datetime
 
@@ -319,4 +328,7 @@ def render_digest_web_version(
         return render_retracted_page(notice, config)
     digest = capped_digest(digest_id, created, articles, config.digest.max_articles)
     web_url = config.site.base_url + digest_page(digest_id)
-    return render_digest(digest, config, web_url=web_url).web_html
+    rendered = render_digest(
+        digest, config, web_url=web_url, newsletter=newsletter_for(config, newsletter)
+    )
+    return rendered.web_html

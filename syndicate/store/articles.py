@@ -6,12 +6,14 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
-from syndicate.core.model import Article, Author, Block, RelatedLink, epoch_seconds
+from syndicate.core.model import Article, Author, Block, RelatedLink
+from syndicate.core.topics import article_topics
 from syndicate.store.db import Database, iso, new_secret, to_dt, transaction
 
 
@@ -119,13 +121,17 @@ def save_article(
     file_hash: str,
     now: datetime,
     domain: str,
+    takes: Mapping[str, bool] | None = None,
 ) -> tuple[str, Article]:
     """Insert or update one article; return ("new" | "updated" | "unchanged", stored article).
+    `takes`: which newsletters take it (enroll_article; None: the one digest of a config
+    without [[newsletters]]).
 
     Identity: a file already known keeps its id whatever changed inside it. A new file whose
     canonical URL is already stored is the same article moved or renamed.
     """
     content_hash = article.content_hash()
+    topics = article_topics(article.tags, article.language)
     with transaction(conn):
         mark_articles_changed(conn)
         conn.execute("DELETE FROM rejections WHERE source = ?", (article.source,))
@@ -145,7 +151,8 @@ def save_article(
             data = article_to_json(stored)
             conn.execute(
                 "INSERT INTO articles (id, source, slug, file_hash, content_hash, first_seen,"
-                " published, updated, data, data_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " published, updated, data, data_hash, topics)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     stored.id,
                     stored.source,
@@ -157,8 +164,10 @@ def save_article(
                     iso(stored.updated),
                     data,
                     _hash(data),
+                    topics,
                 ),
             )
+            enroll_article(conn, stored.id, {"": True} if takes is None else takes)
             return "new", stored
 
         first_seen = to_dt(row["first_seen"])
@@ -176,7 +185,7 @@ def save_article(
         data = article_to_json(stored)
         conn.execute(
             "UPDATE articles SET source = ?, file_hash = ?, content_hash = ?, published = ?,"
-            " updated = ?, data = ?, data_hash = ? WHERE id = ?",
+            " updated = ?, data = ?, data_hash = ?, topics = ? WHERE id = ?",
             (
                 stored.source,
                 file_hash,
@@ -185,9 +194,12 @@ def save_article(
                 iso(stored.updated),
                 data,
                 _hash(data),
+                topics,
                 row["id"],
             ),
         )
+        if changed:  # a new tag may bring it into a newsletter it waits for, or out
+            enroll_article(conn, stored.id, {"": True} if takes is None else takes)
         return ("updated" if changed else "unchanged"), stored
 
 
@@ -267,80 +279,6 @@ def get_article(conn: Database, ref: str) -> Article | None:
     return _article(row) if row else None
 
 
-class ArticleRow(NamedTuple):
-    """What the store knows of an article without decoding it: enough to decide whether any
-    of its outputs must be rendered again, and for `syndicate articles`. A tuple: every
-    publish that has something to do reads one per stored article."""
-
-    id: str
-    source: str
-    slug: str
-    first_seen: datetime
-    published: datetime
-    updated: datetime
-    data_hash: str
-    digest_id: str | None
-    skipped: datetime | None
-    retracted: datetime | None
-    retract_reason: str | None
-    # The same instants as whole epoch seconds (model.epoch_seconds), made once here: the
-    # feeds and the site's lists order and cut every row by them, and an aware datetime's
-    # timestamp() costs ~1 µs (30,000 calls a run at 10,000 articles, twice).
-    first_seen_s: int = 0
-    published_s: int = 0
-    updated_s: int = 0
-
-
-# Read from the covering index `articles_rows` (schema.py), never from the rows' `data`.
-ARTICLE_ROWS_SQL = (
-    "SELECT id, source, slug, first_seen, published, updated, data_hash, digest_id,"
-    " skipped_at, retracted_at, retract_reason FROM articles ORDER BY first_seen, id"
-)
-
-
-def article_rows(conn: Database) -> list[ArticleRow]:
-    """Every article's row in archival order (first seen, then id)."""
-    rows = conn.execute(ARTICLE_ROWS_SQL).fetchall()
-
-    parse, seconds = datetime.fromisoformat, epoch_seconds
-    found = []
-    for r in rows:
-        # An instant is parsed (and turned into seconds) once per row: updated is usually
-        # published, and published is first_seen for an article that gave no date. Those
-        # two steps are most of this loop, which runs for every article on every publish.
-        first_seen = parse(r[3])
-        first_seen_s = seconds(first_seen)
-        if r[4] == r[3]:
-            published, published_s = first_seen, first_seen_s
-        else:
-            published = parse(r[4])
-            published_s = seconds(published)
-        if r[5] == r[4]:
-            updated, updated_s = published, published_s
-        else:
-            updated = parse(r[5])
-            updated_s = seconds(updated)
-        found.append(
-            ArticleRow(
-                r[0],
-                r[1],
-                r[2],
-                first_seen,
-                published,
-                updated,
-                r[6] or "",
-                r[7],
-                parse(r[8]) if r[8] else None,
-                parse(r[9]) if r[9] else None,
-                r[10],
-                first_seen_s,
-                published_s,
-                updated_s,
-            )
-        )
-    return found
-
-
 def set_retracted(conn: Database, article_id: str, reason: str | None, now: datetime) -> bool:
     """Retract (reason given) or restore (reason None) an article; False if unchanged."""
     with transaction(conn):
@@ -367,13 +305,22 @@ def write_retraction(conn: Database, article_id: str, at: datetime | None, reaso
     return cur.rowcount > 0
 
 
-def skip_pending(conn: Database, now: datetime) -> int:
-    """`digest skip`: every article waiting for a digest is marked as never needing one."""
-    with transaction(conn):
-        mark_articles_changed(conn)
-        cur = conn.execute(
-            "UPDATE articles SET skipped_at = ?"
-            " WHERE digest_id IS NULL AND skipped_at IS NULL AND retracted_at IS NULL",
-            (iso(now),),
+def enroll_article(conn: Database, article_id: str, takes: Mapping[str, bool]) -> None:
+    """Inside the transaction that stores an article: it waits for the next digest of each
+    newsletter that takes it (`takes`: newsletter id → whether its filter takes it), once
+    (store/newsletters.py); one that no longer does (an edit removed the tag) lets it go
+    while it waits."""
+    wanted = [(n, article_id) for n, yes in takes.items() if yes]
+    unwanted = [(n, article_id) for n, yes in takes.items() if not yes]
+    if wanted:
+        conn.executemany(
+            "INSERT INTO newsletter_articles (newsletter, article_id) VALUES (?, ?)"
+            " ON CONFLICT (newsletter, article_id) DO NOTHING",
+            wanted,
         )
-        return cur.rowcount
+    if unwanted:
+        conn.executemany(
+            "DELETE FROM newsletter_articles WHERE newsletter = ? AND article_id = ?"
+            " AND digest_id IS NULL AND skipped_at IS NULL",
+            unwanted,
+        )

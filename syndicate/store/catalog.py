@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from syndicate.store.db import Database, like_escaped
+from syndicate.store.newsletters import article_digests, digest_summary
 
 
 def article_page(
@@ -25,8 +26,8 @@ def article_page(
         where.append("(first_seen < ? OR (first_seen = ? AND id < ?))")
         params += [after[0], after[0], after[1]]
     sql = (
-        "SELECT id, source, first_seen, published, updated, digest_id, skipped_at,"
-        " retracted_at, retract_reason, data FROM articles"
+        "SELECT id, source, first_seen, published, updated, retracted_at, retract_reason,"
+        " data FROM articles"
         + (" WHERE " + " AND ".join(where) if where else "")
         + " ORDER BY first_seen DESC, id DESC"
     )
@@ -38,9 +39,13 @@ def article_page(
 
 def article_record(conn: Database, article_id: str) -> dict[str, Any] | None:
     """What the store keeps beside an article's text: its file, when it was first seen, its
-    digest (or when it was skipped), when and why it was retracted."""
-    columns = ("source", "first_seen", "digest_id", "skipped_at", "retracted_at", "retract_reason")
+    digests (newsletters.article_digests: by newsletter; `digest` in one line, None while
+    it waits), when and why it was retracted."""
+    columns = ("source", "first_seen", "retracted_at", "retract_reason")
     row = conn.execute(
         f"SELECT {', '.join(columns)} FROM articles WHERE id = ?", (article_id,)
     ).fetchone()
-    return {k: row[k] for k in columns} if row else None
+    if row is None:
+        return None
+    done = article_digests(conn, [article_id]).get(article_id, {})
+    return {k: row[k] for k in columns} | {"digest": digest_summary(done), "digests": done}

@@ -10,19 +10,25 @@ from datetime import datetime
 
 from syndicate.core.model import Subscriber
 from syndicate.store.db import Database, iso, new_token, transaction
-from syndicate.store.subscribers import subscriber_from_row, subscriber_key
+from syndicate.store.subscribers import SUBSCRIBER_COLUMNS, subscriber_from_row, subscriber_key
 
 
 def request_confirmation(
-    conn: Database, email: str, name: str, now: datetime, *, min_interval: float
+    conn: Database,
+    email: str,
+    name: str,
+    now: datetime,
+    *,
+    min_interval: float,
+    newsletters: str = "",
 ) -> str | None:
-    """Record a subscribe request; return a fresh confirmation token to mail, or None when
-    no message must go out (already active, or one was sent less than `min_interval`
-    seconds ago).
+    """Record a subscribe request for `newsletters` (their ids as stored; "" the default
+    ones); return a fresh confirmation token to mail, or None when no message must go out
+    (already active, or one was sent less than `min_interval` seconds ago).
 
     An unknown address becomes a *pending* subscriber. One that left (unsubscribed, bounced,
     complained, erased) keeps its status until the link is used: a request alone changes
-    nothing anybody receives.
+    nothing anybody receives (the newsletters asked for are what the link will confirm).
     """
     email = email.lower()
     stamp = now.timestamp()
@@ -34,8 +40,9 @@ def request_confirmation(
         if row is None:
             conn.execute(
                 "INSERT INTO subscribers (email, name, token, status, added, changed,"
-                " confirm_token, confirm_sent_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)",
-                (email, name, new_token(), iso(now), iso(now), token, stamp),
+                " confirm_token, confirm_sent_at, newsletters)"
+                " VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
+                (email, name, new_token(), iso(now), iso(now), token, stamp, newsletters),
             )
             return token
         if row["status"] == "active":
@@ -44,8 +51,9 @@ def request_confirmation(
         if sent is not None and stamp - sent < min_interval:
             return None
         conn.execute(
-            "UPDATE subscribers SET confirm_token = ?, confirm_sent_at = ? WHERE email = ?",
-            (token, stamp, email),
+            "UPDATE subscribers SET confirm_token = ?, confirm_sent_at = ?, newsletters = ?"
+            " WHERE email = ?",
+            (token, stamp, newsletters, email),
         )
         return token
 
@@ -77,7 +85,7 @@ def confirmation_not_sent(conn: Database, token: str) -> None:
 def pending_confirmation(conn: Database, token: str, *, not_before: float) -> Subscriber | None:
     """The subscriber a confirmation link belongs to, if it was sent after `not_before`."""
     row = conn.execute(
-        "SELECT email, name, token, status, language FROM subscribers"
+        f"SELECT {SUBSCRIBER_COLUMNS} FROM subscribers"
         " WHERE confirm_token = ? AND confirm_sent_at >= ?",
         (token, not_before),
     ).fetchone()
@@ -86,10 +94,11 @@ def pending_confirmation(conn: Database, token: str, *, not_before: float) -> Su
 
 def confirm_subscription(
     conn: Database, token: str, now: datetime, *, not_before: float
-) -> str | None:
+) -> tuple[str, bool] | None:
     """Use a confirmation link: the subscriber becomes active (an erasure's suppression is
-    lifted: this is a new, explicit consent). Return the address, or None for a link that
-    is unknown or expired.
+    lifted: this is a new, explicit consent). Return the address and whether this made it
+    active (the welcome message goes out then), or None for a link that is unknown or
+    expired.
 
     The link stays valid until it expires, so using it again (a double click, a reload)
     finds the subscriber active and changes nothing: the page says "you are subscribed"
@@ -105,14 +114,14 @@ def confirm_subscription(
             return None
         email = row["email"]
         if row["status"] == "active":
-            return email
+            return email, False
         conn.execute(
             "UPDATE subscribers SET status = 'active', soft_bounces = 0, changed = ?"
             " WHERE email = ?",
             (iso(now), email),
         )
         conn.execute("DELETE FROM suppressions WHERE hash = ?", (subscriber_key(email),))
-    return email
+    return email, True
 
 
 def purge_unconfirmed(conn: Database, *, before: float) -> int:

@@ -40,6 +40,7 @@ from syndicate.store.schema import (
     FIRST_POSTGRESQL_VERSION,
     LATEST_VERSION,
     MIGRATIONS,
+    in_words,
     schema_for,
 )
 
@@ -235,7 +236,9 @@ def prepare(conn: Database) -> None:
         else:
             for target, script in MIGRATIONS:
                 if target > version:
-                    for statement in _statements(script):
+                    if isinstance(script, dict):  # one script per dialect (schema.py says why)
+                        script = script[conn.dialect]
+                    for statement in _statements(in_words(script, conn.dialect)):
                         conn.execute(statement)
         # The state's identity: outputs are stamped with it, so a run can tell its own
         # outputs from those of a lost or replaced state.

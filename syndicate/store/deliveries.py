@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from syndicate.store.db import Database, iso, new_secret, transaction
-from syndicate.store.subscribers import subscriber_from_row
+from syndicate.store.subscribers import SUBSCRIBER_COLUMNS, subscriber_from_row
 
 if TYPE_CHECKING:
     from syndicate.core.model import Subscriber
@@ -264,7 +264,7 @@ def subscribers_by_email(conn: Database, emails: Sequence[str]) -> dict[str, Sub
     found: dict[str, Subscriber] = {}
     for part in _chunks(list(dict.fromkeys(emails))):
         rows = conn.execute(
-            "SELECT email, name, token, status, language FROM subscribers"
+            f"SELECT {SUBSCRIBER_COLUMNS} FROM subscribers"
             f" WHERE email IN ({', '.join('?' * len(part))})",
             tuple(part),
         )

@@ -6,11 +6,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from syndicate.store.articles import article_to_json, mark_articles_changed, write_retraction
+from syndicate.core.topics import article_topics
+from syndicate.store.articles import (
+    article_to_json,
+    enroll_article,
+    mark_articles_changed,
+    write_retraction,
+)
 from syndicate.store.db import Database, iso, new_token
 from syndicate.store.subscribers import is_suppressed
 
@@ -25,10 +31,13 @@ def adopt_article(
     file_hash: str,
     content_hash: str,
     retracted_at: datetime | None = None,
+    takes: Mapping[str, bool] | None = None,
 ) -> str:
     """Store an article with the identity and dates the feeds show (id, slug, first seen,
-    published, updated). Returns "added", "updated" (an edit the feeds show but the state
-    missed) or "conflict" (its file or slug belongs to another stored article)."""
+    published, updated), waiting for the newsletters that take it (`takes`, as
+    articles.save_article) unless a digest the outputs show had it (adopt_digest). Returns
+    "added", "updated" (an edit the feeds show but the state missed) or "conflict" (its
+    file or slug belongs to another stored article)."""
     mark_articles_changed(conn)  # what the pages are rendered from changed
     data = article_to_json(stored)
     data_hash = hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
@@ -49,12 +58,14 @@ def adopt_article(
         data,
         data_hash,
         iso(retracted_at) if retracted_at else None,
+        article_topics(stored.tags, stored.language),
     )
+    enroll_article(conn, stored.id, {"": True} if takes is None else takes)
     if row is None:
         conn.execute(
             "INSERT INTO articles (source, slug, file_hash, content_hash, published, updated,"
-            " data, data_hash, retracted_at, retract_reason, id, first_seen)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " data, data_hash, retracted_at, topics, retract_reason, id, first_seen)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 *values,
                 "retracted (reason not recoverable: adopted from the feeds)"
@@ -67,7 +78,7 @@ def adopt_article(
         return "added"
     conn.execute(
         "UPDATE articles SET source = ?, slug = ?, file_hash = ?, content_hash = ?,"
-        " published = ?, updated = ?, data = ?, data_hash = ?, retracted_at = ?,"
+        " published = ?, updated = ?, data = ?, data_hash = ?, retracted_at = ?, topics = ?,"
         " retract_reason = CASE WHEN CAST(? AS TEXT) IS NULL THEN NULL ELSE retract_reason END"
         " WHERE id = ?",
         (*values, iso(retracted_at) if retracted_at else None, stored.id),
@@ -98,19 +109,26 @@ def digest_ids(conn: Database) -> set[str]:
 
 
 def adopt_digest(
-    conn: Database, digest_id: str, created: datetime, article_ids: Sequence[str]
+    conn: Database,
+    digest_id: str,
+    created: datetime,
+    article_ids: Sequence[str],
+    newsletter: str = "",
 ) -> bool:
-    """Record a digest the outputs show (its id is then never minted again) and mark its
-    articles as announced by it. False if the state knew it already."""
+    """Record a digest of `newsletter` the outputs show (its id is then never minted again)
+    and mark its articles as announced by it. False if the state knew it already."""
     mark_articles_changed(conn)  # what the pages are rendered from changed
     cur = conn.execute(
-        "INSERT INTO digests (id, created, articles) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
-        (digest_id, iso(created), json.dumps(list(article_ids))),
+        "INSERT INTO digests (id, created, articles, newsletter) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (id) DO NOTHING",
+        (digest_id, iso(created), json.dumps(list(article_ids)), newsletter),
     )
     added = cur.rowcount > 0
     conn.executemany(
-        "UPDATE articles SET digest_id = ? WHERE id = ? AND digest_id IS NULL",
-        [(digest_id, i) for i in article_ids],
+        "INSERT INTO newsletter_articles (newsletter, article_id, digest_id) VALUES (?, ?, ?)"
+        " ON CONFLICT (newsletter, article_id) DO UPDATE SET digest_id = excluded.digest_id"
+        " WHERE newsletter_articles.digest_id IS NULL",
+        [(newsletter, i, digest_id) for i in article_ids],
     )
     return added
 

@@ -17,31 +17,49 @@ from __future__ import annotations
 
 import re
 
-LATEST_VERSION = 6  # 5 is issue #23's (newsletters); 6 the console's (#24)
+# 5 was never used (it stood for #23 while #23 and #24 were in flight); 6 is the console's
+# (#24), 7 the newsletters' (#23), which came after it: a state main wrote at 6 takes 7.
+LATEST_VERSION = 7
 FIRST_POSTGRESQL_VERSION = 2  # PostgreSQL states began at schema 2: they take the steps after it
 
 # The light columns of every article, in archival order, without reading a row's `data` (the
 # whole Article as JSON, kilobytes, stored in overflow pages that a table scan for the
 # columns after it must walk): what every publishing run and every changed inbox reads
 # (`article_rows`, `stored_files`). Halves that read at 10,000 articles (bench/run.py,
-# `history`).
-_ARTICLE_ROWS_INDEX = """CREATE INDEX articles_rows ON articles (
+# `history`). Schema 4's version (digest_id and skipped_at moved to newsletter_articles in
+# schema 7).
+_ARTICLE_ROWS_INDEX_4 = """CREATE INDEX articles_rows ON articles (
     first_seen, id, source, slug, published, updated, data_hash, digest_id, skipped_at,
     retracted_at, retract_reason, file_hash
 )"""
+_ARTICLE_ROWS_INDEX = """CREATE INDEX articles_rows ON articles (
+    first_seen, id, source, slug, published, updated, data_hash, retracted_at,
+    retract_reason, file_hash, topics
+)"""
 
-# The articles waiting for a digest, as every `run` asks (digest due?): usually a handful,
-# so a partial index holds just them. With `articles_digest` over every row, SQLite (no
-# ANALYZE statistics) walked every row with no digest, and a site that began with `digest
-# skip` has thousands of those (skipped, never digested), each looked up in the table for its
-# skipped_at, on every no-op run. `articles_digest` now holds only digested
-# rows (`digest_id = ?` implies IS NOT NULL, so a digest's members still use it), which
-# leaves the pending query to `articles_pending`. The WHERE must stay the queries' own words
-# (store/digests.py) for the planner to match it; a test pins both plans.
-PENDING_WHERE = "digest_id IS NULL AND skipped_at IS NULL AND retracted_at IS NULL"
-_DIGEST_INDEXES = f"""CREATE INDEX articles_digest ON articles (digest_id)
+# Schema 4's pending articles (one digest): see newsletter_articles for what replaced them.
+_PENDING_WHERE_4 = "digest_id IS NULL AND skipped_at IS NULL AND retracted_at IS NULL"
+_DIGEST_INDEXES_4 = f"""CREATE INDEX articles_digest ON articles (digest_id)
     WHERE digest_id IS NOT NULL;
-CREATE INDEX articles_pending ON articles (published DESC, id) WHERE {PENDING_WHERE}"""
+CREATE INDEX articles_pending ON articles (published DESC, id) WHERE {_PENDING_WHERE_4}"""
+
+# Each newsletter's articles waiting for its next digest, as every `run` asks (digest due?):
+# usually a handful, so a partial index holds just them (a site that began with `digest skip`
+# has thousands of skipped rows, and SQLite without ANALYZE statistics would walk them), and
+# another only the digested rows, for a digest's members. The WHERE must stay the queries'
+# own words (store/digests.py) for the planner to match it; a test pins both plans.
+PENDING_WHERE = "n.digest_id IS NULL AND n.skipped_at IS NULL"
+_NEWSLETTER_ARTICLES = """CREATE TABLE newsletter_articles (
+    newsletter TEXT NOT NULL,           -- its id; '' = the digest of a config without any
+    article_id TEXT NOT NULL,           -- articles(id): articles are never deleted
+    digest_id  TEXT,                    -- the newsletter's digest that announced it; NULL = not yet
+    skipped_at TEXT,                    -- `digest skip`: never goes into this newsletter's digest
+    PRIMARY KEY (newsletter, article_id)
+);
+CREATE INDEX newsletter_pending ON newsletter_articles (newsletter, article_id)
+    WHERE digest_id IS NULL AND skipped_at IS NULL;
+CREATE INDEX newsletter_digests ON newsletter_articles (digest_id) WHERE digest_id IS NOT NULL"""
+_DIGESTS_BY_NEWSLETTER = "CREATE INDEX digests_newsletter ON digests (newsletter, created)"
 
 # The operator console (#24): its accounts and their sessions. A session is kept as the
 # SHA-256 of its cookie's value, so a copy of the state (a backup) opens no session; its
@@ -63,14 +81,8 @@ CREATE TABLE admin_sessions (
 );
 """
 
-SCHEMA = (
-    """
-CREATE TABLE meta (
-    key   TEXT PRIMARY KEY,             -- schema_version, state_id
-    value TEXT NOT NULL
-);
-CREATE TABLE articles (
-    id             TEXT PRIMARY KEY,    -- feed guid/id; never changes once written
+_ARTICLES_TABLE = """CREATE TABLE articles (
+    id             TEXT PRIMARY KEY,    -- feed guid/id: never changes once written
     source         TEXT NOT NULL UNIQUE,-- inbox path, forward slashes
     slug           TEXT NOT NULL UNIQUE,
     file_hash      TEXT NOT NULL,       -- sha256 of the file's bytes: skip unchanged files fast
@@ -80,16 +92,25 @@ CREATE TABLE articles (
     updated        TEXT NOT NULL,
     data           TEXT NOT NULL,       -- the Article as JSON
     data_hash      TEXT,                -- sha256 of data: what its pages were rendered from
-    digest_id      TEXT,                -- the digest that announced it; NULL = not yet
-    skipped_at     TEXT,                -- `digest skip`: never goes into a digest
     retracted_at   TEXT,                -- `retract`: out of every feed and digest, id kept
-    retract_reason TEXT
+    retract_reason TEXT,
+    topics         TEXT                 -- feed folders, "lang/en tags/ports" (NULL: unknown yet)
+)"""
+
+SCHEMA = (
+    """
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,             -- schema_version, state_id
+    value TEXT NOT NULL
 );
+"""
+    + _ARTICLES_TABLE
+    + """;
 CREATE INDEX articles_file_hash ON articles (file_hash);
 """
-    + _DIGEST_INDEXES
-    + ";\n"
     + _ARTICLE_ROWS_INDEX
+    + ";\n"
+    + _NEWSLETTER_ARTICLES
     + """;
 CREATE TABLE rejections (
     source    TEXT PRIMARY KEY,
@@ -110,8 +131,12 @@ CREATE TABLE runs (
 CREATE TABLE digests (
     id       TEXT PRIMARY KEY,
     created  TEXT NOT NULL,
-    articles TEXT NOT NULL              -- JSON list of article ids, newest first
+    articles TEXT NOT NULL,             -- JSON list of article ids, newest first
+    newsletter TEXT NOT NULL DEFAULT '' -- whose digest it is ('' = the one of a config without)
 );
+"""
+    + _DIGESTS_BY_NEWSLETTER
+    + """;
 CREATE TABLE subscribers (
     email    TEXT PRIMARY KEY,          -- lower-cased address
     name     TEXT NOT NULL DEFAULT '',
@@ -123,7 +148,8 @@ CREATE TABLE subscribers (
     changed  TEXT NOT NULL,
     confirm_token   TEXT UNIQUE,        -- double opt-in: secret of the pending confirmation
     confirm_sent_at REAL,               -- epoch seconds of the last confirmation message
-    soft_bounces    INTEGER NOT NULL DEFAULT 0  -- in a row; reset by a delivery
+    soft_bounces    INTEGER NOT NULL DEFAULT 0, -- in a row; reset by a delivery
+    newsletters     TEXT NOT NULL DEFAULT ''    -- ids held, separated by spaces; '' = the defaults
 );
 CREATE INDEX subscribers_status ON subscribers (status, email);
 CREATE TABLE suppressions (
@@ -177,18 +203,73 @@ _PG_TYPES = (
 )
 
 
-def schema_for(dialect: str) -> str:
-    """The newest schema's DDL in the words of `dialect` ("sqlite" or "postgresql")."""
+def in_words(ddl: str, dialect: str) -> str:
+    """DDL written in SQLite's words (the schema, a migration) in those of `dialect`
+    ("sqlite" or "postgresql"). Migrations need it as much as the schema: schema 6's step
+    said `REAL` and made the console's session times 4-byte floats on PostgreSQL (pinned by
+    tests/test_postgresql.py, which compares an upgraded state's column types with a new
+    one's)."""
     if dialect != "postgresql":
-        return SCHEMA
-    ddl = SCHEMA
+        return ddl
     for pattern, replacement in _PG_TYPES:
         ddl = pattern.sub(replacement, ddl)
     return ddl
 
 
-# (schema version reached, script). Each runs inside the one upgrade transaction.
-MIGRATIONS: list[tuple[int, str]] = [
+def schema_for(dialect: str) -> str:
+    """The newest schema's DDL in the words of `dialect` ("sqlite" or "postgresql")."""
+    return in_words(SCHEMA, dialect)
+
+
+# Schema 7 (#23, newsletters): each newsletter's pending set and digests in
+# newsletter_articles (the one digest's, from articles.digest_id and skipped_at, becomes
+# newsletter ''), digests and subscribers say whose and which, articles gain their topics
+# (NULL: filled in by the next publish, site/topics.py). Dropping the two columns is the one
+# step the engines need said differently: PostgreSQL drops them; SQLite before 3.35 cannot,
+# so the table is rebuilt as SQLite's documentation prescribes.
+_SCHEMA_7_BOTH = (
+    _NEWSLETTER_ARTICLES
+    + """;
+INSERT INTO newsletter_articles (newsletter, article_id, digest_id, skipped_at)
+    SELECT '', id, digest_id, skipped_at FROM articles;
+ALTER TABLE digests ADD COLUMN newsletter TEXT NOT NULL DEFAULT '';
+"""
+    + _DIGESTS_BY_NEWSLETTER
+    + """;
+ALTER TABLE subscribers ADD COLUMN newsletters TEXT NOT NULL DEFAULT '';
+DROP INDEX articles_rows;
+DROP INDEX articles_pending;
+DROP INDEX articles_digest;
+"""
+)
+_ARTICLES_7 = (
+    "id, source, slug, file_hash, content_hash, first_seen, published, updated, data,"
+    " data_hash, retracted_at, retract_reason"
+)
+_SCHEMA_7 = {
+    # Also: the console's session times as a new state has them, for a state main's step 6
+    # made REAL (see in_words).
+    "postgresql": _SCHEMA_7_BOTH
+    + """ALTER TABLE admin_sessions ALTER COLUMN created TYPE DOUBLE PRECISION;
+ALTER TABLE admin_sessions ALTER COLUMN expires TYPE DOUBLE PRECISION;
+ALTER TABLE articles DROP COLUMN digest_id;
+ALTER TABLE articles DROP COLUMN skipped_at;
+ALTER TABLE articles ADD COLUMN topics TEXT;
+"""
+    + _ARTICLE_ROWS_INDEX,
+    "sqlite": _SCHEMA_7_BOTH
+    + "DROP INDEX articles_file_hash;\n"
+    + _ARTICLES_TABLE.replace("CREATE TABLE articles (", "CREATE TABLE articles_v7 (", 1)
+    + ";\n"
+    + f"INSERT INTO articles_v7 ({_ARTICLES_7}) SELECT {_ARTICLES_7} FROM articles;\n"
+    "DROP TABLE articles;\n"
+    "ALTER TABLE articles_v7 RENAME TO articles;\n"
+    "CREATE INDEX articles_file_hash ON articles (file_hash);\n" + _ARTICLE_ROWS_INDEX,
+}
+
+# (schema version reached, script: the same for both engines, or one per dialect). Each runs
+# inside the one upgrade transaction.
+MIGRATIONS: list[tuple[int, str | dict[str, str]]] = [
     (
         2,
         """
@@ -255,14 +336,15 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
-    (3, _ARTICLE_ROWS_INDEX),
-    (4, "DROP INDEX articles_digest;\n" + _DIGEST_INDEXES),
-    # 5 is issue #23's. The console: accounts and sessions, who started a run, and the
-    # subscribers' index by status (a page of 100 of one status at 100,000 subscribers reads
-    # 100 index entries instead of walking the table).
+    (3, _ARTICLE_ROWS_INDEX_4),
+    (4, "DROP INDEX articles_digest;\n" + _DIGEST_INDEXES_4),
+    # 5: never used (see LATEST_VERSION). The console: accounts and sessions, who started a
+    # run, and the subscribers' index by status (a page of 100 of one status at 100,000
+    # subscribers reads 100 index entries instead of walking the table).
     (
         6,
         "ALTER TABLE runs ADD COLUMN admin TEXT;\n"
         "CREATE INDEX subscribers_status ON subscribers (status, email);\n" + _CONSOLE,
     ),
+    (7, _SCHEMA_7),
 ]

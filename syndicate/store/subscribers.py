@@ -9,15 +9,12 @@ personal data is gone and the address still cannot be re-added by a list.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from syndicate.core.model import Subscriber
-from syndicate.store.db import Database, iso, like_escaped, new_token, rows_in, transaction
-
-if TYPE_CHECKING:
-    from syndicate.core.model import Subscriber
+from syndicate.store.db import Database, iso, new_token, rows_in, transaction
 
 STATUSES = ("active", "pending", "unsubscribed", "bounced", "complained")
 
@@ -27,9 +24,15 @@ def subscriber_key(email: str) -> str:
     return hashlib.sha256(email.lower().encode("utf-8")).hexdigest()[:16]
 
 
+# What a Subscriber is read from: every query that makes one selects these.
+SUBSCRIBER_COLUMNS = "email, name, token, status, language, newsletters"
+
+
 def subscriber_from_row(row: Any) -> Subscriber:
-    """A subscriber from a row holding email, name, token, status and language."""
-    return Subscriber(row["email"], row["name"], row["token"], row["status"], row["language"])
+    """A subscriber from a row holding SUBSCRIBER_COLUMNS."""
+    return Subscriber(
+        row["email"], row["name"], row["token"], row["status"], row["language"], row["newsletters"]
+    )
 
 
 def is_suppressed(conn: Database, email: str) -> bool:
@@ -37,6 +40,11 @@ def is_suppressed(conn: Database, email: str) -> bool:
         "SELECT 1 FROM suppressions WHERE hash = ?", (subscriber_key(email),)
     ).fetchone()
     return row is not None
+
+
+# (what a subscriber held, what they hold now) → the newsletter ids they no longer get
+# (config/newsletters.newsletters_left): their queued deliveries of those are dropped.
+LeftNewsletters = Callable[[str, str], Sequence[str]]
 
 
 def add_subscriber(
@@ -48,16 +56,19 @@ def add_subscriber(
     resubscribe: bool,
     language: str = "",
     status: str = "active",
+    newsletters: str | None = None,
+    left: LeftNewsletters | None = None,
 ) -> str:
     """Add an address; return "added", "exists", "updated", "resubscribed", or the status
     ("unsubscribed", "bounced", "suppressed" …) that kept it from being re-activated.
+    `newsletters`: the ids it holds, as stored ("" the default ones; None: as it was).
 
     With resubscribe=False (config lists, CSV imports) someone who left stays out. With
     resubscribe=True (an operator's explicit `subscribers add`) they are re-activated and a
     suppression is lifted.
     """
-    entry = NewSubscriber(email, name, language, status)
-    return add_subscribers(conn, [entry], now, resubscribe=resubscribe)[0]
+    entry = NewSubscriber(email, name, language, status, newsletters)
+    return add_subscribers(conn, [entry], now, resubscribe=resubscribe, left=left)[0]
 
 
 class NewSubscriber(NamedTuple):
@@ -67,12 +78,20 @@ class NewSubscriber(NamedTuple):
     name: str = ""
     language: str = ""
     status: str = "active"  # or "unsubscribed": leaving always wins
+    newsletters: str | None = None  # the ids held ("": the defaults); None: as it was
 
 
 def add_subscribers(
-    conn: Database, entries: Sequence[NewSubscriber], now: datetime, *, resubscribe: bool
+    conn: Database,
+    entries: Sequence[NewSubscriber],
+    now: datetime,
+    *,
+    resubscribe: bool,
+    left: LeftNewsletters | None = None,
 ) -> list[str]:
     """`add_subscriber` for many addresses in one transaction: what each became, in order.
+    An address whose newsletters change loses its queued deliveries of those it left
+    (`left`), in the same transaction.
 
     Two reads for the whole batch (its known rows, its suppressed hashes, in chunks) and one
     executemany per kind of write: a 20,000-row import was one transaction (and one fsync)
@@ -81,9 +100,12 @@ def add_subscribers(
     emails = list(dict.fromkeys(e.email.lower() for e in entries))
     with transaction(conn):
         known = {
-            r["email"]: (r["name"], r["status"], r["language"])
+            r["email"]: (r["name"], r["status"], r["language"], r["newsletters"])
             for r in rows_in(
-                conn, "SELECT email, name, status, language FROM subscribers WHERE", "email", emails
+                conn,
+                "SELECT email, name, status, language, newsletters FROM subscribers WHERE",
+                "email",
+                emails,
             )
         }
         keys = {subscriber_key(email): email for email in emails}
@@ -97,10 +119,12 @@ def add_subscribers(
         updates: list[tuple] = []
         reactivated: list[tuple] = []
         leaving: list[str] = []
+        moved: list[tuple[str, str, str]] = []  # (email, held before, held now)
         outcomes = []
         for entry in entries:
             email = entry.email.lower()
-            outcome, row = _decide(entry, known.get(email), email in suppressed, resubscribe)
+            before = known.get(email)
+            outcome, row = _decide(entry, before, email in suppressed, resubscribe)
             outcomes.append(outcome)
             if row is None:
                 continue
@@ -109,56 +133,131 @@ def add_subscribers(
                 if email in suppressed:
                     suppressed.discard(email)
                     lifted.append((subscriber_key(email),))
-                inserts.append((email, entry.name, new_token(), row[1], row[2], stamp, stamp))
+                inserts.append(
+                    (email, entry.name, new_token(), row[1], row[2], row[3], stamp, stamp)
+                )
             elif outcome == "updated":
-                updates.append((row[0], row[2], stamp, email))
+                updates.append((row[0], row[2], row[3], stamp, email))
+                if before is not None and before[3] != row[3]:
+                    moved.append((email, before[3], row[3]))
             elif outcome == "resubscribed":
-                reactivated.append((stamp, email))
+                reactivated.append((row[3], stamp, email))
             elif outcome == "unsubscribed":
                 leaving.append(email)
         for sql, rows in (
             ("DELETE FROM suppressions WHERE hash = ?", lifted),
             (
-                "INSERT INTO subscribers (email, name, token, status, language, added, changed)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO subscribers (email, name, token, status, language, newsletters,"
+                " added, changed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 inserts,
             ),
-            ("UPDATE subscribers SET name = ?, language = ?, changed = ? WHERE email = ?", updates),
-            ("UPDATE subscribers SET status = 'active', changed = ? WHERE email = ?", reactivated),
+            (
+                "UPDATE subscribers SET name = ?, language = ?, newsletters = ?, changed = ?"
+                " WHERE email = ?",
+                updates,
+            ),
+            (
+                "UPDATE subscribers SET status = 'active', newsletters = ?, changed = ?"
+                " WHERE email = ?",
+                reactivated,
+            ),
         ):
             if rows:
                 conn.executemany(sql, rows)
+        for email, held, holds in moved if left is not None else ():
+            drop_deliveries_of(conn, email, left(held, holds), now)  # type: ignore[misc]
         for email in leaving:  # few, and each drops its queued deliveries
             unsubscribe(conn, now, email=email, in_transaction=True)
     return outcomes
 
 
+Row = tuple[str, str, str, str]  # name, status, language, newsletters
+
+
 def _decide(
-    entry: NewSubscriber,
-    row: tuple[str, str, str] | None,
-    suppressed: bool,
-    resubscribe: bool,
-) -> tuple[str, tuple[str, str, str] | None]:
-    """What adding `entry` does to an address now at `row` (name, status, language): the
-    outcome, and the row it leaves (None: unchanged)."""
+    entry: NewSubscriber, row: Row | None, suppressed: bool, resubscribe: bool
+) -> tuple[str, Row | None]:
+    """What adding `entry` does to an address now at `row`: the outcome, and the row it
+    leaves (None: unchanged)."""
     name, language, status = entry.name, entry.language, entry.status
     if row is None:
         if suppressed and not resubscribe:
             return "suppressed", None
         outcome = "added" if status == "active" else f"added as {status}"
-        return outcome, (name, status, language)
+        return outcome, (name, status, language, entry.newsletters or "")
     current = row[1]
+    holds = row[3] if entry.newsletters is None else entry.newsletters
     if status == "unsubscribed":  # leaving always wins, whoever says so
         if current in ("active", "pending"):
-            return "unsubscribed", (row[0], "unsubscribed", row[2])
+            return "unsubscribed", (row[0], "unsubscribed", row[2], row[3])
         return ("exists" if current == "unsubscribed" else current), None
     if current == "active":
-        if (name and name != row[0]) or (language and language != row[2]):
-            return "updated", (name or row[0], "active", language or row[2])
+        if (name and name != row[0]) or (language and language != row[2]) or holds != row[3]:
+            return "updated", (name or row[0], "active", language or row[2], holds)
         return "exists", None
     if not resubscribe:
         return current, None  # why it was not re-activated: "unsubscribed", "bounced" …
-    return "resubscribed", (row[0], "active", row[2])
+    return "resubscribed", (row[0], "active", row[2], holds)
+
+
+def drop_deliveries_of(
+    conn: Database, email: str, newsletters: Sequence[str], now: datetime
+) -> int:
+    """Inside the transaction of a change that takes `newsletters` away from `email`: its
+    queued deliveries of their digests are dropped, as an unsubscribe drops all of them, so
+    a delivery in progress sends it nothing more of those (the engine's last look,
+    store/deliveries.still_wanted, finds them dropped)."""
+    if not newsletters:
+        return 0
+    marks = ", ".join("?" * len(newsletters))
+    cur = conn.execute(
+        "UPDATE deliveries SET status = 'dropped', detail = ?, at = ?"
+        " WHERE email = ? AND status IN ('pending', 'failed')"
+        f" AND digest_id IN (SELECT id FROM digests WHERE newsletter IN ({marks}))",
+        (f"left {' '.join(newsletters)}", iso(now), email.lower(), *newsletters),
+    )
+    return cur.rowcount
+
+
+def change_subscription(
+    conn: Database,
+    now: datetime,
+    *,
+    email: str | None = None,
+    token: str | None = None,
+    name: str | None = None,
+    language: str | None = None,
+    newsletters: str | None = None,
+    left: LeftNewsletters | None = None,
+) -> Subscriber | None:
+    """Change what a subscriber (by address or token) holds — name, language, newsletters
+    (None: as it is) — and drop their queued deliveries of the newsletters they left, in one
+    transaction: such a change wins over a delivery in progress as an unsubscribe does.
+    `subscribers set` and the preference page. The subscriber as changed, or None."""
+    with transaction(conn):
+        where, key = ("token", token) if token is not None else ("email", (email or "").lower())
+        row = conn.execute(
+            f"SELECT {SUBSCRIBER_COLUMNS} FROM subscribers WHERE {where} = ?", (key,)
+        ).fetchone()
+        if row is None:
+            return None
+        before = subscriber_from_row(row)
+        after = Subscriber(
+            before.email,
+            before.name if name is None else name,
+            before.token,
+            before.status,
+            before.language if language is None else language,
+            before.newsletters if newsletters is None else newsletters,
+        )
+        conn.execute(
+            "UPDATE subscribers SET name = ?, language = ?, newsletters = ?, changed = ?"
+            " WHERE email = ?",
+            (after.name, after.language, after.newsletters, iso(now), after.email),
+        )
+        if left is not None and after.newsletters != before.newsletters:
+            drop_deliveries_of(conn, after.email, left(before.newsletters, after.newsletters), now)
+    return after
 
 
 def unsubscribe(
@@ -223,7 +322,7 @@ def erase_subscriber(conn: Database, email: str, now: datetime) -> bool:
 
 
 def subscribers(conn: Database, *, active_only: bool = False) -> list[Subscriber]:
-    sql = "SELECT email, name, token, status, language FROM subscribers"
+    sql = f"SELECT {SUBSCRIBER_COLUMNS} FROM subscribers"
     if active_only:
         sql += " WHERE status = 'active'"
     rows = conn.execute(sql + " ORDER BY email").fetchall()
@@ -244,7 +343,7 @@ def subscriber_counts(conn: Database) -> dict[str, int]:
 
 def get_subscriber(conn: Database, email: str) -> Subscriber | None:
     row = conn.execute(
-        "SELECT email, name, token, status, language FROM subscribers WHERE email = ?",
+        f"SELECT {SUBSCRIBER_COLUMNS} FROM subscribers WHERE email = ?",
         (email.lower(),),
     ).fetchone()
     return subscriber_from_row(row) if row else None
@@ -253,7 +352,7 @@ def get_subscriber(conn: Database, email: str) -> Subscriber | None:
 def subscriber_by_token(conn: Database, token: str) -> Subscriber | None:
     """The subscriber an unsubscribe link (the token in every digest) belongs to."""
     row = conn.execute(
-        "SELECT email, name, token, status, language FROM subscribers WHERE token = ?", (token,)
+        f"SELECT {SUBSCRIBER_COLUMNS} FROM subscribers WHERE token = ?", (token,)
     ).fetchone()
     return subscriber_from_row(row) if row else None
 
@@ -274,67 +373,3 @@ def resubscribe_by_token(conn: Database, token: str, now: datetime) -> str | Non
             (iso(now), row["email"]),
         )
     return row["email"]
-
-
-class SubscriberRow(NamedTuple):
-    """One line of the console's list of subscribers."""
-
-    email: str
-    name: str
-    status: str
-    language: str
-    added: str
-    changed: str
-
-
-def subscriber_page(
-    conn: Database, *, status: str = "", search: str = "", after: str = "", limit: int = 100
-) -> list[SubscriberRow]:
-    """A page of subscribers in address order after the address `after` (keyset paging on
-    the primary key, or on `subscribers_status` for one status: a page reads its own rows
-    only, whatever its place among 100,000). `search`: part of the address or the name,
-    case-insensitive for ASCII letters (this one reads every row: a substring has no
-    index)."""
-    where, params = [], []
-    if status:
-        where.append("status = ?")
-        params.append(status)
-    if after:
-        where.append("email > ?")
-        params.append(after)
-    if search.strip():
-        pattern = "%" + like_escaped(search.strip().lower()) + "%"
-        where.append("(email LIKE ? ESCAPE '\\' OR LOWER(name) LIKE ? ESCAPE '\\')")
-        params += [pattern, pattern]
-    sql = "SELECT email, name, status, language, added, changed FROM subscribers"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    rows = conn.execute(sql + " ORDER BY email LIMIT ?", (*params, limit)).fetchall()
-    return [SubscriberRow(*(r[k] for k in SubscriberRow._fields)) for r in rows]
-
-
-def subscriber_growth(conn: Database, since: str) -> tuple[dict[str, int], dict[str, int], int]:
-    """For the console's growth chart: subscribers added per day since the day `since`
-    (YYYY-MM-DD, the site's time zone as stored), those who left (unsubscribed, bounced,
-    complained) per day, and the active count before `since`. From each row's latest
-    state: someone who left and came back counts as added once and never left."""
-
-    def per_day(sql: str) -> dict[str, int]:
-        rows = conn.execute(sql, (since,)).fetchall()
-        return {r["day"]: r["n"] for r in rows}
-
-    joined = per_day(
-        "SELECT SUBSTR(added, 1, 10) AS day, COUNT(*) AS n FROM subscribers"
-        " WHERE SUBSTR(added, 1, 10) >= ? AND status NOT IN ('pending') GROUP BY day"
-    )
-    left = per_day(
-        "SELECT SUBSTR(changed, 1, 10) AS day, COUNT(*) AS n FROM subscribers"
-        " WHERE SUBSTR(changed, 1, 10) >= ?"
-        " AND status IN ('unsubscribed', 'bounced', 'complained') GROUP BY day"
-    )
-    before = conn.execute(
-        "SELECT COUNT(*) AS n FROM subscribers WHERE SUBSTR(added, 1, 10) < ?"
-        " AND (status = 'active' OR (status <> 'pending' AND SUBSTR(changed, 1, 10) >= ?))",
-        (since, since),
-    ).fetchone()["n"]
-    return joined, left, before

@@ -7,6 +7,7 @@
 | GET/POST /confirm/<token>               | subscribe.py                                      |
 | GET/POST /unsubscribe/<token>           | subscribe.py (POST: button or RFC 8058 one-click) |
 | POST /resubscribe/<token>               | subscribe.py                                      |
+| GET/POST /preferences/<token>           | preferences.py (newsletters, language, name, data) |
 | POST /api/runs, GET /api/runs/<id>,     | api.py (local or bearer token)                    |
 | GET /api/status, POST /run              |                                                   |
 | /admin/…                                | the operator console (console/routes.py)          |
@@ -34,7 +35,7 @@ from syndicate.config import Config
 from syndicate.store.connection import has_state, open_db
 from syndicate.store.db import StateError
 from syndicate.store.runs import recent_runs
-from syndicate.web import api, static, subscribe
+from syndicate.web import api, preferences, static, subscribe
 from syndicate.web.console.routes import console_routes
 from syndicate.web.guard import Guard
 from syndicate.web.jobs import Service
@@ -85,6 +86,7 @@ def routed_app(config: Config, service: Service) -> Starlette:
     routes = [
         Route("/health", health, methods=["GET"]),
         *subscribe.routes(config, service.confirmations),
+        *preferences.routes(config),
         *api.routes(service),
         *console_routes(service),
         Route("/{path:path}", files, methods=["GET"]),

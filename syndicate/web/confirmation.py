@@ -29,10 +29,11 @@ from syndicate.core.addresses import deliverable_address, smtputf8_supported
 from syndicate.core.labels import fill
 from syndicate.core.rendering import one_line
 from syndicate.delivery.transports import send_message
+from syndicate.delivery.welcome import send_welcome
 from syndicate.digest.message import MAIL_POLICY, dkim_sign
 from syndicate.store.confirmations import confirmation_not_sent
 from syndicate.store.connection import open_db
-from syndicate.store.subscribers import subscriber_key
+from syndicate.store.subscribers import get_subscriber, subscriber_key
 from syndicate.web.views import labels
 
 log = logging.getLogger("syndicate.subscribe")
@@ -97,20 +98,29 @@ def confirmation_message(
 
 
 class ConfirmationSender:
-    """Sends confirmation messages one after another on its own thread."""
+    """Sends confirmation messages, and the welcome message once a link is used
+    (delivery/welcome.py), one after another on its own thread."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self._queue: queue.Queue[tuple[str, str, str] | None] = queue.Queue(QUEUE_SIZE)
+        # (what, address, name, token): "confirm" a request, or "welcome" a subscriber
+        self._queue: queue.Queue[tuple[str, str, str, str] | None] = queue.Queue(QUEUE_SIZE)
         self._thread = threading.Thread(target=self._work, name="confirmations", daemon=True)
         self._thread.start()
 
     def send(self, email: str, name: str, token: str) -> None:
         try:
-            self._queue.put_nowait((email, name, token))
+            self._queue.put_nowait(("confirm", email, name, token))
         except queue.Full:
             log.error("confirmation not sent: %d already waiting for the relay", QUEUE_SIZE)
             self._void(token)
+
+    def welcome(self, email: str) -> None:
+        """Welcome a subscriber just confirmed, as the state has them when it goes out."""
+        try:
+            self._queue.put_nowait(("welcome", email, "", ""))
+        except queue.Full:
+            log.error("welcome message not sent: %d already waiting for the relay", QUEUE_SIZE)
 
     def close(self, timeout: float) -> bool:
         """Send what is queued, then stop; False if that took longer than `timeout`."""
@@ -123,8 +133,11 @@ class ConfirmationSender:
 
     def _work(self) -> None:
         while (item := self._queue.get()) is not None:
-            email, name, token = item
+            what, email, name, token = item
             key = subscriber_key(email)
+            if what == "welcome":
+                self._welcome(email)
+                continue
             try:
                 msg = confirmation_message(
                     self.config, email, name, token, datetime.now(self.config.site.tz)
@@ -135,6 +148,22 @@ class ConfirmationSender:
                 self._void(token)
                 continue
             log.info("confirmation to subscriber %s sent (%s)", key, where.split(" ", 1)[0])
+
+    def _welcome(self, email: str) -> None:
+        key = subscriber_key(email)
+        try:
+            conn = open_db(self.config)
+            try:
+                subscriber = get_subscriber(conn, email)
+            finally:
+                conn.close()
+            if subscriber is None or subscriber.status != "active":
+                return  # left (or was erased) since
+            where = send_welcome(self.config, subscriber, datetime.now(self.config.site.tz))
+        except Exception as exc:  # the relay, the disk: logged; the subscription stands
+            log.error("welcome message to subscriber %s not sent: %s", key, exc)
+            return
+        log.info("welcome message to subscriber %s sent (%s)", key, where.split(" ", 1)[0])
 
     def _void(self, token: str) -> None:
         try:

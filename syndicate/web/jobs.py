@@ -2,6 +2,9 @@
 that delivers what a crash or a relay outage left queued. Everything runs through
 `pipeline`; nothing here writes state itself.
 
+Digest jobs: `digest` on `schedule.digest`, or one `digest:ID` per [[newsletters]] on its own
+schedule, each running the digest step for its newsletter only.
+
 APScheduler 3 traps handled here: explicit job ids with replace_existing (no
 duplicates on restart), coalesce + max_instances=1, a misfire grace of 15 minutes instead
 of 1 s, a memory job store (a persistent one shared by two processes would double-send), and
@@ -33,6 +36,7 @@ from typing import Any
 
 from syndicate.config import Config, ConfigError
 from syndicate.config.cadence import cron_trigger
+from syndicate.config.newsletters import newsletters
 from syndicate.run import pipeline
 from syndicate.run.lock import RunInProgress, run_lock_held
 from syndicate.store.confirmations import purge_unconfirmed
@@ -91,7 +95,7 @@ class Service:
     def start(self) -> None:
         self.scheduler.start()
         for job in self.scheduler.get_jobs():
-            if job.id in ("publish", "digest"):
+            if job.id == "publish" or job.id.startswith("digest"):
                 log.info("%s job: next at %s", job.id, f"{job.next_run_time:%Y-%m-%d %H:%M %Z}")
 
     def stop(self, deadline: float) -> bool:
@@ -209,15 +213,18 @@ class Service:
     # ------------------------------------------------------------ scheduled work
 
     def scheduled_run(self, job: str) -> None:
-        """The `publish` job never makes a digest; the `digest` job makes one when it is due
-        by the cadence rule, so a restart or a repeated firing never makes two."""
+        """The `publish` job never makes a digest; a digest job (`digest`, or `digest:ID`
+        for each of the [[newsletters]], on its own schedule) makes one when it is due by
+        the cadence rule, so a restart or a repeated firing never makes two."""
         deadline = time.monotonic() + SCHEDULED_LOCK_WAIT
+        kind, _colon, newsletter = job.partition(":")
         while not self.stopping.is_set():
             try:
                 report = pipeline.run(
                     self.config,
                     trigger=f"schedule:{job}",
-                    digest="due" if job == "digest" else "never",
+                    digest="due" if kind == "digest" else "never",
+                    newsletter=newsletter or None,
                     should_stop=self.stopping.is_set,
                 )
             except RunInProgress as exc:
@@ -282,7 +289,9 @@ def build_scheduler(config: Config, service: Service):
         timezone=config.site.tz,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 900},
     )
-    for job_id, expr in (("publish", config.schedule.publish), ("digest", config.schedule.digest)):
+    jobs = [("publish", config.schedule.publish)]
+    jobs += [(f"digest:{n.id}" if n.id else "digest", n.schedule) for n in newsletters(config)]
+    for job_id, expr in jobs:
         scheduler.add_job(
             partial(service._tracked, service.scheduled_run, job_id),
             cron_trigger(expr, config.site.tz),

@@ -64,7 +64,7 @@ class _OneLine(logging.Formatter):
         return printable(super().format(record))
 
 
-_SECRET_PATH = re.compile(r"^(/(?:confirm|unsubscribe|resubscribe)/)[^/?#]+")
+_SECRET_PATH = re.compile(r"^(/(?:confirm|unsubscribe|resubscribe|preferences)/)[^/?#]+")
 
 
 class _HideTokens(logging.Filter):

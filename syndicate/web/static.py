@@ -37,6 +37,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from syndicate.config import Config
 from syndicate.site.feeds.archive import content_type
@@ -83,7 +84,8 @@ def resolve(root: Path, url_path: str) -> Target:
         if not os.path.isfile(os.path.join(real, "index.html")):
             return Target()
         if not wants_index:
-            return Target(redirect=(segments[-1] if segments else "") + "/")
+            # Percent-encoded: a topic's folder may be named in any script (tags/経済/).
+            return Target(redirect=quote(segments[-1] if segments else "") + "/")
         segments = [*segments, "index.html"]
         real = os.path.join(real, "index.html")
     elif wants_index or not os.path.isfile(real):

@@ -1,6 +1,10 @@
 """Subscribing and leaving, from a browser: /subscribe, /confirm/<token>,
 /unsubscribe/<token>, /resubscribe/<token>.
 
+- Newsletters (#23): with several in the config, the form offers them as checkboxes (the
+  default ones ticked); the request records the choice, which the link confirms. Once the
+  link makes the subscriber active, a welcome message goes out (delivery/welcome.py, on the
+  confirmation sender's thread).
 - Double opt-in: the form only records a request and mails a link; the subscriber becomes
   active when that link's page is *POSTed* (a GET shows a button: mail scanners and link
   previews follow links, and must not subscribe anyone). Links expire after
@@ -35,6 +39,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from syndicate.config import Config
+from syndicate.config.newsletters import newsletter_choice
 from syndicate.core.addresses import parse_mailbox, smtputf8_supported
 from syndicate.core.labels import fill
 from syndicate.core.rendering import one_line
@@ -50,7 +55,7 @@ from syndicate.store.db import Database
 from syndicate.store.subscribers import resubscribe_by_token, subscriber_by_token, subscriber_key
 from syndicate.store.subscribers import unsubscribe as unsubscribe_subscriber
 from syndicate.web.clients import LimitLog, SlidingWindow, client_key
-from syndicate.web.views import labels, page, read_body, read_form, too_many_page
+from syndicate.web.views import Form, labels, page, read_body, read_form, too_many_page
 
 log = logging.getLogger("syndicate.subscribe")
 
@@ -131,7 +136,7 @@ def clean_address(raw: str, config: Config) -> str | None:
 
 
 def handle_subscribe(
-    config: Config, form: dict[str, str], sender, limits: SubscribeLimits, client: str
+    config: Config, form: Form, sender, limits: SubscribeLimits, client: str
 ) -> Response:
     if wait := limits.take_client(client):
         return too_many_page(config, wait, "subscribe_too_many")
@@ -158,10 +163,19 @@ def handle_subscribe(
     if wait := limits.take_everyone():  # before the address's state is looked at
         return too_many_page(config, wait, "subscribe_too_many")
     name = one_line(form.get("name", ""))[:MAX_NAME]
+    try:  # the form's checkboxes; none ticked (or none offered): the default ones
+        held = newsletter_choice(config, form.every("newsletters")) if config.newsletters else ""
+    except ValueError:
+        held = ""  # only a hand-made post names a newsletter the form does not offer
     conn = _state(config)
     try:
         token = request_confirmation(
-            conn, email, name, datetime.now(config.site.tz), min_interval=CONFIRM_INTERVAL
+            conn,
+            email,
+            name,
+            datetime.now(config.site.tz),
+            min_interval=CONFIRM_INTERVAL,
+            newsletters=held,
         )
     finally:
         conn.close()
@@ -177,15 +191,18 @@ def handle_subscribe(
 # ---------------------------------------------------------------- confirm
 
 
-def handle_confirm(config: Config, token: str, *, confirm: bool) -> Response:
+def handle_confirm(config: Config, token: str, sender, *, confirm: bool) -> Response:
     words = labels(config)
     site = _site(config)
     conn = _state(config)
     try:
         if confirm:
-            email = confirm_subscription(
+            confirmed = confirm_subscription(
                 conn, token, datetime.now(config.site.tz), not_before=_not_before(config)
             )
+            email = confirmed[0] if confirmed else None
+            if confirmed and confirmed[1]:  # made active just now: welcome them
+                sender.welcome(confirmed[0])
         else:
             pending = pending_confirmation(conn, token, not_before=_not_before(config))
             email = pending.email if pending else None
@@ -301,7 +318,7 @@ def routes(config: Config, sender) -> list:
             await read_body(request)
         token = request.path_params["token"]
         post = request.method == "POST"
-        return await run_in_threadpool(handle_confirm, config, token, confirm=post)
+        return await run_in_threadpool(handle_confirm, config, token, sender, confirm=post)
 
     async def unsubscribe(request: Request) -> Response:
         if request.method == "POST":

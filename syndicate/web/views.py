@@ -73,12 +73,17 @@ def page(
         second_action=second[1] if second else "",
         second_button=second[2] if second else "",
     )
-    headers = {
+    return HTMLResponse(html, status_code=status, headers=page_headers(config))
+
+
+def page_headers(config: Config) -> dict[str, str]:
+    """The headers of the service's pages: never cached (they hold personal addresses and
+    answer for tokens), never a Referer (their URLs hold tokens)."""
+    return {
         **security_headers(config, html=True),
         "Cache-Control": "no-store",
         "Referrer-Policy": "no-referrer",
     }
-    return HTMLResponse(html, status_code=status, headers=headers)
 
 
 def too_many_page(config: Config, retry_after: int, message_key: str) -> HTMLResponse:
@@ -89,7 +94,11 @@ def too_many_page(config: Config, retry_after: int, message_key: str) -> HTMLRes
 
 
 def labels(config: Config) -> dict[str, str]:
-    return labels_for(config.site.language, config.path("templates"))
+    return labels_in(config, config.site.language)
+
+
+def labels_in(config: Config, lang: str) -> dict[str, str]:
+    return labels_for(lang, config.path("templates"))
 
 
 async def read_body(request: Request, limit: int = FORM_LIMIT) -> bytes:
@@ -115,9 +124,21 @@ async def read_body(request: Request, limit: int = FORM_LIMIT) -> bytes:
     return b"".join(chunks)
 
 
-async def read_form(request: Request) -> dict[str, str]:
-    """An urlencoded form (what browsers send by default); the first value of each field.
-    Parsed with the standard library: multipart uploads are nothing this service takes."""
+class Form(dict[str, str]):
+    """A form's fields, the first value of each; `every(name)` gives all of a field's values
+    (checkboxes of one name)."""
+
+    def __init__(self, fields: dict[str, list[str]]) -> None:
+        super().__init__({key: values[0] for key, values in fields.items() if values})
+        self.fields = fields
+
+    def every(self, name: str) -> list[str]:
+        return list(self.fields.get(name, []))
+
+
+async def read_form(request: Request) -> Form:
+    """An urlencoded form (what browsers send by default). Parsed with the standard library:
+    multipart uploads are nothing this service takes."""
     ctype = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     body = await read_body(request)
     if ctype not in ("", "application/x-www-form-urlencoded"):
@@ -127,4 +148,4 @@ async def read_form(request: Request) -> dict[str, str]:
         fields = parse_qs(text, keep_blank_values=True, max_num_fields=20)
     except ValueError:
         raise HTTPException(400, "too many form fields") from None
-    return {key: values[0] for key, values in fields.items() if values}
+    return Form(fields)

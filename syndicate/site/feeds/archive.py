@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import quote
 from datetime import datetime
 
 from syndicate.config import Config
@@ -29,6 +30,23 @@ class Page:
     entries: tuple[Entry, ...]  # newest first
     prev_archive: int | None  # page number of the next-older archive page
     next_archive: int | None  # page number of the next-newer archive page
+
+
+@dataclass(frozen=True)
+class Channel:
+    """Which feed a document is of: the site's main feed (folder "") or a topic feed
+    (site/topics.py: "tags/ports/", "lang/en/"), with what it says about itself instead of
+    the site's title, description, language and home page. A topic feed is one document of
+    the newest entries, without archive pages or hub: its archive is the main feed's."""
+
+    folder: str = ""  # under paths.feeds (and base_url), with its trailing "/"
+    title: str = ""  # "" = the site's
+    description: str = ""  # "" = the site's
+    language: str = ""  # "" = the site's
+    home: str = ""  # the page it belongs to; "" = base_url
+
+
+MAIN = Channel()
 
 
 def paginate(entries: Sequence[Entry], window: int, page_size: int) -> list[Page]:
@@ -62,13 +80,20 @@ def _newest_first(entries: Sequence[Entry]) -> tuple[Entry, ...]:
 # documents
 
 
-def file_name(kind: str, number: int) -> str:
-    """Feeds-folder-relative name of a document: main feed for 0, archive page otherwise."""
+def file_name(kind: str, number: int, channel: Channel = MAIN) -> str:
+    """Feeds-folder-relative name of a document: main feed for 0, archive page otherwise;
+    a topic channel's in its folder."""
     main = {"rss": RSS_FILE, "atom": ATOM_FILE, "json": JSON_FILE}[kind]
     if number == 0:
-        return main
+        return channel.folder + main
     stem, ext = main.rsplit(".", 1)
     return f"{ARCHIVE_DIR}/{stem}-{number}.{ext}"
+
+
+def document_url(base: str, kind: str, number: int, channel: Channel = MAIN) -> str:
+    """A document's URL: a topic's folder may hold letters of any script ("tags/経済/"),
+    which a URL carries percent-encoded (the W3C validator, and RSS, want URIs, not IRIs)."""
+    return base + quote(file_name(kind, number, channel))
 
 
 def feed_urls(config: Config) -> list[str]:

@@ -8,24 +8,24 @@ from datetime import datetime
 
 from syndicate.config import Config
 from syndicate.site.feeds.entries import absolute_url, base_url, plain_text, site_language
-from syndicate.site.feeds.archive import Page, file_name
+from syndicate.site.feeds.archive import MAIN, Channel, Page, document_url, file_name
 
 
 def _iso(dt: datetime) -> str:
     return dt.isoformat().replace("+00:00", "Z")
 
 
-def render_json(page: Page, config: Config) -> bytes:
+def render_json(page: Page, config: Config, channel: Channel = MAIN) -> bytes:
     """JSON Feed 1.1 (https://jsonfeed.org/version/1.1); older pages chained via next_url."""
     site = config.site
     base = base_url(config)
     feed: dict[str, object] = {
         "version": "https://jsonfeed.org/version/1.1",
-        "title": plain_text(site.title) or "Syndicate",
-        "home_page_url": base,
-        "feed_url": base + file_name("json", page.number),
-        "description": plain_text(site.description),
-        "language": site_language(config),
+        "title": plain_text(channel.title or site.title) or "Syndicate",
+        "home_page_url": channel.home or base,
+        "feed_url": document_url(base, "json", page.number, channel),
+        "description": plain_text(channel.description or site.description),
+        "language": channel.language or site_language(config),
         "authors": [{"name": plain_text(site.title) or "Syndicate"}],
     }
     # JSON Feed wants a square icon (512 px) and a small favicon: both from site.icon; the
@@ -36,7 +36,7 @@ def render_json(page: Page, config: Config) -> bytes:
         feed["icon"] = icon
     if favicon:
         feed["favicon"] = favicon
-    if config.feed.hub.strip():
+    if config.feed.hub.strip() and channel == MAIN:
         feed["hubs"] = [{"type": "WebSub", "url": config.feed.hub.strip()}]
     if page.prev_archive:
         # JSON Feed paginates towards older items with next_url.

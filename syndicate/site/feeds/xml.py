@@ -19,8 +19,11 @@ from syndicate.site.feeds.entries import (
 )
 from syndicate.site.feeds.archive import (
     ATOM_TYPE,
+    MAIN,
     RSS_TYPE,
+    Channel,
     Page,
+    document_url,
     file_name,
     history_links,
     page_updated,
@@ -40,7 +43,7 @@ _PLAIN_ELEMENTS = re.compile(
 )
 
 
-def _feed_generator(page: Page, kind: str, config: Config) -> FeedGenerator:
+def _feed_generator(page: Page, kind: str, config: Config, channel: Channel) -> FeedGenerator:
     from feedgen.feed import FeedGenerator  # the heavy edge: feedgen and lxml load here
 
     site = config.site
@@ -50,12 +53,14 @@ def _feed_generator(page: Page, kind: str, config: Config) -> FeedGenerator:
     # for name-only authors. Atom has author/name, so dc stays out of Atom.
     fg.load_extension("dc", atom=False, rss=True)
     fg.load_extension("media", atom=True, rss=True)
-    fg.id(base + file_name("atom", 0))  # one logical feed: archive pages share its id
-    fg.title(plain_text(site.title) or "Syndicate")
-    description = plain_text(site.description) or plain_text(site.title) or "Syndicate"
+    fg.id(document_url(base, "atom", 0, channel))  # one logical feed: archive pages share it
+    fg.title(plain_text(channel.title or site.title) or "Syndicate")
+    description = (
+        plain_text(channel.description or site.description) or plain_text(site.title) or "Syndicate"
+    )
     fg.subtitle(description)
     fg.description(description)
-    fg.language(site_language(config))
+    fg.language(channel.language or site_language(config))
     fg.author({"name": plain_text(site.title) or "Syndicate"})  # Atom: covers authorless entries
     fg.generator(GENERATOR, version=__version__)
     fg.updated(page_updated(page))
@@ -66,9 +71,9 @@ def _feed_generator(page: Page, kind: str, config: Config) -> FeedGenerator:
     if logo or icon:
         fg.logo(logo or icon)  # also RSS <image>
     self_type = RSS_TYPE if kind == "rss" else ATOM_TYPE
-    fg.link(href=base + file_name(kind, page.number), rel="self", type=self_type)
+    fg.link(href=document_url(base, kind, page.number, channel), rel="self", type=self_type)
     # Must stay the last link() call: feedgen uses the last href as RSS <channel><link>.
-    fg.link(href=base, rel="alternate", type="text/html")
+    fg.link(href=channel.home or base, rel="alternate", type="text/html")
 
     for entry in page.entries:
         if entry.deleted:
@@ -142,10 +147,10 @@ def _reparse(data: bytes, extra_ns: dict[str, str]) -> etree._Element:
     return new_root
 
 
-def render_atom(page: Page, config: Config) -> bytes:
+def render_atom(page: Page, config: Config, channel: Channel = MAIN) -> bytes:
     from lxml import etree
 
-    data = _feed_generator(page, "atom", config).atom_str()
+    data = _feed_generator(page, "atom", config, channel).atom_str()
     tombstones = [e for e in page.entries if e.deleted]
     extra_ns = {"fh": FH_NS} if page.number else {}
     if tombstones:
@@ -159,6 +164,7 @@ def render_atom(page: Page, config: Config) -> bytes:
         "atom",
         page,
         config,
+        channel,
     )
     by_id = {e.id: e for e in page.entries}
     for node in root.iter(f"{{{ATOM_NS}}}entry"):
@@ -198,23 +204,25 @@ def _fix_atom_entry(node: etree._Element, entry: Entry) -> None:
         node.set(XML_LANG, entry.language)
 
 
-def render_rss(page: Page, config: Config) -> bytes:
-    data = _feed_generator(page, "rss", config).rss_str()
+def render_rss(page: Page, config: Config, channel: Channel = MAIN) -> bytes:
+    data = _feed_generator(page, "rss", config, channel).rss_str()
     root = _reparse(data, {"fh": FH_NS} if page.number else {})
-    channel = root.find("channel")
-    self_link = channel.find(f"{{{ATOM_NS}}}link")
-    _insert_feed_links(channel, channel.index(self_link) + 1, "rss", page, config)
+    element = root.find("channel")
+    self_link = element.find(f"{{{ATOM_NS}}}link")
+    _insert_feed_links(element, element.index(self_link) + 1, "rss", page, config, channel)
     return _serialize(root)
 
 
 def _insert_feed_links(
-    parent: etree._Element, at: int, kind: str, page: Page, config: Config
+    parent: etree._Element, at: int, kind: str, page: Page, config: Config, channel: Channel
 ) -> None:
-    """What feedgen cannot write: WebSub hub links, RFC 5005 history links, fh:archive."""
+    """What feedgen cannot write: WebSub hub links (the main feed's: the hub is pinged for
+    it alone), RFC 5005 history links, fh:archive."""
     from lxml import etree
 
     base = base_url(config)
-    extra = [_atom_link(rel, href) for rel, href in _hub_links(config)]
+    hubs = _hub_links(config) if channel == MAIN else []
+    extra = [_atom_link(rel, href) for rel, href in hubs]
     extra += [_atom_link(rel, href) for rel, href in history_links(kind, page, base)]
     if page.number:
         extra.append(etree.Element(f"{{{FH_NS}}}archive"))

@@ -3,7 +3,7 @@ the server as SVG (no script, no chart library, no asset from anywhere: the numb
 one polyline the template draws). Written by hand: a line of 90 points needs arithmetic,
 not a plotting library (matplotlib alone is ~40 MB).
 
-The series comes from each subscriber's current row (store/subscribers.subscriber_growth):
+The series comes from each subscriber's current row (store/subscriber_pages.subscriber_growth):
 the day it was added, and the day it left if it did.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from syndicate.store.db import Database
-from syndicate.store.subscribers import subscriber_growth
+from syndicate.store.subscriber_pages import subscriber_growth
 
 DAYS = 90
 WIDTH, HEIGHT, PAD = 600.0, 160.0, 8.0

@@ -1,7 +1,7 @@
 """The dashboard (GET /admin/): what `syndicate status` says (ops/status.status, the same
-object), subscribers by status with the 90-day growth chart, the next digest, the last
-runs, deliveries pending, failed and in doubt (with the retry button: runs.py), and the
-inbox files that were rejected."""
+object), subscribers by status with the 90-day growth chart, the next digest (of each
+newsletter, #23), the last runs, deliveries pending, failed and in doubt (with the retry
+button: runs.py), and the inbox files that were rejected."""
 
 from __future__ import annotations
 
@@ -23,15 +23,17 @@ def dashboard(console: Console, request: Request, session: Session) -> Response:
     with open_db(config) as conn:
         facts = status(conn, config, now)
         chart = growth_chart(growth_series(conn, now.date()))
-    schedule = facts["schedule"]
-    # One newsletter today; with several (#23) each gets a line of its own here.
+    # Each newsletter's next digest (#23): one line for the one digest of a config without
+    # [[newsletters]], one per newsletter otherwise.
     upcoming = [
         {
-            "name": config.site.title,
-            "next": (schedule["digest"]["next"] or "")[:16].replace("T", " "),
-            "due": schedule["digest_due"],
-            "note": schedule["digest_note"],
+            "name": n["name"],
+            "next": (n["next"] or "")[:16].replace("T", " "),
+            "due": n["digest_due"],
+            "note": n["digest_note"],
+            "pending": n["pending"],
         }
+        for n in facts["newsletters"]
     ]
     return render_page(
         config,

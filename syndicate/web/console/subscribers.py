@@ -1,8 +1,10 @@
 """Subscribers from the console: search by address or name, filter by status, page through
-them (100 a page, by address: keyset paging on the primary key or the status index, so a
-page costs the same at 100,000 as at 1,000; the counts by status are the dashboard's, not
-repeated here, since counting grows with the list), add, remove, erase (after a confirmation
-page), import a CSV upload with the per-row report, export.
+them with each one's language and newsletters (#23), 100 a page, by address (keyset paging
+on the primary key or the status index, so a page costs the same at 100,000 as at 1,000;
+the counts by status are the dashboard's, not repeated here, since counting grows with the
+list); add, remove, erase (after a confirmation page), import a CSV upload with the
+per-row report, export. Adding an address that is there already changes its name,
+language and newsletters (when given), as `syndicate subscribers add` does.
 
 Each action is what `syndicate subscribers …` does (ops/roster.py: the one address check,
 the same outcomes, leaving always wins over a list).
@@ -16,6 +18,7 @@ from datetime import datetime
 from starlette.requests import Request
 from starlette.responses import Response
 
+from syndicate.config.newsletters import held_newsletters, newsletters
 from syndicate.core.addresses import smtputf8_supported
 from syndicate.ops.roster import (
     RosterError,
@@ -28,7 +31,8 @@ from syndicate.ops.roster import (
     remove_address,
 )
 from syndicate.store.connection import open_db
-from syndicate.store.subscribers import STATUSES, subscriber_page
+from syndicate.store.subscriber_pages import subscriber_page
+from syndicate.store.subscribers import STATUSES
 from syndicate.web.console.access import Console, Form, Session
 from syndicate.web.console.render import done, problem_page, render_page
 
@@ -42,8 +46,11 @@ def subscribers_page(console: Console, request: Request, session: Session) -> Re
     chosen = chosen if chosen in STATUSES else ""
     search = q.get("q", "")[:200]
     after = q.get("after", "")[:320]
-    with open_db(console.config) as conn:
+    config = console.config
+    with open_db(config) as conn:
         rows = subscriber_page(conn, status=chosen, search=search, after=after, limit=PAGE)
+    # The newsletters each one gets (#23): those held, the default ones for who chose none.
+    held = {r.email: " ".join(n.id for n in held_newsletters(config, r.newsletters)) for r in rows}
     return render_page(
         console.config,
         request,
@@ -56,6 +63,8 @@ def subscribers_page(console: Console, request: Request, session: Session) -> Re
         search=search,
         after=after,
         next_after=rows[-1].email if len(rows) == PAGE else "",
+        held=held,
+        newsletter_ids=" ".join(n.id for n in newsletters(config)) if config.newsletters else "",
     )
 
 
@@ -65,7 +74,13 @@ def add(console: Console, request: Request, session: Session, form: Form) -> Res
         with open_db(config) as conn:
             now = datetime.now(config.site.tz)
             addr, outcome = add_address(
-                conn, config, form.get("email"), form.get("name"), form.get("language"), now
+                conn,
+                config,
+                form.get("email"),
+                form.get("name"),
+                form.get("language"),
+                now,
+                form.get("newsletters").strip() or None,  # empty: as held (new: the defaults)
             )
     except RosterError as exc:
         return problem_page(config, request, session, str(exc), section="subscribers")
@@ -111,7 +126,8 @@ def upload(console: Console, request: Request, session: Session, form: Form) -> 
         text = decode_csv(data, name)
         smtputf8 = smtputf8_supported(config.delivery.method)
         with open_db(config) as conn:
-            rows = import_csv(conn, text, name, datetime.now(config.site.tz), smtputf8=smtputf8)
+            now = datetime.now(config.site.tz)
+            rows = import_csv(conn, config, text, name, now, smtputf8=smtputf8)
     except RosterError as exc:
         return problem_page(config, request, session, str(exc), section="subscribers")
     invalid = [r for r in rows if r.outcome == "invalid"]
