@@ -179,3 +179,18 @@ def test_parallel_fsync_without_syncfs(site: Path, method: str, monkeypatch):
     assert len(files) == 31
     mode = 0o600 if method == "maildir" else 0o644
     assert {f.stat().st_mode & 0o777 for f in files} == {mode}
+
+
+def test_a_folder_batch_holds_at_most_its_byte_budget_of_copies():
+    """A batch's copies are all in memory until staged: the next batch is sized from the
+    last one's copies, so a large digest makes smaller batches (peak RSS stays flat)."""
+
+    def copies(n: int, size: int) -> list[Copy]:
+        return [Copy(("d", f"r{i}@example.org"), f"n{i}", "s", "r", b"x" * size) for i in range(n)]
+
+    assert folders.next_batch([], folders.FOLDER_BATCH) == folders.FIRST_FOLDER_BATCH
+    assert folders.next_batch(copies(3, 1_000), folders.FOLDER_BATCH) == folders.FOLDER_BATCH
+    big = folders.next_batch(copies(3, 1_000_000), folders.FOLDER_BATCH)
+    assert big * 1_000_000 <= folders.FOLDER_BATCH_BYTES < (big + 1) * 1_000_000
+    assert folders.next_batch(copies(1, 100_000_000), folders.FOLDER_BATCH) == 1
+    assert folders.next_batch(copies(3, 1_000), 7) == 7  # `deliver --batch`, a rate limit

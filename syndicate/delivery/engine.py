@@ -60,6 +60,7 @@ from syndicate.config import Config
 from syndicate.core.report import Progress, RunReport
 from syndicate.delivery.claims import AudienceGate, worker_alive, worker_id
 from syndicate.delivery.copies import CopyBuilder
+from syndicate.delivery.folders import FOLDER_BATCH, next_batch
 from syndicate.delivery.handover import WITHDRAWN, Copy, Folder, Relay, Result
 from syndicate.delivery.outcomes import CircuitBreaker, outcome_of
 from syndicate.delivery.transports import is_relay, open_transport
@@ -83,14 +84,8 @@ from syndicate.store.deliveries import (
 
 # Deliveries claimed at a time. A relay takes one copy at a time per connection, so a small
 # claim costs little (one short transaction per few dozen messages) and leaves the rest of
-# the queue to other workers; a folder batch shares one flush to disk, so it is large.
+# the queue to other workers; a folder batch shares one flush to disk (folders.next_batch).
 RELAY_CLAIM_PER_CONNECTION = 25
-FOLDER_BATCH = 500  # copies per Maildir/.eml batch: one flush to disk, one transaction
-# ...and at most this many bytes of them: a batch's copies are all in memory until staged,
-# so a count alone let the peak grow with the digest's size (500 of 86 KB: +43 MB, the 100,000
-# row of bench/run.py over its 150 MB). The first batch is small and tells the copies' size.
-FOLDER_BATCH_BYTES = 16 * 2**20
-FIRST_FOLDER_BATCH = 32
 LEASE = 60.0  # seconds a claim lasts unless renewed (renewed when half of it is gone)
 # Relay outcomes are committed at once, and wait for the disk at least this often (see
 # relaxed_commits): a crash of the process loses none of them, a power cut at most
@@ -353,20 +348,18 @@ class _Pass:
         still wanted, put those in place, record the batch. No unsubscribe can commit
         between the question and the link (module docstring of folders.py)."""
         most = self.batch
-        self.batch = min(most, FIRST_FOLDER_BATCH)
+        self.batch = next_batch([], most)
         while self._claim():
             pending = list(self.todo)
             self.todo.clear()
-            if pending:
-                size = sum(len(c.data) for _d, c in pending) // len(pending)
-                self.batch = max(1, min(most, FOLDER_BATCH_BYTES // max(1, size)))
+            self.batch = next_batch([c for _d, c in pending], most)
             self._renew()
             self._before_hand_over()  # the stamp is committed before the transaction below
             staged = folder.stage([c for _d, c in pending])
             try:
                 with transaction(self.conn):
                     wanted = still_wanted(self.conn, [c.key for _d, c in pending], hold=True)
-                    results = folder.place(staged, partial(_among, wanted))
+                    results = folder.place(staged, lambda copy, keys=wanted: copy.key in keys)
                     self._record([(d, c, r) for (d, c), r in zip(pending, results, strict=True)])
             finally:
                 folder.discard(staged)
@@ -404,7 +397,3 @@ class _Pass:
         record_outcomes(self.conn, outcomes, datetime.now(self.config.site.tz), flush=flush)
         if flush:
             self.flushed = now
-
-
-def _among(keys: set[tuple[str, str]], copy: Copy) -> bool:
-    return copy.key in keys

@@ -41,10 +41,26 @@ from syndicate.delivery.handover import SENT, Copy, Result
 # the first run is the usual order), so the state guard does not count it as an output.
 TEST_MESSAGE_PREFIX = "test."
 
+# Copies per batch: one flush to disk and one transaction each, so a batch is large; but its
+# copies are all in memory until staged, so it also holds at most FOLDER_BATCH_BYTES of them
+# (a count alone let the peak grow with the digest's size: 500 of 86 KB took the 100,000 row
+# of bench/run.py over its 150 MB). The first batch is small and tells the copies' size.
+FOLDER_BATCH = 500
+FOLDER_BATCH_BYTES = 16 * 2**20
+FIRST_FOLDER_BATCH = 32
+
 _HOST = os.uname().nodename.replace("/", "-").replace(".", "-")
 _SEQUENCE = count()
 _STALE_AFTER = 24 * 3600
 _THREADS = 8
+
+
+def next_batch(last: Sequence[Copy], most: int) -> int:
+    """How many copies to claim for the next batch, after `last` (none yet: the first)."""
+    if not last:
+        return min(most, FIRST_FOLDER_BATCH)
+    size = sum(len(c.data) for c in last) // len(last)
+    return max(1, min(most, FOLDER_BATCH_BYTES // max(1, size)))
 
 
 def _syncfs_usable() -> Callable[[int], int] | None:
