@@ -1,8 +1,8 @@
 """How well does the HTML reader find the article body? Word-shingle F1 on real pages.
 
-    python bench/html_extraction.py [CORPUS_DIR] [--worst N]
+    python bench/html_extraction.py CORPUS_DIR [--worst N]
 
-CORPUS_DIR (default ../shared/corpus/html) holds `<id>.html.gz` pages and `ground-truth.json`
+CORPUS_DIR (not shipped with syndicate) holds `<id>.html.gz` pages and `ground-truth.json`
 (`{id: {"articleBody", "url"}}`), from the Scrapinghub article-extraction benchmark. The metric
 is that benchmark's evaluate.py, reimplemented: per page, the multiset of 4-word shingles over
 `\\w+` tokens of the prediction vs. the truth gives TP/FP/FN, normalised to sum to 1 so long
@@ -13,9 +13,9 @@ changes nothing.) We also print the mean of per-page F1 and the time per page.
 Baseline, measured in the same run: trafilatura.extract with its defaults. The corpus is split
 in two fixed halves (by the first hex digit of the page id): half "a" was used to tune the
 reader (issue #13), half "b" to confirm; the held-out benchmark pages are the real test: the
-benchmark's other 120 pages (its html/ folder and ground-truth.json, without the 61 shared
-ones) in a folder of their own, passed as CORPUS_DIR. Issue #25 measured 0.962 there before
-and 0.971 after (the README's "How well it reads").
+benchmark's other 120 pages (its html/ folder and ground-truth.json, without the 61
+development ones) in a folder of their own, passed as CORPUS_DIR. Issue #25 measured 0.962
+there before and 0.971 after (the README's "How well it reads").
 
 Each page goes through the same path as an inbox file (bytes → decode → read_article's HTML
 reader), so the number measures what users get, not trafilatura alone.
@@ -97,7 +97,7 @@ def _baseline(markup: str) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("corpus", nargs="?", type=Path, default=Path("../shared/corpus/html"))
+    parser.add_argument("corpus", type=Path, help="the pages and ground-truth.json")
     parser.add_argument("--worst", type=int, default=8, help="list the N worst pages")
     args = parser.parse_args()
     truth = json.loads((args.corpus / "ground-truth.json").read_text(encoding="utf-8"))

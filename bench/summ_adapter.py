@@ -1,4 +1,5 @@
-"""Adapter for ../shared/tools/summeval/eval_summ.py, which wants function(text, lang) -> dict.
+"""Adapter for the team's ROUGE scorer eval_summ.py (bench/summarize.py --tool), which wants
+function(text, lang) -> dict.
 
 eval_summ.py --py bench.summ_adapter:summarize_dict   (run from the repository root)
 """

@@ -1,7 +1,8 @@
 """Benchmark `syndicate.text.summarize` against the lead-3 baseline: ROUGE, speed, load time.
 
-    python bench/summarize.py                        # both shared dev sets (id, en)
-    python bench/summarize.py --data FILE.jsonl --passes 5 --official --markdown OUT.md
+    python bench/summarize.py --tool eval_summ.py --data id-dev.jsonl --data en-dev.jsonl
+    python bench/summarize.py --tool eval_summ.py --data FILE.jsonl --passes 5 --official \
+        --markdown OUT.md
 
 For every data file it prints ROUGE-1/2/L of syndicate and of lead-3 measured in the same run,
 on the whole file and on its two fixed halves (A/B: the parity of sha256(record id), so the
@@ -9,14 +10,16 @@ split never depends on file order); the summarizer's knobs were chosen on half A
 on half B (see bench/summarize.md). Targets (issue #13): R-1 at least lead-3 + 1.0 and no
 ROUGE metric below lead-3, in every language; median <= 5 ms and p95 <= 20 ms per article.
 
-ROUGE and the lead-3 baseline come from the shared scorer (`eval_summ.py`, imported from its
-path, not copied), so both rows use the same tokenizer and sentence splitter as the official
-table; `--official` also runs the scorer itself through bench/summ_adapter.py as a cross-check.
+ROUGE and the lead-3 baseline come from the team's scorer (`eval_summ.py`, imported from the
+path given with --tool, not copied), so both rows use the same tokenizer and sentence splitter
+as the official table; `--official` also runs the scorer itself through bench/summ_adapter.py
+as a cross-check.
 Timing is in-process wall time per article (median over `--passes` passes, so a stray GC or
 scheduler hiccup does not land in p95). Load time is measured in a fresh interpreter: import
 plus the first call with the language given, as the pipeline calls it (stop words load then);
 without a language the language model of syndicate.core.language loads too (reported apart).
-Needs `pip install rouge-score` and the shared corpus (../shared next to the checkout).
+Needs `pip install rouge-score`, the scorer and the data files (JSON lines of {id, text,
+summary, lang}: IndoSum and CNN/DailyMail dev sets here), none of which ship with syndicate.
 """
 
 from __future__ import annotations
@@ -35,16 +38,6 @@ from pathlib import Path
 from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent
-# ../shared next to the checkout (the main tree), or two levels up (a worktree in wt/NAME).
-SHARED = next(
-    (p for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if p.is_dir()),
-    ROOT.parent / "shared",
-)
-DEFAULT_TOOL = SHARED / "tools" / "summeval" / "eval_summ.py"
-DEFAULT_DATA = [
-    SHARED / "corpus" / "summaries" / "id-indosum-dev.jsonl",
-    SHARED / "corpus" / "summaries" / "en-cnndm-dev.jsonl",
-]
 
 # Targets from issue #13 (speed and load from issue #4).
 R1_MARGIN, MEDIAN_MS, P95_MS, LOAD_S = 1.0, 5.0, 20.0, 0.5
@@ -144,8 +137,8 @@ def write_markdown(path: Path, table: list[str], speed: list[str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", type=Path, action="append", help="default: the id and en dev sets")
-    ap.add_argument("--tool", type=Path, default=DEFAULT_TOOL, help="path to eval_summ.py")
+    ap.add_argument("--data", type=Path, action="append", required=True, help="a JSONL data set")
+    ap.add_argument("--tool", type=Path, required=True, help="path to eval_summ.py")
     ap.add_argument("--passes", type=int, default=5, help="timing passes (median per article)")
     ap.add_argument("--max-words", type=int, default=None, help="default: summarize's own")
     ap.add_argument("--official", action="store_true", help="also run eval_summ.py itself")
@@ -170,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         "|---|---|---|---:|---|---:|---:|---:|---:|",
     ]
     speed: list[str] = []
-    for data in args.data or DEFAULT_DATA:
+    for data in args.data:
         records = [json.loads(line) for line in data.open(encoding="utf-8") if line.strip()]
         langs = ",".join(sorted({r.get("lang", "?") for r in records}))
         ours(records[0]["text"], records[0].get("lang"))  # warm: stop words are loaded once

@@ -6,7 +6,7 @@ not have.
     FEEDVALIDATOR_DIR=/path/to/w3c-feedvalidator \\
         python bench/validate_feeds.py /path/to/feedcheck.py [--atom-rng /path/to/atom_rng_check.py]
 
-feedcheck.py is the wrapper from the project's shared tools (../shared/tools/feedcheck/). It is
+feedcheck.py is the team's wrapper around the W3C validator (not shipped with syndicate). It is
 run with --fail-on-warning; the script prints one line per document and a total, and exits 1 on
 any error or warning. The validator is given the feed's own rel="self" URL as the served
 location, as it would be when fetching https://news.example.org/atom.xml.

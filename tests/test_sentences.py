@@ -1,4 +1,4 @@
-"""Sentence splitting and datelines (issue #4, #13). Self-contained: no /work/shared data."""
+"""Sentence splitting and datelines (issue #4, #13). Self-contained: no outside data."""
 
 from __future__ import annotations
 

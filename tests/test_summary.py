@@ -1,5 +1,5 @@
 """Summaries (issues #4, #13): lead-biased, whole sentences, hooks and quotes skipped.
-Self-contained: no /work/shared data."""
+Self-contained: no outside data."""
 
 from __future__ import annotations
 
