@@ -263,3 +263,57 @@ def test_skip_send_test_resend_and_status_take_a_newsletter(site: Path, capsys):
         "newsletter   ports-weekly (Ports Weekly): 2 subscriber(s), 0 article(s) waiting" in shown
     )
     assert "newsletter   daily" not in shown
+
+
+def test_status_with_several_newsletters_gives_what_waits_for_each_never_one_for_all(
+    site: Path, capsys
+):
+    assert cli(site, "digest", "skip", "--newsletter", "daily") == 0  # ports-weekly: 2 wait
+    capsys.readouterr()
+    assert cli(site, "status") == 0
+    lines = capsys.readouterr().out.splitlines()
+    # No site-wide "waiting for the next digest" (it was the first newsletter's 0), no
+    # site-wide digest schedule: each newsletter's line says its own.
+    assert "articles     3 stored, 0 retracted, 3 skipped" in lines
+    assert not [line for line in lines if "waiting for the next digest" in line]
+    (when,) = [line for line in lines if line.startswith("schedule ")]
+    assert when.startswith("schedule     publish '*/15 * * * *' next ") and "digest" not in when
+    waiting = {
+        line.split()[1]: line.split(": ", 1)[1].split(", ")[1]
+        for line in lines
+        if line.startswith("newsletter ")
+    }
+    assert waiting == {"daily": "0 article(s) waiting", "ports-weekly": "2 article(s) waiting"}
+
+    assert cli(site, "status", "--json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {n["id"]: (n["pending"], n["digest_due"]) for n in data["newsletters"]} == {
+        "daily": (0, False),
+        "ports-weekly": (2, True),
+    }
+    assert "pending" not in data["articles"] and data["articles"]["stored"] == 3
+    assert sorted(data["schedule"]) == ["publish"]
+
+    # One newsletter shown: the site-wide figures are its own, as with one digest.
+    assert cli(site, "status", "--newsletter", "ports-weekly") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "articles     3 stored, 2 waiting for the next digest, 0 retracted, 3 skipped" in lines
+    assert any(" publish '*/15 * * * *' next " in line and "; digest '0 8 * * 1' next " in line
+               for line in lines)  # fmt: skip
+    assert cli(site, "status", "--json", "--newsletter", "ports-weekly") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["articles"]["pending"] == 2 and data["schedule"]["digest"]["cron"] == "0 8 * * 1"
+    assert data["schedule"]["digest_due"] is True
+
+
+def test_status_before_the_first_run_names_no_first_newsletter_schedule(tmp_path: Path, capsys):
+    newsletter_site(tmp_path)
+    assert cli(tmp_path, "status", "--json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["state"] is None and sorted(data["schedule"]) == ["publish"]
+    assert cli(tmp_path, "status", "--json", "--newsletter", "ports-weekly") == 0
+    assert json.loads(capsys.readouterr().out)["schedule"]["digest"]["cron"] == "0 8 * * 1"
+    assert cli(tmp_path, "status", "--newsletter", "weekly") == 2  # checked with no state too
+    assert capsys.readouterr().err == (
+        "syndicate: --newsletter weekly: no such newsletter (the config has daily, ports-weekly)\n"
+    )
