@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timedelta
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
@@ -317,3 +318,50 @@ def test_status_before_the_first_run_names_no_first_newsletter_schedule(tmp_path
     assert capsys.readouterr().err == (
         "syndicate: --newsletter weekly: no such newsletter (the config has daily, ports-weekly)\n"
     )
+
+
+def test_preview_shows_each_newsletters_next_digest_or_the_one_named(site: Path, capsys):
+    names = ["digest.html", "digest.txt", "digest-web.html", "digest.eml"]
+    out = site / "pv"
+    assert cli(site, "preview", "--out", str(out)) == 0  # every newsletter's, as send-test
+    assert capsys.readouterr().out.split() == [
+        str(out / n / name) for n in ("daily", "ports-weekly") for name in names
+    ]
+    daily, weekly = (
+        message_from_bytes((out / n / "digest.eml").read_bytes(), policy=policy.default)
+        for n in ("daily", "ports-weekly")
+    )
+    assert weekly["Subject"] == f"Ports Weekly: 2 new — {HARBOUR}"
+    assert daily["Subject"].startswith("The Ledger Daily: 3 new — ")
+    text = (out / "ports-weekly" / "digest.txt").read_text(encoding="utf-8")
+    assert HARBOUR in text and PELABUHAN in text and PASAR not in text  # its filter's articles
+    assert PASAR in (out / "daily" / "digest.txt").read_text(encoding="utf-8")
+
+    one = site / "weekly"
+    assert cli(site, "preview", "--out", str(one), "--newsletter", "ports-weekly") == 0
+    assert capsys.readouterr().out.split() == [str(one / name) for name in names]
+    assert (one / "digest.txt").read_bytes() == (out / "ports-weekly" / "digest.txt").read_bytes()
+
+    assert cli(site, "digest", "skip", "--newsletter", "daily") == 0
+    capsys.readouterr()
+    assert cli(site, "preview", "--out", str(site / "after"), "--newsletter", "daily") == 0
+    assert capsys.readouterr().out.startswith("nothing to preview: no pending articles")
+    assert cli(site, "preview", "--out", str(site / "after")) == 0
+    shown = capsys.readouterr().out.splitlines()
+    assert shown[0].startswith("newsletter daily: nothing to preview")
+    assert shown[1:] == [str(site / "after" / "ports-weekly" / name) for name in names]
+
+    assert cli(site, "preview", "--out", str(site / "no"), "--newsletter", "weekly") == 2
+    assert capsys.readouterr().err == (
+        "syndicate: --newsletter weekly: no such newsletter (the config has daily, ports-weekly)\n"
+    )
+    assert not (site / "no").exists()
+
+
+def test_preview_of_the_one_digest_names_no_newsletter(tmp_path: Path, capsys):
+    write_config(tmp_path)
+    story(tmp_path, "harbour.md", HARBOUR, ("ports",), "en")
+    assert cli(tmp_path, "preview", "--out", str(tmp_path / "pv"), "--newsletter", "daily") == 2
+    assert "the config has no [[newsletters]]" in capsys.readouterr().err
+    assert cli(tmp_path, "preview", "--out", str(tmp_path / "pv")) == 0
+    assert capsys.readouterr().out.split()[0] == str(tmp_path / "pv" / "digest.html")
