@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timedelta
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
@@ -263,3 +264,104 @@ def test_skip_send_test_resend_and_status_take_a_newsletter(site: Path, capsys):
         "newsletter   ports-weekly (Ports Weekly): 2 subscriber(s), 0 article(s) waiting" in shown
     )
     assert "newsletter   daily" not in shown
+
+
+def test_status_with_several_newsletters_gives_what_waits_for_each_never_one_for_all(
+    site: Path, capsys
+):
+    assert cli(site, "digest", "skip", "--newsletter", "daily") == 0  # ports-weekly: 2 wait
+    capsys.readouterr()
+    assert cli(site, "status") == 0
+    lines = capsys.readouterr().out.splitlines()
+    # No site-wide "waiting for the next digest" (it was the first newsletter's 0), no
+    # site-wide digest schedule: each newsletter's line says its own.
+    assert "articles     3 stored, 0 retracted, 3 skipped" in lines
+    assert not [line for line in lines if "waiting for the next digest" in line]
+    (when,) = [line for line in lines if line.startswith("schedule ")]
+    assert when.startswith("schedule     publish '*/15 * * * *' next ") and "digest" not in when
+    waiting = {
+        line.split()[1]: line.split(": ", 1)[1].split(", ")[1]
+        for line in lines
+        if line.startswith("newsletter ")
+    }
+    assert waiting == {"daily": "0 article(s) waiting", "ports-weekly": "2 article(s) waiting"}
+
+    assert cli(site, "status", "--json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {n["id"]: (n["pending"], n["digest_due"]) for n in data["newsletters"]} == {
+        "daily": (0, False),
+        "ports-weekly": (2, True),
+    }
+    assert "pending" not in data["articles"] and data["articles"]["stored"] == 3
+    assert sorted(data["schedule"]) == ["publish"]
+
+    # One newsletter shown: the site-wide figures are its own, as with one digest.
+    assert cli(site, "status", "--newsletter", "ports-weekly") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "articles     3 stored, 2 waiting for the next digest, 0 retracted, 3 skipped" in lines
+    assert any(" publish '*/15 * * * *' next " in line and "; digest '0 8 * * 1' next " in line
+               for line in lines)  # fmt: skip
+    assert cli(site, "status", "--json", "--newsletter", "ports-weekly") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["articles"]["pending"] == 2 and data["schedule"]["digest"]["cron"] == "0 8 * * 1"
+    assert data["schedule"]["digest_due"] is True
+
+
+def test_status_before_the_first_run_names_no_first_newsletter_schedule(tmp_path: Path, capsys):
+    newsletter_site(tmp_path)
+    assert cli(tmp_path, "status", "--json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["state"] is None and sorted(data["schedule"]) == ["publish"]
+    assert cli(tmp_path, "status", "--json", "--newsletter", "ports-weekly") == 0
+    assert json.loads(capsys.readouterr().out)["schedule"]["digest"]["cron"] == "0 8 * * 1"
+    assert cli(tmp_path, "status", "--newsletter", "weekly") == 2  # checked with no state too
+    assert capsys.readouterr().err == (
+        "syndicate: --newsletter weekly: no such newsletter (the config has daily, ports-weekly)\n"
+    )
+
+
+def test_preview_shows_each_newsletters_next_digest_or_the_one_named(site: Path, capsys):
+    names = ["digest.html", "digest.txt", "digest-web.html", "digest.eml"]
+    out = site / "pv"
+    assert cli(site, "preview", "--out", str(out)) == 0  # every newsletter's, as send-test
+    assert capsys.readouterr().out.split() == [
+        str(out / n / name) for n in ("daily", "ports-weekly") for name in names
+    ]
+    daily, weekly = (
+        message_from_bytes((out / n / "digest.eml").read_bytes(), policy=policy.default)
+        for n in ("daily", "ports-weekly")
+    )
+    assert weekly["Subject"] == f"Ports Weekly: 2 new — {HARBOUR}"
+    assert daily["Subject"].startswith("The Ledger Daily: 3 new — ")
+    text = (out / "ports-weekly" / "digest.txt").read_text(encoding="utf-8")
+    assert HARBOUR in text and PELABUHAN in text and PASAR not in text  # its filter's articles
+    assert PASAR in (out / "daily" / "digest.txt").read_text(encoding="utf-8")
+
+    one = site / "weekly"
+    assert cli(site, "preview", "--out", str(one), "--newsletter", "ports-weekly") == 0
+    assert capsys.readouterr().out.split() == [str(one / name) for name in names]
+    assert (one / "digest.txt").read_bytes() == (out / "ports-weekly" / "digest.txt").read_bytes()
+
+    assert cli(site, "digest", "skip", "--newsletter", "daily") == 0
+    capsys.readouterr()
+    assert cli(site, "preview", "--out", str(site / "after"), "--newsletter", "daily") == 0
+    assert capsys.readouterr().out.startswith("nothing to preview: no pending articles")
+    assert cli(site, "preview", "--out", str(site / "after")) == 0
+    shown = capsys.readouterr().out.splitlines()
+    assert shown[0].startswith("newsletter daily: nothing to preview")
+    assert shown[1:] == [str(site / "after" / "ports-weekly" / name) for name in names]
+
+    assert cli(site, "preview", "--out", str(site / "no"), "--newsletter", "weekly") == 2
+    assert capsys.readouterr().err == (
+        "syndicate: --newsletter weekly: no such newsletter (the config has daily, ports-weekly)\n"
+    )
+    assert not (site / "no").exists()
+
+
+def test_preview_of_the_one_digest_names_no_newsletter(tmp_path: Path, capsys):
+    write_config(tmp_path)
+    story(tmp_path, "harbour.md", HARBOUR, ("ports",), "en")
+    assert cli(tmp_path, "preview", "--out", str(tmp_path / "pv"), "--newsletter", "daily") == 2
+    assert "the config has no [[newsletters]]" in capsys.readouterr().err
+    assert cli(tmp_path, "preview", "--out", str(tmp_path / "pv")) == 0
+    assert capsys.readouterr().out.split()[0] == str(tmp_path / "pv" / "digest.html")

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from syndicate.cli.common import err, require_state, say, short, state
+from syndicate.cli.common import err, newsletter_option, require_state, say, short, state
 from syndicate.cli.exits import EXIT_DATAERR, EXIT_OK, CommandError
 from syndicate.core.report import printable
 from syndicate.ingest import understand
@@ -59,11 +59,14 @@ def cmd_inspect(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_preview(args: argparse.Namespace, config: Config) -> int:
-    paths = preview(config, [Path(p) for p in args.articles], Path(args.out))
-    if not paths:
-        say("nothing to preview: no pending articles (name files to preview them)")
-    for path in paths:
-        say(path)
+    newsletter = newsletter_option(config, args.newsletter)
+    previews = preview(config, [Path(p) for p in args.articles], Path(args.out), newsletter)
+    for n, paths in previews:
+        of = f"{n.label}: " if len(previews) > 1 else ""
+        if not paths:
+            say(f"{of}nothing to preview: no pending articles (name files to preview them)")
+        for path in paths:
+            say(path)
     return EXIT_OK
 
 

@@ -162,7 +162,13 @@ def _articles(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) 
         "preview", parents=[common], help="render the digest to files, deliver nothing"
     )
     p.add_argument("articles", nargs="*", metavar="ARTICLE", help="default: pending articles")
-    p.add_argument("--out", default="preview", metavar="DIR", help="folder (default: preview)")
+    p.add_argument(
+        "--out",
+        default="preview",
+        metavar="DIR",
+        help="folder (default: preview; each newsletter's in DIR/ID when several are previewed)",
+    )
+    _newsletter_option(p, "this newsletter's next digest only (default: every one's)")
     p.set_defaults(handler="syndicate.cli.articles:cmd_preview")
 
     p = sub.add_parser("articles", parents=[common], help="list the stored articles")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from syndicate.cli.common import newsletter_option, short, state
 from syndicate.cli.exits import EXIT_OK
+from syndicate.config.newsletters import chosen_newsletters
 from syndicate.core.report import printable, printable_lines
 from syndicate.ops.status import inbox, schedule, status
 from syndicate.run.guard import StateMismatch, check_missing
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 def cmd_status(args: argparse.Namespace, config: Config) -> int:
     now = datetime.now(config.site.tz)
+    newsletter = newsletter_option(config, args.newsletter)
 
     if not has_state(config):
         try:
@@ -33,13 +35,12 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
                 "state": None,
                 "problem": why,
                 "inbox": waiting,
-                "schedule": schedule(config, now),
+                "schedule": schedule(config, now, chosen_newsletters(config, newsletter)),
             }
             print(json.dumps(data, ensure_ascii=False, indent=2))
         else:
             print("\n".join([printable(why), *_inbox_lines(waiting)]))
         return EXIT_OK
-    newsletter = newsletter_option(config, args.newsletter)
     with state(config) as conn:
         data = status(conn, config, now, newsletter)
     if args.json:
@@ -51,10 +52,12 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
 
 def format_status(data: dict[str, Any]) -> str:
     a, s, d = data["articles"], data["subscribers"], data["deliveries"]
+    # With several newsletters, what waits is each one's (its line below), not the site's.
+    waiting = [f"{a['pending']} waiting for the next digest"] if "pending" in a else []
+    counts = [f"{a['stored']} stored", *waiting, f"{a['retracted']} retracted"]
     lines = [
         *_inbox_lines(data["inbox"]),
-        f"articles     {a['stored']} stored, {a['pending']} waiting for the next digest,"
-        f" {a['retracted']} retracted, {a['skipped']} skipped",
+        f"articles     {', '.join(counts)}, {a['skipped']} skipped",
         "subscribers  "
         + ", ".join(f"{n} {k}" for k, n in s.items() if n or k in ("active", "unsubscribed")),
         f"deliveries   {d['sent']} sent, {d['pending']} pending, {d['failed']} failed,"
@@ -76,10 +79,11 @@ def format_status(data: dict[str, Any]) -> str:
     for g in data["digests"][:3]:
         lines.append(f"digest       {g['id']}  {g['created'][:16]}  {g['articles']} article(s)")
     sched = data["schedule"]
-    lines.append(
-        f"schedule     publish {sched['publish']['cron']!r} next {_when(sched['publish']['next'])};"
-        f" digest {sched['digest']['cron']!r} next {_when(sched['digest']['next'])}"
-    )
+    publish = sched["publish"]
+    when = f"schedule     publish {publish['cron']!r} next {_when(publish['next'])}"
+    if digest := sched.get("digest"):  # one newsletter shown; several: each one's line
+        when += f"; digest {digest['cron']!r} next {_when(digest['next'])}"
+    lines.append(when)
     letters = [n for n in data.get("newsletters", []) if n["id"]]
     if not letters:
         lines.append(f"next digest  {'due now' if sched['digest_due'] else sched['digest_note']}")

@@ -1,6 +1,11 @@
 """`syndicate preview`: what the next digest would hold, rendered into files as a subscriber
 would get it, delivering and recording nothing (`pending_articles` is also what
 `syndicate send-test` sends: ops/control.py).
+
+With several newsletters, `preview` renders each one's next digest (or the one
+`--newsletter` names), as `send-test` sends each: the console previews one at a time
+(preview_files). Files named on the command line go into every chosen newsletter's preview
+whatever its filter: the operator asked to see them.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from syndicate.config import Config
-from syndicate.config.newsletters import Newsletter, newsletters
+from syndicate.config.newsletters import Newsletter, chosen_newsletters, newsletters
 from syndicate.core.files import write_atomic
 from syndicate.core.model import Article, Digest, Subscriber, capped_digest, digest_page
 from syndicate.delivery.copies import preferences_url, unsubscribe_url
@@ -28,18 +33,26 @@ from syndicate.store.digests import undigested_articles
 PREVIEW_SUBSCRIBER = Subscriber("preview@example.com", "Preview", "preview")
 
 
-def preview(config: Config, paths: list[Path], out_dir: Path) -> list[Path]:
-    """Render the digest for the given files (or the pending ones) into out_dir.
+def preview(
+    config: Config, paths: list[Path], out_dir: Path, newsletter: str | None = None
+) -> list[tuple[Newsletter, list[Path]]]:
+    """Render each newsletter's next digest (`newsletter`, an id: that one's; None: every
+    one's, as `send-test` sends them) for the given files (or its pending ones) into
+    out_dir: one newsletter's files into out_dir itself, several's each into out_dir/<id>/
+    (ids are slugs). Returns each newsletter with the files written (none: nothing to show).
 
     Touches no state: articles not yet stored get provisional ids and slugs.
     """
-    files = preview_files(config, paths)
-    written = []
-    for name, data in files.items():
-        path = Path(out_dir) / name
-        write_atomic(path, data)
-        written.append(path)
-    return written
+    chosen = chosen_newsletters(config, newsletter)
+    previews = []
+    for n in chosen:
+        folder = Path(out_dir) / n.id if len(chosen) > 1 else Path(out_dir)
+        written = []
+        for name, data in preview_files(config, paths, n).items():
+            write_atomic(folder / name, data)
+            written.append(folder / name)
+        previews.append((n, written))
+    return previews
 
 
 def preview_files(

@@ -3,12 +3,13 @@ machines (`--json`, the service's /api/status), the same facts as text for peopl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from syndicate.config import Config
 from syndicate.config.cadence import next_firing
-from syndicate.config.newsletters import Newsletter, chosen_newsletters, newsletters
+from syndicate.config.newsletters import Newsletter, chosen_newsletters
 from syndicate.core.model import Article
 from syndicate.digest.due import digest_due
 from syndicate.inbox.changes import inbox_changes, inbox_files, source_name
@@ -61,10 +62,16 @@ def _listed(config: Config) -> list:
 def status(
     conn: Database, config: Config, now: datetime, newsletter: str | None = None
 ) -> dict[str, Any]:
-    """The state at a glance; `newsletter` (an id): its newsletter only, else every one."""
+    """The state at a glance; `newsletter` (an id): its newsletter only, else every one.
+
+    Each newsletter has its own pending set, schedule and verdict (`newsletters`). Only when
+    one newsletter is shown are they also given site-wide (`articles.pending`,
+    `schedule.digest`, `schedule.digest_due`, `schedule.digest_note`, as before #23): with
+    several, a site-wide figure would be the first one's passed off as everyone's."""
     rows = article_rows(conn)
-    letters = [_newsletter(conn, config, n, now) for n in chosen_newsletters(config, newsletter)]
-    first = letters[0]
+    shown = chosen_newsletters(config, newsletter)
+    letters = [_newsletter(conn, config, n, now) for n in shown]
+    one = letters[0] if len(letters) == 1 else None
     return {
         "state": {
             "path": conn.where,
@@ -74,7 +81,7 @@ def status(
         "inbox": inbox(config, conn),
         "articles": {
             "stored": len(rows),
-            "pending": first["pending"],  # waiting for the (first) newsletter's next digest
+            **({"pending": one["pending"]} if one else {}),
             "retracted": sum(1 for r in rows if r.retracted),
             "skipped": count_skipped(conn),
         },
@@ -104,8 +111,8 @@ def status(
             {"id": digest_id, "created": _iso(created), "articles": n, "newsletter": newsletter}
             for digest_id, created, n, newsletter in digests(conn, limit=5)
         ],
-        "schedule": schedule(config, now, first["schedule"])
-        | {"digest_due": first["digest_due"], "digest_note": first["digest_note"]},
+        "schedule": schedule(config, now, shown)
+        | ({"digest_due": one["digest_due"], "digest_note": one["digest_note"]} if one else {}),
         "runs": recent_runs(conn, limit=5),
         "rejected": [
             {"source": source, "reason": reason, "at": _iso(at)}
@@ -114,17 +121,17 @@ def status(
     }
 
 
-def schedule(config: Config, now: datetime, digest: str | None = None) -> dict[str, Any]:
-    """The publish job's cron and next firing, and the digest's (`digest`: a newsletter's
-    schedule; None: the config's first newsletter's)."""
-    digest = digest or newsletters(config)[0].schedule
-    return {
-        "publish": {
-            "cron": config.schedule.publish,
-            "next": _iso(next_firing(config.schedule.publish, config.site.tz, now)),
-        },
-        "digest": {"cron": digest, "next": _iso(next_firing(digest, config.site.tz, now))},
+def schedule(config: Config, now: datetime, shown: Sequence[Newsletter]) -> dict[str, Any]:
+    """The publish job's cron and next firing; with one newsletter `shown`, its digest's
+    too (with several, each one's is in status()'s `newsletters`)."""
+    publish = config.schedule.publish
+    found: dict[str, Any] = {
+        "publish": {"cron": publish, "next": _iso(next_firing(publish, config.site.tz, now))}
     }
+    if len(shown) == 1:
+        cron = shown[0].schedule
+        found["digest"] = {"cron": cron, "next": _iso(next_firing(cron, config.site.tz, now))}
+    return found
 
 
 def _newsletter(conn: Database, config: Config, n: Newsletter, now: datetime) -> dict[str, Any]:
