@@ -293,6 +293,7 @@ def test_nothing_goes_to_an_address_after_its_unsubscribe_commits(engine, tmp_pa
     index = {subscriber_key(e): n for n, e in enumerate(emails)}
     new = tmp_path / "outbox" / "new"
     there_at_commit: dict[str, bool] = {}
+    delivered = threading.Event()  # the worker is done: nothing left to race
 
     def message_of(email: str) -> Path:
         return new / f"2026-01-01-001.{subscriber_key(email)}.syndicate"
@@ -302,6 +303,8 @@ def test_nothing_goes_to_an_address_after_its_unsubscribe_commits(engine, tmp_pa
         try:
             deadline = time.time() + 60
             while len(there_at_commit) < 80 and time.time() < deadline:
+                if delivered.is_set():
+                    break
                 names = os.listdir(new) if new.is_dir() else []
                 if len(names) < 30:
                     continue
@@ -318,7 +321,10 @@ def test_nothing_goes_to_an_address_after_its_unsubscribe_commits(engine, tmp_pa
 
     thread = threading.Thread(target=unsubscriber, daemon=True)
     thread.start()
-    assert main(["deliver", "--quiet", "--batch", "20", "--config", str(cfg)]) == 0
+    try:
+        assert main(["deliver", "--quiet", "--batch", "20", "--config", str(cfg)]) == 0
+    finally:
+        delivered.set()
     thread.join(timeout=60)
     assert len(there_at_commit) >= 20
     late = [e for e, was in there_at_commit.items() if message_of(e).exists() and not was]
