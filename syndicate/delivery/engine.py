@@ -274,7 +274,7 @@ class _Pass:
         wait, and held until the connection has written the copy's first bytes: the answer
         comes inside a transaction (SQLite's write lock; the subscriber's row locked on
         PostgreSQL), so no unsubscribe can commit between it and the send."""
-        with lock, transaction(self.conn), self.conn.pipeline():  # PostgreSQL: BEGIN + read
+        with lock, transaction(self.conn):
             # Still ours (a lease that ran out before we could renew it is not), still wanted.
             yield copy.key in self.held and self.gate.wanted(copy.key, self._held)
 
@@ -315,7 +315,7 @@ class _Pass:
         done: tuple[Delivery, Copy, Result] | None = None
         try:
             while True:
-                with lock, self.conn.pipeline():  # PostgreSQL: record and check in one trip
+                with lock:
                     if done is not None:
                         self._record([done], retry=True)
                         done = None

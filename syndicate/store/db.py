@@ -6,8 +6,7 @@ both engines accept: `?` placeholders, `INSERT … ON CONFLICT`, `RETURNING`.
 `Database.execute` rewrites `?` for drivers that want `%s`; nothing else is translated.
 Why not SQLAlchemy Core: what the delivery promises rest on is below its abstraction —
 SQLite's `BEGIN IMMEDIATE` (the write lock taken at BEGIN, which the last-moment check of
-the delivery engine holds), psycopg's pipeline mode (a relay's outcome and the next check in
-one round trip), `synchronous_commit` per transaction — and each would be an event hook
+the delivery engine holds), `synchronous_commit` per transaction — and each would be an event hook
 around its own transaction handling. Our SQL is small and portable, so the translation is
 one regex. PostgreSQL did not change that: psycopg is imported only when the URL is
 PostgreSQL (SQLite users never need it installed), the DDL differences are two type words
@@ -32,7 +31,7 @@ import os
 import re
 import secrets
 from collections.abc import Collection, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -73,11 +72,6 @@ class Database:
         if self.dialect == "sqlite":
             return sql
         return _QMARK.sub("%s", sql.replace("%", "%%"))
-
-    def pipeline(self) -> AbstractContextManager[Any]:
-        """Statements in the block travel together, one round trip up to the first result
-        read (psycopg's pipeline mode); SQLite, in the same process, needs nothing."""
-        return self.raw.pipeline() if self.dialect == "postgresql" else nullcontext()
 
     def close(self) -> None:
         self.raw.close()
