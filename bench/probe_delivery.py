@@ -27,18 +27,15 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from datetime import datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from syndicate.config import Config, load_config
-from syndicate.run import pipeline
+from syndicate.config import Config
 from syndicate.store.connection import open_db
-from syndicate.store.digests import create_digest, undigested_articles
-from syndicate.store.subscribers import add_subscriber, subscribers
-from tests.conftest import SAMPLE, smtp_on_loopback, write_config
+from syndicate.store.subscribers import subscribers
+from tests.conftest import queued_site, smtp_on_loopback
 from tests.pg_cluster import PASSWORD, Cluster, find_bin
 from tests.relays import FaultyRelay
 from tests.web_support import raw, running
@@ -47,23 +44,9 @@ SYNDICATE = [sys.executable, "-m", "syndicate"]
 
 
 def make_site(root: Path, url: str, delivery: str, n: int) -> Config:
-    site = Path(tempfile.mkdtemp(dir=root))
-    write_config(
-        site, f"\n[delivery]\n{delivery}\n" + (f'\n[state]\nurl = "{url}"\n' if url else "")
-    )
-    shutil.copy(SAMPLE, site / "articles")
-    config = load_config(site / "config.toml")
-    pipeline.run(config, digest="never")
-    conn = open_db(config)
-    try:
-        conn.execute("SET synchronous_commit = off" if url else "PRAGMA synchronous=OFF")
-        now = datetime.now(config.site.tz)
-        for i in range(n - 1):
-            add_subscriber(conn, f"r{i:05d}@example.org", "", now, resubscribe=True)
-        create_digest(conn, undigested_articles(conn), now, now.date().isoformat())
-    finally:
-        conn.close()
-    return config
+    """A fresh site under `root` whose digest is queued for n subscribers (the config's own
+    reader included)."""
+    return queued_site(Path(tempfile.mkdtemp(dir=root)), delivery, n - 1, url)
 
 
 def start(config: Config, *args: str) -> subprocess.Popen:

@@ -25,19 +25,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from syndicate.config import load_config
-from syndicate.run import pipeline
 from syndicate.store.connection import open_db
 from syndicate.store.deliveries import delivery_counts
-from syndicate.store.digests import create_digest, undigested_articles
-from syndicate.store.subscribers import add_subscriber
-from tests.conftest import SAMPLE, write_config
+from tests.conftest import queued_site
 from tests.pg_cluster import PASSWORD, Cluster, find_bin
 
 SYNDICATE = [sys.executable, "-m", "syndicate"]
@@ -50,23 +46,10 @@ CASES = [  # (label, store, deliver processes)
 
 
 def make_site(root: Path, n: int, port: int, url: str = "") -> Path:
-    """A site whose digest is queued for n subscribers (the config's own reader included)."""
+    """A fresh site under `root` whose digest is queued for n subscribers (the config's own
+    reader included)."""
     site = Path(tempfile.mkdtemp(dir=root))
-    extra = f"\n[delivery]\nmethod = 'smtp'\nsmtp_port = {port}\n"
-    write_config(site, extra + (f'\n[state]\nurl = "{url}"\n' if url else ""))
-    shutil.copy(SAMPLE, site / "articles")
-    config = load_config(site / "config.toml")
-    pipeline.run(config, digest="never")
-    conn = open_db(config)
-    try:
-        # Seeding only: one commit per subscriber need not wait for the disk here.
-        conn.execute("SET synchronous_commit = off" if url else "PRAGMA synchronous=OFF")
-        now = datetime.now(UTC)
-        for i in range(n - 1):
-            add_subscriber(conn, f"r{i:05d}@example.org", f"Reader {i}", now, resubscribe=True)
-        create_digest(conn, undigested_articles(conn), now, "2026-01-01")
-    finally:
-        conn.close()
+    queued_site(site, f"method = 'smtp'\nsmtp_port = {port}", n - 1, url)
     return site
 
 

@@ -45,6 +45,35 @@ def write_config(root: Path, extra: str = "") -> Path:
     return path
 
 
+def queued_site(root: Path, delivery: str, readers: int, state_url: str = "") -> Config:
+    """A site in `root` with the sample article, `readers` subscribers (r00000@example.org,
+    …) besides the config's own, and its first digest queued: `syndicate run` would make
+    and deliver it; here nothing is sent yet. `delivery`: the [delivery] table's lines."""
+    from datetime import datetime
+
+    from syndicate.run import pipeline
+    from syndicate.store.connection import open_db
+    from syndicate.store.digests import create_digest, undigested_articles
+    from syndicate.store.subscribers import add_subscriber
+
+    table = f'\n[state]\nurl = "{state_url}"\n' if state_url else ""
+    write_config(root, f"\n[delivery]\n{delivery}\n{table}")
+    shutil.copy(SAMPLE, root / "articles")
+    config = load_config(root / "config.toml")
+    pipeline.run(config, digest="never")
+    conn = open_db(config)
+    try:
+        # Seeding only: one commit per subscriber need not wait for the disk.
+        conn.execute("SET synchronous_commit = off" if state_url else "PRAGMA synchronous=OFF")
+        now = datetime.now(config.site.tz)
+        for i in range(readers):
+            add_subscriber(conn, f"r{i:05d}@example.org", "", now, resubscribe=True)
+        create_digest(conn, undigested_articles(conn), now, now.date().isoformat())
+    finally:
+        conn.close()
+    return config
+
+
 def smtp_site_with_verp(site: Path, smtp_port: int, emails: Sequence[str]) -> Config:
     """The site delivering over SMTP to `smtp_port` with VERP (bounces@news.example.org),
     `emails` subscribed besides the config's own."""

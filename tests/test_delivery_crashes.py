@@ -8,25 +8,21 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from syndicate.config import Config, load_config
-from syndicate.run import pipeline
 from syndicate.store.connection import open_db
 from syndicate.store.deliveries import delivery_counts
-from syndicate.store.digests import create_digest, undigested_articles
-from syndicate.store.subscribers import add_subscriber, subscriber_key
+from syndicate.store.subscribers import subscriber_key
 from syndicate.store.subscribers import subscribers as all_subscribers
-from tests.conftest import SAMPLE, smtp_on_loopback, write_config
+from tests.conftest import queued_site, smtp_on_loopback
 from tests.relays import FaultyRelay
 from tests.web_support import raw, running
 
@@ -36,25 +32,6 @@ SYNDICATE = [sys.executable, "-m", "syndicate"]
 @pytest.fixture(params=["sqlite", "postgresql"])
 def state_url(request) -> str:
     return request.getfixturevalue("pg_url") if request.param == "postgresql" else ""
-
-
-def make_site(root: Path, state_url: str, delivery: str, subscribers: int) -> Config:
-    """A site with the sample article, `subscribers` readers (r0000@…), and its first digest
-    queued: `syndicate run` would make it and deliver it; here nothing is sent yet."""
-    table = f'\n[state]\nurl = "{state_url}"\n' if state_url else ""
-    write_config(root, f"\n[delivery]\n{delivery}\n{table}")
-    shutil.copy(SAMPLE, root / "articles")
-    config = load_config(root / "config.toml")
-    pipeline.run(config, digest="never")
-    conn = open_db(config)
-    try:
-        now = datetime.now(config.site.tz)
-        for i in range(subscribers):
-            add_subscriber(conn, f"r{i:04d}@example.org", "", now, resubscribe=True)
-        create_digest(conn, undigested_articles(conn), now, now.date().isoformat())
-    finally:
-        conn.close()
-    return config
 
 
 def start(config: Config, *args: str) -> subprocess.Popen:
@@ -67,7 +44,7 @@ def start(config: Config, *args: str) -> subprocess.Popen:
 
 
 def everyone(config: Config, n: int) -> list[str]:
-    return sorted([f"r{i:04d}@example.org" for i in range(n)] + ["one@example.org"])
+    return sorted([f"r{i:05d}@example.org" for i in range(n)] + ["one@example.org"])
 
 
 def counts(config: Config) -> dict[str, int]:
@@ -91,7 +68,7 @@ def test_kill_9_during_smtp_delivery_resends_at_most_the_message_in_flight(
     handler = FaultyRelay(delay=0.004)
     rng = random.Random(19)
     with smtp_on_loopback(handler) as port:
-        config = make_site(tmp_path, state_url, f"method = 'smtp'\nsmtp_port = {port}", n)
+        config = queued_site(tmp_path, f"method = 'smtp'\nsmtp_port = {port}", n, state_url)
         for _kill in range(KILLS):
             target = len(handler.accepted) + rng.randrange(10, 40)
             proc = start(config, command)
@@ -113,7 +90,7 @@ def test_kill_9_during_smtp_delivery_resends_at_most_the_message_in_flight(
 
 def test_kill_9_during_maildir_delivery_loses_and_doubles_nothing(tmp_path: Path, state_url: str):
     n = 3000
-    config = make_site(tmp_path, state_url, "method = 'maildir'", n)
+    config = queued_site(tmp_path, "method = 'maildir'", n, state_url)
     new = config.path("outbox") / "new"
     rng = random.Random(12)
     for _kill in range(KILLS):
@@ -151,7 +128,7 @@ def test_no_copy_begins_after_an_unsubscribe_committed(
     n = 500
     handler = FaultyRelay(delay=0.01)
     with smtp_on_loopback(handler) as port:
-        config = make_site(tmp_path, state_url, f"method = 'smtp'\nsmtp_port = {port}", n)
+        config = queued_site(tmp_path, f"method = 'smtp'\nsmtp_port = {port}", n, state_url)
         conn = open_db(config)
         tokens = {s.email: s.token for s in all_subscribers(conn)}
         conn.close()
@@ -163,7 +140,7 @@ def test_no_copy_begins_after_an_unsubscribe_committed(
                 done = len(handler.accepted)
                 if done >= n - 10:
                     break
-                target = f"r{min(n - 1, done + rng.randrange(1, 6)):04d}@example.org"
+                target = f"r{min(n - 1, done + rng.randrange(1, 6)):05d}@example.org"
                 if target in left:
                     time.sleep(0.001)  # the relay runs in this process: leave it the GIL
                     continue
@@ -256,7 +233,7 @@ def test_a_backup_taken_mid_delivery_and_restored_after_it_resends_nothing(
     site = tmp_path / "site"
     site.mkdir()
     with smtp_on_loopback(handler) as port:
-        config = make_site(site, state_url, f"method = 'smtp'\nsmtp_port = {port}", n)
+        config = queued_site(site, f"method = 'smtp'\nsmtp_port = {port}", n, state_url)
         proc = start(config, "run")
         while len(handler.accepted) < n // 3:
             assert proc.poll() is None, proc.communicate()
