@@ -6,9 +6,9 @@ both engines accept: `?` placeholders, `INSERT … ON CONFLICT`, `RETURNING`.
 `Database.execute` rewrites `?` for drivers that want `%s`; nothing else is translated.
 Why not SQLAlchemy Core: what the delivery promises rest on is below its abstraction —
 SQLite's `BEGIN IMMEDIATE` (the write lock taken at BEGIN, which the last-moment check of
-the delivery engine holds), `synchronous_commit` per transaction — and each would be an event hook
-around its own transaction handling. Our SQL is small and portable, so the translation is
-one regex. PostgreSQL did not change that: psycopg is imported only when the URL is
+the delivery engine holds), `synchronous_commit` per transaction — and each would be an
+event hook around its own transaction handling. Our SQL is small and portable, so the
+translation is one regex. PostgreSQL did not change that: psycopg is imported only when the URL is
 PostgreSQL (SQLite users never need it installed), the DDL differences are two type words
 (store/schema.py `schema_for`), and what only PostgreSQL has — `FOR UPDATE SKIP LOCKED`,
 advisory locks, LISTEN/NOTIFY — is a clause or a function here, used where the dialect says.
