@@ -67,17 +67,20 @@ def _known_failure(exc: Exception, config: Config | None) -> int | None:
         # path (files.naming); SQLite's errors are about the state file; anything else
         # still names where the site writes, so "No space left on device" is never alone.
         text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        # What to do (a state error or a damaged state file says its own).
+        todo = "; fix that (space, permissions) and run again: nothing is lost"
+        todo = todo if isinstance(exc, OSError) else ""
         if getattr(exc, "filename", None):
-            err(f"{exc.filename}: {text}")
+            err(f"{exc.filename}: {text}{todo}")
         elif isinstance(exc, StateError):
             err(text)
         elif config is not None and not isinstance(exc, OSError) and not config.state.url:
             err(f"{config.db_path}: {text}")
         elif config is not None:
             folders = ", ".join(str(config.path(n)) for n in ("feeds", "outbox", "state"))
-            err(f"{text} (in one of the site's folders: {folders})")
+            err(f"{text} (in one of the site's folders: {folders}){todo}")
         else:
-            err(text)
+            err(f"{text}{todo}")
         return EXIT_IOERR
 
     if isinstance(exc, ArticleError):
