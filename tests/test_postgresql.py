@@ -19,9 +19,14 @@ from syndicate.run import pipeline
 from syndicate.run.lock import RunInProgress, run_lock
 from syndicate.store.articles import count_articles
 from syndicate.store.connection import connect, open_db
-from syndicate.store.db import generation, schema_version
+from syndicate.store.db import generation, schema_version, transaction
 from syndicate.store.db import state_id as current_state_id
-from syndicate.store.deliveries import claim_deliveries, delivery_counts
+from syndicate.store.deliveries import (
+    CLAIM_SQL,
+    MAX_ATTEMPTS,
+    claim_deliveries,
+    delivery_counts,
+)
 from syndicate.store.digests import create_digest, digest_articles, undigested_articles
 from syndicate.store.newsletters import count_pending, count_skipped
 from syndicate.store.postgresql import RUN_LOCK, advisory_lock_held, try_advisory_lock
@@ -346,3 +351,30 @@ def test_a_dry_run_on_postgresql_changes_nothing(site, pg_url):
     finally:
         conn.close()
     assert pipeline.run(config).sent == 1
+
+
+def test_a_claim_walks_the_queue_index_once_a_digest_is_queued(site, pg_url):
+    # Right after a digest fills the queue the planner had no statistics and planned every
+    # claim as a walk over all active subscribers and a sort of the whole queue (16 ms a
+    # claim of 25 at 500 subscribers, 65 ms at 20,000); create_digest refreshes them.
+    config = load_config(pg_site(site, pg_url))
+    pipeline.run(config, digest="never")
+    conn = open_db(config)
+    try:
+        now = datetime.now(UTC)
+        with transaction(conn):
+            for i in range(300):
+                add_subscriber(conn, f"r{i:03d}@example.org", "", now, resubscribe=False)
+        create_digest(conn, undigested_articles(conn), now, "2026-01-01")
+        at = time.time()
+        plan = "\n".join(
+            r[0]
+            for r in conn.execute(
+                "EXPLAIN " + CLAIM_SQL + " FOR UPDATE OF d SKIP LOCKED", (MAX_ATTEMPTS, at, at, 25)
+            )
+        )
+        assert "Index Scan using deliveries_queue on deliveries d" in plan, plan
+        assert "Sort" not in plan, plan
+        assert len(claim_deliveries(conn, "w", limit=25, now=at, lease=30)) == 25
+    finally:
+        conn.close()

@@ -7,7 +7,7 @@ import pytest
 
 from syndicate.store.articles import all_articles
 from syndicate.store.db import StateError, schema_version, state_id
-from syndicate.store.deliveries import delivery_counts
+from syndicate.store.deliveries import CLAIM_SQL, MAX_ATTEMPTS, delivery_counts
 from syndicate.store.digests import digest_articles, last_digest, undigested_articles
 from syndicate.store.newsletters import article_digests, count_pending
 from syndicate.store.schema import LATEST_VERSION
@@ -76,6 +76,17 @@ def index_sql(conn) -> dict[str, str]:
 
 def plan(conn, sql: str, *args) -> str:
     return " ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql, args))
+
+
+def test_a_claim_walks_the_queue_index_without_statistics(tmp_path):
+    # SQLite picks the index walk with no ANALYZE (PostgreSQL needs its statistics:
+    # tests/test_postgresql.py); a claim must never sort the whole queue.
+    conn = open_store(tmp_path / "syndicate.db")
+    try:
+        found = plan(conn, CLAIM_SQL, MAX_ATTEMPTS, 0.0, 0.0, 25)
+        assert "INDEX deliveries_queue" in found and "TEMP B-TREE" not in found, found
+    finally:
+        conn.close()
 
 
 def test_the_article_rows_are_read_from_their_covering_index(tmp_path):

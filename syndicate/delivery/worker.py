@@ -43,7 +43,6 @@ def work(
     name = worker_id("deliver")
     postgresql = bool(config.state.url)
     report = RunReport()
-    postgresql = bool(config.state.url)
     check_missing(config)
     conn = open_db(config)
     listener = None

@@ -84,6 +84,17 @@ _DUE = (
 _UNCLAIMED = " AND (d.lease_until IS NULL OR d.lease_until < ?)"
 
 
+# In the order of the deliveries_queue index: a claim walks the index and stops after
+# `limit` rows, never sorting the whole queue (on PostgreSQL only with the planner's
+# statistics up to date: store/digests.refresh_queue_statistics; a test pins both plans).
+CLAIM_SQL = (
+    "SELECT d.digest_id, d.email, d.status, d.attempts, d.detail"
+    + _DUE
+    + _UNCLAIMED
+    + " ORDER BY d.status, d.digest_id, d.email LIMIT ?"
+)
+
+
 def count_due(conn: Database, now: float, *, unclaimed_only: bool = False) -> int:
     """Deliveries that are due at epoch `now`; with `unclaimed_only`, only those no live
     worker holds (what a new worker could take right away)."""
@@ -105,15 +116,7 @@ def claim_deliveries(
     """Claim up to `limit` due deliveries that no live worker holds, for `lease` seconds."""
     skip_locked = " FOR UPDATE OF d SKIP LOCKED" if conn.dialect == "postgresql" else ""
     with transaction(conn):
-        rows = conn.execute(
-            "SELECT d.digest_id, d.email, d.status, d.attempts, d.detail"
-            + _DUE
-            + _UNCLAIMED
-            # In the order of the deliveries_queue index: no sort of the whole queue.
-            + " ORDER BY d.status, d.digest_id, d.email LIMIT ?"
-            + skip_locked,
-            (MAX_ATTEMPTS, now, now, limit),
-        ).fetchall()
+        rows = conn.execute(CLAIM_SQL + skip_locked, (MAX_ATTEMPTS, now, now, limit)).fetchall()
         conn.executemany(
             "UPDATE deliveries SET claimed_by = ?, lease_until = ?"
             " WHERE digest_id = ? AND email = ?",
