@@ -332,11 +332,12 @@ def test_an_unsubscribe_while_its_copy_waits_for_its_turn_stops_it(
     site: Path, state_url: str, send: Send, relay, monkeypatch
 ):
     """The last moment: the copy is taken and waits for its turn (the rate limit) when the
-    subscriber leaves. The question is asked again right before its first byte goes out."""
+    subscriber leaves. The question is asked again right before its first byte goes out.
+    (With a rate limit nothing is asked ahead: claims.AskedAhead.)"""
     from syndicate.delivery.handover import RateLimit
 
     handler, port = relay
-    config = smtp_site(site, state_url, port)
+    config = smtp_site(site, state_url, port, "rate_limit = 10000\n")
     queue_digest(config, *READERS, "zz-last@example.org")  # claimed last: addresses in order
     waits = []
     real_wait = RateLimit.wait

@@ -13,9 +13,9 @@ import pytest
 
 from syndicate import ingest
 from syndicate.config import Config, load_config
-from syndicate.delivery import engine
 from syndicate.run import pipeline
 from syndicate.run.lock import RunInProgress, run_lock
+from syndicate.store import deliveries
 from syndicate.store.articles import source_of
 from syndicate.store.deliveries import record_outcomes
 from syndicate.store.sqlite import open_store
@@ -188,7 +188,7 @@ def test_crash_after_maildir_link_does_not_duplicate(config: Config, monkeypatch
             raise KeyboardInterrupt("power cut")
         return real_finish(*args, **kwargs)
 
-    monkeypatch.setattr(engine, "record_outcomes", crash_once)
+    monkeypatch.setattr(deliveries, "record_outcomes", crash_once)  # OutcomeWriter's
     with pytest.raises(KeyboardInterrupt):
         pipeline.run(config)
     assert len(outbox_messages(config)) == 1

@@ -9,40 +9,32 @@ breaker trips, or the caller asks to stop. What is left is released untried.
 
 How each promise is kept:
 - **A crash resends at most the message in flight on each connection.** Relay outcomes are
-  committed as soon as the relay answered, before that connection gets its next copy: each
-  connection (a thread, or the calling thread when there is one) records its outcome and
-  takes its next copy under one lock around the state, then sends outside it, so no
-  connection is ever more than one message ahead of the state. Folder transports record a
-  batch at once: their names are deterministic and `link()` never overwrites, so a batch a
-  crash left unrecorded is recognised by name (folders.py) and nothing is written twice.
-- **Unsubscribes win.** A copy is checked right before its hand-over begins, so none whose
-  hand-over starts after an unsubscribe, a suppression or an erasure committed goes out.
-  Folders make that exact: the batch is staged on disk first, then one transaction asks which
-  copies are still wanted, links those and records the batch, and while it runs no
-  unsubscribe can commit (SQLite's write lock; the subscribers' rows locked on PostgreSQL).
-  Relays cannot hold a lock for a whole SMTP exchange, so the gate asks at the last moment:
-  after any connect or rate-limit wait, right before the copy's first byte, inside a
-  transaction held until that byte is written (exact, like folders). On SQLite the question
-  costs nothing while nothing changed (`PRAGMA data_version` moves only when another
-  connection commits, and only then are our claims looked up again); PostgreSQL has no such
-  counter: one read per copy that locks the subscriber's row until the first byte is out.
-  (A plain read a moment before the byte was tried and let an unsubscribe through in that
-  moment, one in a few hundred under tests/test_delivery_crashes.py's race.)
-- **What the relay says decides what happens next**: sent; temporary → `failed` with a
-  backoff (`delivery.retry_seconds`, doubled per attempt) until MAX_ATTEMPTS, then failed for
-  good; permanent → `dropped` with the relay's reply, never retried; in doubt → `in_doubt`,
-  held for the operator (`delivery.in_doubt = "hold"`) or sent again after the backoff with the
-  same Message-ID (`"resend"`); untried (the relay was down, the run was stopped) → released
-  as it was, no attempt spent. `delivery.relay_failures` relay failures in a row trip the
-  circuit breaker: delivery stops and the rest stays queued.
+  committed as soon as the relay answered, before that connection's next copy can be taken:
+  each connection (a thread, or the calling thread when there is one) records its outcome
+  and takes its next copy under one lock around the state, then sends outside it. (With the
+  check asked ahead, claims.AskedAhead, the outcome commits right after the next copy's
+  envelope, before its body, which the relay needs before it takes anything.) Folder
+  transports record a batch at once: their names are deterministic and `link()` never
+  overwrites, so a batch a crash left unrecorded is recognised by name (folders.py).
+- **Unsubscribes win.** A copy is checked right before its hand-over begins, inside a
+  transaction held until its first bytes are written, so none whose hand-over starts after
+  an unsubscribe, a suppression or an erasure committed goes out (how the check is cheap on
+  each store: claims.py). Folders make it exact for a batch: staged on disk first, then one
+  transaction asks which copies are still wanted, links those and records the batch, and
+  no unsubscribe commits meanwhile (SQLite's write lock; the subscribers' rows locked on
+  PostgreSQL).
+- **What the relay says decides what happens next** (outcomes.py): sent; temporary → retried
+  after a backoff; permanent → dropped, never retried; in doubt → held for the operator (or
+  resent with the same Message-ID); untried → released, no attempt spent.
+  `delivery.relay_failures` relay failures in a row trip the circuit breaker: delivery
+  stops and the rest stays queued.
 - **Restores never resend**: `stamp_outbox` (the state guard) bumps the state's generation and
   stamps the outbox before the first copy of every claim and once more at the end, so any
   backup taken while messages went out is older than the outbox's stamp. A run refuses such
   a state, and `state restore`/`state adopt` hold its queued relay deliveries in doubt.
-- **Claims**: a worker renews its lease while it lives; one killed on this host has its
-  claims released by the next worker at once (its pid is gone), one on another host after
-  the lease. A worker whose lease ran out before it could renew drops what it still holds
-  and claims afresh, so it never sends a copy another worker may have taken over.
+- **Claims** are leased and renewed while the worker lives (claims.py says who may take
+  them over, and when); one whose lease ran out before it could renew drops what it still
+  holds and claims afresh, never sending a copy another worker may have taken over.
 """
 
 from __future__ import annotations
@@ -58,10 +50,10 @@ from functools import partial
 
 from syndicate.config import Config
 from syndicate.core.report import Progress, RunReport
-from syndicate.delivery.claims import AudienceGate, worker_alive, worker_id
+from syndicate.delivery.claims import LastCheck, worker_alive, worker_id
 from syndicate.delivery.copies import CopyBuilder
 from syndicate.delivery.folders import FOLDER_BATCH, next_batch
-from syndicate.delivery.handover import WITHDRAWN, Copy, Folder, Relay, Result
+from syndicate.delivery.handover import WITHDRAWN, Copy, Folder, Relay, Result, nothing
 from syndicate.delivery.outcomes import CircuitBreaker, outcome_of
 from syndicate.delivery.transports import is_relay, open_transport
 from syndicate.digest.render import RenderedDigest
@@ -69,11 +61,11 @@ from syndicate.store.db import Database, transaction
 from syndicate.store.deliveries import (
     Delivery,
     Outcome,
+    OutcomeWriter,
     claim_deliveries,
     count_due,
     count_failed_for_good,
     has_due,
-    record_outcomes,
     relaxed_commits,
     release_claims,
     release_dead_claims,
@@ -87,10 +79,6 @@ from syndicate.store.deliveries import (
 # the queue to other workers; a folder batch shares one flush to disk (folders.next_batch).
 RELAY_CLAIM_PER_CONNECTION = 25
 LEASE = 60.0  # seconds a claim lasts unless renewed (renewed when half of it is gone)
-# Relay outcomes are committed at once, and wait for the disk at least this often (see
-# relaxed_commits): a crash of the process loses none of them, a power cut at most
-# this much, whose messages then go again with their Message-IDs.
-FLUSH_SECONDS = 0.5
 
 Pending = tuple[Delivery, Copy]
 
@@ -175,14 +163,17 @@ class _Pass:
         if rate > 0:  # a batch goes out within about a minute
             self.batch = max(1, min(self.batch, int(rate * 60)))
         self.builder = CopyBuilder(conn, config, rendered, dot_stuffed=self.transport.dot_stuffed)
-        self.gate = AudienceGate(conn)
+        # Asked ahead (claims.AskedAhead): PostgreSQL, one connection, no rate limit (a copy
+        # waiting for its turn would keep its subscriber's row locked meanwhile).
+        ahead = self.relay and self.transport.connections == 1 and not rate  # type: ignore[union-attr]
+        self.check = LastCheck(conn, ahead=ahead and conn.dialect == "postgresql")
+        self.outcomes = OutcomeWriter(conn, config.site.tz)
         self.breaker = CircuitBreaker(config.delivery.relay_failures)
         self.todo: deque[Pending] = deque()
         self.held: set[tuple[str, str]] = set()  # claimed by us, not recorded or released
         self.held_until = 0.0  # our claims' lease, as last claimed or renewed
         self.stamp_due = False  # the next copy is the first of a claim
         self.handed_over = False  # anything went out (or may have) in this pass
-        self.flushed = time.monotonic()  # the last commit that waited for the disk
         self.aborted = False  # a connection failed or was interrupted: the others stop
         self.failure: BaseException | None = None
         self.done = 0
@@ -216,7 +207,7 @@ class _Pass:
         """Claim the next batch into `todo`; False when nothing is left to claim."""
         if self._stopping():
             return False
-        self.gate.before_claim()
+        self.check.before_claim()
         claimed = claim_deliveries(
             self.conn, self.worker, limit=self.batch, now=self.clock(), lease=self.lease
         )
@@ -236,15 +227,18 @@ class _Pass:
                 detail = f"cannot address a message to it: {exc}"
                 refused.append(Outcome(delivery.digest_id, delivery.email, "dropped", detail))
                 self.report.failed_for_good.append(f"{delivery.email}: {detail}")
-        self._store(refused)
+        self.outcomes.write(refused)
         self.stamp_due = True
         return True
+
+    def _renew_due(self) -> bool:
+        return self.clock() >= self.held_until - self.lease / 2
 
     def _renew(self) -> None:
         """Keep our claims: renew when half the lease is gone. If it ran out before we
         could, another worker may have taken them over: drop them, claim afresh."""
         now = self.clock()
-        if now < self.held_until - self.lease / 2:
+        if not self._renew_due():
             return
         if now >= self.held_until:
             self.todo.clear()
@@ -258,6 +252,8 @@ class _Pass:
     def _next(self) -> Pending | None:
         """The next copy to hand over, still wanted; None when there is nothing more."""
         while True:
+            if self._renew_due() or not (self.todo and self.check.asked_for(self.todo[0][1].key)):
+                self.check.end_ahead()  # no renewal or stamp inside its transaction
             self._renew()
             if self._stopping() or (not self.todo and not self._claim()):
                 return None
@@ -268,15 +264,21 @@ class _Pass:
     def _held(self) -> list[tuple[str, str]]:
         return list(self.held)
 
+    def _ask_ahead(self, lock: threading.Lock, current: tuple[str, str]) -> None:
+        """While the relay works on `current`: ask about the copy after it (AskedAhead)."""
+        with lock:
+            if self.todo and not self._stopping() and not self._renew_due():
+                following = self.todo[0][1].key
+                self.check.ask_ahead(current, following, following in self.held)
+
     @contextmanager
     def _handing_over(self, lock: threading.Lock, copy: Copy) -> Iterator[bool]:
         """The last question before a copy goes to its relay, asked after any connect or
-        wait, and held until the connection has written the copy's first bytes: the answer
-        comes inside a transaction (SQLite's write lock; the subscriber's row locked on
-        PostgreSQL), so no unsubscribe can commit between it and the send."""
-        with lock, transaction(self.conn):
-            # Still ours (a lease that ran out before we could renew it is not), still wanted.
-            yield copy.key in self.held and self.gate.wanted(copy.key, self._held)
+        wait (or ahead: claims.AskedAhead), and held until the connection has written the
+        copy's first bytes: the answer comes inside a transaction (SQLite's write lock; the
+        subscriber's row locked on PostgreSQL), so no unsubscribe commits in between."""
+        with lock, self.check.handing_over(copy.key, copy.key in self.held, self._held) as ok:
+            yield ok
 
     def _before_hand_over(self) -> None:
         if self.stamp_due:
@@ -289,7 +291,7 @@ class _Pass:
     def _relay_loop(self, relay: Relay) -> None:
         """Every connection runs the same loop: under the state's lock, record the last
         outcome and take the next copy; then, outside it, send. So each outcome is committed
-        before its connection sends again, and the connections send in parallel. One
+        before its connection sends another body, and the connections send in parallel. One
         connection runs on the calling thread (no thread at all); more get a thread each."""
         lock = threading.Lock()
         threads = [
@@ -324,10 +326,14 @@ class _Pass:
                     return
                 delivery, copy = item
                 relay.rate.wait()
+                ahead = partial(self._ask_ahead, lock, copy.key) if self.check.ahead else nothing
                 try:
-                    result = connection.send(copy, partial(self._handing_over, lock, copy))
+                    result = connection.send(copy, partial(self._handing_over, lock, copy), ahead)
                 except Exception as exc:  # a bug must not pass for "sent", nor be lost
                     result = Result("in_doubt", f"{relay.where}: internal error: {exc!r}")
+                if not connection.is_open:  # no row stays locked while it reconnects
+                    with lock:
+                        self.check.end_ahead()
                 done = (delivery, copy, result)
         except BaseException as exc:
             self.aborted = True
@@ -336,9 +342,12 @@ class _Pass:
             else:
                 raise
         finally:
-            if done is not None:  # interrupted between the send and its record
-                with lock, contextlib.suppress(Exception):
-                    self._record([done])
+            with lock:
+                if done is not None:  # interrupted between the send and its record
+                    with contextlib.suppress(Exception):
+                        self._record([done])
+                with contextlib.suppress(Exception):
+                    self.check.end_ahead()
             connection.close()
 
     # ------------------------------------------------------------ folders: a batch at a time
@@ -385,15 +394,6 @@ class _Pass:
                 self.held.discard(delivery.key)  # an unsubscribe dropped its row meanwhile
             elif retry and not self._stopping():
                 self.todo.appendleft((delivery, copy))
-        self._store(outcomes)
+        self.outcomes.write(outcomes)
         if outcomes and self.total > self.batch:
             self.progress(f"delivering: {self.done}/{self.total}")
-
-    def _store(self, outcomes: Sequence[Outcome]) -> None:
-        if not outcomes:
-            return
-        now = time.monotonic()
-        flush = now - self.flushed >= FLUSH_SECONDS
-        record_outcomes(self.conn, outcomes, datetime.now(self.config.site.tz), flush=flush)
-        if flush:
-            self.flushed = now

@@ -57,6 +57,15 @@ it is still wanted. Whoever sends holds it until those first bytes are on their 
 nothing can withdraw the copy between the answer and the send (engine.py)."""
 
 
+Meanwhile = Callable[[], None]
+"""Called once a copy's bytes are all written and the relay is working on them, before its
+reply is read: the engine uses the wait to check the next copy in line (claims.AskedAhead)."""
+
+
+def nothing() -> None:
+    """No use for the relay's working time."""
+
+
 def always() -> AbstractContextManager[bool]:
     """The hand-over of a one-off message: nothing can withdraw it."""
     return nullcontext(True)
@@ -68,7 +77,12 @@ WITHDRAWN = Result("untried", "withdrawn right before it was handed over")
 class Connection(Protocol):
     """One connection of a relay: hands over one copy at a time."""
 
-    def send(self, copy: Copy, hand_over: HandOver) -> Result: ...
+    def send(self, copy: Copy, hand_over: HandOver, meanwhile: Meanwhile = nothing) -> Result: ...
+
+    @property
+    def is_open(self) -> bool:
+        """Connected, so the next copy goes out without a connect first."""
+        ...
 
     def close(self) -> None: ...
 

@@ -19,7 +19,15 @@ from __future__ import annotations
 import subprocess
 
 from syndicate.config import DeliveryConfig
-from syndicate.delivery.handover import WITHDRAWN, Copy, HandOver, RateLimit, Result
+from syndicate.delivery.handover import (
+    WITHDRAWN,
+    Copy,
+    HandOver,
+    Meanwhile,
+    RateLimit,
+    Result,
+    nothing,
+)
 
 _PERMANENT = {65: "bad message data", 67: "no such user", 68: "no such host", 69: "refused"}
 EX_TEMPFAIL = 75
@@ -40,10 +48,13 @@ class SendmailPipe:
     def connect(self) -> SendmailPipe:
         return self
 
+    is_open = False  # a program per copy
+
     def close(self) -> None:
         pass
 
-    def send(self, copy: Copy, hand_over: HandOver) -> Result:
+    def send(self, copy: Copy, hand_over: HandOver, meanwhile: Meanwhile = nothing) -> Result:
+        # `meanwhile` goes unused: sendmail's exit is its answer, nothing to overlap with.
         command = [self.settings.sendmail_path, "-i", "-t"]
         if copy.sender:
             command += ["-f", copy.sender]

@@ -27,7 +27,15 @@ import socket
 import ssl
 
 from syndicate.config import DeliveryConfig
-from syndicate.delivery.handover import WITHDRAWN, Copy, HandOver, RateLimit, Result
+from syndicate.delivery.handover import (
+    WITHDRAWN,
+    Copy,
+    HandOver,
+    Meanwhile,
+    RateLimit,
+    Result,
+    nothing,
+)
 
 
 def _reply(code: int, message: bytes | str) -> str:
@@ -63,6 +71,10 @@ class SmtpConnection:
         self.where = relay.where
         self.client: smtplib.SMTP | None = None
 
+    @property
+    def is_open(self) -> bool:
+        return self.client is not None
+
     def close(self) -> None:
         client, self.client = self.client, None
         if client is not None:
@@ -71,12 +83,12 @@ class SmtpConnection:
             except (OSError, smtplib.SMTPException):
                 client.close()
 
-    def send(self, copy: Copy, hand_over: HandOver) -> Result:
+    def send(self, copy: Copy, hand_over: HandOver, meanwhile: Meanwhile = nothing) -> Result:
         reused = self.client is not None
-        result = self._attempt(copy, hand_over)
+        result = self._attempt(copy, hand_over, meanwhile)
         if reused and result.kind == "untried" and self.client is None:
             # The relay closed a connection that sat idle: open a fresh one, once.
-            result = self._attempt(copy, hand_over)
+            result = self._attempt(copy, hand_over, meanwhile)
         return result
 
     def _open(self) -> smtplib.SMTP:
@@ -117,7 +129,7 @@ class SmtpConnection:
         except (OSError, smtplib.SMTPException):
             self._drop()
 
-    def _attempt(self, copy: Copy, hand_over: HandOver) -> Result:
+    def _attempt(self, copy: Copy, hand_over: HandOver, meanwhile: Meanwhile) -> Result:
         where = self.where
         client = self.client
         if client is None:
@@ -150,6 +162,11 @@ class SmtpConnection:
             stage = "message"
             client.send(copy.data + b".\r\n")
             stage = "end of DATA"
+            try:
+                meanwhile()  # the relay is working on it: its pause is ours to use
+            except BaseException:
+                self._drop()  # its reply stays unread: the connection cannot be reused
+                raise
             code, message = client.getreply()
         except (OSError, smtplib.SMTPException) as exc:
             self._drop()

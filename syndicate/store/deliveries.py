@@ -22,10 +22,11 @@ Times here are epoch seconds (REAL), which compare correctly whatever the zone.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
 from syndicate.store.db import Database, iso, new_secret, transaction
@@ -159,6 +160,28 @@ def relaxed_commits(conn: Database) -> Iterator[None]:
             conn.execute("SET synchronous_commit = on")
 
 
+class OutcomeWriter:
+    """Outcomes recorded as they come inside `relaxed_commits`, each commit at once, and
+    one of them waiting for the disk at least every FLUSH_SECONDS: a crash of the process
+    loses none of them, a power cut at most that much, whose messages then go again with
+    their Message-IDs."""
+
+    FLUSH_SECONDS = 0.5
+
+    def __init__(self, conn: Database, tz: tzinfo) -> None:
+        self.conn, self.tz = conn, tz
+        self.flushed = time.monotonic()  # the last commit that waited for the disk
+
+    def write(self, outcomes: Sequence[Outcome]) -> None:
+        if not outcomes:
+            return
+        now = time.monotonic()
+        flush = now - self.flushed >= self.FLUSH_SECONDS
+        record_outcomes(self.conn, outcomes, datetime.now(self.tz), flush=flush)
+        if flush:
+            self.flushed = now
+
+
 def record_outcomes(
     conn: Database, outcomes: Sequence[Outcome], now: datetime, *, flush: bool = True
 ) -> None:
@@ -240,13 +263,15 @@ def release_dead_claims(conn: Database, now: float, alive: Callable[[str], bool]
 
 
 def still_wanted(
-    conn: Database, keys: Sequence[DeliveryKey], *, hold: bool = False
+    conn: Database, keys: Sequence[DeliveryKey], *, hold: bool = False, nowait: bool = False
 ) -> set[DeliveryKey]:
     """Of `keys`, those still queued (pending or failed) to a subscriber still active.
     `hold` (inside a transaction): keep those subscribers as they are until it ends — their
     rows locked on PostgreSQL (an unsubscribe waits for the commit); on SQLite the
-    transaction's write lock already does that."""
+    transaction's write lock already does that. `nowait` (PostgreSQL): rather than wait for
+    a row another transaction holds, fail at once (`gave_way` tells that error)."""
     lock = " FOR SHARE OF s" if hold and conn.dialect == "postgresql" else ""
+    lock += " NOWAIT" if lock and nowait else ""
     by_digest: dict[str, list[str]] = {}
     for digest_id, email in keys:
         by_digest.setdefault(digest_id, []).append(email)
@@ -261,6 +286,19 @@ def still_wanted(
             )
             wanted.update((digest_id, r["email"]) for r in rows)
     return wanted
+
+
+def hold_for_outcome(conn: Database, key: DeliveryKey) -> None:
+    """PostgreSQL, inside a transaction: lock a delivery's row for the outcome this
+    transaction will write, failing at once if another transaction holds it (`gave_way`)."""
+    conn.execute(
+        "SELECT 1 FROM deliveries WHERE digest_id = ? AND email = ? FOR UPDATE NOWAIT", key
+    ).fetchall()
+
+
+def gave_way(exc: BaseException) -> bool:
+    """Is this PostgreSQL's answer to NOWAIT when a row was held (lock_not_available)?"""
+    return getattr(exc, "sqlstate", None) == "55P03"
 
 
 def subscribers_by_email(conn: Database, emails: Sequence[str]) -> dict[str, Subscriber]:
