@@ -174,3 +174,27 @@ def test_a_row_held_elsewhere_makes_the_sender_ask_at_the_last_moment_instead(
     assert handler.delivered_to().count(FIRST) == 1 and found[FIRST] == ("sent", 1)
     assert SECOND not in handler.delivered_to() and found[SECOND][0] == "dropped"
     assert {found[e][0] for e in OTHERS} == {"sent"}
+
+
+def test_each_outcome_is_committed_before_the_next_body_arrives(site, pg_url, send):
+    """The crash promise with the outcome written late: when the relay has a copy's body,
+    every copy it took before is recorded sent, so a crash resends at most the one in
+    flight. Read by the relay itself, from another connection, as each body arrives."""
+    seen: dict[str, set[str]] = {}
+
+    class Recording(FaultyRelay):
+        async def handle_DATA(self, server, session, envelope):
+            with raw(pg_url) as other:
+                rows = other.execute("SELECT email FROM deliveries WHERE status = 'sent'")
+                seen[envelope.rcpt_tos[0]] = {r[0] for r in rows}
+            return await super().handle_DATA(server, session, envelope)
+
+    handler = Recording()
+    with smtp_on_loopback(handler) as port:
+        config = smtp_site(site, pg_url, port)
+        queue_digest(config, FIRST, SECOND, *OTHERS)
+        assert send(config) == 0
+    order = handler.delivered_to()
+    assert len(order) == 5
+    for i, rcpt in enumerate(order):
+        assert set(order[:i]) <= seen[rcpt], (rcpt, order[:i], seen[rcpt])

@@ -79,9 +79,10 @@ class AskedAhead:
     after the reply, where its three round trips (BEGIN, the locked read, COMMIT) held up
     the next envelope. The answer is kept in a transaction left open until that copy's
     envelope is written, holding the subscriber's row as the check at the last moment does,
-    so it is as exact. The current copy's outcome is written inside it, and so committed
-    right after the next copy's envelope, before its body: a crash still resends at most the
-    one copy in flight (the relay never takes a message whose body was not sent).
+    so it is as exact. The current copy's outcome is written inside it too, once the next
+    envelope is out (so nothing of the state stands between a reply and the next envelope),
+    and committed with it, before the next body: a crash still resends at most the one copy
+    in flight (the relay never takes a message whose body was not sent).
 
     It never waits for a lock: the current delivery's row (for its outcome) and the next
     subscriber's are both taken at once with NOWAIT, and if another transaction holds
@@ -105,6 +106,7 @@ class AskedAhead:
         self.key: DeliveryKey | None = None  # the copy asked about, while its transaction is open
         self.answer = False
         self._open: ExitStack | None = None
+        self._pending: list[Callable[[], None]] = []  # writes for the commit (`later`)
 
     def ask(self, current: DeliveryKey, following: DeliveryKey, ours: bool) -> None:
         """While the relay works on `current`: lock its row for the outcome, and ask whether
@@ -131,11 +133,27 @@ class AskedAhead:
         self.end()
         return None
 
+    def later(self, write: Callable[[], None]) -> bool:
+        """Run `write` (the current copy's outcome) inside the open transaction when it
+        ends; False if none is open (then the caller writes at once)."""
+        if self._open is None:
+            return False
+        self._pending.append(write)
+        return True
+
     def end(self) -> None:
-        """Commit: the outcome written inside, and the subscriber's row let go."""
+        """Write what waited for it, then commit: the outcome, and the rows let go."""
         stack, self._open, self.key = self._open, None, None
-        if stack is not None:
-            stack.close()
+        pending, self._pending = self._pending, []
+        if stack is None:
+            return
+        try:
+            for write in pending:
+                write()
+        except BaseException as exc:
+            stack.__exit__(type(exc), exc, exc.__traceback__)  # rolled back
+            raise
+        stack.close()
 
 
 class LastCheck:
@@ -161,6 +179,12 @@ class LastCheck:
     def end_ahead(self) -> None:
         if self.ahead is not None:
             self.ahead.end()
+
+    def record(self, write: Callable[[], None]) -> None:
+        """Record an outcome: with a question asked ahead, inside its transaction once the
+        next envelope is out (AskedAhead); else at once."""
+        if self.ahead is None or not self.ahead.later(write):
+            write()
 
     @contextmanager
     def handing_over(

@@ -394,6 +394,6 @@ class _Pass:
                 self.held.discard(delivery.key)  # an unsubscribe dropped its row meanwhile
             elif retry and not self._stopping():
                 self.todo.appendleft((delivery, copy))
-        self.outcomes.write(outcomes)
+        self.check.record(partial(self.outcomes.write, outcomes))
         if outcomes and self.total > self.batch:
             self.progress(f"delivering: {self.done}/{self.total}")
