@@ -102,8 +102,8 @@ class AskedAhead:
     taking 10 ms each): 0.90×, 0.94×, 0.93× raw smtplib, 0.89–0.90× before; from the relay's
     reply to the next MAIL, p50 1.0 → 0.25 ms, raw smtplib's own 0.25 ms (README: Performance)."""
 
-    def __init__(self, conn: Database) -> None:
-        self.conn = conn
+    def __init__(self, conn: Database, *, enabled: bool) -> None:
+        self.conn, self.enabled = conn, enabled
         self.key: DeliveryKey | None = None  # the copy asked about, while its transaction is open
         self.answer = False
         self._open: ExitStack | None = None
@@ -112,7 +112,7 @@ class AskedAhead:
     def ask(self, current: DeliveryKey, following: DeliveryKey, ours: bool) -> None:
         """While the relay works on `current`: lock its row for the outcome, and ask whether
         `following` (`ours`: still claimed by us) is still wanted, holding its subscriber."""
-        if self._open is not None or self.conn.depth:
+        if not self.enabled or self._open is not None or self.conn.depth:
             return
         stack = ExitStack()
         stack.enter_context(transaction(self.conn))
@@ -164,27 +164,16 @@ class LastCheck:
     def __init__(self, conn: Database, *, ahead: bool) -> None:
         self.conn = conn
         self.gate = AudienceGate(conn)
-        self.ahead = AskedAhead(conn) if ahead else None
+        self.ahead = AskedAhead(conn, enabled=ahead)
 
     def before_claim(self) -> None:
-        self.end_ahead()  # no claim inside its transaction
+        self.ahead.end()  # no claim inside its transaction
         self.gate.before_claim()
-
-    def asked_for(self, key: DeliveryKey) -> bool:
-        return self.ahead is not None and self.ahead.key == key
-
-    def ask_ahead(self, current: DeliveryKey, following: DeliveryKey, ours: bool) -> None:
-        if self.ahead is not None:
-            self.ahead.ask(current, following, ours)
-
-    def end_ahead(self) -> None:
-        if self.ahead is not None:
-            self.ahead.end()
 
     def record(self, write: Callable[[], None]) -> None:
         """Record an outcome: with a question asked ahead, inside its transaction once the
         next envelope is out (AskedAhead); else at once."""
-        if self.ahead is None or not self.ahead.later(write):
+        if not self.ahead.later(write):
             write()
 
     @contextmanager
@@ -194,12 +183,12 @@ class LastCheck:
         """Still `ours` (a lease that ran out before we could renew it is not) and still
         wanted, answered inside a transaction the caller holds until the copy's first bytes
         are written. `unsent`: AudienceGate.wanted's."""
-        asked = self.ahead.take(key) if self.ahead is not None else None
+        asked = self.ahead.take(key)
         if asked is not None:
             try:
                 yield ours and asked
             finally:
-                self.end_ahead()
+                self.ahead.end()
             return
         with transaction(self.conn):
             yield ours and self.gate.wanted(key, unsent)

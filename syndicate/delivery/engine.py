@@ -252,8 +252,8 @@ class _Pass:
     def _next(self) -> Pending | None:
         """The next copy to hand over, still wanted; None when there is nothing more."""
         while True:
-            if self._renew_due() or not (self.todo and self.check.asked_for(self.todo[0][1].key)):
-                self.check.end_ahead()  # no renewal or stamp inside its transaction
+            if self._renew_due() or not (self.todo and self.check.ahead.key == self.todo[0][1].key):
+                self.check.ahead.end()  # no renewal or stamp inside its transaction
             self._renew()
             if self._stopping() or (not self.todo and not self._claim()):
                 return None
@@ -269,7 +269,7 @@ class _Pass:
         with lock:
             if self.todo and not self._stopping() and not self._renew_due():
                 following = self.todo[0][1].key
-                self.check.ask_ahead(current, following, following in self.held)
+                self.check.ahead.ask(current, following, following in self.held)
 
     @contextmanager
     def _handing_over(self, lock: threading.Lock, copy: Copy) -> Iterator[bool]:
@@ -314,6 +314,7 @@ class _Pass:
 
     def _connection(self, relay: Relay, lock: threading.Lock) -> None:
         connection = relay.connect()
+        asks_ahead = self.check.ahead.enabled
         done: tuple[Delivery, Copy, Result] | None = None
         try:
             while True:
@@ -326,14 +327,14 @@ class _Pass:
                     return
                 delivery, copy = item
                 relay.rate.wait()
-                ahead = partial(self._ask_ahead, lock, copy.key) if self.check.ahead else nothing
+                ask = partial(self._ask_ahead, lock, copy.key) if asks_ahead else nothing
                 try:
-                    result = connection.send(copy, partial(self._handing_over, lock, copy), ahead)
+                    result = connection.send(copy, partial(self._handing_over, lock, copy), ask)
                 except Exception as exc:  # a bug must not pass for "sent", nor be lost
                     result = Result("in_doubt", f"{relay.where}: internal error: {exc!r}")
                 if not connection.is_open:  # no row stays locked while it reconnects
                     with lock:
-                        self.check.end_ahead()
+                        self.check.ahead.end()
                 done = (delivery, copy, result)
         except BaseException as exc:
             self.aborted = True
@@ -347,7 +348,7 @@ class _Pass:
                     with contextlib.suppress(Exception):
                         self._record([done])
                 with contextlib.suppress(Exception):
-                    self.check.end_ahead()
+                    self.check.ahead.end()
             connection.close()
 
     # ------------------------------------------------------------ folders: a batch at a time
