@@ -10,10 +10,12 @@ import asyncio
 import threading
 import time
 from datetime import datetime
+from pathlib import Path
 
 import psycopg
 import pytest
 
+from syndicate.config import Config
 from syndicate.store.connection import open_db
 from syndicate.store.db import transaction
 from syndicate.store.subscribers import get_subscriber, unsubscribe
@@ -39,6 +41,7 @@ class WhileTheFirstIsHandled(FaultyRelay):
         self.meanwhile, self.pause, self.before_body = meanwhile, pause, before_body
         self.thread: threading.Thread | None = None
         self.ready = threading.Event()
+        self.config: Config | None = None  # the site's, set by send_through
 
     def _start(self) -> None:
         self.thread = threading.Thread(target=self.meanwhile, daemon=True)
@@ -56,6 +59,21 @@ class WhileTheFirstIsHandled(FaultyRelay):
             self._start()
             await asyncio.sleep(self.pause)
         return await super().handle_DATA(server, session, envelope)
+
+
+def send_through(handler: FaultyRelay, site: Path, pg_url: str, send) -> Config:
+    """The digest queued for FIRST, SECOND, OTHERS (and the config's own reader) and sent by
+    `send` through a relay with `handler`, which is given the site's config first (and whose
+    thread, if it started one, is waited for). The site's config."""
+    with smtp_on_loopback(handler) as port:
+        config = smtp_site(site, pg_url, port)
+        handler.config = config  # type: ignore[attr-defined]
+        queue_digest(config, FIRST, SECOND, *OTHERS)
+        assert send(config) == 0
+    thread = getattr(handler, "thread", None)
+    if thread is not None:
+        thread.join(10)
+    return config
 
 
 def raw(url: str) -> psycopg.Connection:
@@ -76,6 +94,7 @@ def test_the_next_subscriber_is_held_and_an_unsubscribe_commits_after_its_copy_b
                 seen["held"] = False
             except psycopg.errors.LockNotAvailable:
                 seen["held"] = True
+        config = handler.config
         conn = open_db(config)
         try:  # waits for the sender's commit, which comes once the copy's envelope is out
             unsubscribe(conn, datetime.now(config.site.tz), email=SECOND)
@@ -84,11 +103,7 @@ def test_the_next_subscriber_is_held_and_an_unsubscribe_commits_after_its_copy_b
             conn.close()
 
     handler = WhileTheFirstIsHandled(probe_then_leave, pause=0.3)
-    with smtp_on_loopback(handler) as port:
-        config = smtp_site(site, pg_url, port)
-        queue_digest(config, FIRST, SECOND, *OTHERS)
-        assert send(config) == 0
-        handler.thread.join(10)
+    config = send_through(handler, site, pg_url, send)
     assert seen["held"] is True
     # The copy began (its MAIL FROM) before the unsubscribe committed, so it went, once,
     # and is recorded as sent; nothing of that digest follows the unsubscribe.
@@ -113,6 +128,7 @@ def test_a_batch_unsubscribing_the_copy_in_flight_and_the_next_is_not_deadlocked
     errors: list[BaseException] = []
 
     def batch_of_bounces() -> None:
+        config = handler.config
         conn = open_db(config)
         try:
             now = datetime.now(config.site.tz)
@@ -125,11 +141,7 @@ def test_a_batch_unsubscribing_the_copy_in_flight_and_the_next_is_not_deadlocked
             conn.close()
 
     handler = WhileTheFirstIsHandled(batch_of_bounces, pause=0.5)
-    with smtp_on_loopback(handler) as port:
-        config = smtp_site(site, pg_url, port)
-        queue_digest(config, FIRST, SECOND, *OTHERS)
-        assert send(config) == 0
-        handler.thread.join(10)
+    config = send_through(handler, site, pg_url, send)
     assert errors == []  # a deadlock cancels one side: this batch, or the sender (exit ≠ 0)
     found = deliveries(config)
     # The first went before the batch; the second began before it committed: both sent once.
@@ -163,11 +175,7 @@ def test_a_row_held_elsewhere_makes_the_sender_ask_at_the_last_moment_instead(
             )
 
     handler = WhileTheFirstIsHandled(hold_then_leave, before_body=True)
-    with smtp_on_loopback(handler) as port:
-        config = smtp_site(site, pg_url, port)
-        queue_digest(config, FIRST, SECOND, *OTHERS)
-        assert send(config) == 0
-        handler.thread.join(10)
+    config = send_through(handler, site, pg_url, send)
     found = deliveries(config)
     assert handler.delivered_to().count(FIRST) == 1 and found[FIRST] == ("sent", 1)
     assert SECOND not in handler.delivered_to() and found[SECOND][0] == "dropped"
@@ -188,10 +196,7 @@ def test_each_outcome_is_committed_before_the_next_body_arrives(site, pg_url, se
             return await super().handle_DATA(server, session, envelope)
 
     handler = Recording()
-    with smtp_on_loopback(handler) as port:
-        config = smtp_site(site, pg_url, port)
-        queue_digest(config, FIRST, SECOND, *OTHERS)
-        assert send(config) == 0
+    send_through(handler, site, pg_url, send)
     order = handler.delivered_to()
     assert len(order) == 5
     for i, rcpt in enumerate(order):
